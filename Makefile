@@ -1,0 +1,49 @@
+# Seatwise: `make run` serves the demo on the embedded SQLite default; `make test` runs every test.
+PORT ?= 8000
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# `make test` runs the suite on SQLite, then again on PostgreSQL when this answers.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+.PHONY: install run test test-sqlite test-postgres bench schema clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/seatwise migrate
+	$(BIN)/seatwise demo --ensure
+	$(BIN)/seatwise serve --host 127.0.0.1 --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest -p no:cacheprovider
+	@if $(BIN)/python -m tests.pg_ready "$(TEST_DATABASE_URL)"; then \
+		echo "== the same suite on PostgreSQL ($(TEST_DATABASE_URL))"; \
+		TEST_DATABASE_URL="$(TEST_DATABASE_URL)" $(BIN)/python -m pytest -p no:cacheprovider; \
+	else \
+		echo "== PostgreSQL does not answer at $(TEST_DATABASE_URL): SQLite run only"; \
+	fi
+
+test-sqlite: install
+	$(BIN)/python -m pytest -p no:cacheprovider
+
+test-postgres: install
+	TEST_DATABASE_URL="$(TEST_DATABASE_URL)" $(BIN)/python -m pytest -p no:cacheprovider
+
+schema: install
+	$(BIN)/seatwise export-schema --output schema.graphql
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) *.egg-info seatwise.sqlite3*

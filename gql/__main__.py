@@ -1,0 +1,3 @@
+from gql.cli import main
+
+main()

@@ -1,0 +1,71 @@
+"""Per-request context: the viewer, DataLoaders and per-request caches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from models import seats
+from models.auth import Viewer
+from models.errors import Unauthenticated
+from models.lookups import catalog, subscriptions_by_ids
+from models.charges import default_card
+from models.tables import LicenseAssignment, PaymentCard, Product, Subscription
+
+
+class Context(dict):
+    """A dict (Strawberry's WebSocket code expects one) with typed helpers."""
+
+    def __init__(self, viewer: Viewer | None, **extra: Any) -> None:
+        super().__init__(extra)
+        self._viewer = viewer
+        self.licenses: DataLoader[int, list[LicenseAssignment]] = DataLoader(self._load_licenses)
+        self._conflict_ids: set[int] | None = None
+        self._products: dict[str, Product] | None = None
+        self.subscriptions: DataLoader[int, Subscription | None] = DataLoader(self._load_subscriptions)
+        self._default_card: list[PaymentCard | None] | None = None
+
+    @property
+    def viewer(self) -> Viewer:
+        if self._viewer is None:
+            raise Unauthenticated("A valid bearer token is required.")
+        return self._viewer
+
+    @property
+    def has_viewer(self) -> bool:
+        return self._viewer is not None
+
+    def set_viewer(self, viewer: Viewer) -> None:
+        self._viewer = viewer
+
+    async def _load_licenses(self, user_ids: list[int]) -> list[list[LicenseAssignment]]:
+        found = await seats.assignments_of(list(user_ids))
+        return [found[uid] for uid in user_ids]
+
+    async def _load_subscriptions(self, ids: list[int]) -> list[Subscription | None]:
+        found = await subscriptions_by_ids(self.viewer.org, list(ids))
+        return [found.get(i) for i in ids]
+
+    async def default_card(self) -> PaymentCard | None:
+        if self._default_card is None:
+            self._default_card = [await default_card(self.viewer.org)]
+        return self._default_card[0]
+
+    async def conflict_ids(self) -> set[int]:
+        """The organization's assignments in CONFLICT, derived once per request."""
+        if self._conflict_ids is None:
+            self._conflict_ids = await seats.conflict_assignment_ids(self.viewer.org)
+        return self._conflict_ids
+
+    async def products(self) -> dict[str, Product]:
+        if self._products is None:
+            self._products = {p.sku: p for p in await catalog()}
+        return self._products
+
+    def forget(self) -> None:
+        """After a mutation: drop caches so the payload shows the state after the change."""
+        self.licenses.clear_all()
+        self.subscriptions.clear_all()
+        self._conflict_ids = None
+        self._default_card = None

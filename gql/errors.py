@@ -1,0 +1,68 @@
+"""userErrors, and the shaping of top-level errors: codes for the expected, a mask for the rest."""
+
+from __future__ import annotations
+
+import logging
+from typing import Optional
+
+import strawberry
+from graphql.error import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from gql.logs import request_id
+from models.errors import DomainError, ErrorCode as DomainErrorCode, Forbidden, Unauthenticated
+from models.pages import BadUserInput
+
+log = logging.getLogger("seatwise.graphql")
+
+ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode")
+
+
+@strawberry.type(description="An expected failure of a mutation. Nothing was changed.")
+class UserError:
+    code: ErrorCode
+    message: str
+    field: Optional[list[str]] = strawberry.field(
+        default=None, description='Path to the offending input field, e.g. ["input", "userIds", "3"].'
+    )
+
+    @classmethod
+    def from_domain(cls, error: DomainError) -> "UserError":
+        return cls(code=error.code, message=error.message, field=error.field)
+
+
+def user_errors(error: DomainError) -> list[UserError]:
+    return [UserError.from_domain(error)]
+
+
+def top_level(message: str, code: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code})
+
+
+_CODES = {Unauthenticated: "UNAUTHENTICATED", Forbidden: "FORBIDDEN", BadUserInput: "BAD_USER_INPUT"}
+
+
+class ShapeErrors(MaskErrors):
+    """Known failures keep their message and get `extensions.code`; anything unexpected is masked
+    as INTERNAL_SERVER_ERROR with the request id (the stack trace is logged by Schema.process_errors)."""
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return [self._shape(error) for error in errors]
+
+    def _shape(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if original is None or isinstance(original, GraphQLError) and original.original_error is None:
+            if not (error.extensions or {}).get("code"):
+                error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
+            return error
+        for kind, code in _CODES.items():
+            if isinstance(original, kind):
+                return GraphQLError(str(original), nodes=error.nodes, path=error.path, extensions={"code": code})
+        if (error.extensions or {}).get("code"):
+            return error
+        return GraphQLError(
+            "Internal server error.",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id.get()},
+        )

@@ -1,0 +1,79 @@
+"""ASGI middleware: a request id for every request and log line; a 1 MiB cap on request bodies."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gql.logs import request_id
+
+MAX_BODY = 1024 * 1024
+log = logging.getLogger("seatwise.http")
+
+
+class RequestId:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        rid = uuid.uuid4().hex
+        token = request_id.set(rid)
+        started = time.perf_counter()
+        status = {"code": None}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                message["headers"] = list(message.get("headers", [])) + [(b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if scope["type"] == "http":
+                log.info(
+                    "%s %s %s", scope["method"], scope["path"], status["code"],
+                    extra={"durationMs": round((time.perf_counter() - started) * 1000, 1)},
+                )
+            request_id.reset(token)
+
+
+class BodyLimit:
+    """Answer 413 to request bodies over 1 MiB, by Content-Length or by counting a chunked body."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope.get("headers", [])).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.limit:
+            return await PlainTextResponse("Request body too large.", status_code=413)(scope, receive, send)
+        body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.limit:
+                return await PlainTextResponse("Request body too large.", status_code=413)(scope, receive, send)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)

@@ -1,0 +1,52 @@
+"""The schema: every area's Query and Mutation merged, with limits and error shaping."""
+
+from __future__ import annotations
+
+import logging
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from gql import auth, seats, users
+from gql.errors import ShapeErrors
+from gql.guard import RequireCredential
+from gql.scalars import DATETIME, DateTime
+
+log = logging.getLogger("seatwise.graphql")
+
+Query = merge_types("Query", (users.Query, seats.Query, auth.Query))
+Mutation = merge_types("Mutation", (auth.Mutation, users.Mutation, seats.Mutation))
+
+EXPECTED = ("UNAUTHENTICATED", "FORBIDDEN", "BAD_USER_INPUT")
+
+
+class SeatwiseSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        for error in errors:
+            original = error.original_error
+            if original is None or type(original).__name__ in ("Unauthenticated", "Forbidden", "BadUserInput"):
+                log.info("request refused: %s", error.message)
+            elif (error.extensions or {}).get("code") in EXPECTED:
+                log.info("request refused: %s", error.message)
+            else:
+                log.error("unexpected error in %s", error.path, exc_info=original)
+
+
+schema = SeatwiseSchema(
+    query=Query,
+    mutation=Mutation,
+    config=StrawberryConfig(auto_camel_case=True, scalar_map={DateTime: DATETIME}),
+    extensions=[
+        RequireCredential,
+        lambda: QueryDepthLimiter(max_depth=12),
+        lambda: MaxAliasesLimiter(max_alias_count=30),
+        lambda: MaxTokensLimiter(max_token_count=5000),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        ShapeErrors,
+    ],
+)

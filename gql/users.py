@@ -1,0 +1,163 @@
+"""Users: the directory queries and the user lifecycle mutations."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import strawberry
+from strawberry.types import Info
+
+from gql.context import Context
+from gql.errors import UserError, user_errors
+from gql.permissions import CanManageUsers
+from gql.types import AccessDecision, AccessDenialReason, AdminRole, Organization, Product, User, UserConnection, UserStatus, Viewer
+from models import seats, users
+from models.errors import DomainError, Forbidden
+from models.auth import Capability
+from models.lookups import catalog, get_user
+from models.pages import paginate
+
+
+@strawberry.input
+class UserFilter:
+    status: Optional[UserStatus] = None
+    product_sku: Optional[str] = strawberry.field(default=None, description="Users holding a license of this product.")
+    search: Optional[str] = strawberry.field(default=None, description="Case-insensitive substring of email or display name.")
+
+
+@strawberry.input
+class CreateUserInput:
+    email: str
+    display_name: str
+    product_skus: Optional[list[str]] = strawberry.field(default_factory=list, description="Licenses to assign at once; all or none.")
+    admin_role: Optional[AdminRole] = None
+    password: Optional[str] = strawberry.field(default=None, description="Only for admins who sign in; at least 12 characters.")
+
+
+@strawberry.type
+class CreateUserPayload:
+    user: Optional[User] = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class SetAdminRoleInput:
+    user_id: strawberry.ID
+    role: Optional[AdminRole] = strawberry.field(default=None, description="null removes the admin role.")
+
+
+@strawberry.type
+class SetAdminRolePayload:
+    user: Optional[User] = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class DeleteUserInput:
+    user_id: strawberry.ID
+
+
+@strawberry.type
+class DeleteUserPayload:
+    user: Optional[User] = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class RestoreUserInput:
+    user_id: strawberry.ID
+
+
+@strawberry.type
+class RestoreUserPayload:
+    user: Optional[User] = None
+    licenses_not_restored: list[Product] = strawberry.field(
+        default_factory=list, description="Products whose license could not be given back for want of free licenses."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The signed-in admin or the API token's owner.")
+    def viewer(self, info: Info[Context, None]) -> Viewer:
+        return Viewer.from_model(info.context.viewer)
+
+    @strawberry.field
+    def organization(self, info: Info[Context, None]) -> Organization:
+        return Organization.from_model(info.context.viewer.org)
+
+    @strawberry.field(description="The product catalog (SKUs that can be bought).")
+    async def products(self, info: Info[Context, None]) -> list[Product]:
+        return [Product.from_model(p) for p in await catalog()]
+
+    @strawberry.field(description="Users ordered by email; deleted users only when filter.status is DELETED.")
+    async def users(
+        self, info: Info[Context, None], first: Optional[int] = 50, after: Optional[str] = None, filter: Optional[UserFilter] = None
+    ) -> UserConnection:
+        query = users.users_query(
+            info.context.viewer.org,
+            status=filter.status if filter else None,
+            sku=filter.product_sku if filter else None,
+            search=filter.search if filter else None,
+        )
+        return UserConnection.from_page(await paginate(query, first, after))
+
+    @strawberry.field
+    async def user(self, info: Info[Context, None], id: strawberry.ID) -> Optional[User]:
+        try:
+            return User.from_model(await get_user(info.context.viewer.org, id, ["id"]))
+        except DomainError:
+            return None
+
+    @strawberry.field(description="May this person use this product right now? Asked by the online service at sign-in.")
+    async def access_check(self, info: Info[Context, None], email: str, product_sku: str) -> AccessDecision:
+        reason = await seats.access_check(info.context.viewer.org, email, product_sku)
+        return AccessDecision(allowed=reason is None, reason=AccessDenialReason[reason] if reason else None)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(permission_classes=[CanManageUsers])
+    async def create_user(self, info: Info[Context, None], input: CreateUserInput) -> CreateUserPayload:
+        viewer = info.context.viewer
+        if input.admin_role is not None:
+            viewer.require(Capability.ADMINISTER)
+        try:
+            user = await users.create_user(
+                viewer.org, input.email, input.display_name, product_skus=input.product_skus, admin_role=input.admin_role,
+                password=input.password, actor=viewer.actor, now=viewer.now,
+            )
+        except DomainError as error:
+            return CreateUserPayload(user_errors=user_errors(error))
+        return CreateUserPayload(user=User.from_model(user))
+
+    @strawberry.mutation(permission_classes=[CanManageUsers])
+    async def set_admin_role(self, info: Info[Context, None], input: SetAdminRoleInput) -> SetAdminRolePayload:
+        viewer = info.context.viewer
+        viewer.require(Capability.ADMINISTER)
+        try:
+            user = await users.set_admin_role(viewer.org, input.user_id, input.role, actor=viewer.actor, now=viewer.now)
+        except DomainError as error:
+            return SetAdminRolePayload(user_errors=user_errors(error))
+        return SetAdminRolePayload(user=User.from_model(user))
+
+    @strawberry.mutation(permission_classes=[CanManageUsers])
+    async def delete_user(self, info: Info[Context, None], input: DeleteUserInput) -> DeleteUserPayload:
+        viewer = info.context.viewer
+        try:
+            user = await users.delete_user(viewer.org, input.user_id, actor=viewer.actor, now=viewer.now)
+        except DomainError as error:
+            return DeleteUserPayload(user_errors=user_errors(error))
+        info.context.forget()
+        return DeleteUserPayload(user=User.from_model(user))
+
+    @strawberry.mutation(permission_classes=[CanManageUsers])
+    async def restore_user(self, info: Info[Context, None], input: RestoreUserInput) -> RestoreUserPayload:
+        viewer = info.context.viewer
+        try:
+            user, missing = await users.restore_user(viewer.org, input.user_id, actor=viewer.actor, now=viewer.now)
+        except DomainError as error:
+            return RestoreUserPayload(user_errors=user_errors(error))
+        info.context.forget()
+        return RestoreUserPayload(user=User.from_model(user), licenses_not_restored=[Product.from_model(p) for p in missing])

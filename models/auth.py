@@ -1,0 +1,244 @@
+"""Credentials and roles: sessions from signIn, API tokens, sign-in lockout, the role table."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.transactions import in_transaction
+
+from models import audit
+from models.audit import Actor
+from models.clock import org_now
+from models.errors import DomainError, ErrorCode, Forbidden, Unauthenticated
+from models.tables import AdminRole, Credential, CredentialKind, Organization, SignInFailure, User
+
+SESSION_LIFETIME = timedelta(hours=12)
+LOCKOUT_FAILURES = 5
+LOCKOUT_WINDOW = timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 12
+TOKEN_BYTES = 32
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+_hasher = PasswordHasher()
+# Verifying against this keeps an unknown email as slow as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a password of anybody")
+
+
+class Capability(enum.Enum):
+    MANAGE_USERS = "users and licenses"
+    MANAGE_BILLING = "billing"
+    SUBMIT_REQUESTS = "service requests"
+    ADMINISTER = "admin roles, API tokens and the test clock"
+
+
+ROLE_CAPABILITIES: dict[AdminRole, frozenset[Capability]] = {
+    AdminRole.GLOBAL_ADMIN: frozenset(Capability),
+    AdminRole.BILLING_ADMIN: frozenset({Capability.MANAGE_BILLING, Capability.SUBMIT_REQUESTS}),
+    AdminRole.USER_ADMIN: frozenset({Capability.MANAGE_USERS, Capability.SUBMIT_REQUESTS}),
+    AdminRole.READER: frozenset(),
+}
+
+
+@dataclass
+class Viewer:
+    """The authenticated caller of one request."""
+
+    org: Organization
+    user: User
+    credential: Credential
+
+    @property
+    def role(self) -> AdminRole:
+        return self.credential.role
+
+    @property
+    def actor(self) -> Actor:
+        token_name = self.credential.name if self.credential.kind is CredentialKind.API_TOKEN else None
+        return Actor(email=self.user.email, role=self.role, user_id=self.user.id, token_name=token_name)
+
+    @property
+    def now(self) -> datetime:
+        return org_now(self.org)
+
+    def may(self, capability: Capability) -> bool:
+        return capability in ROLE_CAPABILITIES[self.role]
+
+    def require(self, capability: Capability) -> None:
+        if not self.may(capability):
+            raise Forbidden(f"The {self.role.value} role may not manage {capability.value}.")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return "sw_" + secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(password: str | None, field: list[str]) -> None:
+    if password is None or len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"A password has at least {MIN_PASSWORD_LENGTH} characters.", field)
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def issue_credential(
+    user: User, kind: CredentialKind, role: AdminRole, *, now: datetime, name: str = "", expires_at: datetime | None = None
+) -> tuple[str, Credential]:
+    """Create a session or API token; return the secret (shown once) and its row (only the hash is kept)."""
+    token = new_token()
+    credential = await Credential.create(
+        organization_id=user.organization_id,
+        user=user,
+        kind=kind,
+        role=role,
+        name=name,
+        token_hash=hash_token(token),
+        created_at=now,
+        expires_at=expires_at,
+    )
+    return token, credential
+
+
+async def authenticate(authorization: str | None, *, now: datetime) -> Viewer:
+    """Resolve an `Authorization: Bearer <token>` header to a Viewer, or raise Unauthenticated."""
+    if not authorization:
+        raise Unauthenticated("A bearer token is required.")
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated("The Authorization header must be 'Bearer <token>'.")
+    credential = (
+        await Credential.filter(token_hash=hash_token(token)).select_related("user", "organization").first()
+    )
+    if (
+        credential is None
+        or credential.revoked_at is not None
+        or (credential.expires_at is not None and credential.expires_at <= now)
+        or credential.user.deleted_at is not None
+    ):
+        raise Unauthenticated("The token is unknown, expired or revoked.")
+    if credential.last_used_at is None or now - credential.last_used_at >= LAST_USED_RESOLUTION:
+        credential.last_used_at = now
+        await Credential.filter(id=credential.id).update(last_used_at=now)
+    return Viewer(org=credential.organization, user=credential.user, credential=credential)
+
+
+async def sign_in(email: str, password: str, *, now: datetime) -> tuple[str, Viewer]:
+    """Start a 12-hour session for an admin; lockout after 5 failures in 15 minutes (wall clock)."""
+    key = email.strip().lower()
+    recent = await SignInFailure.filter(email=key, at__gt=now - 2 * LOCKOUT_WINDOW).order_by("-at").limit(LOCKOUT_FAILURES)
+    locked_until = recent[0].at + LOCKOUT_WINDOW if recent else now
+    if len(recent) >= LOCKOUT_FAILURES and recent[0].at - recent[-1].at <= LOCKOUT_WINDOW and now < locked_until:
+        raise DomainError(
+            ErrorCode.TOO_MANY_ATTEMPTS, f"Too many failed sign-ins; try again after {locked_until.isoformat()}."
+        )
+    user = await User.filter(email=key, deleted_at=None).select_related("organization").first()
+    valid = _verify(user.password_hash if user else None, password)
+    if user is None or not valid or user.admin_role is None:
+        await SignInFailure.create(email=key, at=now)
+        raise DomainError(ErrorCode.INVALID_CREDENTIALS, "The email or password is wrong.")
+    async with in_transaction():
+        token, credential = await issue_credential(
+            user, CredentialKind.SESSION, user.admin_role, now=now, expires_at=now + SESSION_LIFETIME
+        )
+        await SignInFailure.filter(email=key).delete()
+        viewer = Viewer(org=user.organization, user=user, credential=credential)
+        await audit.record(
+            user.organization, viewer.actor, "session.signed_in",
+            target_type="SESSION", target_id=credential.id, at=viewer.now,
+        )
+    return token, viewer
+
+
+async def sign_out(viewer: Viewer, *, everywhere: bool, now: datetime) -> int:
+    """End this session, or every session of the admin; API tokens stay. Returns the sessions ended."""
+    async with in_transaction():
+        sessions = Credential.filter(user_id=viewer.user.id, kind=CredentialKind.SESSION, revoked_at=None)
+        if not everywhere:
+            sessions = sessions.filter(id=viewer.credential.id)
+        ended = await sessions.update(revoked_at=now)
+        await audit.record(
+            viewer.org, viewer.actor, "session.signed_out",
+            target_type="SESSION", target_id=viewer.credential.id, at=viewer.now,
+            details={"everywhere": everywhere, "sessionsEnded": ended},
+        )
+    return ended
+
+
+def _role_within(role: AdminRole, creator: AdminRole) -> bool:
+    return creator is AdminRole.GLOBAL_ADMIN or role in (creator, AdminRole.READER)
+
+
+async def create_api_token(
+    viewer: Viewer, name: str, role: AdminRole, expires_in_days: int | None, *, now: datetime
+) -> tuple[str, Credential]:
+    name = name.strip()
+    if not 1 <= len(name) <= 128:
+        raise DomainError(ErrorCode.INVALID_INPUT, "A token name has 1 to 128 characters.", ["input", "name"])
+    if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
+        raise DomainError(ErrorCode.INVALID_INPUT, "expiresInDays is 1 to 3650.", ["input", "expiresInDays"])
+    if not _role_within(role, viewer.role):
+        raise DomainError(ErrorCode.INVALID_INPUT, "A token's role cannot exceed its creator's.", ["input", "role"])
+    expires_at = now + timedelta(days=expires_in_days) if expires_in_days else None
+    async with in_transaction():
+        token, credential = await issue_credential(
+            viewer.user, CredentialKind.API_TOKEN, role, now=now, name=name, expires_at=expires_at
+        )
+        await audit.record(
+            viewer.org, viewer.actor, "api_token.created", target_type="API_TOKEN", target_id=credential.id,
+            at=viewer.now, details={"name": name, "role": role.value},
+        )
+    credential.user = viewer.user
+    return token, credential
+
+
+async def revoke_api_token(viewer: Viewer, token_id: str, *, now: datetime) -> Credential:
+    """Revoke an API token of the organization; revoking a revoked token changes nothing."""
+    credential = await _api_token(viewer.org, token_id)
+    if credential.revoked_at is not None:
+        return credential
+    async with in_transaction():
+        await Credential.filter(id=credential.id).update(revoked_at=now)
+        await audit.record(
+            viewer.org, viewer.actor, "api_token.revoked", target_type="API_TOKEN", target_id=credential.id,
+            at=viewer.now, details={"name": credential.name},
+        )
+    credential.revoked_at = now
+    return credential
+
+
+async def _api_token(org: Organization, token_id: str) -> Credential:
+    credential = None
+    if token_id.isdigit():
+        credential = await Credential.get_or_none(
+            id=int(token_id), organization_id=org.id, kind=CredentialKind.API_TOKEN
+        ).select_related("user")
+    if credential is None:
+        raise DomainError(ErrorCode.NOT_FOUND, f"No API token {token_id}.", ["input", "id"])
+    return credential
+
+
+async def api_tokens(org: Organization) -> list[Credential]:
+    return await Credential.filter(organization_id=org.id, kind=CredentialKind.API_TOKEN).select_related("user").order_by("-created_at", "-id")
+
+
+async def end_all_credentials(user: User, *, now: datetime) -> int:
+    """Revoke every session and API token of a user (role change, deletion). Inside the caller's transaction."""
+    return await Credential.filter(user_id=user.id, revoked_at=None).update(revoked_at=now)

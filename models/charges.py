@@ -1,0 +1,53 @@
+"""Charging the organization's default card: every attempt, paid or not, is a recorded Charge."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from models import audit
+from models.audit import Actor
+from models.gateway import gateway
+from models.tables import Charge, ChargeStatus, Organization, PaymentCard
+
+
+async def default_card(org: Organization) -> PaymentCard | None:
+    return await PaymentCard.filter(organization_id=org.id, is_default=True).first()
+
+
+async def charge_card(
+    org: Organization,
+    card: PaymentCard,
+    amount_cents: int,
+    description: str,
+    *,
+    subscription_id: int | None,
+    actor: Actor,
+    now: datetime,
+    idempotency_key: str,
+) -> Charge:
+    """Charge `card` through the gateway and record the Charge (inside the caller's transaction).
+
+    A failure also writes `charge.failed` (target: the card). The caller decides what else a
+    failure undoes; the purchase path records failed charges in a transaction of their own.
+    """
+    result = gateway().charge(
+        card.gateway_token, card.exp_month, card.exp_year, amount_cents, now=now, idempotency_key=idempotency_key
+    )
+    charge = await Charge.create(
+        organization_id=org.id,
+        subscription_id=subscription_id,
+        card_id=card.id,
+        amount_cents=amount_cents,
+        status=ChargeStatus.SUCCEEDED if result.succeeded else ChargeStatus.FAILED,
+        failure_code=result.failure_code,
+        description=description,
+        gateway_reference=result.reference,
+        created_at=now,
+    )
+    if not result.succeeded:
+        await audit.record(
+            org, actor, "charge.failed", target_type="PAYMENT_CARD", target_id=card.id, at=now,
+            details={"chargeId": str(charge.id), "amountCents": amount_cents, "failureCode": result.failure_code,
+                     "subscriptionId": str(subscription_id) if subscription_id else None, "last4": card.last4},
+        )
+    return charge

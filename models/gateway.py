@@ -1,0 +1,128 @@
+"""The payment gateway behind one small interface, and the sandbox gateway that is the embedded default.
+
+The sandbox behaves like a card processor's test mode (SPEC.md section 5). Only its token, the
+brand, the last 4 digits and the expiry leave `tokenize`: the number and CVC stop here.
+"""
+
+from __future__ import annotations
+
+import calendar
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Protocol
+
+from models.errors import DomainError, ErrorCode
+from models.tables import CardBrand
+
+DECLINE_ON_ADD = "4000000000000002"
+EXPIRED_ON_ADD = "4000000000000069"
+BAD_CVC_ON_ADD = "4000000000000127"
+DECLINE_ON_CHARGE = "4000000000000341"
+
+
+@dataclass(frozen=True)
+class CardToken:
+    token: str
+    brand: CardBrand
+    last4: str
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    succeeded: bool
+    failure_code: str | None  # CARD_DECLINED or CARD_EXPIRED
+    reference: str | None
+
+
+class PaymentGateway(Protocol):
+    def tokenize(self, number: str, exp_month: int, exp_year: int, cvc: str, *, now: datetime) -> CardToken: ...
+
+    def charge(self, token: str, exp_month: int, exp_year: int, amount_cents: int, *, now: datetime, idempotency_key: str) -> ChargeResult: ...
+
+
+def card_expires_at(exp_month: int, exp_year: int) -> datetime:
+    """A card is valid to the end of its expiry month (UTC): the first instant after it."""
+    if exp_month == 12:
+        return datetime(exp_year + 1, 1, 1, tzinfo=timezone.utc)
+    return datetime(exp_year, exp_month + 1, 1, tzinfo=timezone.utc)
+
+
+def is_expired(exp_month: int, exp_year: int, now: datetime) -> bool:
+    return now >= card_expires_at(exp_month, exp_year)
+
+
+def check_expiry(exp_month: int, exp_year: int, now: datetime, field: list[str]) -> None:
+    """INVALID_EXPIRY for a month outside 1..12, an expiry before the current month, or an absurd year."""
+    if not 1 <= exp_month <= 12:
+        raise DomainError(ErrorCode.INVALID_EXPIRY, "The expiry month is 1 to 12.", [*field[:-1], "expMonth"])
+    if not now.year <= exp_year <= now.year + 50 or is_expired(exp_month, exp_year, now):
+        raise DomainError(ErrorCode.INVALID_EXPIRY, f"The card expired (or the year {exp_year} is not plausible).", [*field[:-1], "expYear"])
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2 == 1:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def brand_of(digits: str) -> CardBrand:
+    if digits.startswith("4"):
+        return CardBrand.VISA
+    if digits[:2] in {"51", "52", "53", "54", "55"} or 2221 <= int(digits[:4]) <= 2720:
+        return CardBrand.MASTERCARD
+    if digits[:2] in {"34", "37"}:
+        return CardBrand.AMEX
+    if digits.startswith("6011") or digits.startswith("65") or 644 <= int(digits[:3]) <= 649:
+        return CardBrand.DISCOVER
+    return CardBrand.UNKNOWN
+
+
+def clean_number(number: str) -> str:
+    """The digits of a card number (spaces and dashes ignored); INVALID_CARD_NUMBER otherwise.
+    The message never repeats the number."""
+    digits = number.replace(" ", "").replace("-", "")
+    if not digits.isascii() or not digits.isdigit() or not 13 <= len(digits) <= 19 or not luhn_valid(digits):
+        raise DomainError(ErrorCode.INVALID_CARD_NUMBER, "The card number is not valid.", ["input", "number"])
+    return digits
+
+
+class SandboxGateway:
+    """Test mode: the special numbers of SPEC.md behave as listed; any other Luhn-valid number works."""
+
+    def tokenize(self, number: str, exp_month: int, exp_year: int, cvc: str, *, now: datetime) -> CardToken:
+        digits = clean_number(number)
+        check_expiry(exp_month, exp_year, now, ["input", "expYear"])
+        brand = brand_of(digits)
+        cvc_length = 4 if brand is CardBrand.AMEX else 3
+        if not (cvc.isascii() and cvc.isdigit() and len(cvc) == cvc_length) or digits == BAD_CVC_ON_ADD:
+            raise DomainError(ErrorCode.INVALID_CVC, "The security code is not valid.", ["input", "cvc"])
+        if digits == DECLINE_ON_ADD:
+            raise DomainError(ErrorCode.CARD_DECLINED, "The card was declined.", ["input", "number"])
+        if digits == EXPIRED_ON_ADD:
+            raise DomainError(ErrorCode.CARD_EXPIRED, "The card issuer reports the card as expired.", ["input", "number"])
+        behaviour = "decline" if digits == DECLINE_ON_CHARGE else "ok"
+        return CardToken(token=f"tok_sandbox_{behaviour}_{secrets.token_hex(12)}", brand=brand, last4=digits[-4:])
+
+    def charge(self, token: str, exp_month: int, exp_year: int, amount_cents: int, *, now: datetime, idempotency_key: str) -> ChargeResult:
+        if is_expired(exp_month, exp_year, now):
+            return ChargeResult(False, "CARD_EXPIRED", None)
+        if token.startswith("tok_sandbox_decline_"):
+            return ChargeResult(False, "CARD_DECLINED", None)
+        return ChargeResult(True, None, f"ch_sandbox_{secrets.token_hex(10)}")
+
+
+_gateway: PaymentGateway = SandboxGateway()
+
+
+def gateway() -> PaymentGateway:
+    return _gateway
+
+
+def use_gateway(replacement: PaymentGateway) -> None:
+    global _gateway
+    _gateway = replacement

@@ -1,0 +1,289 @@
+"""Tortoise models: the tables of Seatwise. Rules live in the domain modules beside this one."""
+
+from __future__ import annotations
+
+import enum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class AdminRole(str, enum.Enum):
+    GLOBAL_ADMIN = "GLOBAL_ADMIN"
+    BILLING_ADMIN = "BILLING_ADMIN"
+    USER_ADMIN = "USER_ADMIN"
+    READER = "READER"
+
+
+class CredentialKind(str, enum.Enum):
+    SESSION = "SESSION"
+    API_TOKEN = "API_TOKEN"
+
+
+class SubscriptionStatus(str, enum.Enum):
+    ACTIVE = "ACTIVE"
+    GRACE_PERIOD = "GRACE_PERIOD"
+    SUSPENDED = "SUSPENDED"
+    CANCELLED = "CANCELLED"
+
+
+class StatusReason(str, enum.Enum):
+    PAYMENT_FAILED = "PAYMENT_FAILED"
+    CANCELLED_BY_REQUEST = "CANCELLED_BY_REQUEST"
+
+
+class CardBrand(str, enum.Enum):
+    VISA = "VISA"
+    MASTERCARD = "MASTERCARD"
+    AMEX = "AMEX"
+    DISCOVER = "DISCOVER"
+    UNKNOWN = "UNKNOWN"
+
+
+class ChargeStatus(str, enum.Enum):
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+class ServiceRequestCategory(str, enum.Enum):
+    CANCEL_SUBSCRIPTION = "CANCEL_SUBSCRIPTION"
+    BILLING = "BILLING"
+    LICENSING = "LICENSING"
+    OTHER = "OTHER"
+
+
+class ServiceRequestStatus(str, enum.Enum):
+    OPEN = "OPEN"
+    RESOLVED = "RESOLVED"
+
+
+class ExportFormat(str, enum.Enum):
+    JSON = "JSON"
+    CSV = "CSV"
+
+
+class Organization(Model):
+    id = fields.BigIntField(primary_key=True)
+    name = fields.CharField(max_length=256)
+    sandbox = fields.BooleanField(default=False)
+    # A sandbox's test clock; null for organizations on the wall clock.
+    test_clock_now = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "organization"
+
+
+class Product(Model):
+    sku = fields.CharField(max_length=64, primary_key=True)
+    name = fields.CharField(max_length=256)
+    unit_price_cents = fields.IntField()
+    currency = fields.CharField(max_length=3, default="USD")
+    position = fields.IntField(default=0)
+
+    class Meta:
+        table = "product"
+
+
+class User(Model):
+    id = fields.BigIntField(primary_key=True)
+    organization = fields.ForeignKeyField("seatwise.Organization", related_name="users", on_delete=fields.CASCADE)
+    email = fields.CharField(max_length=254, unique=True)
+    display_name = fields.CharField(max_length=256)
+    admin_role = fields.CharEnumField(AdminRole, max_length=32, null=True)
+    password_hash = fields.CharField(max_length=256, null=True)
+    created_at = fields.DatetimeField()
+    deleted_at = fields.DatetimeField(null=True, db_index=True)
+    # SKUs the user held when deleted, given back by a restore where licenses are free.
+    licenses_at_deletion = fields.JSONField(default=list)
+
+    class Meta:
+        table = "app_user"
+        indexes = (("organization_id", "email"),)
+
+
+class SeatPool(Model):
+    # One row per organization and product: the counters that the guarded write protects.
+    #
+    # `purchased` mirrors the SUM of counting subscriptions and `assigned` the COUNT of
+    # assignments; every change to either happens in the transaction that changes the truth.
+
+    id = fields.BigIntField(primary_key=True)
+    organization = fields.ForeignKeyField("seatwise.Organization", related_name="pools", on_delete=fields.CASCADE)
+    product = fields.ForeignKeyField("seatwise.Product", related_name="pools", on_delete=fields.RESTRICT)
+    purchased = fields.IntField(default=0)
+    assigned = fields.IntField(default=0)
+
+    class Meta:
+        table = "seat_pool"
+        unique_together = (("organization", "product"),)
+
+
+class LicenseAssignment(Model):
+    id = fields.BigIntField(primary_key=True)
+    organization = fields.ForeignKeyField("seatwise.Organization", related_name="assignments", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("seatwise.User", related_name="assignments", on_delete=fields.CASCADE)
+    product = fields.ForeignKeyField("seatwise.Product", related_name="assignments", on_delete=fields.RESTRICT)
+    assigned_at = fields.DatetimeField()
+
+    class Meta:
+        table = "license_assignment"
+        unique_together = (("user", "product"),)
+        indexes = (("organization_id", "product_id", "assigned_at"),)
+
+
+class Credential(Model):
+    # A session (from signIn) or an API token; only the SHA-256 of the secret is kept.
+
+    id = fields.BigIntField(primary_key=True)
+    organization = fields.ForeignKeyField("seatwise.Organization", related_name="credentials", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("seatwise.User", related_name="credentials", on_delete=fields.CASCADE)
+    kind = fields.CharEnumField(CredentialKind, max_length=16)
+    name = fields.CharField(max_length=128, default="")
+    role = fields.CharEnumField(AdminRole, max_length=32)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+    last_used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "credential"
+
+
+class SignInFailure(Model):
+    id = fields.BigIntField(primary_key=True)
+    email = fields.CharField(max_length=320, db_index=True)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "sign_in_failure"
+
+
+class PaymentCard(Model):
+    id = fields.BigIntField(primary_key=True)
+    organization = fields.ForeignKeyField("seatwise.Organization", related_name="cards", on_delete=fields.CASCADE)
+    brand = fields.CharEnumField(CardBrand, max_length=16)
+    last4 = fields.CharField(max_length=4)
+    exp_month = fields.IntField()
+    exp_year = fields.IntField()
+    gateway_token = fields.CharField(max_length=128)
+    is_default = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "payment_card"
+
+
+class Subscription(Model):
+    # A billing subscription to one product (the GraphQL ProductSubscription).
+
+    id = fields.BigIntField(primary_key=True)
+    organization = fields.ForeignKeyField("seatwise.Organization", related_name="subscriptions", on_delete=fields.CASCADE)
+    product = fields.ForeignKeyField("seatwise.Product", related_name="subscriptions", on_delete=fields.RESTRICT)
+    quantity = fields.IntField()
+    status = fields.CharEnumField(SubscriptionStatus, max_length=16, db_index=True)
+    status_reason = fields.CharEnumField(StatusReason, max_length=32, null=True)
+    # Periods are calendar months from the anchor: period k ends at anchor + k months.
+    period_anchor = fields.DatetimeField()
+    period_index = fields.IntField(default=1)
+    current_period_start = fields.DatetimeField()
+    current_period_end = fields.DatetimeField(db_index=True)
+    cancel_at_period_end = fields.BooleanField(default=False)
+    grace_ends_at = fields.DatetimeField(null=True)
+    last_retry_at = fields.DatetimeField(null=True)
+    suspended_at = fields.DatetimeField(null=True)
+    cancelled_at = fields.DatetimeField(null=True)
+    # Bumped by every billing change: the clock's claim is a conditional UPDATE on it.
+    version = fields.IntField(default=0)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "subscription"
+
+
+class Charge(Model):
+    id = fields.BigIntField(primary_key=True)
+    organization = fields.ForeignKeyField("seatwise.Organization", related_name="charges", on_delete=fields.CASCADE)
+    subscription = fields.ForeignKeyField("seatwise.Subscription", related_name="charges", null=True, on_delete=fields.SET_NULL)
+    card = fields.ForeignKeyField("seatwise.PaymentCard", related_name="charges", null=True, on_delete=fields.SET_NULL)
+    amount_cents = fields.IntField()
+    currency = fields.CharField(max_length=3, default="USD")
+    status = fields.CharEnumField(ChargeStatus, max_length=16)
+    failure_code = fields.CharField(max_length=32, null=True)
+    description = fields.CharField(max_length=512)
+    gateway_reference = fields.CharField(max_length=128, null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "charge"
+
+
+class IdempotencyKey(Model):
+    id = fields.BigIntField(primary_key=True)
+    organization = fields.ForeignKeyField("seatwise.Organization", related_name="idempotency_keys", on_delete=fields.CASCADE)
+    key = fields.CharField(max_length=255)
+    request_hash = fields.CharField(max_length=64)
+    subscription_id = fields.BigIntField(null=True)
+    charge_id = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "idempotency_key"
+        unique_together = (("organization", "key"),)
+
+
+class ServiceRequest(Model):
+    id = fields.BigIntField(primary_key=True)
+    organization = fields.ForeignKeyField("seatwise.Organization", related_name="service_requests", on_delete=fields.CASCADE)
+    category = fields.CharEnumField(ServiceRequestCategory, max_length=32)
+    status = fields.CharEnumField(ServiceRequestStatus, max_length=16)
+    description = fields.TextField()
+    subscription = fields.ForeignKeyField("seatwise.Subscription", related_name="service_requests", null=True, on_delete=fields.SET_NULL)
+    resolution = fields.TextField(null=True)
+    submitted_by = fields.CharField(max_length=254, null=True)
+    created_at = fields.DatetimeField()
+    resolved_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "service_request"
+
+
+class DataExport(Model):
+    id = fields.BigIntField(primary_key=True)
+    organization = fields.ForeignKeyField("seatwise.Organization", related_name="exports", on_delete=fields.CASCADE)
+    format = fields.CharEnumField(ExportFormat, max_length=8)
+    size_bytes = fields.BigIntField(default=0)
+    sha256 = fields.CharField(max_length=64, default="")
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "data_export"
+
+
+class DataExportChunk(Model):
+    # The export file, stored as ordered chunks so that every server instance can serve it.
+
+    id = fields.BigIntField(primary_key=True)
+    export = fields.ForeignKeyField("seatwise.DataExport", related_name="chunks", on_delete=fields.CASCADE)
+    seq = fields.IntField()
+    data = fields.BinaryField()
+
+    class Meta:
+        table = "data_export_chunk"
+        unique_together = (("export", "seq"),)
+
+
+class AuditEvent(Model):
+    id = fields.BigIntField(primary_key=True)
+    organization = fields.ForeignKeyField("seatwise.Organization", related_name="audit_events", on_delete=fields.CASCADE)
+    action = fields.CharField(max_length=64)
+    actor = fields.CharField(max_length=254, null=True)
+    target_type = fields.CharField(max_length=32)
+    target_id = fields.CharField(max_length=64)
+    details = fields.JSONField(default=dict)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "audit_event"
+        indexes = (("organization_id", "at"), ("organization_id", "action"), ("organization_id", "target_id"))

@@ -1,0 +1,234 @@
+"""Users: email rules, creation with licenses, admin roles, deletion and the 30-day restore window."""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F, Q, Subquery
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from models import audit, auth, seats
+from models.audit import Actor
+from models.errors import DomainError, ErrorCode
+from models.events import LicenseEventKind
+from models.lookups import get_product, get_user
+from models.tables import AdminRole, LicenseAssignment, Organization, Product, User
+
+RESTORE_WINDOW = timedelta(days=30)
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LOCAL = re.compile(rf"^{_ATOM}(\.{_ATOM})*$")
+_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$")
+
+
+class UserStatus(str, enum.Enum):
+    ACTIVE = "ACTIVE"
+    DISABLED = "DISABLED"
+    DELETED = "DELETED"
+
+
+def normalize_email(raw: str, field: list[str]) -> str:
+    """Trim, lower-case and check the syntax of SPEC.md section 4; INVALID_INPUT otherwise."""
+    email = raw.strip().lower()
+    local, at, domain = email.rpartition("@")
+    labels = domain.split(".")
+    valid = (
+        len(email) <= 254
+        and at == "@"
+        and "@" not in local
+        and _LOCAL.match(local) is not None
+        and len(labels) >= 2
+        and all(_LABEL.match(label) for label in labels)
+    )
+    if not valid:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"{raw!r} is not a valid email address.", field)
+    return email
+
+
+def check_display_name(raw: str, field: list[str]) -> str:
+    name = raw.strip()
+    if not 1 <= len(name) <= 256:
+        raise DomainError(ErrorCode.INVALID_INPUT, "A display name has 1 to 256 characters.", field)
+    return name
+
+
+def status_of(user: User, license_count: int) -> UserStatus:
+    if user.deleted_at is not None:
+        return UserStatus.DELETED
+    return UserStatus.ACTIVE if license_count else UserStatus.DISABLED
+
+
+def restorable_until(user: User) -> datetime | None:
+    return user.deleted_at + RESTORE_WINDOW if user.deleted_at else None
+
+
+def users_query(
+    org: Organization, *, status: UserStatus | None = None, sku: str | None = None, search: str | None = None
+) -> QuerySet[User]:
+    """Users ordered by email; deleted users only when asked for by status."""
+    query = User.filter(organization_id=org.id)
+    holders = LicenseAssignment.filter(organization_id=org.id)
+    if status is UserStatus.DELETED:
+        query = query.filter(deleted_at__isnull=False)
+    else:
+        query = query.filter(deleted_at=None)
+        if status is UserStatus.ACTIVE:
+            query = query.filter(id__in=Subquery(holders.values("user_id")))
+        elif status is UserStatus.DISABLED:
+            query = query.exclude(id__in=Subquery(holders.values("user_id")))
+    if sku:
+        query = query.filter(id__in=Subquery(holders.filter(product_id=sku).values("user_id")))
+    if search and search.strip():
+        term = search.strip()
+        query = query.filter(Q(email__icontains=term) | Q(display_name__icontains=term))
+    return query.order_by("email")
+
+
+async def _lock_org(org: Organization) -> None:
+    """Serialise admin-role changes of one organization (the last GLOBAL_ADMIN rule)."""
+    await Organization.filter(id=org.id).update(name=F("name"))
+
+
+async def _is_last_global_admin(org: Organization, user: User) -> bool:
+    if user.admin_role is not AdminRole.GLOBAL_ADMIN:
+        return False
+    others = await User.filter(organization_id=org.id, admin_role=AdminRole.GLOBAL_ADMIN, deleted_at=None).exclude(id=user.id).count()
+    return others == 0
+
+
+async def create_user(
+    org: Organization,
+    email: str,
+    display_name: str,
+    *,
+    product_skus: list[str] | None = None,
+    admin_role: AdminRole | None = None,
+    password: str | None = None,
+    actor: Actor,
+    now: datetime,
+) -> User:
+    """Create a user with its licenses, all or none."""
+    email = normalize_email(email, ["input", "email"])
+    name = check_display_name(display_name, ["input", "displayName"])
+    if password is not None:
+        auth.check_password(password, ["input", "password"])
+    skus = list(product_skus or [])
+    for index, sku in enumerate(skus):
+        if sku in skus[:index]:
+            raise DomainError(ErrorCode.INVALID_INPUT, f"{sku} is listed twice.", ["input", "productSkus", str(index)])
+    for index, sku in enumerate(skus):
+        await get_product(sku, ["input", "productSkus", str(index)])
+    if await User.exists(email=email):
+        raise DomainError(ErrorCode.ALREADY_EXISTS, f"A user {email} already exists.", ["input", "email"])
+    password_hash = auth.hash_password(password) if password is not None else None
+    befores = {sku: await seats.seat_pool(org, sku) for sku in skus}
+    async with in_transaction():
+        for index, sku in enumerate(skus):
+            if not await seats.take(org.id, sku):
+                raise DomainError(ErrorCode.NO_LICENSES_AVAILABLE, f"All {sku} licenses are in use.", ["input", "productSkus", str(index)])
+        try:
+            user = await User.create(
+                organization_id=org.id, email=email, display_name=name, admin_role=admin_role,
+                password_hash=password_hash, created_at=now,
+            )
+        except IntegrityError:
+            raise DomainError(ErrorCode.ALREADY_EXISTS, f"A user {email} already exists.", ["input", "email"]) from None
+        await audit.record(
+            org, actor, "user.created", target_type="USER", target_id=user.id, at=now,
+            details={"email": email, "adminRole": admin_role.value if admin_role else None},
+        )
+        for sku in skus:
+            await LicenseAssignment.create(organization_id=org.id, user=user, product_id=sku, assigned_at=now)
+            await audit.record(org, actor, "license.assigned", target_type="USER", target_id=user.id, at=now, details={"product": sku})
+    for sku in skus:
+        await seats.notify(org, LicenseEventKind.ASSIGNED, sku, user_id=user.id, before=befores[sku], at=now)
+    return user
+
+
+async def set_admin_role(org: Organization, user_id: str, role: AdminRole | None, *, actor: Actor, now: datetime) -> User:
+    """Give, change or remove (None) an admin role; the user's sessions and API tokens end."""
+    user = await get_user(org, user_id, ["input", "userId"])
+    if user.deleted_at is not None:
+        raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is deleted.", ["input", "userId"])
+    if user.admin_role == role:
+        return user
+    async with in_transaction():
+        await _lock_org(org)
+        user = await User.get(id=user.id)
+        if role is not AdminRole.GLOBAL_ADMIN and await _is_last_global_admin(org, user):
+            raise DomainError(ErrorCode.LAST_GLOBAL_ADMIN, "The last global admin cannot be demoted.", ["input", "role"])
+        previous = user.admin_role
+        user.admin_role = role
+        await user.save(update_fields=["admin_role"])
+        ended = await auth.end_all_credentials(user, now=now)
+        await audit.record(
+            org, actor, "user.admin_role_changed", target_type="USER", target_id=user.id, at=now,
+            details={"from": previous.value if previous else None, "to": role.value if role else None, "credentialsEnded": ended},
+        )
+    return user
+
+
+async def delete_user(org: Organization, user_id: str, *, actor: Actor, now: datetime) -> User:
+    """Delete a user: free its licenses (remembered for a restore), end its sessions and tokens."""
+    user = await get_user(org, user_id, ["input", "userId"])
+    if user.deleted_at is not None:
+        raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is already deleted.", ["input", "userId"])
+    befores = {p.product.sku: p for p in await seats.seat_pools(org)}
+    async with in_transaction():
+        await _lock_org(org)
+        if await _is_last_global_admin(org, await User.get(id=user.id)):
+            raise DomainError(ErrorCode.LAST_GLOBAL_ADMIN, "The last global admin cannot be deleted.", ["input", "userId"])
+        if not await User.filter(id=user.id, deleted_at=None).update(deleted_at=now):
+            raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is already deleted.", ["input", "userId"])
+        skus = sorted(await LicenseAssignment.filter(user_id=user.id).values_list("product_id", flat=True))
+        await LicenseAssignment.filter(user_id=user.id).delete()
+        for sku in skus:
+            await seats.give_back(org.id, sku)
+        await User.filter(id=user.id).update(licenses_at_deletion=skus)
+        await auth.end_all_credentials(user, now=now)
+        await audit.record(org, actor, "user.deleted", target_type="USER", target_id=user.id, at=now, details={"email": user.email, "licenses": skus})
+    for sku in skus:
+        await seats.notify(org, LicenseEventKind.USER_DELETED, sku, user_id=user.id, before=befores[sku], at=now)
+    return await User.get(id=user.id)
+
+
+async def restore_user(org: Organization, user_id: str, *, actor: Actor, now: datetime) -> tuple[User, list[Product]]:
+    """Undelete inside the window; licenses come back where free, the rest are listed."""
+    user = await get_user(org, user_id, ["input", "userId"])
+    if user.deleted_at is None:
+        raise DomainError(ErrorCode.USER_NOT_DELETED, f"User {user.email} is not deleted.", ["input", "userId"])
+    if now > user.deleted_at + RESTORE_WINDOW:
+        raise DomainError(ErrorCode.RESTORE_WINDOW_EXPIRED, f"User {user.email} could be restored until {restorable_until(user).isoformat()}.", ["input", "userId"])
+    wanted = list(user.licenses_at_deletion or [])
+    befores = {p.product.sku: p for p in await seats.seat_pools(org)}
+    restored: list[str] = []
+    async with in_transaction():
+        if not await User.filter(id=user.id, deleted_at__isnull=False).update(deleted_at=None, licenses_at_deletion=[]):
+            raise DomainError(ErrorCode.USER_NOT_DELETED, f"User {user.email} is not deleted.", ["input", "userId"])
+        for sku in wanted:
+            if await seats.take(org.id, sku):
+                await LicenseAssignment.create(organization_id=org.id, user_id=user.id, product_id=sku, assigned_at=now)
+                restored.append(sku)
+        missing = [sku for sku in wanted if sku not in restored]
+        await audit.record(
+            org, actor, "user.restored", target_type="USER", target_id=user.id, at=now,
+            details={"licensesRestored": restored, "licensesNotRestored": missing},
+        )
+    for sku in restored:
+        await seats.notify(org, LicenseEventKind.USER_RESTORED, sku, user_id=user.id, before=befores[sku], at=now)
+    products = {p.sku: p for p in await Product.filter(sku__in=missing)} if missing else {}
+    return await User.get(id=user.id), [products[sku] for sku in missing if sku in products]
+
+
+async def purge_deleted(org: Organization, *, actor: Actor, now: datetime) -> int:
+    """Remove users deleted more than 30 days ago (the billing clock calls this). Returns how many."""
+    purged = 0
+    for user in await User.filter(organization_id=org.id, deleted_at__lt=now - RESTORE_WINDOW):
+        async with in_transaction():
+            if await User.filter(id=user.id, deleted_at__lt=now - RESTORE_WINDOW).delete():
+                await audit.record(org, actor, "user.purged", target_type="USER", target_id=user.id, at=now, details={"email": user.email})
+                purged += 1
+    return purged

@@ -1,0 +1,95 @@
+from datetime import timedelta
+
+import pytest
+
+from models import auth
+from models.errors import DomainError, ErrorCode, Unauthenticated
+from models.tables import AdminRole, Credential, CredentialKind
+from tests.support import NOW, PASSWORD, make_org, make_user
+
+
+async def test_tokens_are_stored_only_as_sha256():
+    fx = await make_org()
+    stored = await Credential.get(user_id=fx.admin.id)
+    assert stored.token_hash == auth.hash_token(fx.token)
+    assert fx.token not in stored.token_hash and len(fx.token) >= 43
+
+
+async def test_sign_in_issues_a_twelve_hour_session():
+    fx = await make_org()
+    token, viewer = await auth.sign_in(fx.admin.email.upper(), PASSWORD, now=NOW)
+    assert viewer.credential.kind is CredentialKind.SESSION
+    assert (await auth.authenticate(f"Bearer {token}", now=NOW + timedelta(hours=11))).user.id == fx.admin.id
+    with pytest.raises(Unauthenticated):
+        await auth.authenticate(f"Bearer {token}", now=NOW + timedelta(hours=12))
+
+
+async def test_wrong_email_and_wrong_password_fail_alike():
+    fx = await make_org()
+    errors = []
+    for email, password in ((fx.admin.email, "wrong password!"), ("nobody@acme.test", PASSWORD)):
+        with pytest.raises(DomainError) as failed:
+            await auth.sign_in(email, password, now=NOW)
+        errors.append((failed.value.code, failed.value.message))
+    assert errors[0] == errors[1] == (ErrorCode.INVALID_CREDENTIALS, "The email or password is wrong.")
+
+
+async def test_users_without_admin_role_cannot_sign_in():
+    fx = await make_org()
+    user = await make_user(fx, password=PASSWORD)
+    with pytest.raises(DomainError) as failed:
+        await auth.sign_in(user.email, PASSWORD, now=NOW)
+    assert failed.value.code is ErrorCode.INVALID_CREDENTIALS
+
+
+async def test_five_failures_lock_sign_in_for_fifteen_minutes_even_with_the_right_password():
+    fx = await make_org()
+    for minute in range(5):
+        with pytest.raises(DomainError):
+            await auth.sign_in(fx.admin.email, "wrong password!", now=NOW + timedelta(minutes=minute))
+    locked_from = NOW + timedelta(minutes=4)
+    with pytest.raises(DomainError) as failed:
+        await auth.sign_in(fx.admin.email, PASSWORD, now=locked_from + timedelta(minutes=14))
+    assert failed.value.code is ErrorCode.TOO_MANY_ATTEMPTS
+    token, _ = await auth.sign_in(fx.admin.email, PASSWORD, now=locked_from + timedelta(minutes=15))
+    assert token
+
+
+async def test_sign_out_everywhere_ends_sessions_but_keeps_api_tokens():
+    fx = await make_org()
+    first, viewer = await auth.sign_in(fx.admin.email, PASSWORD, now=NOW)
+    second, _ = await auth.sign_in(fx.admin.email, PASSWORD, now=NOW)
+    assert await auth.sign_out(viewer, everywhere=True, now=NOW) == 2
+    for token in (first, second):
+        with pytest.raises(Unauthenticated):
+            await auth.authenticate(f"Bearer {token}", now=NOW)
+    assert (await auth.authenticate(f"Bearer {fx.token}", now=NOW)).credential.kind is CredentialKind.API_TOKEN
+
+
+async def test_api_token_role_cannot_exceed_its_creator():
+    fx = await make_org()
+    billing = await make_user(fx, role=AdminRole.BILLING_ADMIN, password=PASSWORD)
+    _, viewer = await auth.sign_in(billing.email, PASSWORD, now=NOW)
+    with pytest.raises(DomainError) as failed:
+        await auth.create_api_token(viewer, "ci", AdminRole.USER_ADMIN, None, now=NOW)
+    assert failed.value.code is ErrorCode.INVALID_INPUT
+    assert not await Credential.filter(kind=CredentialKind.API_TOKEN, name="ci").exists()
+
+
+@pytest.mark.parametrize("header", [None, "", "Bearer", "Basic abc", "Bearer nope"])
+async def test_missing_or_malformed_tokens_are_unauthenticated(header):
+    await make_org()
+    with pytest.raises(Unauthenticated):
+        await auth.authenticate(header, now=NOW)
+
+
+async def test_revoked_and_expired_api_tokens_stop_working():
+    fx = await make_org()
+    _, viewer = await auth.sign_in(fx.admin.email, PASSWORD, now=NOW)
+    revoked, row = await auth.create_api_token(viewer, "old", AdminRole.READER, None, now=NOW)
+    expiring, _ = await auth.create_api_token(viewer, "short", AdminRole.READER, 1, now=NOW)
+    await auth.revoke_api_token(viewer, str(row.id), now=NOW)
+    with pytest.raises(Unauthenticated):
+        await auth.authenticate(f"Bearer {revoked}", now=NOW)
+    with pytest.raises(Unauthenticated):
+        await auth.authenticate(f"Bearer {expiring}", now=NOW + timedelta(days=1))

@@ -1,0 +1,160 @@
+"""Test helpers: the database under test, organizations and users, GraphQL execution, a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+from tortoise import Tortoise, connections
+
+from models import auth, organizations, users
+from models.audit import Actor
+from models.clock import utcnow
+from models.tables import AdminRole, Organization, User
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = datetime(2026, 11, 29, 9, 0, tzinfo=timezone.utc)
+PASSWORD = "correct horse battery"
+
+
+def database_url() -> str:
+    url = os.environ.get("SEATWISE_TEST_DB_URL")
+    assert url, "tests/conftest.py sets SEATWISE_TEST_DB_URL"
+    return url
+
+
+def is_postgres() -> bool:
+    return database_url().startswith("postgres")
+
+
+async def truncate_all() -> None:
+    conn = connections.get("default")
+    tables = [m._meta.db_table for m in Tortoise.apps["seatwise"].values() if m._meta.db_table != "product"]
+    if is_postgres():
+        await conn.execute_script(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    else:
+        await conn.execute_script("".join(f"DELETE FROM {t};" for t in tables))
+
+
+@dataclass
+class OrgFixture:
+    org: Organization
+    admin: User
+    token: str
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(email=self.admin.email, role=AdminRole.GLOBAL_ADMIN, user_id=self.admin.id)
+
+
+async def make_org(name: str = "Acme", *, sandbox: bool = False, now: datetime = NOW, password: str | None = PASSWORD) -> OrgFixture:
+    email = f"admin-{uuid.uuid4().hex[:8]}@{name.lower().replace(' ', '')}.test"
+    created = await organizations.create_organization(name, email, admin_password=password, sandbox=sandbox, now=now)
+    org = await Organization.get(id=created.organization.id)
+    return OrgFixture(org, created.admin, created.token)
+
+
+async def make_user(fx: OrgFixture, *, skus: list[str] | None = None, role: AdminRole | None = None, email: str | None = None, now: datetime = NOW, password: str | None = None) -> User:
+    email = email or f"user-{uuid.uuid4().hex[:8]}@{fx.org.name.lower().replace(' ', '')}.test"
+    return await users.create_user(fx.org, email, email.split("@")[0], product_skus=skus, admin_role=role, password=password, actor=fx.actor, now=now)
+
+
+async def token_for(fx: OrgFixture, user: User, role: AdminRole) -> str:
+    token, _ = await auth.issue_credential(user, auth.CredentialKind.API_TOKEN, role, now=utcnow(), name="test")
+    return token
+
+
+async def execute(query: str, variables: dict[str, Any] | None = None, *, token: str | None = None):
+    """Run an operation through the schema as a request with `token` would."""
+    from gql.context import Context
+    from gql.schema import schema
+    from models.errors import Unauthenticated
+
+    viewer = None
+    if token:
+        with contextlib.suppress(Unauthenticated):
+            viewer = await auth.authenticate(f"Bearer {token}", now=utcnow())
+    return await schema.execute(query, variable_values=variables, context_value=Context(viewer))
+
+
+def error_codes(result) -> list[str]:
+    return [(e.extensions or {}).get("code") for e in (result.errors or [])]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`seatwise serve` as a real process on a free loopback port."""
+
+    def __init__(self, env: dict[str, str] | None = None, args: list[str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = Path(os.environ.get("SEATWISE_TEST_TMP", "/tmp")) / f"server-{self.port}.log"
+        full_env = {**os.environ, "DATABASE_URL": database_url(), "SEATWISE_CLOCK_INTERVAL": "0", **(env or {})}
+        self._log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gql", "serve", "--host", "127.0.0.1", "--port", str(self.port), *(args or [])],
+            cwd=ROOT, env=full_env, stdout=self._log, stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout: float = 30) -> "Server":
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+async def post(client: httpx.AsyncClient, url: str, query: str, variables: dict | None = None, token: str | None = None) -> dict:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = await client.post(f"{url}/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+    return response.json()
+
+
+async def give_licenses(fx: OrgFixture, sku: str, quantity: int, *, now: datetime = NOW, status=None):
+    """A paid subscription of `quantity` licenses written directly (for tests about seats, not purchases)."""
+    from models import seats
+    from models.clock import add_months
+    from models.tables import Subscription, SubscriptionStatus
+
+    sub = await Subscription.create(
+        organization_id=fx.org.id, product_id=sku, quantity=quantity, status=status or SubscriptionStatus.ACTIVE,
+        period_anchor=now, period_index=1, current_period_start=now, current_period_end=add_months(now, 1), created_at=now,
+    )
+    await seats.lock_pool(fx.org.id, sku)
+    await seats.sync_purchased(fx.org.id, sku)
+    return sub
