@@ -16,6 +16,7 @@ from starlette.routing import Route, WebSocketRoute
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
+from gql.metrics import metrics_endpoint
 from gql.middleware import BodyLimit, RequestId
 from gql.schema import schema
 from gql.view import SeatwiseGraphQL
@@ -62,6 +63,7 @@ def create_app(database_url: str | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -100,6 +100,11 @@ def _serve(args: argparse.Namespace) -> int:
     from models import db
 
     asyncio.run(db.migrate())
+    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        import tempfile
+
+        # Every worker writes its metrics here; /metrics on any worker adds them up.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="seatwise-metrics-")
     uvicorn.run(
         "gql.app:create_app",
         factory=True,

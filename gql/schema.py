@@ -14,6 +14,7 @@ from strawberry.types import ExecutionContext
 from gql import auth, seats, users
 from gql.errors import ShapeErrors
 from gql.guard import RequireCredential
+from gql.metrics import Metrics
 from gql.scalars import DATETIME, DateTime
 
 log = logging.getLogger("seatwise.graphql")
@@ -36,17 +37,30 @@ class SeatwiseSchema(strawberry.Schema):
                 log.error("unexpected error in %s", error.path, exc_info=original)
 
 
-schema = SeatwiseSchema(
-    query=Query,
-    mutation=Mutation,
-    config=StrawberryConfig(auto_camel_case=True, scalar_map={DateTime: DATETIME}),
-    extensions=[
-        RequireCredential,
-        lambda: QueryDepthLimiter(max_depth=12),
-        lambda: MaxAliasesLimiter(max_alias_count=30),
-        lambda: MaxTokensLimiter(max_token_count=5000),
-        lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
-        ShapeErrors,
-    ],
-)
+MAX_LEVELS = 12
+MAX_ALIASES = 30
+MAX_TOKENS = 5000
+
+
+def build_schema(max_levels: int = MAX_LEVELS) -> SeatwiseSchema:
+    """The schema with the limits of SPEC.md section 9 (introspection fields do not count towards depth;
+    graphql-core's MaxIntrospectionDepthRule refuses cyclic introspection)."""
+    return SeatwiseSchema(
+        query=Query,
+        mutation=Mutation,
+        config=StrawberryConfig(auto_camel_case=True, scalar_map={DateTime: DATETIME}),
+        extensions=[
+            Metrics,
+            RequireCredential,
+            # The limiter counts the top-level field as depth 0: refuse documents nested deeper than max_levels.
+            lambda: QueryDepthLimiter(max_depth=max_levels - 1),
+            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+            ShapeErrors,
+        ],
+    )
+
+
+schema = build_schema()

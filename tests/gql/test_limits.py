@@ -1,0 +1,58 @@
+from graphql import get_introspection_query
+
+from tests.support import error_codes, execute, make_org
+
+
+async def test_documents_deeper_than_the_limit_are_refused_before_resolving():
+    # The contract's types have no cycles, so no real document reaches 12 levels; the same schema
+    # built with a limit of 6 shows that the limiter is wired in front of every resolver.
+    from gql.context import Context
+    from gql.schema import build_schema
+
+    fx = await make_org()
+    from models import auth
+    from models.clock import utcnow
+
+    viewer = await auth.authenticate(f"Bearer {fx.token}", now=utcnow())
+    limited = build_schema(max_levels=6)
+    seven = "{ users { edges { node { licenses { product { unitPrice { amountCents } } } } } } }"
+    six = "{ users { edges { node { licenses { product { sku } } } } } }"
+    refused = await limited.execute(seven, context_value=Context(viewer))
+    assert refused.data is None and "exceeds maximum operation depth of 5" in refused.errors[0].message
+    assert (await limited.execute(six, context_value=Context(viewer))).errors is None
+
+
+async def test_more_than_thirty_aliases_are_refused():
+    fx = await make_org()
+    query = "{ " + " ".join(f"a{i}: products {{ sku }}" for i in range(31)) + " }"
+    result = await execute(query, token=fx.token)
+    assert result.data is None and result.errors
+
+
+async def test_more_than_five_thousand_tokens_are_refused():
+    fx = await make_org()
+    query = "{ " + " ".join("products { sku }" for _ in range(1300)) + " }"
+    result = await execute(query, token=fx.token)
+    assert result.data is None and result.errors
+
+
+async def test_graphiql_introspection_works_but_cyclic_introspection_is_refused():
+    assert (await execute(get_introspection_query(descriptions=True))).errors is None
+    cyclic = "{ __schema { types { fields { type { fields { type { fields { type { fields { name } } } } } } } } } }"
+    result = await execute(cyclic)
+    assert result.data is None and result.errors
+
+
+async def test_unexpected_errors_are_masked_with_a_request_id(monkeypatch):
+    fx = await make_org()
+    from models import lookups
+
+    async def broken():
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("gql.users.catalog", broken)
+    result = await execute("{ products { sku } }", token=fx.token)
+    assert error_codes(result) == ["INTERNAL_SERVER_ERROR"]
+    assert "secret internals" not in str(result.errors[0].message)
+    assert "requestId" in result.errors[0].extensions
+    assert lookups
