@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -16,10 +17,13 @@ from starlette.routing import Route, WebSocketRoute
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
-from gql.metrics import metrics_endpoint
+from gql.metrics import CLOCK_FAILURES, CLOCK_RUNS, metrics_endpoint
+from gql.exports import download_export
 from gql.middleware import BodyLimit, RequestId
 from gql.schema import schema
 from gql.view import SeatwiseGraphQL
+from models import fanout, renewals
+from models.clock import utcnow
 from models.db import tortoise_config
 
 log = logging.getLogger("seatwise.app")
@@ -37,8 +41,24 @@ async def readyz(request: Request) -> JSONResponse:
     except Exception as error:  # the probe reports, it does not raise
         log.warning("database not reachable: %s", type(error).__name__)
         checks["database"] = "unreachable"
+    redis = await fanout.redis_status()  # only with REDIS_URL set
+    if redis is not None:
+        checks["redis"] = redis
     ready = all(v == "ok" for v in checks.values())
     return JSONResponse({"status": "ready" if ready else "not ready", **checks}, status_code=200 if ready else 503)
+
+
+async def billing_clock(interval: float) -> None:
+    """`serve`'s background billing clock: a run at start, then one every `interval` seconds."""
+    while True:
+        CLOCK_RUNS.inc()
+        try:
+            report = await renewals.run_clock(utcnow())
+            log.info("billing clock ran", extra=report.to_dict())
+        except Exception:  # logged and counted; the next run tries again
+            CLOCK_FAILURES.inc()
+            log.exception("billing clock run failed")
+        await asyncio.sleep(interval)
 
 
 def cors_origins() -> list[str]:
@@ -52,7 +72,21 @@ def create_app(database_url: str | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=tortoise_config(database_url)):
-            yield
+            # The billing clock in the background (SEATWISE_CLOCK_INTERVAL seconds, 0 = off); idempotent,
+            # so every worker and instance may run it.
+            interval = float(os.environ.get("SEATWISE_CLOCK_INTERVAL", "3600") or 0)
+            clock = asyncio.create_task(billing_clock(interval), name="billing-clock") if interval > 0 else None
+            # With REDIS_URL, live seat events go through Redis to the subscribers of every instance.
+            if os.environ.get("REDIS_URL"):
+                await fanout.start(os.environ["REDIS_URL"])
+            try:
+                yield
+            finally:
+                await fanout.stop()
+                if clock is not None:
+                    clock.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await clock
 
     middleware = [Middleware(RequestId), Middleware(BodyLimit)]
     if origins:
@@ -64,6 +98,7 @@ def create_app(database_url: str | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
+            Route("/exports/{export_id}", download_export, methods=["GET"]),
         ],
         middleware=middleware,
         lifespan=lifespan,

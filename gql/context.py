@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -14,6 +15,10 @@ from models.charges import default_card
 from models.tables import LicenseAssignment, PaymentCard, Product, Subscription
 
 
+async def _catalog_by_sku() -> dict[str, Product]:
+    return {p.sku: p for p in await catalog()}
+
+
 class Context(dict):
     """A dict (Strawberry's WebSocket code expects one) with typed helpers."""
 
@@ -21,10 +26,11 @@ class Context(dict):
         super().__init__(extra)
         self._viewer = viewer
         self.licenses: DataLoader[int, list[LicenseAssignment]] = DataLoader(self._load_licenses)
-        self._conflict_ids: set[int] | None = None
-        self._products: dict[str, Product] | None = None
+        # Per-request caches hold tasks, so that concurrent resolvers share one query.
+        self._conflict_ids: asyncio.Task[set[int]] | None = None
+        self._products: asyncio.Task[dict[str, Product]] | None = None
         self.subscriptions: DataLoader[int, Subscription | None] = DataLoader(self._load_subscriptions)
-        self._default_card: list[PaymentCard | None] | None = None
+        self._default_card: asyncio.Task[PaymentCard | None] | None = None
 
     @property
     def viewer(self) -> Viewer:
@@ -49,19 +55,19 @@ class Context(dict):
 
     async def default_card(self) -> PaymentCard | None:
         if self._default_card is None:
-            self._default_card = [await default_card(self.viewer.org)]
-        return self._default_card[0]
+            self._default_card = asyncio.ensure_future(default_card(self.viewer.org))
+        return await self._default_card
 
     async def conflict_ids(self) -> set[int]:
         """The organization's assignments in CONFLICT, derived once per request."""
         if self._conflict_ids is None:
-            self._conflict_ids = await seats.conflict_assignment_ids(self.viewer.org)
-        return self._conflict_ids
+            self._conflict_ids = asyncio.ensure_future(seats.conflict_assignment_ids(self.viewer.org))
+        return await self._conflict_ids
 
     async def products(self) -> dict[str, Product]:
         if self._products is None:
-            self._products = {p.sku: p for p in await catalog()}
-        return self._products
+            self._products = asyncio.ensure_future(_catalog_by_sku())
+        return await self._products
 
     def forget(self) -> None:
         """After a mutation: drop caches so the payload shows the state after the change."""

@@ -42,6 +42,14 @@ def top_level(message: str, code: str) -> GraphQLError:
 _CODES = {Unauthenticated: "UNAUTHENTICATED", Forbidden: "FORBIDDEN", BadUserInput: "BAD_USER_INPUT"}
 
 
+def is_expected(error: GraphQLError) -> bool:
+    """A refusal (validation, coercion, limits, credentials, roles, paging) rather than a failure of ours."""
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError) or isinstance(original, tuple(_CODES)):
+        return True
+    return (error.extensions or {}).get("code") in ("UNAUTHENTICATED", "FORBIDDEN", "BAD_USER_INPUT")
+
+
 class ShapeErrors(MaskErrors):
     """Known failures keep their message and get `extensions.code`; anything unexpected is masked
     as INTERNAL_SERVER_ERROR with the request id (the stack trace is logged by Schema.process_errors)."""

@@ -6,6 +6,7 @@ import contextvars
 import json
 import logging
 import os
+import re
 import sys
 from datetime import datetime, timezone
 
@@ -14,8 +15,19 @@ request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
 
+# Defence in depth: whatever reaches a log line, card-number-like digit runs and bearer tokens do not.
+_SECRETS = re.compile(r"\b\d(?:[ -]?\d){11,18}\b|sw_[A-Za-z0-9_-]{20,}")
+
+
+def redact(text: str) -> str:
+    return _SECRETS.sub("[redacted]", text)
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        return redact(self._format(record))
+
+    def _format(self, record: logging.LogRecord) -> str:
         line = {
             "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat().replace("+00:00", "Z"),
             "level": record.levelname.lower(),

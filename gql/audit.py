@@ -1,0 +1,33 @@
+"""The audit trail, newest first."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import strawberry
+from strawberry.types import Info
+
+from gql.context import Context
+from gql.types import AuditEventConnection
+from models import audit
+from models.pages import paginate
+
+
+@strawberry.input
+class AuditFilter:
+    action: Optional[str] = None
+    target_id: Optional[strawberry.ID] = None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Newest first.")
+    async def audit_events(
+        self, info: Info[Context, None], first: Optional[int] = 50, after: Optional[str] = None, filter: Optional[AuditFilter] = None
+    ) -> AuditEventConnection:
+        query = audit.events_query(
+            info.context.viewer.org,
+            action=filter.action if filter else None,
+            target_id=str(filter.target_id) if filter and filter.target_id is not None else None,
+        )
+        return AuditEventConnection.from_page(await paginate(query, first, after))

@@ -1,0 +1,171 @@
+"""Billing: payment cards, purchases and reductions, subscriptions, charges and quotes."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import strawberry
+from strawberry.types import Info
+
+from gql.context import Context
+from gql.errors import UserError, user_errors
+from gql.permissions import CanManageBilling
+from gql.types import Charge, ChargeConnection, Money, PaymentCard, Product, ProductSubscription, Quote, SeatPool, SubscriptionStatus
+from models import billing, cards, seats
+from models.billing import QuoteView
+from models.errors import DomainError
+from models.pages import BadUserInput, paginate
+
+
+def quote_of(view: QuoteView) -> Quote:
+    return Quote(
+        product=Product.from_model(view.product), quantity=view.quantity,
+        amount_due=Money.usd(view.amount_cents, view.product.currency), prorated=view.prorated, period_end=view.period_end,
+    )
+
+
+@strawberry.input
+class AddPaymentCardInput:
+    number: str
+    exp_month: int
+    exp_year: int
+    cvc: str
+    make_default: Optional[bool] = True
+
+
+@strawberry.type
+class AddPaymentCardPayload:
+    payment_card: Optional[PaymentCard] = None
+    renewed_subscriptions: list[ProductSubscription] = strawberry.field(
+        default_factory=list, description="Subscriptions that were past due and are ACTIVE again after a successful retry."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class UpdatePaymentCardInput:
+    card_id: strawberry.ID
+    exp_month: int
+    exp_year: int
+
+
+@strawberry.type
+class UpdatePaymentCardPayload:
+    payment_card: Optional[PaymentCard] = None
+    renewed_subscriptions: list[ProductSubscription] = strawberry.field(
+        default_factory=list, description="Subscriptions that were past due and are ACTIVE again after a successful retry."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class PurchaseLicensesInput:
+    product_sku: str
+    quantity: int = strawberry.field(description="Licenses to add, 1 to 10000.")
+    idempotency_key: str = strawberry.field(description="Same key and same input: the first result again, no second charge.")
+
+
+@strawberry.type
+class PurchaseLicensesPayload:
+    subscription: Optional[ProductSubscription] = None
+    charge: Optional[Charge] = None
+    seats: Optional[SeatPool] = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class ReduceLicensesInput:
+    subscription_id: strawberry.ID
+    quantity: int = strawberry.field(description="Licenses to remove (not the new total).")
+
+
+@strawberry.type
+class ReduceLicensesPayload:
+    subscription: Optional[ProductSubscription] = None
+    seats: Optional[SeatPool] = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def payment_cards(self, info: Info[Context, None]) -> list[PaymentCard]:
+        viewer = info.context.viewer
+        return [PaymentCard.from_model(card, viewer.now) for card in await cards.list_cards(viewer.org)]
+
+    @strawberry.field
+    async def subscriptions(self, info: Info[Context, None], status: Optional[list[SubscriptionStatus]] = None) -> list[ProductSubscription]:
+        return [ProductSubscription.from_model(s) for s in await billing.subscriptions_query(info.context.viewer.org, status)]
+
+    @strawberry.field
+    async def subscription(self, info: Info[Context, None], id: strawberry.ID) -> Optional[ProductSubscription]:
+        sub = await billing.get_subscription(info.context.viewer.org, id)
+        return ProductSubscription.from_model(sub) if sub else None
+
+    @strawberry.field(description="Newest first.")
+    async def charges(self, info: Info[Context, None], first: Optional[int] = 50, after: Optional[str] = None) -> ChargeConnection:
+        return ChargeConnection.from_page(await paginate(billing.charges_query(info.context.viewer.org), first, after))
+
+    @strawberry.field(description="What purchaseLicenses would charge now, without charging.")
+    async def purchase_quote(self, info: Info[Context, None], product_sku: str, quantity: int) -> Quote:
+        viewer = info.context.viewer
+        try:
+            return quote_of(await billing.quote(viewer.org, product_sku, quantity, viewer.now))
+        except DomainError as error:
+            raise BadUserInput(f"{error.code.value}: {error.message}") from None
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(permission_classes=[CanManageBilling])
+    async def add_payment_card(self, info: Info[Context, None], input: AddPaymentCardInput) -> AddPaymentCardPayload:
+        viewer = info.context.viewer
+        try:
+            card, renewed = await cards.add_card(
+                viewer.org, input.number, input.exp_month, input.exp_year, input.cvc, input.make_default is not False,
+                actor=viewer.actor, now=viewer.now,
+            )
+        except DomainError as error:
+            return AddPaymentCardPayload(user_errors=user_errors(error))
+        info.context.forget()
+        return AddPaymentCardPayload(
+            payment_card=PaymentCard.from_model(card, viewer.now), renewed_subscriptions=[ProductSubscription.from_model(s) for s in renewed]
+        )
+
+    @strawberry.mutation(permission_classes=[CanManageBilling])
+    async def update_payment_card(self, info: Info[Context, None], input: UpdatePaymentCardInput) -> UpdatePaymentCardPayload:
+        viewer = info.context.viewer
+        try:
+            card, renewed = await cards.update_card(viewer.org, input.card_id, input.exp_month, input.exp_year, actor=viewer.actor, now=viewer.now)
+        except DomainError as error:
+            return UpdatePaymentCardPayload(user_errors=user_errors(error))
+        info.context.forget()
+        return UpdatePaymentCardPayload(
+            payment_card=PaymentCard.from_model(card, viewer.now), renewed_subscriptions=[ProductSubscription.from_model(s) for s in renewed]
+        )
+
+    @strawberry.mutation(permission_classes=[CanManageBilling])
+    async def purchase_licenses(self, info: Info[Context, None], input: PurchaseLicensesInput) -> PurchaseLicensesPayload:
+        viewer = info.context.viewer
+        try:
+            sub, charge = await billing.purchase_licenses(
+                viewer.org, input.product_sku, input.quantity, input.idempotency_key, actor=viewer.actor, now=viewer.now
+            )
+        except DomainError as error:
+            return PurchaseLicensesPayload(user_errors=user_errors(error))
+        info.context.forget()
+        pool = await seats.seat_pool(viewer.org, input.product_sku)
+        return PurchaseLicensesPayload(
+            subscription=ProductSubscription.from_model(sub), charge=Charge.from_model(charge), seats=SeatPool.from_model(pool)
+        )
+
+    @strawberry.mutation(permission_classes=[CanManageBilling])
+    async def reduce_licenses(self, info: Info[Context, None], input: ReduceLicensesInput) -> ReduceLicensesPayload:
+        viewer = info.context.viewer
+        try:
+            sub = await billing.reduce_licenses(viewer.org, input.subscription_id, input.quantity, actor=viewer.actor, now=viewer.now)
+        except DomainError as error:
+            return ReduceLicensesPayload(user_errors=user_errors(error))
+        info.context.forget()
+        pool = await seats.seat_pool(viewer.org, sub.product_id)
+        return ReduceLicensesPayload(subscription=ProductSubscription.from_model(sub), seats=SeatPool.from_model(pool))

@@ -1,0 +1,84 @@
+"""License conflicts and their remedies, and alerts."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import strawberry
+from strawberry.types import Info
+
+from gql.billing import quote_of
+from gql.context import Context
+from gql.types import (
+    AlertKind, ConflictCause, PaymentCard, Product, ProductSubscription, Quote, RemedyKind, UserConnection,
+)
+from gql.scalars import DateTime
+from models import alerts as alert_rules, conflicts as conflict_rules
+from models.seats import PoolView
+
+
+@strawberry.type
+class Remedy:
+    kind: RemedyKind
+    description: str
+    quote: Optional[Quote] = strawberry.field(description="For PURCHASE_LICENSES: the price of buying exactly the overage.")
+
+    @classmethod
+    def from_model(cls, remedy: conflict_rules.Remedy) -> "Remedy":
+        return cls(kind=RemedyKind(remedy.kind.value), description=remedy.description, quote=quote_of(remedy.quote) if remedy.quote else None)
+
+
+@strawberry.type
+class LicenseConflict:
+    product: Product
+    purchased: int
+    assigned: int
+    overage: int
+    causes: list[ConflictCause]
+    remedies: list[Remedy]
+    pool: strawberry.Private[PoolView]
+
+    @classmethod
+    def from_model(cls, conflict: conflict_rules.Conflict) -> "LicenseConflict":
+        return cls(
+            product=Product.from_model(conflict.product), purchased=conflict.purchased, assigned=conflict.assigned,
+            overage=conflict.overage, causes=[ConflictCause(c.value) for c in conflict.causes],
+            remedies=[Remedy.from_model(r) for r in conflict.remedies], pool=conflict.pool,
+        )
+
+    @strawberry.field(description="The users whose licenses are in conflict: the `overage` most recently assigned, latest first.")
+    async def affected_users(self, info: Info[Context, None], first: Optional[int] = 100, after: Optional[str] = None) -> UserConnection:
+        return UserConnection.from_page(await conflict_rules.affected_users_page(info.context.viewer.org, self.pool, first, after))
+
+
+@strawberry.type
+class Alert:
+    kind: AlertKind
+    message: str
+    product: Optional[Product]
+    subscription: Optional[ProductSubscription]
+    payment_card: Optional[PaymentCard]
+    due_at: Optional[DateTime] = strawberry.field(description="When it bites: the renewal date, the end of the grace period, the period end.")
+
+    @classmethod
+    def from_model(cls, alert: alert_rules.Alert, now) -> "Alert":
+        return cls(
+            kind=AlertKind(alert.kind.value), message=alert.message,
+            product=Product.from_model(alert.product) if alert.product else None,
+            subscription=ProductSubscription.from_model(alert.subscription) if alert.subscription else None,
+            payment_card=PaymentCard.from_model(alert.card, now) if alert.card else None, due_at=alert.due_at,
+        )
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Every product whose assigned licenses exceed its purchased licenses.")
+    async def license_conflicts(self, info: Info[Context, None]) -> list[LicenseConflict]:
+        viewer = info.context.viewer
+        return [LicenseConflict.from_model(c) for c in await conflict_rules.license_conflicts(viewer.org, now=viewer.now)]
+
+    @strawberry.field(description="What needs an admin's attention now, most urgent first.")
+    async def alerts(self, info: Info[Context, None]) -> list[Alert]:
+        viewer = info.context.viewer
+        now = viewer.now
+        return [Alert.from_model(a, now) for a in await alert_rules.alerts(viewer.org, now=now)]

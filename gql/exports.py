@@ -1,0 +1,71 @@
+"""Data exports: exportData, dataExports, and the download endpoint GET /exports/{id}."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import strawberry
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from strawberry.types import Info
+
+from gql.context import Context
+from gql.errors import UserError, user_errors
+from gql.permissions import CanManageBilling
+from gql.types import DataExport, ExportFormat
+from models import auth, exports
+from models.clock import utcnow
+from models.errors import DomainError, Unauthenticated
+from models.tables import ExportFormat as Format
+
+
+@strawberry.input
+class ExportDataInput:
+    format: ExportFormat
+
+
+@strawberry.type
+class ExportDataPayload:
+    data_export: Optional[DataExport] = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def data_exports(self, info: Info[Context, None]) -> list[DataExport]:
+        return [DataExport.from_model(row) for row in await exports.list_exports(info.context.viewer.org)]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(permission_classes=[CanManageBilling])
+    async def export_data(self, info: Info[Context, None], input: ExportDataInput) -> ExportDataPayload:
+        viewer = info.context.viewer
+        try:
+            row = await exports.create_export(viewer.org, Format(input.format.value), actor=viewer.actor, now=viewer.now)
+        except DomainError as error:
+            return ExportDataPayload(user_errors=user_errors(error))
+        return ExportDataPayload(data_export=DataExport.from_model(row))
+
+
+async def download_export(request: Request) -> Response:
+    """GET /exports/{id}: the export's exact bytes, streamed from its chunks; 404 for another organization's."""
+    try:
+        viewer = await auth.authenticate(request.headers.get("authorization"), now=utcnow())
+    except Unauthenticated as error:
+        return JSONResponse({"error": str(error)}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    try:
+        export = await exports.get_export(viewer.org, request.path_params["export_id"])
+    except DomainError:
+        return JSONResponse({"error": "No such data export."}, status_code=404)
+    return StreamingResponse(
+        exports.export_bytes(export),
+        media_type=exports.media_type(export.format),
+        headers={
+            "Content-Length": str(export.size_bytes),
+            "Content-Disposition": f'attachment; filename="{exports.file_name(export)}"',
+            "Cache-Control": "no-store",
+            "X-Content-SHA256": export.sha256,
+        },
+    )

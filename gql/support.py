@@ -1,0 +1,92 @@
+"""Service requests and cancellation."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import strawberry
+from strawberry.types import Info
+
+from gql.context import Context
+from gql.errors import UserError, user_errors
+from gql.permissions import CanManageBilling, CanSubmitRequests
+from gql.types import ProductSubscription, ServiceRequest, ServiceRequestCategory, ServiceRequestConnection, ServiceRequestStatus
+from models import support
+from models.auth import Capability
+from models.errors import DomainError
+from models.pages import paginate
+from models.tables import ServiceRequestCategory as Category
+
+
+@strawberry.input
+class CancelSubscriptionInput:
+    subscription_id: strawberry.ID
+    reason: str
+    immediately: Optional[bool] = strawberry.field(default=False, description="Cancel now instead of at the end of the billing period.")
+    acknowledge_data_loss: Optional[bool] = strawberry.field(
+        default=False, description="Cancel even though no data export was made in the last 7 days."
+    )
+
+
+@strawberry.type
+class CancelSubscriptionPayload:
+    subscription: Optional[ProductSubscription] = None
+    service_request: Optional[ServiceRequest] = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class SubmitServiceRequestInput:
+    category: ServiceRequestCategory
+    description: str
+    subscription_id: Optional[strawberry.ID] = strawberry.field(default=None, description="Required for CANCEL_SUBSCRIPTION.")
+    acknowledge_data_loss: Optional[bool] = strawberry.field(default=False, description="CANCEL_SUBSCRIPTION only: as in cancelSubscription.")
+
+
+@strawberry.type
+class SubmitServiceRequestPayload:
+    service_request: Optional[ServiceRequest] = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Newest first.")
+    async def service_requests(
+        self, info: Info[Context, None], first: Optional[int] = 50, after: Optional[str] = None,
+        status: Optional[ServiceRequestStatus] = None,
+    ) -> ServiceRequestConnection:
+        query = support.service_requests_query(info.context.viewer.org, status)
+        return ServiceRequestConnection.from_page(await paginate(query, first, after))
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(permission_classes=[CanManageBilling])
+    async def cancel_subscription(self, info: Info[Context, None], input: CancelSubscriptionInput) -> CancelSubscriptionPayload:
+        viewer = info.context.viewer
+        try:
+            sub, request = await support.cancel_subscription(
+                viewer.org, input.subscription_id, input.reason, immediately=bool(input.immediately),
+                acknowledge_data_loss=bool(input.acknowledge_data_loss), actor=viewer.actor, now=viewer.now,
+            )
+        except DomainError as error:
+            return CancelSubscriptionPayload(user_errors=user_errors(error))
+        info.context.forget()
+        return CancelSubscriptionPayload(subscription=ProductSubscription.from_model(sub), service_request=ServiceRequest.from_model(request))
+
+    @strawberry.mutation(permission_classes=[CanSubmitRequests])
+    async def submit_service_request(self, info: Info[Context, None], input: SubmitServiceRequestInput) -> SubmitServiceRequestPayload:
+        viewer = info.context.viewer
+        category = Category(input.category.value)
+        if category is Category.CANCEL_SUBSCRIPTION:
+            viewer.require(Capability.MANAGE_BILLING)
+        try:
+            request = await support.submit_service_request(
+                viewer.org, category, input.description, subscription_id=input.subscription_id,
+                acknowledge_data_loss=bool(input.acknowledge_data_loss), actor=viewer.actor, now=viewer.now,
+            )
+        except DomainError as error:
+            return SubmitServiceRequestPayload(user_errors=user_errors(error))
+        info.context.forget()
+        return SubmitServiceRequestPayload(service_request=ServiceRequest.from_model(request))

@@ -1,0 +1,88 @@
+"""Payment cards: add and update through the gateway, one default card per organization.
+
+Only the gateway's token, the brand, the last 4 digits and the expiry are kept; the number and
+the CVC end at `gateway().tokenize`. Rules:
+
+- The first card of an organization always becomes its default, whatever `makeDefault` says
+  (subscriptions need a card to charge). Making a card default un-defaults the others in the
+  same transaction.
+- Once the change has committed, a default card (new, or whose expiry was updated) retries every
+  past-due subscription at once (`models.renewals.retry_past_due`); the ones paid are returned.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from models import audit
+from models.audit import Actor
+from models.errors import DomainError, ErrorCode
+from models.gateway import check_expiry, gateway
+from models.lookups import parse_id
+from models.tables import Organization, PaymentCard, Subscription
+
+
+def _details(card: PaymentCard) -> dict:
+    return {
+        "brand": card.brand.value,
+        "last4": card.last4,
+        "expiry": f"{card.exp_year:04d}-{card.exp_month:02d}",
+        "default": card.is_default,
+    }
+
+
+async def _lock_cards(org: Organization) -> None:
+    """Serialise card changes of one organization: a no-op UPDATE of its row (the write lock on SQLite)."""
+    await Organization.filter(id=org.id).update(name=F("name"))
+
+
+async def _retry(org: Organization, card: PaymentCard, *, actor: Actor, now: datetime) -> list[Subscription]:
+    if not card.is_default:
+        return []
+    from models import renewals
+
+    return await renewals.retry_past_due(org, actor=actor, now=now)
+
+
+async def add_card(
+    org: Organization, number: str, exp_month: int, exp_year: int, cvc: str, make_default: bool, *, actor: Actor, now: datetime
+) -> tuple[PaymentCard, list[Subscription]]:
+    """Tokenize and keep a card (INVALID_CARD_NUMBER, INVALID_EXPIRY, INVALID_CVC, CARD_DECLINED,
+    CARD_EXPIRED from the gateway); returns it and the past-due subscriptions its retry renewed."""
+    token = gateway().tokenize(number, exp_month, exp_year, cvc, now=now)
+    async with in_transaction():
+        await _lock_cards(org)
+        default = make_default or not await PaymentCard.exists(organization_id=org.id, is_default=True)
+        if default:
+            await PaymentCard.filter(organization_id=org.id, is_default=True).update(is_default=False)
+        card = await PaymentCard.create(
+            organization_id=org.id, brand=token.brand, last4=token.last4, exp_month=exp_month, exp_year=exp_year,
+            gateway_token=token.token, is_default=default, created_at=now,
+        )
+        await audit.record(org, actor, "card.added", target_type="PAYMENT_CARD", target_id=card.id, at=now, details=_details(card))
+    return card, await _retry(org, card, actor=actor, now=now)
+
+
+async def update_card(
+    org: Organization, card_id: str, exp_month: int, exp_year: int, *, actor: Actor, now: datetime
+) -> tuple[PaymentCard, list[Subscription]]:
+    """Change a card's expiry (INVALID_EXPIRY, NOT_FOUND for an unknown or foreign id)."""
+    check_expiry(exp_month, exp_year, now, ["input", "expYear"])
+    pk = parse_id(card_id)
+    if pk is None or not await PaymentCard.exists(id=pk, organization_id=org.id):
+        raise DomainError(ErrorCode.NOT_FOUND, f"No payment card {card_id}.", ["input", "cardId"])
+    async with in_transaction():
+        changed = await PaymentCard.filter(id=pk, organization_id=org.id).update(exp_month=exp_month, exp_year=exp_year)
+        if not changed:
+            raise DomainError(ErrorCode.NOT_FOUND, f"No payment card {card_id}.", ["input", "cardId"])
+        card = await PaymentCard.get(id=pk)
+        await audit.record(org, actor, "card.updated", target_type="PAYMENT_CARD", target_id=card.id, at=now, details=_details(card))
+    return card, await _retry(org, card, actor=actor, now=now)
+
+
+async def list_cards(org: Organization) -> list[PaymentCard]:
+    """The organization's cards: the default first, then oldest first."""
+    return await PaymentCard.filter(organization_id=org.id).order_by("-is_default", "created_at", "id")

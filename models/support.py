@@ -1,0 +1,192 @@
+"""Service requests and cancellation: a cancellation is a RESOLVED request of category CANCEL_SUBSCRIPTION.
+
+Admins are reminded to save their data first: a cancellation needs a data export of the last
+7 days (organization time) or an explicit `acknowledgeDataLoss`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from tortoise.expressions import F, Q
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from models import audit, seats
+from models.audit import Actor
+from models.clock import iso
+from models.errors import DomainError, ErrorCode
+from models.events import LicenseEventKind
+from models.lookups import parse_id
+from models.tables import (
+    DataExport,
+    Organization,
+    ServiceRequest,
+    ServiceRequestCategory,
+    ServiceRequestStatus,
+    StatusReason,
+    Subscription,
+    SubscriptionStatus,
+)
+
+MAX_TEXT = 2000
+EXPORT_FRESHNESS = timedelta(days=7)
+
+
+def check_text(raw: str, field: list[str]) -> str:
+    """A description or reason: 1 to 2000 characters after trimming (INVALID_INPUT)."""
+    text = raw.strip()
+    if not 1 <= len(text) <= MAX_TEXT:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"Write 1 to {MAX_TEXT} characters.", field)
+    return text
+
+
+async def get_subscription(org: Organization, subscription_id: str | int, field: list[str]) -> Subscription:
+    pk = parse_id(subscription_id)
+    sub = await Subscription.get_or_none(id=pk, organization_id=org.id) if pk is not None else None
+    if sub is None:
+        raise DomainError(ErrorCode.NOT_FOUND, f"No subscription {subscription_id}.", field)
+    return sub
+
+
+def is_ending(sub: Subscription) -> bool:
+    """CANCELLED already, or set to cancel at the end of its period."""
+    return sub.status is SubscriptionStatus.CANCELLED or sub.cancel_at_period_end
+
+
+async def has_recent_export(org: Organization, now: datetime) -> bool:
+    """A finished data export made in the last 7 days of the organization's time."""
+    return await DataExport.filter(
+        organization_id=org.id, created_at__gte=now - EXPORT_FRESHNESS, created_at__lte=now
+    ).exclude(sha256="").exists()
+
+
+async def cancel_subscription(
+    org: Organization,
+    subscription_id: str,
+    reason: str,
+    *,
+    immediately: bool = False,
+    acknowledge_data_loss: bool = False,
+    actor: Actor,
+    now: datetime,
+    reason_field: tuple[str, ...] = ("input", "reason"),
+) -> tuple[Subscription, ServiceRequest]:
+    """Cancel at the period end (default) or now, recorded as a RESOLVED CANCEL_SUBSCRIPTION request.
+
+    Order of checks (SPEC.md section 9): the reason, the subscription, ALREADY_CANCELLED, DATA_EXPORT_REQUIRED.
+    An immediate cancellation refunds nothing; its licenses stop counting at once, which may open a
+    license conflict (cause SUBSCRIPTION_CANCELLED) when they were in use.
+    """
+    text = check_text(reason, list(reason_field))
+    sub_field = ["input", "subscriptionId"]
+    sub = await get_subscription(org, subscription_id, sub_field)
+    if is_ending(sub):
+        raise DomainError(ErrorCode.ALREADY_CANCELLED, f"Subscription {sub.id} is already cancelled or set to cancel.", sub_field)
+    if not acknowledge_data_loss and not await has_recent_export(org, now):
+        raise DomainError(
+            ErrorCode.DATA_EXPORT_REQUIRED,
+            "Export your data first (exportData), or cancel with acknowledgeDataLoss: true.",
+            ["input", "acknowledgeDataLoss"],
+        )
+    sku = sub.product_id
+    before = await seats.seat_pool(org, sku)
+    async with in_transaction():
+        await seats.lock_pool(org.id, sku)
+        changes: dict = {"version": F("version") + 1}
+        if immediately:
+            changes.update(
+                status=SubscriptionStatus.CANCELLED, status_reason=StatusReason.CANCELLED_BY_REQUEST,
+                cancelled_at=now, cancel_at_period_end=False,
+            )
+        else:
+            changes.update(cancel_at_period_end=True)
+        # Guarded: a concurrent cancellation (or the clock ending it) makes this match nothing.
+        claimed = await Subscription.filter(
+            Q(id=sub.id), Q(cancel_at_period_end=False), ~Q(status=SubscriptionStatus.CANCELLED)
+        ).update(**changes)
+        if not claimed:
+            raise DomainError(ErrorCode.ALREADY_CANCELLED, f"Subscription {sub.id} is already cancelled or set to cancel.", sub_field)
+        if immediately:
+            await seats.sync_purchased(org.id, sku)
+            resolution = f"Subscription {sub.id} ({sku}, {sub.quantity} licenses) was cancelled at {iso(now)}, effective immediately; no refund."
+            effective = now
+        elif sub.status is SubscriptionStatus.ACTIVE:
+            resolution = (
+                f"Subscription {sub.id} ({sku}, {sub.quantity} licenses) is set to cancel at the end of its billing period, "
+                f"{iso(sub.current_period_end)}; its licenses count until then."
+            )
+            effective = sub.current_period_end
+        else:
+            # Past due (GRACE_PERIOD or SUSPENDED): the billing clock ends it at its next run, without a charge.
+            resolution = (
+                f"Subscription {sub.id} ({sku}, {sub.quantity} licenses) is past due and set to cancel; "
+                f"the billing clock ends it at its next run, without a further charge."
+            )
+            effective = None
+        request = await ServiceRequest.create(
+            organization_id=org.id, category=ServiceRequestCategory.CANCEL_SUBSCRIPTION,
+            status=ServiceRequestStatus.RESOLVED, description=text, subscription_id=sub.id, resolution=resolution,
+            submitted_by=actor.email, created_at=now, resolved_at=now,
+        )
+        details = {
+            "product": sku, "quantity": sub.quantity, "immediately": immediately, "effectiveAt": iso(effective),
+            "serviceRequestId": str(request.id), "acknowledgeDataLoss": acknowledge_data_loss,
+        }
+        await audit.record(org, actor, "subscription.cancel_requested", target_type="SUBSCRIPTION", target_id=sub.id, at=now, details=details)
+        if immediately:
+            await audit.record(
+                org, actor, "subscription.cancelled", target_type="SUBSCRIPTION", target_id=sub.id, at=now,
+                details={"product": sku, "quantity": sub.quantity, "statusReason": StatusReason.CANCELLED_BY_REQUEST.value,
+                         "previousStatus": sub.status.value},
+            )
+        await audit.record(
+            org, actor, "service_request.submitted", target_type="SERVICE_REQUEST", target_id=request.id, at=now,
+            details={"category": ServiceRequestCategory.CANCEL_SUBSCRIPTION.value, "subscriptionId": str(sub.id),
+                     "status": ServiceRequestStatus.RESOLVED.value},
+        )
+    if immediately:
+        await seats.notify(org, LicenseEventKind.SUBSCRIPTION_STATUS_CHANGED, sku, user_id=None, before=before, at=now)
+    return await Subscription.get(id=sub.id), request
+
+
+async def submit_service_request(
+    org: Organization,
+    category: ServiceRequestCategory,
+    description: str,
+    *,
+    subscription_id: str | None = None,
+    acknowledge_data_loss: bool = False,
+    actor: Actor,
+    now: datetime,
+) -> ServiceRequest:
+    """CANCEL_SUBSCRIPTION: the cancellation at period end (same rules); other categories: recorded OPEN."""
+    text = check_text(description, ["input", "description"])
+    if category is ServiceRequestCategory.CANCEL_SUBSCRIPTION:
+        if subscription_id is None or not str(subscription_id).strip():
+            raise DomainError(ErrorCode.INVALID_INPUT, "A cancellation names its subscriptionId.", ["input", "subscriptionId"])
+        _, request = await cancel_subscription(
+            org, subscription_id, text, immediately=False, acknowledge_data_loss=acknowledge_data_loss,
+            actor=actor, now=now, reason_field=("input", "description"),
+        )
+        return request
+    sub = await get_subscription(org, subscription_id, ["input", "subscriptionId"]) if subscription_id is not None else None
+    async with in_transaction():
+        request = await ServiceRequest.create(
+            organization_id=org.id, category=category, status=ServiceRequestStatus.OPEN, description=text,
+            subscription_id=sub.id if sub else None, submitted_by=actor.email, created_at=now,
+        )
+        await audit.record(
+            org, actor, "service_request.submitted", target_type="SERVICE_REQUEST", target_id=request.id, at=now,
+            details={"category": category.value, "subscriptionId": str(sub.id) if sub else None,
+                     "status": ServiceRequestStatus.OPEN.value},
+        )
+    return request
+
+
+def service_requests_query(org: Organization, status: ServiceRequestStatus | None = None) -> QuerySet[ServiceRequest]:
+    """Service requests of one organization, newest first by (createdAt, id)."""
+    query = ServiceRequest.filter(organization_id=org.id)
+    if status is not None:
+        query = query.filter(status=status)
+    return query.order_by("-created_at", "-id")

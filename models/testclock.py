@@ -1,0 +1,77 @@
+"""Sandbox test clocks: a sandbox's `now` moves only forward, by advance_test_clock.
+
+Advancing runs the billing clock for the organization at every moment something falls due
+between the old and the new time, in order (period ends, daily retries, grace ends, 90-day
+marks, purges), so that a year advanced in one call does what a year of hourly clock runs
+would have done, each action stamped with its own moment.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from tortoise.transactions import in_transaction
+
+from models import audit, renewals
+from models.audit import Actor
+from models.clock import iso, org_now
+from models.errors import DomainError, ErrorCode
+from models.tables import Organization, Subscription, SubscriptionStatus, User
+from models.users import RESTORE_WINDOW
+
+# Like a card processor's test clock, one call moves a bounded distance (months of daily steps stay cheap).
+MAX_ADVANCE = timedelta(days=5 * 366)
+# A deleted user is purged at the first instant after the 30-day restore window.
+_PURGE_AFTER = RESTORE_WINDOW + timedelta(microseconds=1)
+
+
+async def _next_moment(org: Organization, after: datetime) -> datetime | None:
+    """The earliest moment later than `after` at which the billing clock owes this organization something."""
+    moments: list[datetime] = []
+    subs = await Subscription.filter(organization_id=org.id).exclude(status=SubscriptionStatus.CANCELLED)
+    for sub in subs:
+        moment = renewals.next_due_moment(sub)
+        if moment is not None and moment > after:
+            moments.append(moment)
+    deleted = await User.filter(organization_id=org.id, deleted_at__gte=after - RESTORE_WINDOW).order_by("deleted_at").first()
+    if deleted is not None and deleted.deleted_at + _PURGE_AFTER > after:
+        moments.append(deleted.deleted_at + _PURGE_AFTER)
+    return min(moments, default=None)
+
+
+async def _move(org: Organization, frm: datetime, to: datetime) -> bool:
+    """Guarded move of the test clock; False if someone else moved it meanwhile."""
+    return await Organization.filter(id=org.id, test_clock_now=frm).update(test_clock_now=to) == 1
+
+
+async def advance_test_clock(org: Organization, to: datetime, *, actor: Actor) -> Organization:
+    """Move a sandbox's clock forward to `to`, running its billing clock at every due moment on the way."""
+    if not org.sandbox:
+        raise DomainError(ErrorCode.NOT_A_SANDBOX, "Only a sandbox organization has a test clock.", ["input", "to"])
+    org = await Organization.get(id=org.id)
+    start = org_now(org)
+    if to <= start:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"The test clock is at {iso(start)}; move it later.", ["input", "to"])
+    if to - start > MAX_ADVANCE:
+        raise DomainError(ErrorCode.INVALID_INPUT, "Advance the test clock at most 5 years at once.", ["input", "to"])
+
+    report = renewals.ClockReport()
+    guard, current, steps = org.test_clock_now, start, 0
+    while True:
+        moment = await _next_moment(org, current)
+        current = moment if moment is not None and moment < to else to
+        report.add(await renewals.run_clock(current, org=org))
+        steps += 1
+        if current == to:
+            break
+        # The clock sits at each moment once its billing is done there.
+        if not await _move(org, guard, current):
+            raise DomainError(ErrorCode.INVALID_INPUT, "The test clock was moved meanwhile; try again.", ["input", "to"])
+        guard = current
+
+    async with in_transaction():
+        if not await _move(org, guard, to):
+            raise DomainError(ErrorCode.INVALID_INPUT, "The test clock was moved meanwhile; try again.", ["input", "to"])
+        await audit.record(org, actor, "test_clock.advanced", target_type="ORGANIZATION", target_id=org.id, at=to, details={
+            "from": iso(start), "to": iso(to), "steps": steps, **report.to_dict()})
+    return await Organization.get(id=org.id)

@@ -1,0 +1,72 @@
+"""licenseEvents over a real WebSocket (graphql-transport-ws) against `seatwise serve`."""
+
+import json
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from tests.events_support import Toggle, assign_over_http, event_matching, init, subscribe, until_listening, ws_client
+from tests.support import Server, give_licenses, make_org, make_user
+
+
+@pytest.fixture(scope="module")
+def server():
+    running = Server().wait_ready()
+    yield running
+    running.stop()
+
+
+async def test_a_subscriber_receives_an_assignment_with_the_seats_after_it(server):
+    fx = await make_org()
+    await give_licenses(fx, "CRM_BASIC", 5)
+    await give_licenses(fx, "CRM_ESSENTIAL", 5)
+    primer, target = await make_user(fx), await make_user(fx)
+    async with httpx.AsyncClient(timeout=10) as client, ws_client(server.url) as ws:
+        assert (await init(ws, fx.token))["type"] == "connection_ack"
+        await subscribe(ws, "CRM_BASIC")
+        await until_listening(ws, Toggle(client, server.url, fx.token, primer.id, "CRM_BASIC"))
+
+        await assign_over_http(client, server.url, fx.token, target.id, "CRM_ESSENTIAL")  # another product: filtered out
+        payload = await assign_over_http(client, server.url, fx.token, target.id, "CRM_BASIC")
+
+        event, skipped = await event_matching(ws, lambda e: (e["user"] or {}).get("id") == str(target.id))
+    assert event["kind"] == "ASSIGNED"
+    assert event["product"] == {"sku": "CRM_BASIC"}
+    assert event["user"] == {"id": str(target.id), "email": target.email, "status": "ACTIVE"}
+    assert event["seats"] == payload["seats"]
+    assert event["at"].endswith("Z")
+    assert all(e["product"]["sku"] == "CRM_BASIC" for e in skipped)
+
+
+@pytest.mark.parametrize("token", ["sw_forged_token_value_that_is_long_enough", None])
+async def test_a_forged_or_missing_token_is_closed_with_4403_and_no_ack(server, token):
+    async with ws_client(server.url) as ws:
+        payload = {"Authorization": f"Bearer {token}"} if token else {}
+        await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+        with pytest.raises(ConnectionClosed):
+            message = await ws.recv()
+            pytest.fail(f"got {message} instead of a close")
+        assert ws.close_code == 4403
+
+
+async def test_another_organizations_subscriber_receives_nothing(server):
+    acme, other = await make_org("Acme"), await make_org("Other")
+    for fx in (acme, other):
+        await give_licenses(fx, "CRM_BASIC", 5)
+    acme_primer, acme_user = await make_user(acme), await make_user(acme)
+    other_primer, other_user = await make_user(other), await make_user(other)
+    async with httpx.AsyncClient(timeout=10) as client, ws_client(server.url) as mine, ws_client(server.url) as theirs:
+        assert (await init(mine, acme.token))["type"] == "connection_ack"
+        assert (await init(theirs, other.token))["type"] == "connection_ack"
+        await subscribe(mine)
+        await subscribe(theirs)
+        await until_listening(mine, Toggle(client, server.url, acme.token, acme_primer.id, "CRM_BASIC"))
+        await until_listening(theirs, Toggle(client, server.url, other.token, other_primer.id, "CRM_BASIC"))
+
+        await assign_over_http(client, server.url, acme.token, acme_user.id, "CRM_BASIC")
+        await event_matching(mine, lambda e: (e["user"] or {}).get("id") == str(acme_user.id))
+        # Events reach a subscriber in order: Other's own next event comes after anything Acme's could have.
+        await assign_over_http(client, server.url, other.token, other_user.id, "CRM_BASIC")
+        _, skipped = await event_matching(theirs, lambda e: (e["user"] or {}).get("id") == str(other_user.id))
+    assert all(e["user"]["id"] == str(other_primer.id) for e in skipped)

@@ -1,0 +1,107 @@
+"""Audit coverage: every action of SPEC.md section 8, driven through the public domain functions,
+written with the right actor and target type and without secrets."""
+
+import json
+from datetime import timedelta
+
+from models import audit, auth, billing, cards, exports, seats, support, testclock, users
+from models.audit import BILLING_CLOCK, Actor
+from models.clock import org_now
+from models.tables import AdminRole, AuditEvent, ExportFormat, Organization, PaymentCard, ServiceRequestCategory, User
+from tests.billing_support import DECLINES_ON_CHARGE, VISA
+from tests.support import NOW, PASSWORD, make_org, make_user
+
+SPEC_ACTIONS = {
+    "user.created": "USER", "user.deleted": "USER", "user.restored": "USER", "user.purged": "USER",
+    "user.admin_role_changed": "USER", "license.assigned": "USER", "license.revoked": "USER",
+    "licenses.purchased": "SUBSCRIPTION", "licenses.reduced": "SUBSCRIPTION", "subscription.renewed": "SUBSCRIPTION",
+    "subscription.grace_started": "SUBSCRIPTION", "subscription.suspended": "SUBSCRIPTION",
+    "subscription.cancel_requested": "SUBSCRIPTION", "subscription.cancelled": "SUBSCRIPTION",
+    "card.added": "PAYMENT_CARD", "card.updated": "PAYMENT_CARD", "charge.failed": "PAYMENT_CARD",
+    "service_request.submitted": "SERVICE_REQUEST", "data.exported": "DATA_EXPORT",
+    "api_token.created": "API_TOKEN", "api_token.revoked": "API_TOKEN",
+    "session.signed_in": "SESSION", "session.signed_out": "SESSION", "test_clock.advanced": "ORGANIZATION",
+}
+CLOCK_ACTIONS = {"user.purged", "subscription.renewed", "subscription.grace_started", "subscription.suspended"}
+
+
+async def _now(org: Organization):
+    return org_now(await Organization.get(id=org.id))
+
+
+async def test_every_audited_action_names_actor_and_target_and_keeps_secrets_out():
+    fx = await make_org("Audited", sandbox=True)
+    org, admin = fx.org, fx.actor
+    secrets = [fx.token, PASSWORD, VISA, DECLINES_ON_CHARGE]
+
+    # admins at work, at the test clock's time
+    now = await _now(org)
+    visa, _ = await cards.add_card(org, VISA, 12, 2030, "123", True, actor=admin, now=now)
+    basic, _ = await billing.purchase_licenses(org, "CRM_BASIC", 4, "buy-basic", actor=admin, now=now)
+    essential, _ = await billing.purchase_licenses(org, "CRM_ESSENTIAL", 2, "buy-essential", actor=admin, now=now)
+    keeper = await make_user(fx, skus=["CRM_BASIC"])
+    await seats.revoke_license(org, str(keeper.id), "CRM_BASIC", actor=admin, now=now)
+    await seats.assign_license(org, str(keeper.id), "CRM_BASIC", actor=admin, now=now)
+    await users.set_admin_role(org, str(keeper.id), AdminRole.READER, actor=admin, now=now)
+    restored = await make_user(fx, skus=["CRM_BASIC"])
+    await users.delete_user(org, str(restored.id), actor=admin, now=now)
+    await users.restore_user(org, str(restored.id), actor=admin, now=now)
+    purged = await make_user(fx)
+    await users.delete_user(org, str(purged.id), actor=admin, now=now)
+    await billing.reduce_licenses(org, str(basic.id), 1, actor=admin, now=now)
+    await cards.update_card(org, str(visa.id), 11, 2031, actor=admin, now=now)
+
+    session, viewer = await auth.sign_in(fx.admin.email, PASSWORD, now=now)
+    api_secret, api_token = await auth.create_api_token(viewer, "hr-feed", AdminRole.READER, None, now=now)
+    await auth.revoke_api_token(viewer, str(api_token.id), now=now)
+    await auth.sign_out(viewer, everywhere=False, now=now)
+    secrets += [session, api_secret]
+
+    via_token = Actor(email=fx.admin.email, role=AdminRole.GLOBAL_ADMIN, user_id=fx.admin.id, token_name="ops-script")
+    await support.submit_service_request(org, ServiceRequestCategory.BILLING, "Invoice address", actor=via_token, now=now)
+    await exports.create_export(org, ExportFormat.JSON, actor=admin, now=now)
+    await support.cancel_subscription(org, str(essential.id), "Not needed", immediately=True, actor=admin, now=now)
+
+    # the billing clock: a renewal, then a declining card, grace, suspension; the deleted user is purged
+    await testclock.advance_test_clock(org, NOW + timedelta(days=31), actor=admin)
+    await cards.add_card(await Organization.get(id=org.id), DECLINES_ON_CHARGE, 12, 2030, "123", True, actor=admin,
+                         now=await _now(org))
+    await testclock.advance_test_clock(await Organization.get(id=org.id), NOW + timedelta(days=100), actor=admin)
+    secrets += await PaymentCard.filter(organization_id=org.id).values_list("gateway_token", flat=True)
+
+    events = await AuditEvent.filter(organization_id=org.id).order_by("id")
+    seen = {e.action for e in events}
+    missing = set(SPEC_ACTIONS) - seen
+    assert not missing, f"never written: {sorted(missing)}"
+    assert seen <= set(SPEC_ACTIONS), f"not in SPEC.md section 8: {sorted(seen - set(SPEC_ACTIONS))}"
+    for event in events:
+        assert event.target_type == SPEC_ACTIONS[event.action], event.action
+        text = json.dumps(event.details)
+        assert "cvc" not in text.lower() and "password" not in text.lower(), event.action
+        for secret in secrets:
+            assert secret not in text, f"{event.action} leaks a secret"
+        if event.action in CLOCK_ACTIONS:
+            assert event.actor is None, event.action
+    admin_written = [e for e in events if e.action not in CLOCK_ACTIONS and e.action not in ("charge.failed",)]
+    by_action = {e.action: e for e in admin_written}
+    for action in set(SPEC_ACTIONS) - CLOCK_ACTIONS - {"charge.failed", "subscription.cancelled", "user.created", "api_token.created"}:
+        assert by_action[action].actor == fx.admin.email, action
+    assert any(e.actor is None for e in events if e.action == "charge.failed")  # the clock's failed renewal
+    assert {e.actor for e in events if e.action == "subscription.cancelled"} >= {fx.admin.email}
+    submitted = next(e for e in events if e.action == "service_request.submitted" and e.details["category"] == "BILLING")
+    assert submitted.details["apiToken"] == "ops-script"
+    assert not await User.exists(id=purged.id)
+    user_events = {e.action for e in events if e.target_id == str(keeper.id) and e.target_type == "USER"}
+    assert {"user.created", "license.assigned", "license.revoked", "user.admin_role_changed"} <= user_events
+
+
+async def test_events_query_is_newest_first_by_time_then_id_and_filters():
+    fx = await make_org()
+    older = await audit.record(fx.org, fx.actor, "x.one", target_type="USER", target_id=1, at=NOW)
+    tie_a = await audit.record(fx.org, fx.actor, "x.two", target_type="USER", target_id=2, at=NOW + timedelta(seconds=1))
+    tie_b = await audit.record(fx.org, BILLING_CLOCK, "x.two", target_type="USER", target_id=1, at=NOW + timedelta(seconds=1))
+    other = await make_org("Other")
+    await audit.record(other.org, other.actor, "x.two", target_type="USER", target_id=1, at=NOW + timedelta(days=1))
+    mine = audit.events_query(fx.org).filter(action__startswith="x.")
+    assert [e.id for e in await mine] == [tie_b.id, tie_a.id, older.id]
+    assert [e.id for e in await audit.events_query(fx.org, action="x.two", target_id="1")] == [tie_b.id]

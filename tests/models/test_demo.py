@@ -1,0 +1,28 @@
+from models import demo, seats
+from models.charges import default_card
+from models.clock import org_now, utcnow
+from models.gateway import card_expires_at
+from models.tables import AuditEvent, StatusReason, Subscription, SubscriptionStatus, User
+
+
+async def test_demo_has_users_subscriptions_an_expiring_card_and_exactly_one_conflict():
+    built = await demo.build_demo("t1")
+    org = built.organization
+    now = org_now(org)
+
+    assert org.sandbox and abs((now - utcnow()).total_seconds()) < 120  # the sandbox clock ends at today
+    assert await User.filter(organization_id=org.id, deleted_at=None).count() >= 5
+    subs = await Subscription.filter(organization_id=org.id)
+    assert len(subs) >= 2
+    assert sum(s.status is SubscriptionStatus.ACTIVE for s in subs) >= 2
+
+    card = await default_card(org)
+    expires = card_expires_at(card.exp_month, card.exp_year)
+    assert now < expires and (card.exp_month, card.exp_year) == (now.month, now.year)  # valid, to the end of this month
+
+    in_conflict = [p for p in await seats.seat_pools(org) if p.in_conflict]
+    assert [p.product.sku for p in in_conflict] == ["CRM_PROFESSIONAL"]
+    lapsed = [s for s in subs if s.product_id == "CRM_PROFESSIONAL"]
+    assert [s.status_reason for s in lapsed] == [StatusReason.PAYMENT_FAILED]
+    assert await AuditEvent.filter(organization_id=org.id, action="subscription.suspended").count() == 1
+    assert built.token and built.admin.organization_id == org.id

@@ -1,0 +1,167 @@
+import csv
+import hashlib
+import io
+import json
+import logging
+import time
+import tracemalloc
+from datetime import timedelta
+
+import pytest
+
+from models import charges, exports, users
+from models.errors import DomainError, ErrorCode
+from models.tables import AuditEvent, CardBrand, DataExport, DataExportChunk, ExportFormat, PaymentCard, ServiceRequestCategory
+from models import support
+from tests.support import NOW, give_licenses, make_org, make_user
+from tests.support_helpers import bulk_users, export_now, read_export
+
+log = logging.getLogger("seatwise.tests.exports")
+SECRET_TOKEN = "tok_sandbox_decline_0123456789abcdef"
+
+
+async def _org_with_everything():
+    fx = await make_org()
+    sub = await give_licenses(fx, "CRM_BASIC", 3)
+    await give_licenses(fx, "CRM_PROFESSIONAL", 2)
+    keeper = await make_user(fx, skus=["CRM_PROFESSIONAL", "CRM_BASIC"], email="keeper@acme.test")
+    gone = await make_user(fx, skus=["CRM_BASIC"], email="gone@acme.test")
+    await users.delete_user(fx.org, str(gone.id), actor=fx.actor, now=NOW)
+    card = await PaymentCard.create(organization_id=fx.org.id, brand=CardBrand.VISA, last4="0341", exp_month=12, exp_year=2030,
+                                    gateway_token=SECRET_TOKEN, is_default=True, created_at=NOW)
+    await charges.charge_card(fx.org, card, 3000, "CRM_BASIC renewal", subscription_id=sub.id, actor=fx.actor, now=NOW, idempotency_key="k1")
+    await support.submit_service_request(fx.org, ServiceRequestCategory.OTHER, "Hello, \"support\"", actor=fx.actor, now=NOW)
+    return fx, sub, keeper, gone, card
+
+
+async def test_json_export_holds_every_section_with_contract_names_and_matches_size_and_hash():
+    fx, sub, keeper, gone, card = await _org_with_everything()
+    export = await export_now(fx, ExportFormat.JSON, now=NOW + timedelta(minutes=5))
+    body = await read_export(export)
+    assert (len(body), hashlib.sha256(body).hexdigest()) == (export.size_bytes, export.sha256)
+    assert export.sha256 == export.sha256.lower() and len(export.sha256) == 64
+    doc = json.loads(body.decode("utf-8"))
+    assert list(doc) == ["organization", "products", "subscriptions", "users", "paymentCards", "charges", "serviceRequests", "auditEvents"]
+    assert doc["organization"]["id"] == str(fx.org.id) and doc["organization"]["createdAt"] == "2026-11-29T09:00:00Z"
+    assert {p["sku"] for p in doc["products"]} == {"CRM_PROFESSIONAL", "CRM_BASIC", "CRM_ESSENTIAL"}
+    by_email = {u["email"]: u for u in doc["users"]}
+    assert set(by_email) == {fx.admin.email, "keeper@acme.test", "gone@acme.test"}
+    assert sorted(l["product"]["sku"] for l in by_email["keeper@acme.test"]["licenses"]) == ["CRM_BASIC", "CRM_PROFESSIONAL"]
+    assert by_email["keeper@acme.test"]["status"] == "ACTIVE" and by_email["keeper@acme.test"]["id"] == str(keeper.id)
+    assert by_email["gone@acme.test"]["status"] == "DELETED" and by_email["gone@acme.test"]["deletedAt"] == "2026-11-29T09:00:00Z"
+    assert by_email["gone@acme.test"]["licensesAtDeletion"] == ["CRM_BASIC"]
+    assert by_email[fx.admin.email]["adminRole"] == "GLOBAL_ADMIN" and by_email[fx.admin.email]["status"] == "DISABLED"
+    assert doc["subscriptions"][0]["id"] == str(sub.id) and doc["subscriptions"][0]["cancelAtPeriodEnd"] is False
+    assert doc["paymentCards"] == [{"id": str(card.id), "brand": "VISA", "last4": "0341", "expMonth": 12, "expYear": 2030,
+                                    "isDefault": True, "expired": False, "createdAt": "2026-11-29T09:00:00Z"}]
+    assert doc["charges"][0]["failureCode"] == "CARD_DECLINED" and doc["charges"][0]["subscription"] == {"id": str(sub.id)}
+    assert doc["serviceRequests"][0]["description"] == 'Hello, "support"'
+    assert "charge.failed" in {e["action"] for e in doc["auditEvents"]}
+    assert SECRET_TOKEN.encode() not in body and b"gatewayToken" not in body and b"password" not in body.lower()
+
+
+async def test_export_is_stored_in_ordered_chunks(monkeypatch):
+    fx = await make_org()
+    for _ in range(30):
+        await make_user(fx)
+    monkeypatch.setattr(exports, "CHUNK_SIZE", 1024)
+    monkeypatch.setattr(exports, "BATCH_SIZE", 7)
+    export = await export_now(fx, ExportFormat.JSON)
+    chunks = await DataExportChunk.filter(export_id=export.id).order_by("seq")
+    assert len(chunks) > 3 and [c.seq for c in chunks] == list(range(len(chunks)))
+    assert all(len(c.data) == 1024 for c in chunks[:-1])
+    body = await read_export(export)
+    assert hashlib.sha256(body).hexdigest() == export.sha256
+    assert len(json.loads(body)["users"]) == 31
+
+
+async def test_csv_export_is_rfc4180_utf8_one_row_per_user():
+    fx, _, keeper, gone, _ = await _org_with_everything()
+    quoted = await make_user(fx, email="quote@acme.test")
+    await users.create_user(fx.org, "zoe@acme.test", 'Zoë "Z", Jr.', actor=fx.actor, now=NOW)
+    export = await export_now(fx, ExportFormat.CSV)
+    body = await read_export(export)
+    assert (len(body), hashlib.sha256(body).hexdigest()) == (export.size_bytes, export.sha256)
+    assert not body.startswith(b"\xef\xbb\xbf")
+    assert body.startswith(b"email,displayName,status,adminRole,licenses,createdAt,deletedAt\r\n") and body.endswith(b"\r\n")
+    assert b'"Zo\xc3\xab ""Z"", Jr."' in body
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8"), newline="")))
+    table = {row[0]: row for row in rows[1:]}
+    assert len(rows) == 1 + 5 and quoted.email in table
+    assert table["keeper@acme.test"] == ["keeper@acme.test", "keeper", "ACTIVE", "", "CRM_BASIC;CRM_PROFESSIONAL", "2026-11-29T09:00:00Z", ""]
+    assert table["gone@acme.test"][2:] == ["DELETED", "", "", "2026-11-29T09:00:00Z", "2026-11-29T09:00:00Z"]
+    assert table[fx.admin.email][3] == "GLOBAL_ADMIN"
+
+
+async def test_export_is_audited_and_listed_newest_first():
+    fx = await make_org()
+    first = await export_now(fx, ExportFormat.CSV)
+    second = await export_now(fx, ExportFormat.JSON, now=NOW + timedelta(hours=1))
+    assert [e.id for e in await exports.list_exports(fx.org)] == [second.id, first.id]
+    event = await AuditEvent.get(action="data.exported", target_id=str(second.id))
+    assert (event.actor, event.target_type, event.details["format"], event.details["sha256"]) == (
+        fx.admin.email, "DATA_EXPORT", "JSON", second.sha256)
+
+
+async def test_failed_export_leaves_nothing_behind(monkeypatch):
+    fx = await make_org()
+
+    async def broken(org, out, now):
+        await out.write(b"x" * 10)
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setitem(exports.WRITERS, ExportFormat.JSON, broken)
+    with pytest.raises(RuntimeError):
+        await export_now(fx, ExportFormat.JSON)
+    assert await DataExport.all().count() == 0 and await DataExportChunk.all().count() == 0
+    assert not await AuditEvent.filter(action="data.exported").exists()
+
+
+async def test_another_organizations_export_is_not_found():
+    acme, other = await make_org("Acme"), await make_org("Other")
+    export = await export_now(acme, ExportFormat.CSV)
+    for raw in (str(export.id), "nope", "0"):
+        with pytest.raises(DomainError) as failed:
+            await exports.get_export(other.org, raw)
+        assert failed.value.code is ErrorCode.NOT_FOUND
+    assert (await exports.get_export(acme.org, str(export.id))).id == export.id
+
+
+async def _size_hash_and_count(export, needle: bytes) -> tuple[int, str, int]:
+    """Read an export chunk by chunk: its size, SHA-256 and how often `needle` occurs (across chunk edges too)."""
+    digest, size, count, tail = hashlib.sha256(), 0, 0, b""
+    async for part in exports.export_bytes(export):
+        digest.update(part)
+        size += len(part)
+        window = tail + part
+        count += window.count(needle)
+        tail = window[-(len(needle) - 1):]
+    return size, digest.hexdigest(), count
+
+
+async def test_export_of_100000_users_streams_with_bounded_memory(record_property):
+    fx = await make_org("Big")
+    await give_licenses(fx, "CRM_BASIC", 5)
+    await bulk_users(fx, 100_000, deleted_every=10)
+    started = time.perf_counter()
+    tracemalloc.start()
+    try:
+        export = await export_now(fx, ExportFormat.JSON)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    elapsed = time.perf_counter() - started
+    record_property("export_json_size_bytes", export.size_bytes)
+    record_property("export_json_tracemalloc_peak_bytes", peak)
+    log.warning("100,000-user JSON export: %d bytes, tracemalloc peak %.2f MiB, %.1f s with tracemalloc on",
+                export.size_bytes, peak / 2**20, elapsed)
+    assert export.size_bytes > 10_000_000
+    assert peak < export.size_bytes / 4, "the export must not hold the organization in memory"
+    assert await _size_hash_and_count(export, b'"email":"bulk') == (export.size_bytes, export.sha256, 100_000)
+
+    started = time.perf_counter()
+    csv_export = await export_now(fx, ExportFormat.CSV)
+    record_property("export_csv_size_bytes", csv_export.size_bytes)
+    log.warning("100,000-user CSV export: %d bytes, %.1f s", csv_export.size_bytes, time.perf_counter() - started)
+    # header + the admin + 100,000 users; display names hold no line breaks
+    assert await _size_hash_and_count(csv_export, b"\r\n") == (csv_export.size_bytes, csv_export.sha256, 100_002)
