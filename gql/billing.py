@@ -12,6 +12,7 @@ from gql.errors import UserError, user_errors
 from gql.permissions import CanManageBilling
 from gql.types import Charge, ChargeConnection, Money, PaymentCard, Product, ProductSubscription, Quote, SeatPool, SubscriptionStatus
 from models import billing, cards, seats
+from models.lookups import get_subscription
 from models.billing import QuoteView
 from models.errors import DomainError
 from models.pages import BadUserInput, paginate
@@ -99,8 +100,10 @@ class Query:
 
     @strawberry.field
     async def subscription(self, info: Info[Context, None], id: strawberry.ID) -> Optional[ProductSubscription]:
-        sub = await billing.get_subscription(info.context.viewer.org, id)
-        return ProductSubscription.from_model(sub) if sub else None
+        try:
+            return ProductSubscription.from_model(await get_subscription(info.context.viewer.org, id, ["id"]))
+        except DomainError:
+            return None
 
     @strawberry.field(description="Newest first.")
     async def charges(self, info: Info[Context, None], first: Optional[int] = 50, after: Optional[str] = None) -> ChargeConnection:

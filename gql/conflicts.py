@@ -25,7 +25,7 @@ class Remedy:
 
     @classmethod
     def from_model(cls, remedy: conflict_rules.Remedy) -> "Remedy":
-        return cls(kind=RemedyKind(remedy.kind.value), description=remedy.description, quote=quote_of(remedy.quote) if remedy.quote else None)
+        return cls(kind=remedy.kind, description=remedy.description, quote=quote_of(remedy.quote) if remedy.quote else None)
 
 
 @strawberry.type
@@ -42,7 +42,7 @@ class LicenseConflict:
     def from_model(cls, conflict: conflict_rules.Conflict) -> "LicenseConflict":
         return cls(
             product=Product.from_model(conflict.product), purchased=conflict.purchased, assigned=conflict.assigned,
-            overage=conflict.overage, causes=[ConflictCause(c.value) for c in conflict.causes],
+            overage=conflict.overage, causes=list(conflict.causes),
             remedies=[Remedy.from_model(r) for r in conflict.remedies], pool=conflict.pool,
         )
 
@@ -63,7 +63,7 @@ class Alert:
     @classmethod
     def from_model(cls, alert: alert_rules.Alert, now) -> "Alert":
         return cls(
-            kind=AlertKind(alert.kind.value), message=alert.message,
+            kind=alert.kind, message=alert.message,
             product=Product.from_model(alert.product) if alert.product else None,
             subscription=ProductSubscription.from_model(alert.subscription) if alert.subscription else None,
             payment_card=PaymentCard.from_model(alert.card, now) if alert.card else None, due_at=alert.due_at,

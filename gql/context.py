@@ -45,6 +45,12 @@ class Context(dict):
     def set_viewer(self, viewer: Viewer) -> None:
         self._viewer = viewer
 
+    def connection_authorization(self) -> str | None:
+        """The `Authorization` value of a WebSocket's connection_init payload, if it is a string."""
+        params = self.get("connection_params")
+        header = (params.get("Authorization") or params.get("authorization")) if isinstance(params, dict) else None
+        return header if isinstance(header, str) else None
+
     async def _load_licenses(self, user_ids: list[int]) -> list[list[LicenseAssignment]]:
         found = await seats.assignments_of(list(user_ids))
         return [found[uid] for uid in user_ids]

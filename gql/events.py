@@ -49,10 +49,8 @@ async def _event(context: Context, event: SeatEvent) -> LicenseEvent:
 
 
 async def _still_valid(context: Context) -> bool:
-    params = context.get("connection_params") or {}
-    header = params.get("Authorization") or params.get("authorization") if isinstance(params, dict) else None
     try:
-        context.set_viewer(await auth.authenticate(header if isinstance(header, str) else None, now=utcnow()))
+        context.set_viewer(await auth.authenticate(context.connection_authorization(), now=utcnow()))
     except Unauthenticated:
         return False
     return True

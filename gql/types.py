@@ -10,7 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from gql.scalars import JSON, DateTime
-from models import tables, users as user_rules
+from models import alerts as alert_rules, conflicts as conflict_rules, tables, users as user_rules
 from models.events import LicenseEventKind as DomainLicenseEventKind
 from models.pages import Page
 from models.seats import PoolView
@@ -29,6 +29,9 @@ ServiceRequestStatus = strawberry.enum(tables.ServiceRequestStatus, name="Servic
 ExportFormat = strawberry.enum(tables.ExportFormat, name="ExportFormat")
 UserStatus = strawberry.enum(user_rules.UserStatus, name="UserStatus")
 LicenseEventKind = strawberry.enum(DomainLicenseEventKind, name="LicenseEventKind")
+ConflictCause = strawberry.enum(conflict_rules.ConflictCause, name="ConflictCause")
+RemedyKind = strawberry.enum(conflict_rules.RemedyKind, name="RemedyKind")
+AlertKind = strawberry.enum(alert_rules.AlertKind, name="AlertKind")
 
 
 @strawberry.enum
@@ -43,27 +46,10 @@ class ChargeFailureCode(enum.Enum):
     CARD_EXPIRED = "CARD_EXPIRED"
 
 
-@strawberry.enum
-class ConflictCause(enum.Enum):
-    PAYMENT_FAILED = "PAYMENT_FAILED"
-    SUBSCRIPTION_CANCELLED = "SUBSCRIPTION_CANCELLED"
 
 
-@strawberry.enum
-class RemedyKind(enum.Enum):
-    PURCHASE_LICENSES = "PURCHASE_LICENSES"
-    REVOKE_LICENSES = "REVOKE_LICENSES"
-    DELETE_USERS = "DELETE_USERS"
-    UPDATE_PAYMENT_CARD = "UPDATE_PAYMENT_CARD"
 
 
-@strawberry.enum
-class AlertKind(enum.Enum):
-    LICENSE_CONFLICT = "LICENSE_CONFLICT"
-    PAYMENT_FAILED = "PAYMENT_FAILED"
-    CARD_EXPIRING = "CARD_EXPIRING"
-    SUBSCRIPTION_ENDING = "SUBSCRIPTION_ENDING"
-    SEATS_LOW = "SEATS_LOW"
 
 
 @strawberry.enum

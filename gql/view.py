@@ -29,10 +29,8 @@ class SeatwiseGraphQL(GraphQL):
         return Context(viewer, request=request, response=response)
 
     async def on_ws_connect(self, context: Context) -> Any:
-        params = context.get("connection_params") or {}
-        header = params.get("Authorization") or params.get("authorization") if isinstance(params, dict) else None
         try:
-            context.set_viewer(await auth.authenticate(header if isinstance(header, str) else None, now=utcnow()))
+            context.set_viewer(await auth.authenticate(context.connection_authorization(), now=utcnow()))
         except Unauthenticated:
             raise ConnectionRejectionError() from None
         return await super().on_ws_connect(context)

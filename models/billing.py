@@ -19,11 +19,11 @@ from tortoise.transactions import in_transaction
 
 from models import audit, seats
 from models.audit import Actor
-from models.charges import charge_card, default_card
+from models.charges import audit_failure, charge_card, default_card
 from models.clock import add_months
 from models.errors import DomainError, ErrorCode
 from models.events import LicenseEventKind
-from models.lookups import get_product, parse_id
+from models.lookups import get_product, get_subscription
 from models.tables import (
     Charge, ChargeStatus, IdempotencyKey, Organization, Product, SeatPool, Subscription, SubscriptionStatus,
 )
@@ -115,12 +115,7 @@ async def _record_failed_charge(org: Organization, failed: Charge, last4: str, *
             failure_code=failed.failure_code, description=failed.description, gateway_reference=failed.gateway_reference,
             created_at=failed.created_at,
         )
-        await audit.record(
-            org, actor, "charge.failed", target_type="PAYMENT_CARD", target_id=failed.card_id, at=now,
-            details={"chargeId": str(charge.id), "amountCents": charge.amount_cents, "failureCode": charge.failure_code,
-                     "subscriptionId": str(charge.subscription_id) if charge.subscription_id else None,
-                     "last4": last4},
-        )
+        await audit_failure(org, charge, last4, actor=actor, now=now)
     return charge
 
 
@@ -192,17 +187,10 @@ async def purchase_licenses(
     return subscription, charge
 
 
-async def get_subscription(org: Organization, subscription_id: str | int) -> Subscription | None:
-    pk = parse_id(subscription_id)
-    return await Subscription.get_or_none(id=pk, organization_id=org.id) if pk is not None else None
-
-
 async def reduce_licenses(org: Organization, subscription_id: str, quantity: int, *, actor: Actor, now: datetime) -> Subscription:
     """Remove `quantity` licenses now, without refund, from an ACTIVE subscription."""
     check_quantity(quantity, ["input", "quantity"])
-    sub = await get_subscription(org, subscription_id)
-    if sub is None:
-        raise DomainError(ErrorCode.NOT_FOUND, f"No subscription {subscription_id}.", ["input", "subscriptionId"])
+    sub = await get_subscription(org, subscription_id, ["input", "subscriptionId"])
     sku = sub.product_id
     before = await seats.seat_pool(org, sku)
     async with in_transaction():

@@ -45,9 +45,14 @@ async def charge_card(
         created_at=now,
     )
     if not result.succeeded:
-        await audit.record(
-            org, actor, "charge.failed", target_type="PAYMENT_CARD", target_id=card.id, at=now,
-            details={"chargeId": str(charge.id), "amountCents": amount_cents, "failureCode": result.failure_code,
-                     "subscriptionId": str(subscription_id) if subscription_id else None, "last4": card.last4},
-        )
+        await audit_failure(org, charge, card.last4, actor=actor, now=now)
     return charge
+
+
+async def audit_failure(org: Organization, charge: Charge, last4: str, *, actor: Actor, now: datetime) -> None:
+    """`charge.failed` (target: the card), with nothing of the card but its last 4 digits."""
+    await audit.record(
+        org, actor, "charge.failed", target_type="PAYMENT_CARD", target_id=charge.card_id, at=now,
+        details={"chargeId": str(charge.id), "amountCents": charge.amount_cents, "failureCode": charge.failure_code,
+                 "subscriptionId": str(charge.subscription_id) if charge.subscription_id else None, "last4": last4},
+    )

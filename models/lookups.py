@@ -41,6 +41,16 @@ async def catalog() -> list[Product]:
     return await Product.all().order_by("position", "sku")
 
 
+async def get_subscription(org: Organization, subscription_id: str | int, field: list[str]) -> "Subscription":
+    from models.tables import Subscription
+
+    pk = parse_id(subscription_id)
+    sub = await Subscription.get_or_none(id=pk, organization_id=org.id) if pk is not None else None
+    if sub is None:
+        raise DomainError(ErrorCode.NOT_FOUND, f"No subscription {subscription_id}.", field)
+    return sub
+
+
 async def subscriptions_by_ids(org: Organization, ids: list[int]) -> dict[int, "Subscription"]:
     from models.tables import Subscription
 

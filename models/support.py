@@ -17,7 +17,7 @@ from models.audit import Actor
 from models.clock import iso
 from models.errors import DomainError, ErrorCode
 from models.events import LicenseEventKind
-from models.lookups import parse_id
+from models.lookups import get_subscription
 from models.tables import (
     DataExport,
     Organization,
@@ -39,14 +39,6 @@ def check_text(raw: str, field: list[str]) -> str:
     if not 1 <= len(text) <= MAX_TEXT:
         raise DomainError(ErrorCode.INVALID_INPUT, f"Write 1 to {MAX_TEXT} characters.", field)
     return text
-
-
-async def get_subscription(org: Organization, subscription_id: str | int, field: list[str]) -> Subscription:
-    pk = parse_id(subscription_id)
-    sub = await Subscription.get_or_none(id=pk, organization_id=org.id) if pk is not None else None
-    if sub is None:
-        raise DomainError(ErrorCode.NOT_FOUND, f"No subscription {subscription_id}.", field)
-    return sub
 
 
 def is_ending(sub: Subscription) -> bool:

@@ -158,3 +158,23 @@ async def give_licenses(fx: OrgFixture, sku: str, quantity: int, *, now: datetim
     await seats.lock_pool(fx.org.id, sku)
     await seats.sync_purchased(fx.org.id, sku)
     return sub
+
+
+async def count_selects(monkeypatch, coro):
+    """Run `coro` and count the SELECT statements it sent to the database."""
+    conn = connections.get("default")
+    calls = []
+    for name in ("execute_query", "execute_query_dict"):
+        original = getattr(conn, name)
+
+        async def counted(*args, _original=original, **kwargs):
+            if str(args[0] if args else "").lstrip().upper().startswith("SELECT"):
+                calls.append(args[0])
+            return await _original(*args, **kwargs)
+
+        monkeypatch.setattr(conn, name, counted)
+    try:
+        result = await coro
+    finally:
+        monkeypatch.undo()
+    return result, len(calls)

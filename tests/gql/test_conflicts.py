@@ -3,7 +3,7 @@ from datetime import timedelta
 from models import billing, seats
 from models.tables import AdminRole
 from tests.events_support import card, suspend
-from tests.support import NOW, error_codes, execute, give_licenses, make_org, make_user, token_for
+from tests.support import NOW, count_selects, error_codes, execute, give_licenses, make_org, make_user, token_for
 
 CONFLICTS = """
 query Conflicts($first: Int, $after: String) {
@@ -148,32 +148,13 @@ async def test_alerts_warn_of_a_card_expiring_before_the_renewal():
     assert alert["dueAt"] == "2026-12-29T09:00:00Z"
 
 
-async def _select_count(monkeypatch, coro):
-    from tortoise import connections
-
-    conn = connections.get("default")
-    calls = []
-    for name in ("execute_query", "execute_query_dict"):
-        original = getattr(conn, name)
-
-        async def counted(*args, _original=original, **kwargs):
-            if str(args[0] if args else "").lstrip().upper().startswith("SELECT"):
-                calls.append(args[0])
-            return await _original(*args, **kwargs)
-
-        monkeypatch.setattr(conn, name, counted)
-    result = await coro
-    monkeypatch.undo()
-    return result, len(calls)
-
-
 async def test_conflicts_with_their_affected_users_cost_the_same_queries_whatever_the_overage(monkeypatch):
     small, large = await make_org("Small"), await make_org("Large")
     await _conflict(small, assigned=3, counting=1)
     await _conflict(large, assigned=60, counting=10)
 
-    few, few_queries = await _select_count(monkeypatch, execute(CONFLICTS, {"first": 100}, token=small.token))
-    many, many_queries = await _select_count(monkeypatch, execute(CONFLICTS, {"first": 100}, token=large.token))
+    few, few_queries = await count_selects(monkeypatch, execute(CONFLICTS, {"first": 100}, token=small.token))
+    many, many_queries = await count_selects(monkeypatch, execute(CONFLICTS, {"first": 100}, token=large.token))
 
     assert few.errors is None and many.errors is None
     assert many.data["licenseConflicts"][0]["affectedUsers"]["totalCount"] == 50

@@ -1,28 +1,11 @@
 """Lists that grow cost a constant number of queries, whatever their length."""
 
-from tortoise import connections
 
-from tests.support import execute, give_licenses, make_org, make_user
+from tests.support import count_selects, execute, give_licenses, make_org, make_user
 
 PAGE = """
 { users(first: 100) { totalCount edges { node { email status licenses { product { sku name } assignedAt state } } } } }
 """
-
-
-async def _count_queries(monkeypatch, coro):
-    conn = connections.get("default")
-    calls = []
-    for name in ("execute_query", "execute_query_dict"):
-        original = getattr(conn, name)
-
-        async def counted(*args, _original=original, **kwargs):
-            if str(args[0] if args else "").lstrip().upper().startswith("SELECT"):
-                calls.append(args[0])
-            return await _original(*args, **kwargs)
-
-        monkeypatch.setattr(conn, name, counted)
-    result = await coro
-    return result, len(calls)
 
 
 async def test_a_page_of_users_with_licenses_is_a_constant_number_of_queries(monkeypatch):
@@ -31,11 +14,11 @@ async def test_a_page_of_users_with_licenses_is_a_constant_number_of_queries(mon
     await give_licenses(fx, "CRM_ESSENTIAL", 200)
     for _ in range(10):
         await make_user(fx, skus=["CRM_BASIC", "CRM_ESSENTIAL"])
-    small, small_count = await _count_queries(monkeypatch, execute(PAGE, token=fx.token))
+    small, small_count = await count_selects(monkeypatch, execute(PAGE, token=fx.token))
     assert small.errors is None and small.data["users"]["totalCount"] == 11
     for _ in range(89):
         await make_user(fx, skus=["CRM_BASIC"])
-    big, big_count = await _count_queries(monkeypatch, execute(PAGE, token=fx.token))
+    big, big_count = await count_selects(monkeypatch, execute(PAGE, token=fx.token))
     assert big.errors is None and len(big.data["users"]["edges"]) == 100
     assert big_count == small_count
     assert big_count <= 12

@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 
 from models import billing, seats
+from models.lookups import get_subscription
 from models.clock import add_months
 from models.errors import DomainError, ErrorCode
 from models.events import LicenseEventKind, broker
@@ -253,5 +254,7 @@ async def test_subscription_and_charge_listings():
     assert [s.id for s in await billing.subscriptions_query(fx.org, [SubscriptionStatus.SUSPENDED])] == [second.id]
     charges = await billing.charges_query(fx.org)
     assert [c.subscription_id for c in charges] == [second.id, first.id]
-    assert await billing.get_subscription(fx.org, str(first.id)) is not None
-    assert await billing.get_subscription(other.org, str(first.id)) is None
+    assert (await get_subscription(fx.org, str(first.id), ["id"])).id == first.id
+    with pytest.raises(DomainError) as failed:
+        await get_subscription(other.org, str(first.id), ["id"])
+    assert failed.value.code is ErrorCode.NOT_FOUND
