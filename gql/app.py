@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+from pathlib import Path
 from typing import AsyncIterator
 
 from starlette.applications import Starlette
@@ -13,7 +14,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
@@ -21,7 +23,7 @@ from gql.metrics import CLOCK_FAILURES, CLOCK_RUNS, metrics_endpoint
 from gql.exports import download_export
 from gql.middleware import BodyLimit, RequestId
 from gql.schema import schema
-from gql.view import SeatwiseGraphQL
+from gql.view import STATIC_PREFIX, SeatwiseGraphQL
 from models import fanout, renewals
 from models.clock import utcnow
 from models.db import tortoise_config
@@ -99,6 +101,7 @@ def create_app(database_url: str | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
             Route("/exports/{export_id}", download_export, methods=["GET"]),
+            Mount(STATIC_PREFIX, app=StaticFiles(directory=Path(__file__).parent / "static"), name="graphiql-assets"),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -16,7 +16,27 @@ from models.clock import utcnow
 from models.errors import Unauthenticated
 
 
+STATIC_PREFIX = "/static/graphiql"
+# unpkg addresses in strawberry's graphiql.html -> the same files served from gql/static/.
+_ASSETS = {
+    "https://unpkg.com/react@18.2.0/umd/react.production.min.js": "react.production.min.js",
+    "https://unpkg.com/react-dom@18.2.0/umd/react-dom.production.min.js": "react-dom.production.min.js",
+    "https://unpkg.com/js-cookie@3.0.5/dist/js.cookie.min.js": "js.cookie.min.js",
+    "https://unpkg.com/graphiql@3.8.3/graphiql.min.css": "graphiql.min.css",
+    "https://unpkg.com/graphiql@3.8.3/graphiql.min.js": "graphiql.min.js",
+    "https://unpkg.com/@graphiql/plugin-explorer@1.0.2/dist/style.css": "plugin-explorer.css",
+    "https://unpkg.com/@graphiql/plugin-explorer@1.0.2/dist/index.umd.js": "plugin-explorer.umd.js",
+}
+
+
 class SeatwiseGraphQL(GraphQL):
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL with its assets served from this server, not unpkg (works on a closed network)."""
+        html = self.graphql_ide_html
+        for remote, local in _ASSETS.items():
+            html = html.replace(remote, f"{STATIC_PREFIX}/{local}")
+        return HTMLResponse(html)
+
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         viewer = None
         if isinstance(request, Request):

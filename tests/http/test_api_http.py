@@ -23,6 +23,17 @@ async def test_health_readiness_and_graphiql(server):
         page = await client.get(f"{server.url}/graphql", headers={"Accept": "text/html"})
         assert page.status_code == 200 and "graphiql" in page.text.lower()
         assert "x-request-id" in page.headers
+        # GraphiQL's assets come from this server (a closed network has no unpkg), and match the page's SRI hashes.
+        assert "unpkg.com" not in page.text
+        import base64
+        import hashlib
+        import re
+
+        assets = re.findall(r'(?:src|href)="(/static/graphiql/[^"]+)"\s+integrity="sha384-([^"]+)"', page.text)
+        assert len(assets) == 7
+        for path, digest in assets:
+            body = (await client.get(f"{server.url}{path}")).content
+            assert base64.b64encode(hashlib.sha384(body).digest()).decode() == digest
 
 
 async def test_unauthenticated_request_gets_no_data(server):
