@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Generic, Optional, TypeVar
+from typing import Optional
 
 import strawberry
 from strawberry.types import Info
@@ -14,9 +14,6 @@ from models import alerts as alert_rules, conflicts as conflict_rules, tables, u
 from models.events import LicenseEventKind as DomainLicenseEventKind
 from models.pages import Page
 from models.seats import PoolView
-
-if TYPE_CHECKING:
-    from gql.context import Context
 
 AdminRole = strawberry.enum(tables.AdminRole, name="AdminRole")
 CredentialKind = strawberry.enum(tables.CredentialKind, name="CredentialKind")
@@ -189,7 +186,6 @@ class PageInfo:
         )
 
 
-N = TypeVar("N")
 
 
 def connection(page: Page, node, edge_cls, connection_cls):

@@ -9,10 +9,10 @@ from strawberry.types import Info
 
 from gql.context import Context
 from gql.errors import UserError, user_errors
-from gql.permissions import CanManageUsers
+from gql.permissions import CanAdminister, CanManageUsers
 from gql.types import AccessDecision, AccessDenialReason, AdminRole, Organization, Product, User, UserConnection, UserStatus, Viewer
 from models import seats, users
-from models.errors import DomainError, Forbidden
+from models.errors import DomainError
 from models.auth import Capability
 from models.lookups import catalog, get_user
 from models.pages import paginate
@@ -132,10 +132,9 @@ class Mutation:
             return CreateUserPayload(user_errors=user_errors(error))
         return CreateUserPayload(user=User.from_model(user))
 
-    @strawberry.mutation(permission_classes=[CanManageUsers])
+    @strawberry.mutation(permission_classes=[CanAdminister])
     async def set_admin_role(self, info: Info[Context, None], input: SetAdminRoleInput) -> SetAdminRolePayload:
         viewer = info.context.viewer
-        viewer.require(Capability.ADMINISTER)
         try:
             user = await users.set_admin_role(viewer.org, input.user_id, input.role, actor=viewer.actor, now=viewer.now)
         except DomainError as error:

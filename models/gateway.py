@@ -6,7 +6,6 @@ brand, the last 4 digits and the expiry leave `tokenize`: the number and CVC sto
 
 from __future__ import annotations
 
-import calendar
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from models.errors import DomainError, ErrorCode
-from models.tables import Organization, Product, User
+from models.tables import Organization, Product, Subscription, User
 
 
 def parse_id(raw: str | int | None) -> int | None:
@@ -41,9 +41,7 @@ async def catalog() -> list[Product]:
     return await Product.all().order_by("position", "sku")
 
 
-async def get_subscription(org: Organization, subscription_id: str | int, field: list[str]) -> "Subscription":
-    from models.tables import Subscription
-
+async def get_subscription(org: Organization, subscription_id: str | int, field: list[str]) -> Subscription:
     pk = parse_id(subscription_id)
     sub = await Subscription.get_or_none(id=pk, organization_id=org.id) if pk is not None else None
     if sub is None:
@@ -51,7 +49,5 @@ async def get_subscription(org: Organization, subscription_id: str | int, field:
     return sub
 
 
-async def subscriptions_by_ids(org: Organization, ids: list[int]) -> dict[int, "Subscription"]:
-    from models.tables import Subscription
-
+async def subscriptions_by_ids(org: Organization, ids: list[int]) -> dict[int, Subscription]:
     return {s.id: s for s in await Subscription.filter(id__in=list(ids), organization_id=org.id)}

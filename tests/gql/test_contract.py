@@ -1,7 +1,5 @@
 """schema.graphql keeps every promise of ../shared/contract.graphql."""
 
-from pathlib import Path
-
 import pytest
 from graphql import build_schema, find_breaking_changes
 

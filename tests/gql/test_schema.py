@@ -1,5 +1,3 @@
-from pathlib import Path
-
 from gql.schema import schema
 from tests.support import ROOT
 
