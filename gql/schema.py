@@ -6,7 +6,9 @@ import logging
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.extensions.max_aliases import create_validator as alias_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -45,7 +47,14 @@ MAX_TOKENS = 5000
 
 def build_schema(max_levels: int = MAX_LEVELS) -> SeatwiseSchema:
     """The schema with the limits of SPEC.md section 9 (introspection fields do not count towards depth;
-    graphql-core's MaxIntrospectionDepthRule refuses cyclic introspection)."""
+    graphql-core's MaxIntrospectionDepthRule refuses cyclic introspection).
+
+    The depth and alias rules are built once, not per request as QueryDepthLimiter and
+    MaxAliasesLimiter do: the validation cache is keyed by the rule classes, so per-request
+    classes would make every request validate its document again.
+    """
+    # The depth rule counts the top-level field as depth 0: refuse documents nested deeper than max_levels.
+    limits = [depth_rule(max_levels - 1, None), alias_rule(MAX_ALIASES)]
     return SeatwiseSchema(
         query=Query,
         mutation=Mutation,
@@ -54,9 +63,7 @@ def build_schema(max_levels: int = MAX_LEVELS) -> SeatwiseSchema:
         extensions=[
             Metrics,
             RequireCredential,
-            # The limiter counts the top-level field as depth 0: refuse documents nested deeper than max_levels.
-            lambda: QueryDepthLimiter(max_depth=max_levels - 1),
-            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            lambda: AddValidationRules(limits),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),

@@ -67,11 +67,10 @@ class Mutation:
     async def assign_license(self, info: Info[Context, None], input: AssignLicenseInput) -> AssignLicensePayload:
         viewer = info.context.viewer
         try:
-            user, _ = await seats.assign_license(viewer.org, input.user_id, input.product_sku, actor=viewer.actor, now=viewer.now)
+            user, _, pool = await seats.assign_license(viewer.org, input.user_id, input.product_sku, actor=viewer.actor, now=viewer.now)
         except DomainError as error:
             return AssignLicensePayload(user_errors=user_errors(error))
         info.context.forget()
-        pool = await seats.seat_pool(viewer.org, input.product_sku)
         return AssignLicensePayload(user=User.from_model(user), seats=SeatPool.from_model(pool))
 
     @strawberry.mutation(permission_classes=[CanManageUsers])
@@ -93,9 +92,8 @@ class Mutation:
     async def revoke_license(self, info: Info[Context, None], input: RevokeLicenseInput) -> RevokeLicensePayload:
         viewer = info.context.viewer
         try:
-            user = await seats.revoke_license(viewer.org, input.user_id, input.product_sku, actor=viewer.actor, now=viewer.now)
+            user, pool = await seats.revoke_license(viewer.org, input.user_id, input.product_sku, actor=viewer.actor, now=viewer.now)
         except DomainError as error:
             return RevokeLicensePayload(user_errors=user_errors(error))
         info.context.forget()
-        pool = await seats.seat_pool(viewer.org, input.product_sku)
         return RevokeLicensePayload(user=User.from_model(user), seats=SeatPool.from_model(pool))

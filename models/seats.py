@@ -142,8 +142,9 @@ async def _lock_live_users(user_ids: list[int]) -> int:
     return await User.filter(id__in=user_ids, deleted_at=None).update(deleted_at=None)
 
 
-async def notify(org: Organization, kind: LicenseEventKind, sku: str, *, user_id: int | None, before: PoolView, at: datetime) -> None:
-    """After commit: the seat event with the pool after it, and CONFLICT_OPENED/RESOLVED when that flipped."""
+async def notify(org: Organization, kind: LicenseEventKind, sku: str, *, user_id: int | None, before: PoolView, at: datetime) -> PoolView:
+    """After commit: the seat event with the pool after it, and CONFLICT_OPENED/RESOLVED when that flipped.
+    Returns the pool after the change."""
     after = await seat_pool(org, sku)
     kinds = [kind]
     if after.in_conflict and not before.in_conflict:
@@ -152,13 +153,16 @@ async def notify(org: Organization, kind: LicenseEventKind, sku: str, *, user_id
         kinds.append(LicenseEventKind.CONFLICT_RESOLVED)
     for each in kinds:
         await broker.publish(SeatEvent(org.id, each, sku, user_id, after.purchased, after.assigned, at))
+    return after
 
 
 # ---------------------------------------------------------------- changing
 
 
-async def assign_license(org: Organization, user_id: str, sku: str, *, actor: Actor, now: datetime) -> tuple[User, LicenseAssignment]:
-    """Give one license of `sku` to a user; never more licenses than purchased."""
+async def assign_license(
+    org: Organization, user_id: str, sku: str, *, actor: Actor, now: datetime
+) -> tuple[User, LicenseAssignment, PoolView]:
+    """Give one license of `sku` to a user; never more licenses than purchased. Returns the pool after it."""
     user = await get_live_user(org, user_id, ["input", "userId"])
     await get_product(sku, ["input", "productSku"])
     if await LicenseAssignment.exists(user_id=user.id, product_id=sku):
@@ -174,8 +178,8 @@ async def assign_license(org: Organization, user_id: str, sku: str, *, actor: Ac
         except IntegrityError:
             raise DomainError(ErrorCode.ALREADY_ASSIGNED, f"{user.email} already holds a {sku} license.", ["input", "productSku"]) from None
         await audit.record(org, actor, "license.assigned", target_type="USER", target_id=user.id, at=now, details={"product": sku})
-    await notify(org, LicenseEventKind.ASSIGNED, sku, user_id=user.id, before=before, at=now)
-    return user, assignment
+    after = await notify(org, LicenseEventKind.ASSIGNED, sku, user_id=user.id, before=before, at=now)
+    return user, assignment, after
 
 
 async def assign_licenses(org: Organization, user_ids: list[str], sku: str, *, actor: Actor, now: datetime) -> list[LicenseAssignment]:
@@ -226,8 +230,8 @@ async def assign_licenses(org: Organization, user_ids: list[str], sku: str, *, a
     return created
 
 
-async def revoke_license(org: Organization, user_id: str, sku: str, *, actor: Actor, now: datetime) -> User:
-    """Take a license back; the user is DISABLED when it was the last."""
+async def revoke_license(org: Organization, user_id: str, sku: str, *, actor: Actor, now: datetime) -> tuple[User, PoolView]:
+    """Take a license back; the user is DISABLED when it was the last. Returns the pool after it."""
     user = await get_user(org, user_id, ["input", "userId"])
     await get_product(sku, ["input", "productSku"])
     if user.deleted_at is not None:
@@ -239,8 +243,8 @@ async def revoke_license(org: Organization, user_id: str, sku: str, *, actor: Ac
             raise DomainError(ErrorCode.NOT_ASSIGNED, f"{user.email} holds no {sku} license.", ["input", "productSku"])
         await give_back(org.id, sku)
         await audit.record(org, actor, "license.revoked", target_type="USER", target_id=user.id, at=now, details={"product": sku})
-    await notify(org, LicenseEventKind.REVOKED, sku, user_id=user.id, before=before, at=now)
-    return user
+    after = await notify(org, LicenseEventKind.REVOKED, sku, user_id=user.id, before=before, at=now)
+    return user, after
 
 
 # ---------------------------------------------------------------- access
