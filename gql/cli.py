@@ -15,6 +15,16 @@ from gql import logs
 log = logging.getLogger("seatwise.cli")
 
 
+def _fail(args: argparse.Namespace, code: str, message: str) -> int:
+    """A failed command: one JSON line on stdout with --json (as on success), else a line on stderr."""
+    log.error("%s: %s", code, message)
+    if getattr(args, "json", False):
+        print(json.dumps({"error": {"code": code, "message": message}}))
+    else:
+        print(f"error: {code}: {message}", file=sys.stderr)
+    return 2
+
+
 def _print_org(result, as_json: bool) -> None:
     if as_json:
         print(json.dumps({"organizationId": str(result.organization.id), "adminUserId": str(result.admin.id), "token": result.token}))
@@ -35,8 +45,7 @@ async def _create_org(args: argparse.Namespace) -> int:
                 args.name, args.admin_email, admin_password=args.admin_password, sandbox=args.sandbox, now=utcnow()
             )
         except DomainError as error:
-            print(f"error: {error.code.value}: {error.message}", file=sys.stderr)
-            return 2
+            return _fail(args, error.code.value, error.message)
     _print_org(result, args.json)
     return 0
 
@@ -69,8 +78,7 @@ async def _clock(args: argparse.Namespace) -> int:
         try:
             now = datetime.fromisoformat(args.now.replace("Z", "+00:00"))
         except ValueError:
-            print(f"error: --now {args.now!r} is not ISO-8601", file=sys.stderr)
-            return 2
+            return _fail(args, "INVALID_INPUT", f"--now {args.now!r} is not ISO-8601")
         if now.tzinfo is None:
             now = now.replace(tzinfo=timezone.utc)
     async with db.connected():
@@ -112,6 +120,9 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_config=None,
+        # RequestId logs method, path and status; uvicorn's access line would log query strings
+        # (a GET query may carry a card number or a password).
+        access_log=False,
         ws="websockets-sansio",
         proxy_headers=True,
     )

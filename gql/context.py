@@ -42,8 +42,12 @@ class Context(dict):
     def has_viewer(self) -> bool:
         return self._viewer is not None
 
-    def set_viewer(self, viewer: Viewer) -> None:
+    def set_viewer(self, viewer: Viewer | None) -> None:
         self._viewer = viewer
+
+    @property
+    def is_websocket(self) -> bool:
+        return "connection_params" in self
 
     def connection_authorization(self) -> str | None:
         """The `Authorization` value of a WebSocket's connection_init payload, if it is a string."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Optional
 
 import strawberry
@@ -39,6 +40,9 @@ def top_level(message: str, code: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": code})
 
 
+# "String cannot represent a non string value: 4242...", "Expected value of type 'X', found 4242...".
+_QUOTED_VALUE = re.compile(r"(cannot represent [^:]*): .*$|(Expected value of type [^,]*), found .*$", re.S)
+
 _CODES = {Unauthenticated: "UNAUTHENTICATED", Forbidden: "FORBIDDEN", BadUserInput: "BAD_USER_INPUT"}
 
 
@@ -60,9 +64,11 @@ class ShapeErrors(MaskErrors):
     def _shape(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
         if original is None or isinstance(original, GraphQLError) and original.original_error is None:
-            if not (error.extensions or {}).get("code"):
-                error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
-            return error
+            # Validation and coercion messages quote the offending value (a card number sent as a number,
+            # say): keep what and where, drop the value.
+            message = _QUOTED_VALUE.sub(lambda m: (m.group(1) or m.group(2)) + ".", error.message)
+            code = (error.extensions or {}).get("code") or "GRAPHQL_VALIDATION_FAILED"
+            return GraphQLError(message, nodes=error.nodes, path=error.path, extensions={**(error.extensions or {}), "code": code})
         for kind, code in _CODES.items():
             if isinstance(original, kind):
                 return GraphQLError(str(original), nodes=error.nodes, path=error.path, extensions={"code": code})

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import AsyncIterator
 
 from graphql import ExecutionResult, FieldNode, GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
+
+from models import auth
+from models.clock import utcnow
+from models.errors import Unauthenticated
 
 PUBLIC_ROOT_FIELDS = {"signIn", "__schema", "__type", "__typename"}
 
@@ -23,10 +27,19 @@ def _root_fields(document, operation_name: str | None) -> set[str]:
 
 
 class RequireCredential(SchemaExtension):
-    """Only signIn and introspection work without a token (GraphiQL loads the schema before sign-in)."""
+    """Only signIn and introspection work without a token (GraphiQL loads the schema before sign-in).
 
-    def on_execute(self) -> Iterator[None]:
+    On a WebSocket the token of connection_init is checked again for every operation: once it is
+    revoked or lapses (or its user is deleted or changes role), the connection's operations are refused.
+    """
+
+    async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context.context
+        if context.is_websocket:
+            try:
+                context.set_viewer(await auth.authenticate(context.connection_authorization(), now=utcnow()))
+            except Unauthenticated:
+                context.set_viewer(None)
         document = self.execution_context.graphql_document
         if document is not None and not context.has_viewer:
             fields = _root_fields(document, self.execution_context.operation_name)

@@ -16,7 +16,7 @@ _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"me
 
 
 # Defence in depth: whatever reaches a log line, card-number-like digit runs and bearer tokens do not.
-_SECRETS = re.compile(r"\b\d(?:[ -]?\d){11,18}\b|sw_[A-Za-z0-9_-]{20,}")
+_SECRETS = re.compile(r"\b\d(?:(?:[ +-]|%20)?\d){11,18}\b|sw_[A-Za-z0-9_-]{20,}")
 
 
 def redact(text: str) -> str:

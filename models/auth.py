@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import hashlib
 import secrets
@@ -16,6 +17,7 @@ from models import audit
 from models.audit import Actor
 from models.clock import org_now
 from models.errors import DomainError, ErrorCode, Forbidden, Unauthenticated
+from models.lookups import parse_id
 from models.tables import AdminRole, Credential, CredentialKind, Organization, SignInFailure, User
 
 SESSION_LIFETIME = timedelta(hours=12)
@@ -82,8 +84,9 @@ def new_token() -> str:
     return "sw_" + secrets.token_urlsafe(TOKEN_BYTES)
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+async def hash_password(password: str) -> str:
+    """argon2 is slow on purpose: it runs in a thread so that it never blocks the event loop."""
+    return await asyncio.to_thread(_hasher.hash, password)
 
 
 def check_password(password: str | None, field: list[str]) -> None:
@@ -143,16 +146,23 @@ async def authenticate(authorization: str | None, *, now: datetime) -> Viewer:
 async def sign_in(email: str, password: str, *, now: datetime) -> tuple[str, Viewer]:
     """Start a 12-hour session for an admin; lockout after 5 failures in 15 minutes (wall clock)."""
     key = email.strip().lower()
-    recent = await SignInFailure.filter(email=key, at__gt=now - 2 * LOCKOUT_WINDOW).order_by("-at").limit(LOCKOUT_FAILURES)
-    locked_until = recent[0].at + LOCKOUT_WINDOW if recent else now
-    if len(recent) >= LOCKOUT_FAILURES and recent[0].at - recent[-1].at <= LOCKOUT_WINDOW and now < locked_until:
+    # The attempt is recorded (as a failure) before the password is checked, so that concurrent tries
+    # see each other: of a burst of wrong passwords, only the first five are even checked.
+    attempt = await SignInFailure.create(email=key, at=now)
+    earlier = (
+        await SignInFailure.filter(email=key, at__gt=now - 2 * LOCKOUT_WINDOW, id__lt=attempt.id)
+        .order_by("-at", "-id")
+        .limit(LOCKOUT_FAILURES)
+    )
+    locked_until = earlier[0].at + LOCKOUT_WINDOW if earlier else now
+    if len(earlier) >= LOCKOUT_FAILURES and earlier[0].at - earlier[-1].at <= LOCKOUT_WINDOW and now < locked_until:
+        await SignInFailure.filter(id=attempt.id).delete()  # tries during the lock do not extend it
         raise DomainError(
             ErrorCode.TOO_MANY_ATTEMPTS, f"Too many failed sign-ins; try again after {locked_until.isoformat()}."
         )
     user = await User.filter(email=key, deleted_at=None).select_related("organization").first()
-    valid = _verify(user.password_hash if user else None, password)
+    valid = await asyncio.to_thread(_verify, user.password_hash if user else None, password)
     if user is None or not valid or user.admin_role is None:
-        await SignInFailure.create(email=key, at=now)
         raise DomainError(ErrorCode.INVALID_CREDENTIALS, "The email or password is wrong.")
     async with in_transaction():
         token, credential = await issue_credential(
@@ -173,13 +183,21 @@ async def sign_out(viewer: Viewer, *, everywhere: bool, now: datetime) -> int:
         sessions = Credential.filter(user_id=viewer.user.id, kind=CredentialKind.SESSION, revoked_at=None)
         if not everywhere:
             sessions = sessions.filter(id=viewer.credential.id)
-        ended = await sessions.update(revoked_at=now)
-        await audit.record(
-            viewer.org, viewer.actor, "session.signed_out",
-            target_type="SESSION", target_id=viewer.credential.id, at=viewer.now,
-            details={"everywhere": everywhere, "sessionsEnded": ended},
-        )
+        # An API token signing out ends nothing and records nothing.
+        ended = await _revoke(sessions, viewer.org, viewer.actor, now=now, at=viewer.now, details={"everywhere": everywhere})
     return ended
+
+
+async def _revoke(credentials, org: Organization, actor: Actor, *, now: datetime, at: datetime, details: dict) -> int:
+    """Revoke the credentials of a query, one audit event per credential ended (inside the caller's transaction)."""
+    rows = await credentials.filter(revoked_at=None).values_list("id", "kind")
+    if not rows:
+        return 0
+    await Credential.filter(id__in=[pk for pk, _ in rows], revoked_at=None).update(revoked_at=now)
+    for pk, kind in rows:
+        action, target = ("session.signed_out", "SESSION") if kind == CredentialKind.SESSION else ("api_token.revoked", "API_TOKEN")
+        await audit.record(org, actor, action, target_type=target, target_id=pk, at=at, details=details)
+    return len(rows)
 
 
 def _role_within(role: AdminRole, creator: AdminRole) -> bool:
@@ -226,9 +244,10 @@ async def revoke_api_token(viewer: Viewer, token_id: str, *, now: datetime) -> C
 
 async def _api_token(org: Organization, token_id: str) -> Credential:
     credential = None
-    if token_id.isdigit():
+    pk = parse_id(token_id)
+    if pk is not None:
         credential = await Credential.get_or_none(
-            id=int(token_id), organization_id=org.id, kind=CredentialKind.API_TOKEN
+            id=pk, organization_id=org.id, kind=CredentialKind.API_TOKEN
         ).select_related("user")
     if credential is None:
         raise DomainError(ErrorCode.NOT_FOUND, f"No API token {token_id}.", ["input", "id"])
@@ -239,6 +258,8 @@ async def api_tokens(org: Organization) -> list[Credential]:
     return await Credential.filter(organization_id=org.id, kind=CredentialKind.API_TOKEN).select_related("user").order_by("-created_at", "-id")
 
 
-async def end_all_credentials(user: User, *, now: datetime) -> int:
-    """Revoke every session and API token of a user (role change, deletion). Inside the caller's transaction."""
-    return await Credential.filter(user_id=user.id, revoked_at=None).update(revoked_at=now)
+async def end_all_credentials(user: User, reason: str, *, actor: Actor, now: datetime, at: datetime) -> int:
+    """Revoke every session and API token of a user (role change, deletion), each with its audit event.
+    Inside the caller's transaction; `now` is the wall clock, `at` the organization's time."""
+    org = await Organization.get(id=user.organization_id)
+    return await _revoke(Credential.filter(user_id=user.id), org, actor, now=now, at=at, details={"reason": reason})

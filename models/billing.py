@@ -64,6 +64,16 @@ async def _open_subscription(org: Organization, sku: str) -> Subscription | None
     )
 
 
+async def _claim_open_subscription(org: Organization, sku: str) -> Subscription | None:
+    """The subscription a purchase adds to, claimed by a version bump (its row lock on PostgreSQL):
+    a billing-clock renewal of it commits first and is seen, so the proration is for the current period."""
+    for _ in range(5):
+        sub = await _open_subscription(org, sku)
+        if sub is None or await Subscription.filter(id=sub.id, version=sub.version).update(version=F("version") + 1):
+            return sub
+    raise RuntimeError(f"could not claim the {sku} subscription of organization {org.id}")
+
+
 def _price(product: Product, quantity: int, open_sub: Subscription | None, now: datetime) -> QuoteView:
     full = product.unit_price_cents * quantity
     if open_sub is None:
@@ -143,7 +153,7 @@ async def purchase_licenses(
                 raise _KeyTaken() from None
             await IdempotencyKey.filter(organization_id=org.id, created_at__lt=now - KEY_RETENTION).delete()
             await seats.lock_pool(org.id, sku)
-            open_sub = await _open_subscription(org, sku)
+            open_sub = await _claim_open_subscription(org, sku)
             price = _price(product, quantity, open_sub, now)
             description = (
                 f"{quantity} {product.name} license(s), prorated to {price.period_end.date().isoformat()}"

@@ -57,7 +57,11 @@ async def add_card(
         await _lock_cards(org)
         default = make_default or not await PaymentCard.exists(organization_id=org.id, is_default=True)
         if default:
-            await PaymentCard.filter(organization_id=org.id, is_default=True).update(is_default=False)
+            for previous in await PaymentCard.filter(organization_id=org.id, is_default=True):
+                previous.is_default = False
+                await previous.save(update_fields=["is_default"])
+                await audit.record(org, actor, "card.updated", target_type="PAYMENT_CARD", target_id=previous.id, at=now,
+                                   details=_details(previous))
         card = await PaymentCard.create(
             organization_id=org.id, brand=token.brand, last4=token.last4, exp_month=exp_month, exp_year=exp_year,
             gateway_token=token.token, is_default=default, created_at=now,

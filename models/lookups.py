@@ -10,7 +10,7 @@ def parse_id(raw: str | int | None) -> int | None:
     """A database id from an API id; None when malformed (which then reads as NOT_FOUND)."""
     if isinstance(raw, int):
         return raw
-    if raw is None or not raw.isdigit() or len(raw) > 18:
+    if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         return None
     return int(raw)
 
@@ -20,13 +20,6 @@ async def get_user(org: Organization, user_id: str | int, field: list[str]) -> U
     user = await User.get_or_none(id=pk, organization_id=org.id) if pk is not None else None
     if user is None:
         raise DomainError(ErrorCode.NOT_FOUND, f"No user {user_id}.", field)
-    return user
-
-
-async def get_live_user(org: Organization, user_id: str | int, field: list[str]) -> User:
-    user = await get_user(org, user_id, field)
-    if user.deleted_at is not None:
-        raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is deleted.", field)
     return user
 
 

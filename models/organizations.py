@@ -33,7 +33,7 @@ async def create_organization(
         auth.check_password(admin_password, ["adminPassword"])
     if await User.exists(email=email):
         raise DomainError(ErrorCode.ALREADY_EXISTS, f"A user {email} already exists.", ["adminEmail"])
-    password_hash = auth.hash_password(admin_password) if admin_password else None
+    password_hash = await auth.hash_password(admin_password) if admin_password else None
     async with in_transaction():
         org = await Organization.create(name=name, sandbox=sandbox, test_clock_now=now if sandbox else None, created_at=now)
         await seats.ensure_pools(org)

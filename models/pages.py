@@ -48,7 +48,7 @@ def decode_cursor(cursor: str | None) -> int:
     except (binascii.Error, UnicodeError, ValueError):
         raise BadUserInput(f"Invalid cursor {cursor!r}.") from None
     prefix, _, number = text.partition(":")
-    if prefix != "o" or not number.isdigit():
+    if prefix != "o" or not (number.isascii() and number.isdigit()) or len(number) > 18:
         raise BadUserInput(f"Invalid cursor {cursor!r}.")
     return int(number) + 1
 

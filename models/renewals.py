@@ -374,8 +374,10 @@ async def retry_past_due(org: Organization, *, actor: Actor, now: datetime) -> l
     renewed: list[Subscription] = []
     if await default_card(org) is None:
         return renewed
+    # A past-due subscription the customer asked to cancel is not charged again: the clock ends it.
     past_due = await Subscription.filter(
-        organization_id=org.id, status__in=[SubscriptionStatus.GRACE_PERIOD, SubscriptionStatus.SUSPENDED]
+        organization_id=org.id, status__in=[SubscriptionStatus.GRACE_PERIOD, SubscriptionStatus.SUSPENDED],
+        cancel_at_period_end=False,
     ).order_by("id")
     for sub in past_due:
         before = await seats.seat_pool(org, sub.product_id)
@@ -384,7 +386,7 @@ async def retry_past_due(org: Organization, *, actor: Actor, now: datetime) -> l
             if not await _claim(sub):
                 continue
             fresh = await Subscription.get(id=sub.id)
-            if fresh.status not in (SubscriptionStatus.GRACE_PERIOD, SubscriptionStatus.SUSPENDED):
+            if fresh.status not in (SubscriptionStatus.GRACE_PERIOD, SubscriptionStatus.SUSPENDED) or fresh.cancel_at_period_end:
                 continue  # the claim's version bump is harmless
             report = ClockReport()
             paid, details = await _charge_period(org, fresh, key=f"retry:{sub.id}:{now.isoformat()}", actor=actor, now=now, report=report)

@@ -20,7 +20,7 @@ from models import audit
 from models.audit import Actor
 from models.errors import DomainError, ErrorCode
 from models.events import LicenseEventKind, SeatEvent, broker
-from models.lookups import catalog, get_live_user, get_product, get_user
+from models.lookups import catalog, get_product, get_user, parse_id
 from models.tables import LicenseAssignment, Organization, Product, SeatPool, Subscription, SubscriptionStatus, User
 
 COUNTING = (SubscriptionStatus.ACTIVE, SubscriptionStatus.GRACE_PERIOD)
@@ -163,8 +163,10 @@ async def assign_license(
     org: Organization, user_id: str, sku: str, *, actor: Actor, now: datetime
 ) -> tuple[User, LicenseAssignment, PoolView]:
     """Give one license of `sku` to a user; never more licenses than purchased. Returns the pool after it."""
-    user = await get_live_user(org, user_id, ["input", "userId"])
+    user = await get_user(org, user_id, ["input", "userId"])
     await get_product(sku, ["input", "productSku"])
+    if user.deleted_at is not None:
+        raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is deleted.", ["input", "userId"])
     if await LicenseAssignment.exists(user_id=user.id, product_id=sku):
         raise DomainError(ErrorCode.ALREADY_ASSIGNED, f"{user.email} already holds a {sku} license.", ["input", "productSku"])
     before = await seat_pool(org, sku)
@@ -191,7 +193,7 @@ async def assign_licenses(org: Organization, user_ids: list[str], sku: str, *, a
         if raw in seen:
             raise DomainError(ErrorCode.INVALID_INPUT, f"User id {raw} is listed twice.", ["input", "userIds", str(index)])
         seen.add(raw)
-    numeric = {raw: int(raw) for raw in user_ids if raw.isdigit() and len(raw) <= 18}
+    numeric = {raw: pk for raw in user_ids if (pk := parse_id(raw)) is not None}
     users = {u.id: u for u in await User.filter(organization_id=org.id, id__in=list(numeric.values()))}
     for index, raw in enumerate(user_ids):
         if numeric.get(raw) not in users:
@@ -238,6 +240,9 @@ async def revoke_license(org: Organization, user_id: str, sku: str, *, actor: Ac
         raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is deleted.", ["input", "userId"])
     before = await seat_pool(org, sku)
     async with in_transaction():
+        # Lock the user first, as assign and delete do: a concurrent delete cannot give this license back twice.
+        if not await _lock_live_users([user.id]):
+            raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is deleted.", ["input", "userId"])
         removed = await LicenseAssignment.filter(user_id=user.id, product_id=sku).delete()
         if not removed:
             raise DomainError(ErrorCode.NOT_ASSIGNED, f"{user.email} holds no {sku} license.", ["input", "productSku"])

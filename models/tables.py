@@ -68,6 +68,8 @@ class Organization(Model):
     sandbox = fields.BooleanField(default=False)
     # A sandbox's test clock; null for organizations on the wall clock.
     test_clock_now = fields.DatetimeField(null=True)
+    # Wall-clock time at which an advanceTestClock claimed the test clock (one advance at a time).
+    test_clock_claimed_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
 
     class Meta:

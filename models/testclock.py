@@ -10,17 +10,19 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from models import audit, renewals
 from models.audit import Actor
-from models.clock import iso, org_now
+from models.clock import iso, org_now, utcnow
 from models.errors import DomainError, ErrorCode
 from models.tables import Organization, Subscription, SubscriptionStatus, User
 from models.users import RESTORE_WINDOW
 
 # Like a card processor's test clock, one call moves a bounded distance (months of daily steps stay cheap).
 MAX_ADVANCE = timedelta(days=5 * 366)
+CLAIM_LEASE = timedelta(minutes=10)
 # A deleted user is purged at the first instant after the 30-day restore window.
 _PURGE_AFTER = RESTORE_WINDOW + timedelta(microseconds=1)
 
@@ -39,6 +41,13 @@ async def _next_moment(org: Organization, after: datetime) -> datetime | None:
     return min(moments, default=None)
 
 
+async def _claim(org: Organization, at: datetime, wall: datetime) -> bool:
+    """One advance at a time: claim the clock at `at` before any billing (a crashed advance's claim
+    lapses after CLAIM_LEASE). False when another advance holds it or the clock moved meanwhile."""
+    free = Q(test_clock_claimed_at=None) | Q(test_clock_claimed_at__lt=wall - CLAIM_LEASE)
+    return await Organization.filter(free, id=org.id, test_clock_now=at).update(test_clock_claimed_at=wall) == 1
+
+
 async def _move(org: Organization, frm: datetime, to: datetime) -> bool:
     """Guarded move of the test clock; False if someone else moved it meanwhile."""
     return await Organization.filter(id=org.id, test_clock_now=frm).update(test_clock_now=to) == 1
@@ -55,8 +64,18 @@ async def advance_test_clock(org: Organization, to: datetime, *, actor: Actor) -
     if to - start > MAX_ADVANCE:
         raise DomainError(ErrorCode.INVALID_INPUT, "Advance the test clock at most 5 years at once.", ["input", "to"])
 
-    report = renewals.ClockReport()
-    guard, current, steps = org.test_clock_now, start, 0
+    if not await _claim(org, org.test_clock_now, utcnow()):
+        raise DomainError(ErrorCode.INVALID_INPUT, "The test clock is being moved by another request; try again.", ["input", "to"])
+    try:
+        return await _advance(org, start, to, actor=actor)
+    finally:
+        await Organization.filter(id=org.id).update(test_clock_claimed_at=None)
+
+
+async def _advance(org: Organization, start: datetime, to: datetime, *, actor: Actor) -> Organization:
+    # Whatever was already due at the start (e.g. a past-due subscription set to cancel) happens first.
+    report = await renewals.run_clock(start, org=org)
+    guard, current, steps = start, start, 1
     while True:
         moment = await _next_moment(org, current)
         current = moment if moment is not None and moment < to else to

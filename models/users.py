@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 
 from models import audit, auth, seats
 from models.audit import Actor
+from models.clock import utcnow
 from models.errors import DomainError, ErrorCode
 from models.events import LicenseEventKind
 from models.lookups import get_product, get_user
@@ -20,8 +21,8 @@ from models.tables import AdminRole, LicenseAssignment, Organization, Product, U
 
 RESTORE_WINDOW = timedelta(days=30)
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LOCAL = re.compile(rf"^{_ATOM}(\.{_ATOM})*$")
-_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$")
+_LOCAL = re.compile(rf"{_ATOM}(\.{_ATOM})*")
+_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?")
 
 
 class UserStatus(str, enum.Enum):
@@ -32,16 +33,19 @@ class UserStatus(str, enum.Enum):
 
 def normalize_email(raw: str, field: list[str]) -> str:
     """Trim, lower-case and check the syntax of SPEC.md section 4; INVALID_INPUT otherwise."""
-    email = raw.strip().lower()
+    email = raw.strip()
+    ascii_only = email.isascii()  # checked before lower-casing, which maps some non-ASCII letters to ASCII
+    email = email.lower()
     local, at, domain = email.rpartition("@")
     labels = domain.split(".")
     valid = (
-        len(email) <= 254
+        ascii_only
+        and len(email) <= 254
         and at == "@"
         and "@" not in local
-        and _LOCAL.match(local) is not None
+        and _LOCAL.fullmatch(local) is not None
         and len(labels) >= 2
-        and all(_LABEL.match(label) for label in labels)
+        and all(_LABEL.fullmatch(label) for label in labels)
     )
     if not valid:
         raise DomainError(ErrorCode.INVALID_INPUT, f"{raw!r} is not a valid email address.", field)
@@ -123,7 +127,7 @@ async def create_user(
         await get_product(sku, ["input", "productSkus", str(index)])
     if await User.exists(email=email):
         raise DomainError(ErrorCode.ALREADY_EXISTS, f"A user {email} already exists.", ["input", "email"])
-    password_hash = auth.hash_password(password) if password is not None else None
+    password_hash = await auth.hash_password(password) if password is not None else None
     befores = {sku: await seats.seat_pool(org, sku) for sku in skus}
     async with in_transaction():
         for index, sku in enumerate(skus):
@@ -163,7 +167,7 @@ async def set_admin_role(org: Organization, user_id: str, role: AdminRole | None
         previous = user.admin_role
         user.admin_role = role
         await user.save(update_fields=["admin_role"])
-        ended = await auth.end_all_credentials(user, now=now)
+        ended = await auth.end_all_credentials(user, "user.admin_role_changed", actor=actor, now=utcnow(), at=now)
         await audit.record(
             org, actor, "user.admin_role_changed", target_type="USER", target_id=user.id, at=now,
             details={"from": previous.value if previous else None, "to": role.value if role else None, "credentialsEnded": ended},
@@ -183,12 +187,14 @@ async def delete_user(org: Organization, user_id: str, *, actor: Actor, now: dat
             raise DomainError(ErrorCode.LAST_GLOBAL_ADMIN, "The last global admin cannot be deleted.", ["input", "userId"])
         if not await User.filter(id=user.id, deleted_at=None).update(deleted_at=now):
             raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is already deleted.", ["input", "userId"])
-        skus = sorted(await LicenseAssignment.filter(user_id=user.id).values_list("product_id", flat=True))
+        # FOR UPDATE (PostgreSQL): a concurrent revoke commits first, and its license is not given back twice.
+        held = LicenseAssignment.filter(user_id=user.id).select_for_update()
+        skus = sorted(await held.values_list("product_id", flat=True))
         await LicenseAssignment.filter(user_id=user.id).delete()
         for sku in skus:
             await seats.give_back(org.id, sku)
         await User.filter(id=user.id).update(licenses_at_deletion=skus)
-        await auth.end_all_credentials(user, now=now)
+        await auth.end_all_credentials(user, "user.deleted", actor=actor, now=utcnow(), at=now)
         await audit.record(org, actor, "user.deleted", target_type="USER", target_id=user.id, at=now, details={"email": user.email, "licenses": skus})
     for sku in skus:
         await seats.notify(org, LicenseEventKind.USER_DELETED, sku, user_id=user.id, before=befores[sku], at=now)

@@ -250,3 +250,14 @@ async def test_billing_admin_may_buy():
     result = await execute(PURCHASE, {"input": buy_input()}, token=token)
     assert result.data["purchaseLicenses"]["charge"]["status"] == "SUCCEEDED"
     assert await Charge.filter(status=ChargeStatus.SUCCEEDED).count() == 1
+
+
+async def test_a_card_number_sent_with_the_wrong_type_is_not_echoed_in_errors():
+    fx = await make_org()
+    document = "mutation($i: AddPaymentCardInput!) { addPaymentCard(input: $i) { paymentCard { id } } }"
+    result = await execute(document, {"i": {"number": 4242424242424242, "expMonth": 12, "expYear": 2030, "cvc": 987}}, token=fx.token)
+    assert result.data is None and result.errors
+    assert not any("4242424242424242" in e.message or "987" in e.message for e in result.errors)
+    inline = 'mutation { addPaymentCard(input: {number: 4242424242424242, expMonth: 12, expYear: 2030, cvc: "987"}) { paymentCard { id } } }'
+    result = await execute(inline, token=fx.token)
+    assert result.errors and not any("4242424242424242" in e.message for e in result.errors)

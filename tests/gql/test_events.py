@@ -23,10 +23,10 @@ async def _subscribe(fx, sku=None):
 async def _listening(stream, org_id: int) -> asyncio.Task:
     """Start waiting for the next result; returns once the broker has registered the subscriber."""
     task = asyncio.create_task(anext(stream))
-    for _ in range(1000):
+    for _ in range(500):
         if broker.subscriber_count(org_id):
             return task
-        await asyncio.sleep(0)
+        await asyncio.sleep(0.01)
     raise AssertionError("never subscribed")
 
 

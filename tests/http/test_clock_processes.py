@@ -66,10 +66,11 @@ async def test_clock_command_prints_one_json_line_even_with_nothing_to_do():
     assert stdout.count("\n") == 1
 
 
-async def test_clock_command_refuses_a_time_that_is_not_iso():
+async def test_clock_command_refuses_a_time_that_is_not_iso_with_one_json_line():
     process = clock_process("next tuesday")
     stdout, stderr = await asyncio.to_thread(process.communicate, timeout=120)
-    assert process.returncode == 2 and stdout == "" and "ISO-8601" in stderr
+    assert process.returncode == 2 and stdout.count("\n") == 1
+    assert json.loads(stdout)["error"]["code"] == "INVALID_INPUT" and "ISO-8601" in stderr
 
 
 async def wait_for_charges(sub: Subscription, count: int, timeout: float = 30) -> int:

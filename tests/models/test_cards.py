@@ -147,3 +147,11 @@ async def test_updating_the_default_cards_expiry_renews_past_due_subscriptions()
     _, renewed = await cards.update_card(fx.org, str(card.id), 10, 2029, actor=fx.actor, now=NOW)
     assert [s.id for s in renewed] == [sub.id]
     assert renewed[0].status is SubscriptionStatus.ACTIVE
+
+
+async def test_a_new_default_card_records_the_change_of_the_old_default():
+    fx = await make_org()
+    first, _ = await cards.add_card(fx.org, "4242424242424242", 12, 2030, "123", True, actor=fx.actor, now=NOW)
+    await cards.add_card(fx.org, "5555555555554444", 12, 2031, "123", True, actor=fx.actor, now=NOW)
+    event = await AuditEvent.get(action="card.updated", target_id=str(first.id))
+    assert event.details["default"] is False and event.details["last4"] == "4242"

@@ -293,3 +293,19 @@ async def test_retry_past_due_with_a_declining_card_changes_nothing_but_the_fail
     sub = await reload(sub)
     assert sub.status is SubscriptionStatus.GRACE_PERIOD and sub.grace_ends_at == PERIOD_END + days(30)
     assert [c.status for c in await charges_of(sub)] == [ChargeStatus.FAILED, ChargeStatus.FAILED]
+
+
+async def test_a_new_card_does_not_charge_a_past_due_subscription_set_to_cancel():
+    from models import cards, support
+
+    fx = await make_org()
+    await add_card(fx, declines=True)
+    sub = await subscribe(fx, "CRM_BASIC", 2)
+    await renewals.run_clock(PERIOD_END, org=fx.org)
+    assert (await reload(sub)).status is SubscriptionStatus.GRACE_PERIOD
+    await support.cancel_subscription(fx.org, str(sub.id), "bye", acknowledge_data_loss=True, actor=fx.actor, now=PERIOD_END + days(1))
+    _, renewed = await cards.add_card(fx.org, "4242424242424242", 12, 2030, "123", True, actor=fx.actor, now=PERIOD_END + days(1))
+    assert renewed == []
+    assert not [c for c in await charges_of(sub) if c.status is ChargeStatus.SUCCEEDED]
+    await renewals.run_clock(PERIOD_END + days(1), org=fx.org)
+    assert (await reload(sub)).status is SubscriptionStatus.CANCELLED

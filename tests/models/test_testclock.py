@@ -105,3 +105,39 @@ async def test_advance_is_bounded_to_five_years_at_once():
         await advance_test_clock(fx.org, NOW + days(6 * 366), actor=fx.actor)
     assert failed.value.code is ErrorCode.INVALID_INPUT
     assert org_now(await Organization.get(id=fx.org.id)) == NOW
+
+
+async def test_a_past_due_subscription_set_to_cancel_is_cancelled_at_the_start_of_the_next_advance():
+    from models import support
+
+    fx = await make_org(sandbox=True)
+    await add_card(fx, declines=True)
+    sub = await subscribe(fx, "CRM_BASIC", 2, holders=2)
+    org = await advance_test_clock(fx.org, PERIOD_END + days(2), actor=fx.actor)
+    assert (await reload(sub)).status is SubscriptionStatus.GRACE_PERIOD
+    start = org_now(org)
+    await support.cancel_subscription(org, str(sub.id), "bye", acknowledge_data_loss=True, actor=fx.actor, now=start)
+    await advance_test_clock(org, start + days(300), actor=fx.actor)
+    ended = await reload(sub)
+    assert ended.status is SubscriptionStatus.CANCELLED and ended.status_reason is StatusReason.CANCELLED_BY_REQUEST
+    assert ended.cancelled_at == start  # at once, not 300 days later with its licenses counting meanwhile
+
+
+async def test_a_refused_concurrent_advance_changes_nothing():
+    import asyncio
+
+    fx = await make_org(sandbox=True)
+    await add_card(fx)
+    sub = await subscribe(fx, "CRM_BASIC", 2)
+    first, second = await Organization.get(id=fx.org.id), await Organization.get(id=fx.org.id)
+    results = await asyncio.gather(
+        advance_test_clock(first, NOW + days(10), actor=fx.actor),
+        advance_test_clock(second, NOW + days(100), actor=fx.actor),
+        return_exceptions=True,
+    )
+    refused = [r for r in results if isinstance(r, DomainError)]
+    assert len(refused) == 1 and refused[0].code is ErrorCode.INVALID_INPUT
+    now = org_now(await Organization.get(id=fx.org.id))
+    assert all(charge.created_at <= now for charge in await charges_of(sub))
+    assert (await reload(sub)).current_period_start <= now
+    assert (await Organization.get(id=fx.org.id)).test_clock_claimed_at is None

@@ -98,6 +98,9 @@ async def test_delete_ends_sessions_and_tokens_and_sets_restore_window():
     assert deleted.deleted_at == NOW
     assert users.restorable_until(deleted) == NOW + timedelta(days=30)
     assert not await Credential.filter(user_id=user.id, revoked_at=None).exists()
+    token = await Credential.get(user_id=user.id)
+    revoked = await AuditEvent.get(action="api_token.revoked", target_id=str(token.id))
+    assert revoked.actor == fx.admin.email and revoked.details == {"reason": "user.deleted"}
 
 
 async def test_deleting_a_deleted_user_is_user_deleted():
