@@ -19,9 +19,8 @@ from tortoise.transactions import in_transaction
 
 from models import audit
 from models.audit import Actor
-from models.errors import DomainError, ErrorCode
 from models.gateway import check_expiry, gateway
-from models.lookups import parse_id
+from models.lookups import in_org
 from models.tables import Organization, PaymentCard, Subscription
 
 
@@ -75,14 +74,10 @@ async def update_card(
 ) -> tuple[PaymentCard, list[Subscription]]:
     """Change a card's expiry (INVALID_EXPIRY, NOT_FOUND for an unknown or foreign id)."""
     check_expiry(exp_month, exp_year, now, ["input", "expYear"])
-    pk = parse_id(card_id)
-    if pk is None or not await PaymentCard.exists(id=pk, organization_id=org.id):
-        raise DomainError(ErrorCode.NOT_FOUND, f"No payment card {card_id}.", ["input", "cardId"])
+    card = await in_org(PaymentCard.filter(organization_id=org.id), card_id, "payment card", ["input", "cardId"])
     async with in_transaction():
-        changed = await PaymentCard.filter(id=pk, organization_id=org.id).update(exp_month=exp_month, exp_year=exp_year)
-        if not changed:
-            raise DomainError(ErrorCode.NOT_FOUND, f"No payment card {card_id}.", ["input", "cardId"])
-        card = await PaymentCard.get(id=pk)
+        await PaymentCard.filter(id=card.id).update(exp_month=exp_month, exp_year=exp_year)
+        card = await PaymentCard.get(id=card.id)
         await audit.record(org, actor, "card.updated", target_type="PAYMENT_CARD", target_id=card.id, at=now, details=_details(card))
     return card, await _retry(org, card, actor=actor, now=now)
 

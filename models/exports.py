@@ -23,9 +23,8 @@ from tortoise.transactions import in_transaction
 from models import audit, seats
 from models.audit import Actor
 from models.clock import iso
-from models.errors import DomainError, ErrorCode
 from models.gateway import is_expired
-from models.lookups import catalog, parse_id
+from models.lookups import catalog, in_org
 from models.tables import (
     AuditEvent,
     Charge,
@@ -301,11 +300,7 @@ async def list_exports(org: Organization) -> list[DataExport]:
 
 
 async def get_export(org: Organization, export_id: str | int) -> DataExport:
-    pk = parse_id(export_id)
-    export = await finished(org).get_or_none(id=pk) if pk is not None else None
-    if export is None:
-        raise DomainError(ErrorCode.NOT_FOUND, f"No data export {export_id}.", ["id"])
-    return export
+    return await in_org(finished(org), export_id, "data export", ["id"])
 
 
 async def export_bytes(export: DataExport) -> AsyncIterator[bytes]:

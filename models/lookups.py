@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+
 from models.errors import DomainError, ErrorCode
 from models.tables import Organization, Product, Subscription, User
+
+
+M = TypeVar("M", bound=Model)
 
 
 def parse_id(raw: str | int | None) -> int | None:
@@ -15,12 +23,18 @@ def parse_id(raw: str | int | None) -> int | None:
     return int(raw)
 
 
+async def in_org(query: QuerySet[M], raw_id: str | int, what: str, field: list[str]) -> M:
+    """The row of `query` (already scoped to one organization) with this API id; NOT_FOUND otherwise,
+    for a malformed id too."""
+    pk = parse_id(raw_id)
+    row = await query.get_or_none(id=pk) if pk is not None else None
+    if row is None:
+        raise DomainError(ErrorCode.NOT_FOUND, f"No {what} {raw_id}.", field)
+    return row
+
+
 async def get_user(org: Organization, user_id: str | int, field: list[str]) -> User:
-    pk = parse_id(user_id)
-    user = await User.get_or_none(id=pk, organization_id=org.id) if pk is not None else None
-    if user is None:
-        raise DomainError(ErrorCode.NOT_FOUND, f"No user {user_id}.", field)
-    return user
+    return await in_org(User.filter(organization_id=org.id), user_id, "user", field)
 
 
 async def get_product(sku: str, field: list[str]) -> Product:
@@ -35,11 +49,7 @@ async def catalog() -> list[Product]:
 
 
 async def get_subscription(org: Organization, subscription_id: str | int, field: list[str]) -> Subscription:
-    pk = parse_id(subscription_id)
-    sub = await Subscription.get_or_none(id=pk, organization_id=org.id) if pk is not None else None
-    if sub is None:
-        raise DomainError(ErrorCode.NOT_FOUND, f"No subscription {subscription_id}.", field)
-    return sub
+    return await in_org(Subscription.filter(organization_id=org.id), subscription_id, "subscription", field)
 
 
 async def subscriptions_by_ids(org: Organization, ids: list[int]) -> dict[int, Subscription]:
