@@ -226,9 +226,12 @@ async def assign_licenses(org: Organization, user_ids: list[str], sku: str, *, a
         for user in ordered:
             await audit.record(org, actor, "license.assigned", target_type="USER", target_id=user.id, at=now, details={"product": sku, "bulk": True})
         created = await LicenseAssignment.filter(product_id=sku, user_id__in=[u.id for u in ordered]).order_by("id")
-    for user in ordered:
-        await notify(org, LicenseEventKind.ASSIGNED, sku, user_id=user.id, before=before, at=now)
-        before = PoolView(before.product, before.purchased, before.assigned + 1)
+    # One event per license, each with the pool right after it, from one read of the pool (no query per user;
+    # an assignment never opens a conflict, so no CONFLICT_OPENED can follow).
+    after = await seat_pool(org, sku)
+    first = after.assigned - len(ordered)
+    for index, user in enumerate(ordered, start=1):
+        await broker.publish(SeatEvent(org.id, LicenseEventKind.ASSIGNED, sku, user.id, after.purchased, first + index, now))
     return created
 
 

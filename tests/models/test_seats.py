@@ -123,3 +123,21 @@ async def test_access_check_gives_every_reason():
     assert await seats.access_check(fx.org, "gone@acme.test", "CRM_BASIC") == "ACCOUNT_DELETED"
     assert await seats.access_check(fx.org, "idle@acme.test", "CRM_BASIC") == "NO_LICENSE"
     assert holder.id
+
+
+async def test_bulk_assign_announces_each_license_with_the_pool_right_after_it(monkeypatch):
+    from models.events import broker
+
+    fx = await make_org()
+    await give_licenses(fx, "CRM_BASIC", 5)
+    people = [await make_user(fx) for _ in range(3)]
+    published = []
+
+    async def capture(event):
+        published.append(event)
+
+    monkeypatch.setattr(broker, "transport", capture)
+    await seats.assign_licenses(fx.org, [str(p.id) for p in people], "CRM_BASIC", actor=fx.actor, now=NOW)
+    assert [(e.kind.value, e.user_id, e.purchased, e.assigned) for e in published] == [
+        ("ASSIGNED", p.id, 5, n) for n, p in enumerate(people, start=1)
+    ]
