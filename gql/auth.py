@@ -8,12 +8,12 @@ import strawberry
 from strawberry.types import Info
 
 from gql.context import Context
-from gql.errors import UserError, user_errors
+from gql.errors import UserError
+from gql.mutations import domain_mutation
 from gql.permissions import CanAdminister
 from gql.types import AdminRole, ApiToken, Viewer
 from models import auth
-from models.clock import utcnow
-from models.errors import DomainError
+from models.auth import Viewer as AuthViewer
 
 
 @strawberry.input
@@ -74,33 +74,22 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation
-    async def sign_in(self, info: Info[Context, None], input: SignInInput) -> SignInPayload:
-        try:
-            token, viewer = await auth.sign_in(input.email, input.password, now=utcnow())
-        except DomainError as error:
-            return SignInPayload(user_errors=user_errors(error))
+    @domain_mutation(public=True)
+    async def sign_in(context: Context, input: SignInInput) -> SignInPayload:
+        token, viewer = await auth.sign_in(input.email, input.password, now=context.wall)
         return SignInPayload(token=token, viewer=Viewer.from_model(viewer))
 
-    @strawberry.mutation
-    async def sign_out(self, info: Info[Context, None], input: Optional[SignOutInput] = None) -> SignOutPayload:
-        everywhere = bool(input and input.everywhere)
-        ended = await auth.sign_out(info.context.viewer, everywhere=everywhere, now=utcnow())
+    @domain_mutation()
+    async def sign_out(viewer: AuthViewer, input: Optional[SignOutInput]) -> SignOutPayload:
+        ended = await auth.sign_out(viewer, everywhere=bool(input and input.everywhere), now=viewer.wall)
         return SignOutPayload(sessions_ended=ended)
 
-    @strawberry.mutation(permission_classes=[CanAdminister])
-    async def create_api_token(self, info: Info[Context, None], input: CreateApiTokenInput) -> CreateApiTokenPayload:
-        viewer = info.context.viewer
-        try:
-            token, row = await auth.create_api_token(viewer, input.name, input.role, input.expires_in_days, now=utcnow())
-        except DomainError as error:
-            return CreateApiTokenPayload(user_errors=user_errors(error))
+    @domain_mutation(CanAdminister)
+    async def create_api_token(viewer: AuthViewer, input: CreateApiTokenInput) -> CreateApiTokenPayload:
+        token, row = await auth.create_api_token(viewer, input.name, input.role, input.expires_in_days, now=viewer.wall)
         return CreateApiTokenPayload(token=token, api_token=ApiToken.from_model(row))
 
-    @strawberry.mutation(permission_classes=[CanAdminister])
-    async def revoke_api_token(self, info: Info[Context, None], input: RevokeApiTokenInput) -> RevokeApiTokenPayload:
-        try:
-            row = await auth.revoke_api_token(info.context.viewer, input.id, now=utcnow())
-        except DomainError as error:
-            return RevokeApiTokenPayload(user_errors=user_errors(error))
+    @domain_mutation(CanAdminister)
+    async def revoke_api_token(viewer: AuthViewer, input: RevokeApiTokenInput) -> RevokeApiTokenPayload:
+        row = await auth.revoke_api_token(viewer, input.id, now=viewer.wall)
         return RevokeApiTokenPayload(api_token=ApiToken.from_model(row))

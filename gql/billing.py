@@ -8,14 +8,16 @@ import strawberry
 from strawberry.types import Info
 
 from gql.context import Context
-from gql.errors import UserError, user_errors
+from gql.errors import UserError, query_input_error
+from gql.mutations import domain_mutation
 from gql.permissions import CanManageBilling
 from gql.types import Charge, ChargeConnection, Money, PaymentCard, Product, ProductSubscription, Quote, SeatPool, SubscriptionStatus
 from models import billing, cards, seats
 from models.lookups import get_subscription
 from models.billing import QuoteView
 from models.errors import DomainError
-from models.pages import BadUserInput, paginate
+from models.auth import Viewer
+from models.pages import paginate
 
 
 def quote_of(view: QuoteView) -> Quote:
@@ -101,7 +103,7 @@ class Query:
     @strawberry.field
     async def subscription(self, info: Info[Context, None], id: strawberry.ID) -> Optional[ProductSubscription]:
         try:
-            return ProductSubscription.from_model(await get_subscription(info.context.viewer.org, id, ["id"]))
+            return ProductSubscription.from_model(await get_subscription(info.context.viewer.org, id, "id"))
         except DomainError:
             return None
 
@@ -115,60 +117,42 @@ class Query:
         try:
             return quote_of(await billing.quote(viewer.org, product_sku, quantity, viewer.now))
         except DomainError as error:
-            raise BadUserInput(f"{error.code.value}: {error.message}") from None
+            raise query_input_error(error) from None
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(permission_classes=[CanManageBilling])
-    async def add_payment_card(self, info: Info[Context, None], input: AddPaymentCardInput) -> AddPaymentCardPayload:
-        viewer = info.context.viewer
-        try:
-            card, renewed = await cards.add_card(
-                viewer.org, input.number, input.exp_month, input.exp_year, input.cvc, input.make_default is not False,
-                actor=viewer.actor, now=viewer.now,
-            )
-        except DomainError as error:
-            return AddPaymentCardPayload(user_errors=user_errors(error))
-        info.context.forget()
+    @domain_mutation(CanManageBilling)
+    async def add_payment_card(viewer: Viewer, input: AddPaymentCardInput) -> AddPaymentCardPayload:
+        card, renewed = await cards.add_card(
+            viewer.org, input.number, input.exp_month, input.exp_year, input.cvc, input.make_default is not False,
+            actor=viewer.actor, now=viewer.now, wall=viewer.wall,
+        )
         return AddPaymentCardPayload(
             payment_card=PaymentCard.from_model(card, viewer.now), renewed_subscriptions=[ProductSubscription.from_model(s) for s in renewed]
         )
 
-    @strawberry.mutation(permission_classes=[CanManageBilling])
-    async def update_payment_card(self, info: Info[Context, None], input: UpdatePaymentCardInput) -> UpdatePaymentCardPayload:
-        viewer = info.context.viewer
-        try:
-            card, renewed = await cards.update_card(viewer.org, input.card_id, input.exp_month, input.exp_year, actor=viewer.actor, now=viewer.now)
-        except DomainError as error:
-            return UpdatePaymentCardPayload(user_errors=user_errors(error))
-        info.context.forget()
+    @domain_mutation(CanManageBilling)
+    async def update_payment_card(viewer: Viewer, input: UpdatePaymentCardInput) -> UpdatePaymentCardPayload:
+        card, renewed = await cards.update_card(
+            viewer.org, input.card_id, input.exp_month, input.exp_year, actor=viewer.actor, now=viewer.now, wall=viewer.wall
+        )
         return UpdatePaymentCardPayload(
             payment_card=PaymentCard.from_model(card, viewer.now), renewed_subscriptions=[ProductSubscription.from_model(s) for s in renewed]
         )
 
-    @strawberry.mutation(permission_classes=[CanManageBilling])
-    async def purchase_licenses(self, info: Info[Context, None], input: PurchaseLicensesInput) -> PurchaseLicensesPayload:
-        viewer = info.context.viewer
-        try:
-            sub, charge = await billing.purchase_licenses(
-                viewer.org, input.product_sku, input.quantity, input.idempotency_key, actor=viewer.actor, now=viewer.now
-            )
-        except DomainError as error:
-            return PurchaseLicensesPayload(user_errors=user_errors(error))
-        info.context.forget()
+    @domain_mutation(CanManageBilling)
+    async def purchase_licenses(viewer: Viewer, input: PurchaseLicensesInput) -> PurchaseLicensesPayload:
+        sub, charge = await billing.purchase_licenses(
+            viewer.org, input.product_sku, input.quantity, input.idempotency_key, actor=viewer.actor, now=viewer.now, wall=viewer.wall
+        )
         pool = await seats.seat_pool(viewer.org, input.product_sku)
         return PurchaseLicensesPayload(
             subscription=ProductSubscription.from_model(sub), charge=Charge.from_model(charge), seats=SeatPool.from_model(pool)
         )
 
-    @strawberry.mutation(permission_classes=[CanManageBilling])
-    async def reduce_licenses(self, info: Info[Context, None], input: ReduceLicensesInput) -> ReduceLicensesPayload:
-        viewer = info.context.viewer
-        try:
-            sub = await billing.reduce_licenses(viewer.org, input.subscription_id, input.quantity, actor=viewer.actor, now=viewer.now)
-        except DomainError as error:
-            return ReduceLicensesPayload(user_errors=user_errors(error))
-        info.context.forget()
+    @domain_mutation(CanManageBilling)
+    async def reduce_licenses(viewer: Viewer, input: ReduceLicensesInput) -> ReduceLicensesPayload:
+        sub = await billing.reduce_licenses(viewer.org, input.subscription_id, input.quantity, actor=viewer.actor, now=viewer.now)
         pool = await seats.seat_pool(viewer.org, sub.product_id)
         return ReduceLicensesPayload(subscription=ProductSubscription.from_model(sub), seats=SeatPool.from_model(pool))

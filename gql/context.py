@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 from strawberry.dataloader import DataLoader
 
 from models import seats
 from models.auth import Viewer
+from models.clock import utcnow
 from models.errors import Unauthenticated
 from models.lookups import catalog, subscriptions_by_ids
 from models.charges import default_card
@@ -22,9 +24,11 @@ async def _catalog_by_sku() -> dict[str, Product]:
 class Context(dict):
     """A dict (Strawberry's WebSocket code expects one) with typed helpers."""
 
-    def __init__(self, viewer: Viewer | None, **extra: Any) -> None:
+    def __init__(self, viewer: Viewer | None, *, wall: datetime | None = None, **extra: Any) -> None:
         super().__init__(extra)
         self._viewer = viewer
+        # The request's one wall-clock time, fixed when it starts (the viewer's `now` derives from it).
+        self.wall = wall or (viewer.wall if viewer else utcnow())
         self.licenses: DataLoader[int, list[LicenseAssignment]] = DataLoader(self._load_licenses)
         # Per-request caches hold tasks, so that concurrent resolvers share one query.
         self._conflict_ids: asyncio.Task[set[int]] | None = None

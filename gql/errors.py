@@ -29,15 +29,38 @@ class UserError:
 
     @classmethod
     def from_domain(cls, error: DomainError) -> "UserError":
-        return cls(code=error.code, message=error.message, field=error.field)
+        return cls(code=error.code, message=error.message, field=input_path(error.subject))
 
 
 def user_errors(error: DomainError) -> list[UserError]:
     return [UserError.from_domain(error)]
 
 
-def top_level(message: str, code: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": code})
+# The one table from domain subjects to API input names, for the names that are not simply the
+# camelCase of the domain's: empty while the API and the domain agree.
+_RENAMED: dict[str, str] = {}
+
+
+def input_path(subject: str | None) -> list[str] | None:
+    """A domain subject as the path of the mutation input it came from: "user_ids[3]" -> ["input", "userIds", "3"],
+    "card.exp_month" -> ["input", "card", "expMonth"]."""
+    if subject is None:
+        return None
+    path = ["input"]
+    for part in subject.split("."):
+        name, _, index = part.partition("[")
+        name = _RENAMED.get(name) or re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), name)
+        path.append(name)
+        if index:
+            path.append(index.rstrip("]"))
+    return path
+
+
+def query_input_error(error: DomainError) -> GraphQLError:
+    """A query that fails on its arguments (purchaseQuote): one top-level error whose `extensions.code`
+    is the domain code (e.g. INVALID_QUANTITY) and `extensions.field` the argument."""
+    argument = input_path(error.subject)
+    return GraphQLError(error.message, extensions={"code": error.code.value, "field": argument[1:] if argument else None})
 
 
 # "String cannot represent a non string value: 4242...", "Expected value of type 'X', found 4242...".

@@ -10,11 +10,13 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from strawberry.types import Info
 
 from gql.context import Context
-from gql.errors import UserError, user_errors
+from gql.errors import UserError
+from gql.mutations import domain_mutation
 from gql.permissions import CanManageBilling
 from gql.types import DataExport, ExportFormat
 from models import auth, exports
 from models.clock import utcnow
+from models.auth import Viewer
 from models.errors import DomainError, Unauthenticated
 from models.tables import ExportFormat as Format
 
@@ -39,13 +41,9 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(permission_classes=[CanManageBilling])
-    async def export_data(self, info: Info[Context, None], input: ExportDataInput) -> ExportDataPayload:
-        viewer = info.context.viewer
-        try:
-            row = await exports.create_export(viewer.org, Format(input.format.value), actor=viewer.actor, now=viewer.now)
-        except DomainError as error:
-            return ExportDataPayload(user_errors=user_errors(error))
+    @domain_mutation(CanManageBilling)
+    async def export_data(viewer: Viewer, input: ExportDataInput) -> ExportDataPayload:
+        row = await exports.create_export(viewer.org, Format(input.format.value), actor=viewer.actor, now=viewer.now)
         return ExportDataPayload(data_export=DataExport.from_model(row))
 
 

@@ -8,11 +8,12 @@ import strawberry
 from strawberry.types import Info
 
 from gql.context import Context
-from gql.errors import UserError, user_errors
+from gql.errors import UserError
+from gql.mutations import domain_mutation
 from gql.permissions import CanManageUsers
 from gql.types import LicenseAssignment, SeatPool, User
 from models import seats
-from models.errors import DomainError
+from models.auth import Viewer
 
 
 @strawberry.input
@@ -63,37 +64,21 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(permission_classes=[CanManageUsers])
-    async def assign_license(self, info: Info[Context, None], input: AssignLicenseInput) -> AssignLicensePayload:
-        viewer = info.context.viewer
-        try:
-            user, _, pool = await seats.assign_license(viewer.org, input.user_id, input.product_sku, actor=viewer.actor, now=viewer.now)
-        except DomainError as error:
-            return AssignLicensePayload(user_errors=user_errors(error))
-        info.context.forget()
+    @domain_mutation(CanManageUsers)
+    async def assign_license(viewer: Viewer, input: AssignLicenseInput) -> AssignLicensePayload:
+        user, _, pool = await seats.assign_license(viewer.org, input.user_id, input.product_sku, actor=viewer.actor, now=viewer.now)
         return AssignLicensePayload(user=User.from_model(user), seats=SeatPool.from_model(pool))
 
-    @strawberry.mutation(permission_classes=[CanManageUsers])
-    async def assign_licenses(self, info: Info[Context, None], input: AssignLicensesInput) -> AssignLicensesPayload:
-        viewer = info.context.viewer
-        try:
-            rows = await seats.assign_licenses(viewer.org, list(input.user_ids), input.product_sku, actor=viewer.actor, now=viewer.now)
-        except DomainError as error:
-            return AssignLicensesPayload(user_errors=user_errors(error))
-        info.context.forget()
+    @domain_mutation(CanManageUsers)
+    async def assign_licenses(viewer: Viewer, input: AssignLicensesInput) -> AssignLicensesPayload:
+        rows = await seats.assign_licenses(viewer.org, list(input.user_ids), input.product_sku, actor=viewer.actor, now=viewer.now)
         pool = await seats.seat_pool(viewer.org, input.product_sku)
-        conflicts = await info.context.conflict_ids()
+        # Assignments never open a conflict: a product in conflict has no free license to assign.
         return AssignLicensesPayload(
-            assigned=[LicenseAssignment.from_model(row, pool.product, row.id in conflicts) for row in rows],
-            seats=SeatPool.from_model(pool),
+            assigned=[LicenseAssignment.from_model(row, pool.product, False) for row in rows], seats=SeatPool.from_model(pool)
         )
 
-    @strawberry.mutation(permission_classes=[CanManageUsers])
-    async def revoke_license(self, info: Info[Context, None], input: RevokeLicenseInput) -> RevokeLicensePayload:
-        viewer = info.context.viewer
-        try:
-            user, pool = await seats.revoke_license(viewer.org, input.user_id, input.product_sku, actor=viewer.actor, now=viewer.now)
-        except DomainError as error:
-            return RevokeLicensePayload(user_errors=user_errors(error))
-        info.context.forget()
+    @domain_mutation(CanManageUsers)
+    async def revoke_license(viewer: Viewer, input: RevokeLicenseInput) -> RevokeLicensePayload:
+        user, pool = await seats.revoke_license(viewer.org, input.user_id, input.product_sku, actor=viewer.actor, now=viewer.now)
         return RevokeLicensePayload(user=User.from_model(user), seats=SeatPool.from_model(pool))

@@ -8,12 +8,12 @@ import strawberry
 from strawberry.types import Info
 
 from gql.context import Context
-from gql.errors import UserError, user_errors
+from gql.errors import UserError
+from gql.mutations import domain_mutation
 from gql.permissions import CanManageBilling, CanSubmitRequests
 from gql.types import ProductSubscription, ServiceRequest, ServiceRequestCategory, ServiceRequestConnection, ServiceRequestStatus
 from models import support
-from models.auth import Capability
-from models.errors import DomainError
+from models.auth import Viewer
 from models.pages import paginate
 from models.tables import ServiceRequestCategory as Category
 
@@ -62,31 +62,18 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(permission_classes=[CanManageBilling])
-    async def cancel_subscription(self, info: Info[Context, None], input: CancelSubscriptionInput) -> CancelSubscriptionPayload:
-        viewer = info.context.viewer
-        try:
-            sub, request = await support.cancel_subscription(
-                viewer.org, input.subscription_id, input.reason, immediately=bool(input.immediately),
-                acknowledge_data_loss=bool(input.acknowledge_data_loss), actor=viewer.actor, now=viewer.now,
-            )
-        except DomainError as error:
-            return CancelSubscriptionPayload(user_errors=user_errors(error))
-        info.context.forget()
+    @domain_mutation(CanManageBilling)
+    async def cancel_subscription(viewer: Viewer, input: CancelSubscriptionInput) -> CancelSubscriptionPayload:
+        sub, request = await support.cancel_subscription(
+            viewer.org, input.subscription_id, input.reason, immediately=bool(input.immediately),
+            acknowledge_data_loss=bool(input.acknowledge_data_loss), actor=viewer.actor, now=viewer.now,
+        )
         return CancelSubscriptionPayload(subscription=ProductSubscription.from_model(sub), service_request=ServiceRequest.from_model(request))
 
-    @strawberry.mutation(permission_classes=[CanSubmitRequests])
-    async def submit_service_request(self, info: Info[Context, None], input: SubmitServiceRequestInput) -> SubmitServiceRequestPayload:
-        viewer = info.context.viewer
-        category = Category(input.category.value)
-        if category is Category.CANCEL_SUBSCRIPTION:
-            viewer.require(Capability.MANAGE_BILLING)
-        try:
-            request = await support.submit_service_request(
-                viewer.org, category, input.description, subscription_id=input.subscription_id,
-                acknowledge_data_loss=bool(input.acknowledge_data_loss), actor=viewer.actor, now=viewer.now,
-            )
-        except DomainError as error:
-            return SubmitServiceRequestPayload(user_errors=user_errors(error))
-        info.context.forget()
+    @domain_mutation(CanSubmitRequests)
+    async def submit_service_request(viewer: Viewer, input: SubmitServiceRequestInput) -> SubmitServiceRequestPayload:
+        request = await support.submit_service_request(
+            viewer.org, Category(input.category.value), input.description, subscription_id=input.subscription_id,
+            acknowledge_data_loss=bool(input.acknowledge_data_loss), actor=viewer.actor, now=viewer.now,
+        )
         return SubmitServiceRequestPayload(service_request=ServiceRequest.from_model(request))

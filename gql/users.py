@@ -8,12 +8,13 @@ import strawberry
 from strawberry.types import Info
 
 from gql.context import Context
-from gql.errors import UserError, user_errors
+from gql.errors import UserError
+from gql.mutations import domain_mutation
 from gql.permissions import CanAdminister, CanManageUsers
 from gql.types import AccessDecision, AccessDenialReason, AdminRole, Organization, Product, User, UserConnection, UserStatus, Viewer
 from models import seats, users
 from models.errors import DomainError
-from models.auth import Capability
+from models.auth import Viewer as AuthViewer
 from models.lookups import catalog, get_user
 from models.pages import paginate
 
@@ -106,57 +107,37 @@ class Query:
     @strawberry.field
     async def user(self, info: Info[Context, None], id: strawberry.ID) -> Optional[User]:
         try:
-            return User.from_model(await get_user(info.context.viewer.org, id, ["id"]))
+            return User.from_model(await get_user(info.context.viewer.org, id, "id"))
         except DomainError:
             return None
 
     @strawberry.field(description="May this person use this product right now? Asked by the online service at sign-in.")
     async def access_check(self, info: Info[Context, None], email: str, product_sku: str) -> AccessDecision:
         reason = await seats.access_check(info.context.viewer.org, email, product_sku)
-        return AccessDecision(allowed=reason is None, reason=AccessDenialReason[reason] if reason else None)
+        return AccessDecision(allowed=reason is None, reason=reason)
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(permission_classes=[CanManageUsers])
-    async def create_user(self, info: Info[Context, None], input: CreateUserInput) -> CreateUserPayload:
-        viewer = info.context.viewer
-        if input.admin_role is not None:
-            viewer.require(Capability.ADMINISTER)
-        try:
-            user = await users.create_user(
-                viewer.org, input.email, input.display_name, product_skus=input.product_skus, admin_role=input.admin_role,
-                password=input.password, actor=viewer.actor, now=viewer.now,
-            )
-        except DomainError as error:
-            return CreateUserPayload(user_errors=user_errors(error))
+    @domain_mutation(CanManageUsers)
+    async def create_user(viewer: AuthViewer, input: CreateUserInput) -> CreateUserPayload:
+        user = await users.create_user(
+            viewer.org, input.email, input.display_name, product_skus=input.product_skus, admin_role=input.admin_role,
+            password=input.password, actor=viewer.actor, now=viewer.now,
+        )
         return CreateUserPayload(user=User.from_model(user))
 
-    @strawberry.mutation(permission_classes=[CanAdminister])
-    async def set_admin_role(self, info: Info[Context, None], input: SetAdminRoleInput) -> SetAdminRolePayload:
-        viewer = info.context.viewer
-        try:
-            user = await users.set_admin_role(viewer.org, input.user_id, input.role, actor=viewer.actor, now=viewer.now)
-        except DomainError as error:
-            return SetAdminRolePayload(user_errors=user_errors(error))
+    @domain_mutation(CanAdminister)
+    async def set_admin_role(viewer: AuthViewer, input: SetAdminRoleInput) -> SetAdminRolePayload:
+        user = await users.set_admin_role(viewer.org, input.user_id, input.role, actor=viewer.actor, now=viewer.now, wall=viewer.wall)
         return SetAdminRolePayload(user=User.from_model(user))
 
-    @strawberry.mutation(permission_classes=[CanManageUsers])
-    async def delete_user(self, info: Info[Context, None], input: DeleteUserInput) -> DeleteUserPayload:
-        viewer = info.context.viewer
-        try:
-            user = await users.delete_user(viewer.org, input.user_id, actor=viewer.actor, now=viewer.now)
-        except DomainError as error:
-            return DeleteUserPayload(user_errors=user_errors(error))
-        info.context.forget()
+    @domain_mutation(CanManageUsers)
+    async def delete_user(viewer: AuthViewer, input: DeleteUserInput) -> DeleteUserPayload:
+        user = await users.delete_user(viewer.org, input.user_id, actor=viewer.actor, now=viewer.now, wall=viewer.wall)
         return DeleteUserPayload(user=User.from_model(user))
 
-    @strawberry.mutation(permission_classes=[CanManageUsers])
-    async def restore_user(self, info: Info[Context, None], input: RestoreUserInput) -> RestoreUserPayload:
-        viewer = info.context.viewer
-        try:
-            user, missing = await users.restore_user(viewer.org, input.user_id, actor=viewer.actor, now=viewer.now)
-        except DomainError as error:
-            return RestoreUserPayload(user_errors=user_errors(error))
-        info.context.forget()
+    @domain_mutation(CanManageUsers)
+    async def restore_user(viewer: AuthViewer, input: RestoreUserInput) -> RestoreUserPayload:
+        user, missing = await users.restore_user(viewer.org, input.user_id, actor=viewer.actor, now=viewer.now)
         return RestoreUserPayload(user=User.from_model(user), licenses_not_restored=[Product.from_model(p) for p in missing])

@@ -38,15 +38,15 @@ class SeatwiseGraphQL(GraphQL):
         return HTMLResponse(html)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        viewer = None
+        viewer, wall = None, utcnow()
         if isinstance(request, Request):
             header = request.headers.get("authorization")
             if header:
                 try:
-                    viewer = await auth.authenticate(header, now=utcnow())
+                    viewer = await auth.authenticate(header, now=wall)
                 except Unauthenticated:
                     viewer = None
-        return Context(viewer, request=request, response=response)
+        return Context(viewer, wall=wall, request=request, response=response)
 
     async def on_ws_connect(self, context: Context) -> Any:
         try:

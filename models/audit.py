@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,6 +10,48 @@ from typing import Any
 from tortoise.queryset import QuerySet
 
 from models.tables import AdminRole, AuditEvent, Organization
+
+
+class AuditAction(str, enum.Enum):
+    """Every kind of change the audit trail records (one event per changed target)."""
+
+    USER_CREATED = "user.created"
+    USER_DELETED = "user.deleted"
+    USER_RESTORED = "user.restored"
+    USER_PURGED = "user.purged"
+    USER_ADMIN_ROLE_CHANGED = "user.admin_role_changed"
+    LICENSE_ASSIGNED = "license.assigned"
+    LICENSE_REVOKED = "license.revoked"
+    LICENSES_PURCHASED = "licenses.purchased"
+    LICENSES_REDUCED = "licenses.reduced"
+    SUBSCRIPTION_RENEWED = "subscription.renewed"
+    SUBSCRIPTION_GRACE_STARTED = "subscription.grace_started"
+    SUBSCRIPTION_SUSPENDED = "subscription.suspended"
+    SUBSCRIPTION_CANCEL_REQUESTED = "subscription.cancel_requested"
+    SUBSCRIPTION_CANCELLED = "subscription.cancelled"
+    CARD_ADDED = "card.added"
+    CARD_UPDATED = "card.updated"
+    CHARGE_FAILED = "charge.failed"
+    SERVICE_REQUEST_SUBMITTED = "service_request.submitted"
+    DATA_EXPORTED = "data.exported"
+    API_TOKEN_CREATED = "api_token.created"
+    API_TOKEN_REVOKED = "api_token.revoked"
+    SESSION_SIGNED_IN = "session.signed_in"
+    SESSION_SIGNED_OUT = "session.signed_out"
+    TEST_CLOCK_ADVANCED = "test_clock.advanced"
+
+
+class AuditTarget(str, enum.Enum):
+    """What an audit event is about."""
+
+    ORGANIZATION = "ORGANIZATION"
+    USER = "USER"
+    SUBSCRIPTION = "SUBSCRIPTION"
+    PAYMENT_CARD = "PAYMENT_CARD"
+    SERVICE_REQUEST = "SERVICE_REQUEST"
+    DATA_EXPORT = "DATA_EXPORT"
+    API_TOKEN = "API_TOKEN"
+    SESSION = "SESSION"
 
 
 @dataclass(frozen=True)
@@ -20,10 +63,6 @@ class Actor:
     user_id: int | None = None
     token_name: str | None = None
 
-    @property
-    def is_clock(self) -> bool:
-        return self.email is None
-
 
 BILLING_CLOCK = Actor(email=None)
 
@@ -31,23 +70,34 @@ BILLING_CLOCK = Actor(email=None)
 async def record(
     org: Organization | int,
     actor: Actor,
-    action: str,
+    action: AuditAction,
     *,
-    target_type: str,
+    target_type: AuditTarget,
     target_id: Any,
     at: datetime,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one audit event. Callers pass details without secrets; events are never updated."""
+    return await AuditEvent.create(**_row(org, actor, action, target_type, target_id, at, details))
+
+
+async def record_many(
+    org: Organization | int, actor: Actor, action: AuditAction, target_type: AuditTarget, target_ids: list[Any], *,
+    at: datetime, details: dict[str, Any] | None = None,
+) -> None:
+    """One audit event per target, in one INSERT (a bulk change of 1,000 users is one statement)."""
+    await AuditEvent.bulk_create([AuditEvent(**_row(org, actor, action, target_type, t, at, details)) for t in target_ids])
+
+
+def _row(org, actor: Actor, action: AuditAction, target_type: AuditTarget, target_id: Any, at: datetime, details) -> dict:
     payload = dict(details or {})
     if actor.token_name is not None:
         payload.setdefault("apiToken", actor.token_name)
-    org_id = org if isinstance(org, int) else org.id
-    return await AuditEvent.create(
-        organization_id=org_id,
-        action=action,
+    return dict(
+        organization_id=org if isinstance(org, int) else org.id,
+        action=AuditAction(action).value,
         actor=actor.email,
-        target_type=target_type,
+        target_type=AuditTarget(target_type).value,
         target_id=str(target_id),
         details=payload,
         at=at,

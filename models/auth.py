@@ -6,7 +6,7 @@ import asyncio
 import enum
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -14,7 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.transactions import in_transaction
 
 from models import audit
-from models.audit import Actor
+from models.audit import Actor, AuditAction, AuditTarget
 from models.clock import org_now
 from models.errors import DomainError, ErrorCode, Forbidden, Unauthenticated
 from models.lookups import parse_id
@@ -47,13 +47,33 @@ ROLE_CAPABILITIES: dict[AdminRole, frozenset[Capability]] = {
 }
 
 
+def may(role: AdminRole | None, capability: Capability) -> bool:
+    return role is not None and capability in ROLE_CAPABILITIES[role]
+
+
+def require(actor: Actor, capability: Capability) -> None:
+    """Forbidden unless the actor's role has the capability (a domain rule some mutations check inside)."""
+    if not may(actor.role, capability):
+        role = actor.role.value if actor.role else "billing clock"
+        raise Forbidden(f"The {role} role may not manage {capability.value}.")
+
+
 @dataclass
 class Viewer:
-    """The authenticated caller of one request."""
+    """The authenticated caller of one request, with the request's one `now`.
+
+    `wall` is the wall-clock time at which the request was authenticated; `now` is the
+    organization's time at that moment (its test clock in a sandbox). Both are fixed for the
+    whole request, so every rule of one request sees the same time."""
 
     org: Organization
     user: User
     credential: Credential
+    wall: datetime
+    now: datetime = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.now = org_now(self.org, self.wall)
 
     @property
     def role(self) -> AdminRole:
@@ -64,16 +84,11 @@ class Viewer:
         token_name = self.credential.name if self.credential.kind is CredentialKind.API_TOKEN else None
         return Actor(email=self.user.email, role=self.role, user_id=self.user.id, token_name=token_name)
 
-    @property
-    def now(self) -> datetime:
-        return org_now(self.org)
-
     def may(self, capability: Capability) -> bool:
-        return capability in ROLE_CAPABILITIES[self.role]
+        return may(self.role, capability)
 
     def require(self, capability: Capability) -> None:
-        if not self.may(capability):
-            raise Forbidden(f"The {self.role.value} role may not manage {capability.value}.")
+        require(self.actor, capability)
 
 
 def hash_token(token: str) -> str:
@@ -89,9 +104,9 @@ async def hash_password(password: str) -> str:
     return await asyncio.to_thread(_hasher.hash, password)
 
 
-def check_password(password: str | None, field: list[str]) -> None:
+def check_password(password: str | None, subject: str) -> None:
     if password is None or len(password) < MIN_PASSWORD_LENGTH:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"A password has at least {MIN_PASSWORD_LENGTH} characters.", field)
+        raise DomainError(ErrorCode.INVALID_INPUT, f"A password has at least {MIN_PASSWORD_LENGTH} characters.", subject)
 
 
 def _verify(password_hash: str | None, password: str) -> bool:
@@ -140,7 +155,7 @@ async def authenticate(authorization: str | None, *, now: datetime) -> Viewer:
     if credential.last_used_at is None or now - credential.last_used_at >= LAST_USED_RESOLUTION:
         credential.last_used_at = now
         await Credential.filter(id=credential.id).update(last_used_at=now)
-    return Viewer(org=credential.organization, user=credential.user, credential=credential)
+    return Viewer(org=credential.organization, user=credential.user, credential=credential, wall=now)
 
 
 async def sign_in(email: str, password: str, *, now: datetime) -> tuple[str, Viewer]:
@@ -169,10 +184,10 @@ async def sign_in(email: str, password: str, *, now: datetime) -> tuple[str, Vie
             user, CredentialKind.SESSION, user.admin_role, now=now, expires_at=now + SESSION_LIFETIME
         )
         await SignInFailure.filter(email=key).delete()
-        viewer = Viewer(org=user.organization, user=user, credential=credential)
+        viewer = Viewer(org=user.organization, user=user, credential=credential, wall=now)
         await audit.record(
-            user.organization, viewer.actor, "session.signed_in",
-            target_type="SESSION", target_id=credential.id, at=viewer.now,
+            user.organization, viewer.actor, AuditAction.SESSION_SIGNED_IN,
+            target_type=AuditTarget.SESSION, target_id=credential.id, at=viewer.now,
         )
     return token, viewer
 
@@ -195,7 +210,10 @@ async def _revoke(credentials, org: Organization, actor: Actor, *, now: datetime
         return 0
     await Credential.filter(id__in=[pk for pk, _ in rows], revoked_at=None).update(revoked_at=now)
     for pk, kind in rows:
-        action, target = ("session.signed_out", "SESSION") if kind == CredentialKind.SESSION else ("api_token.revoked", "API_TOKEN")
+        action, target = (
+            (AuditAction.SESSION_SIGNED_OUT, AuditTarget.SESSION) if kind == CredentialKind.SESSION
+            else (AuditAction.API_TOKEN_REVOKED, AuditTarget.API_TOKEN)
+        )
         await audit.record(org, actor, action, target_type=target, target_id=pk, at=at, details=details)
     return len(rows)
 
@@ -209,18 +227,18 @@ async def create_api_token(
 ) -> tuple[str, Credential]:
     name = name.strip()
     if not 1 <= len(name) <= 128:
-        raise DomainError(ErrorCode.INVALID_INPUT, "A token name has 1 to 128 characters.", ["input", "name"])
+        raise DomainError(ErrorCode.INVALID_INPUT, "A token name has 1 to 128 characters.", "name")
     if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
-        raise DomainError(ErrorCode.INVALID_INPUT, "expiresInDays is 1 to 3650.", ["input", "expiresInDays"])
+        raise DomainError(ErrorCode.INVALID_INPUT, "expiresInDays is 1 to 3650.", "expires_in_days")
     if not _role_within(role, viewer.role):
-        raise DomainError(ErrorCode.INVALID_INPUT, "A token's role cannot exceed its creator's.", ["input", "role"])
+        raise DomainError(ErrorCode.INVALID_INPUT, "A token's role cannot exceed its creator's.", "role")
     expires_at = now + timedelta(days=expires_in_days) if expires_in_days else None
     async with in_transaction():
         token, credential = await issue_credential(
             viewer.user, CredentialKind.API_TOKEN, role, now=now, name=name, expires_at=expires_at
         )
         await audit.record(
-            viewer.org, viewer.actor, "api_token.created", target_type="API_TOKEN", target_id=credential.id,
+            viewer.org, viewer.actor, AuditAction.API_TOKEN_CREATED, target_type=AuditTarget.API_TOKEN, target_id=credential.id,
             at=viewer.now, details={"name": name, "role": role.value},
         )
     credential.user = viewer.user
@@ -235,7 +253,7 @@ async def revoke_api_token(viewer: Viewer, token_id: str, *, now: datetime) -> C
     async with in_transaction():
         await Credential.filter(id=credential.id).update(revoked_at=now)
         await audit.record(
-            viewer.org, viewer.actor, "api_token.revoked", target_type="API_TOKEN", target_id=credential.id,
+            viewer.org, viewer.actor, AuditAction.API_TOKEN_REVOKED, target_type=AuditTarget.API_TOKEN, target_id=credential.id,
             at=viewer.now, details={"name": credential.name},
         )
     credential.revoked_at = now
@@ -250,7 +268,7 @@ async def _api_token(org: Organization, token_id: str) -> Credential:
             id=pk, organization_id=org.id, kind=CredentialKind.API_TOKEN
         ).select_related("user")
     if credential is None:
-        raise DomainError(ErrorCode.NOT_FOUND, f"No API token {token_id}.", ["input", "id"])
+        raise DomainError(ErrorCode.NOT_FOUND, f"No API token {token_id}.", "id")
     return credential
 
 

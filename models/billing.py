@@ -8,6 +8,7 @@ Charge. An idempotency key (per organization) makes a retried purchase return th
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,21 +18,24 @@ from tortoise.expressions import F
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from models import audit, seats
-from models.audit import Actor
-from models.charges import audit_failure, charge_card, default_card
-from models.clock import add_months
+from models import charges, ledger
+from models.audit import Actor, AuditAction, AuditTarget
+from models.charges import default_card
+from models.clock import add_months, iso
 from models.errors import DomainError, ErrorCode
 from models.events import LicenseEventKind
+from models.gateway import ChargeFailureCode, ChargeResult
 from models.lookups import get_product, get_subscription
 from models.tables import (
-    Charge, ChargeStatus, IdempotencyKey, Organization, Product, SeatPool, Subscription, SubscriptionStatus,
+    Charge, ChargeAttempt, IdempotencyKey, Organization, PaymentCard, Product, Subscription, SubscriptionStatus,
 )
 
 MIN_QUANTITY, MAX_QUANTITY = 1, 10000
 MAX_KEY_LENGTH = 255
 KEY_RETENTION = timedelta(hours=24)
 SECOND = timedelta(seconds=1)
+# A duplicate purchase waits this long (polling) for the first to be charged.
+DUPLICATE_WAIT, DUPLICATE_POLL = 30.0, 0.05
 
 
 @dataclass(frozen=True)
@@ -48,9 +52,9 @@ def round_half_up(numerator: int, denominator: int) -> int:
     return (2 * numerator + denominator) // (2 * denominator)
 
 
-def check_quantity(quantity: int, field: list[str]) -> None:
+def check_quantity(quantity: int, subject: str) -> None:
     if not MIN_QUANTITY <= quantity <= MAX_QUANTITY:
-        raise DomainError(ErrorCode.INVALID_QUANTITY, f"The quantity is {MIN_QUANTITY} to {MAX_QUANTITY}.", field)
+        raise DomainError(ErrorCode.INVALID_QUANTITY, f"The quantity is {MIN_QUANTITY} to {MAX_QUANTITY}.", subject)
 
 
 async def _open_subscription(org: Organization, sku: str) -> Subscription | None:
@@ -64,16 +68,6 @@ async def _open_subscription(org: Organization, sku: str) -> Subscription | None
     )
 
 
-async def _claim_open_subscription(org: Organization, sku: str) -> Subscription | None:
-    """The subscription a purchase adds to, claimed by a version bump (its row lock on PostgreSQL):
-    a billing-clock renewal of it commits first and is seen, so the proration is for the current period."""
-    for _ in range(5):
-        sub = await _open_subscription(org, sku)
-        if sub is None or await Subscription.filter(id=sub.id, version=sub.version).update(version=F("version") + 1):
-            return sub
-    raise RuntimeError(f"could not claim the {sku} subscription of organization {org.id}")
-
-
 def _price(product: Product, quantity: int, open_sub: Subscription | None, now: datetime) -> QuoteView:
     full = product.unit_price_cents * quantity
     if open_sub is None:
@@ -85,23 +79,13 @@ def _price(product: Product, quantity: int, open_sub: Subscription | None, now: 
 
 async def quote(org: Organization, sku: str, quantity: int, now: datetime) -> QuoteView:
     """Exactly what purchase_licenses would charge at `now` (INVALID_QUANTITY, UNKNOWN_PRODUCT)."""
-    check_quantity(quantity, ["quantity"])
-    product = await get_product(sku, ["productSku"])
+    check_quantity(quantity, "quantity")
+    product = await get_product(sku, "product_sku")
     return _price(product, quantity, await _open_subscription(org, sku), now)
 
 
 def request_hash(sku: str, quantity: int) -> str:
     return hashlib.sha256(f"{sku}\n{quantity}".encode()).hexdigest()
-
-
-class _KeyTaken(Exception):
-    """Another request committed the same idempotency key first."""
-
-
-class _ChargeFailed(Exception):
-    def __init__(self, charge: Charge) -> None:
-        super().__init__(charge.failure_code)
-        self.charge = charge
 
 
 async def _replay(org: Organization, key: str, digest: str) -> tuple[Subscription, Charge] | None:
@@ -110,123 +94,137 @@ async def _replay(org: Organization, key: str, digest: str) -> tuple[Subscriptio
     if row is None:
         return None
     if row.request_hash != digest:
-        raise DomainError(
-            ErrorCode.IDEMPOTENCY_KEY_REUSED, "This idempotency key was already used for another purchase.", ["input", "idempotencyKey"]
-        )
+        raise DomainError(ErrorCode.IDEMPOTENCY_KEY_REUSED, "This idempotency key was already used for another purchase.", "idempotency_key")
+    if row.charge_id is None:
+        return None  # in flight
     return await Subscription.get(id=row.subscription_id), await Charge.get(id=row.charge_id)
 
 
-async def _record_failed_charge(org: Organization, failed: Charge, last4: str, *, actor: Actor, now: datetime) -> Charge:
-    """After the purchase rolled back: keep the failed attempt (and its charge.failed audit) on its own."""
+class _Busy(Exception):
+    """Another request with the same idempotency key is being charged right now."""
+
+
+async def _start(
+    org: Organization, product: Product, quantity: int, key: str, digest: str, card: PaymentCard, *, now: datetime, wall: datetime
+) -> ChargeAttempt | tuple[Subscription, Charge]:
+    """Claim the idempotency key and record the charge attempt (one short transaction, no pool lock):
+    the attempt, or the first result when the key was used already."""
     async with in_transaction():
-        charge = await Charge.create(
-            organization_id=org.id, subscription_id=failed.subscription_id, card_id=failed.card_id,
-            amount_cents=failed.amount_cents, currency=failed.currency, status=ChargeStatus.FAILED,
-            failure_code=failed.failure_code, description=failed.description, gateway_reference=failed.gateway_reference,
-            created_at=failed.created_at,
+        try:
+            async with in_transaction():  # a savepoint: the concurrent twin of this request may have the key
+                await IdempotencyKey.create(organization_id=org.id, key=key, request_hash=digest, created_at=now)
+        except IntegrityError:
+            if (first := await _replay(org, key, digest)) is not None:
+                return first
+        await IdempotencyKey.filter(organization_id=org.id, created_at__lt=now - KEY_RETENTION).exclude(key=key).delete()
+        open_sub = await _open_subscription(org, product.sku)
+        price = _price(product, quantity, open_sub, now)
+        description = (
+            f"{quantity} {product.name} license(s), prorated to {price.period_end.date().isoformat()}"
+            if price.prorated else f"{quantity} {product.name} license(s), first month"
         )
-        await audit_failure(org, charge, last4, actor=actor, now=now)
-    return charge
+        details = {
+            "sku": product.sku, "quantity": quantity, "prorated": price.prorated, "periodEnd": iso(price.period_end),
+            "anchor": iso(open_sub.period_anchor if open_sub else now), "periodIndex": open_sub.period_index if open_sub else 1,
+        }
+        attempt = await charges.open_attempt(
+            org, card, price.amount_cents, description, key=f"purchase:{org.id}:{hashlib.sha256(key.encode()).hexdigest()}",
+            subscription_id=open_sub.id if open_sub else None, details=details, now=now, wall=wall,
+        )
+        if attempt is None:
+            raise _Busy()
+        return attempt
+
+
+async def _apply_purchase(org: Organization, attempt: ChargeAttempt, result: ChargeResult, key: str, *, actor: Actor, now: datetime):
+    """Apply the gateway's answer: the licenses and the paid Charge, or only the failed Charge (the key is freed)."""
+    details = attempt.details
+    sku, quantity = details["sku"], details["quantity"]
+    if not result.succeeded:
+        async with in_transaction():
+            await charges.settle(org, attempt, result, actor=actor, now=now)
+            await IdempotencyKey.filter(organization_id=org.id, key=key).delete()  # a failed charge does not use up the key
+        if result.failure_code is ChargeFailureCode.CARD_EXPIRED:
+            raise DomainError(ErrorCode.CARD_EXPIRED, "The payment card has expired.")
+        raise DomainError(ErrorCode.CARD_DECLINED, "The payment card was declined.")
+    period_end = datetime.fromisoformat(details["periodEnd"])
+    async with ledger.change(org, actor=actor, now=now) as change:
+        await change.lock(sku)
+        sub = await Subscription.get_or_none(id=attempt.subscription_id) if attempt.subscription_id else None
+        if sub is not None and sub.status is SubscriptionStatus.ACTIVE and not sub.cancel_at_period_end and sub.current_period_end == period_end:
+            await Subscription.filter(id=sub.id).update(quantity=F("quantity") + quantity, version=F("version") + 1)
+            subscription = await Subscription.get(id=sub.id)
+        else:
+            # A new subscription, or the one priced stopped taking licenses (renewed, cancelled) while the gateway
+            # answered: the licenses get a subscription of their own for exactly the period that was paid.
+            subscription = await Subscription.create(
+                organization_id=org.id, product_id=sku, quantity=quantity, status=SubscriptionStatus.ACTIVE,
+                period_anchor=datetime.fromisoformat(details["anchor"]), period_index=details["periodIndex"],
+                current_period_start=attempt.created_at, current_period_end=period_end, created_at=attempt.created_at,
+            )
+        charge = await charges.settle(org, attempt, result, actor=actor, now=now, subscription_id=subscription.id)
+        await change.recount(sku, event=LicenseEventKind.PURCHASED)
+        await IdempotencyKey.filter(organization_id=org.id, key=key).update(subscription_id=subscription.id, charge_id=charge.id)
+        await change.audit(AuditAction.LICENSES_PURCHASED, AuditTarget.SUBSCRIPTION, subscription.id, {
+            "sku": sku, "quantity": quantity, "amountCents": attempt.amount_cents, "chargeId": str(charge.id),
+            "prorated": details["prorated"]})
+    return subscription, charge
 
 
 async def purchase_licenses(
-    org: Organization, sku: str, quantity: int, idempotency_key: str, *, actor: Actor, now: datetime
+    org: Organization, sku: str, quantity: int, idempotency_key: str, *, actor: Actor, now: datetime, wall: datetime | None = None
 ) -> tuple[Subscription, Charge]:
-    """Buy `quantity` licenses of `sku` on the default card; the same key and input return the first result."""
-    check_quantity(quantity, ["input", "quantity"])
+    """Buy `quantity` licenses of `sku` on the default card; the same key and input return the first result.
+
+    The gateway is called with no transaction open (see models/charges.py); a duplicate arriving
+    while the first is being charged waits for its result. `wall` is the wall-clock time of the
+    request (the attempt's lease), `now` the organization's."""
+    wall = wall or now
+    check_quantity(quantity, "quantity")
     if not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"The idempotency key has 1 to {MAX_KEY_LENGTH} characters.", ["input", "idempotencyKey"])
-    product = await get_product(sku, ["input", "productSku"])
+        raise DomainError(ErrorCode.INVALID_INPUT, f"The idempotency key has 1 to {MAX_KEY_LENGTH} characters.", "idempotency_key")
+    product = await get_product(sku, "product_sku")
     digest = request_hash(sku, quantity)
-    if (first := await _replay(org, idempotency_key, digest)) is not None:
-        return first
-    card = await default_card(org)
-    if card is None:
-        raise DomainError(ErrorCode.NO_PAYMENT_CARD, "Add a payment card before buying licenses.")
-    before = await seats.seat_pool(org, sku)
-    try:
-        async with in_transaction():
-            # First statement: a concurrent duplicate waits here for this transaction, then fails.
-            try:
-                key_row = await IdempotencyKey.create(organization_id=org.id, key=idempotency_key, request_hash=digest, created_at=now)
-            except IntegrityError:
-                raise _KeyTaken() from None
-            await IdempotencyKey.filter(organization_id=org.id, created_at__lt=now - KEY_RETENTION).delete()
-            await seats.lock_pool(org.id, sku)
-            open_sub = await _claim_open_subscription(org, sku)
-            price = _price(product, quantity, open_sub, now)
-            description = (
-                f"{quantity} {product.name} license(s), prorated to {price.period_end.date().isoformat()}"
-                if price.prorated else f"{quantity} {product.name} license(s), first month"
-            )
-            charge = await charge_card(
-                org, card, price.amount_cents, description, subscription_id=open_sub.id if open_sub else None,
-                actor=actor, now=now, idempotency_key=f"purchase:{org.id}:{idempotency_key}",
-            )
-            if charge.status is not ChargeStatus.SUCCEEDED:
-                raise _ChargeFailed(charge)
-            if open_sub is not None:
-                await Subscription.filter(id=open_sub.id).update(quantity=F("quantity") + quantity, version=F("version") + 1)
-                subscription = await Subscription.get(id=open_sub.id)
-            else:
-                subscription = await Subscription.create(
-                    organization_id=org.id, product_id=sku, quantity=quantity, status=SubscriptionStatus.ACTIVE,
-                    period_anchor=now, period_index=1, current_period_start=now, current_period_end=price.period_end,
-                    created_at=now,
-                )
-                await Charge.filter(id=charge.id).update(subscription_id=subscription.id)
-                charge.subscription_id = subscription.id
-            await seats.sync_purchased(org.id, sku)
-            await IdempotencyKey.filter(id=key_row.id).update(subscription_id=subscription.id, charge_id=charge.id)
-            await audit.record(
-                org, actor, "licenses.purchased", target_type="SUBSCRIPTION", target_id=subscription.id, at=now,
-                details={"sku": sku, "quantity": quantity, "amountCents": price.amount_cents, "chargeId": str(charge.id),
-                         "prorated": price.prorated},
-            )
-    except _KeyTaken:
-        first = await _replay(org, idempotency_key, digest)
-        if first is None:  # the key's first holder rolled back after our insert failed: cannot happen
-            raise RuntimeError("idempotency key vanished") from None
-        return first
-    except _ChargeFailed as failed:
-        await _record_failed_charge(org, failed.charge, card.last4, actor=actor, now=now)
-        code = ErrorCode.CARD_EXPIRED if failed.charge.failure_code == "CARD_EXPIRED" else ErrorCode.CARD_DECLINED
-        message = "The payment card has expired." if code is ErrorCode.CARD_EXPIRED else "The payment card was declined."
-        raise DomainError(code, message) from None
-    await seats.notify(org, LicenseEventKind.PURCHASED, sku, user_id=None, before=before, at=now)
-    return subscription, charge
+    for _ in range(int(DUPLICATE_WAIT / DUPLICATE_POLL)):
+        if (first := await _replay(org, idempotency_key, digest)) is not None:
+            return first
+        card = await default_card(org)
+        if card is None:
+            raise DomainError(ErrorCode.NO_PAYMENT_CARD, "Add a payment card before buying licenses.")
+        try:
+            started = await _start(org, product, quantity, idempotency_key, digest, card, now=now, wall=wall)
+        except _Busy:
+            await asyncio.sleep(DUPLICATE_POLL)
+            continue
+        if isinstance(started, tuple):
+            return started
+        result = await charges.send(started, now=now)
+        return await _apply_purchase(org, started, result, idempotency_key, actor=actor, now=now)
+    raise DomainError(ErrorCode.INVALID_INPUT, "A purchase with this idempotency key is still being charged; retry shortly.", "idempotency_key")
 
 
 async def reduce_licenses(org: Organization, subscription_id: str, quantity: int, *, actor: Actor, now: datetime) -> Subscription:
     """Remove `quantity` licenses now, without refund, from an ACTIVE subscription."""
-    check_quantity(quantity, ["input", "quantity"])
-    sub = await get_subscription(org, subscription_id, ["input", "subscriptionId"])
+    check_quantity(quantity, "quantity")
+    sub = await get_subscription(org, subscription_id, "subscription_id")
     sku = sub.product_id
-    before = await seats.seat_pool(org, sku)
-    async with in_transaction():
-        await seats.lock_pool(org.id, sku)
+    async with ledger.change(org, actor=actor, now=now) as change:
+        await change.lock(sku)
         sub = await Subscription.get(id=sub.id)
         if sub.status is not SubscriptionStatus.ACTIVE:
-            raise DomainError(ErrorCode.SUBSCRIPTION_NOT_ACTIVE, f"The subscription is {sub.status.value}.", ["input", "subscriptionId"])
+            raise DomainError(ErrorCode.SUBSCRIPTION_NOT_ACTIVE, f"The subscription is {sub.status.value}.", "subscription_id")
         if quantity >= sub.quantity:
-            raise DomainError(
-                ErrorCode.INVALID_QUANTITY, f"The subscription has {sub.quantity} licenses and keeps at least 1.", ["input", "quantity"]
-            )
+            raise DomainError(ErrorCode.INVALID_QUANTITY, f"The subscription has {sub.quantity} licenses and keeps at least 1.", "quantity")
         await Subscription.filter(id=sub.id).update(quantity=F("quantity") - quantity, version=F("version") + 1)
-        await seats.sync_purchased(org.id, sku)
-        pool = await SeatPool.get(organization_id=org.id, product_id=sku)
+        pool = await change.recount(sku, event=LicenseEventKind.REDUCED)
         if pool.purchased < pool.assigned:
             raise DomainError(
                 ErrorCode.LICENSES_IN_USE,
                 f"{pool.assigned} {sku} licenses are assigned; revoke some before keeping only {pool.purchased}.",
-                ["input", "quantity"],
+                "quantity",
             )
         sub = await Subscription.get(id=sub.id)
-        await audit.record(
-            org, actor, "licenses.reduced", target_type="SUBSCRIPTION", target_id=sub.id, at=now,
-            details={"sku": sku, "quantity": quantity, "remaining": sub.quantity},
-        )
-    await seats.notify(org, LicenseEventKind.REDUCED, sku, user_id=None, before=before, at=now)
+        await change.audit(AuditAction.LICENSES_REDUCED, AuditTarget.SUBSCRIPTION, sub.id, {"sku": sku, "quantity": quantity, "remaining": sub.quantity})
     return sub
 
 

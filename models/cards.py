@@ -18,9 +18,9 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from models import audit
-from models.audit import Actor
+from models.audit import Actor, AuditAction, AuditTarget
 from models.gateway import check_expiry, gateway
-from models.lookups import in_org
+from models.lookups import in_org, lock_organization
 from models.tables import Organization, PaymentCard, Subscription
 
 
@@ -33,53 +33,49 @@ def _details(card: PaymentCard) -> dict:
     }
 
 
-async def _lock_cards(org: Organization) -> None:
-    """Serialise card changes of one organization: a no-op UPDATE of its row (the write lock on SQLite)."""
-    await Organization.filter(id=org.id).update(name=F("name"))
-
-
-async def _retry(org: Organization, card: PaymentCard, *, actor: Actor, now: datetime) -> list[Subscription]:
+async def _retry(org: Organization, card: PaymentCard, *, actor: Actor, now: datetime, wall: datetime | None) -> list[Subscription]:
     if not card.is_default:
         return []
     from models import renewals
 
-    return await renewals.retry_past_due(org, actor=actor, now=now)
+    return await renewals.retry_past_due(org, actor=actor, now=now, wall=wall)
 
 
 async def add_card(
-    org: Organization, number: str, exp_month: int, exp_year: int, cvc: str, make_default: bool, *, actor: Actor, now: datetime
+    org: Organization, number: str, exp_month: int, exp_year: int, cvc: str, make_default: bool, *, actor: Actor, now: datetime,
+    wall: datetime | None = None,
 ) -> tuple[PaymentCard, list[Subscription]]:
     """Tokenize and keep a card (INVALID_CARD_NUMBER, INVALID_EXPIRY, INVALID_CVC, CARD_DECLINED,
     CARD_EXPIRED from the gateway); returns it and the past-due subscriptions its retry renewed."""
-    token = gateway().tokenize(number, exp_month, exp_year, cvc, now=now)
+    token = await gateway().tokenize(number, exp_month, exp_year, cvc, now=now)
     async with in_transaction():
-        await _lock_cards(org)
+        await lock_organization(org)
         default = make_default or not await PaymentCard.exists(organization_id=org.id, is_default=True)
         if default:
             for previous in await PaymentCard.filter(organization_id=org.id, is_default=True):
                 previous.is_default = False
                 await previous.save(update_fields=["is_default"])
-                await audit.record(org, actor, "card.updated", target_type="PAYMENT_CARD", target_id=previous.id, at=now,
+                await audit.record(org, actor, AuditAction.CARD_UPDATED, target_type=AuditTarget.PAYMENT_CARD, target_id=previous.id, at=now,
                                    details=_details(previous))
         card = await PaymentCard.create(
             organization_id=org.id, brand=token.brand, last4=token.last4, exp_month=exp_month, exp_year=exp_year,
             gateway_token=token.token, is_default=default, created_at=now,
         )
-        await audit.record(org, actor, "card.added", target_type="PAYMENT_CARD", target_id=card.id, at=now, details=_details(card))
-    return card, await _retry(org, card, actor=actor, now=now)
+        await audit.record(org, actor, AuditAction.CARD_ADDED, target_type=AuditTarget.PAYMENT_CARD, target_id=card.id, at=now, details=_details(card))
+    return card, await _retry(org, card, actor=actor, now=now, wall=wall)
 
 
 async def update_card(
-    org: Organization, card_id: str, exp_month: int, exp_year: int, *, actor: Actor, now: datetime
+    org: Organization, card_id: str, exp_month: int, exp_year: int, *, actor: Actor, now: datetime, wall: datetime | None = None
 ) -> tuple[PaymentCard, list[Subscription]]:
     """Change a card's expiry (INVALID_EXPIRY, NOT_FOUND for an unknown or foreign id)."""
-    check_expiry(exp_month, exp_year, now, ["input", "expYear"])
-    card = await in_org(PaymentCard.filter(organization_id=org.id), card_id, "payment card", ["input", "cardId"])
+    check_expiry(exp_month, exp_year, now)
+    card = await in_org(PaymentCard.filter(organization_id=org.id), card_id, "payment card", "card_id")
     async with in_transaction():
         await PaymentCard.filter(id=card.id).update(exp_month=exp_month, exp_year=exp_year)
         card = await PaymentCard.get(id=card.id)
-        await audit.record(org, actor, "card.updated", target_type="PAYMENT_CARD", target_id=card.id, at=now, details=_details(card))
-    return card, await _retry(org, card, actor=actor, now=now)
+        await audit.record(org, actor, AuditAction.CARD_UPDATED, target_type=AuditTarget.PAYMENT_CARD, target_id=card.id, at=now, details=_details(card))
+    return card, await _retry(org, card, actor=actor, now=now, wall=wall)
 
 
 async def list_cards(org: Organization) -> list[PaymentCard]:

@@ -1,4 +1,9 @@
-"""Typed domain errors: a machine-readable code, a message for humans, the offending input."""
+"""Typed domain errors: a machine-readable code, a message for humans, and the subject it is about.
+
+The subject is a domain name (`quantity`, `user_ids[3]`, `card.exp_month`), never an API path:
+`gql/errors.py` maps subjects to GraphQL input paths in one table, so renaming an API input never
+touches the domain.
+"""
 
 from __future__ import annotations
 
@@ -37,14 +42,18 @@ class ErrorCode(enum.Enum):
 class DomainError(Exception):
     """An expected failure of a domain operation; nothing was changed."""
 
-    def __init__(self, code: ErrorCode, message: str, field: list[str] | None = None) -> None:
+    def __init__(self, code: ErrorCode, message: str, subject: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
-        self.field = field
+        self.subject = subject
+
+    def about(self, subject: str | None) -> "DomainError":
+        """The same error about another subject (a caller that knows better, e.g. an item of a list)."""
+        return DomainError(self.code, self.message, subject)
 
     def __repr__(self) -> str:
-        return f"DomainError({self.code.value}, {self.message!r}, field={self.field!r})"
+        return f"DomainError({self.code.value}, {self.message!r}, subject={self.subject!r})"
 
 
 class Unauthenticated(Exception):

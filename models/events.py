@@ -79,6 +79,11 @@ class Broker:
         except Exception:  # a broken transport must never fail the mutation that already committed
             log.exception("could not publish a seat event")
 
+    async def publish_many(self, events: list[SeatEvent]) -> None:
+        """Publish the events of one change, in order."""
+        for event in events:
+            await self.publish(event)
+
     async def subscribe(self, organization_id: int) -> AsyncIterator[SeatEvent]:
         queue: asyncio.Queue[SeatEvent] = asyncio.Queue(QUEUE_LIMIT)
         self._queues.setdefault(organization_id, set()).add(queue)

@@ -21,7 +21,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from models import audit, seats
-from models.audit import Actor
+from models.audit import Actor, AuditAction, AuditTarget
 from models.clock import iso
 from models.gateway import is_expired
 from models.lookups import catalog, in_org
@@ -280,7 +280,7 @@ async def create_export(org: Organization, fmt: ExportFormat, *, actor: Actor, n
         async with in_transaction():
             await DataExport.filter(id=export.id).update(size_bytes=out.size, sha256=out.sha256)
             await audit.record(
-                org, actor, "data.exported", target_type="DATA_EXPORT", target_id=export.id, at=now,
+                org, actor, AuditAction.DATA_EXPORTED, target_type=AuditTarget.DATA_EXPORT, target_id=export.id, at=now,
                 details={"format": fmt.value, "sizeBytes": out.size, "sha256": out.sha256},
             )
     except BaseException:
@@ -300,7 +300,7 @@ async def list_exports(org: Organization) -> list[DataExport]:
 
 
 async def get_export(org: Organization, export_id: str | int) -> DataExport:
-    return await in_org(finished(org), export_id, "data export", ["id"])
+    return await in_org(finished(org), export_id, "data export", "id")
 
 
 async def export_bytes(export: DataExport) -> AsyncIterator[bytes]:

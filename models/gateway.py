@@ -1,15 +1,23 @@
-"""The payment gateway behind one small interface, and the sandbox gateway that is the embedded default.
+"""The payment gateway behind one small async interface, and the sandbox gateway that is the embedded default.
 
-The sandbox behaves like a card processor's test mode (SPEC.md section 5). Only its token, the
-brand, the last 4 digits and the expiry leave `tokenize`: the number and CVC stop here.
+The gateway is chosen by configuration (`SEATWISE_PAYMENT_GATEWAY`, `sandbox` by default) through
+`configure`. It is a remote service: callers never hold a database lock while they wait for it
+(see `models/charges.py`: record the attempt, call the gateway with an idempotency key, apply).
+
+The sandbox behaves like a card processor's test mode (docs/rules.md section 5). Only its token, the
+brand, the last 4 digits and the expiry leave `tokenize`: the number and CVC stop here. Like a
+processor, it answers a repeated idempotency key with the first result instead of charging again
+(it remembers the keys of this process).
 """
 
 from __future__ import annotations
 
+import enum
 import secrets
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Protocol
+from typing import Callable, Protocol
 
 from models.errors import DomainError, ErrorCode
 from models.tables import CardBrand
@@ -27,17 +35,24 @@ class CardToken:
     last4: str
 
 
+class ChargeFailureCode(str, enum.Enum):
+    CARD_DECLINED = "CARD_DECLINED"
+    CARD_EXPIRED = "CARD_EXPIRED"
+
+
 @dataclass(frozen=True)
 class ChargeResult:
     succeeded: bool
-    failure_code: str | None  # CARD_DECLINED or CARD_EXPIRED
+    failure_code: ChargeFailureCode | None
     reference: str | None
 
 
 class PaymentGateway(Protocol):
-    def tokenize(self, number: str, exp_month: int, exp_year: int, cvc: str, *, now: datetime) -> CardToken: ...
+    async def tokenize(self, number: str, exp_month: int, exp_year: int, cvc: str, *, now: datetime) -> CardToken: ...
 
-    def charge(self, token: str, exp_month: int, exp_year: int, amount_cents: int, *, now: datetime, idempotency_key: str) -> ChargeResult: ...
+    async def charge(
+        self, token: str, exp_month: int, exp_year: int, amount_cents: int, *, now: datetime, idempotency_key: str
+    ) -> ChargeResult: ...
 
 
 def card_expires_at(exp_month: int, exp_year: int) -> datetime:
@@ -51,12 +66,12 @@ def is_expired(exp_month: int, exp_year: int, now: datetime) -> bool:
     return now >= card_expires_at(exp_month, exp_year)
 
 
-def check_expiry(exp_month: int, exp_year: int, now: datetime, field: list[str]) -> None:
+def check_expiry(exp_month: int, exp_year: int, now: datetime) -> None:
     """INVALID_EXPIRY for a month outside 1..12, an expiry before the current month, or an absurd year."""
     if not 1 <= exp_month <= 12:
-        raise DomainError(ErrorCode.INVALID_EXPIRY, "The expiry month is 1 to 12.", [*field[:-1], "expMonth"])
+        raise DomainError(ErrorCode.INVALID_EXPIRY, "The expiry month is 1 to 12.", "exp_month")
     if not now.year <= exp_year <= now.year + 50 or is_expired(exp_month, exp_year, now):
-        raise DomainError(ErrorCode.INVALID_EXPIRY, f"The card expired (or the year {exp_year} is not plausible).", [*field[:-1], "expYear"])
+        raise DomainError(ErrorCode.INVALID_EXPIRY, f"The card expired (or the year {exp_year} is not plausible).", "exp_year")
 
 
 def luhn_valid(digits: str) -> bool:
@@ -86,42 +101,64 @@ def clean_number(number: str) -> str:
     The message never repeats the number."""
     digits = number.replace(" ", "").replace("-", "")
     if not digits.isascii() or not digits.isdigit() or not 13 <= len(digits) <= 19 or not luhn_valid(digits):
-        raise DomainError(ErrorCode.INVALID_CARD_NUMBER, "The card number is not valid.", ["input", "number"])
+        raise DomainError(ErrorCode.INVALID_CARD_NUMBER, "The card number is not valid.", "number")
     return digits
 
 
 class SandboxGateway:
-    """Test mode: the special numbers of SPEC.md behave as listed; any other Luhn-valid number works."""
+    """Test mode: the special test numbers behave as documented; any other Luhn-valid number works."""
 
-    def tokenize(self, number: str, exp_month: int, exp_year: int, cvc: str, *, now: datetime) -> CardToken:
+    REMEMBERED_KEYS = 100_000
+
+    def __init__(self) -> None:
+        self._results: OrderedDict[str, ChargeResult] = OrderedDict()
+        self.charges_made = 0  # charges that moved (fake) money: a repeated key moves none
+
+    async def tokenize(self, number: str, exp_month: int, exp_year: int, cvc: str, *, now: datetime) -> CardToken:
         digits = clean_number(number)
-        check_expiry(exp_month, exp_year, now, ["input", "expYear"])
+        check_expiry(exp_month, exp_year, now)
         brand = brand_of(digits)
         cvc_length = 4 if brand is CardBrand.AMEX else 3
         if not (cvc.isascii() and cvc.isdigit() and len(cvc) == cvc_length) or digits == BAD_CVC_ON_ADD:
-            raise DomainError(ErrorCode.INVALID_CVC, "The security code is not valid.", ["input", "cvc"])
+            raise DomainError(ErrorCode.INVALID_CVC, "The security code is not valid.", "cvc")
         if digits == DECLINE_ON_ADD:
-            raise DomainError(ErrorCode.CARD_DECLINED, "The card was declined.", ["input", "number"])
+            raise DomainError(ErrorCode.CARD_DECLINED, "The card was declined.", "number")
         if digits == EXPIRED_ON_ADD:
-            raise DomainError(ErrorCode.CARD_EXPIRED, "The card issuer reports the card as expired.", ["input", "number"])
+            raise DomainError(ErrorCode.CARD_EXPIRED, "The card issuer reports the card as expired.", "number")
         behaviour = "decline" if digits == DECLINE_ON_CHARGE else "ok"
         return CardToken(token=f"tok_sandbox_{behaviour}_{secrets.token_hex(12)}", brand=brand, last4=digits[-4:])
 
-    def charge(self, token: str, exp_month: int, exp_year: int, amount_cents: int, *, now: datetime, idempotency_key: str) -> ChargeResult:
+    async def charge(
+        self, token: str, exp_month: int, exp_year: int, amount_cents: int, *, now: datetime, idempotency_key: str
+    ) -> ChargeResult:
+        if (first := self._results.get(idempotency_key)) is not None:
+            return first
         if is_expired(exp_month, exp_year, now):
-            return ChargeResult(False, "CARD_EXPIRED", None)
-        if token.startswith("tok_sandbox_decline_"):
-            return ChargeResult(False, "CARD_DECLINED", None)
-        return ChargeResult(True, None, f"ch_sandbox_{secrets.token_hex(10)}")
+            result = ChargeResult(False, ChargeFailureCode.CARD_EXPIRED, None)
+        elif token.startswith("tok_sandbox_decline_"):
+            result = ChargeResult(False, ChargeFailureCode.CARD_DECLINED, None)
+        else:
+            result = ChargeResult(True, None, f"ch_sandbox_{secrets.token_hex(10)}")
+            self.charges_made += 1
+        self._results[idempotency_key] = result
+        while len(self._results) > self.REMEMBERED_KEYS:
+            self._results.popitem(last=False)
+        return result
 
 
-_gateway: PaymentGateway = SandboxGateway()
+GATEWAYS: dict[str, Callable[[], PaymentGateway]] = {"sandbox": SandboxGateway}
+_gateway: PaymentGateway | None = None
 
 
-def gateway() -> PaymentGateway:
+def configure(name: str) -> PaymentGateway:
+    """Use the gateway registered under `name` (settings: SEATWISE_PAYMENT_GATEWAY)."""
+    global _gateway
+    if name not in GATEWAYS:
+        raise ValueError(f"unknown payment gateway {name!r}; known: {', '.join(sorted(GATEWAYS))}")
+    _gateway = GATEWAYS[name]()
     return _gateway
 
 
-def use_gateway(replacement: PaymentGateway) -> None:
-    global _gateway
-    _gateway = replacement
+def gateway() -> PaymentGateway:
+    """The configured gateway (the sandbox unless configured otherwise)."""
+    return _gateway if _gateway is not None else configure("sandbox")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from tortoise.expressions import F
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -23,33 +24,52 @@ def parse_id(raw: str | int | None) -> int | None:
     return int(raw)
 
 
-async def in_org(query: QuerySet[M], raw_id: str | int, what: str, field: list[str]) -> M:
+async def in_org(query: QuerySet[M], raw_id: str | int, what: str, subject: str) -> M:
     """The row of `query` (already scoped to one organization) with this API id; NOT_FOUND otherwise,
     for a malformed id too."""
     pk = parse_id(raw_id)
     row = await query.get_or_none(id=pk) if pk is not None else None
     if row is None:
-        raise DomainError(ErrorCode.NOT_FOUND, f"No {what} {raw_id}.", field)
+        raise DomainError(ErrorCode.NOT_FOUND, f"No {what} {raw_id}.", subject)
     return row
 
 
-async def get_user(org: Organization, user_id: str | int, field: list[str]) -> User:
-    return await in_org(User.filter(organization_id=org.id), user_id, "user", field)
+async def lock_organization(org: Organization) -> None:
+    """Serialise changes that need a rule over the whole organization (the last GLOBAL_ADMIN, the default
+    card): a no-op UPDATE of its row, the row lock on PostgreSQL and the write lock on SQLite."""
+    await Organization.filter(id=org.id).update(name=F("name"))
 
 
-async def get_product(sku: str, field: list[str]) -> Product:
-    product = await Product.get_or_none(sku=sku)
-    if product is None:
-        raise DomainError(ErrorCode.UNKNOWN_PRODUCT, f"No product {sku!r} in the catalog.", field)
-    return product
+async def get_user(org: Organization, user_id: str | int, subject: str) -> User:
+    return await in_org(User.filter(organization_id=org.id), user_id, "user", subject)
+
+
+async def get_product(sku: str, subject: str) -> Product:
+    """A product of the catalog by SKU; UNKNOWN_PRODUCT otherwise."""
+    for product in await catalog():
+        if product.sku == sku:
+            return product
+    raise DomainError(ErrorCode.UNKNOWN_PRODUCT, f"No product {sku!r} in the catalog.", subject)
+
+
+async def product_of(sku: str) -> Product:
+    return await get_product(sku, "product_sku")
+
+
+_catalog: list[Product] | None = None
 
 
 async def catalog() -> list[Product]:
-    return await Product.all().order_by("position", "sku")
+    """The product catalog in display order. It is seeded by a migration and never changes while a
+    process runs, so it is read once per process."""
+    global _catalog
+    if _catalog is None:
+        _catalog = await Product.all().order_by("position", "sku")
+    return list(_catalog)
 
 
-async def get_subscription(org: Organization, subscription_id: str | int, field: list[str]) -> Subscription:
-    return await in_org(Subscription.filter(organization_id=org.id), subscription_id, "subscription", field)
+async def get_subscription(org: Organization, subscription_id: str | int, subject: str) -> Subscription:
+    return await in_org(Subscription.filter(organization_id=org.id), subscription_id, "subscription", subject)
 
 
 async def subscriptions_by_ids(org: Organization, ids: list[int]) -> dict[int, Subscription]:

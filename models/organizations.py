@@ -8,7 +8,7 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from models import audit, auth, seats
-from models.audit import Actor
+from models.audit import Actor, AuditAction, AuditTarget
 from models.errors import DomainError, ErrorCode
 from models.tables import AdminRole, CredentialKind, Organization, User
 from models.users import normalize_email
@@ -27,12 +27,12 @@ async def create_organization(
     """An organization, its first GLOBAL_ADMIN and a new API token for that admin (printed once)."""
     name = name.strip()
     if not 1 <= len(name) <= 256:
-        raise DomainError(ErrorCode.INVALID_INPUT, "An organization name has 1 to 256 characters.", ["name"])
-    email = normalize_email(admin_email, ["adminEmail"])
+        raise DomainError(ErrorCode.INVALID_INPUT, "An organization name has 1 to 256 characters.", "name")
+    email = normalize_email(admin_email, "admin_email")
     if admin_password is not None:
-        auth.check_password(admin_password, ["adminPassword"])
+        auth.check_password(admin_password, "admin_password")
     if await User.exists(email=email):
-        raise DomainError(ErrorCode.ALREADY_EXISTS, f"A user {email} already exists.", ["adminEmail"])
+        raise DomainError(ErrorCode.ALREADY_EXISTS, f"A user {email} already exists.", "admin_email")
     password_hash = await auth.hash_password(admin_password) if admin_password else None
     async with in_transaction():
         org = await Organization.create(name=name, sandbox=sandbox, test_clock_now=now if sandbox else None, created_at=now)
@@ -42,9 +42,9 @@ async def create_organization(
             password_hash=password_hash, created_at=now,
         )
         actor = Actor(email=None)
-        await audit.record(org, actor, "user.created", target_type="USER", target_id=admin.id, at=now,
+        await audit.record(org, actor, AuditAction.USER_CREATED, target_type=AuditTarget.USER, target_id=admin.id, at=now,
                            details={"email": email, "adminRole": AdminRole.GLOBAL_ADMIN.value, "via": "cli"})
         token, credential = await auth.issue_credential(admin, CredentialKind.API_TOKEN, AdminRole.GLOBAL_ADMIN, now=now, name="cli")
-        await audit.record(org, actor, "api_token.created", target_type="API_TOKEN", target_id=credential.id, at=now,
+        await audit.record(org, actor, AuditAction.API_TOKEN_CREATED, target_type=AuditTarget.API_TOKEN, target_id=credential.id, at=now,
                            details={"name": "cli", "role": AdminRole.GLOBAL_ADMIN.value})
     return NewOrganization(org, admin, token)

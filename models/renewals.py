@@ -1,20 +1,21 @@
 """The billing clock: renewals and their charges, grace, suspension, cancellation, and purging deleted users.
 
-Every action is one *step* on one subscription, in one transaction:
+Every action is one *step* on one subscription:
 
-1. (only when the step changes which licenses count) `seats.lock_pool`, the global lock order
-   of every transaction that changes subscriptions: pool row, then subscription row;
-2. the claim: `UPDATE subscription SET version = version + 1 WHERE id = ? AND version = ?`.
+1. the claim: `UPDATE subscription SET version = version + 1 WHERE id = ? AND version = ?`.
    The database serialises it; 0 rows means another clock (task or process) already took this
-   step, so this one rolls back and re-reads. On SQLite this write takes the write lock at once;
-3. re-read the row and re-check that the step is still due (a purchase may have changed it);
-4. charge (`models.charges.charge_card`) and apply the outcome, audit included, in the same
-   transaction; seat events are published after commit.
+   step, so this one gives up. Then re-read the row and re-check that the step is still due;
+2. a step that charges (RENEW, RETRY) records its charge attempt in that same short transaction,
+   asks the gateway with no transaction open (`models/charges.py`; the gateway key is one per
+   period or retry moment, so a crashed run's retry gets the same answer, never a second charge),
+   and applies the answer in a second transaction;
+3. the outcome is applied in one seat change (`models/ledger.py`: pool lock, recount of what
+   counts, audit, live events after commit). Steps that do not charge claim inside it.
 
 So running the clock twice for the same `now`, or in several processes at once, changes
 nothing more and charges nothing twice: each step is claimed by exactly one of them.
 
-Rules (SPEC.md section 6), evaluated against the clock's time `now`:
+Rules (docs/rules.md section 6), evaluated against the clock's time `now`:
 
 * ACTIVE, `currentPeriodEnd <= now`: set to cancel -> CANCELLED (CANCELLED_BY_REQUEST) at the
   period end, no charge. Otherwise charge `quantity * unitPrice` to the default card. Success
@@ -44,20 +45,15 @@ from typing import Any
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from models import audit, seats, users
-from models.audit import BILLING_CLOCK, Actor
-from models.charges import charge_card, default_card
+from models import charges, ledger, users
+from models.audit import BILLING_CLOCK, Actor, AuditAction, AuditTarget
+from models.charges import default_card
 from models.clock import add_months, iso
 from models.events import LicenseEventKind
-from models.tables import (
-    ChargeStatus,
-    Organization,
-    Product,
-    StatusReason,
-    Subscription,
-    SubscriptionStatus,
-    User,
-)
+from models.gateway import ChargeResult
+from models.ledger import SeatChange
+from models.lookups import product_of
+from models.tables import ChargeAttempt, Organization, PaymentCard, StatusReason, Subscription, SubscriptionStatus, User
 
 log = logging.getLogger("seatwise.clock")
 
@@ -77,8 +73,8 @@ class Step(enum.Enum):
     CANCEL_SUSPENDED = "CANCEL_SUSPENDED"
 
 
-# Steps after which the subscription's licenses no longer count: they take the pool lock first.
-_CHANGES_COUNTING = {Step.CANCEL_AT_PERIOD_END, Step.CANCEL_REQUESTED, Step.SUSPEND}
+# Steps that charge the default card: the gateway is asked between their two transactions.
+_CHARGING = {Step.RENEW, Step.RETRY}
 
 
 @dataclass
@@ -185,24 +181,54 @@ async def _claim(sub: Subscription) -> bool:
     return await Subscription.filter(id=sub.id, version=sub.version).update(version=F("version") + 1) == 1
 
 
-def _renewal_key(sub: Subscription, period_end: datetime) -> str:
-    return f"renewal:{sub.id}:{period_end.isoformat()}"
+def _charge_key(sub: Subscription, step: Step, now: datetime) -> str:
+    """The gateway idempotency key of the charge a step makes: one per period renewed, one per retry moment."""
+    if step is Step.RENEW:
+        return f"renewal:{sub.id}:{sub.current_period_end.isoformat()}"
+    return f"retry:{sub.id}:{now.isoformat()}"
 
 
-async def _charge_period(org: Organization, sub: Subscription, *, key: str, actor: Actor, now: datetime, report: ClockReport):
-    """Charge one full period to the default card. Returns (paid, details for the audit)."""
-    product = await Product.get(sku=sub.product_id)
-    amount = sub.quantity * product.unit_price_cents
-    card = await default_card(org)
-    if card is None:
-        return False, {"amountCents": amount, "failure": "NO_PAYMENT_CARD"}
-    charge = await charge_card(
-        org, card, amount, f"{product.name}: {sub.quantity} licenses, renewal",
-        subscription_id=sub.id, actor=actor, now=now, idempotency_key=key,
-    )
+@dataclass
+class _Payment:
+    """What a charging step learnt from the gateway (outside any transaction), applied in its second transaction."""
+
+    attempt: ChargeAttempt | None  # None: no default card, nothing was sent
+    result: ChargeResult | None
+    amount: int
+
+
+async def _prepare_payment(org: Organization, sub: Subscription, step: Step, *, now: datetime, wall: datetime) -> _Payment | None:
+    """Phase 1 of a charging step, in a short transaction with no pool lock: claim the subscription and record
+    the charge attempt. None when another clock took the step or works on its charge."""
+    async with in_transaction():
+        if not await _claim(sub):
+            return None
+        fresh = await Subscription.get(id=sub.id)
+        if due_step(fresh, now) is not step:
+            raise _NotDue
+        product = await product_of(fresh.product_id)
+        amount = fresh.quantity * product.unit_price_cents
+        card = await default_card(org)
+        if card is None:
+            return _Payment(None, None, amount)
+        attempt = await charges.open_attempt(
+            org, card, amount, f"{product.name}: {fresh.quantity} licenses, renewal", key=_charge_key(fresh, step, now),
+            subscription_id=fresh.id, now=now, wall=wall,
+        )
+        if attempt is None:
+            return None
+    return _Payment(attempt, None, attempt.amount_cents)
+
+
+async def _settle_payment(org: Organization, payment: _Payment, report: ClockReport, *, now: datetime) -> tuple[bool, dict[str, Any]]:
+    """Inside the applying transaction: the Charge of the payment. Returns (paid, details for the audit)."""
+    if payment.attempt is None or payment.result is None:
+        return False, {"amountCents": payment.amount, "failure": "NO_PAYMENT_CARD"}
+    card = await PaymentCard.get_or_none(id=payment.attempt.card_id) if payment.attempt.card_id else None
+    charge = await charges.settle(org, payment.attempt, payment.result, actor=BILLING_CLOCK, now=now)
     report.charges += 1
-    details: dict[str, Any] = {"amountCents": amount, "chargeId": str(charge.id), "card": card.last4}
-    if charge.status is ChargeStatus.SUCCEEDED:
+    details: dict[str, Any] = {"amountCents": payment.amount, "chargeId": str(charge.id), "card": card.last4 if card else None}
+    if payment.result.succeeded:
         return True, details
     report.failed_charges += 1
     details["failure"] = charge.failure_code
@@ -218,104 +244,116 @@ def _new_period_fields(now: datetime) -> dict[str, Any]:
     )
 
 
-async def _apply(org: Organization, sub: Subscription, step: Step, now: datetime) -> _Outcome:
-    """Inside the claimed transaction: do `step` to the fresh row `sub`."""
-    report = ClockReport()
-    actor = BILLING_CLOCK
-    target = dict(target_type="SUBSCRIPTION", target_id=sub.id, at=now)
-    base = {"product": sub.product_id, "quantity": sub.quantity}
+async def _renew(change: SeatChange, sub: Subscription, payment: _Payment, report: ClockReport) -> bool:
+    """RENEW: the next period when paid, else GRACE_PERIOD. Returns whether the status changed."""
+    now, base = change.now, {"product": sub.product_id, "quantity": sub.quantity}
+    period_end = sub.current_period_end
+    paid, details = await _settle_payment(change.org, payment, report, now=now)
+    if paid:
+        index = sub.period_index + 1
+        new_end = add_months(sub.period_anchor, index)
+        await Subscription.filter(id=sub.id).update(period_index=index, current_period_start=period_end, current_period_end=new_end)
+        await change.audit(AuditAction.SUBSCRIPTION_RENEWED, AuditTarget.SUBSCRIPTION, sub.id, {
+            **base, **details, "periodStart": iso(period_end), "periodEnd": iso(new_end)})
+        report.renewed += 1
+        return False
+    grace_ends = period_end + GRACE
+    await Subscription.filter(id=sub.id).update(
+        status=SubscriptionStatus.GRACE_PERIOD, status_reason=StatusReason.PAYMENT_FAILED, grace_ends_at=grace_ends, last_retry_at=now,
+    )
+    await change.audit(AuditAction.SUBSCRIPTION_GRACE_STARTED, AuditTarget.SUBSCRIPTION, sub.id, {
+        **base, **details, "periodEnd": iso(period_end), "graceEndsAt": iso(grace_ends)})
+    report.grace_started += 1
+    return True
 
-    if step is Step.RENEW:
-        period_end = sub.current_period_end
-        paid, details = await _charge_period(org, sub, key=_renewal_key(sub, period_end), actor=actor, now=now, report=report)
-        if paid:
-            index = sub.period_index + 1
-            new_end = add_months(sub.period_anchor, index)
-            await Subscription.filter(id=sub.id).update(
-                period_index=index, current_period_start=period_end, current_period_end=new_end
-            )
-            await audit.record(org, actor, "subscription.renewed", **target, details={
-                **base, **details, "periodStart": iso(period_end), "periodEnd": iso(new_end)})
-            report.renewed += 1
-            return _Outcome(False, report)
-        grace_ends = period_end + GRACE
-        await Subscription.filter(id=sub.id).update(
-            status=SubscriptionStatus.GRACE_PERIOD, status_reason=StatusReason.PAYMENT_FAILED,
-            grace_ends_at=grace_ends, last_retry_at=now,
-        )
-        await audit.record(org, actor, "subscription.grace_started", **target, details={
-            **base, **details, "periodEnd": iso(period_end), "graceEndsAt": iso(grace_ends)})
-        report.grace_started += 1
-        return _Outcome(True, report)
 
-    if step is Step.RETRY:
-        report.retried += 1
-        key = f"retry:{sub.id}:{now.isoformat()}"
-        paid, details = await _charge_period(org, sub, key=key, actor=actor, now=now, report=report)
-        if paid:
-            fresh = _new_period_fields(now)
-            await Subscription.filter(id=sub.id).update(**fresh)
-            await audit.record(org, actor, "subscription.renewed", **target, details={
-                **base, **details, "retry": True, "periodStart": iso(now), "periodEnd": iso(fresh["current_period_end"])})
-            report.renewed += 1
-            return _Outcome(True, report)
-        # The failed charge (and its charge.failed audit event) is the record of this attempt.
+async def _retry(change: SeatChange, sub: Subscription, payment: _Payment, report: ClockReport) -> bool:
+    """RETRY in grace: ACTIVE with a new period when paid; else the failed Charge is the record of the attempt."""
+    now = change.now
+    report.retried += 1
+    paid, details = await _settle_payment(change.org, payment, report, now=now)
+    if not paid:
         await Subscription.filter(id=sub.id).update(last_retry_at=now)
-        return _Outcome(False, report)
+        return False
+    fresh = _new_period_fields(now)
+    await Subscription.filter(id=sub.id).update(**fresh)
+    await change.audit(AuditAction.SUBSCRIPTION_RENEWED, AuditTarget.SUBSCRIPTION, sub.id, {
+        "product": sub.product_id, "quantity": sub.quantity, **details, "retry": True,
+        "periodStart": iso(now), "periodEnd": iso(fresh["current_period_end"])})
+    report.renewed += 1
+    return True
 
-    if step is Step.SUSPEND:
-        await Subscription.filter(id=sub.id).update(status=SubscriptionStatus.SUSPENDED, suspended_at=now)
-        await seats.sync_purchased(org.id, sub.product_id)
-        await audit.record(org, actor, "subscription.suspended", **target, details={
-            **base, "reason": StatusReason.PAYMENT_FAILED.value, "graceEndsAt": iso(sub.grace_ends_at)})
-        report.suspended += 1
-        return _Outcome(True, report)
 
-    # The three cancellations.
+async def _suspend(change: SeatChange, sub: Subscription, report: ClockReport) -> bool:
+    await Subscription.filter(id=sub.id).update(status=SubscriptionStatus.SUSPENDED, suspended_at=change.now)
+    await change.audit(AuditAction.SUBSCRIPTION_SUSPENDED, AuditTarget.SUBSCRIPTION, sub.id, {
+        "product": sub.product_id, "quantity": sub.quantity, "reason": StatusReason.PAYMENT_FAILED.value,
+        "graceEndsAt": iso(sub.grace_ends_at)})
+    report.suspended += 1
+    return True
+
+
+async def _cancel(change: SeatChange, sub: Subscription, step: Step, report: ClockReport) -> bool:
+    """The three cancellations: at the period end as asked, a past-due one asked to cancel, 90 days suspended."""
     if step is Step.CANCEL_AT_PERIOD_END:
         reason, cancelled_at = StatusReason.CANCELLED_BY_REQUEST, sub.current_period_end
     elif step is Step.CANCEL_REQUESTED:
-        reason, cancelled_at = StatusReason.CANCELLED_BY_REQUEST, now
+        reason, cancelled_at = StatusReason.CANCELLED_BY_REQUEST, change.now
     else:
-        reason, cancelled_at = StatusReason.PAYMENT_FAILED, now
-    await Subscription.filter(id=sub.id).update(
-        status=SubscriptionStatus.CANCELLED, status_reason=reason, cancelled_at=cancelled_at
-    )
-    if step is not Step.CANCEL_SUSPENDED:
-        await seats.sync_purchased(org.id, sub.product_id)
-    await audit.record(org, actor, "subscription.cancelled", **target, details={
-        **base, "reason": reason.value, "from": sub.status.value, "cancelledAt": iso(cancelled_at)})
+        reason, cancelled_at = StatusReason.PAYMENT_FAILED, change.now
+    await Subscription.filter(id=sub.id).update(status=SubscriptionStatus.CANCELLED, status_reason=reason, cancelled_at=cancelled_at)
+    await change.audit(AuditAction.SUBSCRIPTION_CANCELLED, AuditTarget.SUBSCRIPTION, sub.id, {
+        "product": sub.product_id, "quantity": sub.quantity, "reason": reason.value, "from": sub.status.value,
+        "cancelledAt": iso(cancelled_at)})
     report.cancelled += 1
-    return _Outcome(True, report)
+    return True
 
 
-async def _step(org: Organization, sub: Subscription, step: Step, now: datetime) -> _Outcome | None:
-    """One claimed step in its own transaction; None when another clock took it first or it is no longer due."""
-    before = await seats.seat_pool(org, sub.product_id)
+async def _step(org: Organization, sub: Subscription, step: Step, now: datetime, wall: datetime) -> _Outcome | None:
+    """One step. A charging step (RENEW, RETRY) claims the subscription and records its charge attempt, asks the
+    gateway with no transaction open, then applies the answer; the other steps claim and apply in one seat change.
+    None when another clock took it first or it is no longer due."""
+    report = ClockReport()
+    payment = None
     try:
-        async with in_transaction():
-            if step in _CHANGES_COUNTING:
-                await seats.lock_pool(org.id, sub.product_id)
-            if not await _claim(sub):
+        if step in _CHARGING:
+            payment = await _prepare_payment(org, sub, step, now=now, wall=wall)
+            if payment is None:
                 return None
-            fresh = await Subscription.get(id=sub.id)
-            if due_step(fresh, now) is not step:
-                raise _NotDue
-            outcome = await _apply(org, fresh, step, now)
+            if payment.attempt is not None:
+                payment.result = await charges.send(payment.attempt, now=now)
+        async with ledger.change(org, actor=BILLING_CLOCK, now=now) as change:
+            await change.lock(sub.product_id)
+            if payment is None:
+                if not await _claim(sub):
+                    return None
+                fresh = await Subscription.get(id=sub.id)
+                if due_step(fresh, now) is not step:
+                    raise _NotDue
+            else:
+                fresh = await Subscription.get(id=sub.id)
+            if step is Step.RENEW:
+                changed = await _renew(change, fresh, payment, report)
+            elif step is Step.RETRY:
+                changed = await _retry(change, fresh, payment, report)
+            elif step is Step.SUSPEND:
+                changed = await _suspend(change, fresh, report)
+            else:
+                changed = await _cancel(change, fresh, step, report)
+            if changed:
+                await change.recount(sub.product_id, event=LicenseEventKind.SUBSCRIPTION_STATUS_CHANGED)
     except _NotDue:
         return None
-    if outcome.status_changed:
-        await seats.notify(org, LicenseEventKind.SUBSCRIPTION_STATUS_CHANGED, sub.product_id, user_id=None, before=before, at=now)
-    return outcome
+    return _Outcome(changed, report)
 
 
-async def _settle(org: Organization, sub: Subscription, now: datetime, report: ClockReport) -> None:
+async def _settle(org: Organization, sub: Subscription, now: datetime, report: ClockReport, wall: datetime) -> None:
     """Take every step `sub` is owed at `now`, one after the other (a late clock renews period after period)."""
     for _ in range(MAX_STEPS_PER_SUBSCRIPTION):
         step = due_step(sub, now)
         if step is None:
             return
-        outcome = await _step(org, sub, step, now)
+        outcome = await _step(org, sub, step, now, wall)
         if outcome is not None:
             report.add(outcome.report)
         sub = await Subscription.get(id=sub.id)
@@ -325,9 +363,11 @@ async def _settle(org: Organization, sub: Subscription, now: datetime, report: C
 # ---------------------------------------------------------------- a run
 
 
-async def run_clock(now: datetime, *, org: Organization | None = None) -> ClockReport:
+async def run_clock(now: datetime, *, org: Organization | None = None, wall: datetime | None = None) -> ClockReport:
     """One run of the billing clock as of `now`: every organization that is not a sandbox, or just `org`
-    (the sandbox test clock). Idempotent; safe to run in several tasks or processes at once."""
+    (the sandbox test clock). Idempotent; safe to run in several tasks or processes at once.
+    `wall` is the wall-clock time of the run (the lease of its charge attempts; default `now`)."""
+    wall = wall or now
     report = ClockReport()
     subs = Subscription.filter(_due_filter(now))
     purgeable = User.filter(deleted_at__lt=now - users.RESTORE_WINDOW)
@@ -350,7 +390,7 @@ async def run_clock(now: datetime, *, org: Organization | None = None) -> ClockR
             owner = orgs.get(sub.organization_id) or await Organization.get(id=sub.organization_id)
             orgs[owner.id] = owner
             try:
-                await _settle(owner, sub, now, report)
+                await _settle(owner, sub, now, report, wall)
             except asyncio.CancelledError:
                 raise
             except Exception:  # one broken subscription must not stop the others
@@ -365,14 +405,17 @@ async def run_clock(now: datetime, *, org: Organization | None = None) -> ClockR
 # ---------------------------------------------------------------- a new or fixed card
 
 
-async def retry_past_due(org: Organization, *, actor: Actor, now: datetime) -> list[Subscription]:
+async def retry_past_due(org: Organization, *, actor: Actor, now: datetime, wall: datetime | None = None) -> list[Subscription]:
     """Charge every GRACE_PERIOD or SUSPENDED subscription of `org` to the default card at once.
 
     Each that is paid becomes ACTIVE with a new period starting at `now`, and is returned. A
     failed charge is recorded (Charge and charge.failed) and leaves the subscription as it was.
+    Each charge is asked of the gateway between two transactions, as the clock's are.
     """
+    wall = wall or now
     renewed: list[Subscription] = []
-    if await default_card(org) is None:
+    card = await default_card(org)
+    if card is None:
         return renewed
     # A past-due subscription the customer asked to cancel is not charged again: the clock ends it.
     past_due = await Subscription.filter(
@@ -380,26 +423,33 @@ async def retry_past_due(org: Organization, *, actor: Actor, now: datetime) -> l
         cancel_at_period_end=False,
     ).order_by("id")
     for sub in past_due:
-        before = await seats.seat_pool(org, sub.product_id)
         async with in_transaction():
-            await seats.lock_pool(org.id, sub.product_id)
             if not await _claim(sub):
                 continue
             fresh = await Subscription.get(id=sub.id)
             if fresh.status not in (SubscriptionStatus.GRACE_PERIOD, SubscriptionStatus.SUSPENDED) or fresh.cancel_at_period_end:
                 continue  # the claim's version bump is harmless
-            report = ClockReport()
-            paid, details = await _charge_period(org, fresh, key=f"retry:{sub.id}:{now.isoformat()}", actor=actor, now=now, report=report)
+            product = await product_of(fresh.product_id)
+            attempt = await charges.open_attempt(
+                org, card, fresh.quantity * product.unit_price_cents, f"{product.name}: {fresh.quantity} licenses, renewal",
+                key=f"retry:{sub.id}:{now.isoformat()}", subscription_id=sub.id, now=now, wall=wall,
+            )
+        if attempt is None:
+            continue
+        payment = _Payment(attempt, await charges.send(attempt, now=now), attempt.amount_cents)
+        async with ledger.change(org, actor=actor, now=now) as change:
+            await change.lock(sub.product_id)
+            fresh = await Subscription.get(id=sub.id)
+            paid, details = await _settle_payment(org, payment, ClockReport(), now=now)
             if paid:
                 period = _new_period_fields(now)
                 await Subscription.filter(id=sub.id).update(**period)
-                await seats.sync_purchased(org.id, sub.product_id)
-                await audit.record(org, actor, "subscription.renewed", target_type="SUBSCRIPTION", target_id=sub.id, at=now, details={
+                await change.audit(AuditAction.SUBSCRIPTION_RENEWED, AuditTarget.SUBSCRIPTION, sub.id, {
                     "product": fresh.product_id, "quantity": fresh.quantity, **details, "from": fresh.status.value,
                     "periodStart": iso(now), "periodEnd": iso(period["current_period_end"])})
+                await change.recount(sub.product_id, event=LicenseEventKind.SUBSCRIPTION_STATUS_CHANGED)
             elif fresh.status is SubscriptionStatus.GRACE_PERIOD:
                 await Subscription.filter(id=sub.id).update(last_retry_at=now)
         if paid:
-            await seats.notify(org, LicenseEventKind.SUBSCRIPTION_STATUS_CHANGED, sub.product_id, user_id=None, before=before, at=now)
             renewed.append(await Subscription.get(id=sub.id))
     return renewed

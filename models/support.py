@@ -12,8 +12,9 @@ from tortoise.expressions import F, Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from models import audit, seats
-from models.audit import Actor
+from models import audit, auth, ledger
+from models.auth import Capability
+from models.audit import Actor, AuditAction, AuditTarget
 from models.clock import iso
 from models.errors import DomainError, ErrorCode
 from models.events import LicenseEventKind
@@ -33,11 +34,11 @@ MAX_TEXT = 2000
 EXPORT_FRESHNESS = timedelta(days=7)
 
 
-def check_text(raw: str, field: list[str]) -> str:
+def check_text(raw: str, subject: str) -> str:
     """A description or reason: 1 to 2000 characters after trimming (INVALID_INPUT)."""
     text = raw.strip()
     if not 1 <= len(text) <= MAX_TEXT:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"Write 1 to {MAX_TEXT} characters.", field)
+        raise DomainError(ErrorCode.INVALID_INPUT, f"Write 1 to {MAX_TEXT} characters.", subject)
     return text
 
 
@@ -62,29 +63,28 @@ async def cancel_subscription(
     acknowledge_data_loss: bool = False,
     actor: Actor,
     now: datetime,
-    reason_field: tuple[str, ...] = ("input", "reason"),
+    reason_subject: str = "reason",
 ) -> tuple[Subscription, ServiceRequest]:
     """Cancel at the period end (default) or now, recorded as a RESOLVED CANCEL_SUBSCRIPTION request.
 
-    Order of checks (SPEC.md section 9): the reason, the subscription, ALREADY_CANCELLED, DATA_EXPORT_REQUIRED.
+    Order of checks (docs/rules.md section 9): the reason, the subscription, ALREADY_CANCELLED, DATA_EXPORT_REQUIRED.
     An immediate cancellation refunds nothing; its licenses stop counting at once, which may open a
     license conflict (cause SUBSCRIPTION_CANCELLED) when they were in use.
     """
-    text = check_text(reason, list(reason_field))
-    sub_field = ["input", "subscriptionId"]
-    sub = await get_subscription(org, subscription_id, sub_field)
+    text = check_text(reason, reason_subject)
+    sub_subject = "subscription_id"
+    sub = await get_subscription(org, subscription_id, sub_subject)
     if is_ending(sub):
-        raise DomainError(ErrorCode.ALREADY_CANCELLED, f"Subscription {sub.id} is already cancelled or set to cancel.", sub_field)
+        raise DomainError(ErrorCode.ALREADY_CANCELLED, f"Subscription {sub.id} is already cancelled or set to cancel.", sub_subject)
     if not acknowledge_data_loss and not await has_recent_export(org, now):
         raise DomainError(
             ErrorCode.DATA_EXPORT_REQUIRED,
             "Export your data first (exportData), or cancel with acknowledgeDataLoss: true.",
-            ["input", "acknowledgeDataLoss"],
+            "acknowledge_data_loss",
         )
     sku = sub.product_id
-    before = await seats.seat_pool(org, sku)
-    async with in_transaction():
-        await seats.lock_pool(org.id, sku)
+    async with ledger.change(org, actor=actor, now=now) as change:
+        await change.lock(sku)
         changes: dict = {"version": F("version") + 1}
         if immediately:
             changes.update(
@@ -98,9 +98,9 @@ async def cancel_subscription(
             Q(id=sub.id), Q(cancel_at_period_end=False), ~Q(status=SubscriptionStatus.CANCELLED)
         ).update(**changes)
         if not claimed:
-            raise DomainError(ErrorCode.ALREADY_CANCELLED, f"Subscription {sub.id} is already cancelled or set to cancel.", sub_field)
+            raise DomainError(ErrorCode.ALREADY_CANCELLED, f"Subscription {sub.id} is already cancelled or set to cancel.", sub_subject)
         if immediately:
-            await seats.sync_purchased(org.id, sku)
+            await change.recount(sku, event=LicenseEventKind.SUBSCRIPTION_STATUS_CHANGED)
             resolution = f"Subscription {sub.id} ({sku}, {sub.quantity} licenses) was cancelled at {iso(now)}, effective immediately; no refund."
             effective = now
         elif sub.status is SubscriptionStatus.ACTIVE:
@@ -125,20 +125,18 @@ async def cancel_subscription(
             "product": sku, "quantity": sub.quantity, "immediately": immediately, "effectiveAt": iso(effective),
             "serviceRequestId": str(request.id), "acknowledgeDataLoss": acknowledge_data_loss,
         }
-        await audit.record(org, actor, "subscription.cancel_requested", target_type="SUBSCRIPTION", target_id=sub.id, at=now, details=details)
+        await audit.record(org, actor, AuditAction.SUBSCRIPTION_CANCEL_REQUESTED, target_type=AuditTarget.SUBSCRIPTION, target_id=sub.id, at=now, details=details)
         if immediately:
             await audit.record(
-                org, actor, "subscription.cancelled", target_type="SUBSCRIPTION", target_id=sub.id, at=now,
+                org, actor, AuditAction.SUBSCRIPTION_CANCELLED, target_type=AuditTarget.SUBSCRIPTION, target_id=sub.id, at=now,
                 details={"product": sku, "quantity": sub.quantity, "statusReason": StatusReason.CANCELLED_BY_REQUEST.value,
                          "previousStatus": sub.status.value},
             )
         await audit.record(
-            org, actor, "service_request.submitted", target_type="SERVICE_REQUEST", target_id=request.id, at=now,
+            org, actor, AuditAction.SERVICE_REQUEST_SUBMITTED, target_type=AuditTarget.SERVICE_REQUEST, target_id=request.id, at=now,
             details={"category": ServiceRequestCategory.CANCEL_SUBSCRIPTION.value, "subscriptionId": str(sub.id),
                      "status": ServiceRequestStatus.RESOLVED.value},
         )
-    if immediately:
-        await seats.notify(org, LicenseEventKind.SUBSCRIPTION_STATUS_CHANGED, sku, user_id=None, before=before, at=now)
     return await Subscription.get(id=sub.id), request
 
 
@@ -153,23 +151,25 @@ async def submit_service_request(
     now: datetime,
 ) -> ServiceRequest:
     """CANCEL_SUBSCRIPTION: the cancellation at period end (same rules); other categories: recorded OPEN."""
-    text = check_text(description, ["input", "description"])
+    if category is ServiceRequestCategory.CANCEL_SUBSCRIPTION:
+        auth.require(actor, Capability.MANAGE_BILLING)  # a cancellation is a billing change
+    text = check_text(description, "description")
     if category is ServiceRequestCategory.CANCEL_SUBSCRIPTION:
         if subscription_id is None or not str(subscription_id).strip():
-            raise DomainError(ErrorCode.INVALID_INPUT, "A cancellation names its subscriptionId.", ["input", "subscriptionId"])
+            raise DomainError(ErrorCode.INVALID_INPUT, "A cancellation names its subscriptionId.", "subscription_id")
         _, request = await cancel_subscription(
             org, subscription_id, text, immediately=False, acknowledge_data_loss=acknowledge_data_loss,
-            actor=actor, now=now, reason_field=("input", "description"),
+            actor=actor, now=now, reason_subject="description",
         )
         return request
-    sub = await get_subscription(org, subscription_id, ["input", "subscriptionId"]) if subscription_id is not None else None
+    sub = await get_subscription(org, subscription_id, "subscription_id") if subscription_id is not None else None
     async with in_transaction():
         request = await ServiceRequest.create(
             organization_id=org.id, category=category, status=ServiceRequestStatus.OPEN, description=text,
             subscription_id=sub.id if sub else None, submitted_by=actor.email, created_at=now,
         )
         await audit.record(
-            org, actor, "service_request.submitted", target_type="SERVICE_REQUEST", target_id=request.id, at=now,
+            org, actor, AuditAction.SERVICE_REQUEST_SUBMITTED, target_type=AuditTarget.SERVICE_REQUEST, target_id=request.id, at=now,
             details={"category": category.value, "subscriptionId": str(sub.id) if sub else None,
                      "status": ServiceRequestStatus.OPEN.value},
         )

@@ -221,6 +221,31 @@ class Charge(Model):
         table = "charge"
 
 
+class ChargeAttempt(Model):
+    # A charge on its way to the payment gateway, recorded before the gateway is called and removed
+    # when its outcome is applied (as a Charge). `key` names what is paid for (a purchase's idempotency
+    # key, a period's renewal); `gateway_key` is the idempotency key sent to the gateway, so a retry
+    # after a crash asks the gateway for the same charge instead of a second one, while a new attempt
+    # after a failed one is a new charge. `claimed_at` (wall clock) is the lease of the process working on it.
+
+    id = fields.BigIntField(primary_key=True)
+    organization = fields.ForeignKeyField("seatwise.Organization", related_name="charge_attempts", on_delete=fields.CASCADE)
+    key = fields.CharField(max_length=255, unique=True)
+    gateway_key = fields.CharField(max_length=255)
+    card = fields.ForeignKeyField("seatwise.PaymentCard", related_name="charge_attempts", null=True, on_delete=fields.SET_NULL)
+    subscription_id = fields.BigIntField(null=True)
+    amount_cents = fields.IntField()
+    currency = fields.CharField(max_length=3, default="USD")
+    description = fields.CharField(max_length=512)
+    # What the charge pays for, to apply it the same way after a crash (e.g. a purchase's quantity and period end).
+    details = fields.JSONField(default=dict)
+    claimed_at = fields.DatetimeField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "charge_attempt"
+
+
 class IdempotencyKey(Model):
     id = fields.BigIntField(primary_key=True)
     organization = fields.ForeignKeyField("seatwise.Organization", related_name="idempotency_keys", on_delete=fields.CASCADE)

@@ -14,8 +14,8 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from models import audit, renewals
-from models.audit import Actor
-from models.clock import iso, org_now, utcnow
+from models.audit import Actor, AuditAction, AuditTarget
+from models.clock import iso, org_now
 from models.errors import DomainError, ErrorCode
 from models.tables import Organization, Subscription, SubscriptionStatus, User
 from models.users import RESTORE_WINDOW
@@ -53,44 +53,45 @@ async def _move(org: Organization, frm: datetime, to: datetime) -> bool:
     return await Organization.filter(id=org.id, test_clock_now=frm).update(test_clock_now=to) == 1
 
 
-async def advance_test_clock(org: Organization, to: datetime, *, actor: Actor) -> Organization:
-    """Move a sandbox's clock forward to `to`, running its billing clock at every due moment on the way."""
+async def advance_test_clock(org: Organization, to: datetime, *, actor: Actor, wall: datetime) -> Organization:
+    """Move a sandbox's clock forward to `to`, running its billing clock at every due moment on the way.
+    `wall` is the wall-clock time of the request (the claim's lease)."""
     if not org.sandbox:
-        raise DomainError(ErrorCode.NOT_A_SANDBOX, "Only a sandbox organization has a test clock.", ["input", "to"])
+        raise DomainError(ErrorCode.NOT_A_SANDBOX, "Only a sandbox organization has a test clock.", "to")
     org = await Organization.get(id=org.id)
     start = org_now(org)
     if to <= start:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"The test clock is at {iso(start)}; move it later.", ["input", "to"])
+        raise DomainError(ErrorCode.INVALID_INPUT, f"The test clock is at {iso(start)}; move it later.", "to")
     if to - start > MAX_ADVANCE:
-        raise DomainError(ErrorCode.INVALID_INPUT, "Advance the test clock at most 5 years at once.", ["input", "to"])
+        raise DomainError(ErrorCode.INVALID_INPUT, "Advance the test clock at most 5 years at once.", "to")
 
-    if not await _claim(org, org.test_clock_now, utcnow()):
-        raise DomainError(ErrorCode.INVALID_INPUT, "The test clock is being moved by another request; try again.", ["input", "to"])
+    if not await _claim(org, org.test_clock_now, wall):
+        raise DomainError(ErrorCode.INVALID_INPUT, "The test clock is being moved by another request; try again.", "to")
     try:
-        return await _advance(org, start, to, actor=actor)
+        return await _advance(org, start, to, actor=actor, wall=wall)
     finally:
         await Organization.filter(id=org.id).update(test_clock_claimed_at=None)
 
 
-async def _advance(org: Organization, start: datetime, to: datetime, *, actor: Actor) -> Organization:
+async def _advance(org: Organization, start: datetime, to: datetime, *, actor: Actor, wall: datetime) -> Organization:
     # Whatever was already due at the start (e.g. a past-due subscription set to cancel) happens first.
-    report = await renewals.run_clock(start, org=org)
+    report = await renewals.run_clock(start, org=org, wall=wall)
     guard, current, steps = start, start, 1
     while True:
         moment = await _next_moment(org, current)
         current = moment if moment is not None and moment < to else to
-        report.add(await renewals.run_clock(current, org=org))
+        report.add(await renewals.run_clock(current, org=org, wall=wall))
         steps += 1
         if current == to:
             break
         # The clock sits at each moment once its billing is done there.
         if not await _move(org, guard, current):
-            raise DomainError(ErrorCode.INVALID_INPUT, "The test clock was moved meanwhile; try again.", ["input", "to"])
+            raise DomainError(ErrorCode.INVALID_INPUT, "The test clock was moved meanwhile; try again.", "to")
         guard = current
 
     async with in_transaction():
         if not await _move(org, guard, to):
-            raise DomainError(ErrorCode.INVALID_INPUT, "The test clock was moved meanwhile; try again.", ["input", "to"])
-        await audit.record(org, actor, "test_clock.advanced", target_type="ORGANIZATION", target_id=org.id, at=to, details={
+            raise DomainError(ErrorCode.INVALID_INPUT, "The test clock was moved meanwhile; try again.", "to")
+        await audit.record(org, actor, AuditAction.TEST_CLOCK_ADVANCED, target_type=AuditTarget.ORGANIZATION, target_id=org.id, at=to, details={
             "from": iso(start), "to": iso(to), "steps": steps, **report.to_dict()})
     return await Organization.get(id=org.id)

@@ -11,12 +11,12 @@ from tortoise.expressions import F, Q, Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from models import audit, auth, seats
-from models.audit import Actor
-from models.clock import utcnow
+from models import audit, auth, ledger
+from models.audit import Actor, AuditAction, AuditTarget
+from models.auth import Capability
 from models.errors import DomainError, ErrorCode
 from models.events import LicenseEventKind
-from models.lookups import get_product, get_user
+from models.lookups import catalog, get_product, get_user, lock_organization
 from models.tables import AdminRole, LicenseAssignment, Organization, Product, User
 
 RESTORE_WINDOW = timedelta(days=30)
@@ -31,7 +31,7 @@ class UserStatus(str, enum.Enum):
     DELETED = "DELETED"
 
 
-def normalize_email(raw: str, field: list[str]) -> str:
+def normalize_email(raw: str, subject: str) -> str:
     """Trim, lower-case and check the syntax of SPEC.md section 4; INVALID_INPUT otherwise."""
     email = raw.strip()
     ascii_only = email.isascii()  # checked before lower-casing, which maps some non-ASCII letters to ASCII
@@ -48,14 +48,14 @@ def normalize_email(raw: str, field: list[str]) -> str:
         and all(_LABEL.fullmatch(label) for label in labels)
     )
     if not valid:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"{raw!r} is not a valid email address.", field)
+        raise DomainError(ErrorCode.INVALID_INPUT, f"{raw!r} is not a valid email address.", subject)
     return email
 
 
-def check_display_name(raw: str, field: list[str]) -> str:
+def check_display_name(raw: str, subject: str) -> str:
     name = raw.strip()
     if not 1 <= len(name) <= 256:
-        raise DomainError(ErrorCode.INVALID_INPUT, "A display name has 1 to 256 characters.", field)
+        raise DomainError(ErrorCode.INVALID_INPUT, "A display name has 1 to 256 characters.", subject)
     return name
 
 
@@ -91,11 +91,6 @@ def users_query(
     return query.order_by("email")
 
 
-async def _lock_org(org: Organization) -> None:
-    """Serialise admin-role changes of one organization (the last GLOBAL_ADMIN rule)."""
-    await Organization.filter(id=org.id).update(name=F("name"))
-
-
 async def _is_last_global_admin(org: Organization, user: User) -> bool:
     if user.admin_role is not AdminRole.GLOBAL_ADMIN:
         return False
@@ -114,118 +109,108 @@ async def create_user(
     actor: Actor,
     now: datetime,
 ) -> User:
-    """Create a user with its licenses, all or none."""
-    email = normalize_email(email, ["input", "email"])
-    name = check_display_name(display_name, ["input", "displayName"])
+    """Create a user with its licenses, all or none. Giving an admin role needs the GLOBAL_ADMIN capability."""
+    if admin_role is not None:
+        auth.require(actor, Capability.ADMINISTER)
+    email = normalize_email(email, "email")
+    name = check_display_name(display_name, "display_name")
     if password is not None:
-        auth.check_password(password, ["input", "password"])
+        auth.check_password(password, "password")
     skus = list(product_skus or [])
     for index, sku in enumerate(skus):
         if sku in skus[:index]:
-            raise DomainError(ErrorCode.INVALID_INPUT, f"{sku} is listed twice.", ["input", "productSkus", str(index)])
+            raise DomainError(ErrorCode.INVALID_INPUT, f"{sku} is listed twice.", f"product_skus[{index}]")
     for index, sku in enumerate(skus):
-        await get_product(sku, ["input", "productSkus", str(index)])
+        await get_product(sku, f"product_skus[{index}]")
     if await User.exists(email=email):
-        raise DomainError(ErrorCode.ALREADY_EXISTS, f"A user {email} already exists.", ["input", "email"])
+        raise DomainError(ErrorCode.ALREADY_EXISTS, f"A user {email} already exists.", "email")
     password_hash = await auth.hash_password(password) if password is not None else None
-    befores = {sku: await seats.seat_pool(org, sku) for sku in skus}
-    async with in_transaction():
-        for index, sku in enumerate(skus):
-            if not await seats.take(org.id, sku):
-                raise DomainError(ErrorCode.NO_LICENSES_AVAILABLE, f"All {sku} licenses are in use.", ["input", "productSkus", str(index)])
+    async with ledger.change(org, actor=actor, now=now) as change:
+        await change.lock(*skus)
         try:
             user = await User.create(
                 organization_id=org.id, email=email, display_name=name, admin_role=admin_role,
                 password_hash=password_hash, created_at=now,
             )
         except IntegrityError:
-            raise DomainError(ErrorCode.ALREADY_EXISTS, f"A user {email} already exists.", ["input", "email"]) from None
-        await audit.record(
-            org, actor, "user.created", target_type="USER", target_id=user.id, at=now,
-            details={"email": email, "adminRole": admin_role.value if admin_role else None},
+            raise DomainError(ErrorCode.ALREADY_EXISTS, f"A user {email} already exists.", "email") from None
+        await change.audit(
+            AuditAction.USER_CREATED, AuditTarget.USER, user.id, {"email": email, "adminRole": admin_role.value if admin_role else None}
         )
-        for sku in skus:
-            await LicenseAssignment.create(organization_id=org.id, user=user, product_id=sku, assigned_at=now)
-            await audit.record(org, actor, "license.assigned", target_type="USER", target_id=user.id, at=now, details={"product": sku})
-    for sku in skus:
-        await seats.notify(org, LicenseEventKind.ASSIGNED, sku, user_id=user.id, before=befores[sku], at=now)
+        for index, sku in enumerate(skus):
+            await change.grant(user, sku, subject=f"product_skus[{index}]")
     return user
 
 
-async def set_admin_role(org: Organization, user_id: str, role: AdminRole | None, *, actor: Actor, now: datetime) -> User:
-    """Give, change or remove (None) an admin role; the user's sessions and API tokens end."""
-    user = await get_user(org, user_id, ["input", "userId"])
+async def set_admin_role(
+    org: Organization, user_id: str, role: AdminRole | None, *, actor: Actor, now: datetime, wall: datetime | None = None
+) -> User:
+    """Give, change or remove (None) an admin role; the user's sessions and API tokens end.
+    `wall` is the wall-clock time stamped on the credentials ended (default `now`)."""
+    user = await get_user(org, user_id, "user_id")
     if user.deleted_at is not None:
-        raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is deleted.", ["input", "userId"])
+        raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is deleted.", "user_id")
     if user.admin_role == role:
         return user
     async with in_transaction():
-        await _lock_org(org)
+        await lock_organization(org)
         user = await User.get(id=user.id)
         if role is not AdminRole.GLOBAL_ADMIN and await _is_last_global_admin(org, user):
-            raise DomainError(ErrorCode.LAST_GLOBAL_ADMIN, "The last global admin cannot be demoted.", ["input", "role"])
+            raise DomainError(ErrorCode.LAST_GLOBAL_ADMIN, "The last global admin cannot be demoted.", "role")
         previous = user.admin_role
         user.admin_role = role
         await user.save(update_fields=["admin_role"])
-        ended = await auth.end_all_credentials(user, "user.admin_role_changed", actor=actor, now=utcnow(), at=now)
+        ended = await auth.end_all_credentials(user, AuditAction.USER_ADMIN_ROLE_CHANGED.value, actor=actor, now=wall or now, at=now)
         await audit.record(
-            org, actor, "user.admin_role_changed", target_type="USER", target_id=user.id, at=now,
+            org, actor, AuditAction.USER_ADMIN_ROLE_CHANGED, target_type=AuditTarget.USER, target_id=user.id, at=now,
             details={"from": previous.value if previous else None, "to": role.value if role else None, "credentialsEnded": ended},
         )
     return user
 
 
-async def delete_user(org: Organization, user_id: str, *, actor: Actor, now: datetime) -> User:
+async def delete_user(org: Organization, user_id: str, *, actor: Actor, now: datetime, wall: datetime | None = None) -> User:
     """Delete a user: free its licenses (remembered for a restore), end its sessions and tokens."""
-    user = await get_user(org, user_id, ["input", "userId"])
+    user = await get_user(org, user_id, "user_id")
     if user.deleted_at is not None:
-        raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is already deleted.", ["input", "userId"])
-    befores = {p.product.sku: p for p in await seats.seat_pools(org)}
-    async with in_transaction():
-        await _lock_org(org)
+        raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is already deleted.", "user_id")
+    async with ledger.change(org, actor=actor, now=now) as change:
+        await lock_organization(org)
         if await _is_last_global_admin(org, await User.get(id=user.id)):
-            raise DomainError(ErrorCode.LAST_GLOBAL_ADMIN, "The last global admin cannot be deleted.", ["input", "userId"])
+            raise DomainError(ErrorCode.LAST_GLOBAL_ADMIN, "The last global admin cannot be deleted.", "user_id")
+        await change.lock(*await LicenseAssignment.filter(user_id=user.id).values_list("product_id", flat=True))
         if not await User.filter(id=user.id, deleted_at=None).update(deleted_at=now):
-            raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is already deleted.", ["input", "userId"])
-        # FOR UPDATE (PostgreSQL): a concurrent revoke commits first, and its license is not given back twice.
-        held = LicenseAssignment.filter(user_id=user.id).select_for_update()
-        skus = sorted(await held.values_list("product_id", flat=True))
-        await LicenseAssignment.filter(user_id=user.id).delete()
-        for sku in skus:
-            await seats.give_back(org.id, sku)
+            raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is already deleted.", "user_id")
+        skus = await change.release_all(user)
         await User.filter(id=user.id).update(licenses_at_deletion=skus)
-        await auth.end_all_credentials(user, "user.deleted", actor=actor, now=utcnow(), at=now)
-        await audit.record(org, actor, "user.deleted", target_type="USER", target_id=user.id, at=now, details={"email": user.email, "licenses": skus})
-    for sku in skus:
-        await seats.notify(org, LicenseEventKind.USER_DELETED, sku, user_id=user.id, before=befores[sku], at=now)
+        await auth.end_all_credentials(user, AuditAction.USER_DELETED.value, actor=actor, now=wall or now, at=now)
+        await change.audit(AuditAction.USER_DELETED, AuditTarget.USER, user.id, {"email": user.email, "licenses": skus})
     return await User.get(id=user.id)
 
 
 async def restore_user(org: Organization, user_id: str, *, actor: Actor, now: datetime) -> tuple[User, list[Product]]:
-    """Undelete inside the window; licenses come back where free, the rest are listed."""
-    user = await get_user(org, user_id, ["input", "userId"])
+    """Undelete inside the window; licenses come back where free, the rest are listed.
+
+    Restoring a user who holds an admin role gives that role back: it needs the capability to grant
+    roles (GLOBAL_ADMIN), as creating an admin does; otherwise Forbidden and nothing changes."""
+    user = await get_user(org, user_id, "user_id")
     if user.deleted_at is None:
-        raise DomainError(ErrorCode.USER_NOT_DELETED, f"User {user.email} is not deleted.", ["input", "userId"])
+        raise DomainError(ErrorCode.USER_NOT_DELETED, f"User {user.email} is not deleted.", "user_id")
     if now > user.deleted_at + RESTORE_WINDOW:
-        raise DomainError(ErrorCode.RESTORE_WINDOW_EXPIRED, f"User {user.email} could be restored until {restorable_until(user).isoformat()}.", ["input", "userId"])
+        raise DomainError(ErrorCode.RESTORE_WINDOW_EXPIRED, f"User {user.email} could be restored until {restorable_until(user).isoformat()}.", "user_id")
+    if user.admin_role is not None:
+        auth.require(actor, Capability.ADMINISTER)
     wanted = list(user.licenses_at_deletion or [])
-    befores = {p.product.sku: p for p in await seats.seat_pools(org)}
     restored: list[str] = []
-    async with in_transaction():
+    async with ledger.change(org, actor=actor, now=now) as change:
+        await change.lock(*wanted)
         if not await User.filter(id=user.id, deleted_at__isnull=False).update(deleted_at=None, licenses_at_deletion=[]):
-            raise DomainError(ErrorCode.USER_NOT_DELETED, f"User {user.email} is not deleted.", ["input", "userId"])
+            raise DomainError(ErrorCode.USER_NOT_DELETED, f"User {user.email} is not deleted.", "user_id")
         for sku in wanted:
-            if await seats.take(org.id, sku):
-                await LicenseAssignment.create(organization_id=org.id, user_id=user.id, product_id=sku, assigned_at=now)
+            if await change.try_grant(user, sku, event=LicenseEventKind.USER_RESTORED):
                 restored.append(sku)
         missing = [sku for sku in wanted if sku not in restored]
-        await audit.record(
-            org, actor, "user.restored", target_type="USER", target_id=user.id, at=now,
-            details={"licensesRestored": restored, "licensesNotRestored": missing},
-        )
-    for sku in restored:
-        await seats.notify(org, LicenseEventKind.USER_RESTORED, sku, user_id=user.id, before=befores[sku], at=now)
-    products = {p.sku: p for p in await Product.filter(sku__in=missing)} if missing else {}
+        await change.audit(AuditAction.USER_RESTORED, AuditTarget.USER, user.id, {"licensesRestored": restored, "licensesNotRestored": missing})
+    products = {p.sku: p for p in await catalog()}
     return await User.get(id=user.id), [products[sku] for sku in missing if sku in products]
 
 
@@ -235,6 +220,6 @@ async def purge_deleted(org: Organization, *, actor: Actor, now: datetime) -> in
     for user in await User.filter(organization_id=org.id, deleted_at__lt=now - RESTORE_WINDOW):
         async with in_transaction():
             if await User.filter(id=user.id, deleted_at__lt=now - RESTORE_WINDOW).delete():
-                await audit.record(org, actor, "user.purged", target_type="USER", target_id=user.id, at=now, details={"email": user.email})
+                await audit.record(org, actor, AuditAction.USER_PURGED, target_type=AuditTarget.USER, target_id=user.id, at=now, details={"email": user.email})
                 purged += 1
     return purged

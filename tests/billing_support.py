@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from models import cards, seats
+from models import cards
 from models.clock import add_months
 from models.tables import (
     AuditEvent, Charge, IdempotencyKey, LicenseAssignment, PaymentCard, SeatPool, StatusReason, Subscription, SubscriptionStatus,
 )
-from tests.support import NOW, OrgFixture
+from tests.support import NOW, OrgFixture, recount
 
 VISA = "4242424242424242"
 MASTERCARD = "5555555555554444"
@@ -50,8 +50,7 @@ async def subscription(
         period_anchor=start, period_index=1, current_period_start=start, current_period_end=add_months(start, 1),
         cancel_at_period_end=cancel_at_period_end, grace_ends_at=grace_ends_at, created_at=start,
     )
-    await seats.lock_pool(fx.org.id, sku)
-    await seats.sync_purchased(fx.org.id, sku)
+    await recount(fx.org.id, sku)
     return sub
 
 

@@ -6,10 +6,9 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from models import seats
 from models.events import SeatEvent, broker
 from models.tables import CardBrand, Charge, PaymentCard, Subscription, User
-from tests.support import NOW, OrgFixture, give_licenses, make_user
+from tests.support import NOW, OrgFixture, give_licenses, make_user, recount
 
 PERIOD_END = datetime(2026, 12, 29, 9, 0, tzinfo=NOW.tzinfo)  # a subscription started at NOW
 
@@ -32,8 +31,7 @@ async def subscribe(fx: OrgFixture, sku: str = "CRM_BASIC", quantity: int = 2, *
         await make_user(fx, skus=[sku], now=start)
     if changes:
         await Subscription.filter(id=sub.id).update(**changes)
-        await seats.lock_pool(fx.org.id, sku)
-        await seats.sync_purchased(fx.org.id, sku)
+        await recount(fx.org.id, sku)
     return await Subscription.get(id=sub.id)
 
 

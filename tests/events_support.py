@@ -11,9 +11,8 @@ from typing import AsyncIterator, Awaitable, Callable
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from models import seats
 from models.tables import CardBrand, PaymentCard, StatusReason, Subscription, SubscriptionStatus
-from tests.support import NOW, OrgFixture
+from tests.support import NOW, OrgFixture, recount
 
 
 async def set_status(sub: Subscription, status: SubscriptionStatus, reason: StatusReason | None = None, *, at: datetime = NOW) -> Subscription:
@@ -25,9 +24,8 @@ async def set_status(sub: Subscription, status: SubscriptionStatus, reason: Stat
         fields["suspended_at"] = at
     if status is SubscriptionStatus.CANCELLED:
         fields["cancelled_at"] = at
-    await seats.lock_pool(sub.organization_id, sub.product_id)
     await Subscription.filter(id=sub.id).update(**fields)
-    await seats.sync_purchased(sub.organization_id, sub.product_id)
+    await recount(sub.organization_id, sub.product_id)
     return await Subscription.get(id=sub.id)
 
 

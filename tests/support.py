@@ -145,7 +145,6 @@ async def post(client: httpx.AsyncClient, url: str, query: str, variables: dict 
 
 async def give_licenses(fx: OrgFixture, sku: str, quantity: int, *, now: datetime = NOW, status=None):
     """A paid subscription of `quantity` licenses written directly (for tests about seats, not purchases)."""
-    from models import seats
     from models.clock import add_months
     from models.tables import Subscription, SubscriptionStatus
 
@@ -153,9 +152,18 @@ async def give_licenses(fx: OrgFixture, sku: str, quantity: int, *, now: datetim
         organization_id=fx.org.id, product_id=sku, quantity=quantity, status=status or SubscriptionStatus.ACTIVE,
         period_anchor=now, period_index=1, current_period_start=now, current_period_end=add_months(now, 1), created_at=now,
     )
-    await seats.lock_pool(fx.org.id, sku)
-    await seats.sync_purchased(fx.org.id, sku)
+    await recount(fx.org.id, sku)
     return sub
+
+
+async def recount(org_id: int, sku: str) -> None:
+    """After a test wrote subscriptions directly: the seat ledger recounts what counts (no seat event but
+    a conflict opened or resolved, as the billing clock would raise)."""
+    from models import ledger
+    from models.audit import BILLING_CLOCK
+
+    async with ledger.change(await Organization.get(id=org_id), actor=BILLING_CLOCK, now=NOW) as change:
+        await change.recount(sku, event=None)
 
 
 async def count_selects(monkeypatch, coro):

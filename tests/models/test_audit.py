@@ -4,9 +4,11 @@ written with the right actor and target type and without secrets."""
 import json
 from datetime import timedelta
 
+import pytest
+
 from models import audit, auth, billing, cards, exports, seats, support, testclock, users
-from models.audit import BILLING_CLOCK, Actor
-from models.clock import org_now
+from models.audit import BILLING_CLOCK, Actor, AuditAction, AuditTarget
+from models.clock import org_now, utcnow
 from models.tables import AdminRole, AuditEvent, ExportFormat, Organization, PaymentCard, ServiceRequestCategory, User
 from tests.billing_support import DECLINES_ON_CHARGE, VISA
 from tests.support import NOW, PASSWORD, make_org, make_user
@@ -63,10 +65,10 @@ async def test_every_audited_action_names_actor_and_target_and_keeps_secrets_out
     await support.cancel_subscription(org, str(essential.id), "Not needed", immediately=True, actor=admin, now=now)
 
     # the billing clock: a renewal, then a declining card, grace, suspension; the deleted user is purged
-    await testclock.advance_test_clock(org, NOW + timedelta(days=31), actor=admin)
+    await testclock.advance_test_clock(org, NOW + timedelta(days=31), actor=admin, wall=utcnow())
     await cards.add_card(await Organization.get(id=org.id), DECLINES_ON_CHARGE, 12, 2030, "123", True, actor=admin,
                          now=await _now(org))
-    await testclock.advance_test_clock(await Organization.get(id=org.id), NOW + timedelta(days=100), actor=admin)
+    await testclock.advance_test_clock(await Organization.get(id=org.id), NOW + timedelta(days=100), actor=admin, wall=utcnow())
     secrets += await PaymentCard.filter(organization_id=org.id).values_list("gateway_token", flat=True)
 
     events = await AuditEvent.filter(organization_id=org.id).order_by("id")
@@ -97,11 +99,22 @@ async def test_every_audited_action_names_actor_and_target_and_keeps_secrets_out
 
 async def test_events_query_is_newest_first_by_time_then_id_and_filters():
     fx = await make_org()
-    older = await audit.record(fx.org, fx.actor, "x.one", target_type="USER", target_id=1, at=NOW)
-    tie_a = await audit.record(fx.org, fx.actor, "x.two", target_type="USER", target_id=2, at=NOW + timedelta(seconds=1))
-    tie_b = await audit.record(fx.org, BILLING_CLOCK, "x.two", target_type="USER", target_id=1, at=NOW + timedelta(seconds=1))
+    one, two = AuditAction.CARD_ADDED, AuditAction.CARD_UPDATED
+    older = await audit.record(fx.org, fx.actor, one, target_type=AuditTarget.USER, target_id=1, at=NOW)
+    tie_a = await audit.record(fx.org, fx.actor, two, target_type=AuditTarget.USER, target_id=2, at=NOW + timedelta(seconds=1))
+    tie_b = await audit.record(fx.org, BILLING_CLOCK, two, target_type=AuditTarget.USER, target_id=1, at=NOW + timedelta(seconds=1))
     other = await make_org("Other")
-    await audit.record(other.org, other.actor, "x.two", target_type="USER", target_id=1, at=NOW + timedelta(days=1))
-    mine = audit.events_query(fx.org).filter(action__startswith="x.")
+    await audit.record(other.org, other.actor, two, target_type=AuditTarget.USER, target_id=1, at=NOW + timedelta(days=1))
+    mine = audit.events_query(fx.org).filter(action__startswith="card.")
     assert [e.id for e in await mine] == [tie_b.id, tie_a.id, older.id]
-    assert [e.id for e in await audit.events_query(fx.org, action="x.two", target_id="1")] == [tie_b.id]
+    assert [e.id for e in await audit.events_query(fx.org, action="card.updated", target_id="1")] == [tie_b.id]
+
+
+async def test_recording_an_unknown_action_or_target_fails_before_anything_is_written():
+    fx = await make_org()
+    before = await AuditEvent.all().count()
+    with pytest.raises(ValueError):
+        await audit.record(fx.org, fx.actor, "license.asigned", target_type=AuditTarget.USER, target_id=1, at=NOW)
+    with pytest.raises(ValueError):
+        await audit.record(fx.org, fx.actor, AuditAction.LICENSE_ASSIGNED, target_type="USR", target_id=1, at=NOW)
+    assert await AuditEvent.all().count() == before

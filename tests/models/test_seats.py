@@ -66,10 +66,10 @@ async def test_bulk_assign_is_all_or_nothing_and_names_the_failing_item():
     a, b = await make_user(fx), await make_user(fx, skus=["CRM_BASIC"])
     with pytest.raises(DomainError) as failed:
         await seats.assign_licenses(fx.org, [str(a.id), str(b.id)], "CRM_BASIC", actor=fx.actor, now=NOW)
-    assert (failed.value.code, failed.value.field) == (ErrorCode.ALREADY_ASSIGNED, ["input", "userIds", "1"])
+    assert (failed.value.code, failed.value.subject) == (ErrorCode.ALREADY_ASSIGNED, "user_ids[1]")
     with pytest.raises(DomainError) as failed:
         await seats.assign_licenses(fx.org, [str(a.id), "nope"], "CRM_BASIC", actor=fx.actor, now=NOW)
-    assert (failed.value.code, failed.value.field) == (ErrorCode.NOT_FOUND, ["input", "userIds", "1"])
+    assert (failed.value.code, failed.value.subject) == (ErrorCode.NOT_FOUND, "user_ids[1]")
     assert (await seats.seat_pool(fx.org, "CRM_BASIC")).assigned == 1
 
 
@@ -91,7 +91,7 @@ async def test_create_user_with_skus_is_all_or_none():
     await give_licenses(fx, "CRM_BASIC", 1)
     with pytest.raises(DomainError) as failed:
         await make_user(fx, skus=["CRM_BASIC", "CRM_ESSENTIAL"], email="two@acme.test")
-    assert (failed.value.code, failed.value.field) == (ErrorCode.NO_LICENSES_AVAILABLE, ["input", "productSkus", "1"])
+    assert (failed.value.code, failed.value.subject) == (ErrorCode.NO_LICENSES_AVAILABLE, "product_skus[1]")
     assert (await seats.seat_pool(fx.org, "CRM_BASIC")).assigned == 0
     with pytest.raises(DomainError) as failed:
         await make_user(fx, skus=["NOPE"], email="two@acme.test")

@@ -116,7 +116,7 @@ async def test_reason_must_have_1_to_2000_characters_before_anything_else(reason
     fx = await make_org()
     with pytest.raises(DomainError) as failed:
         await support.cancel_subscription(fx.org, "999999", reason, actor=fx.actor, now=NOW)
-    assert (failed.value.code, failed.value.field) == (ErrorCode.INVALID_INPUT, ["input", "reason"])
+    assert (failed.value.code, failed.value.subject) == (ErrorCode.INVALID_INPUT, "reason")
 
 
 @pytest.mark.parametrize("raw", ["999999", "abc", ""])
@@ -126,7 +126,7 @@ async def test_unknown_or_foreign_subscription_is_not_found(raw):
     for sub_id in (raw, str(foreign.id)):
         with pytest.raises(DomainError) as failed:
             await support.cancel_subscription(fx.org, sub_id, "why", actor=fx.actor, now=NOW)
-        assert (failed.value.code, failed.value.field) == (ErrorCode.NOT_FOUND, ["input", "subscriptionId"])
+        assert (failed.value.code, failed.value.subject) == (ErrorCode.NOT_FOUND, "subscription_id")
     assert not (await Subscription.get(id=foreign.id)).cancel_at_period_end
 
 
@@ -155,7 +155,7 @@ async def test_service_request_cancellation_needs_a_subscription_id():
     fx = await make_org()
     with pytest.raises(DomainError) as failed:
         await support.submit_service_request(fx.org, ServiceRequestCategory.CANCEL_SUBSCRIPTION, "stop", actor=fx.actor, now=NOW)
-    assert (failed.value.code, failed.value.field) == (ErrorCode.INVALID_INPUT, ["input", "subscriptionId"])
+    assert (failed.value.code, failed.value.subject) == (ErrorCode.INVALID_INPUT, "subscription_id")
     assert await ServiceRequest.all().count() == 0
 
 

@@ -13,7 +13,7 @@ from tests.support import NOW, make_org, make_user
     [("  Ada@Example.COM ", "ada@example.com"), ("o'brien+tag@mail.co.test", "o'brien+tag@mail.co.test"), ("a.b.c@x-y.example", "a.b.c@x-y.example")],
 )
 def test_email_is_trimmed_and_lower_cased(raw, normalized):
-    assert users.normalize_email(raw, ["email"]) == normalized
+    assert users.normalize_email(raw, "email") == normalized
 
 
 @pytest.mark.parametrize(
@@ -23,9 +23,9 @@ def test_email_is_trimmed_and_lower_cased(raw, normalized):
 )
 def test_email_syntax_errors_are_invalid_input(raw):
     with pytest.raises(DomainError) as failed:
-        users.normalize_email(raw, ["input", "email"])
+        users.normalize_email(raw, "email")
     assert failed.value.code is ErrorCode.INVALID_INPUT
-    assert failed.value.field == ["input", "email"]
+    assert failed.value.subject == "email"
 
 
 async def test_create_user_writes_user_and_audit_event():
@@ -59,7 +59,7 @@ async def test_short_password_is_refused():
     fx = await make_org()
     with pytest.raises(DomainError) as failed:
         await users.create_user(fx.org, "n@acme.test", "N", admin_role=AdminRole.READER, password="short", actor=fx.actor, now=NOW)
-    assert failed.value.field == ["input", "password"]
+    assert failed.value.subject == "password"
     assert not await User.exists(email="n@acme.test")
 
 

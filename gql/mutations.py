@@ -1,0 +1,58 @@
+"""The one way a mutation meets the domain: `domain_mutation`.
+
+A mutation is written as the call and the display only:
+
+    @domain_mutation(CanManageUsers)
+    async def assign_license(viewer: Viewer, input: AssignLicenseInput) -> AssignLicensePayload:
+        user, _, pool = await seats.assign_license(viewer.org, input.user_id, input.product_sku, ...)
+        return AssignLicensePayload(user=User.from_model(user), seats=SeatPool.from_model(pool))
+
+and the decorator does, once for every mutation: the permission classes (top-level FORBIDDEN), the
+viewer of the request (top-level UNAUTHENTICATED without one), a `DomainError` turned into the
+payload's `userErrors` (nothing changed), and the per-request caches dropped after a change so the
+payload shows the state after it. A public mutation (`signIn`) gets the request context instead of
+a viewer.
+"""
+
+from __future__ import annotations
+
+import typing
+from typing import Any, Awaitable, Callable
+
+import strawberry
+from strawberry.permission import BasePermission
+from strawberry.types import Info
+
+from gql.context import Context
+from gql.errors import user_errors
+from models.errors import DomainError
+
+
+def domain_mutation(
+    *permissions: type[BasePermission], public: bool = False, description: str | None = None
+) -> Callable[[Callable[..., Awaitable[Any]]], Any]:
+    def decorate(fn: Callable[..., Awaitable[Any]]) -> Any:
+        hints = typing.get_type_hints(fn)
+        payload = hints["return"]
+        input_type = hints["input"]
+
+        async def resolver(self, info: Info, input) -> Any:  # noqa: A002 (the GraphQL argument is `input`)
+            context: Context = info.context
+            first = context if public else context.viewer
+            try:
+                result = await fn(first, input)
+            except DomainError as error:
+                return payload(user_errors=user_errors(error))
+            context.forget()
+            return result
+
+        resolver.__name__ = fn.__name__
+        resolver.__qualname__ = fn.__qualname__
+        resolver.__module__ = fn.__module__
+        resolver.__annotations__ = {"info": Info, "input": input_type, "return": payload}
+        if input_type is not None and typing.get_origin(input_type) is typing.Union:
+            resolver.__defaults__ = (None,)  # an optional input (signOut) may be left out
+        return strawberry.mutation(resolver, permission_classes=list(permissions), description=description)
+
+    return decorate
+

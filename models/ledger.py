@@ -1,0 +1,274 @@
+"""The seat ledger: the one place where licenses, and the licenses that count, change.
+
+Every change to seats (assigning, revoking, deleting or restoring a user, buying, reducing,
+cancelling, the billing clock suspending or renewing) is one `SeatChange`:
+
+    async with ledger.change(org, actor=actor, now=now) as change:
+        await change.grant(user, "CRM_BASIC")
+
+Inside it the change owns:
+
+- the transaction;
+- the pool lock: the first touch of a product locks its counter row (a no-op UPDATE: the row lock on
+  PostgreSQL, the write lock on SQLite) and reads the counters, so the state before the change is
+  read under the lock. Several products named up front are locked in SKU order. Lock order of every
+  seat change: organization row (admin-role rules) -> pool rows -> user rows -> subscription rows;
+- the counters, the one source of truth for counts: `seat_pool.assigned` moves only by a guarded
+  UPDATE (`assigned <= purchased - n`), which the database serialises across connections and
+  processes, so no assignment ever takes more licenses than were purchased; `seat_pool.purchased` is
+  recomputed from the counting subscriptions whenever they change (`recount`);
+- the audit events, one per changed target, written in the same transaction;
+- the live events: one per change with the pool right after it, and CONFLICT_OPENED or
+  CONFLICT_RESOLVED when a product's conflict state differs between before and after. They are
+  published after commit, in one batch, and dropped when the transaction rolls back.
+
+Nothing else writes the counters.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, AsyncIterator
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.functions import Sum
+from tortoise.transactions import in_transaction
+
+from models import audit
+from models.audit import Actor, AuditAction, AuditTarget
+from models.errors import DomainError, ErrorCode
+from models.events import LicenseEventKind, SeatEvent, broker
+from models.lookups import product_of
+from models.tables import LicenseAssignment, Organization, Product, SeatPool, Subscription, SubscriptionStatus, User
+
+COUNTING = (SubscriptionStatus.ACTIVE, SubscriptionStatus.GRACE_PERIOD)
+
+
+@dataclass(frozen=True)
+class PoolView:
+    """A product's seat pool of one organization at one moment."""
+
+    product: Product
+    purchased: int
+    assigned: int
+
+    @property
+    def available(self) -> int:
+        return max(self.purchased - self.assigned, 0)
+
+    @property
+    def overage(self) -> int:
+        return max(self.assigned - self.purchased, 0)
+
+    @property
+    def in_conflict(self) -> bool:
+        return self.overage > 0
+
+
+@dataclass
+class SeatChange:
+    """One unit of work on the seats of one organization (see the module docstring)."""
+
+    org: Organization
+    actor: Actor
+    now: datetime
+    events: list[SeatEvent] = field(default_factory=list)
+    _before: dict[str, PoolView] = field(default_factory=dict)
+    _pools: dict[str, PoolView] = field(default_factory=dict)
+
+    # ------------------------------------------------------------ pools
+
+    async def lock(self, *skus: str) -> None:
+        """Lock the pools of these products (SKU order) and read their counters, once per change."""
+        for sku in sorted(set(skus) - self._pools.keys()):
+            product = await product_of(sku)
+            mine = SeatPool.filter(organization_id=self.org.id, product_id=sku)
+            if not await mine.update(purchased=F("purchased")):
+                try:  # an organization created before this product was in the catalog
+                    await SeatPool.create(organization_id=self.org.id, product_id=sku)
+                except IntegrityError:
+                    pass
+                await mine.update(purchased=F("purchased"))
+            purchased, assigned = (await mine.values_list("purchased", "assigned"))[0]
+            self._pools[sku] = self._before[sku] = PoolView(product, purchased, assigned)
+
+    async def pool(self, sku: str) -> PoolView:
+        """The product's pool as of now in this change (locked)."""
+        await self.lock(sku)
+        return self._pools[sku]
+
+    def _moved(self, sku: str, *, assigned: int = 0, purchased: int | None = None) -> PoolView:
+        pool = self._pools[sku]
+        pool = PoolView(pool.product, pool.purchased if purchased is None else purchased, pool.assigned + assigned)
+        self._pools[sku] = pool
+        return pool
+
+    def _announce(self, kind: LicenseEventKind | None, sku: str, user_id: int | None) -> None:
+        if kind is not None:
+            pool = self._pools[sku]
+            self.events.append(SeatEvent(self.org.id, kind, sku, user_id, pool.purchased, pool.assigned, self.now))
+
+    async def _take(self, sku: str, count: int) -> bool:
+        taken = await SeatPool.filter(
+            organization_id=self.org.id, product_id=sku, assigned__lte=F("purchased") - count
+        ).update(assigned=F("assigned") + count)
+        return taken == 1
+
+    async def _give_back(self, sku: str, count: int) -> None:
+        await SeatPool.filter(organization_id=self.org.id, product_id=sku).update(assigned=F("assigned") - count)
+
+    # ------------------------------------------------------------ licenses
+
+    async def grant(
+        self,
+        user: User,
+        sku: str,
+        *,
+        event: LicenseEventKind | None = LicenseEventKind.ASSIGNED,
+        action: AuditAction | None = AuditAction.LICENSE_ASSIGNED,
+        details: dict[str, Any] | None = None,
+        subject: str = "product_sku",
+    ) -> LicenseAssignment:
+        """Give `user` a license of `sku`: NO_LICENSES_AVAILABLE when none is free, ALREADY_ASSIGNED when held."""
+        await self.lock(sku)
+        if not await self._take(sku, 1):
+            raise DomainError(ErrorCode.NO_LICENSES_AVAILABLE, f"All {sku} licenses are in use.", subject)
+        try:
+            row = await LicenseAssignment.create(organization_id=self.org.id, user_id=user.id, product_id=sku, assigned_at=self.now)
+        except IntegrityError:
+            raise DomainError(ErrorCode.ALREADY_ASSIGNED, f"{user.email} already holds a {sku} license.", subject) from None
+        self._moved(sku, assigned=1)
+        if action is not None:
+            await self.audit(action, AuditTarget.USER, user.id, {"product": sku, **(details or {})})
+        self._announce(event, sku, user.id)
+        return row
+
+    async def try_grant(self, user: User, sku: str, *, event: LicenseEventKind | None, action: AuditAction | None = None) -> bool:
+        """Grant when a license is free; False (nothing changed) otherwise."""
+        try:
+            await self.grant(user, sku, event=event, action=action)
+        except DomainError as error:
+            if error.code is ErrorCode.NO_LICENSES_AVAILABLE:
+                return False
+            raise
+        return True
+
+    async def grant_many(self, users: list[User], sku: str, *, details: dict[str, Any] | None = None, subject: str = "user_ids") -> list[LicenseAssignment]:
+        """Give each user (in order) a license of `sku`, all or none: one guarded UPDATE for all of them."""
+        await self.lock(sku)
+        if not await self._take(sku, len(users)):
+            pool = self._pools[sku]
+            raise DomainError(
+                ErrorCode.NO_LICENSES_AVAILABLE, f"{len(users)} {sku} licenses asked, {pool.available} available.", subject
+            )
+        try:
+            await LicenseAssignment.bulk_create(
+                [LicenseAssignment(organization_id=self.org.id, user_id=u.id, product_id=sku, assigned_at=self.now) for u in users]
+            )
+        except IntegrityError:
+            raise DomainError(ErrorCode.ALREADY_ASSIGNED, "A user was given this license meanwhile.", subject) from None
+        for user in users:
+            self._moved(sku, assigned=1)
+            self._announce(LicenseEventKind.ASSIGNED, sku, user.id)
+        await audit.record_many(
+            self.org, self.actor, AuditAction.LICENSE_ASSIGNED, AuditTarget.USER, [u.id for u in users],
+            at=self.now, details={"product": sku, **(details or {})},
+        )
+        return await LicenseAssignment.filter(product_id=sku, user_id__in=[u.id for u in users]).order_by("id")
+
+    async def release(
+        self,
+        user: User,
+        sku: str,
+        *,
+        event: LicenseEventKind | None = LicenseEventKind.REVOKED,
+        action: AuditAction | None = AuditAction.LICENSE_REVOKED,
+    ) -> bool:
+        """Take `user`'s license of `sku` back; False (nothing changed) when the user holds none."""
+        await self.lock(sku)
+        if not await LicenseAssignment.filter(user_id=user.id, product_id=sku).delete():
+            return False
+        await self._give_back(sku, 1)
+        self._moved(sku, assigned=-1)
+        if action is not None:
+            await self.audit(action, AuditTarget.USER, user.id, {"product": sku})
+        self._announce(event, sku, user.id)
+        return True
+
+    async def release_all(self, user: User, *, event: LicenseEventKind = LicenseEventKind.USER_DELETED) -> list[str]:
+        """Free every license of `user` (a deletion); returns the SKUs, sorted. The caller audits the deletion."""
+        await self.lock(*await LicenseAssignment.filter(user_id=user.id).values_list("product_id", flat=True))
+        # FOR UPDATE (PostgreSQL): a concurrent revoke commits first, and its license is not given back twice.
+        skus = sorted(await LicenseAssignment.filter(user_id=user.id).select_for_update().values_list("product_id", flat=True))
+        await self.lock(*skus)  # a license assigned between the first read and the lock
+        await LicenseAssignment.filter(user_id=user.id).delete()
+        for sku in skus:
+            await self._give_back(sku, 1)
+            self._moved(sku, assigned=-1)
+            self._announce(event, sku, user.id)
+        return skus
+
+    # ------------------------------------------------------------ what counts as purchased
+
+    async def recount(self, sku: str, *, event: LicenseEventKind | None) -> PoolView:
+        """After subscriptions of `sku` changed (under this change's lock): `purchased` from their SUM."""
+        await self.lock(sku)
+        rows = (
+            await Subscription.filter(organization_id=self.org.id, product_id=sku, status__in=COUNTING)
+            .annotate(total=Sum("quantity"))
+            .group_by("product_id")
+            .values_list("total", flat=True)
+        )
+        purchased = int(rows[0] or 0) if rows else 0
+        await SeatPool.filter(organization_id=self.org.id, product_id=sku).update(purchased=purchased)
+        pool = self._moved(sku, purchased=purchased)
+        self._announce(event, sku, None)
+        return pool
+
+    def announce(self, kind: LicenseEventKind, sku: str, user_id: int | None = None) -> None:
+        """A seat event for a change the ledger did not make itself (a locked pool is required)."""
+        self._announce(kind, sku, user_id)
+
+    # ------------------------------------------------------------ audit
+
+    async def audit(self, action: AuditAction, target: AuditTarget, target_id: Any, details: dict[str, Any] | None = None):
+        return await audit.record(self.org, self.actor, action, target_type=target, target_id=target_id, at=self.now, details=details)
+
+    # ------------------------------------------------------------ the end
+
+    def _conflict_flips(self) -> list[SeatEvent]:
+        flips = []
+        for sku, before in self._before.items():
+            after = self._pools[sku]
+            if after.in_conflict != before.in_conflict:
+                kind = LicenseEventKind.CONFLICT_OPENED if after.in_conflict else LicenseEventKind.CONFLICT_RESOLVED
+                flips.append(SeatEvent(self.org.id, kind, sku, None, after.purchased, after.assigned, self.now))
+        return flips
+
+    def after(self, sku: str) -> PoolView:
+        """The pool of a product this change touched, as it is after the change."""
+        return self._pools[sku]
+
+
+@asynccontextmanager
+async def change(org: Organization, *, actor: Actor, now: datetime) -> AsyncIterator[SeatChange]:
+    """One seat change: commit and publish its events, or roll back and publish nothing."""
+    unit = SeatChange(org, actor, now)
+    async with in_transaction():
+        yield unit
+        unit.events.extend(unit._conflict_flips())
+    await broker.publish_many(unit.events)
+
+
+async def pools(org: Organization, products: list[Product]) -> list[PoolView]:
+    """The counters of these products, read as they are (zeros for a product never bought): one query."""
+    rows = dict(
+        (sku, (purchased, assigned))
+        for sku, purchased, assigned in await SeatPool.filter(
+            organization_id=org.id, product_id__in=[p.sku for p in products]
+        ).values_list("product_id", "purchased", "assigned")
+    )
+    return [PoolView(p, *rows.get(p.sku, (0, 0))) for p in products]
