@@ -1,14 +1,14 @@
-"""Alerts: what needs an admin's attention now, most urgent first (SPEC.md section 8).
+"""Alerts: what needs an admin's attention now, most urgent first (docs/rules.md section 8).
 
 Order: LICENSE_CONFLICT, PAYMENT_FAILED, CARD_EXPIRING, SUBSCRIPTION_ENDING, SEATS_LOW; inside a
 kind by `due_at` (alerts without one last), then catalog order and subscription id.
 
-Rules written down here (the SPEC is silent on them):
+Rules of our own (documented in docs/rules.md):
 - PAYMENT_FAILED for a SUSPENDED subscription is due when the clock cancels it (suspendedAt + 90 days).
 - CARD_EXPIRING is one alert per ACTIVE subscription not set to cancel whose renewal
   (currentPeriodEnd) falls at or after the default card's expiry, due at that renewal. With no
   default card at all, the same renewal would fail too: it is raised as well, with no paymentCard.
-- SEATS_LOW follows the SPEC literally: also for a product in conflict (available is then 0).
+- SEATS_LOW follows its definition literally: also for a product in conflict (available is then 0).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from datetime import datetime
 from models.charges import default_card
 from models.gateway import card_expires_at
 from models.renewals import SUSPENDED_FOR
+from models.ledger import PoolView
 from models.seats import seat_pools
 from models.tables import Organization, PaymentCard, Product, Subscription, SubscriptionStatus
 
@@ -56,22 +57,47 @@ def _licenses(count: int) -> str:
 
 
 async def alerts(org: Organization, *, now: datetime) -> list[Alert]:
-    """Every alert of the organization at `now` (its own clock): three queries and the catalog."""
+    """Every alert of the organization at `now` (its own clock): three queries, the catalog from memory."""
     pools = await seat_pools(org)
     products = {p.product.sku: p.product for p in pools}
     subs = await Subscription.filter(organization_id=org.id).exclude(status=SubscriptionStatus.CANCELLED).order_by("id")
     card = await default_card(org)
-    found: list[Alert] = []
+    found = [
+        *_conflicts(pools),
+        *_payments_failed(subs, products, card),
+        *_cards_expiring(subs, products, card),
+        *_subscriptions_ending(subs, products),
+        *_seats_low(pools),
+    ]
+    position = {sku: index for index, sku in enumerate(products)}
 
-    for pool in pools:
-        if pool.in_conflict:
-            found.append(Alert(
-                AlertKind.LICENSE_CONFLICT,
-                f"{pool.product.name}: {pool.assigned} licenses are assigned but only {pool.purchased} purchased; "
-                f"the {_licenses(pool.overage)} assigned last grant no access. See licenseConflicts for the remedies.",
-                product=pool.product,
-            ))
+    def key(alert: Alert):
+        return (
+            ORDER.index(alert.kind),
+            alert.due_at is None,
+            alert.due_at or now,
+            position.get(alert.product.sku, 0) if alert.product else 0,
+            alert.subscription.id if alert.subscription else 0,
+        )
 
+    return sorted(found, key=key)
+
+
+def _conflicts(pools: list[PoolView]) -> list[Alert]:
+    return [
+        Alert(
+            AlertKind.LICENSE_CONFLICT,
+            f"{pool.product.name}: {pool.assigned} licenses are assigned but only {pool.purchased} purchased; "
+            f"the {_licenses(pool.overage)} assigned last grant no access. See licenseConflicts for the remedies.",
+            product=pool.product,
+        )
+        for pool in pools
+        if pool.in_conflict
+    ]
+
+
+def _payments_failed(subs: list[Subscription], products: dict[str, Product], card: PaymentCard | None) -> list[Alert]:
+    found = []
     for sub in subs:
         product = products[sub.product_id]
         if sub.status is SubscriptionStatus.GRACE_PERIOD:
@@ -89,13 +115,16 @@ async def alerts(org: Organization, *, now: datetime) -> list[Alert]:
                 f"count. Update the payment card to renew it" + (f" before it is cancelled on {_day(ends)}." if ends else "."),
                 product=product, subscription=sub, card=card, due_at=ends,
             ))
+    return found
 
+
+def _cards_expiring(subs: list[Subscription], products: dict[str, Product], card: PaymentCard | None) -> list[Alert]:
+    found = []
     expires = card_expires_at(card.exp_month, card.exp_year) if card else None
     for sub in subs:
         if sub.status is not SubscriptionStatus.ACTIVE or sub.cancel_at_period_end:
             continue
-        product = products[sub.product_id]
-        renewal = sub.current_period_end
+        product, renewal = products[sub.product_id], sub.current_period_end
         if card is None:
             found.append(Alert(
                 AlertKind.CARD_EXPIRING,
@@ -111,35 +140,30 @@ async def alerts(org: Organization, *, now: datetime) -> list[Alert]:
                 f"Update its expiry (updatePaymentCard) or add a new card.",
                 product=product, subscription=sub, card=card, due_at=renewal,
             ))
+    return found
 
-    for sub in subs:
-        if sub.cancel_at_period_end:
-            product = products[sub.product_id]
-            found.append(Alert(
-                AlertKind.SUBSCRIPTION_ENDING,
-                f"{product.name} ({_licenses(sub.quantity)}) is set to cancel on {_day(sub.current_period_end)}; "
-                f"its licenses stop counting then.",
-                product=product, subscription=sub, due_at=sub.current_period_end,
-            ))
 
-    for pool in pools:
-        if pool.purchased > 0 and pool.available * 100 <= pool.purchased * LOW_SHARE:
-            found.append(Alert(
-                AlertKind.SEATS_LOW,
-                f"{pool.product.name}: {pool.available} of {pool.purchased} purchased licenses available. "
-                f"Buy more with purchaseLicenses before assigning again.",
-                product=pool.product,
-            ))
-
-    position = {sku: index for index, sku in enumerate(products)}
-
-    def key(alert: Alert):
-        return (
-            ORDER.index(alert.kind),
-            alert.due_at is None,
-            alert.due_at or now,
-            position.get(alert.product.sku, 0) if alert.product else 0,
-            alert.subscription.id if alert.subscription else 0,
+def _subscriptions_ending(subs: list[Subscription], products: dict[str, Product]) -> list[Alert]:
+    return [
+        Alert(
+            AlertKind.SUBSCRIPTION_ENDING,
+            f"{products[sub.product_id].name} ({_licenses(sub.quantity)}) is set to cancel on {_day(sub.current_period_end)}; "
+            f"its licenses stop counting then.",
+            product=products[sub.product_id], subscription=sub, due_at=sub.current_period_end,
         )
+        for sub in subs
+        if sub.cancel_at_period_end
+    ]
 
-    return sorted(found, key=key)
+
+def _seats_low(pools: list[PoolView]) -> list[Alert]:
+    return [
+        Alert(
+            AlertKind.SEATS_LOW,
+            f"{pool.product.name}: {pool.available} of {pool.purchased} purchased licenses available. "
+            f"Buy more with purchaseLicenses before assigning again.",
+            product=pool.product,
+        )
+        for pool in pools
+        if pool.purchased > 0 and pool.available * 100 <= pool.purchased * LOW_SHARE
+    ]

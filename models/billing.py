@@ -114,6 +114,11 @@ async def _start(
             async with in_transaction():  # a savepoint: the concurrent twin of this request may have the key
                 await IdempotencyKey.create(organization_id=org.id, key=key, request_hash=digest, created_at=now)
         except IntegrityError:
+            # The key's first request is in flight or done. Lock its row (PostgreSQL): if that request is applying
+            # its result now, this waits for it and then sees it, instead of starting a second charge.
+            row = await IdempotencyKey.filter(organization_id=org.id, key=key).select_for_update().first()
+            if row is None:
+                raise _Busy() from None  # it failed and freed the key meanwhile: start again
             if (first := await _replay(org, key, digest)) is not None:
                 return first
         await IdempotencyKey.filter(organization_id=org.id, created_at__lt=now - KEY_RETENTION).exclude(key=key).delete()
@@ -136,12 +141,18 @@ async def _start(
         return attempt
 
 
+async def _lock_key(org: Organization, key: str) -> None:
+    """The key row before the attempt (PostgreSQL row locks): the lock order of a purchase and its duplicates."""
+    await IdempotencyKey.filter(organization_id=org.id, key=key).select_for_update().first()
+
+
 async def _apply_purchase(org: Organization, attempt: ChargeAttempt, result: ChargeResult, key: str, *, actor: Actor, now: datetime):
     """Apply the gateway's answer: the licenses and the paid Charge, or only the failed Charge (the key is freed)."""
     details = attempt.details
     sku, quantity = details["sku"], details["quantity"]
     if not result.succeeded:
         async with in_transaction():
+            await _lock_key(org, key)
             await charges.settle(org, attempt, result, actor=actor, now=now)
             await IdempotencyKey.filter(organization_id=org.id, key=key).delete()  # a failed charge does not use up the key
         if result.failure_code is ChargeFailureCode.CARD_EXPIRED:
@@ -150,6 +161,7 @@ async def _apply_purchase(org: Organization, attempt: ChargeAttempt, result: Cha
     period_end = datetime.fromisoformat(details["periodEnd"])
     async with ledger.change(org, actor=actor, now=now) as change:
         await change.lock(sku)
+        await _lock_key(org, key)
         sub = await Subscription.get_or_none(id=attempt.subscription_id) if attempt.subscription_id else None
         if sub is not None and sub.status is SubscriptionStatus.ACTIVE and not sub.cancel_at_period_end and sub.current_period_end == period_end:
             await Subscription.filter(id=sub.id).update(quantity=F("quantity") + quantity, version=F("version") + 1)

@@ -67,9 +67,3 @@ async def paginate(query: QuerySet[T], first: int | None, after: str | None) -> 
     items = await query.offset(offset).limit(limit) if offset < total else []
     return Page(items=list(items), offset=offset, total=total)
 
-
-def page_of_list(items: list[T], first: int | None, after: str | None) -> Page[T]:
-    """The same paging over a list already in memory (small derived sets such as a conflict's users)."""
-    limit = check_first(first)
-    offset = decode_cursor(after)
-    return Page(items=items[offset : offset + limit], offset=offset, total=len(items))

@@ -54,6 +54,20 @@ async def has_recent_export(org: Organization, now: datetime) -> bool:
     ).exclude(sha256="").exists()
 
 
+def _resolution(sub: Subscription, immediately: bool, now: datetime) -> tuple[str, datetime | None]:
+    """What the cancellation's service request says was done, and when it takes effect."""
+    what = f"Subscription {sub.id} ({sub.product_id}, {sub.quantity} licenses)"
+    if immediately:
+        return f"{what} was cancelled at {iso(now)}, effective immediately; no refund.", now
+    if sub.status is SubscriptionStatus.ACTIVE:
+        return (
+            f"{what} is set to cancel at the end of its billing period, {iso(sub.current_period_end)}; its licenses count until then.",
+            sub.current_period_end,
+        )
+    # Past due (GRACE_PERIOD or SUSPENDED): the billing clock ends it at its next run, without a charge.
+    return f"{what} is past due and set to cancel; the billing clock ends it at its next run, without a further charge.", None
+
+
 async def cancel_subscription(
     org: Organization,
     subscription_id: str,
@@ -101,21 +115,7 @@ async def cancel_subscription(
             raise DomainError(ErrorCode.ALREADY_CANCELLED, f"Subscription {sub.id} is already cancelled or set to cancel.", sub_subject)
         if immediately:
             await change.recount(sku, event=LicenseEventKind.SUBSCRIPTION_STATUS_CHANGED)
-            resolution = f"Subscription {sub.id} ({sku}, {sub.quantity} licenses) was cancelled at {iso(now)}, effective immediately; no refund."
-            effective = now
-        elif sub.status is SubscriptionStatus.ACTIVE:
-            resolution = (
-                f"Subscription {sub.id} ({sku}, {sub.quantity} licenses) is set to cancel at the end of its billing period, "
-                f"{iso(sub.current_period_end)}; its licenses count until then."
-            )
-            effective = sub.current_period_end
-        else:
-            # Past due (GRACE_PERIOD or SUSPENDED): the billing clock ends it at its next run, without a charge.
-            resolution = (
-                f"Subscription {sub.id} ({sku}, {sub.quantity} licenses) is past due and set to cancel; "
-                f"the billing clock ends it at its next run, without a further charge."
-            )
-            effective = None
+        resolution, effective = _resolution(sub, immediately, now)
         request = await ServiceRequest.create(
             organization_id=org.id, category=ServiceRequestCategory.CANCEL_SUBSCRIPTION,
             status=ServiceRequestStatus.RESOLVED, description=text, subscription_id=sub.id, resolution=resolution,

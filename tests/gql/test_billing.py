@@ -171,11 +171,15 @@ async def test_purchase_quote_matches_the_prorated_purchase():
     assert result.data["purchaseLicenses"]["subscription"]["quantity"] == 4
 
 
-async def test_purchase_quote_with_bad_arguments_is_bad_user_input():
+async def test_purchase_quote_with_bad_arguments_is_a_top_level_error_with_the_domain_code():
     fx = await sandbox()
-    for variables in ({"sku": "CRM_BASIC", "q": 0}, {"sku": "NOPE", "q": 1}):
+    for variables, code, argument in (
+        ({"sku": "CRM_BASIC", "q": 0}, "INVALID_QUANTITY", ["quantity"]),
+        ({"sku": "NOPE", "q": 1}, "UNKNOWN_PRODUCT", ["productSku"]),
+    ):
         result = await execute(QUOTE, variables, token=fx.token)
-        assert result.data is None and error_codes(result) == ["BAD_USER_INPUT"]
+        assert result.data is None and error_codes(result) == [code]
+        assert result.errors[0].extensions["field"] == argument
 
 
 async def test_reduce_licenses_through_the_api():

@@ -1,0 +1,122 @@
+"""People and credentials as the API shows them: users, the viewer, the organization, API tokens, access decisions."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import strawberry
+from strawberry.types import Info
+
+from gql.scalars import DateTime
+from gql.types.common import AccessDenialReason, AdminRole, CredentialKind, PageInfo, UserStatus, connection
+from gql.types.seats import LicenseAssignment
+from models import tables, users as user_rules
+from models.pages import Page
+
+
+@strawberry.type
+class Organization:
+    id: strawberry.ID
+    name: str
+    sandbox: bool = strawberry.field(description="A sandbox organization has a test clock that only advanceTestClock moves.")
+    now: DateTime = strawberry.field(description="The organization's current time: the wall clock, or its test clock in a sandbox.")
+    created_at: DateTime
+
+    @classmethod
+    def from_model(cls, org: tables.Organization) -> "Organization":
+        from models.clock import org_now
+
+        return cls(id=strawberry.ID(str(org.id)), name=org.name, sandbox=org.sandbox, now=org_now(org), created_at=org.created_at)
+
+
+@strawberry.type
+class User:
+    id: strawberry.ID
+    email: str
+    display_name: str
+    admin_role: Optional[AdminRole]
+    created_at: DateTime
+    deleted_at: Optional[DateTime]
+    restorable_until: Optional[DateTime]
+    model: strawberry.Private[tables.User]
+
+    @classmethod
+    def from_model(cls, user: tables.User) -> "User":
+        return cls(
+            id=strawberry.ID(str(user.id)), email=user.email, display_name=user.display_name,
+            admin_role=user.admin_role, created_at=user.created_at, deleted_at=user.deleted_at,
+            restorable_until=user_rules.restorable_until(user), model=user,
+        )
+
+    @strawberry.field
+    async def status(self, info: Info) -> UserStatus:
+        return user_rules.status_of(self.model, len(await info.context.licenses.load(self.model.id)))
+
+    @strawberry.field
+    async def licenses(self, info: Info) -> list[LicenseAssignment]:
+        rows = await info.context.licenses.load(self.model.id)
+        if not rows:
+            return []
+        conflicts = await info.context.conflict_ids()
+        products = await info.context.products()
+        return [LicenseAssignment.from_model(row, products[row.product_id], row.id in conflicts) for row in rows]
+
+
+@strawberry.type
+class UserEdge:
+    cursor: str
+    node: User
+
+
+@strawberry.type
+class UserConnection:
+    edges: list[UserEdge]
+    page_info: PageInfo
+    total_count: int
+
+    @classmethod
+    def from_page(cls, page: Page[tables.User]) -> "UserConnection":
+        return connection(page, User.from_model, UserEdge, cls)
+
+
+@strawberry.type
+class Viewer:
+    user: User
+    role: AdminRole
+    credential: CredentialKind
+    organization: Organization
+
+    @classmethod
+    def from_model(cls, viewer) -> "Viewer":
+        return cls(
+            user=User.from_model(viewer.user), role=viewer.role, credential=viewer.credential.kind,
+            organization=Organization.from_model(viewer.org),
+        )
+
+
+@strawberry.type
+class ApiToken:
+    id: strawberry.ID
+    name: str
+    role: AdminRole
+    owner: str = strawberry.field(description="Email of the admin who created it and whom it acts as.")
+    created_at: DateTime
+    last_used_at: Optional[DateTime]
+    expires_at: Optional[DateTime]
+    revoked_at: Optional[DateTime]
+
+    @classmethod
+    def from_model(cls, row: tables.Credential) -> "ApiToken":
+        return cls(
+            id=strawberry.ID(str(row.id)), name=row.name, role=row.role, owner=row.user.email, created_at=row.created_at,
+            last_used_at=row.last_used_at, expires_at=row.expires_at, revoked_at=row.revoked_at,
+        )
+
+
+@strawberry.type
+class AccessDecision:
+    allowed: bool
+    reason: Optional[AccessDenialReason]
+
+
+# ---------------------------------------------------------------- billing

@@ -1,0 +1,42 @@
+"""Seat pools and licenses as the API shows them."""
+
+from __future__ import annotations
+
+import strawberry
+
+from gql.scalars import DateTime
+from gql.types.common import LicenseState, Product
+from models import tables
+from models.ledger import PoolView
+
+
+@strawberry.type
+class SeatPool:
+    product: Product
+    purchased: int = strawberry.field(description="Licenses of ACTIVE and GRACE_PERIOD subscriptions of this product.")
+    assigned: int = strawberry.field(description="Licenses assigned to users who are not deleted.")
+    available: int = strawberry.field(description="max(purchased - assigned, 0)")
+    overage: int = strawberry.field(description="max(assigned - purchased, 0)")
+    in_conflict: bool
+
+    @classmethod
+    def from_model(cls, pool: PoolView) -> "SeatPool":
+        return cls(
+            product=Product.from_model(pool.product), purchased=pool.purchased, assigned=pool.assigned,
+            available=pool.available, overage=pool.overage, in_conflict=pool.in_conflict,
+        )
+
+
+@strawberry.type
+class LicenseAssignment:
+    id: strawberry.ID
+    product: Product
+    assigned_at: DateTime = strawberry.field(description="When this license was (last) given to the user; seniority in a conflict.")
+    state: LicenseState
+
+    @classmethod
+    def from_model(cls, row: tables.LicenseAssignment, product: tables.Product, in_conflict: bool) -> "LicenseAssignment":
+        return cls(
+            id=strawberry.ID(str(row.id)), product=Product.from_model(product), assigned_at=row.assigned_at,
+            state=LicenseState.CONFLICT if in_conflict else LicenseState.ACTIVE,
+        )
