@@ -37,7 +37,8 @@ async def _timed(samples: list[float], coro) -> object:
 async def run(users: int, database_url: str, export_users: int) -> list[tuple[str, ...]]:
     from gql.context import Context
     from gql.schema import schema
-    from models import auth, db, organizations, seats
+    from models import auth, db, ledger, organizations, seats
+    from models.audit import BILLING_CLOCK
     from models.clock import utcnow
     from models.tables import LicenseAssignment, Subscription, SubscriptionStatus, User
     from models.clock import add_months
@@ -51,8 +52,8 @@ async def run(users: int, database_url: str, export_users: int) -> list[tuple[st
         viewer = await auth.authenticate(f"Bearer {made.token}", now=utcnow())
         await Subscription.create(organization=org, product_id="CRM_BASIC", quantity=users + 1000, status=SubscriptionStatus.ACTIVE,
                                   period_anchor=NOW, current_period_start=NOW, current_period_end=add_months(NOW, 1), created_at=NOW)
-        await seats.lock_pool(org.id, "CRM_BASIC")
-        await seats.sync_purchased(org.id, "CRM_BASIC")
+        async with ledger.change(org, actor=BILLING_CLOCK, now=NOW) as change:  # what counts, recounted by the seat ledger
+            await change.recount("CRM_BASIC", event=None)
         started = time.perf_counter()
         batch = 1000
         for start in range(0, users, batch):
@@ -80,12 +81,8 @@ async def run(users: int, database_url: str, export_users: int) -> list[tuple[st
         elapsed = time.perf_counter() - started
         rows.append(_row("assignLicense (500 concurrent)", samples, f"{len(samples) / elapsed:.0f} ops/s"))
 
-        await LicenseAssignment.bulk_create([
-            LicenseAssignment(organization=org, user_id=uid, product_id="CRM_BASIC", assigned_at=NOW) for uid in ids[1000:]
-        ], batch_size=1000)
-        await seats.lock_pool(org.id, "CRM_BASIC")
-        from models.tables import SeatPool
-        await SeatPool.filter(organization=org, product_id="CRM_BASIC").update(assigned=len(ids))
+        for start in range(1000, len(ids), 1000):  # the rest through the seat ledger, 1,000 per bulk assignment
+            await seats.assign_licenses(org, [str(u) for u in ids[start:start + 1000]], "CRM_BASIC", actor=viewer.actor, now=NOW)
 
         page = "{ users(first: 100) { totalCount edges { node { email status licenses { product { sku } state } } } } }"
         samples = []
@@ -106,8 +103,8 @@ async def run(users: int, database_url: str, export_users: int) -> list[tuple[st
 
         # A conflict: the subscription shrinks below the assignments.
         await Subscription.filter(organization=org).update(quantity=users - 100)
-        await seats.lock_pool(org.id, "CRM_BASIC")
-        await seats.sync_purchased(org.id, "CRM_BASIC")
+        async with ledger.change(org, actor=BILLING_CLOCK, now=NOW) as change:  # what counts, recounted by the seat ledger
+            await change.recount("CRM_BASIC", event=None)
         try:
             conflicts = "{ licenseConflicts { overage affectedUsers(first: 100) { totalCount edges { node { email } } } } }"
             samples = []

@@ -41,7 +41,7 @@ from models import audit
 from models.audit import Actor, AuditAction, AuditTarget
 from models.errors import DomainError, ErrorCode
 from models.events import LicenseEventKind, SeatEvent, broker
-from models.lookups import product_of
+from models.lookups import catalog, product_of
 from models.tables import LicenseAssignment, Organization, Product, SeatPool, Subscription, SubscriptionStatus, User
 
 COUNTING = (SubscriptionStatus.ACTIVE, SubscriptionStatus.GRACE_PERIOD)
@@ -261,6 +261,11 @@ async def change(org: Organization, *, actor: Actor, now: datetime) -> AsyncIter
         yield unit
         unit.events.extend(unit._conflict_flips())
     await broker.publish_many(unit.events)
+
+
+async def open_pools(org: Organization) -> None:
+    """The counter rows of a new organization, one per catalog product (in one INSERT)."""
+    await SeatPool.bulk_create([SeatPool(organization_id=org.id, product_id=p.sku) for p in await catalog()])
 
 
 async def pools(org: Organization, products: list[Product]) -> list[PoolView]:

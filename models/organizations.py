@@ -7,7 +7,7 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from models import audit, auth, seats
+from models import audit, auth, ledger
 from models.audit import Actor, AuditAction, AuditTarget
 from models.errors import DomainError, ErrorCode
 from models.tables import AdminRole, CredentialKind, Organization, User
@@ -36,7 +36,7 @@ async def create_organization(
     password_hash = await auth.hash_password(admin_password) if admin_password else None
     async with in_transaction():
         org = await Organization.create(name=name, sandbox=sandbox, test_clock_now=now if sandbox else None, created_at=now)
-        await seats.ensure_pools(org)
+        await ledger.open_pools(org)
         admin = await User.create(
             organization=org, email=email, display_name=email.split("@")[0], admin_role=AdminRole.GLOBAL_ADMIN,
             password_hash=password_hash, created_at=now,

@@ -14,7 +14,7 @@ from models.audit import Actor
 from models.errors import DomainError, ErrorCode
 from models.ledger import PoolView
 from models.lookups import catalog, get_product, get_user, parse_id
-from models.tables import LicenseAssignment, Organization, SeatPool, User
+from models.tables import LicenseAssignment, Organization, User
 
 MAX_BULK = 1000
 
@@ -68,11 +68,6 @@ async def assignments_of(user_ids: list[int]) -> dict[int, list[LicenseAssignmen
     for row in rows:
         found[row.user_id].append(row)
     return found
-
-
-async def ensure_pools(org: Organization) -> None:
-    """The counter rows of a new organization, one per catalog product (in one INSERT)."""
-    await SeatPool.bulk_create([SeatPool(organization_id=org.id, product_id=p.sku) for p in await catalog()])
 
 
 async def _live_user(org: Organization, user_id: str, subject: str = "user_id") -> User:
