@@ -31,7 +31,7 @@ class Context(dict):
         self.wall = wall or (viewer.wall if viewer else utcnow())
         self.licenses: DataLoader[int, list[LicenseAssignment]] = DataLoader(self._load_licenses)
         # Per-request caches hold tasks, so that concurrent resolvers share one query.
-        self._conflict_ids: asyncio.Task[set[int]] | None = None
+        self._conflict_lines: asyncio.Task[dict[str, seats.ConflictLine]] | None = None
         self._products: asyncio.Task[dict[str, Product]] | None = None
         self.subscriptions: DataLoader[int, Subscription | None] = DataLoader(self._load_subscriptions)
         self._default_card: asyncio.Task[PaymentCard | None] | None = None
@@ -72,11 +72,11 @@ class Context(dict):
             self._default_card = asyncio.ensure_future(default_card(self.viewer.org))
         return await self._default_card
 
-    async def conflict_ids(self) -> set[int]:
-        """The organization's assignments in CONFLICT, derived once per request."""
-        if self._conflict_ids is None:
-            self._conflict_ids = asyncio.ensure_future(seats.conflict_assignment_ids(self.viewer.org))
-        return await self._conflict_ids
+    async def conflict_lines(self) -> dict[str, seats.ConflictLine]:
+        """Where each product's conflict starts (the license state of any assignment), derived once per request."""
+        if self._conflict_lines is None:
+            self._conflict_lines = asyncio.ensure_future(seats.conflict_lines(self.viewer.org))
+        return await self._conflict_lines
 
     async def products(self) -> dict[str, Product]:
         if self._products is None:
@@ -87,5 +87,5 @@ class Context(dict):
         """After a mutation: drop caches so the payload shows the state after the change."""
         self.licenses.clear_all()
         self.subscriptions.clear_all()
-        self._conflict_ids = None
+        self._conflict_lines = None
         self._default_card = None

@@ -7,6 +7,7 @@ assignment takes more licenses than were purchased. Pools are read from the ledg
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime
 
 from models import ledger
@@ -44,6 +45,40 @@ async def seat_pool(org: Organization, sku: str) -> PoolView:
     if not pools:
         raise DomainError(ErrorCode.UNKNOWN_PRODUCT, f"No product {sku!r} in the catalog.")
     return pools[0]
+
+
+@dataclass(frozen=True)
+class ConflictLine:
+    """Where a product's conflict starts: its assignments at or after (assigned_at, id) are in CONFLICT."""
+
+    assigned_at: datetime
+    id: int
+
+    def holds(self, row: LicenseAssignment) -> bool:
+        return (row.assigned_at, row.id) >= (self.assigned_at, self.id)
+
+
+async def conflict_line(org: Organization, pool: PoolView) -> ConflictLine | None:
+    """The first assignment in CONFLICT of a product (None when it is not in conflict): one indexed query,
+    walking the shorter end of the product's assignments ordered by (assignedAt, id)."""
+    if not pool.in_conflict:
+        return None
+    mine = LicenseAssignment.filter(organization_id=org.id, product_id=pool.product.sku)
+    if pool.overage <= pool.purchased:
+        mine = mine.order_by("-assigned_at", "-id").offset(pool.overage - 1)
+    else:
+        mine = mine.order_by("assigned_at", "id").offset(pool.purchased)
+    rows = await mine.limit(1).values_list("assigned_at", "id")
+    return ConflictLine(*rows[0]) if rows else None
+
+
+async def conflict_lines(org: Organization) -> dict[str, ConflictLine]:
+    """The conflict line of every product in conflict (a query per product in conflict, none otherwise)."""
+    lines = {}
+    for pool in await seat_pools(org):
+        if (line := await conflict_line(org, pool)) is not None:
+            lines[pool.product.sku] = line
+    return lines
 
 
 async def conflict_assignment_ids(org: Organization, pools: list[PoolView] | None = None) -> set[int]:
@@ -156,7 +191,7 @@ async def access_check(org: Organization, email: str, sku: str) -> AccessDenialR
     assignment = await LicenseAssignment.get_or_none(user_id=user.id, product_id=sku)
     if assignment is None:
         return AccessDenialReason.NO_LICENSE
-    pool = (await seat_pools(org, sku))[0]
-    if pool.in_conflict and assignment.id in await conflict_assignment_ids(org, [pool]):
+    line = await conflict_line(org, (await seat_pools(org, sku))[0])
+    if line is not None and line.holds(assignment):
         return AccessDenialReason.LICENSE_CONFLICT
     return None

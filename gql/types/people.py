@@ -57,9 +57,12 @@ class User:
         rows = await info.context.licenses.load(self.model.id)
         if not rows:
             return []
-        conflicts = await info.context.conflict_ids()
+        lines = await info.context.conflict_lines()
         products = await info.context.products()
-        return [LicenseAssignment.from_model(row, products[row.product_id], row.id in conflicts) for row in rows]
+        return [
+            LicenseAssignment.from_model(row, products[row.product_id], row.product_id in lines and lines[row.product_id].holds(row))
+            for row in rows
+        ]
 
 
 @strawberry.type

@@ -1,0 +1,35 @@
+"""The license state from one cut-off per product: the same CONFLICT set as ranking every assignment."""
+
+from datetime import timedelta
+
+import pytest
+
+from models import seats
+from models.tables import LicenseAssignment
+from tests.events_support import suspend
+from tests.support import NOW, give_licenses, make_org, make_user
+
+
+@pytest.mark.parametrize("kept, lapsed", [(4, 1), (1, 4), (3, 3)])  # overage below, above and equal to purchased
+async def test_the_conflict_line_splits_assignments_exactly_as_the_seniority_rule(kept, lapsed):
+    fx = await make_org()
+    await give_licenses(fx, "CRM_BASIC", kept)
+    lapsing = await give_licenses(fx, "CRM_BASIC", lapsed)
+    for index in range(kept + lapsed):
+        user = await make_user(fx)
+        # Two licenses share each moment: the id breaks the tie.
+        await seats.assign_license(fx.org, str(user.id), "CRM_BASIC", actor=fx.actor, now=NOW + timedelta(minutes=index // 2))
+    await suspend(lapsing)
+
+    pool = await seats.seat_pool(fx.org, "CRM_BASIC")
+    line = await seats.conflict_line(fx.org, pool)
+    rows = await LicenseAssignment.filter(organization_id=fx.org.id).order_by("assigned_at", "id")
+    assert {r.id for r in rows if line.holds(r)} == await seats.conflict_assignment_ids(fx.org) == {r.id for r in rows[kept:]}
+    assert await seats.conflict_lines(fx.org) == {"CRM_BASIC": line}
+
+
+async def test_no_line_while_a_product_is_not_in_conflict():
+    fx = await make_org()
+    await give_licenses(fx, "CRM_BASIC", 2)
+    assert await seats.conflict_line(fx.org, await seats.seat_pool(fx.org, "CRM_BASIC")) is None
+    assert await seats.conflict_lines(fx.org) == {}
