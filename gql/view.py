@@ -27,6 +27,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, MULTIPART_SUBSCRIPTION_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET
@@ -78,7 +79,19 @@ def graphql_error_response(request: Request, status_code: int, message: str, cod
     return JSONResponse(error_body(message, code), status_code=status_code, headers=headers, media_type=media_type)
 
 
+class TransportWSHandler(BaseGraphQLTransportWSHandler):
+    async def _send_result_stream(self, operation: Any, result_source: Any) -> None:
+        try:
+            await super()._send_result_stream(operation, result_source)
+        except GraphQLError as error:
+            # Raised while parsing, before any result (a document over the token limit): answer the
+            # operation with an `error` message, as for any other document that cannot run.
+            await operation.send_initial_errors([GraphQLError(error.message, extensions={"code": "GRAPHQL_PARSE_FAILED"})])
+
+
 class SeatwiseGraphQL(GraphQL):
+    graphql_transport_ws_handler_class = TransportWSHandler
+
     def __init__(self, schema: Any, **options: Any) -> None:
         options.setdefault("subscription_protocols", (GRAPHQL_TRANSPORT_WS_PROTOCOL, MULTIPART_SUBSCRIPTION_PROTOCOL))
         super().__init__(schema, **options)
