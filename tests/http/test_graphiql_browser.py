@@ -2,7 +2,6 @@
 subscriptions with the token pasted in the Headers tab, and the token kept out of localStorage unless the
 admin opts in."""
 
-import asyncio
 import json
 import shutil
 
@@ -48,6 +47,8 @@ async def _open(page, url: str, token: str) -> None:
 async def _run(page, query: str | None = None) -> None:
     if query is not None:
         await page.evaluate("q => document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue(q)", query)
+        # GraphiQL takes in an edit (and its operation name) after a debounce; it then stores the query.
+        await page.wait_for_function("q => window.localStorage.getItem('graphiql:query') === q", arg=query)
     await page.locator(".graphiql-execute-button").click()
 
 
@@ -108,4 +109,3 @@ async def test_graphiql_shows_live_events_of_a_subscription(server, page):
     finally:
         await poke.client.aclose()
     assert result["data"]["licenseEvents"]["user"] == {"id": str(user.id)}
-    await asyncio.sleep(0)
