@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+import os
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -53,11 +54,31 @@ class Context(dict):
     def is_websocket(self) -> bool:
         return "connection_params" in self
 
-    def connection_authorization(self) -> str | None:
-        """The `Authorization` value of a WebSocket's connection_init payload, if it is a string."""
-        params = self.get("connection_params")
-        header = (params.get("Authorization") or params.get("authorization")) if isinstance(params, dict) else None
-        return header if isinstance(header, str) else None
+    def authorization(self) -> str | None:
+        """The credential of this request: the `Authorization` value of a WebSocket's connection_init
+        payload (if it is a string), or the `Authorization` header of an HTTP request."""
+        if self.is_websocket:
+            params = self.get("connection_params")
+            header = (params.get("Authorization") or params.get("authorization")) if isinstance(params, dict) else None
+            return header if isinstance(header, str) else None
+        request = self.get("request")
+        headers = getattr(request, "headers", None)
+        return headers.get("authorization") if headers is not None and request.scope["type"] == "http" else None
+
+    def public_base_url(self) -> str:
+        """This server's address as the client sees it, without a trailing slash: SEATWISE_PUBLIC_URL if set,
+        else scheme and Host of the request (behind a proxy, uvicorn's proxy headers give the scheme:
+        FORWARDED_ALLOW_IPS must name the proxy); "" when the request named no host."""
+        configured = os.environ.get("SEATWISE_PUBLIC_URL", "").strip()
+        if configured:
+            return configured.rstrip("/")
+        request = self.get("request")
+        if request is None or not request.headers.get("host"):
+            return ""
+        return str(request.base_url).rstrip("/")
+
+    # The name gql/events.py calls; it covers HTTP (multipart subscriptions) as well.
+    connection_authorization = authorization
 
     async def _load_licenses(self, user_ids: list[int]) -> list[list[LicenseAssignment]]:
         found = await seats.assignments_of(list(user_ids))

@@ -14,11 +14,18 @@ from gql.errors import UserError
 from gql.mutations import domain_mutation
 from gql.permissions import CanManageBilling
 from gql.types import DataExport, ExportFormat
-from models import auth, exports
-from models.clock import utcnow
+from gql import credentials
+from models import exports
 from models.auth import Viewer
 from models.errors import DomainError, Unauthenticated
 from models.tables import ExportFormat as Format
+
+
+def _with_url(context: Context, row) -> DataExport:
+    """The export with an absolute downloadUrl when the request named its host (see public_base_url)."""
+    export = DataExport.from_model(row)
+    export.download_url = context.public_base_url() + export.download_url
+    return export
 
 
 @strawberry.input
@@ -36,21 +43,21 @@ class ExportDataPayload:
 class Query:
     @strawberry.field
     async def data_exports(self, info: Info[Context, None]) -> list[DataExport]:
-        return [DataExport.from_model(row) for row in await exports.list_exports(info.context.viewer.org)]
+        return [_with_url(info.context, row) for row in await exports.list_exports(info.context.viewer.org)]
 
 
 @strawberry.type
 class Mutation:
-    @domain_mutation(CanManageBilling)
-    async def export_data(viewer: Viewer, input: ExportDataInput) -> ExportDataPayload:
+    @domain_mutation(CanManageBilling, context=True)
+    async def export_data(viewer: Viewer, input: ExportDataInput, context: Context) -> ExportDataPayload:
         row = await exports.create_export(viewer.org, Format(input.format.value), actor=viewer.actor, now=viewer.now)
-        return ExportDataPayload(data_export=DataExport.from_model(row))
+        return ExportDataPayload(data_export=_with_url(context, row))
 
 
 async def download_export(request: Request) -> Response:
     """GET /exports/{id}: the export's exact bytes, streamed from its chunks; 404 for another organization's."""
     try:
-        viewer = await auth.authenticate(request.headers.get("authorization"), now=utcnow())
+        viewer = await credentials.authenticate(request.headers.get("authorization"))
     except Unauthenticated as error:
         return JSONResponse({"error": str(error)}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
     try:

@@ -7,9 +7,7 @@ from typing import AsyncIterator
 from graphql import ExecutionResult, FieldNode, GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
-from models import auth
-from models.clock import utcnow
-from models.errors import Unauthenticated
+from gql import credentials
 
 PUBLIC_ROOT_FIELDS = {"signIn", "__schema", "__type", "__typename"}
 
@@ -36,10 +34,7 @@ class RequireCredential(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context.context
         if context.is_websocket:
-            try:
-                context.set_viewer(await auth.authenticate(context.connection_authorization(), now=utcnow()))
-            except Unauthenticated:
-                context.set_viewer(None)
+            await credentials.reauthenticate(context)
         document = self.execution_context.graphql_document
         if document is not None and not context.has_viewer:
             fields = _root_fields(document, self.execution_context.operation_name)

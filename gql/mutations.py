@@ -29,21 +29,23 @@ from models.errors import DomainError
 
 
 def domain_mutation(
-    *permissions: type[BasePermission], public: bool = False, description: str | None = None
+    *permissions: type[BasePermission], public: bool = False, context: bool = False, description: str | None = None
 ) -> Callable[[Callable[..., Awaitable[Any]]], Any]:
+    """`public`: the resolver gets the request context instead of a viewer (no token needed).
+    `context`: the resolver also gets the request context as a third argument (e.g. for absolute URLs)."""
     def decorate(fn: Callable[..., Awaitable[Any]]) -> Any:
         hints = typing.get_type_hints(fn)
         payload = hints["return"]
         input_type = hints["input"]
 
         async def resolver(self, info: Info, input) -> Any:  # noqa: A002 (the GraphQL argument is `input`)
-            context: Context = info.context
-            first = context if public else context.viewer
+            request: Context = info.context
+            first = request if public else request.viewer
             try:
-                result = await fn(first, input)
+                result = await (fn(first, input, request) if context else fn(first, input))
             except DomainError as error:
                 return payload(user_errors=user_errors(error))
-            context.forget()
+            request.forget()
             return result
 
         resolver.__name__ = fn.__name__

@@ -105,8 +105,10 @@ async def assignments_of(user_ids: list[int]) -> dict[int, list[LicenseAssignmen
     return found
 
 
-async def _live_user(org: Organization, user_id: str, subject: str = "user_id") -> User:
+async def _live_user(org: Organization, user_id: str, sku: str, subject: str = "user_id") -> User:
+    """The user and the product exist (NOT_FOUND, UNKNOWN_PRODUCT) before the user's state is checked (USER_DELETED)."""
     user = await get_user(org, user_id, subject)
+    await get_product(sku, "product_sku")
     if user.deleted_at is not None:
         raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is deleted.", subject)
     return user
@@ -124,8 +126,7 @@ async def _lock_live_users(users: list[User], subject: str) -> None:
 
 async def assign_license(org: Organization, user_id: str, sku: str, *, actor: Actor, now: datetime) -> tuple[User, LicenseAssignment, PoolView]:
     """Give one license of `sku` to a user; never more licenses than purchased. Returns the pool after it."""
-    user = await _live_user(org, user_id)
-    await get_product(sku, "product_sku")
+    user = await _live_user(org, user_id, sku)
     if await LicenseAssignment.exists(user_id=user.id, product_id=sku):
         raise DomainError(ErrorCode.ALREADY_ASSIGNED, f"{user.email} already holds a {sku} license.", "product_sku")
     async with ledger.change(org, actor=actor, now=now) as change:
@@ -167,8 +168,7 @@ async def assign_licenses(org: Organization, user_ids: list[str], sku: str, *, a
 
 async def revoke_license(org: Organization, user_id: str, sku: str, *, actor: Actor, now: datetime) -> tuple[User, PoolView]:
     """Take a license back; the user is DISABLED when it was the last. Returns the pool after it."""
-    user = await _live_user(org, user_id)
-    await get_product(sku, "product_sku")
+    user = await _live_user(org, user_id, sku)
     async with ledger.change(org, actor=actor, now=now) as change:
         await change.lock(sku)
         # The user is locked after the pool, as assign and delete do: a concurrent delete cannot give this license back twice.

@@ -63,7 +63,7 @@ class DataExport:
     format: ExportFormat
     size_bytes: int
     sha256: str = strawberry.field(description="Lower-case hex SHA-256 of the file.")
-    download_url: str = strawberry.field(description="Path on this server; GET it with the same Authorization header.")
+    download_url: str = strawberry.field(description="Absolute URL of the file (a path when the request named no host); GET it with the same Authorization header.")
     created_at: DateTime
 
     @classmethod

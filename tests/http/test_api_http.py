@@ -36,12 +36,42 @@ async def test_health_readiness_and_graphiql(server):
             assert base64.b64encode(hashlib.sha384(body).digest()).decode() == digest
 
 
-async def test_unauthenticated_request_gets_no_data(server):
+@pytest.mark.parametrize("authorization", [None, "Bearer sw_forged_token_value", "Basic dXNlcjpwdw==", "Bearer", "sw_no_scheme"])
+async def test_a_missing_malformed_or_unknown_token_gets_401_with_a_graphql_error_and_a_bearer_challenge(server, authorization):
+    headers = {"Authorization": authorization} if authorization else {}
     async with httpx.AsyncClient() as client:
-        body = await post(client, server.url, "{ viewer { role } }")
-        assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-        body = await post(client, server.url, "{ viewer { role } }", token="sw_forged_token_value")
-        assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        response = await client.post(f"{server.url}/graphql", json={"query": "{ viewer { role } }"}, headers=headers)
+    assert response.status_code == 401 and response.headers["www-authenticate"] == "Bearer"
+    body = response.json()
+    assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_lapsed_or_revoked_token_gets_401(server):
+    from datetime import timedelta
+
+    from models.clock import utcnow
+    from models.tables import Credential
+
+    fx = await make_org()
+    async with httpx.AsyncClient() as client:
+        assert (await client.post(f"{server.url}/graphql", json={"query": "{ viewer { role } }"}, headers={"Authorization": f"Bearer {fx.token}"})).status_code == 200
+        await Credential.filter(user_id=fx.admin.id).update(expires_at=utcnow() - timedelta(seconds=1))
+        lapsed = await client.post(f"{server.url}/graphql", json={"query": "{ viewer { role } }"}, headers={"Authorization": f"Bearer {fx.token}"})
+        await Credential.filter(user_id=fx.admin.id).update(expires_at=None, revoked_at=utcnow())
+        revoked = await client.post(f"{server.url}/graphql", json={"query": "{ viewer { role } }"}, headers={"Authorization": f"Bearer {fx.token}"})
+    for response in (lapsed, revoked):
+        assert response.status_code == 401 and response.headers["www-authenticate"] == "Bearer"
+        assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_introspection_and_sign_in_work_without_a_token(server):
+    fx = await make_org()
+    sign_in = "mutation($e: String!, $p: String!) { signIn(input: {email: $e, password: $p}) { token } }"
+    async with httpx.AsyncClient() as client:
+        schema = await client.post(f"{server.url}/graphql", json={"query": "{ __schema { queryType { name } } }"})
+        signed = await client.post(f"{server.url}/graphql", json={"query": sign_in, "variables": {"e": fx.admin.email, "p": PASSWORD}})
+    assert schema.status_code == 200 and schema.json()["data"]["__schema"]["queryType"]["name"] == "Query"
+    assert signed.status_code == 200 and signed.json()["data"]["signIn"]["token"].startswith("sw_")
 
 
 async def test_forbidden_role_changes_nothing(server):

@@ -30,7 +30,8 @@ async def test_download_is_exactly_the_reported_bytes(server, fmt):
     async with httpx.AsyncClient(timeout=60) as client:
         body = await post(client, server.url, EXPORT, {"format": fmt}, token=fx.token)
         exported = body["data"]["exportData"]["dataExport"]
-        response, data = await _download(client, server.url + exported["downloadUrl"], fx.token)
+        assert exported["downloadUrl"] == f"{server.url}/exports/{exported['id']}"  # absolute: the request named its host
+        response, data = await _download(client, exported["downloadUrl"], fx.token)
     assert response.status_code == 200
     assert len(data) == exported["sizeBytes"] and hashlib.sha256(data).hexdigest() == exported["sha256"]
     assert int(response.headers["content-length"]) == exported["sizeBytes"]
@@ -43,7 +44,7 @@ async def test_download_needs_a_valid_token_and_the_right_organization(server):
     acme, other = await make_org("Acme"), await make_org("Other")
     async with httpx.AsyncClient(timeout=30) as client:
         exported = (await post(client, server.url, EXPORT, {"format": "CSV"}, token=acme.token))["data"]["exportData"]["dataExport"]
-        url = server.url + exported["downloadUrl"]
+        url = exported["downloadUrl"]
         for token in (None, "sw_not_a_real_token"):
             response, _ = await _download(client, url, token)
             assert response.status_code == 401 and response.headers["www-authenticate"] == "Bearer"
@@ -54,3 +55,26 @@ async def test_download_needs_a_valid_token_and_the_right_organization(server):
             assert response.status_code == 404
         response, body = await _download(client, url, acme.token)
         assert response.status_code == 200 and body.startswith(b"email,displayName,")
+
+
+async def test_download_url_follows_the_forwarded_scheme_and_host_of_a_trusted_proxy(server):
+    fx = await make_org("Acme")
+    async with httpx.AsyncClient(timeout=30) as client:
+        response = await client.post(
+            f"{server.url}/graphql", json={"query": EXPORT, "variables": {"format": "CSV"}},
+            headers={"Authorization": f"Bearer {fx.token}", "Host": "seats.example.com", "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"},
+        )
+    exported = response.json()["data"]["exportData"]["dataExport"]
+    # The test server's peer is 127.0.0.1, uvicorn's default FORWARDED_ALLOW_IPS: its X-Forwarded-Proto is honoured.
+    assert exported["downloadUrl"] == f"https://seats.example.com/exports/{exported['id']}"
+
+
+async def test_download_url_uses_the_configured_public_url():
+    fx = await make_org("Acme")
+    running = Server(env={"SEATWISE_PUBLIC_URL": "https://seatwise.example.org/api/"}).wait_ready()
+    try:
+        async with httpx.AsyncClient(timeout=30) as client:
+            exported = (await post(client, running.url, EXPORT, {"format": "CSV"}, token=fx.token))["data"]["exportData"]["dataExport"]
+    finally:
+        running.stop()
+    assert exported["downloadUrl"] == f"https://seatwise.example.org/api/exports/{exported['id']}"
