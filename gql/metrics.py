@@ -133,11 +133,11 @@ def multiprocess_dir(workers: int) -> Iterator[str | None]:
     remove_stale_dirs()
     path = tempfile.mkdtemp(prefix=f"{DIR_PREFIX}{os.getpid()}-")
     # Every worker process reads it (our settings and prometheus_client both) and writes its metrics there.
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    os.environ.update(PROMETHEUS_MULTIPROC_DIR=path)
     try:
         yield path
     finally:
-        del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
         shutil.rmtree(path, ignore_errors=True)
 
 
