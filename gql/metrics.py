@@ -127,10 +127,13 @@ def remove_stale_dirs(parent: str | None = None) -> list[Path]:
 @contextlib.contextmanager
 def multiprocess_dir(workers: int) -> Iterator[str | None]:
     """For `serve --workers N>1` without PROMETHEUS_MULTIPROC_DIR: a directory for this run, removed at exit."""
-    if workers <= 1 or settings().prometheus_multiproc_dir:
+    if settings().prometheus_multiproc_dir:
         yield settings().prometheus_multiproc_dir
         return
     remove_stale_dirs()
+    if workers <= 1:
+        yield None
+        return
     path = tempfile.mkdtemp(prefix=f"{DIR_PREFIX}{os.getpid()}-")
     # Every worker process reads it (our settings and prometheus_client both) and writes its metrics there.
     os.environ.update(PROMETHEUS_MULTIPROC_DIR=path)
