@@ -18,6 +18,8 @@ from datetime import datetime, timezone
 
 from tortoise import Tortoise
 
+from models.settings import settings
+
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=timezone.utc)
 
 
@@ -146,7 +148,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--export-users", type=int, default=100_000)
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    parser.add_argument("--database-url", default=settings().bench_database_url)
     args = parser.parse_args()
     url = args.database_url or f"sqlite://{tempfile.mkdtemp(prefix='seatwise-bench-')}/bench.sqlite3"
     rows = asyncio.run(run(args.users, url, args.export_users))

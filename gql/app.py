@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from pathlib import Path
 from typing import AsyncIterator
 
@@ -16,7 +15,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
 from gql.metrics import CLOCK_FAILURES, CLOCK_RUNS, metrics_endpoint
@@ -24,9 +22,10 @@ from gql.exports import download_export
 from gql.middleware import BodyLimit, RequestId
 from gql.schema import schema
 from gql.view import STATIC_PREFIX, SeatwiseGraphQL
-from models import fanout, renewals
+from models import db, fanout, renewals
 from models.clock import utcnow
 from models.db import tortoise_config
+from models.settings import settings
 
 log = logging.getLogger("seatwise.app")
 
@@ -36,13 +35,7 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    checks = {}
-    try:
-        await connections.get("default").execute_query("SELECT 1")
-        checks["database"] = "ok"
-    except Exception as error:  # the probe reports, it does not raise
-        log.warning("database not reachable: %s", type(error).__name__)
-        checks["database"] = "unreachable"
+    checks = {"database": await db.probe()}  # "ok", "read-only" (refuses writes) or "unreachable"
     redis = await fanout.redis_status()  # only with REDIS_URL set
     if redis is not None:
         checks["redis"] = redis
@@ -64,7 +57,7 @@ async def billing_clock(interval: float) -> None:
 
 
 def cors_origins() -> list[str]:
-    return [o.strip() for o in os.environ.get("SEATWISE_CORS_ORIGINS", "").split(",") if o.strip()]
+    return settings().cors_origin_list
 
 
 def create_app(database_url: str | None = None) -> Starlette:
@@ -76,11 +69,11 @@ def create_app(database_url: str | None = None) -> Starlette:
         async with RegisterTortoise(app, config=tortoise_config(database_url)):
             # The billing clock in the background (SEATWISE_CLOCK_INTERVAL seconds, 0 = off); idempotent,
             # so every worker and instance may run it.
-            interval = float(os.environ.get("SEATWISE_CLOCK_INTERVAL", "3600") or 0)
+            interval = settings().clock_interval
             clock = asyncio.create_task(billing_clock(interval), name="billing-clock") if interval > 0 else None
             # With REDIS_URL, live seat events go through Redis to the subscribers of every instance.
-            if os.environ.get("REDIS_URL"):
-                await fanout.start(os.environ["REDIS_URL"])
+            if settings().redis_url:
+                await fanout.start(settings().redis_url)
             try:
                 yield
             finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-import os
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -12,6 +11,7 @@ from strawberry.dataloader import DataLoader
 from models import seats
 from models.auth import Viewer
 from models.clock import utcnow
+from models.settings import settings
 from models.errors import Unauthenticated
 from models.lookups import catalog, subscriptions_by_ids
 from models.charges import default_card
@@ -69,7 +69,7 @@ class Context(dict):
         """This server's address as the client sees it, without a trailing slash: SEATWISE_PUBLIC_URL if set,
         else scheme and Host of the request (behind a proxy, uvicorn's proxy headers give the scheme:
         FORWARDED_ALLOW_IPS must name the proxy); "" when the request named no host."""
-        configured = os.environ.get("SEATWISE_PUBLIC_URL", "").strip()
+        configured = (settings().public_url or "").strip()
         if configured:
             return configured.rstrip("/")
         request = self.get("request")

@@ -1,22 +1,28 @@
-"""Structured JSON logs with the request id on every line."""
+"""Structured JSON logs with the request id on every line, the same in every process.
+
+`config(level)` is a `logging.config.dictConfig` dictionary: the CLI applies it, and `serve` hands it
+to uvicorn, which applies it again in each worker process (`--workers N`).
+"""
 
 from __future__ import annotations
 
 import contextvars
 import json
 import logging
-import os
+import logging.config
 import re
 import sys
 from datetime import datetime, timezone
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
-_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
+# Record attributes that are not extras; `color_message` is uvicorn's copy of the message with ANSI colours.
+_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime", "color_message"}
 
 
-# Defence in depth: whatever reaches a log line, card-number-like digit runs and bearer tokens do not.
-_SECRETS = re.compile(r"\b\d(?:(?:[ +-]|%20)?\d){11,18}\b|sw_[A-Za-z0-9_-]{20,}")
+# Defence in depth: whatever reaches a log line, card-number-like digit runs (12 to 19 digits, maybe
+# separated by spaces, dots, dashes or a URL-encoded space) and bearer tokens do not.
+_SECRETS = re.compile(r"\b\d(?:(?:[ +.-]|%20)?\d){11,18}\b|sw_[A-Za-z0-9_-]{20,}")
 
 
 def redact(text: str) -> str:
@@ -43,16 +49,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line)
 
 
-def setup(level: str | None = None, stream=None) -> None:
-    """JSON lines on stderr (stdout stays free for `--json` output)."""
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel((level or os.environ.get("SEATWISE_LOG_LEVEL") or "INFO").upper())
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
-    # Tortoise logs SQL with bound values at DEBUG; keep it quiet so no value ever reaches a log.
-    logging.getLogger("tortoise").setLevel(logging.WARNING)
-    logging.getLogger("aiosqlite").setLevel(logging.WARNING)
+def config(level: str = "INFO", stream=None) -> dict:
+    """JSON lines on stderr (stdout stays free for `--json` output), for the root logger and uvicorn's."""
+    quiet = {"level": "WARNING"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "gql.logs.JsonFormatter"}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": stream or "ext://sys.stderr"}},
+        "root": {"handlers": ["stderr"], "level": level.upper()},
+        "loggers": {
+            **{name: {"handlers": [], "propagate": True} for name in ("uvicorn", "uvicorn.error", "uvicorn.access")},
+            # Tortoise logs SQL with bound values at DEBUG; keep it quiet so no value ever reaches a log.
+            "tortoise": quiet, "aiosqlite": quiet, "asyncpg": quiet,
+        },
+    }
+
+
+def setup(level: str = "INFO", stream=None) -> None:
+    logging.config.dictConfig(config(level, stream))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 
@@ -13,6 +14,17 @@ from gql.logs import request_id
 
 MAX_BODY = 1024 * 1024
 log = logging.getLogger("seatwise.http")
+# An incoming X-Request-Id (from a load balancer or the caller) is kept when it is a sane token:
+# 1 to 128 letters, digits and . _ : - (a UUID, a hex id, a trace id); anything else gets a new one.
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def incoming_request_id(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id":
+            text = value.decode("latin-1")
+            return text if SANE_REQUEST_ID.fullmatch(text) else None
+    return None
 
 
 class RequestId:
@@ -22,7 +34,7 @@ class RequestId:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
-        rid = uuid.uuid4().hex
+        rid = incoming_request_id(scope) or uuid.uuid4().hex
         token = request_id.set(rid)
         started = time.perf_counter()
         status = {"code": None}
@@ -39,7 +51,7 @@ class RequestId:
             if scope["type"] == "http":
                 log.info(
                     "%s %s %s", scope["method"], scope["path"], status["code"],
-                    extra={"durationMs": round((time.perf_counter() - started) * 1000, 1)},
+                    extra={"status": status["code"], "durationMs": round((time.perf_counter() - started) * 1000, 1)},
                 )
             request_id.reset(token)
 

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-import os
+import logging
+import sqlite3
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
+from urllib.parse import urlsplit
 
-from tortoise import Tortoise
+import asyncpg
+from tortoise import Tortoise, connections
+from tortoise.exceptions import DBConnectionError, OperationalError
+from tortoise.transactions import in_transaction
 from tortoise.migrations.api import migrate as migrate_api
 
-DEFAULT_DATABASE_URL = "sqlite://seatwise.sqlite3"
+from models.settings import settings
+
+log = logging.getLogger("seatwise.db")
 
 
 def database_url(url: str | None = None) -> str:
-    url = url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    url = url or settings().database_url
     if url.startswith("sqlite://") and ":memory:" not in url and "busy_timeout" not in url:
         # Several processes on one SQLite file wait for the write lock instead of failing at once.
         url += ("&" if "?" in url else "?") + "busy_timeout=30000"
@@ -39,10 +46,37 @@ def tortoise_config(url: str | None = None) -> dict:
     }
 
 
+# What a database that cannot be reached (or refuses us) raises while connecting or migrating.
+CONNECTION_ERRORS = (OSError, DBConnectionError, OperationalError, asyncpg.PostgresError, asyncpg.InterfaceError, sqlite3.Error)
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached or migrated; the message is one line without credentials."""
+
+
+def describe(url: str | None = None) -> str:
+    """The database URL without user name or password: `postgres://db.internal:5432/seatwise`."""
+    parts = urlsplit(database_url(url))
+    if parts.scheme == "sqlite":
+        return f"sqlite://{parts.netloc}{parts.path}"
+    host = parts.hostname or ""
+    return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"
+
+
+def _unavailable(error: BaseException, url: str | None) -> DatabaseUnavailable:
+    # Driver messages name hosts, databases and roles, never passwords; the first line is enough.
+    detail = (str(error).splitlines() or [""])[0][:200]
+    return DatabaseUnavailable(f"cannot use the database at {describe(url)}: {type(error).__name__}" + (f": {detail}" if detail else ""))
+
+
 async def migrate(url: str | None = None) -> None:
     """Bring the schema up to date with the migrations under migrations/ (idempotent)."""
-    await migrate_api(config=tortoise_config(url))
-    await Tortoise.close_connections()
+    try:
+        await migrate_api(config=tortoise_config(url))
+    except CONNECTION_ERRORS as error:
+        raise _unavailable(error, url) from error
+    finally:
+        await Tortoise.close_connections()
 
 
 @asynccontextmanager
@@ -50,12 +84,48 @@ async def connected(url: str | None = None, *, migrate_first: bool = True) -> As
     """Migrate (unless told not to), open the ORM for the block, close it afterwards."""
     if migrate_first:
         await migrate(url)
-    await Tortoise.init(config=tortoise_config(url))
+    try:
+        await Tortoise.init(config=tortoise_config(url))
+    except CONNECTION_ERRORS as error:
+        raise _unavailable(error, url) from error
     try:
         yield
     finally:
         await Tortoise.close_connections()
 
 
-# For the `tortoise` console script (makemigrations, sqlmigrate, history).
-TORTOISE_ORM = tortoise_config()
+def __getattr__(name: str):
+    # `TORTOISE_ORM`, for the `tortoise` console script (makemigrations, sqlmigrate, history); built on
+    # first use, so that importing this module never reads the settings.
+    if name == "TORTOISE_ORM":
+        return tortoise_config()
+    raise AttributeError(name)
+
+
+class _RollBack(Exception):
+    pass
+
+
+# A write that changes nothing, undone at once: one catalog row rewritten (the catalog always has rows;
+# rewriting a row takes the write lock and writes SQLite's journal, and PostgreSQL refuses it in a
+# read-only transaction or on a standby).
+_WRITE_PROBE = "UPDATE product SET name = name WHERE sku = (SELECT MIN(sku) FROM product)"
+
+
+async def probe() -> str:
+    """Readiness of the database for this process: "ok" when it answers and takes a write, "read-only" when it
+    answers reads but refuses the write (disk full, read-only file or standby), "unreachable" otherwise."""
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception as error:  # the probe reports, it does not raise
+        log.warning("database not reachable: %s", type(error).__name__)
+        return "unreachable"
+    try:
+        async with in_transaction() as connection:
+            await connection.execute_query(_WRITE_PROBE)
+            raise _RollBack
+    except _RollBack:
+        return "ok"
+    except Exception as error:
+        log.warning("database refuses writes: %s", type(error).__name__)
+        return "read-only"

@@ -12,18 +12,23 @@ charges and seat pools are exactly what the real rules produce):
 - today a new default card was added, valid only to the end of the current month (about to
   expire: a CARD_EXPIRING alert), and CRM_BASIC and CRM_ESSENTIAL were bought and assigned.
 
-The organization's `now` ends at the wall-clock time of the build.
+The organization's `now` ends at the wall-clock time of the build. The demo admin gets a random
+password, returned (and printed by the CLI) once.
 """
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from tortoise.transactions import in_transaction
 
 from models import auth, billing, cards, seats, testclock, users
 from models.audit import Actor
-from models.clock import add_months, utcnow
-from models.organizations import NewOrganization, create_organization
-from models.tables import AdminRole, CredentialKind, Organization, User
+from models.clock import add_months, org_now, utcnow
+from models.organizations import create_organization
+from models.tables import AdminRole, Credential, CredentialKind, Organization, User
 
 DEMO_DOMAIN = "demo.seatwise.example"
 PEOPLE = [
@@ -34,15 +39,27 @@ PEOPLE = [
 PROFESSIONAL = ["ada", "grace", "alan"]
 BASIC = ["ada", "edsger", "barbara", "ken"]
 ESSENTIAL = ["grace"]
+# `make run` starts with a token of this name; each start revokes the previous one.
+MAKE_RUN_TOKEN = "make run"
+MAKE_RUN_TOKEN_LIFETIME = timedelta(days=30)
 
 
-async def build_demo(tag: str | None = None) -> NewOrganization:
+@dataclass
+class Demo:
+    organization: Organization
+    admin: User
+    token: str
+    password: str | None = None  # only when the demo was just built
+
+
+async def build_demo(tag: str | None = None) -> Demo:
     """A new sandbox organization; emails carry a tag so that several demos can coexist."""
     tag = tag or secrets.token_hex(3)
     domain = f"{tag}.{DEMO_DOMAIN}"
     today = utcnow().replace(microsecond=0)
     start = add_months(today, -6)
-    created = await create_organization(f"Seatwise Demo {tag}", f"admin@{domain}", sandbox=True, now=start)
+    password = secrets.token_urlsafe(12)
+    created = await create_organization(f"Seatwise Demo {tag}", f"admin@{domain}", admin_password=password, sandbox=True, now=start)
     org, admin = created.organization, created.admin
     actor = Actor(email=admin.email, role=AdminRole.GLOBAL_ADMIN, user_id=admin.id)
 
@@ -63,13 +80,24 @@ async def build_demo(tag: str | None = None) -> NewOrganization:
     for sku, quantity, holders in (("CRM_BASIC", 5, BASIC), ("CRM_ESSENTIAL", 2, ESSENTIAL)):
         await billing.purchase_licenses(org, sku, quantity, f"demo-{tag}-{sku.lower()}", actor=actor, now=today)
         await seats.assign_licenses(org, [str(people[h].id) for h in holders], sku, actor=actor, now=today)
-    return NewOrganization(await Organization.get(id=org.id), admin, created.token)
+    return Demo(await Organization.get(id=org.id), admin, created.token, password)
 
 
-async def ensure_demo() -> NewOrganization:
-    """The demo that `make run` serves: reuse the first one (with a new token), or build it."""
-    admin = await User.filter(email=f"admin@main.{DEMO_DOMAIN}").select_related("organization").first()
+async def ensure_demo() -> Demo:
+    """The demo that `make run` serves: reuse the first one, or build it. Either way the admin gets a
+    `make run` token valid for 30 days, and the previous `make run` tokens are revoked (one live at a time)."""
+    admin = await User.filter(email=f"admin@main.{DEMO_DOMAIN}", deleted_at=None).select_related("organization").first()
+    built = None
     if admin is None:
-        return await build_demo("main")
-    token, _ = await auth.issue_credential(admin, CredentialKind.API_TOKEN, AdminRole.GLOBAL_ADMIN, now=utcnow(), name="make run")
-    return NewOrganization(admin.organization, admin, token)
+        built = await build_demo("main")
+        admin = await User.get(id=built.admin.id).select_related("organization")
+    org, now = admin.organization, utcnow()
+    actor = Actor(email=None)
+    async with in_transaction():
+        previous = Credential.filter(user_id=admin.id, kind=CredentialKind.API_TOKEN, name=MAKE_RUN_TOKEN)
+        await auth._revoke(previous, org, actor, now=now, at=org_now(org, now), details={"name": MAKE_RUN_TOKEN, "reason": "replaced"})
+        token, _ = await auth.issue_credential(
+            admin, CredentialKind.API_TOKEN, AdminRole.GLOBAL_ADMIN, now=now, name=MAKE_RUN_TOKEN,
+            expires_at=now + MAKE_RUN_TOKEN_LIFETIME,
+        )
+    return Demo(org, admin, token, built.password if built else None)

@@ -13,9 +13,11 @@ import csv
 import hashlib
 import io
 import json
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, NamedTuple
 
+from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -40,9 +42,18 @@ from models.tables import (
 )
 from models.users import restorable_until, status_of
 
+log = logging.getLogger("seatwise.exports")
+
 CHUNK_SIZE = 256 * 1024
 BATCH_SIZE = 1000
 CSV_HEADER = ["email", "displayName", "status", "adminRole", "licenses", "createdAt", "deletedAt"]
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# An export still unfinished this long after it started was killed (a request of a few minutes at most).
+UNFINISHED_AFTER = timedelta(hours=1)
+# Finished exports are kept 30 days: longer than the 7 days within which cancelling needs an export,
+# and no longer than needed for a file of personal data (GDPR storage limitation).
+RETENTION = timedelta(days=30)
 
 
 class ChunkWriter:
@@ -243,18 +254,23 @@ async def write_json(org: Organization, out: ChunkWriter, now: datetime) -> None
     await out.write(b"}\n")
 
 
+def csv_cell(value: str) -> str:
+    """A cell that a spreadsheet shows as text: one starting with a formula character gets a leading `'`."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
 async def write_csv(org: Organization, out: ChunkWriter, now: datetime) -> None:
-    """RFC 4180, UTF-8 without BOM: one row per user, deleted users included."""
+    """RFC 4180, UTF-8 without BOM: one row per user, deleted users included; no cell runs as a formula."""
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     async for batch in _user_batches(org):
         for user, held in batch:
-            writer.writerow([
+            writer.writerow([csv_cell(cell) for cell in (
                 user.email, user.display_name, status_of(user, len(held)).value,
                 _enum_value(user.admin_role) or "",
                 ";".join(sorted(a.product_id for a in held)), iso(user.created_at) or "", iso(user.deleted_at) or "",
-            ])
+            )])
         await out.write(text.getvalue().encode())
         text.seek(0)
         text.truncate()
@@ -288,6 +304,23 @@ async def create_export(org: Organization, fmt: ExportFormat, *, actor: Actor, n
         raise
     export.size_bytes, export.sha256 = out.size, out.sha256
     return export
+
+
+async def remove_stale_exports(now: datetime, *, org: Organization | None = None) -> int:
+    """Remove exports (with their chunks) that were killed while being written (unfinished for an hour) or
+    finished more than RETENTION ago: of every organization that is not a sandbox, or of the sandbox `org`
+    at its test clock's `now` (as `renewals.run_clock`). Returns how many were removed."""
+    query = DataExport.filter(organization_id=org.id) if org is not None else DataExport.filter(organization__sandbox=False)
+    stale = Q(sha256="", created_at__lt=now - UNFINISHED_AFTER) | (~Q(sha256="") & Q(created_at__lt=now - RETENTION))
+    ids = await query.filter(stale).values_list("id", flat=True)
+    for start in range(0, len(ids), BATCH_SIZE):
+        batch = ids[start : start + BATCH_SIZE]
+        async with in_transaction():
+            await DataExportChunk.filter(export_id__in=batch).delete()
+            await DataExport.filter(id__in=batch).delete()
+    if ids:
+        log.info("removed stale data exports", extra={"count": len(ids)})
+    return len(ids)
 
 
 def finished(org: Organization) -> QuerySet[DataExport]:

@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 from urllib.parse import urlparse
 
 import redis.asyncio as aioredis
@@ -26,6 +25,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from models.events import SeatEvent, broker
+from models.settings import settings
 
 log = logging.getLogger("seatwise.fanout")
 
@@ -34,8 +34,8 @@ MAX_BACKOFF = 5.0
 
 
 def channel_for(url: str) -> str:
-    if os.environ.get("SEATWISE_REDIS_CHANNEL"):
-        return os.environ["SEATWISE_REDIS_CHANNEL"]
+    if settings().redis_channel:
+        return settings().redis_channel
     db = (urlparse(url).path or "/").strip("/") or "0"
     return f"seatwise:{db}:license-events"
 

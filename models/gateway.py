@@ -160,5 +160,9 @@ def configure(name: str) -> PaymentGateway:
 
 
 def gateway() -> PaymentGateway:
-    """The configured gateway (the sandbox unless configured otherwise)."""
-    return _gateway if _gateway is not None else configure("sandbox")
+    """The gateway of SEATWISE_PAYMENT_GATEWAY (the sandbox unless configured otherwise)."""
+    if _gateway is None:
+        from models.settings import settings
+
+        return configure(settings().payment_gateway)
+    return _gateway

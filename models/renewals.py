@@ -45,7 +45,7 @@ from typing import Any
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from models import charges, ledger, users
+from models import charges, exports, ledger, users
 from models.audit import BILLING_CLOCK, Actor, AuditAction, AuditTarget
 from models.charges import default_card
 from models.clock import add_months, iso
@@ -399,6 +399,7 @@ async def run_clock(now: datetime, *, org: Organization | None = None, wall: dat
     for org_id in sorted(set(await purgeable.values_list("organization_id", flat=True))):
         owner = orgs.get(org_id) or await Organization.get(id=org_id)
         report.purged += await users.purge_deleted(owner, actor=BILLING_CLOCK, now=now)
+    await exports.remove_stale_exports(now, org=org)
     return report
 
 

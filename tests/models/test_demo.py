@@ -26,3 +26,30 @@ async def test_demo_has_users_subscriptions_an_expiring_card_and_exactly_one_con
     assert [s.status_reason for s in lapsed] == [StatusReason.PAYMENT_FAILED]
     assert await AuditEvent.filter(organization_id=org.id, action="subscription.suspended").count() == 1
     assert built.token and built.admin.organization_id == org.id
+
+
+async def test_make_run_revokes_its_previous_token_and_prints_a_password_once():
+    from datetime import timedelta
+
+    from models import auth
+    from models.errors import Unauthenticated
+    from models.tables import Credential, CredentialKind
+
+    first = await demo.ensure_demo()
+    assert first.password and len(first.password) >= 12
+    _, viewer = await auth.sign_in(first.admin.email, first.password, now=utcnow())  # the printed way in works
+    assert viewer.user.id == first.admin.id
+    second = await demo.ensure_demo()
+    third = await demo.ensure_demo()
+
+    assert second.password is None and third.organization.id == first.organization.id
+    for stale in (first.token, second.token):
+        try:
+            await auth.authenticate(f"Bearer {stale}", now=utcnow())
+            raise AssertionError("a previous make-run token still works")
+        except Unauthenticated:
+            pass
+    assert (await auth.authenticate(f"Bearer {third.token}", now=utcnow())).user.id == first.admin.id
+    live = await Credential.filter(user_id=first.admin.id, kind=CredentialKind.API_TOKEN, name="make run", revoked_at=None)
+    assert len(live) == 1 and live[0].expires_at - live[0].created_at == timedelta(days=30)
+    assert await AuditEvent.filter(organization_id=first.organization.id, action="api_token.revoked").count() == 2

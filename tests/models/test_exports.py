@@ -165,3 +165,65 @@ async def test_export_of_100000_users_streams_with_bounded_memory(record_propert
     log.warning("100,000-user CSV export: %d bytes, %.1f s", csv_export.size_bytes, time.perf_counter() - started)
     # header + the admin + 100,000 users; display names hold no line breaks
     assert await _size_hash_and_count(csv_export, b"\r\n") == (csv_export.size_bytes, csv_export.sha256, 100_002)
+
+
+async def test_csv_export_neutralizes_cells_a_spreadsheet_would_run_as_formulas():
+    fx = await make_org()
+    await users.create_user(fx.org, "=1+cmd@x.test", '=HYPERLINK("http://evil.test","click")', actor=fx.actor, now=NOW)
+    await users.create_user(fx.org, "plain@x.test", "+33 1 23", actor=fx.actor, now=NOW)
+    await users.create_user(fx.org, "minus@x.test", "-2+3", actor=fx.actor, now=NOW)
+    await users.create_user(fx.org, "at@x.test", "@SUM(A1)", actor=fx.actor, now=NOW)
+    export = await export_now(fx, ExportFormat.CSV)
+    rows = list(csv.reader(io.StringIO((await read_export(export)).decode("utf-8"), newline="")))
+    table = {row[0]: row for row in rows[1:]}
+    assert table["'=1+cmd@x.test"][1] == "'=HYPERLINK(\"http://evil.test\",\"click\")"
+    assert [table[e][1] for e in ("plain@x.test", "minus@x.test", "at@x.test")] == ["'+33 1 23", "'-2+3", "'@SUM(A1)"]
+    assert not any(cell.startswith(exports.FORMULA_STARTS) for row in rows for cell in row)
+    json_export = await export_now(fx, ExportFormat.JSON)  # JSON is data, not a spreadsheet: values stay as they are
+    doc = json.loads(await read_export(json_export))
+    assert {u["email"] for u in doc["users"]} >= {"=1+cmd@x.test"}
+
+
+@pytest.mark.parametrize("value, cell", [("\tx", "'\tx"), ("\rx", "'\rx"), ("a=b", "a=b"), ("", ""), ("2026-11-29T09:00:00Z", "2026-11-29T09:00:00Z")])
+def test_csv_cell_prefixes_only_formula_starts(value, cell):
+    assert exports.csv_cell(value) == cell
+
+
+async def _killed_export(fx, *, at):
+    """An export whose writer died: its row and a chunk, no hash (what a killed process leaves)."""
+    export = await DataExport.create(organization_id=fx.org.id, format=ExportFormat.JSON, created_at=at)
+    await DataExportChunk.create(export_id=export.id, seq=0, data=b"partial")
+    return export
+
+
+async def test_clock_removes_killed_exports_after_an_hour_and_finished_ones_after_30_days():
+    from models import renewals
+
+    fx = await make_org()
+    now = NOW + timedelta(days=40)
+    killed = await _killed_export(fx, at=now - timedelta(hours=2))
+    writing = await _killed_export(fx, at=now - timedelta(minutes=10))
+    expired = await export_now(fx, ExportFormat.CSV, now=now - timedelta(days=31))
+    kept = await export_now(fx, ExportFormat.CSV, now=now - timedelta(days=29))
+
+    await renewals.run_clock(now)
+
+    assert set(await DataExport.all().values_list("id", flat=True)) == {writing.id, kept.id}
+    assert set(await DataExportChunk.all().values_list("export_id", flat=True)) == {writing.id, kept.id}
+    assert {e.id for e in await exports.list_exports(fx.org)} == {kept.id}
+    assert killed.id and expired.id  # removed, chunks too
+    assert await AuditEvent.filter(action="data.exported", target_id=str(expired.id)).exists()  # the trail stays
+
+
+async def test_clock_of_a_sandbox_removes_its_exports_on_its_test_clock_only():
+    from models import renewals
+
+    real, sandbox = await make_org("Real"), await make_org("Sandbox", sandbox=True)
+    real_export = await export_now(real, ExportFormat.CSV, now=NOW)
+    sandbox_export = await export_now(sandbox, ExportFormat.CSV, now=NOW)
+
+    await renewals.run_clock(NOW + timedelta(days=31))  # the real clock leaves sandboxes alone
+    assert set(await DataExport.all().values_list("id", flat=True)) == {sandbox_export.id}
+    await renewals.run_clock(NOW + timedelta(days=31), org=sandbox.org)  # a test-clock advance
+    assert await DataExport.all().count() == 0 and await DataExportChunk.all().count() == 0
+    assert real_export.id

@@ -1,0 +1,99 @@
+"""The `seatwise` command behaves like a tool: help everywhere, --version, one clear line on failure, no password
+on the command line."""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from gql.cli import build_parser
+from models import auth
+from models.clock import utcnow
+from models.tables import User
+from tests.support import ROOT, database_url, free_port
+
+
+def seatwise(*args: str, env: dict | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "DATABASE_URL": database_url(), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "gql", *args], cwd=ROOT, env=full_env, input=stdin,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_every_subcommand_and_option_has_help_and_the_epilog_names_every_variable():
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert {c.dest for c in commands._choices_actions} == set(commands.choices)
+    for choice in commands._choices_actions:
+        assert choice.help, choice.dest
+    for name, command in commands.choices.items():
+        for action in command._actions:
+            assert action.help, f"{name} {action.option_strings}"
+        for variable in ("DATABASE_URL", "HOST", "PORT", "SEATWISE_LOG_LEVEL", "REDIS_URL"):
+            assert variable in command.format_help(), (name, variable)
+
+
+def test_version_is_printed():
+    done = seatwise("--version")
+    assert done.returncode == 0 and done.stdout.startswith("seatwise ")
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_bad_setting_ends_in_one_line_naming_it(as_json):
+    done = seatwise("clock", *(["--json"] if as_json else []), env={"SEATWISE_LOG_LEVEL": "chatty"})
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    if as_json:
+        [line] = done.stdout.splitlines()
+        assert json.loads(line)["error"]["code"] == "CONFIGURATION"
+        assert json.loads(line)["error"]["message"].startswith("SEATWISE_LOG_LEVEL: ")
+    else:
+        assert done.stdout == "" and done.stderr.splitlines() == [done.stderr.strip()]
+        assert done.stderr.startswith("error: CONFIGURATION: SEATWISE_LOG_LEVEL: ")
+
+
+@pytest.mark.parametrize("command", [["migrate"], ["clock", "--json"], ["create-org", "--name", "X", "--admin-email", "a@x.test", "--json"]])
+def test_an_unreachable_database_ends_in_one_line_without_its_password(command):
+    url = f"postgres://seatwise:hunter2secret@127.0.0.1:{free_port()}/nowhere"
+    done = seatwise(*command, env={"DATABASE_URL": url}, stdin="")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "hunter2" not in done.stdout + done.stderr
+    if "--json" in command:
+        [line] = done.stdout.splitlines()
+        error = json.loads(line)["error"]
+    else:
+        [line] = done.stderr.splitlines()
+        code, _, message = line.removeprefix("error: ").partition(": ")
+        error = {"code": code, "message": message}
+    assert error["code"] == "DATABASE_UNAVAILABLE" and "127.0.0.1" in error["message"]
+
+
+def test_a_password_on_the_command_line_is_refused():
+    done = seatwise("create-org", "--name", "Acme", "--admin-email", "cli@acme.test", "--admin-password", "visible in ps aux")
+    assert done.returncode == 2 and "process list" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("source", ["stdin", "environment"])
+async def test_create_org_takes_the_admin_password_from_stdin_or_the_environment(source):
+    password = "a long enough secret"
+    email = f"cli-{source}@acme.test"
+    args = ["create-org", "--name", "Acme", "--admin-email", email, "--json"]
+    if source == "stdin":
+        done = seatwise(*args, "--admin-password-stdin", stdin=password + "\n")
+    else:
+        done = seatwise(*args, env={"SEATWISE_ADMIN_PASSWORD": password}, stdin="")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["token"] and password not in done.stdout + done.stderr
+    _, viewer = await auth.sign_in(email, password, now=utcnow())
+    assert viewer.user.email == email
+
+
+def test_an_empty_stdin_password_is_refused_and_creates_nothing():
+    done = seatwise("create-org", "--name", "Acme", "--admin-email", "none@acme.test", "--admin-password-stdin", "--json", stdin="")
+    assert done.returncode == 2 and json.loads(done.stdout)["error"]["code"] == "INVALID_INPUT"
+
+
+async def test_nothing_is_created_by_a_refused_stdin_password():
+    seatwise("create-org", "--name", "Acme", "--admin-email", "none@acme.test", "--admin-password-stdin", stdin="\n")
+    assert not await User.exists(email="none@acme.test")
