@@ -172,6 +172,7 @@ async def set_admin_role(org: Organization, user_id: str, role: AdminRole | None
             org, actor, "user.admin_role_changed", target_type="USER", target_id=user.id, at=now,
             details={"from": previous.value if previous else None, "to": role.value if role else None, "credentialsEnded": ended},
         )
+    await auth.credentials_ended(user)
     return user
 
 
@@ -196,6 +197,7 @@ async def delete_user(org: Organization, user_id: str, *, actor: Actor, now: dat
         await User.filter(id=user.id).update(licenses_at_deletion=skus)
         await auth.end_all_credentials(user, "user.deleted", actor=actor, now=utcnow(), at=now)
         await audit.record(org, actor, "user.deleted", target_type="USER", target_id=user.id, at=now, details={"email": user.email, "licenses": skus})
+    await auth.credentials_ended(user)
     for sku in skus:
         await seats.notify(org, LicenseEventKind.USER_DELETED, sku, user_id=user.id, before=befores[sku], at=now)
     return await User.get(id=user.id)
