@@ -28,7 +28,7 @@ from gql.scalars import DateTime
 from gql.types import LicenseEventKind, Product, SeatPool, User
 from models import auth
 from models.clock import utcnow
-from models.errors import DomainError, Unauthenticated
+from models.errors import DomainError
 from models.events import SeatEvent, broker
 
 log = logging.getLogger("seatwise.events")
