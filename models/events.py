@@ -163,16 +163,16 @@ class Broker:
         """Deliver to this process's subscribers, and hand the batch to the relay (if any) in one piece.
         Never waits on the network, never raises: the change that raised the notices has committed."""
         batch = list(notices)
-        for notice in batch:
-            if isinstance(notice, SeatEvent):
-                await self.transport(notice)
-            else:
-                self.deliver(notice)
-        if self.relay is not None and batch:
-            try:
+        try:
+            for notice in batch:
+                if isinstance(notice, SeatEvent):
+                    await self.transport(notice)
+                else:
+                    self.deliver(notice)
+            if self.relay is not None and batch:
                 self.relay(batch)
-            except Exception:  # a broken relay must never fail the mutation that already committed
-                log.exception("could not relay live events")
+        except Exception:  # a broken transport must never fail the mutation that already committed
+            log.exception("could not publish live events")
 
     async def end_credentials(self, organization_id: int, credential_ids: Iterable[int] = (), *, user_id: int | None = None) -> None:
         """After commit: end every open subscription of these credentials (or of every credential of
