@@ -44,6 +44,7 @@ BATCH_LIMIT = 500  # notices per Redis message
 PUBLISH_TIMEOUT = 0.5
 BREAKER_FAILURES = 3  # failed PUBLISHes in a row that open the circuit
 BREAKER_COOLDOWN = 5.0  # seconds the circuit stays open
+STOP_TIMEOUT = 2.0
 
 
 def channel_for(url: str) -> str:
@@ -142,9 +143,10 @@ class RedisFanout:
             broker.relay = None
         for task in self._tasks:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self.redis.aclose()
+        if self._tasks:  # bounded: a stuck Redis connection must not hold up shutdown
+            await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.redis.aclose(), STOP_TIMEOUT)
 
     def _notices(self, raw: bytes | str) -> list[Notice]:
         """The notices of a Redis message from another instance (none of this one's own)."""
@@ -188,7 +190,7 @@ class RedisFanout:
                 backoff = min(backoff * 2, MAX_BACKOFF)
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+                    await asyncio.wait_for(pubsub.aclose(), STOP_TIMEOUT)
 
     async def status(self) -> str:
         try:

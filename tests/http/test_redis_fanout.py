@@ -165,9 +165,9 @@ async def test_a_batch_of_events_is_one_redis_message():
             if message is not None:
                 messages.append(json.loads(message["data"]))
     finally:
-        await relay.stop()
-        await pubsub.aclose()
-        await listener.aclose()
+        await asyncio.wait_for(relay.stop(), 10)
+        await asyncio.wait_for(pubsub.aclose(), 10)
+        await asyncio.wait_for(listener.aclose(), 10)
     assert len(messages) == 1
     assert [SeatEvent.from_dict(n) for n in messages[0]["notices"]] == batch
 
