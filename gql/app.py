@@ -17,7 +17,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
-from gql.metrics import CLOCK_FAILURES, CLOCK_RUNS, metrics_endpoint
+from gql.metrics import CLOCK_FAILURES, CLOCK_RUNS, LIVE_EVENTS_DROPPED, metrics_endpoint
 from gql.exports import download_export
 from gql.middleware import BodyLimit, RequestId
 from gql.schema import schema
@@ -40,7 +40,11 @@ async def readyz(request: Request) -> JSONResponse:
     if redis is not None:
         checks["redis"] = redis
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ready" if ready else "not ready", **checks}, status_code=200 if ready else 503)
+    body = {"status": "ready" if ready else "not ready", **checks}
+    publisher = fanout.publisher_status()  # circuit, backlog and dropped live events (with REDIS_URL)
+    if publisher is not None:
+        body["redisPublisher"] = publisher
+    return JSONResponse(body, status_code=200 if ready else 503)
 
 
 async def billing_clock(interval: float) -> None:
@@ -73,7 +77,7 @@ def create_app(database_url: str | None = None) -> Starlette:
             clock = asyncio.create_task(billing_clock(interval), name="billing-clock") if interval > 0 else None
             # With REDIS_URL, live seat events go through Redis to the subscribers of every instance.
             if settings().redis_url:
-                await fanout.start(settings().redis_url)
+                await fanout.start(settings().redis_url, on_drop=LIVE_EVENTS_DROPPED.inc)
             try:
                 yield
             finally:

@@ -77,9 +77,6 @@ class Context(dict):
             return ""
         return str(request.base_url).rstrip("/")
 
-    # The name gql/events.py calls; it covers HTTP (multipart subscriptions) as well.
-    connection_authorization = authorization
-
     async def _load_licenses(self, user_ids: list[int]) -> list[list[LicenseAssignment]]:
         found = await seats.assignments_of(list(user_ids))
         return [found[uid] for uid in user_ids]

@@ -44,6 +44,9 @@ LATENCY = Histogram(
 )
 CLOCK_RUNS = Counter("seatwise_clock_runs_total", "Billing clock runs.")
 CLOCK_FAILURES = Counter("seatwise_clock_failures_total", "Billing clock runs that failed.")
+LIVE_EVENTS_DROPPED = Counter(
+    "seatwise_live_events_dropped_total", "Live notices that could not be sent to Redis for other instances."
+)
 
 
 def _operation_label(execution_context) -> str:

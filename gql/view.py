@@ -27,13 +27,13 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, MULTIPART_SUBSCRIPTION_PROTOCOL
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET
 
 from gql import credentials
 from gql.context import Context
+from gql.events import LiveEventsTransportWS
 from gql.logs import request_id
 from models.clock import utcnow
 from gql.schema import MAX_TOKENS
@@ -80,7 +80,7 @@ def graphql_error_response(request: Request, status_code: int, message: str, cod
     return JSONResponse(error_body(message, code), status_code=status_code, headers=headers, media_type=media_type)
 
 
-class TransportWSHandler(BaseGraphQLTransportWSHandler):
+class TransportWSHandler(LiveEventsTransportWS):
     async def _send_result_stream(self, operation: Any, result_source: Any) -> None:
         try:
             await super()._send_result_stream(operation, result_source)

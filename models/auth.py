@@ -17,6 +17,7 @@ from models import audit
 from models.audit import Actor, AuditAction, AuditTarget
 from models.clock import org_now
 from models.errors import DomainError, ErrorCode, Forbidden, Unauthenticated
+from models.events import broker
 from models.lookups import parse_id
 from models.tables import AdminRole, Credential, CredentialKind, Organization, SignInFailure, User
 
@@ -200,14 +201,16 @@ async def sign_out(viewer: Viewer, *, everywhere: bool, now: datetime) -> int:
             sessions = sessions.filter(id=viewer.credential.id)
         # An API token signing out ends nothing and records nothing.
         ended = await _revoke(sessions, viewer.org, viewer.actor, now=now, at=viewer.now, details={"everywhere": everywhere})
-    return ended
+    await broker.end_credentials(viewer.org.id, ended)  # after commit: their live subscriptions end, on every instance
+    return len(ended)
 
 
-async def _revoke(credentials, org: Organization, actor: Actor, *, now: datetime, at: datetime, details: dict) -> int:
-    """Revoke the credentials of a query, one audit event per credential ended (inside the caller's transaction)."""
+async def _revoke(credentials, org: Organization, actor: Actor, *, now: datetime, at: datetime, details: dict) -> list[int]:
+    """Revoke the credentials of a query, one audit event per credential ended (inside the caller's transaction).
+    Returns the ids of the credentials ended."""
     rows = await credentials.filter(revoked_at=None).values_list("id", "kind")
     if not rows:
-        return 0
+        return []
     await Credential.filter(id__in=[pk for pk, _ in rows], revoked_at=None).update(revoked_at=now)
     for pk, kind in rows:
         action, target = (
@@ -215,7 +218,7 @@ async def _revoke(credentials, org: Organization, actor: Actor, *, now: datetime
             else (AuditAction.API_TOKEN_REVOKED, AuditTarget.API_TOKEN)
         )
         await audit.record(org, actor, action, target_type=target, target_id=pk, at=at, details=details)
-    return len(rows)
+    return [pk for pk, _ in rows]
 
 
 def _role_within(role: AdminRole, creator: AdminRole) -> bool:
@@ -256,6 +259,7 @@ async def revoke_api_token(viewer: Viewer, token_id: str, *, now: datetime) -> C
             viewer.org, viewer.actor, AuditAction.API_TOKEN_REVOKED, target_type=AuditTarget.API_TOKEN, target_id=credential.id,
             at=viewer.now, details={"name": credential.name},
         )
+    await broker.end_credentials(viewer.org.id, [credential.id])  # after commit: its live subscriptions end
     credential.revoked_at = now
     return credential
 
@@ -280,4 +284,9 @@ async def end_all_credentials(user: User, reason: str, *, actor: Actor, now: dat
     """Revoke every session and API token of a user (role change, deletion), each with its audit event.
     Inside the caller's transaction; `now` is the wall clock, `at` the organization's time."""
     org = await Organization.get(id=user.organization_id)
-    return await _revoke(Credential.filter(user_id=user.id), org, actor, now=now, at=at, details={"reason": reason})
+    return len(await _revoke(Credential.filter(user_id=user.id), org, actor, now=now, at=at, details={"reason": reason}))
+
+
+async def credentials_ended(user: User) -> None:
+    """After the commit of `end_all_credentials`: end the user's live subscriptions on every instance."""
+    await broker.end_credentials(user.organization_id, user_id=user.id)

@@ -165,6 +165,7 @@ async def set_admin_role(
             org, actor, AuditAction.USER_ADMIN_ROLE_CHANGED, target_type=AuditTarget.USER, target_id=user.id, at=now,
             details={"from": previous.value if previous else None, "to": role.value if role else None, "credentialsEnded": ended},
         )
+    await auth.credentials_ended(user)
     return user
 
 
@@ -184,6 +185,7 @@ async def delete_user(org: Organization, user_id: str, *, actor: Actor, now: dat
         await User.filter(id=user.id).update(licenses_at_deletion=skus)
         await auth.end_all_credentials(user, AuditAction.USER_DELETED.value, actor=actor, now=wall or now, at=now)
         await change.audit(AuditAction.USER_DELETED, AuditTarget.USER, user.id, {"email": user.email, "licenses": skus})
+    await auth.credentials_ended(user)  # after commit: open live-event subscriptions of the user end everywhere
     return await User.get(id=user.id)
 
 

@@ -2,29 +2,34 @@
 
 import asyncio
 from contextlib import aclosing
+from datetime import timedelta
 
-from models import auth, seats
+import pytest
+
+from models import auth, seats, users
 from models.clock import utcnow
 from models.events import LicenseEventKind, SeatEvent, broker
-from models.tables import Credential
+from models.tables import AdminRole, Credential, CredentialKind
 from tests.events_support import LICENSE_EVENTS, suspend
-from tests.support import NOW, give_licenses, make_org, make_user
+from tests.support import NOW, PASSWORD, error_codes, give_licenses, make_org, make_user, token_for
 
 
-async def _subscribe(fx, sku=None):
+async def _subscribe(fx, sku=None, token=None):
     from gql.context import Context
     from gql.schema import schema
 
-    viewer = await auth.authenticate(f"Bearer {fx.token}", now=utcnow())
-    context = Context(viewer, connection_params={"Authorization": f"Bearer {fx.token}"})
+    token = token or fx.token
+    viewer = await auth.authenticate(f"Bearer {token}", now=utcnow())
+    context = Context(viewer, connection_params={"Authorization": f"Bearer {token}"})
     return await schema.subscribe(LICENSE_EVENTS, variable_values={"sku": sku}, context_value=context)
 
 
-async def _listening(stream, org_id: int) -> asyncio.Task:
-    """Start waiting for the next result; returns once the broker has registered the subscriber."""
+async def _listening(stream, org_id: int, count: int = 1) -> asyncio.Task:
+    """Start waiting for the next result; returns once the broker has registered the subscriber
+    (the organization's `count`th)."""
     task = asyncio.create_task(anext(stream))
     for _ in range(500):
-        if broker.subscriber_count(org_id):
+        if broker.subscriber_count(org_id) >= count:
             return task
         await asyncio.sleep(0.01)
     raise AssertionError("never subscribed")
@@ -82,17 +87,79 @@ async def test_the_subscriber_is_dropped_when_the_client_stops_listening():
     assert broker.subscriber_count(fx.org.id) == 0
 
 
-async def test_a_revoked_credential_ends_the_subscription_without_delivering():
+async def _ends_unauthenticated(pending: asyncio.Task, stream) -> None:
+    """The subscription's last result is an UNAUTHENTICATED error, and nothing follows it."""
+    result = await asyncio.wait_for(pending, 5)
+    assert result.data is None
+    assert error_codes(result) == ["UNAUTHENTICATED"]
+    with pytest.raises(StopAsyncIteration):
+        await asyncio.wait_for(anext(stream), 5)
+
+
+async def test_a_credential_revoked_behind_the_brokers_back_ends_the_subscription_at_the_next_event():
     fx = await make_org()
     await give_licenses(fx, "CRM_BASIC", 2)
     user = await make_user(fx)
     async with aclosing(await _subscribe(fx)) as stream:
         pending = await _listening(stream, fx.org.id)
-        await Credential.filter(token_hash=auth.hash_token(fx.token)).update(revoked_at=utcnow())
+        await Credential.filter(token_hash=auth.hash_token(fx.token)).update(revoked_at=utcnow())  # no notice
         await seats.assign_license(fx.org, str(user.id), "CRM_BASIC", actor=fx.actor, now=NOW)
-        try:
-            result = await asyncio.wait_for(pending, 5)
-        except StopAsyncIteration:
-            result = None
-    assert result is None
+        await _ends_unauthenticated(pending, stream)
     assert broker.subscriber_count(fx.org.id) == 0
+
+
+async def test_revoking_an_api_token_ends_its_subscription_with_unauthenticated_without_any_event():
+    fx = await make_org()
+    viewer = await auth.authenticate(f"Bearer {fx.token}", now=utcnow())
+    token, row = await auth.create_api_token(viewer, "dashboard", AdminRole.READER, None, now=utcnow())
+    async with aclosing(await _subscribe(fx, token=token)) as stream:
+        pending = await _listening(stream, fx.org.id)
+        await auth.revoke_api_token(viewer, str(row.id), now=utcnow())
+        await _ends_unauthenticated(pending, stream)
+    assert broker.subscriber_count(fx.org.id) == 0
+
+
+async def test_signing_out_ends_that_sessions_subscription_and_not_anothers():
+    fx = await make_org()
+    (leaving, viewer), (staying, _) = [await auth.sign_in(fx.admin.email, PASSWORD, now=utcnow()) for _ in range(2)]
+    async with aclosing(await _subscribe(fx, token=leaving)) as ending, aclosing(await _subscribe(fx, token=staying)) as kept:
+        pending = await _listening(ending, fx.org.id)
+        waiting = await _listening(kept, fx.org.id, count=2)
+        await auth.sign_out(viewer, everywhere=False, now=utcnow())
+        await _ends_unauthenticated(pending, ending)
+        assert broker.subscriber_count(fx.org.id) == 1 and not waiting.done()  # the other session still listens
+        waiting.cancel()
+        await asyncio.gather(waiting, return_exceptions=True)
+
+
+async def test_deleting_a_user_ends_the_subscriptions_of_its_tokens():
+    fx = await make_org()
+    reader = await make_user(fx, role=AdminRole.READER)
+    token = await token_for(fx, reader, AdminRole.READER)
+    async with aclosing(await _subscribe(fx, token=token)) as stream:
+        pending = await _listening(stream, fx.org.id)
+        await users.delete_user(fx.org, str(reader.id), actor=fx.actor, now=NOW)
+        await _ends_unauthenticated(pending, stream)
+
+
+async def test_a_lapsing_token_ends_its_subscription_with_unauthenticated_without_any_event():
+    fx = await make_org()
+    token, _ = await auth.issue_credential(
+        fx.admin, CredentialKind.API_TOKEN, AdminRole.READER, now=utcnow(), name="short", expires_at=utcnow() + timedelta(seconds=1)
+    )
+    async with aclosing(await _subscribe(fx, token=token)) as stream:
+        pending = await _listening(stream, fx.org.id)
+        await _ends_unauthenticated(pending, stream)
+    assert broker.subscriber_count(fx.org.id) == 0
+
+
+async def test_a_batch_is_delivered_in_order():
+    fx = await make_org()
+    batch = [SeatEvent(fx.org.id, LicenseEventKind.REVOKED, "CRM_BASIC", None, 0, n, NOW) for n in range(3)]
+    stream = broker.subscribe(fx.org.id)
+    first = asyncio.create_task(anext(stream))
+    await asyncio.sleep(0)  # the subscriber registers on its first step
+    await broker.publish_many(batch)
+    received = [await asyncio.wait_for(first, 5), await anext(stream), await anext(stream)]
+    await stream.aclose()
+    assert received == batch

@@ -7,6 +7,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from tests.events_support import Toggle, assign_over_http, event_matching, init, subscribe, until_listening, ws_client
+from tests.live_end_support import create_token, final_message, revoke_token
 from tests.support import Server, give_licenses, make_org, make_user
 
 
@@ -70,3 +71,20 @@ async def test_another_organizations_subscriber_receives_nothing(server):
         await assign_over_http(client, server.url, other.token, other_user.id, "CRM_BASIC")
         _, skipped = await event_matching(theirs, lambda e: (e["user"] or {}).get("id") == str(other_user.id))
     assert all(e["user"]["id"] == str(other_primer.id) for e in skipped)
+
+
+async def test_revoking_a_token_ends_its_open_subscription_with_an_unauthenticated_error(server):
+    fx = await make_org()
+    await give_licenses(fx, "CRM_BASIC", 5)
+    primer = await make_user(fx)
+    async with httpx.AsyncClient(timeout=10) as client, ws_client(server.url) as ws:
+        token, token_id = await create_token(client, server.url, fx.token)
+        assert (await init(ws, token))["type"] == "connection_ack"
+        await subscribe(ws, "CRM_BASIC", op_id="live")
+        await until_listening(ws, Toggle(client, server.url, fx.token, primer.id, "CRM_BASIC"))
+
+        await revoke_token(client, server.url, fx.token, token_id)  # no seat event after this
+
+        ending, _ = await final_message(ws)
+    assert ending["type"] == "error" and ending["id"] == "live", ending
+    assert [e["extensions"]["code"] for e in ending["payload"]] == ["UNAUTHENTICATED"]
