@@ -1,4 +1,4 @@
-"""The product catalog of SPEC.md section 3 (prices in USD cents per license per month)."""
+"""The product catalog of docs/rules.md section 3 (prices in USD cents per license per month)."""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops

@@ -68,5 +68,5 @@ async def test_assign_license_deleted_user_and_unknown_product_reports_existence
     user = await make_user(fx)
     await users.delete_user(fx.org, str(user.id), actor=fx.actor, now=NOW)
     result = await execute(ASSIGN, {"u": str(user.id), "s": "NO_SUCH_SKU"}, token=fx.token)
-    # SPEC 9: existence (UNKNOWN_PRODUCT) comes before state (USER_DELETED)
+    # docs/rules.md section 9: existence (UNKNOWN_PRODUCT) comes before state (USER_DELETED)
     assert result.data["assignLicense"]["userErrors"][0]["code"] == "UNKNOWN_PRODUCT", result.data

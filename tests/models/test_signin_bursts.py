@@ -19,7 +19,7 @@ async def test_concurrent_wrong_passwords_are_limited_to_five():
             return e.code.value
 
     codes = Counter(await asyncio.gather(*(attempt(i) for i in range(20))))
-    # SPEC 2: after 5 failures within 15 minutes further tries get TOO_MANY_ATTEMPTS
+    # docs/rules.md section 2: after 5 failures within 15 minutes further tries get TOO_MANY_ATTEMPTS
     assert codes["INVALID_CREDENTIALS"] <= 5, codes
 
 
