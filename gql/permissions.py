@@ -1,4 +1,4 @@
-"""Permission classes: the role table of SPEC.md section 2, as top-level FORBIDDEN errors."""
+"""Permission classes: the role table of docs/rules.md section 2, as top-level FORBIDDEN errors."""
 
 from __future__ import annotations
 

@@ -46,7 +46,7 @@ MAX_TOKENS = 5000
 
 
 def build_schema(max_levels: int = MAX_LEVELS) -> SeatwiseSchema:
-    """The schema with the limits of SPEC.md section 9 (introspection fields do not count towards depth;
+    """The schema with the limits of docs/rules.md section 9 (introspection fields do not count towards depth;
     graphql-core's MaxIntrospectionDepthRule refuses cyclic introspection).
 
     The depth and alias rules are built once, not per request as QueryDepthLimiter and

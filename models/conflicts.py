@@ -3,7 +3,7 @@
 A product is in conflict when more licenses are assigned than purchased, which happens only when
 licenses stop counting (a subscription SUSPENDED or CANCELLED while its users keep their
 licenses). The assignments in CONFLICT are the `overage` latest by (assignedAt, id): the users
-who got their license last lose access first (SPEC.md section 3).
+who got their license last lose access first (docs/rules.md section 3).
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ class UserStatus(str, enum.Enum):
 
 
 def normalize_email(raw: str, subject: str) -> str:
-    """Trim, lower-case and check the syntax of SPEC.md section 4; INVALID_INPUT otherwise."""
+    """Trim, lower-case and check the syntax of docs/rules.md section 4; INVALID_INPUT otherwise."""
     email = raw.strip()
     ascii_only = email.isascii()  # checked before lower-casing, which maps some non-ASCII letters to ASCII
     email = email.lower()
