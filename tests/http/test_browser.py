@@ -72,6 +72,7 @@ async def graphiql(server: Server, name: str) -> AsyncIterator:
 
             await context.route("**/*", only_loopback)
             page = await context.new_page()
+            page.set_default_timeout(60_000)  # generous: the machine may be busy; nothing here measures time
             page.blocked = blocked
             try:
                 await page.goto(f"{server.url}/graphql")
@@ -100,7 +101,7 @@ async def result_text(page) -> str:
     return await page.locator(RESULT).first.evaluate("element => element.CodeMirror.getValue()")
 
 
-async def wait_for_result(page, pattern: str, timeout_ms: float = 15_000) -> str:
+async def wait_for_result(page, pattern: str, timeout_ms: float = 30_000) -> str:
     """The result pane's text once it matches `pattern` (a regular expression)."""
     await page.wait_for_function(
         "([selector, pattern]) => new RegExp(pattern).test(document.querySelector(selector)?.CodeMirror?.getValue() ?? '')",
