@@ -44,7 +44,7 @@ def examples_python() -> Path:
     digest = hashlib.sha256(requirements.read_bytes() + sys.version.encode()).hexdigest()[:16]
     venv = Path(tempfile.gettempdir()) / f"seatwise-examples-venv-{digest}"
     python = venv / "bin" / "python"
-    if (venv / ".complete").exists():
+    if (venv / ".complete").exists() and subprocess.run([str(python), "-c", "import gql, tqdm"], capture_output=True).returncode == 0:
         return python
     # Not there, or an earlier build was interrupted (no .complete): build it afresh.
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
