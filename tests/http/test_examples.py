@@ -137,7 +137,7 @@ async def test_python_example_refused_purchase_exits_1_and_creates_no_user(serve
 def node_example() -> Path:
     node, npm = shutil.which("node"), shutil.which("npm")
     if not (node and npm):
-        pytest.skip("node and npm are needed for the Node example (examples/node); install Node.js 18+ to run it")
+        pytest.skip("node and npm are needed for the Node example (examples/node); install Node.js 20+ to run it")
     installed = subprocess.run(
         [npm, "ci", "--no-audit", "--no-fund", "--prefer-offline"], cwd=NODE_EXAMPLE, capture_output=True, text=True, timeout=300
     )
