@@ -105,7 +105,8 @@ def token_from_environment(url: str) -> str:
         return token
     email, password = os.environ.get("SEATWISE_EMAIL"), os.environ.get("SEATWISE_PASSWORD")
     if not (email and password):
-        raise SystemExit("Set SEATWISE_TOKEN, or SEATWISE_EMAIL and SEATWISE_PASSWORD.")
+        print("Set SEATWISE_TOKEN, or SEATWISE_EMAIL and SEATWISE_PASSWORD.", file=sys.stderr)
+        raise SystemExit(2)
     with connect(url) as anonymous:
         return payload(run(anonymous, SIGN_IN, email=email, password=password), "signIn")["token"]
 
@@ -204,6 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     except TransportQueryError as error:
         codes = [(e.get("extensions") or {}).get("code") for e in (error.errors or [])]
         print(f"Error {', '.join(filter(None, codes)) or ''}: {error}", file=sys.stderr)
+        return 1
+    except TransportError as error:
+        print(f"Could not talk to {args.url}: {error}", file=sys.stderr)
         return 1
     return 0
 
