@@ -4,7 +4,8 @@ request that is not to the loopback server blocked, so the page must work on a c
 It relies only on GraphiQL's stable parts: the query editor (`.graphiql-query-editor`), the editor-tools
 tab named "Headers" (`.graphiql-editor-tools button`) and its editor (`.graphiql-editor-tool`), the run
 button (`.graphiql-execute-button`) and the result pane (`.result-window`); the editors are CodeMirror
-instances filled as a person pastes (focus, select all, insert) and read through CodeMirror itself.
+instances filled as a person pastes (focus, select all, insert) and read through CodeMirror itself; Run
+waits until GraphiQL has parsed the query editor's text (`CodeMirror.documentAST`).
 On failure a screenshot goes to test-artifacts/ (or $SEATWISE_TEST_ARTIFACTS).
 """
 
