@@ -136,6 +136,17 @@ class Server:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def wait_for_log(self, predicate, timeout: float = 15) -> str:
+        """The log once a line satisfies `predicate`: some lines (the access line) are written after the response."""
+        deadline = time.monotonic() + timeout
+        while True:
+            log = self.log()
+            if any(predicate(line) for line in log.splitlines()):
+                return log
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise AssertionError(f"no matching log line within {timeout} s: {log[-2000:]}")
+            time.sleep(0.05)
+
 
 async def post(client: httpx.AsyncClient, url: str, query: str, variables: dict | None = None, token: str | None = None) -> dict:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
