@@ -18,7 +18,7 @@ from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, settings, strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
 from tortoise import Tortoise
 
 from models import billing, cards, db, renewals, seats, support, users
@@ -104,6 +104,15 @@ class SeatLedger(RuleBasedStateMachine):
         self.now += timedelta(minutes=minutes)
 
     # ------------------------------------------------------------ rules
+
+    @initialize(quantities=st.tuples(st.integers(min_value=1, max_value=3), st.integers(min_value=1, max_value=3)))
+    def staffed(self, quantities):
+        """Start from a small organization in use, so that few steps reach full pools and conflicts."""
+        for sku, quantity in zip(SKUS, quantities):
+            self.purchase(sku, quantity)
+        for index in range(4):
+            self.create_user(SKUS[index % 2] if index < 3 else None)
+            self._tick(1)
 
     @rule(minutes=st.integers(min_value=0, max_value=3 * 24 * 60))
     def tick(self, minutes):
