@@ -53,6 +53,7 @@ class SeatLedger(RuleBasedStateMachine):
         self.run(cards.add_card(self.org, VISA, 12, 2031, "123", True, actor=self.actor, now=NOW))
         self.user_ids: list[int] = []
         self.keys = 0
+        self.created = 0
 
     def run(self, awaitable):
         """Run a coroutine, or a callable making an awaitable (a queryset is built against the connection of
@@ -121,7 +122,8 @@ class SeatLedger(RuleBasedStateMachine):
     @precondition(lambda self: len(self.user_ids) < 8)
     @rule(sku=st.none() | st.sampled_from(SKUS))
     def create_user(self, sku):
-        email = f"u{len(self.user_ids)}@ledger.test"
+        self.created += 1
+        email = f"u{self.created}@ledger.test"
         pool = self.run(self._pool(sku)) if sku else None
         expected = Counter({"user.created": 1, **({"license.assigned": 1} if sku else {})})
         result = self.step(
