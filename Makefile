@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # `make test` runs the suite on SQLite, then again on PostgreSQL when this answers.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-sqlite test-postgres bench schema clean
+.PHONY: install run test test-sqlite test-postgres test-fast fuzz bench schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,14 @@ test-sqlite: install
 
 test-postgres: install
 	TEST_DATABASE_URL="$(TEST_DATABASE_URL)" $(BIN)/python -m pytest -p no:cacheprovider
+
+# The fast suite while developing: SQLite only, without the tests marked `slow` (`make test` runs them).
+test-fast: install
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -p no:cacheprovider -m "not slow"
+
+# The API fuzzer with many more examples than the suite's default, on SQLite.
+fuzz: install
+	env -u TEST_DATABASE_URL SEATWISE_FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest -p no:cacheprovider tests/http/test_fuzz.py
 
 schema: install
 	$(BIN)/seatwise export-schema --output schema.graphql

@@ -127,7 +127,7 @@ async def _clock(args: argparse.Namespace) -> int:
         if now.tzinfo is None:
             now = now.replace(tzinfo=timezone.utc)
     async with db.connected():
-        report = await renewals.run_clock(now)
+        report = await renewals.run_clock(now, wall=utcnow())
     if args.json:
         print(json.dumps(report.to_dict()))
     else:

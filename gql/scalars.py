@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from typing import NewType
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.scalars import JSON  # noqa: F401  (re-exported)
 
 # The schema maps the DateTime NewType to this definition (StrawberryConfig.scalar_map).
@@ -14,12 +15,14 @@ from models.clock import iso
 
 
 def _parse(value: str) -> datetime:
+    # A GraphQLError (not a ValueError, which would be masked as INTERNAL_SERVER_ERROR) refuses the input as
+    # any other badly typed value is, without quoting it.
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except (TypeError, ValueError, AttributeError):
-        raise ValueError(f"{value!r} is not an ISO-8601 date-time.") from None
+        raise GraphQLError("DateTime is not an ISO-8601 date-time.") from None
     if moment.tzinfo is None:
-        raise ValueError(f"{value!r} has no time zone; use e.g. 2026-11-29T09:00:00Z.")
+        raise GraphQLError("DateTime has no time zone; use e.g. 2026-11-29T09:00:00Z.")
     return moment.astimezone(timezone.utc)
 
 

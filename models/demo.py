@@ -73,7 +73,7 @@ async def build_demo(tag: str | None = None) -> Demo:
     await seats.assign_licenses(org, [str(people[h].id) for h in PROFESSIONAL], "CRM_PROFESSIONAL", actor=actor, now=start)
 
     # The renewals fail on the expired card: grace, suspension, cancellation; the licenses stay assigned.
-    org = await testclock.advance_test_clock(org, today, actor=actor)
+    org = await testclock.advance_test_clock(org, today, actor=actor, wall=utcnow())
 
     # Today: a new default card valid to the end of this month, and two more subscriptions.
     await cards.add_card(org, "5555 5555 5555 4444", today.month, today.year, "456", True, actor=actor, now=today)

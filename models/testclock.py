@@ -15,13 +15,13 @@ from tortoise.transactions import in_transaction
 
 from models import audit, renewals
 from models.audit import Actor, AuditAction, AuditTarget
-from models.clock import iso, org_now
+from models.clock import add_months, iso, org_now
 from models.errors import DomainError, ErrorCode
 from models.tables import Organization, Subscription, SubscriptionStatus, User
 from models.users import RESTORE_WINDOW
 
 # Like a card processor's test clock, one call moves a bounded distance (months of daily steps stay cheap).
-MAX_ADVANCE = timedelta(days=5 * 366)
+MAX_ADVANCE_MONTHS = 5 * 12  # calendar years: 5 * 366 days let a call go up to 4 days past 5 years
 CLAIM_LEASE = timedelta(minutes=10)
 # A deleted user is purged at the first instant after the 30-day restore window.
 _PURGE_AFTER = RESTORE_WINDOW + timedelta(microseconds=1)
@@ -62,7 +62,7 @@ async def advance_test_clock(org: Organization, to: datetime, *, actor: Actor, w
     start = org_now(org)
     if to <= start:
         raise DomainError(ErrorCode.INVALID_INPUT, f"The test clock is at {iso(start)}; move it later.", "to")
-    if to - start > MAX_ADVANCE:
+    if to > add_months(start, MAX_ADVANCE_MONTHS):
         raise DomainError(ErrorCode.INVALID_INPUT, "Advance the test clock at most 5 years at once.", "to")
 
     if not await _claim(org, org.test_clock_now, wall):

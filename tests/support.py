@@ -111,10 +111,13 @@ class Server:
             cwd=ROOT, env=full_env, stdout=self._log, stderr=subprocess.STDOUT,
         )
 
-    def wait_ready(self, timeout: float = 30) -> "Server":
+    def wait_ready(self, timeout: float = 90) -> "Server":
+        """Wait for /healthz; a server that does not come up is stopped (no process or log file left behind
+        to fail a later test with a ResourceWarning)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                self.stop()
                 raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
@@ -122,7 +125,8 @@ class Server:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise RuntimeError("server did not start")
+        self.stop()
+        raise RuntimeError(f"server did not start within {timeout} s")
 
     def stop(self) -> None:
         self.process.terminate()
@@ -135,6 +139,17 @@ class Server:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def wait_for_log(self, predicate, timeout: float = 15) -> str:
+        """The log once a line satisfies `predicate`: some lines (the access line) are written after the response."""
+        deadline = time.monotonic() + timeout
+        while True:
+            log = self.log()
+            if any(predicate(line) for line in log.splitlines()):
+                return log
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise AssertionError(f"no matching log line within {timeout} s: {log[-2000:]}")
+            time.sleep(0.05)
 
 
 async def post(client: httpx.AsyncClient, url: str, query: str, variables: dict | None = None, token: str | None = None) -> dict:

@@ -45,7 +45,11 @@ async def test_every_role_may_read_the_audit_trail_but_bad_paging_is_refused():
     fx = await make_org()
     reader = await make_user(fx, role=AdminRole.READER)
     token = await token_for(fx, reader, AdminRole.READER)
-    assert (await execute(EVENTS, {}, token=token)).data["auditEvents"]["totalCount"] >= 1
+    page = (await execute(EVENTS, {}, token=token)).data["auditEvents"]
+    # newest first: the reader created, then the organization's first admin and their API token
+    assert page["totalCount"] == 3
+    assert [e["node"]["action"] for e in page["edges"]] == ["user.created", "api_token.created", "user.created"]
+    assert [page["edges"][i]["node"]["targetId"] for i in (0, 2)] == [str(reader.id), str(fx.admin.id)]
     assert error_codes(await execute(EVENTS, {"first": 101}, token=token)) == ["BAD_USER_INPUT"]
     assert error_codes(await execute(EVENTS, {"after": "garbage!"}, token=token)) == ["BAD_USER_INPUT"]
     assert error_codes(await execute(EVENTS, {})) == ["UNAUTHENTICATED"]

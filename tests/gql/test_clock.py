@@ -53,7 +53,8 @@ async def test_advance_test_clock_needs_a_global_admin():
 async def test_advance_test_clock_rejects_a_time_without_zone():
     fx = await make_org(sandbox=True)
     result = await execute(ADVANCE, {"input": {"to": "2027-01-01T00:00:00"}}, token=fx.token)
-    assert result.errors and result.data is None
+    assert result.data is None and error_codes(result) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert result.errors[0].message == "Variable '$input' has invalid value at .to: DateTime has no time zone; use e.g. 2026-11-29T09:00:00Z."
     assert (await Organization.get(id=fx.org.id)).test_clock_now == NOW
 
 
@@ -63,3 +64,19 @@ async def test_the_sandbox_time_after_advancing_drives_later_requests():
     await execute(ADVANCE, {"input": {"to": to.isoformat()}}, token=fx.token)
     now = (await execute("{ organization { now } }", token=fx.token)).data["organization"]["now"]
     assert now == "2026-12-30T09:00:00Z"
+
+
+async def test_advance_test_clock_moves_at_most_five_years_at_once():
+    fx = await make_org(sandbox=True)
+    too_far = "2031-12-01T09:00:00Z"  # 5 years and 2 days after NOW
+    result = await execute(ADVANCE, {"input": {"to": too_far}}, token=fx.token)
+    assert result.data["advanceTestClock"] == {
+        "organization": None,
+        "userErrors": [{"code": "INVALID_INPUT", "message": "Advance the test clock at most 5 years at once.", "field": ["input", "to"]}],
+    }
+    assert (await Organization.get(id=fx.org.id)).test_clock_now == NOW
+    assert not await AuditEvent.exists(action="test_clock.advanced")
+    five_years = "2031-11-29T09:00:00Z"
+    result = await execute(ADVANCE, {"input": {"to": five_years}}, token=fx.token)
+    assert result.data["advanceTestClock"]["userErrors"] == []
+    assert (await execute("{ organization { now } }", token=fx.token)).data["organization"]["now"] == five_years

@@ -155,6 +155,14 @@ async def test_log_lines_are_json_with_a_request_id_and_no_token(server):
     rid = response.headers["x-request-id"]
     import json
 
-    lines = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
-    assert any(line.get("requestId") == rid for line in lines)
-    assert fx.token not in server.log()
+    def whole_lines(log: str) -> list[dict]:  # the last line may still be being written
+        return [json.loads(line) for line in log.splitlines() if line.startswith("{") and line.endswith("}")]
+
+    def is_access_line(line: dict) -> bool:
+        return line.get("requestId") == rid and line["logger"] == "seatwise.http"
+
+    # the access line is written after the response is sent: wait for it instead of reading the log at once
+    log = server.wait_for_log(lambda line: any(map(is_access_line, whole_lines(line))))
+    access = [line for line in whole_lines(log) if is_access_line(line)]
+    assert [line["message"] for line in access] == ["POST /graphql 200"]
+    assert fx.token not in log

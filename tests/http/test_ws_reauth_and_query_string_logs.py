@@ -37,7 +37,9 @@ async def test_card_number_and_cvc_in_a_get_query_string_stay_out_of_the_log():
             q = 'mutation { addPaymentCard(input:{number:"4242 4242 4242 4242", expMonth:12, expYear:2030, cvc:"987"}) { paymentCard { id } } }'
             response = await client.get(f"{server.url}/graphql", params={"query": q}, headers={"Authorization": f"Bearer {fx.token}"})
         assert response.status_code == 400  # mutations are not allowed over GET
-        await asyncio.sleep(0.3)
+        rid = response.headers["x-request-id"]
+        # the access line is written after the response: wait for it, so the log searched below holds this request
+        server.wait_for_log(lambda line: rid in line and "GET /graphql 400" in line)
     finally:
         server.stop()
     log = server.log()

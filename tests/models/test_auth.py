@@ -52,7 +52,8 @@ async def test_five_failures_lock_sign_in_for_fifteen_minutes_even_with_the_righ
         await auth.sign_in(fx.admin.email, PASSWORD, now=locked_from + timedelta(minutes=14))
     assert failed.value.code is ErrorCode.TOO_MANY_ATTEMPTS
     token, _ = await auth.sign_in(fx.admin.email, PASSWORD, now=locked_from + timedelta(minutes=15))
-    assert token
+    viewer = await auth.authenticate(f"Bearer {token}", now=locked_from + timedelta(minutes=15))
+    assert viewer.user.id == fx.admin.id
 
 
 async def test_sign_out_everywhere_ends_sessions_but_keeps_api_tokens():

@@ -45,15 +45,55 @@ def test_exactly_one_check_digit_makes_a_number_luhn_valid(body):
     assert clean_number(spaced) == number
 
 
-@settings(max_examples=200)
-@given(st.text(max_size=40))
-def test_email_normalisation_accepts_only_what_it_can_return_unchanged(raw):
-    try:
-        email = users.normalize_email(raw, "email")
-    except DomainError:
-        return
-    assert email == email.strip().lower() and email.count("@") == 1
+ATOM_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-"
+atoms = st.text(alphabet=ATOM_CHARS, min_size=1, max_size=8)
+labels = st.from_regex(r"[A-Za-z0-9]([A-Za-z0-9-]{0,6}[A-Za-z0-9])?", fullmatch=True)
+spaces = st.text(alphabet=" \t", max_size=2)
+
+
+@st.composite
+def valid_emails(draw):
+    """docs/rules.md section 4: atoms joined by single dots, `@`, two or more labels; any case, surrounding spaces."""
+    local = ".".join(draw(st.lists(atoms, min_size=1, max_size=3)))
+    domain = ".".join(draw(st.lists(labels, min_size=2, max_size=3)))
+    return draw(spaces) + local + "@" + domain + draw(spaces)
+
+
+# Each defect breaks one rule of the syntax; `where` picks the position it goes in.
+DEFECTS = {
+    "space inside": lambda e, where: e[:where] + " " + e[where:],
+    "non-ASCII letter": lambda e, where: e[:where] + "é" + e[where:],
+    "quote": lambda e, where: e[:where] + '"' + e[where:],
+    "angle bracket": lambda e, where: e[:where] + "<" + e[where:],
+    "second @": lambda e, where: e[:where] + "@" + e[where:],
+    "no @": lambda e, where: e.replace("@", ""),
+    "double dot in the local part": lambda e, where: e.replace("@", "..x@"),
+    "dot starting the local part": lambda e, where: "." + e,
+    "dot ending the local part": lambda e, where: e.replace("@", ".@"),
+    "empty local part": lambda e, where: e[e.index("@"):],
+    "no dot in the domain": lambda e, where: e[: e.index("@") + 1] + "localhost",
+    "label starting with a hyphen": lambda e, where: e.replace("@", "@-"),
+    "label ending with a hyphen": lambda e, where: e + "-",
+    "empty label": lambda e, where: e + ".",
+    "over 254 characters": lambda e, where: "a" * 251 + e[e.index("@"):],
+}
+
+
+@settings(max_examples=300)
+@given(valid_emails())
+def test_email_normalisation_accepts_valid_emails_trimmed_and_lower_cased(raw):
+    email = users.normalize_email(raw, "email")
+    assert email == raw.strip().lower()
     assert users.normalize_email(email, "email") == email
+
+
+@settings(max_examples=300)
+@given(valid_emails(), st.sampled_from(sorted(DEFECTS)), st.integers(min_value=1, max_value=40))
+def test_email_normalisation_refuses_each_broken_rule(valid, defect, where):
+    raw = DEFECTS[defect](valid.strip(), min(where, len(valid.strip()) - 1))
+    with pytest.raises(DomainError) as failed:
+        users.normalize_email(raw, "email")
+    assert failed.value.code.value == "INVALID_INPUT", defect
 
 
 @pytest.mark.parametrize("number", ["4242424242424241", "42424242424", "4242-4242-4242-424x", "４２４２４２４２４２４２４２４２"])

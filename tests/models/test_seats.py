@@ -112,17 +112,27 @@ async def test_delete_frees_licenses_and_restore_gives_back_what_is_free():
 
 
 async def test_access_check_gives_every_reason():
+    from datetime import timedelta
+
+    from tests.events_support import suspend
+
     fx = await make_org()
     await give_licenses(fx, "CRM_BASIC", 1)
-    holder = await make_user(fx, skus=["CRM_BASIC"], email="holder@acme.test")
+    lapsing = await give_licenses(fx, "CRM_BASIC", 1)
+    await make_user(fx, skus=["CRM_BASIC"], email="holder@acme.test")
     await make_user(fx, email="idle@acme.test")
     gone = await make_user(fx, email="gone@acme.test")
     await users.delete_user(fx.org, str(gone.id), actor=fx.actor, now=NOW)
+    latest = await make_user(fx, email="latest@acme.test")
+    await seats.assign_license(fx.org, str(latest.id), "CRM_BASIC", actor=fx.actor, now=NOW + timedelta(minutes=1))
     assert await seats.access_check(fx.org, "  HOLDER@acme.test ", "CRM_BASIC") is None
+    assert await seats.access_check(fx.org, "latest@acme.test", "CRM_BASIC") is None
     assert await seats.access_check(fx.org, "nobody@acme.test", "CRM_BASIC") == "UNKNOWN_USER"
     assert await seats.access_check(fx.org, "gone@acme.test", "CRM_BASIC") == "ACCOUNT_DELETED"
     assert await seats.access_check(fx.org, "idle@acme.test", "CRM_BASIC") == "NO_LICENSE"
-    assert holder.id
+    await suspend(lapsing)  # 1 purchased, 2 assigned: the latest assignment is in conflict, the first is not
+    assert await seats.access_check(fx.org, "latest@acme.test", "CRM_BASIC") == "LICENSE_CONFLICT"
+    assert await seats.access_check(fx.org, "holder@acme.test", "CRM_BASIC") is None
 
 
 async def test_bulk_assign_announces_each_license_with_the_pool_right_after_it(monkeypatch):

@@ -1,0 +1,101 @@
+"""The role table of docs/rules.md section 2: a role that may not do something gets FORBIDDEN, no data, and nothing changes."""
+
+import pytest
+
+from models import auth, users
+from models.clock import utcnow
+from models.tables import AdminRole, AuditEvent, Credential, CredentialKind, LicenseAssignment, SeatPool, User
+from tests.support import NOW, error_codes, execute, give_licenses, make_org, make_user, token_for
+
+SET_ROLE = "mutation($id: ID!) { setAdminRole(input: {userId: $id, role: USER_ADMIN}) { user { adminRole } userErrors { code } } }"
+CREATE_TOKEN = 'mutation { createApiToken(input: {name: "feed", role: READER}) { token userErrors { code } } }'
+REVOKE_TOKEN = "mutation($id: ID!) { revokeApiToken(input: {id: $id}) { apiToken { revokedAt } userErrors { code } } }"
+ASSIGN = 'mutation($id: ID!) { assignLicense(input: {userId: $id, productSku: "CRM_BASIC"}) { user { id } userErrors { code } } }'
+REVOKE = 'mutation($id: ID!) { revokeLicense(input: {userId: $id, productSku: "CRM_BASIC"}) { user { id } userErrors { code } } }'
+DELETE = "mutation($id: ID!) { deleteUser(input: {userId: $id}) { user { id } userErrors { code } } }"
+RESTORE = "mutation($id: ID!) { restoreUser(input: {userId: $id}) { user { id } userErrors { code } } }"
+
+NOT_GLOBAL = [AdminRole.BILLING_ADMIN, AdminRole.USER_ADMIN, AdminRole.READER]
+NO_USER_MANAGEMENT = [AdminRole.BILLING_ADMIN, AdminRole.READER]
+
+
+async def _as(fx, role: AdminRole) -> str:
+    return await token_for(fx, await make_user(fx, role=role), role)
+
+
+async def _state(fx) -> tuple:
+    """Everything the mutations below could change."""
+    return (
+        sorted(await User.filter(organization_id=fx.org.id).values_list("id", "admin_role", "deleted_at")),
+        sorted(await LicenseAssignment.filter(organization_id=fx.org.id).values_list("user_id", "product_id")),
+        sorted(await SeatPool.filter(organization_id=fx.org.id).values_list("product_id", "assigned", "purchased")),
+        sorted(await Credential.filter(organization_id=fx.org.id).values_list("id", "revoked_at")),
+        await AuditEvent.filter(organization_id=fx.org.id).count(),
+    )
+
+
+def _forbidden(result) -> None:
+    assert result.data is None
+    assert error_codes(result) == ["FORBIDDEN"]
+
+
+@pytest.mark.parametrize("role", NOT_GLOBAL, ids=lambda r: r.value)
+async def test_only_a_global_admin_may_set_admin_roles(role):
+    fx = await make_org()
+    token = await _as(fx, role)
+    target = await make_user(fx)
+    before = await _state(fx)
+    _forbidden(await execute(SET_ROLE, {"id": str(target.id)}, token=token))
+    assert await _state(fx) == before
+    assert (await User.get(id=target.id)).admin_role is None
+
+
+@pytest.mark.parametrize("role", NOT_GLOBAL, ids=lambda r: r.value)
+async def test_only_a_global_admin_may_create_api_tokens(role):
+    fx = await make_org()
+    token = await _as(fx, role)
+    before = await _state(fx)
+    _forbidden(await execute(CREATE_TOKEN, token=token))
+    assert await _state(fx) == before
+    assert not await Credential.exists(organization_id=fx.org.id, name="feed")
+
+
+@pytest.mark.parametrize("role", NOT_GLOBAL, ids=lambda r: r.value)
+async def test_only_a_global_admin_may_revoke_api_tokens(role):
+    fx = await make_org()
+    token = await _as(fx, role)
+    _, credential = await auth.issue_credential(fx.admin, CredentialKind.API_TOKEN, AdminRole.GLOBAL_ADMIN, now=utcnow(), name="victim")
+    before = await _state(fx)
+    _forbidden(await execute(REVOKE_TOKEN, {"id": str(credential.id)}, token=token))
+    assert await _state(fx) == before
+    assert (await Credential.get(id=credential.id)).revoked_at is None
+
+
+@pytest.mark.parametrize("role", NO_USER_MANAGEMENT, ids=lambda r: r.value)
+async def test_billing_admins_and_readers_may_not_assign_or_revoke_licenses(role):
+    fx = await make_org()
+    token = await _as(fx, role)
+    await give_licenses(fx, "CRM_BASIC", 2)
+    holder = await make_user(fx, skus=["CRM_BASIC"])
+    idle = await make_user(fx)
+    before = await _state(fx)
+    _forbidden(await execute(ASSIGN, {"id": str(idle.id)}, token=token))
+    _forbidden(await execute(REVOKE, {"id": str(holder.id)}, token=token))
+    assert await _state(fx) == before
+    assert await LicenseAssignment.filter(user_id=holder.id).values_list("product_id", flat=True) == ["CRM_BASIC"]
+    assert not await LicenseAssignment.exists(user_id=idle.id)
+
+
+@pytest.mark.parametrize("role", NO_USER_MANAGEMENT, ids=lambda r: r.value)
+async def test_billing_admins_and_readers_may_not_delete_or_restore_users(role):
+    fx = await make_org()
+    token = await _as(fx, role)
+    live = await make_user(fx)
+    gone = await make_user(fx)
+    await users.delete_user(fx.org, str(gone.id), actor=fx.actor, now=NOW)
+    before = await _state(fx)
+    _forbidden(await execute(DELETE, {"id": str(live.id)}, token=token))
+    _forbidden(await execute(RESTORE, {"id": str(gone.id)}, token=token))
+    assert await _state(fx) == before
+    assert (await User.get(id=live.id)).deleted_at is None
+    assert (await User.get(id=gone.id)).deleted_at is not None
