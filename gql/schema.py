@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -11,14 +12,14 @@ from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
 
 from gql import auth, seats, users
 from gql import clock
 from gql import billing
 from gql import audit, exports, support
 from gql import conflicts, events
-from gql.errors import ShapeErrors, is_expected
+from gql.errors import ShapeErrors, is_expected, shape_errors
 from gql.guard import RequireCredential
 from gql.metrics import Metrics
 from gql.scalars import DATETIME, DateTime
@@ -29,6 +30,14 @@ Query = merge_types("Query", (users.Query, seats.Query, auth.Query, support.Quer
 Mutation = merge_types("Mutation", (auth.Mutation, users.Mutation, seats.Mutation, support.Mutation, exports.Mutation, billing.Mutation, clock.Mutation))
 
 class SeatwiseSchema(strawberry.Schema):
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        """Strawberry returns syntax and validation errors after its extensions ran: shape those here too,
+        so that no error message quotes a value of the request (gql/errors.py)."""
+        result = await super().execute(*args, **kwargs)
+        if result.errors and any(not (error.extensions or {}).get("code") for error in result.errors):
+            result.errors = shape_errors(result.errors)
+        return result
+
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Log refusals by kind only (their messages can quote client input such as a card number sent
         as the wrong type); log unexpected errors with their stack trace (the log formatter redacts

@@ -8,6 +8,7 @@ from typing import Any
 
 from tortoise.queryset import QuerySet
 
+from models.inputs import column_length, query_text
 from models.tables import AdminRole, AuditEvent, Organization
 
 
@@ -56,6 +57,8 @@ async def record(
 
 def events_query(org: Organization, *, action: str | None = None, target_id: str | None = None) -> QuerySet[AuditEvent]:
     """Audit events of one organization, newest first by (at, id)."""
+    action = query_text(action, column_length(AuditEvent, "action"), "The action filter")
+    target_id = query_text(target_id, column_length(AuditEvent, "target_id"), "The targetId filter")
     query = AuditEvent.filter(organization_id=org.id)
     if action:
         query = query.filter(action=action)

@@ -22,6 +22,7 @@ from models.audit import Actor
 from models.charges import audit_failure, charge_card, default_card
 from models.clock import add_months
 from models.errors import DomainError, ErrorCode
+from models.inputs import checked_text
 from models.events import LicenseEventKind
 from models.lookups import get_product, get_subscription
 from models.tables import (
@@ -136,6 +137,7 @@ async def purchase_licenses(
     check_quantity(quantity, ["input", "quantity"])
     if not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
         raise DomainError(ErrorCode.INVALID_INPUT, f"The idempotency key has 1 to {MAX_KEY_LENGTH} characters.", ["input", "idempotencyKey"])
+    checked_text(idempotency_key, MAX_KEY_LENGTH, "The idempotency key", ["input", "idempotencyKey"])
     product = await get_product(sku, ["input", "productSku"])
     digest = request_hash(sku, quantity)
     if (first := await _replay(org, idempotency_key, digest)) is not None:

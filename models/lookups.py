@@ -8,19 +8,13 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from models.errors import DomainError, ErrorCode
+from models.inputs import checked_text, column_length, parse_id
 from models.tables import Organization, Product, Subscription, User
 
+__all__ = ["parse_id", "in_org", "get_user", "check_sku", "get_product", "catalog", "get_subscription", "subscriptions_by_ids"]
 
 M = TypeVar("M", bound=Model)
-
-
-def parse_id(raw: str | int | None) -> int | None:
-    """A database id from an API id; None when malformed (which then reads as NOT_FOUND)."""
-    if isinstance(raw, int):
-        return raw
-    if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
-        return None
-    return int(raw)
+MAX_SKU = column_length(Product, "sku")
 
 
 async def in_org(query: QuerySet[M], raw_id: str | int, what: str, field: list[str]) -> M:
@@ -29,7 +23,7 @@ async def in_org(query: QuerySet[M], raw_id: str | int, what: str, field: list[s
     pk = parse_id(raw_id)
     row = await query.get_or_none(id=pk) if pk is not None else None
     if row is None:
-        raise DomainError(ErrorCode.NOT_FOUND, f"No {what} {raw_id}.", field)
+        raise DomainError(ErrorCode.NOT_FOUND, f"No such {what}.", field)
     return row
 
 
@@ -37,10 +31,15 @@ async def get_user(org: Organization, user_id: str | int, field: list[str]) -> U
     return await in_org(User.filter(organization_id=org.id), user_id, "user", field)
 
 
+def check_sku(sku: str, field: list[str] | None) -> str:
+    """INVALID_INPUT for text that cannot be a SKU (too long, NUL): every SKU a mutation takes passes here."""
+    return checked_text(sku, MAX_SKU, "The product SKU", field)
+
+
 async def get_product(sku: str, field: list[str]) -> Product:
-    product = await Product.get_or_none(sku=sku)
+    product = await Product.get_or_none(sku=check_sku(sku, field))
     if product is None:
-        raise DomainError(ErrorCode.UNKNOWN_PRODUCT, f"No product {sku!r} in the catalog.", field)
+        raise DomainError(ErrorCode.UNKNOWN_PRODUCT, "No such product in the catalog.", field)
     return product
 
 

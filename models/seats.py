@@ -19,8 +19,9 @@ from tortoise.transactions import in_transaction
 from models import audit
 from models.audit import Actor
 from models.errors import DomainError, ErrorCode
+from models.inputs import column_length, query_text
 from models.events import LicenseEventKind, SeatEvent, broker
-from models.lookups import catalog, get_product, get_user, parse_id
+from models.lookups import MAX_SKU, catalog, get_product, get_user, parse_id
 from models.tables import LicenseAssignment, Organization, Product, SeatPool, Subscription, SubscriptionStatus, User
 
 COUNTING = (SubscriptionStatus.ACTIVE, SubscriptionStatus.GRACE_PERIOD)
@@ -72,7 +73,7 @@ async def seat_pools(org: Organization, sku: str | None = None) -> list[PoolView
 async def seat_pool(org: Organization, sku: str) -> PoolView:
     pools = await seat_pools(org, sku)
     if not pools:
-        raise DomainError(ErrorCode.UNKNOWN_PRODUCT, f"No product {sku!r} in the catalog.")
+        raise DomainError(ErrorCode.UNKNOWN_PRODUCT, "No such product in the catalog.")
     return pools[0]
 
 
@@ -188,25 +189,27 @@ async def assign_licenses(org: Organization, user_ids: list[str], sku: str, *, a
     """Assign `sku` to 1..1000 users, all or none; per-item errors name the item's index."""
     if not 1 <= len(user_ids) <= MAX_BULK:
         raise DomainError(ErrorCode.INVALID_INPUT, f"Give 1 to {MAX_BULK} user ids.", ["input", "userIds"])
-    seen: set[str] = set()
-    for index, raw in enumerate(user_ids):
-        if raw in seen:
-            raise DomainError(ErrorCode.INVALID_INPUT, f"User id {raw} is listed twice.", ["input", "userIds", str(index)])
-        seen.add(raw)
-    numeric = {raw: pk for raw in user_ids if (pk := parse_id(raw)) is not None}
-    users = {u.id: u for u in await User.filter(organization_id=org.id, id__in=list(numeric.values()))}
-    for index, raw in enumerate(user_ids):
-        if numeric.get(raw) not in users:
-            raise DomainError(ErrorCode.NOT_FOUND, f"No user {raw}.", ["input", "userIds", str(index)])
+    # Ids are compared after parsing: "60577" and "060577" are one user listed twice.
+    parsed = [parse_id(raw) for raw in user_ids]
+    seen: set[int] = set()
+    for index, pk in enumerate(parsed):
+        if pk is not None and pk in seen:
+            raise DomainError(ErrorCode.INVALID_INPUT, "This user is listed twice.", ["input", "userIds", str(index)])
+        if pk is not None:
+            seen.add(pk)
+    users = {u.id: u for u in await User.filter(organization_id=org.id, id__in=list(seen))}
+    for index, pk in enumerate(parsed):
+        if pk not in users:
+            raise DomainError(ErrorCode.NOT_FOUND, "No such user.", ["input", "userIds", str(index)])
     await get_product(sku, ["input", "productSku"])
     holders = set(await LicenseAssignment.filter(product_id=sku, user_id__in=list(users)).values_list("user_id", flat=True))
-    for index, raw in enumerate(user_ids):
-        user = users[numeric[raw]]
+    for index, pk in enumerate(parsed):
+        user = users[pk]
         if user.deleted_at is not None:
             raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is deleted.", ["input", "userIds", str(index)])
         if user.id in holders:
             raise DomainError(ErrorCode.ALREADY_ASSIGNED, f"{user.email} already holds a {sku} license.", ["input", "userIds", str(index)])
-    ordered = [users[numeric[raw]] for raw in user_ids]
+    ordered = [users[pk] for pk in parsed]
     before = await seat_pool(org, sku)
     async with in_transaction():
         if not await take(org.id, sku, len(ordered)):
@@ -260,7 +263,9 @@ async def revoke_license(org: Organization, user_id: str, sku: str, *, actor: Ac
 
 async def access_check(org: Organization, email: str, sku: str) -> str | None:
     """None when allowed, else the denial reason (UNKNOWN_USER, ACCOUNT_DELETED, NO_LICENSE, LICENSE_CONFLICT)."""
-    user = await User.get_or_none(organization_id=org.id, email=email.strip().lower())
+    key = query_text(email.strip().lower(), column_length(User, "email"), "The email")
+    query_text(sku, MAX_SKU, "The productSku")
+    user = await User.get_or_none(organization_id=org.id, email=key)
     if user is None:
         return "UNKNOWN_USER"
     if user.deleted_at is not None:

@@ -16,6 +16,7 @@ from models import audit, seats
 from models.audit import Actor
 from models.clock import iso
 from models.errors import DomainError, ErrorCode
+from models.inputs import checked_text
 from models.events import LicenseEventKind
 from models.lookups import get_subscription
 from models.tables import (
@@ -38,7 +39,7 @@ def check_text(raw: str, field: list[str]) -> str:
     text = raw.strip()
     if not 1 <= len(text) <= MAX_TEXT:
         raise DomainError(ErrorCode.INVALID_INPUT, f"Write 1 to {MAX_TEXT} characters.", field)
-    return text
+    return checked_text(text, MAX_TEXT, "The text", field)
 
 
 def is_ending(sub: Subscription) -> bool:

@@ -16,7 +16,8 @@ from models.audit import Actor
 from models.clock import utcnow
 from models.errors import DomainError, ErrorCode
 from models.events import LicenseEventKind
-from models.lookups import get_product, get_user
+from models.inputs import checked_text, column_length, query_text
+from models.lookups import MAX_SKU, get_product, get_user
 from models.tables import AdminRole, LicenseAssignment, Organization, Product, User
 
 RESTORE_WINDOW = timedelta(days=30)
@@ -48,7 +49,7 @@ def normalize_email(raw: str, field: list[str]) -> str:
         and all(_LABEL.fullmatch(label) for label in labels)
     )
     if not valid:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"{raw!r} is not a valid email address.", field)
+        raise DomainError(ErrorCode.INVALID_INPUT, "This is not a valid email address.", field)
     return email
 
 
@@ -56,7 +57,7 @@ def check_display_name(raw: str, field: list[str]) -> str:
     name = raw.strip()
     if not 1 <= len(name) <= 256:
         raise DomainError(ErrorCode.INVALID_INPUT, "A display name has 1 to 256 characters.", field)
-    return name
+    return checked_text(name, 256, "A display name", field)
 
 
 def status_of(user: User, license_count: int) -> UserStatus:
@@ -73,6 +74,8 @@ def users_query(
     org: Organization, *, status: UserStatus | None = None, sku: str | None = None, search: str | None = None
 ) -> QuerySet[User]:
     """Users ordered by email; deleted users only when asked for by status."""
+    sku = query_text(sku, MAX_SKU, "The productSku filter")
+    search = query_text(search, column_length(User, "display_name"), "The search filter")
     query = User.filter(organization_id=org.id)
     holders = LicenseAssignment.filter(organization_id=org.id)
     if status is UserStatus.DELETED:
