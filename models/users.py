@@ -125,11 +125,11 @@ async def create_user(
     skus = list(product_skus or [])
     for index, sku in enumerate(skus):
         if sku in skus[:index]:
-            raise DomainError(ErrorCode.INVALID_INPUT, f"{sku} is listed twice.", ["input", "productSkus", str(index)])
+            raise DomainError(ErrorCode.INVALID_INPUT, "This product is listed twice.", ["input", "productSkus", str(index)])
     for index, sku in enumerate(skus):
         await get_product(sku, ["input", "productSkus", str(index)])
     if await User.exists(email=email):
-        raise DomainError(ErrorCode.ALREADY_EXISTS, f"A user {email} already exists.", ["input", "email"])
+        raise DomainError(ErrorCode.ALREADY_EXISTS, "A user with this email already exists.", ["input", "email"])
     password_hash = await auth.hash_password(password) if password is not None else None
     befores = {sku: await seats.seat_pool(org, sku) for sku in skus}
     async with in_transaction():
@@ -142,7 +142,7 @@ async def create_user(
                 password_hash=password_hash, created_at=now,
             )
         except IntegrityError:
-            raise DomainError(ErrorCode.ALREADY_EXISTS, f"A user {email} already exists.", ["input", "email"]) from None
+            raise DomainError(ErrorCode.ALREADY_EXISTS, "A user with this email already exists.", ["input", "email"]) from None
         await audit.record(
             org, actor, "user.created", target_type="USER", target_id=user.id, at=now,
             details={"email": email, "adminRole": admin_role.value if admin_role else None},
