@@ -74,7 +74,7 @@ def hoist_arguments(document: graphql.DocumentNode) -> tuple[graphql.DocumentNod
 
 
 def _sent_values(document: graphql.DocumentNode, variables: dict[str, Any]) -> list[str]:
-    """Every string and number literal of the document, and every key and leaf of the variables."""
+    """Every string and number literal of the document, and every leaf of the variables."""
     found: list[str] = []
 
     class Literals(graphql.Visitor):
@@ -86,8 +86,7 @@ def _sent_values(document: graphql.DocumentNode, variables: dict[str, Any]) -> l
 
     def walk(value: Any) -> None:
         if isinstance(value, dict):
-            for key, item in value.items():
-                found.append(str(key))
+            for item in value.values():  # keys are field names, which messages do name
                 walk(item)
         elif isinstance(value, list):
             for item in value:
