@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, AsyncIterator
 
 import strawberry
 from graphql import GraphQLError
@@ -33,10 +33,12 @@ class SeatwiseSchema(strawberry.Schema):
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         """Strawberry returns syntax and validation errors after its extensions ran: shape those here too,
         so that no error message quotes a value of the request (gql/errors.py)."""
-        result = await super().execute(*args, **kwargs)
-        if result.errors and any(not (error.extensions or {}).get("code") for error in result.errors):
-            result.errors = shape_errors(result.errors)
-        return result
+        return _shaped(await super().execute(*args, **kwargs))
+
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        """The same for the WebSocket (graphql-transport-ws streams every operation)."""
+        source = await super().stream(*args, **kwargs)
+        return _shaped_stream(source) if hasattr(source, "__aiter__") else _shaped(source)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Log refusals by kind only (their messages can quote client input such as a card number sent
@@ -47,6 +49,22 @@ class SeatwiseSchema(strawberry.Schema):
                 log.info("request refused", extra={"path": ".".join(map(str, error.path or [])) or None})
             else:
                 log.error("unexpected error in %s", error.path, exc_info=error.original_error)
+
+
+def _shaped(result: Any) -> Any:
+    errors = getattr(result, "errors", None)
+    if errors and any(not (error.extensions or {}).get("code") for error in errors):
+        result.errors = shape_errors(errors)
+    return result
+
+
+async def _shaped_stream(source: Any) -> AsyncIterator[Any]:
+    try:
+        async for result in source:
+            yield _shaped(result)
+    finally:
+        if hasattr(source, "aclose"):
+            await source.aclose()
 
 
 MAX_LEVELS = 12

@@ -8,7 +8,7 @@ from typing import Any
 
 from tortoise.queryset import QuerySet
 
-from models.inputs import column_length, query_text
+from models.inputs import column_length, parse_id, query_text
 from models.tables import AdminRole, AuditEvent, Organization
 
 
@@ -59,6 +59,8 @@ def events_query(org: Organization, *, action: str | None = None, target_id: str
     """Audit events of one organization, newest first by (at, id)."""
     action = query_text(action, column_length(AuditEvent, "action"), "The action filter")
     target_id = query_text(target_id, column_length(AuditEvent, "target_id"), "The targetId filter")
+    if target_id is not None and (pk := parse_id(target_id)) is not None:
+        target_id = str(pk)  # targets are stored as str(id): "060577" names the same target as "60577"
     query = AuditEvent.filter(organization_id=org.id)
     if action:
         query = query.filter(action=action)

@@ -303,3 +303,14 @@ async def test_a_user_id_with_a_leading_zero_names_the_same_user():
     result = await execute('query($id: ID!) { user(id: $id) { id } }', {"id": "0" + str(user.id)}, token=fx.token)
 
     assert result.data["user"] == {"id": str(user.id)}
+
+
+async def test_audit_events_filtered_by_a_target_id_with_a_leading_zero_find_the_target():
+    fx = await make_org()
+    user = await make_user(fx)
+
+    result = await execute(
+        'query($t: ID) { auditEvents(first: 5, filter: {targetId: $t}) { totalCount } }', {"t": "0" + str(user.id)}, token=fx.token
+    )
+
+    assert result.data["auditEvents"]["totalCount"] == 1  # user.created

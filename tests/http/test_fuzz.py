@@ -157,3 +157,23 @@ async def test_generated_documents_never_break_the_server_nor_echo_their_values(
     finally:
         server.stop()
     assert "Traceback" not in server.log(), server.log()[-3000:]
+
+
+async def test_a_websocket_error_quotes_no_value_of_the_operation():
+    import json
+
+    from tests.events_support import init, ws_client
+
+    fx = await make_org("Socket")
+    server = Server().wait_ready()
+    try:
+        async with ws_client(server.url) as ws:
+            assert (await init(ws, fx.token))["type"] == "connection_ack"
+            document = "subscription { licenseEvents(productSku: 4242424242424242) { kind } }"
+            await ws.send(json.dumps({"type": "subscribe", "id": "1", "payload": {"query": document}}))
+            answer = json.loads(await ws.recv())
+    finally:
+        server.stop()
+    assert answer["type"] == "error", answer
+    assert "4242424242424242" not in json.dumps(answer), answer
+    assert [error["extensions"]["code"] for error in answer["payload"]] == ["GRAPHQL_VALIDATION_FAILED"], answer
