@@ -131,9 +131,10 @@ def check_answer(response: httpx.Response, sent: list[str]) -> None:
 
 async def test_generated_documents_never_break_the_server_nor_echo_their_values():
     fx = await make_org("Fuzz", sandbox=True)
-    server = Server().wait_ready()
+    server = Server()
     headers = {"Authorization": f"Bearer {fx.token}"}
     try:
+        server.wait_ready(timeout=120)
         with httpx.Client(base_url=server.url, headers=headers, timeout=60) as client:
 
             @settings(
@@ -165,8 +166,9 @@ async def test_a_websocket_error_quotes_no_value_of_the_operation():
     from tests.events_support import init, ws_client
 
     fx = await make_org("Socket")
-    server = Server().wait_ready()
+    server = Server()
     try:
+        server.wait_ready(timeout=120)
         async with ws_client(server.url) as ws:
             assert (await init(ws, fx.token))["type"] == "connection_ack"
             document = "subscription { licenseEvents(productSku: 4242424242424242) { kind } }"
