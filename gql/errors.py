@@ -7,7 +7,7 @@ import re
 from typing import Optional
 
 import strawberry
-from graphql.error import GraphQLError
+from graphql.error import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
 
 from gql.logs import request_id
@@ -63,8 +63,42 @@ def query_input_error(error: DomainError) -> GraphQLError:
     return GraphQLError(error.message, extensions={"code": error.code.value, "field": argument[1:] if argument else None})
 
 
-# "String cannot represent a non string value: 4242...", "Expected value of type 'X', found 4242...".
-_QUOTED_VALUE = re.compile(r"(cannot represent [^:]*): .*$|(Expected value of type [^,]*), found .*$", re.S)
+# graphql-core's request errors (parse, validation, variable coercion) quote the offending value: a card
+# number sent as a number, a password under a misspelled field name. `without_values` rewrites every
+# template that can carry a value so that only the names of fields, types, variables and enum values
+# stay (tests/gql/test_input_hygiene.py walks them all). A quoted value is the rest of the message after
+# "found:" (graphql-core prints it last), so cutting from there is safe whatever the value contains.
+_NAME = r"[_A-Za-z][_0-9A-Za-z]*"
+_SUGGESTION = rf" Did you mean (?:the enum value )?'{_NAME}'(?:(?:, |,? or )'{_NAME}')*\?"
+_REWRITES: list[tuple[re.Pattern[str], str]] = [
+    # "Expected value of type 'T' not to include unknown field 'f'. Did you mean 'g'? Found: {...}."
+    (re.compile(rf"(not to include unknown field )'({_NAME})'((?:\.{_SUGGESTION})?)(?:[.,]? ?[Ff]ound): .*\Z", re.S), r"\1'\2'\3"),
+    # ... the same for a key that is not a GraphQL name (a JSON key can be anything, a secret too)
+    (re.compile(rf"(not to include )unknown field '.*?'((?:\.{_SUGGESTION})?)(?:[.,]? ?[Ff]ound): .*\Z", re.S), r"\1an unknown field\2"),
+    # "..., but encountered error 'E'; found: V." (E is any exception's text, which may repeat V)
+    (re.compile(r", but encountered error .*\Z", re.S), ""),
+    # "..., found: V." / "... to be an object, found: V." / "... required field 'f', found: V."
+    (re.compile(r",? found: .*\Z", re.S), ""),
+    # "Enum 'E' cannot represent non-enum value: V. Did you mean the enum value 'A'?"
+    (re.compile(rf"( cannot represent [^:'\n]*?value): .*?((?:\.{_SUGGESTION})?)\Z", re.S), r"\1\2"),
+    # "Value 'V' does not exist in 'E' enum. Did you mean the enum value 'A'?"
+    (re.compile(rf"\bValue '.*' (does not exist in '{_NAME}' enum)", re.S), r"The value \1"),
+    # Older graphql-core: "Variable '$x' got invalid value V; Expected type ..." / "... at 'path'; ..."
+    (re.compile(r"(Variable '\$\w+' got invalid value).*?((?: at '[\w.\[\]]*')?;)", re.S), r"\1\2"),
+    # Syntax errors: "Unexpected String 'v'", "Expected Name, found Int '4242'"
+    (re.compile(r"\b(String|BlockString|Int|Float) '.*'(\.?)\Z", re.S), r"\1\2"),
+    # Lexer errors quoting part of a literal: "Invalid Unicode escape sequence: '\u12'."
+    (re.compile(r"((?:escape sequence|within String|got|character)): .*\Z", re.S), r"\1."),
+]
+
+
+def without_values(message: str) -> str:
+    """A graphql-core message with every quoted input value removed; names and types are kept."""
+    for pattern, replacement in _REWRITES:
+        message = pattern.sub(replacement, message)
+    message = message.rstrip()
+    return message if message.endswith((".", "?")) else message + "."
+
 
 _CODES = {Unauthenticated: "UNAUTHENTICATED", Forbidden: "FORBIDDEN", BadUserInput: "BAD_USER_INPUT"}
 
@@ -82,24 +116,45 @@ class ShapeErrors(MaskErrors):
     as INTERNAL_SERVER_ERROR with the request id (the stack trace is logged by Schema.process_errors)."""
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        return [self._shape(error) for error in errors]
+        return shape_errors(errors)
 
-    def _shape(self, error: GraphQLError) -> GraphQLError:
-        original = error.original_error
-        if original is None or isinstance(original, GraphQLError) and original.original_error is None:
-            # Validation and coercion messages quote the offending value (a card number sent as a number,
-            # say): keep what and where, drop the value.
-            message = _QUOTED_VALUE.sub(lambda m: (m.group(1) or m.group(2)) + ".", error.message)
-            code = (error.extensions or {}).get("code") or "GRAPHQL_VALIDATION_FAILED"
-            return GraphQLError(message, nodes=error.nodes, path=error.path, extensions={**(error.extensions or {}), "code": code})
-        for kind, code in _CODES.items():
-            if isinstance(original, kind):
-                return GraphQLError(str(original), nodes=error.nodes, path=error.path, extensions={"code": code})
-        if (error.extensions or {}).get("code"):
-            return error
-        return GraphQLError(
-            "Internal server error.",
-            nodes=error.nodes,
-            path=error.path,
-            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id.get()},
+
+def shape_errors(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """Every error as the client may see it (ShapeErrors, and SeatwiseSchema for the syntax and validation
+    errors that Strawberry returns before its extensions see the result)."""
+    return [_shape(error) for error in errors]
+
+
+def _shape(error: GraphQLError) -> GraphQLError:
+    original = error.original_error
+    if error.path is None and (original is None or isinstance(original, GraphQLError)) and not (error.extensions or {}).get("code"):
+        # A request error (syntax, validation, variable coercion): no resolver ran. Keep what and where,
+        # drop the value. A bad variable value is the client's input (BAD_USER_INPUT); the rest is the document.
+        code = (
+            "GRAPHQL_PARSE_FAILED" if isinstance(error, GraphQLSyntaxError)
+            else "BAD_USER_INPUT" if _is_variable_error(error) else "GRAPHQL_VALIDATION_FAILED"
         )
+        return GraphQLError(without_values(error.message), nodes=error.nodes, path=error.path, extensions={"code": code})
+    if original is None or isinstance(original, GraphQLError) and original.original_error is None:
+        code = (error.extensions or {}).get("code") or "GRAPHQL_VALIDATION_FAILED"
+        return GraphQLError(without_values(error.message), nodes=error.nodes, path=error.path, extensions={**(error.extensions or {}), "code": code})
+    for kind, code in _CODES.items():
+        if isinstance(original, kind):
+            return GraphQLError(str(original), nodes=error.nodes, path=error.path, extensions={"code": code})
+    if (error.extensions or {}).get("code"):
+        return error
+    return GraphQLError(
+        "Internal server error.",
+        nodes=error.nodes,
+        path=error.path,
+        extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id.get()},
+    )
+
+
+def _is_variable_error(error: GraphQLError) -> bool:
+    """graphql-core's variable coercion errors: "Variable '$x' has invalid value ...", "... must not be null.",
+    "... was not provided." (validation errors about variables say "Variable '$x' is never used" and the like)."""
+    message = error.message
+    return message.startswith("Variable '$") and any(
+        part in message for part in (" has invalid value", " got invalid value", " must not be null", " was not provided")
+    )

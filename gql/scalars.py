@@ -13,17 +13,26 @@ from strawberry.scalars import JSON  # noqa: F401  (re-exported)
 
 from models.clock import iso
 
+MAX_DATETIME_LENGTH = 64
 
-def _parse(value: str) -> datetime:
-    # A GraphQLError (not a ValueError, which would be masked as INTERNAL_SERVER_ERROR) refuses the input as
-    # any other badly typed value is, without quoting it.
+
+def _parse(value: object) -> datetime:
+    """A client's DateTime. Refusals are GraphQLErrors whose message never repeats the value: graphql-core
+    passes them on as they are (a top-level input error), where any other exception would read as ours."""
+    if not isinstance(value, str) or len(value) > MAX_DATETIME_LENGTH:
+        raise GraphQLError("A DateTime is an ISO-8601 string with a time zone, e.g. 2026-11-29T09:00:00Z.")
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except (TypeError, ValueError, AttributeError):
-        raise GraphQLError("DateTime is not an ISO-8601 date-time.") from None
+    except ValueError:
+        raise GraphQLError("This DateTime is not ISO-8601; write e.g. 2026-11-29T09:00:00Z.") from None
     if moment.tzinfo is None:
-        raise GraphQLError("DateTime has no time zone; use e.g. 2026-11-29T09:00:00Z.")
-    return moment.astimezone(timezone.utc)
+        raise GraphQLError("This DateTime has no time zone; add one, e.g. 2026-11-29T09:00:00Z.")
+    try:
+        utc = moment.astimezone(timezone.utc)
+        iso(utc)
+    except (OverflowError, ValueError):
+        raise GraphQLError("This DateTime is out of range once converted to UTC.") from None
+    return utc
 
 
 DateTime = NewType("DateTime", datetime)

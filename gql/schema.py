@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any, AsyncIterator
 
 import strawberry
 from graphql import GraphQLError
@@ -11,14 +12,14 @@ from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
 
 from gql import auth, seats, users
 from gql import clock
 from gql import billing
 from gql import audit, exports, support
 from gql import conflicts, events
-from gql.errors import ShapeErrors, is_expected
+from gql.errors import ShapeErrors, is_expected, shape_errors
 from gql.guard import RequireCredential
 from gql.metrics import Metrics
 from gql.scalars import DATETIME, DateTime
@@ -29,6 +30,16 @@ Query = merge_types("Query", (users.Query, seats.Query, auth.Query, support.Quer
 Mutation = merge_types("Mutation", (auth.Mutation, users.Mutation, seats.Mutation, support.Mutation, exports.Mutation, billing.Mutation, clock.Mutation))
 
 class SeatwiseSchema(strawberry.Schema):
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        """Strawberry returns syntax and validation errors after its extensions ran: shape those here too,
+        so that no error message quotes a value of the request (gql/errors.py)."""
+        return _shaped(await super().execute(*args, **kwargs))
+
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        """The same for the WebSocket (graphql-transport-ws streams every operation)."""
+        source = await super().stream(*args, **kwargs)
+        return _shaped_stream(source) if hasattr(source, "__aiter__") else _shaped(source)
+
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Log refusals by kind only (their messages can quote client input such as a card number sent
         as the wrong type); log unexpected errors with their stack trace (the log formatter redacts
@@ -38,6 +49,22 @@ class SeatwiseSchema(strawberry.Schema):
                 log.info("request refused", extra={"path": ".".join(map(str, error.path or [])) or None})
             else:
                 log.error("unexpected error in %s", error.path, exc_info=error.original_error)
+
+
+def _shaped(result: Any) -> Any:
+    errors = getattr(result, "errors", None)
+    if errors and any(not (error.extensions or {}).get("code") for error in errors):
+        result.errors = shape_errors(errors)
+    return result
+
+
+async def _shaped_stream(source: Any) -> AsyncIterator[Any]:
+    try:
+        async for result in source:
+            yield _shaped(result)
+    finally:
+        if hasattr(source, "aclose"):
+            await source.aclose()
 
 
 MAX_LEVELS = 12

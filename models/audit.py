@@ -9,6 +9,7 @@ from typing import Any
 
 from tortoise.queryset import QuerySet
 
+from models.inputs import column_length, parse_id, query_text
 from models.tables import AdminRole, AuditEvent, Organization
 
 
@@ -106,6 +107,10 @@ def _row(org, actor: Actor, action: AuditAction, target_type: AuditTarget, targe
 
 def events_query(org: Organization, *, action: str | None = None, target_id: str | None = None) -> QuerySet[AuditEvent]:
     """Audit events of one organization, newest first by (at, id)."""
+    action = query_text(action, column_length(AuditEvent, "action"), "The action filter")
+    target_id = query_text(target_id, column_length(AuditEvent, "target_id"), "The targetId filter")
+    if target_id is not None and (pk := parse_id(target_id)) is not None:
+        target_id = str(pk)  # targets are stored as str(id): "060577" names the same target as "60577"
     query = AuditEvent.filter(organization_id=org.id)
     if action:
         query = query.filter(action=action)

@@ -18,13 +18,14 @@ from models.audit import Actor, AuditAction, AuditTarget
 from models.clock import org_now
 from models.errors import DomainError, ErrorCode, Forbidden, Unauthenticated
 from models.events import broker
-from models.lookups import parse_id
+from models.inputs import checked_text, column_length, parse_id
 from models.tables import AdminRole, Credential, CredentialKind, Organization, SignInFailure, User
 
 SESSION_LIFETIME = timedelta(hours=12)
 LOCKOUT_FAILURES = 5
 LOCKOUT_WINDOW = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
 TOKEN_BYTES = 32
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -108,6 +109,7 @@ async def hash_password(password: str) -> str:
 def check_password(password: str | None, subject: str) -> None:
     if password is None or len(password) < MIN_PASSWORD_LENGTH:
         raise DomainError(ErrorCode.INVALID_INPUT, f"A password has at least {MIN_PASSWORD_LENGTH} characters.", subject)
+    checked_text(password, MAX_PASSWORD_LENGTH, "The password", subject)
 
 
 def _verify(password_hash: str | None, password: str) -> bool:
@@ -161,7 +163,8 @@ async def authenticate(authorization: str | None, *, now: datetime) -> Viewer:
 
 async def sign_in(email: str, password: str, *, now: datetime) -> tuple[str, Viewer]:
     """Start a 12-hour session for an admin; lockout after 5 failures in 15 minutes (wall clock)."""
-    key = email.strip().lower()
+    key = checked_text(email.strip().lower(), column_length(SignInFailure, "email"), "The email", "email")
+    checked_text(password, MAX_PASSWORD_LENGTH, "The password", "password")
     # The attempt is recorded (as a failure) before the password is checked, so that concurrent tries
     # see each other: of a burst of wrong passwords, only the first five are even checked.
     attempt = await SignInFailure.create(email=key, at=now)
@@ -231,6 +234,7 @@ async def create_api_token(
     name = name.strip()
     if not 1 <= len(name) <= 128:
         raise DomainError(ErrorCode.INVALID_INPUT, "A token name has 1 to 128 characters.", "name")
+    checked_text(name, 128, "A token name", "name")
     if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
         raise DomainError(ErrorCode.INVALID_INPUT, "expiresInDays is 1 to 3650.", "expires_in_days")
     if not _role_within(role, viewer.role):
@@ -272,7 +276,7 @@ async def _api_token(org: Organization, token_id: str) -> Credential:
             id=pk, organization_id=org.id, kind=CredentialKind.API_TOKEN
         ).select_related("user")
     if credential is None:
-        raise DomainError(ErrorCode.NOT_FOUND, f"No API token {token_id}.", "id")
+        raise DomainError(ErrorCode.NOT_FOUND, "No such API token.", "id")
     return credential
 
 

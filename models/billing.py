@@ -23,6 +23,7 @@ from models.audit import Actor, AuditAction, AuditTarget
 from models.charges import default_card
 from models.clock import add_months, iso
 from models.errors import DomainError, ErrorCode
+from models.inputs import checked_text
 from models.events import LicenseEventKind
 from models.gateway import ChargeFailureCode, ChargeResult
 from models.lookups import get_product, get_subscription
@@ -195,6 +196,7 @@ async def purchase_licenses(
     check_quantity(quantity, "quantity")
     if not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
         raise DomainError(ErrorCode.INVALID_INPUT, f"The idempotency key has 1 to {MAX_KEY_LENGTH} characters.", "idempotency_key")
+    checked_text(idempotency_key, MAX_KEY_LENGTH, "The idempotency key", "idempotency_key")
     product = await get_product(sku, "product_sku")
     digest = request_hash(sku, quantity)
     for _ in range(int(DUPLICATE_WAIT / DUPLICATE_POLL)):

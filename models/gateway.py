@@ -71,7 +71,7 @@ def check_expiry(exp_month: int, exp_year: int, now: datetime) -> None:
     if not 1 <= exp_month <= 12:
         raise DomainError(ErrorCode.INVALID_EXPIRY, "The expiry month is 1 to 12.", "exp_month")
     if not now.year <= exp_year <= now.year + 50 or is_expired(exp_month, exp_year, now):
-        raise DomainError(ErrorCode.INVALID_EXPIRY, f"The card expired (or the year {exp_year} is not plausible).", "exp_year")
+        raise DomainError(ErrorCode.INVALID_EXPIRY, "The card expired (or its expiry year is not plausible).", "exp_year")
 
 
 def luhn_valid(digits: str) -> bool:

@@ -9,19 +9,13 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from models.errors import DomainError, ErrorCode
+from models.inputs import checked_text, column_length, parse_id
 from models.tables import Organization, Product, Subscription, User
 
+__all__ = ["parse_id", "in_org", "get_user", "check_sku", "get_product", "catalog", "get_subscription", "subscriptions_by_ids"]
 
 M = TypeVar("M", bound=Model)
-
-
-def parse_id(raw: str | int | None) -> int | None:
-    """A database id from an API id; None when malformed (which then reads as NOT_FOUND)."""
-    if isinstance(raw, int):
-        return raw
-    if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
-        return None
-    return int(raw)
+MAX_SKU = column_length(Product, "sku")
 
 
 async def in_org(query: QuerySet[M], raw_id: str | int, what: str, subject: str) -> M:
@@ -30,7 +24,7 @@ async def in_org(query: QuerySet[M], raw_id: str | int, what: str, subject: str)
     pk = parse_id(raw_id)
     row = await query.get_or_none(id=pk) if pk is not None else None
     if row is None:
-        raise DomainError(ErrorCode.NOT_FOUND, f"No {what} {raw_id}.", subject)
+        raise DomainError(ErrorCode.NOT_FOUND, f"No such {what}.", subject)
     return row
 
 
@@ -44,12 +38,18 @@ async def get_user(org: Organization, user_id: str | int, subject: str) -> User:
     return await in_org(User.filter(organization_id=org.id), user_id, "user", subject)
 
 
+def check_sku(sku: str, subject: str | None) -> str:
+    """INVALID_INPUT for text that cannot be a SKU (too long, NUL): every SKU a mutation takes passes here."""
+    return checked_text(sku, MAX_SKU, "The product SKU", subject)
+
+
 async def get_product(sku: str, subject: str) -> Product:
     """A product of the catalog by SKU; UNKNOWN_PRODUCT otherwise."""
+    check_sku(sku, subject)
     for product in await catalog():
         if product.sku == sku:
             return product
-    raise DomainError(ErrorCode.UNKNOWN_PRODUCT, f"No product {sku!r} in the catalog.", subject)
+    raise DomainError(ErrorCode.UNKNOWN_PRODUCT, "No such product in the catalog.", subject)
 
 
 async def product_of(sku: str) -> Product:

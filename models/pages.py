@@ -46,10 +46,10 @@ def decode_cursor(cursor: str | None) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor.encode()).decode()
     except (binascii.Error, UnicodeError, ValueError):
-        raise BadUserInput(f"Invalid cursor {cursor!r}.") from None
+        raise BadUserInput("Invalid cursor: use a cursor from a previous page.") from None
     prefix, _, number = text.partition(":")
     if prefix != "o" or not (number.isascii() and number.isdigit()) or len(number) > 18:
-        raise BadUserInput(f"Invalid cursor {cursor!r}.")
+        raise BadUserInput("Invalid cursor: use a cursor from a previous page.")
     return int(number) + 1
 
 

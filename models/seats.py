@@ -13,8 +13,9 @@ from datetime import datetime
 from models import ledger
 from models.audit import Actor
 from models.errors import DomainError, ErrorCode
+from models.inputs import column_length, query_text
 from models.ledger import PoolView
-from models.lookups import catalog, get_product, get_user, parse_id
+from models.lookups import MAX_SKU, catalog, get_product, get_user, parse_id
 from models.tables import LicenseAssignment, Organization, User
 
 MAX_BULK = 1000
@@ -43,7 +44,7 @@ async def seat_pools(org: Organization, sku: str | None = None) -> list[PoolView
 async def seat_pool(org: Organization, sku: str) -> PoolView:
     pools = await seat_pools(org, sku)
     if not pools:
-        raise DomainError(ErrorCode.UNKNOWN_PRODUCT, f"No product {sku!r} in the catalog.")
+        raise DomainError(ErrorCode.UNKNOWN_PRODUCT, "No such product in the catalog.")
     return pools[0]
 
 
@@ -140,17 +141,18 @@ async def assign_licenses(org: Organization, user_ids: list[str], sku: str, *, a
     """Assign `sku` to 1..1000 users, all or none; per-item errors name the item's index."""
     if not 1 <= len(user_ids) <= MAX_BULK:
         raise DomainError(ErrorCode.INVALID_INPUT, f"Give 1 to {MAX_BULK} user ids.", "user_ids")
+    # Ids are compared after parsing: "60577" and "060577" are one user listed twice.
     parsed = [parse_id(raw) for raw in user_ids]
     seen: set[int] = set()
     for index, pk in enumerate(parsed):
         if pk is not None and pk in seen:
-            raise DomainError(ErrorCode.INVALID_INPUT, f"User id {user_ids[index]} is listed twice.", f"user_ids[{index}]")
+            raise DomainError(ErrorCode.INVALID_INPUT, "This user is listed twice.", f"user_ids[{index}]")
         if pk is not None:
             seen.add(pk)
     users = {u.id: u for u in await User.filter(organization_id=org.id, id__in=list(seen))}
     for index, pk in enumerate(parsed):
         if pk not in users:
-            raise DomainError(ErrorCode.NOT_FOUND, f"No user {user_ids[index]}.", f"user_ids[{index}]")
+            raise DomainError(ErrorCode.NOT_FOUND, "No such user.", f"user_ids[{index}]")
     await get_product(sku, "product_sku")
     holders = set(await LicenseAssignment.filter(product_id=sku, user_id__in=list(users)).values_list("user_id", flat=True))
     ordered = [users[pk] for pk in parsed if pk is not None]
@@ -183,7 +185,9 @@ async def revoke_license(org: Organization, user_id: str, sku: str, *, actor: Ac
 
 async def access_check(org: Organization, email: str, sku: str) -> AccessDenialReason | None:
     """None when the person may use the product now, else why not."""
-    user = await User.get_or_none(organization_id=org.id, email=email.strip().lower())
+    key = query_text(email.strip().lower(), column_length(User, "email"), "The email")
+    query_text(sku, MAX_SKU, "The productSku")
+    user = await User.get_or_none(organization_id=org.id, email=key)
     if user is None:
         return AccessDenialReason.UNKNOWN_USER
     if user.deleted_at is not None:

@@ -17,6 +17,7 @@ from models.auth import Capability
 from models.audit import Actor, AuditAction, AuditTarget
 from models.clock import iso
 from models.errors import DomainError, ErrorCode
+from models.inputs import checked_text
 from models.events import LicenseEventKind
 from models.lookups import get_subscription
 from models.tables import (
@@ -39,7 +40,7 @@ def check_text(raw: str, subject: str) -> str:
     text = raw.strip()
     if not 1 <= len(text) <= MAX_TEXT:
         raise DomainError(ErrorCode.INVALID_INPUT, f"Write 1 to {MAX_TEXT} characters.", subject)
-    return text
+    return checked_text(text, MAX_TEXT, "The text", subject)
 
 
 def is_ending(sub: Subscription) -> bool:

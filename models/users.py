@@ -16,7 +16,8 @@ from models.audit import Actor, AuditAction, AuditTarget
 from models.auth import Capability
 from models.errors import DomainError, ErrorCode
 from models.events import LicenseEventKind
-from models.lookups import catalog, get_product, get_user, lock_organization
+from models.inputs import checked_text, column_length, query_text
+from models.lookups import MAX_SKU, catalog, get_product, get_user, lock_organization
 from models.tables import AdminRole, LicenseAssignment, Organization, Product, User
 
 RESTORE_WINDOW = timedelta(days=30)
@@ -48,7 +49,7 @@ def normalize_email(raw: str, subject: str) -> str:
         and all(_LABEL.fullmatch(label) for label in labels)
     )
     if not valid:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"{raw!r} is not a valid email address.", subject)
+        raise DomainError(ErrorCode.INVALID_INPUT, "This is not a valid email address.", subject)
     return email
 
 
@@ -56,7 +57,7 @@ def check_display_name(raw: str, subject: str) -> str:
     name = raw.strip()
     if not 1 <= len(name) <= 256:
         raise DomainError(ErrorCode.INVALID_INPUT, "A display name has 1 to 256 characters.", subject)
-    return name
+    return checked_text(name, 256, "A display name", subject)
 
 
 def status_of(user: User, license_count: int) -> UserStatus:
@@ -73,6 +74,8 @@ def users_query(
     org: Organization, *, status: UserStatus | None = None, sku: str | None = None, search: str | None = None
 ) -> QuerySet[User]:
     """Users ordered by email; deleted users only when asked for by status."""
+    sku = query_text(sku, MAX_SKU, "The productSku filter")
+    search = query_text(search, column_length(User, "display_name"), "The search filter")
     query = User.filter(organization_id=org.id)
     holders = LicenseAssignment.filter(organization_id=org.id)
     if status is UserStatus.DELETED:
@@ -119,11 +122,11 @@ async def create_user(
     skus = list(product_skus or [])
     for index, sku in enumerate(skus):
         if sku in skus[:index]:
-            raise DomainError(ErrorCode.INVALID_INPUT, f"{sku} is listed twice.", f"product_skus[{index}]")
+            raise DomainError(ErrorCode.INVALID_INPUT, "This product is listed twice.", f"product_skus[{index}]")
     for index, sku in enumerate(skus):
         await get_product(sku, f"product_skus[{index}]")
     if await User.exists(email=email):
-        raise DomainError(ErrorCode.ALREADY_EXISTS, f"A user {email} already exists.", "email")
+        raise DomainError(ErrorCode.ALREADY_EXISTS, "A user with this email already exists.", "email")
     password_hash = await auth.hash_password(password) if password is not None else None
     async with ledger.change(org, actor=actor, now=now) as change:
         await change.lock(*skus)
@@ -133,7 +136,7 @@ async def create_user(
                 password_hash=password_hash, created_at=now,
             )
         except IntegrityError:
-            raise DomainError(ErrorCode.ALREADY_EXISTS, f"A user {email} already exists.", "email") from None
+            raise DomainError(ErrorCode.ALREADY_EXISTS, "A user with this email already exists.", "email") from None
         await change.audit(
             AuditAction.USER_CREATED, AuditTarget.USER, user.id, {"email": email, "adminRole": admin_role.value if admin_role else None}
         )

@@ -27,7 +27,7 @@ async def test_create_user_validation_failure_is_a_user_error_and_changes_nothin
     fx = await make_org()
     before = await User.all().count()
     result = await execute(CREATE, {"input": {"email": "not an email", "displayName": "X"}}, token=fx.token)
-    assert result.data["createUser"] == {"user": None, "userErrors": [{"code": "INVALID_INPUT", "message": "'not an email' is not a valid email address.", "field": ["input", "email"]}]}
+    assert result.data["createUser"] == {"user": None, "userErrors": [{"code": "INVALID_INPUT", "message": "This is not a valid email address.", "field": ["input", "email"]}]}
     assert await User.all().count() == before
 
 
