@@ -53,8 +53,8 @@ async def test_advance_test_clock_needs_a_global_admin():
 async def test_advance_test_clock_rejects_a_time_without_zone():
     fx = await make_org(sandbox=True)
     result = await execute(ADVANCE, {"input": {"to": "2027-01-01T00:00:00"}}, token=fx.token)
-    assert result.data is None and error_codes(result) == ["GRAPHQL_VALIDATION_FAILED"]
-    assert result.errors[0].message == "Variable '$input' has invalid value at .to: DateTime has no time zone; use e.g. 2026-11-29T09:00:00Z."
+    assert result.data is None and error_codes(result) == ["BAD_USER_INPUT"]
+    assert result.errors[0].message == "Variable '$input' has invalid value at .to: This DateTime has no time zone; add one, e.g. 2026-11-29T09:00:00Z."
     assert (await Organization.get(id=fx.org.id)).test_clock_now == NOW
 
 

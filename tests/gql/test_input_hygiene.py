@@ -202,12 +202,12 @@ async def test_every_mutation_refuses_an_impossible_sku_as_invalid_input(mutatio
     assert await User.filter(email="new@acme.test").count() == 0
 
 
-async def test_purchase_quote_with_an_impossible_sku_is_bad_user_input(no_error_logs):
+async def test_purchase_quote_with_an_impossible_sku_is_a_top_level_invalid_input(no_error_logs):
     fx = await make_org()
 
     result = await execute("query($s: String!) { purchaseQuote(productSku: $s, quantity: 1) { quantity } }", {"s": LONG_SKU}, token=fx.token)
 
-    _clean_refusal(result, "BAD_USER_INPUT", "XXXX")
+    _clean_refusal(result, "INVALID_INPUT", "XXXX")
 
 
 NUL_MUTATIONS = [

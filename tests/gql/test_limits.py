@@ -27,7 +27,7 @@ async def test_more_than_thirty_aliases_are_refused():
     query = "{ " + " ".join(f"a{i}: products {{ sku }}" for i in range(31)) + " }"
     result = await execute(query, token=fx.token)
     assert result.data is None and error_codes(result) == ["GRAPHQL_VALIDATION_FAILED"]
-    assert result.errors[0].message == "31 aliases found. Allowed: 30"
+    assert result.errors[0].message == "31 aliases found. Allowed: 30."
     thirty = "{ " + " ".join(f"a{i}: products {{ sku }}" for i in range(30)) + " }"
     assert (await execute(thirty, token=fx.token)).errors is None
 
@@ -45,7 +45,7 @@ async def test_graphiql_introspection_works_but_cyclic_introspection_is_refused(
     cyclic = "{ __schema { types { fields { type { fields { type { fields { type { fields { name } } } } } } } } } }"
     result = await execute(cyclic)
     assert result.data is None and error_codes(result) == ["GRAPHQL_VALIDATION_FAILED"]
-    assert result.errors[0].message == "Maximum introspection depth exceeded"
+    assert result.errors[0].message == "Maximum introspection depth exceeded."
 
 
 async def test_unexpected_errors_are_masked_with_a_request_id(monkeypatch):

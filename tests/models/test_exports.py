@@ -29,7 +29,8 @@ async def _org_with_everything():
     await users.delete_user(fx.org, str(gone.id), actor=fx.actor, now=NOW)
     card = await PaymentCard.create(organization_id=fx.org.id, brand=CardBrand.VISA, last4="0341", exp_month=12, exp_year=2030,
                                     gateway_token=SECRET_TOKEN, is_default=True, created_at=NOW)
-    await charges.charge_card(fx.org, card, 3000, "CRM_BASIC renewal", subscription_id=sub.id, actor=fx.actor, now=NOW, idempotency_key="k1")
+    attempt = await charges.open_attempt(fx.org, card, 3000, "CRM_BASIC renewal", key="k1", subscription_id=sub.id, now=NOW, wall=NOW)
+    await charges.settle(fx.org, attempt, await charges.send(attempt, now=NOW), actor=fx.actor, now=NOW)
     await support.submit_service_request(fx.org, ServiceRequestCategory.OTHER, "Hello, \"support\"", actor=fx.actor, now=NOW)
     return fx, sub, keeper, gone, card
 

@@ -24,7 +24,7 @@ from tortoise import Tortoise
 from models import billing, cards, db, renewals, seats, support, users
 from models.audit import Actor
 from models.errors import DomainError, ErrorCode
-from models.seats import COUNTING
+from models.ledger import COUNTING
 from models.tables import AdminRole, AuditEvent, LicenseAssignment, Organization, Subscription, User
 from tests import support as test_support
 from tests.support import NOW
