@@ -10,7 +10,8 @@ charges and seat pools are exactly what the real rules produce):
   suspended, while the three users kept their licenses: the one live license conflict
   (CRM_PROFESSIONAL, overage 3, cause PAYMENT_FAILED);
 - today a new default card was added, valid only to the end of the current month (about to
-  expire: a CARD_EXPIRING alert), and CRM_BASIC and CRM_ESSENTIAL were bought and assigned.
+  expire: a CARD_EXPIRING alert), and CRM_BASIC and CRM_ESSENTIAL were bought and assigned;
+- a "Sales" group grants CRM_BASIC: Grace takes the last free license and Alan waits for one.
 
 The organization's `now` ends at the wall-clock time of the build.
 """
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import secrets
 
-from models import auth, billing, cards, seats, testclock, users
+from models import auth, billing, cards, groups, seats, testclock, users
 from models.audit import Actor
 from models.clock import add_months, utcnow
 from models.organizations import NewOrganization, create_organization
@@ -34,6 +35,7 @@ PEOPLE = [
 PROFESSIONAL = ["ada", "grace", "alan"]
 BASIC = ["ada", "edsger", "barbara", "ken"]
 ESSENTIAL = ["grace"]
+SALES = ["ken", "barbara", "grace", "alan"]
 
 
 async def build_demo(tag: str | None = None) -> NewOrganization:
@@ -63,6 +65,9 @@ async def build_demo(tag: str | None = None) -> NewOrganization:
     for sku, quantity, holders in (("CRM_BASIC", 5, BASIC), ("CRM_ESSENTIAL", 2, ESSENTIAL)):
         await billing.purchase_licenses(org, sku, quantity, f"demo-{tag}-{sku.lower()}", actor=actor, now=today)
         await seats.assign_licenses(org, [str(people[h].id) for h in holders], sku, actor=actor, now=today)
+    # A "Sales" group granting CRM_BASIC: two members already hold it, one takes the last license, one waits.
+    sales = await groups.create_group(org, "Sales", ["CRM_BASIC"], actor=actor, now=today)
+    await groups.add_members(org, str(sales.id), [str(people[h].id) for h in SALES], actor=actor, now=today)
     return NewOrganization(await Organization.get(id=org.id), admin, created.token)
 
 
