@@ -10,7 +10,8 @@ import enum
 from datetime import datetime
 
 from models import ledger
-from models.audit import Actor
+from models import audit
+from models.audit import Actor, AuditAction, AuditTarget
 from models.errors import DomainError, ErrorCode
 from models.ledger import PoolView
 from models.lookups import catalog, get_product, get_user, parse_id
@@ -141,8 +142,12 @@ async def assign_licenses(org: Organization, user_ids: list[str], sku: str, *, a
     async with ledger.change(org, actor=actor, now=now) as change:
         await change.lock(sku)
         await _lock_live_users(ordered, "user_ids")
-        if inherited:  # held through groups: the direct source only (checked again under the lock)
+        if inherited:  # held through groups: the direct source only, no license taken
             await LicenseAssignment.filter(product_id=sku, user_id__in=inherited, direct=False).update(direct=True)
+            await audit.record_many(
+                org, actor, AuditAction.LICENSE_ASSIGNED, AuditTarget.USER, inherited, at=now,
+                details={"product": sku, "bulk": True, "source": "direct"},
+            )
         created = await change.grant_many([u for u in ordered if u.id not in inherited], sku, details={"bulk": True}) if len(inherited) < len(ordered) else []
     if inherited:
         created = await LicenseAssignment.filter(product_id=sku, user_id__in=[u.id for u in ordered]).order_by("id")

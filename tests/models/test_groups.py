@@ -250,3 +250,15 @@ async def test_waiting_and_serving_raise_live_events():
     kinds = [(e.kind, e.user_id) for e in published if e.user_id]
     assert kinds == [(LicenseEventKind.WAITING, user.id), (LicenseEventKind.ASSIGNED, user.id)]
     assert not await LicenseWait.exists()
+
+
+async def test_assign_licenses_on_inherited_licenses_adds_the_direct_source_without_taking_licenses():
+    fx = await make_org()
+    await give_licenses(fx, "CRM_BASIC", 2)
+    a, b = await make_user(fx), await make_user(fx)
+    group = await _group(fx)
+    await _add(fx, group, [a])
+    rows = await seats.assign_licenses(fx.org, [str(a.id), str(b.id)], "CRM_BASIC", actor=fx.actor, now=NOW)
+    assert sorted((r.user_id, r.direct) for r in rows) == [(a.id, True), (b.id, True)]
+    assert (await SeatPool.get(organization_id=fx.org.id, product_id="CRM_BASIC")).assigned == 2
+    assert await AuditEvent.filter(action="license.assigned", target_id=str(a.id)).count() == 2
