@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import F, Q, Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
@@ -64,14 +64,23 @@ async def get_group(org: Organization, group_id: str, subject: str = "group_id")
     return group
 
 
+async def _lock_group(group: Group) -> None:
+    """The first statement of every change to a group: its row lock (a no-op UPDATE; on SQLite the write lock, taken
+    before any read so that a transaction never has to upgrade from reading to writing). Lock order of group
+    changes: group row -> pool rows -> user rows."""
+    if not await Group.filter(id=group.id).update(name_key=F("name_key")):
+        raise DomainError(ErrorCode.NOT_FOUND, f"No group {group.id}.", "group_id")
+
+
 async def products_of(group: Group) -> list[str]:
     return sorted(await GroupProduct.filter(group_id=group.id).values_list("product_id", flat=True))
 
 
 async def _live_members(group: Group) -> list[User]:
-    """The group's members that are not deleted, row-locked (after the pools): a concurrent delete waits."""
+    """The group's members that are not deleted. Every member row is locked first (after the pools), deleted or
+    not: a concurrent delete or restore waits, or has committed and is seen."""
     ids = GroupMember.filter(group_id=group.id).values("user_id")
-    await User.filter(id__in=Subquery(ids), deleted_at=None).update(deleted_at=None)
+    await User.filter(id__in=Subquery(ids)).update(deleted_at=F("deleted_at"))
     return list(await User.filter(id__in=Subquery(GroupMember.filter(group_id=group.id).values("user_id")), deleted_at=None).order_by("id"))
 
 
@@ -105,6 +114,7 @@ async def update_group(
             raise DomainError(ErrorCode.ALREADY_EXISTS, f"A group named {name!r} already exists.", "display_name")
     skus = await _skus(product_skus) if product_skus is not None else None
     async with ledger.change(org, actor=actor, now=now) as change:
+        await _lock_group(group)
         before = await products_of(group)
         added = sorted(set(skus) - set(before)) if skus is not None else []
         removed = sorted(set(before) - set(skus)) if skus is not None else []
@@ -136,6 +146,7 @@ async def delete_group(org: Organization, group_id: str, *, actor: Actor, now: d
     """Delete a group: its members lose the licenses (and waits) only it gave them."""
     group = await get_group(org, group_id)
     async with ledger.change(org, actor=actor, now=now) as change:
+        await _lock_group(group)
         skus = await products_of(group)
         await change.lock(*skus)
         member_ids = list(await GroupMember.filter(group_id=group.id).values_list("user_id", flat=True))
@@ -178,6 +189,7 @@ async def add_members(org: Organization, group_id: str, user_ids: list[str], *, 
     users = await _users(org, user_ids, live=True)
     queued: dict[str, list[int]] = {}
     async with ledger.change(org, actor=actor, now=now) as change:
+        await _lock_group(group)
         skus = await products_of(group)
         await change.lock(*skus)
         ids = [u.id for u in users]
@@ -206,6 +218,7 @@ async def remove_members(org: Organization, group_id: str, user_ids: list[str], 
     _directory(group)
     users = await _users(org, user_ids, live=False)
     async with ledger.change(org, actor=actor, now=now) as change:
+        await _lock_group(group)
         skus = await products_of(group)
         await change.lock(*skus)
         ids = [u.id for u in users]

@@ -204,12 +204,14 @@ async def restore_user(org: Organization, user_id: str, *, actor: Actor, now: da
         auth.require(actor, Capability.ADMINISTER)
     wanted = list(user.licenses_at_deletion or [])
     restored: list[str] = []
+    from_groups = await _group_products(user)  # read before the change: its first statement is a lock (a write)
     async with ledger.change(org, actor=actor, now=now) as change:
-        from_groups = await _group_products(user)
         await change.lock(*wanted, *from_groups)
         if not await User.filter(id=user.id, deleted_at__isnull=False).update(deleted_at=None, licenses_at_deletion=[]):
             raise DomainError(ErrorCode.USER_NOT_DELETED, f"User {user.email} is not deleted.", "user_id")
         user.deleted_at = None
+        from_groups = await _group_products(user)  # again under the user's row lock: a group changed meanwhile
+        await change.lock(*from_groups)
         for sku in wanted:
             if await change.try_grant(user, sku, event=LicenseEventKind.USER_RESTORED):
                 restored.append(sku)
