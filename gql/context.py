@@ -8,14 +8,14 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from models import seats
+from models import groups, seats
 from models.auth import Viewer
 from models.clock import utcnow
 from models.settings import settings
 from models.errors import Unauthenticated
 from models.lookups import catalog, subscriptions_by_ids
 from models.charges import default_card
-from models.tables import LicenseAssignment, PaymentCard, Product, Subscription
+from models.tables import Group, LicenseAssignment, LicenseWait, PaymentCard, Product, Subscription, User
 
 
 async def _catalog_by_sku() -> dict[str, Product]:
@@ -36,6 +36,11 @@ class Context(dict):
         self._products: asyncio.Task[dict[str, Product]] | None = None
         self.subscriptions: DataLoader[int, Subscription | None] = DataLoader(self._load_subscriptions)
         self._default_card: asyncio.Task[PaymentCard | None] | None = None
+        # Groups and waits: one query per batch whatever the page size.
+        self.user_groups: DataLoader[int, list[Group]] = DataLoader(self._load_user_groups)
+        self.license_groups: DataLoader[tuple[int, str], list[Group]] = DataLoader(self._load_license_groups)
+        self.waits: DataLoader[int, list[LicenseWait]] = DataLoader(self._load_waits)
+        self.users: DataLoader[int, User] = DataLoader(self._load_users)
 
     @property
     def viewer(self) -> Viewer:
@@ -81,6 +86,22 @@ class Context(dict):
         found = await seats.assignments_of(list(user_ids))
         return [found[uid] for uid in user_ids]
 
+    async def _load_user_groups(self, user_ids: list[int]) -> list[list[Group]]:
+        found = await groups.groups_of_users(list(user_ids))
+        return [found[uid] for uid in user_ids]
+
+    async def _load_license_groups(self, keys: list[tuple[int, str]]) -> list[list[Group]]:
+        found = await groups.granting_groups_of(list(keys))
+        return [found[key] for key in keys]
+
+    async def _load_waits(self, user_ids: list[int]) -> list[list[LicenseWait]]:
+        found = await groups.waits_of(list(user_ids))
+        return [found[uid] for uid in user_ids]
+
+    async def _load_users(self, ids: list[int]) -> list[User]:
+        found = {u.id: u for u in await User.filter(organization_id=self.viewer.org.id, id__in=list(ids))}
+        return [found[i] for i in ids]
+
     async def _load_subscriptions(self, ids: list[int]) -> list[Subscription | None]:
         found = await subscriptions_by_ids(self.viewer.org, list(ids))
         return [found.get(i) for i in ids]
@@ -106,4 +127,8 @@ class Context(dict):
         self.licenses.clear_all()
         self.subscriptions.clear_all()
         self._conflict_lines = None
+        self.user_groups.clear_all()
+        self.license_groups.clear_all()
+        self.waits.clear_all()
+        self.users.clear_all()
         self._default_card = None

@@ -19,6 +19,7 @@ from gql import clock
 from gql import billing
 from gql import audit, exports, support
 from gql import conflicts, events
+from gql import groups
 from gql.errors import ShapeErrors, is_expected, shape_errors
 from gql.guard import RequireCredential
 from gql.metrics import Metrics
@@ -26,8 +27,8 @@ from gql.scalars import DATETIME, DateTime
 
 log = logging.getLogger("seatwise.graphql")
 
-Query = merge_types("Query", (users.Query, seats.Query, auth.Query, support.Query, exports.Query, audit.Query, billing.Query, conflicts.Query))
-Mutation = merge_types("Mutation", (auth.Mutation, users.Mutation, seats.Mutation, support.Mutation, exports.Mutation, billing.Mutation, clock.Mutation))
+Query = merge_types("Query", (users.Query, seats.Query, auth.Query, support.Query, exports.Query, audit.Query, billing.Query, conflicts.Query, groups.Query))
+Mutation = merge_types("Mutation", (auth.Mutation, users.Mutation, seats.Mutation, support.Mutation, exports.Mutation, billing.Mutation, clock.Mutation, groups.Mutation))
 
 class SeatwiseSchema(strawberry.Schema):
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:

@@ -1,6 +1,6 @@
 """Alerts: what needs an admin's attention now, most urgent first (docs/rules.md section 8).
 
-Order: LICENSE_CONFLICT, PAYMENT_FAILED, CARD_EXPIRING, SUBSCRIPTION_ENDING, SEATS_LOW; inside a
+Order: LICENSE_CONFLICT, PAYMENT_FAILED, CARD_EXPIRING, SUBSCRIPTION_ENDING, SEATS_LOW, LICENSES_WAITING; inside a
 kind by `due_at` (alerts without one last), then catalog order and subscription id.
 
 Rules of our own (documented in docs/rules.md):
@@ -33,6 +33,7 @@ class AlertKind(str, enum.Enum):
     CARD_EXPIRING = "CARD_EXPIRING"
     SUBSCRIPTION_ENDING = "SUBSCRIPTION_ENDING"
     SEATS_LOW = "SEATS_LOW"
+    LICENSES_WAITING = "LICENSES_WAITING"
 
 
 ORDER = list(AlertKind)
@@ -68,6 +69,7 @@ async def alerts(org: Organization, *, now: datetime) -> list[Alert]:
         *_cards_expiring(subs, products, card),
         *_subscriptions_ending(subs, products),
         *_seats_low(pools),
+        *_licenses_waiting(pools),
     ]
     position = {sku: index for index, sku in enumerate(products)}
 
@@ -166,4 +168,17 @@ def _seats_low(pools: list[PoolView]) -> list[Alert]:
         )
         for pool in pools
         if pool.purchased > 0 and pool.available * 100 <= pool.purchased * LOW_SHARE
+    ]
+
+
+def _licenses_waiting(pools: list[PoolView]) -> list[Alert]:
+    return [
+        Alert(
+            AlertKind.LICENSES_WAITING,
+            f"{pool.product.name}: {pool.waiting} {'user waits' if pool.waiting == 1 else 'users wait'} for a license "
+            f"(see licenseWaitlist). Buy more with purchaseLicenses; they get them in queue order.",
+            product=pool.product,
+        )
+        for pool in pools
+        if pool.waiting > 0
     ]

@@ -40,6 +40,11 @@ class AuditAction(str, enum.Enum):
     SESSION_SIGNED_IN = "session.signed_in"
     SESSION_SIGNED_OUT = "session.signed_out"
     TEST_CLOCK_ADVANCED = "test_clock.advanced"
+    GROUP_CREATED = "group.created"
+    GROUP_UPDATED = "group.updated"
+    GROUP_DELETED = "group.deleted"
+    GROUP_MEMBERS_ADDED = "group.members_added"
+    GROUP_MEMBERS_REMOVED = "group.members_removed"
 
 
 class AuditTarget(str, enum.Enum):
@@ -53,6 +58,7 @@ class AuditTarget(str, enum.Enum):
     DATA_EXPORT = "DATA_EXPORT"
     API_TOKEN = "API_TOKEN"
     SESSION = "SESSION"
+    GROUP = "GROUP"
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,15 @@ async def record_many(
 ) -> None:
     """One audit event per target, in one INSERT (a bulk change of 1,000 users is one statement)."""
     await AuditEvent.bulk_create([AuditEvent(**_row(org, actor, action, target_type, t, at, details)) for t in target_ids])
+
+
+async def record_each(
+    org: Organization | int, actor: Actor, action: AuditAction, target_type: AuditTarget, items: list[tuple[Any, dict[str, Any]]], *,
+    at: datetime,
+) -> None:
+    """One audit event per (target, details), in one INSERT."""
+    if items:
+        await AuditEvent.bulk_create([AuditEvent(**_row(org, actor, action, target_type, t, at, d)) for t, d in items])
 
 
 def _row(org, actor: Actor, action: AuditAction, target_type: AuditTarget, target_id: Any, at: datetime, details) -> dict:

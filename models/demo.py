@@ -10,7 +10,8 @@ charges and seat pools are exactly what the real rules produce):
   suspended, while the three users kept their licenses: the one live license conflict
   (CRM_PROFESSIONAL, overage 3, cause PAYMENT_FAILED);
 - today a new default card was added, valid only to the end of the current month (about to
-  expire: a CARD_EXPIRING alert), and CRM_BASIC and CRM_ESSENTIAL were bought and assigned.
+  expire: a CARD_EXPIRING alert), and CRM_BASIC and CRM_ESSENTIAL were bought and assigned;
+- a "Sales" group grants CRM_BASIC: Grace takes the last free license and Alan waits for one.
 
 The organization's `now` ends at the wall-clock time of the build. The demo admin gets a random
 password, returned (and printed by the CLI) once.
@@ -24,7 +25,7 @@ from datetime import timedelta
 
 from tortoise.transactions import in_transaction
 
-from models import auth, billing, cards, seats, testclock, users
+from models import auth, billing, cards, groups, seats, testclock, users
 from models.audit import Actor
 from models.clock import add_months, org_now, utcnow
 from models.organizations import create_organization
@@ -42,6 +43,7 @@ ESSENTIAL = ["grace"]
 # `make run` starts with a token of this name; each start revokes the previous one.
 MAKE_RUN_TOKEN = "make run"
 MAKE_RUN_TOKEN_LIFETIME = timedelta(days=30)
+SALES = ["ken", "barbara", "grace", "alan"]
 
 
 @dataclass
@@ -80,6 +82,9 @@ async def build_demo(tag: str | None = None) -> Demo:
     for sku, quantity, holders in (("CRM_BASIC", 5, BASIC), ("CRM_ESSENTIAL", 2, ESSENTIAL)):
         await billing.purchase_licenses(org, sku, quantity, f"demo-{tag}-{sku.lower()}", actor=actor, now=today)
         await seats.assign_licenses(org, [str(people[h].id) for h in holders], sku, actor=actor, now=today)
+    # A "Sales" group granting CRM_BASIC: two members already hold it, one takes the last license, one waits.
+    sales = await groups.create_group(org, "Sales", ["CRM_BASIC"], actor=actor, now=today)
+    await groups.add_members(org, str(sales.id), [str(people[h].id) for h in SALES], actor=actor, now=today)
     return Demo(await Organization.get(id=org.id), admin, created.token, password)
 
 

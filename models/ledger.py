@@ -22,6 +22,14 @@ Inside it the change owns:
   CONFLICT_RESOLVED when a product's conflict state differs between before and after. They are
   published after commit, in one batch, and dropped when the transaction rolls back.
 
+Licenses have sources: direct (`direct` on the assignment) and the user's groups that grant the
+product (group_member x group_product). A grant from a group on a held license adds nothing but the
+source; when no license is free it becomes a wait (`license_wait`, counted in `seat_pool.waiting`).
+When the change ends (before commit) every touched product with licenses free and users waiting
+serves its queue in (since, id) order, in bulk: a constant number of statements however many are
+served. A product in conflict has none free (`purchased > assigned` is false), so conflicts are
+settled first.
+
 Nothing else writes the counters.
 """
 
@@ -42,7 +50,17 @@ from models.audit import Actor, AuditAction, AuditTarget
 from models.errors import DomainError, ErrorCode
 from models.events import LicenseEventKind, SeatEvent, broker
 from models.lookups import catalog, product_of
-from models.tables import LicenseAssignment, Organization, Product, SeatPool, Subscription, SubscriptionStatus, User
+from models.tables import (
+    GroupMember,
+    LicenseAssignment,
+    LicenseWait,
+    Organization,
+    Product,
+    SeatPool,
+    Subscription,
+    SubscriptionStatus,
+    User,
+)
 
 COUNTING = (SubscriptionStatus.ACTIVE, SubscriptionStatus.GRACE_PERIOD)
 
@@ -54,6 +72,7 @@ class PoolView:
     product: Product
     purchased: int
     assigned: int
+    waiting: int = 0
 
     @property
     def available(self) -> int:
@@ -92,17 +111,19 @@ class SeatChange:
                 except IntegrityError:
                     pass
                 await mine.update(purchased=F("purchased"))
-            purchased, assigned = (await mine.values_list("purchased", "assigned"))[0]
-            self._pools[sku] = self._before[sku] = PoolView(product, purchased, assigned)
+            purchased, assigned, waiting = (await mine.values_list("purchased", "assigned", "waiting"))[0]
+            self._pools[sku] = self._before[sku] = PoolView(product, purchased, assigned, waiting)
 
     async def pool(self, sku: str) -> PoolView:
         """The product's pool as of now in this change (locked)."""
         await self.lock(sku)
         return self._pools[sku]
 
-    def _moved(self, sku: str, *, assigned: int = 0, purchased: int | None = None) -> PoolView:
+    def _moved(self, sku: str, *, assigned: int = 0, purchased: int | None = None, waiting: int = 0) -> PoolView:
         pool = self._pools[sku]
-        pool = PoolView(pool.product, pool.purchased if purchased is None else purchased, pool.assigned + assigned)
+        pool = PoolView(
+            pool.product, pool.purchased if purchased is None else purchased, pool.assigned + assigned, pool.waiting + waiting
+        )
         self._pools[sku] = pool
         return pool
 
@@ -119,6 +140,19 @@ class SeatChange:
 
     async def _give_back(self, sku: str, count: int) -> None:
         await SeatPool.filter(organization_id=self.org.id, product_id=sku).update(assigned=F("assigned") - count)
+
+    async def _count_waits(self, sku: str, count: int) -> None:
+        if count:
+            await SeatPool.filter(organization_id=self.org.id, product_id=sku).update(waiting=F("waiting") + count)
+            self._moved(sku, waiting=count)
+
+    async def _end_waits(self, sku: str, user_ids: list[int]) -> int:
+        """Take these users off the product's queue (a license given or no reason left): one DELETE."""
+        if not user_ids or not self._pools[sku].waiting:
+            return 0
+        ended = await LicenseWait.filter(product_id=sku, user_id__in=user_ids).delete()
+        await self._count_waits(sku, -ended)
+        return ended
 
     # ------------------------------------------------------------ licenses
 
@@ -141,6 +175,7 @@ class SeatChange:
         except IntegrityError:
             raise DomainError(ErrorCode.ALREADY_ASSIGNED, f"{user.email} already holds a {sku} license.", subject) from None
         self._moved(sku, assigned=1)
+        await self._end_waits(sku, [user.id])
         if action is not None:
             await self.audit(action, AuditTarget.USER, user.id, {"product": sku, **(details or {})})
         self._announce(event, sku, user.id)
@@ -170,6 +205,7 @@ class SeatChange:
             )
         except IntegrityError:
             raise DomainError(ErrorCode.ALREADY_ASSIGNED, "A user was given this license meanwhile.", subject) from None
+        await self._end_waits(sku, [u.id for u in users])
         for user in users:
             self._moved(sku, assigned=1)
             self._announce(LicenseEventKind.ASSIGNED, sku, user.id)
@@ -187,9 +223,24 @@ class SeatChange:
         event: LicenseEventKind | None = LicenseEventKind.REVOKED,
         action: AuditAction | None = AuditAction.LICENSE_REVOKED,
     ) -> bool:
-        """Take `user`'s license of `sku` back; False (nothing changed) when the user holds none."""
+        """Remove the direct source of `user`'s license of `sku`; False (nothing changed) when the user holds none.
+
+        The license is revoked when no group of the user grants the product; otherwise it stays (`direct`
+        becomes false). LICENSE_INHERITED on a license held only through groups."""
         await self.lock(sku)
-        if not await LicenseAssignment.filter(user_id=user.id, product_id=sku).delete():
+        held = await LicenseAssignment.get_or_none(user_id=user.id, product_id=sku)
+        if held is None:
+            return False
+        if await granting_groups(user.id, sku):
+            if not held.direct:
+                raise DomainError(
+                    ErrorCode.LICENSE_INHERITED, f"{user.email} holds {sku} through groups only: remove them from the group.", "product_sku"
+                )
+            await LicenseAssignment.filter(id=held.id).update(direct=False)
+            if action is not None:
+                await self.audit(action, AuditTarget.USER, user.id, {"product": sku, "source": "direct", "licenseKept": True})
+            return True
+        if not await LicenseAssignment.filter(id=held.id).delete():
             return False
         await self._give_back(sku, 1)
         self._moved(sku, assigned=-1)
@@ -209,8 +260,112 @@ class SeatChange:
             await self._give_back(sku, 1)
             self._moved(sku, assigned=-1)
             self._announce(event, sku, user.id)
+        waits = sorted(await LicenseWait.filter(user_id=user.id).values_list("product_id", flat=True))
+        await self.lock(*waits)
+        for sku in waits:
+            await self._end_waits(sku, [user.id])
         return skus
 
+    # ------------------------------------------------------------ group sources
+
+    async def grant_from_group(self, users: list[User], sku: str, group_id: int | None) -> tuple[list[int], list[int]]:
+        """Give each live user (in order) a reason to hold `sku`: a held license only gains the source, a free
+        license is taken, and when none is free the user waits. Returns (user ids licensed, user ids now waiting).
+
+        A constant number of statements for any number of users. The caller has locked the users (live)."""
+        await self.lock(sku)
+        ids = [u.id for u in users if u.deleted_at is None]
+        if not ids:
+            return [], []
+        holders = set(await LicenseAssignment.filter(product_id=sku, user_id__in=ids).values_list("user_id", flat=True))
+        waiting = set()
+        if self._pools[sku].waiting:
+            waiting = set(await LicenseWait.filter(product_id=sku, user_id__in=ids).values_list("user_id", flat=True))
+        rest = [uid for uid in dict.fromkeys(ids) if uid not in holders and uid not in waiting]
+        count = min(self._pools[sku].available, len(rest))
+        lucky, queued = rest[:count], rest[count:]
+        await self._assign_bulk(sku, lucky, {uid: group_id for uid in lucky})
+        if queued:
+            await LicenseWait.bulk_create(
+                [LicenseWait(organization_id=self.org.id, user_id=uid, product_id=sku, since=self.now) for uid in queued]
+            )
+            await self._count_waits(sku, len(queued))
+            for uid in queued:
+                self._announce(LicenseEventKind.WAITING, sku, uid)
+        return lucky, queued
+
+    async def _assign_bulk(self, sku: str, user_ids: list[int], groups: dict[int, int | None]) -> None:
+        """Licenses for users known to hold none, through groups (`direct` false): under this change's lock."""
+        if not user_ids:
+            return
+        if not await self._take(sku, len(user_ids)):  # cannot happen under the lock; never oversell anyway
+            raise DomainError(ErrorCode.NO_LICENSES_AVAILABLE, f"All {sku} licenses are in use.", "product_sku")
+        await LicenseAssignment.bulk_create(
+            [LicenseAssignment(organization_id=self.org.id, user_id=uid, product_id=sku, assigned_at=self.now, direct=False) for uid in user_ids]
+        )
+        await audit.record_each(
+            self.org, self.actor, AuditAction.LICENSE_ASSIGNED, AuditTarget.USER,
+            [(uid, {"product": sku, **({"group": str(groups[uid])} if groups.get(uid) else {})}) for uid in user_ids],
+            at=self.now,
+        )
+        for uid in user_ids:
+            self._moved(sku, assigned=1)
+            self._announce(LicenseEventKind.ASSIGNED, sku, uid)
+
+    async def release_from_group(self, user_ids: list[int], sku: str, group_id: int) -> list[int]:
+        """These users lost `group_id` as a reason to hold `sku` (memberships or grants already removed): a license
+        with no source left is revoked, a wait with no group left ends. Returns the user ids revoked. Bulk."""
+        await self.lock(sku)
+        if not user_ids:
+            return []
+        still = set(
+            await GroupMember.filter(user_id__in=user_ids, group__grants__product_id=sku).values_list("user_id", flat=True)
+        )
+        lost = [uid for uid in dict.fromkeys(user_ids) if uid not in still]
+        if not lost:
+            return []
+        rows = await LicenseAssignment.filter(product_id=sku, user_id__in=lost, direct=False).values_list("id", "user_id")
+        revoked = [uid for _, uid in rows]
+        if rows:
+            await LicenseAssignment.filter(id__in=[rid for rid, _ in rows]).delete()
+            await self._give_back(sku, len(rows))
+            await audit.record_many(
+                self.org, self.actor, AuditAction.LICENSE_REVOKED, AuditTarget.USER, revoked,
+                at=self.now, details={"product": sku, "group": str(group_id)},
+            )
+            for uid in revoked:
+                self._moved(sku, assigned=-1)
+                self._announce(LicenseEventKind.REVOKED, sku, uid)
+        await self._end_waits(sku, lost)
+        return revoked
+
+    async def add_direct(self, assignment: LicenseAssignment) -> None:
+        """`assignLicense` on a license held only through groups: the direct source, no license taken."""
+        await LicenseAssignment.filter(id=assignment.id).update(direct=True)
+        assignment.direct = True
+        await self.audit(AuditAction.LICENSE_ASSIGNED, AuditTarget.USER, assignment.user_id, {"product": assignment.product_id, "source": "direct"})
+
+    # ------------------------------------------------------------ the queue
+
+    async def serve(self) -> None:
+        """Give free licenses of every touched product to its waiting users in (since, id) order, in bulk."""
+        for sku in sorted(self._pools):
+            pool = self._pools[sku]
+            count = min(pool.available, pool.waiting)
+            if count <= 0:
+                continue
+            rows = await (
+                LicenseWait.filter(organization_id=self.org.id, product_id=sku)
+                .order_by("since", "id").limit(count).values_list("id", "user_id")
+            )
+            user_ids = [uid for _, uid in rows]
+            groups = dict(
+                await GroupMember.filter(user_id__in=user_ids, group__grants__product_id=sku)
+                .order_by("group_id").values_list("user_id", "group_id")
+            )
+            await LicenseWait.filter(id__in=[wid for wid, _ in rows]).delete()
+            await self._count_waits(sku, -len(rows))
+            await self._assign_bulk(sku, user_ids, groups)
     # ------------------------------------------------------------ what counts as purchased
 
     async def recount(self, sku: str, *, event: LicenseEventKind | None) -> PoolView:
@@ -259,6 +414,7 @@ async def change(org: Organization, *, actor: Actor, now: datetime) -> AsyncIter
     unit = SeatChange(org, actor, now)
     async with in_transaction():
         yield unit
+        await unit.serve()
         unit.events.extend(unit._conflict_flips())
     await broker.publish_many(unit.events)
 
@@ -271,9 +427,16 @@ async def open_pools(org: Organization) -> None:
 async def pools(org: Organization, products: list[Product]) -> list[PoolView]:
     """The counters of these products, read as they are (zeros for a product never bought): one query."""
     rows = dict(
-        (sku, (purchased, assigned))
-        for sku, purchased, assigned in await SeatPool.filter(
+        (sku, (purchased, assigned, waiting))
+        for sku, purchased, assigned, waiting in await SeatPool.filter(
             organization_id=org.id, product_id__in=[p.sku for p in products]
-        ).values_list("product_id", "purchased", "assigned")
+        ).values_list("product_id", "purchased", "assigned", "waiting")
     )
-    return [PoolView(p, *rows.get(p.sku, (0, 0))) for p in products]
+    return [PoolView(p, *rows.get(p.sku, (0, 0, 0))) for p in products]
+
+
+async def granting_groups(user_id: int, sku: str) -> list[int]:
+    """The ids of the user's groups that grant `sku` (the group sources of its license or wait)."""
+    return list(
+        await GroupMember.filter(user_id=user_id, group__grants__product_id=sku).order_by("group_id").values_list("group_id", flat=True)
+    )

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models import ledger
-from models.audit import Actor
+from models import audit
+from models.audit import Actor, AuditAction, AuditTarget
 from models.errors import DomainError, ErrorCode
 from models.inputs import column_length, query_text
 from models.ledger import PoolView
 from models.lookups import MAX_SKU, catalog, get_product, get_user, parse_id
-from models.tables import LicenseAssignment, Organization, User
+from models.tables import LicenseAssignment, LicenseWait, Organization, SeatPool, User
 
 MAX_BULK = 1000
 
@@ -31,6 +32,7 @@ class AccessDenialReason(str, enum.Enum):
     ACCOUNT_DELETED = "ACCOUNT_DELETED"
     NO_LICENSE = "NO_LICENSE"
     LICENSE_CONFLICT = "LICENSE_CONFLICT"
+    WAITING_FOR_LICENSE = "WAITING_FOR_LICENSE"
 
 
 async def seat_pools(org: Organization, sku: str | None = None) -> list[PoolView]:
@@ -126,14 +128,21 @@ async def _lock_live_users(users: list[User], subject: str) -> None:
 
 
 async def assign_license(org: Organization, user_id: str, sku: str, *, actor: Actor, now: datetime) -> tuple[User, LicenseAssignment, PoolView]:
-    """Give one license of `sku` to a user; never more licenses than purchased. Returns the pool after it."""
+    """Give one license of `sku` to a user; never more licenses than purchased. Returns the pool after it.
+
+    On a license held only through groups this adds the direct source and takes no license."""
     user = await _live_user(org, user_id, sku)
-    if await LicenseAssignment.exists(user_id=user.id, product_id=sku):
-        raise DomainError(ErrorCode.ALREADY_ASSIGNED, f"{user.email} already holds a {sku} license.", "product_sku")
     async with ledger.change(org, actor=actor, now=now) as change:
         await change.lock(sku)
         await _lock_live_users([user], "user_id")
-        assignment = await change.grant(user, sku)
+        held = await LicenseAssignment.get_or_none(user_id=user.id, product_id=sku)
+        if held is not None and held.direct:
+            raise DomainError(ErrorCode.ALREADY_ASSIGNED, f"{user.email} already holds a {sku} license.", "product_sku")
+        if held is not None:
+            await change.add_direct(held)
+            assignment = held
+        else:
+            assignment = await change.grant(user, sku)
     return user, assignment, change.after(sku)
 
 
@@ -154,7 +163,9 @@ async def assign_licenses(org: Organization, user_ids: list[str], sku: str, *, a
         if pk not in users:
             raise DomainError(ErrorCode.NOT_FOUND, "No such user.", f"user_ids[{index}]")
     await get_product(sku, "product_sku")
-    holders = set(await LicenseAssignment.filter(product_id=sku, user_id__in=list(users)).values_list("user_id", flat=True))
+    held = dict(await LicenseAssignment.filter(product_id=sku, user_id__in=list(users)).values_list("user_id", "direct"))
+    holders = {uid for uid, direct in held.items() if direct}
+    inherited = [uid for uid, direct in held.items() if not direct]
     ordered = [users[pk] for pk in parsed if pk is not None]
     for index, user in enumerate(ordered):
         if user.deleted_at is not None:
@@ -164,7 +175,15 @@ async def assign_licenses(org: Organization, user_ids: list[str], sku: str, *, a
     async with ledger.change(org, actor=actor, now=now) as change:
         await change.lock(sku)
         await _lock_live_users(ordered, "user_ids")
-        created = await change.grant_many(ordered, sku, details={"bulk": True})
+        if inherited:  # held through groups: the direct source only, no license taken
+            await LicenseAssignment.filter(product_id=sku, user_id__in=inherited, direct=False).update(direct=True)
+            await audit.record_many(
+                org, actor, AuditAction.LICENSE_ASSIGNED, AuditTarget.USER, inherited, at=now,
+                details={"product": sku, "bulk": True, "source": "direct"},
+            )
+        created = await change.grant_many([u for u in ordered if u.id not in inherited], sku, details={"bulk": True}) if len(inherited) < len(ordered) else []
+    if inherited:
+        created = await LicenseAssignment.filter(product_id=sku, user_id__in=[u.id for u in ordered]).order_by("id")
     return created
 
 
@@ -194,6 +213,8 @@ async def access_check(org: Organization, email: str, sku: str) -> AccessDenialR
         return AccessDenialReason.ACCOUNT_DELETED
     assignment = await LicenseAssignment.get_or_none(user_id=user.id, product_id=sku)
     if assignment is None:
+        if await LicenseWait.exists(user_id=user.id, product_id=sku):
+            return AccessDenialReason.WAITING_FOR_LICENSE
         return AccessDenialReason.NO_LICENSE
     line = await conflict_line(org, (await seat_pools(org, sku))[0])
     if line is not None and line.holds(assignment):

@@ -57,6 +57,11 @@ class ServiceRequestStatus(str, enum.Enum):
     RESOLVED = "RESOLVED"
 
 
+class GroupSource(str, enum.Enum):
+    SEATWISE = "SEATWISE"
+    DIRECTORY = "DIRECTORY"
+
+
 class ExportFormat(str, enum.Enum):
     JSON = "JSON"
     CSV = "CSV"
@@ -115,6 +120,8 @@ class SeatPool(Model):
     product = fields.ForeignKeyField("seatwise.Product", related_name="pools", on_delete=fields.RESTRICT)
     purchased = fields.IntField(default=0)
     assigned = fields.IntField(default=0)
+    # Users waiting for a license of this product (the COUNT of its license_wait rows).
+    waiting = fields.IntField(default=0)
 
     class Meta:
         table = "seat_pool"
@@ -127,11 +134,69 @@ class LicenseAssignment(Model):
     user = fields.ForeignKeyField("seatwise.User", related_name="assignments", on_delete=fields.CASCADE)
     product = fields.ForeignKeyField("seatwise.Product", related_name="assignments", on_delete=fields.RESTRICT)
     assigned_at = fields.DatetimeField()
+    # Held as a direct assignment (assignLicense and friends); the group sources are the user's
+    # groups that grant the product (derived from group_member and group_product).
+    direct = fields.BooleanField(default=True)
 
     class Meta:
         table = "license_assignment"
         unique_together = (("user", "product"),)
         indexes = (("organization_id", "product_id", "assigned_at"),)
+
+
+class Group(Model):
+    # A group of users that grants its members licenses of its products (SPEC.md section 11.1).
+
+    id = fields.BigIntField(primary_key=True)
+    organization = fields.ForeignKeyField("seatwise.Organization", related_name="groups", on_delete=fields.CASCADE)
+    display_name = fields.CharField(max_length=256)
+    # The trimmed, lower-cased display name: unique in the organization.
+    name_key = fields.CharField(max_length=256)
+    source = fields.CharEnumField(GroupSource, max_length=16, default=GroupSource.SEATWISE)
+    external_id = fields.CharField(max_length=256, null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "user_group"
+        unique_together = (("organization", "name_key"),)
+
+
+class GroupProduct(Model):
+    id = fields.BigIntField(primary_key=True)
+    group = fields.ForeignKeyField("seatwise.Group", related_name="grants", on_delete=fields.CASCADE)
+    product = fields.ForeignKeyField("seatwise.Product", related_name="group_grants", on_delete=fields.RESTRICT)
+
+    class Meta:
+        table = "group_product"
+        unique_together = (("group", "product"),)
+
+
+class GroupMember(Model):
+    # Memberships outlive a user's deletion (a restore grants the group's products again).
+
+    id = fields.BigIntField(primary_key=True)
+    group = fields.ForeignKeyField("seatwise.Group", related_name="memberships", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("seatwise.User", related_name="memberships", on_delete=fields.CASCADE)
+
+    class Meta:
+        table = "group_member"
+        unique_together = (("group", "user"),)
+        indexes = (("user_id",),)
+
+
+class LicenseWait(Model):
+    # A user waiting for a license of a product; the queue is ordered by (since, id).
+
+    id = fields.BigIntField(primary_key=True)
+    organization = fields.ForeignKeyField("seatwise.Organization", related_name="license_waits", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("seatwise.User", related_name="license_waits", on_delete=fields.CASCADE)
+    product = fields.ForeignKeyField("seatwise.Product", related_name="license_waits", on_delete=fields.RESTRICT)
+    since = fields.DatetimeField()
+
+    class Meta:
+        table = "license_wait"
+        unique_together = (("user", "product"),)
+        indexes = (("organization_id", "product_id", "since", "id"),)
 
 
 class Credential(Model):

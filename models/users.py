@@ -18,7 +18,7 @@ from models.errors import DomainError, ErrorCode
 from models.events import LicenseEventKind
 from models.inputs import checked_text, column_length, query_text
 from models.lookups import MAX_SKU, catalog, get_product, get_user, lock_organization
-from models.tables import AdminRole, LicenseAssignment, Organization, Product, User
+from models.tables import AdminRole, GroupMember, GroupProduct, LicenseAssignment, LicenseWait, Organization, Product, User
 
 RESTORE_WINDOW = timedelta(days=30)
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
@@ -181,11 +181,14 @@ async def delete_user(org: Organization, user_id: str, *, actor: Actor, now: dat
         await lock_organization(org)
         if await _is_last_global_admin(org, await User.get(id=user.id)):
             raise DomainError(ErrorCode.LAST_GLOBAL_ADMIN, "The last global admin cannot be deleted.", "user_id")
-        await change.lock(*await LicenseAssignment.filter(user_id=user.id).values_list("product_id", flat=True))
+        # Pools first (the products held, waited for or granted by the user's groups), then the user row.
+        direct = dict(await LicenseAssignment.filter(user_id=user.id).values_list("product_id", "direct"))
+        await change.lock(*direct, *await _group_products(user), *await LicenseWait.filter(user_id=user.id).values_list("product_id", flat=True))
         if not await User.filter(id=user.id, deleted_at=None).update(deleted_at=now):
             raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is already deleted.", "user_id")
-        skus = await change.release_all(user)
-        await User.filter(id=user.id).update(licenses_at_deletion=skus)
+        skus = await change.release_all(user)  # also ends the user's waits; memberships are kept
+        # A restore gives back the direct licenses; the groups grant theirs again.
+        await User.filter(id=user.id).update(licenses_at_deletion=[sku for sku in skus if direct.get(sku, True)])
         await auth.end_all_credentials(user, AuditAction.USER_DELETED.value, actor=actor, now=wall or now, at=now)
         await change.audit(AuditAction.USER_DELETED, AuditTarget.USER, user.id, {"email": user.email, "licenses": skus})
     await auth.credentials_ended(user)  # after commit: open live-event subscriptions of the user end everywhere
@@ -206,17 +209,29 @@ async def restore_user(org: Organization, user_id: str, *, actor: Actor, now: da
         auth.require(actor, Capability.ADMINISTER)
     wanted = list(user.licenses_at_deletion or [])
     restored: list[str] = []
+    from_groups = await _group_products(user)  # read before the change: its first statement is a lock (a write)
     async with ledger.change(org, actor=actor, now=now) as change:
-        await change.lock(*wanted)
+        await change.lock(*wanted, *from_groups)
         if not await User.filter(id=user.id, deleted_at__isnull=False).update(deleted_at=None, licenses_at_deletion=[]):
             raise DomainError(ErrorCode.USER_NOT_DELETED, f"User {user.email} is not deleted.", "user_id")
+        user.deleted_at = None
+        from_groups = await _group_products(user)  # again under the user's row lock: a group changed meanwhile
+        await change.lock(*from_groups)
         for sku in wanted:
             if await change.try_grant(user, sku, event=LicenseEventKind.USER_RESTORED):
                 restored.append(sku)
+        for sku in sorted(from_groups):  # the groups grant their products again: a license if free, else a wait
+            await change.grant_from_group([user], sku, None)
         missing = [sku for sku in wanted if sku not in restored]
         await change.audit(AuditAction.USER_RESTORED, AuditTarget.USER, user.id, {"licensesRestored": restored, "licensesNotRestored": missing})
     products = {p.sku: p for p in await catalog()}
     return await User.get(id=user.id), [products[sku] for sku in missing if sku in products]
+
+
+async def _group_products(user: User) -> set[str]:
+    """The products the user's groups grant."""
+    groups = GroupMember.filter(user_id=user.id).values("group_id")
+    return set(await GroupProduct.filter(group_id__in=Subquery(groups)).values_list("product_id", flat=True))
 
 
 async def purge_deleted(org: Organization, *, actor: Actor, now: datetime) -> int:
@@ -225,6 +240,7 @@ async def purge_deleted(org: Organization, *, actor: Actor, now: datetime) -> in
     for user in await User.filter(organization_id=org.id, deleted_at__lt=now - RESTORE_WINDOW):
         async with in_transaction():
             if await User.filter(id=user.id, deleted_at__lt=now - RESTORE_WINDOW).delete():
+                await GroupMember.filter(user_id=user.id).delete()  # purged users leave their groups (also by CASCADE)
                 await audit.record(org, actor, AuditAction.USER_PURGED, target_type=AuditTarget.USER, target_id=user.id, at=now, details={"email": user.email})
                 purged += 1
     return purged

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import strawberry
 from strawberry.types import Info
@@ -12,6 +12,9 @@ from gql.types.common import AccessDenialReason, AdminRole, CredentialKind, Page
 from gql.types.seats import LicenseAssignment
 from models import tables, users as user_rules
 from models.pages import Page
+
+if TYPE_CHECKING:
+    from gql.types.groups import Group, LicenseWait
 
 
 @strawberry.type
@@ -63,6 +66,23 @@ class User:
             LicenseAssignment.from_model(row, products[row.product_id], row.product_id in lines and lines[row.product_id].holds(row))
             for row in rows
         ]
+
+    @strawberry.field(description="The directory's id for this person (SCIM externalId), if provisioned.")
+    def external_id(self) -> Optional[str]:
+        return None
+
+    @strawberry.field
+    async def groups(self, info: Info) -> list[Annotated["Group", strawberry.lazy("gql.types.groups")]]:
+        from gql.types.groups import Group
+
+        return [Group.from_model(g) for g in await info.context.user_groups.load(self.model.id)]
+
+    @strawberry.field(description="Licenses this user waits for.")
+    async def license_waits(self, info: Info) -> list[Annotated["LicenseWait", strawberry.lazy("gql.types.groups")]]:
+        from gql.types.groups import LicenseWait
+        from models import groups as group_rules
+
+        return [LicenseWait.from_model(w, await group_rules.position_of(w)) for w in await info.context.waits.load(self.model.id)]
 
 
 @strawberry.type

@@ -1,0 +1,132 @@
+"""Groups: group-based licensing with a waitlist (SPEC.md section 11.1)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import strawberry
+from strawberry.types import Info
+
+from gql.context import Context
+from gql.errors import UserError
+from gql.mutations import domain_mutation
+from gql.permissions import CanManageUsers
+from gql.types.groups import Group, GroupConnection, LicenseWait, LicenseWaitConnection
+from models import groups
+from models.auth import Viewer
+from models.errors import DomainError
+from models.pages import paginate
+
+
+@strawberry.input
+class CreateGroupInput:
+    display_name: str
+    product_skus: Optional[list[str]] = strawberry.field(default_factory=list, description="Products every member gets a license of.")
+
+
+@strawberry.type
+class CreateGroupPayload:
+    group: Optional[Group] = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class UpdateGroupInput:
+    group_id: strawberry.ID
+    display_name: Optional[str] = None
+    product_skus: Optional[list[str]] = strawberry.field(default=None, description="When given, replaces the set of products the group grants.")
+
+
+@strawberry.type
+class UpdateGroupPayload:
+    group: Optional[Group] = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class DeleteGroupInput:
+    group_id: strawberry.ID
+
+
+@strawberry.type
+class DeleteGroupPayload:
+    deleted_group_id: Optional[strawberry.ID] = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class AddGroupMembersInput:
+    group_id: strawberry.ID
+    user_ids: list[strawberry.ID] = strawberry.field(description="1 to 1000 users; all are added, or none.")
+
+
+@strawberry.type
+class AddGroupMembersPayload:
+    group: Optional[Group] = None
+    waiting: list[LicenseWait] = strawberry.field(default_factory=list, description="Of the users added, those now waiting for a license.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class RemoveGroupMembersInput:
+    group_id: strawberry.ID
+    user_ids: list[strawberry.ID] = strawberry.field(description="1 to 1000 users; all are removed, or none.")
+
+
+@strawberry.type
+class RemoveGroupMembersPayload:
+    group: Optional[Group] = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Groups ordered by displayName; search is a case-insensitive substring of it.")
+    async def groups(
+        self, info: Info[Context, None], first: Optional[int] = 50, after: Optional[str] = None, search: Optional[str] = None
+    ) -> GroupConnection:
+        return GroupConnection.from_page(await paginate(groups.groups_query(info.context.viewer.org, search), first, after))
+
+    @strawberry.field
+    async def group(self, info: Info[Context, None], id: strawberry.ID) -> Optional[Group]:
+        try:
+            return Group.from_model(await groups.get_group(info.context.viewer.org, id, "id"))
+        except DomainError:
+            return None
+
+    @strawberry.field(description="Users waiting for a license of this product, in the order they will get one.")
+    async def license_waitlist(
+        self, info: Info[Context, None], product_sku: str, first: Optional[int] = 50, after: Optional[str] = None
+    ) -> LicenseWaitConnection:
+        return LicenseWaitConnection.from_page(await paginate(groups.waitlist_query(info.context.viewer.org, product_sku), first, after))
+
+
+@strawberry.type
+class Mutation:
+    @domain_mutation(CanManageUsers)
+    async def create_group(viewer: Viewer, input: CreateGroupInput) -> CreateGroupPayload:
+        group = await groups.create_group(viewer.org, input.display_name, input.product_skus, actor=viewer.actor, now=viewer.now)
+        return CreateGroupPayload(group=Group.from_model(group))
+
+    @domain_mutation(CanManageUsers, description="Rename a group, or replace the set of products it grants.")
+    async def update_group(viewer: Viewer, input: UpdateGroupInput) -> UpdateGroupPayload:
+        group = await groups.update_group(
+            viewer.org, input.group_id, display_name=input.display_name, product_skus=input.product_skus, actor=viewer.actor, now=viewer.now
+        )
+        return UpdateGroupPayload(group=Group.from_model(group))
+
+    @domain_mutation(CanManageUsers)
+    async def delete_group(viewer: Viewer, input: DeleteGroupInput) -> DeleteGroupPayload:
+        deleted = await groups.delete_group(viewer.org, input.group_id, actor=viewer.actor, now=viewer.now)
+        return DeleteGroupPayload(deleted_group_id=strawberry.ID(deleted))
+
+    @domain_mutation(CanManageUsers, description="SEATWISE groups only: a DIRECTORY group's members change through SCIM.")
+    async def add_group_members(viewer: Viewer, input: AddGroupMembersInput) -> AddGroupMembersPayload:
+        group, waits = await groups.add_members(viewer.org, input.group_id, list(input.user_ids), actor=viewer.actor, now=viewer.now)
+        places = await groups.positions(waits)
+        return AddGroupMembersPayload(group=Group.from_model(group), waiting=[LicenseWait.from_model(w, p) for w, p in zip(waits, places)])
+
+    @domain_mutation(CanManageUsers)
+    async def remove_group_members(viewer: Viewer, input: RemoveGroupMembersInput) -> RemoveGroupMembersPayload:
+        group = await groups.remove_members(viewer.org, input.group_id, list(input.user_ids), actor=viewer.actor, now=viewer.now)
+        return RemoveGroupMembersPayload(group=Group.from_model(group))

@@ -1,0 +1,88 @@
+"""Bounded cost (SPEC.md section 11.1): adding 1,000 members, or a purchase serving 1,000 waiting users,
+sends as many SQL statements as doing it for 10, and publishes its events in one batch."""
+
+from tortoise import connections
+
+from models import billing, groups
+from models.events import broker
+from models.tables import LicenseAssignment, LicenseWait, User
+from tests.billing_support import add_card
+from tests.support import NOW, give_licenses, make_org
+
+METHODS = ("execute_query", "execute_query_dict", "execute_insert", "execute_many", "execute_script")
+
+
+async def _count_statements(monkeypatch, coro):
+    """Run `coro` and count every statement (round trip) it sent to the database."""
+    conn = connections.get("default")
+    calls = []
+    for name in METHODS:
+        original = getattr(conn, name)
+
+        async def counted(*args, _original=original, **kwargs):
+            calls.append(args[0] if args else None)
+            return await _original(*args, **kwargs)
+
+        monkeypatch.setattr(conn, name, counted)
+    try:
+        result = await coro
+    finally:
+        monkeypatch.undo()
+    return result, len(calls)
+
+
+async def _people(fx, count: int, tag: str) -> list[User]:
+    await User.bulk_create(
+        [User(organization_id=fx.org.id, email=f"{tag}{i}@acme.example", display_name=f"{tag} {i}", created_at=NOW) for i in range(count)]
+    )
+    return list(await User.filter(email__startswith=tag).order_by("id"))
+
+
+async def _add_cost(monkeypatch, fx, size: int, tag: str, sku: str) -> int:
+    people = await _people(fx, size, tag)
+    group = await groups.create_group(fx.org, tag, [sku], actor=fx.actor, now=NOW)
+    _, cost = await _count_statements(
+        monkeypatch, groups.add_members(fx.org, str(group.id), [str(p.id) for p in people], actor=fx.actor, now=NOW)
+    )
+    return cost
+
+
+async def test_adding_1000_members_costs_as_many_statements_as_adding_10(monkeypatch):
+    fx = await make_org()
+    await give_licenses(fx, "CRM_BASIC", 505)
+    await give_licenses(fx, "CRM_ESSENTIAL", 5)
+    small = await _add_cost(monkeypatch, fx, 10, "small", "CRM_ESSENTIAL")  # 5 licensed, 5 waiting
+    large = await _add_cost(monkeypatch, fx, 1000, "large", "CRM_BASIC")  # 505 licensed, 495 waiting
+    assert await LicenseAssignment.filter(product_id="CRM_BASIC").count() == 505
+    assert await LicenseWait.filter(product_id="CRM_BASIC").count() == 495
+    assert large == small
+
+
+async def _serve_cost(monkeypatch, fx, size: int, tag: str, sku: str) -> tuple[int, list]:
+    people = await _people(fx, size, tag)
+    group = await groups.create_group(fx.org, tag, [sku], actor=fx.actor, now=NOW)
+    await groups.add_members(fx.org, str(group.id), [str(p.id) for p in people], actor=fx.actor, now=NOW)
+    assert await LicenseWait.filter(product_id=sku).count() == size
+    batches = []
+    original = broker.publish_many
+
+    async def capture(events):
+        batches.append(list(events))
+        await original(events)
+
+    monkeypatch.setattr(broker, "publish_many", capture)
+    _, cost = await _count_statements(
+        monkeypatch, billing.purchase_licenses(fx.org, sku, size, f"buy-{tag}", actor=fx.actor, now=NOW)
+    )
+    assert await LicenseWait.filter(product_id=sku).count() == 0
+    assert await LicenseAssignment.filter(product_id=sku).count() == size
+    return cost, batches
+
+
+async def test_a_purchase_serving_1000_waiting_users_costs_as_many_statements_as_serving_10(monkeypatch):
+    fx = await make_org()
+    await add_card(fx)
+    small, _ = await _serve_cost(monkeypatch, fx, 10, "small", "CRM_ESSENTIAL")
+    large, batches = await _serve_cost(monkeypatch, fx, 1000, "large", "CRM_BASIC")
+    assert large == small
+    assert len(batches) == 1 and len(batches[0]) >= 1000  # one batch: PURCHASED, then an ASSIGNED per user served
