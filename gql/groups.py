@@ -7,15 +7,15 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
-from gql.context import Context
-from gql.errors import UserError
-from gql.mutations import domain_mutation
-from gql.permissions import CanManageUsers
-from gql.types.groups import Group, GroupConnection, LicenseWait, LicenseWaitConnection
-from models import groups
-from models.auth import Viewer
-from models.errors import DomainError
-from models.pages import paginate
+from seatwise.gql.context import Context
+from seatwise.gql.errors import UserError
+from seatwise.gql.mutations import domain_mutation
+from seatwise.gql.permissions import CanManageUsers
+from seatwise.gql.types.groups import Group, GroupConnection, LicenseWait, LicenseWaitConnection
+from seatwise.models import groups
+from seatwise.models.auth import Viewer
+from seatwise.models.errors import DomainError
+from seatwise.models.pages import paginate
 
 
 @strawberry.input

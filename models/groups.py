@@ -15,12 +15,12 @@ from tortoise.expressions import F, Q, Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
-from models import ledger
-from models.audit import Actor, AuditAction, AuditTarget
-from models.errors import DomainError, ErrorCode
-from models.lookups import catalog, get_product, parse_id
-from models.seats import MAX_BULK
-from models.tables import (
+from seatwise.models import ledger
+from seatwise.models.audit import Actor, AuditAction, AuditTarget
+from seatwise.models.errors import DomainError, ErrorCode
+from seatwise.models.lookups import catalog, get_product, parse_id
+from seatwise.models.seats import MAX_BULK
+from seatwise.models.tables import (
     Group,
     GroupMember,
     GroupProduct,

@@ -10,14 +10,14 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from models import ledger
-from models import audit
-from models.audit import Actor, AuditAction, AuditTarget
-from models.errors import DomainError, ErrorCode
-from models.inputs import column_length, query_text
-from models.ledger import PoolView
-from models.lookups import MAX_SKU, catalog, get_product, get_user, parse_id
-from models.tables import LicenseAssignment, LicenseWait, Organization, SeatPool, User
+from seatwise.models import ledger
+from seatwise.models import audit
+from seatwise.models.audit import Actor, AuditAction, AuditTarget
+from seatwise.models.errors import DomainError, ErrorCode
+from seatwise.models.inputs import column_length, query_text
+from seatwise.models.ledger import PoolView
+from seatwise.models.lookups import MAX_SKU, catalog, get_product, get_user, parse_id
+from seatwise.models.tables import LicenseAssignment, LicenseWait, Organization, SeatPool, User
 
 MAX_BULK = 1000
 

@@ -1,6 +1,6 @@
 """Checks of the group-licensing invariants (SPEC.md section 11.1), shared by the race and property tests."""
 
-from models.tables import GroupMember, GroupProduct, LicenseAssignment, LicenseWait, SeatPool, User
+from seatwise.models.tables import GroupMember, GroupProduct, LicenseAssignment, LicenseWait, SeatPool, User
 
 
 async def check_group_invariants(org_id: int) -> None:

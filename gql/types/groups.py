@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import strawberry
 from strawberry.types import Info
 
-from gql.scalars import DateTime
-from gql.types.common import PageInfo, Product, connection, exposed
-from models import groups as group_rules, tables
-from models.pages import Page, paginate
+from seatwise.gql.scalars import DateTime
+from seatwise.gql.types.common import PageInfo, Product, connection, exposed
+from seatwise.models import groups as group_rules, tables
+from seatwise.models.pages import Page, paginate
 
 if TYPE_CHECKING:
-    from gql.types.people import User, UserConnection
+    from seatwise.gql.types.people import User, UserConnection
 
 GroupSource = exposed(tables.GroupSource, "GroupSource", values={
     "SEATWISE": "Created and managed in Seatwise.",
@@ -54,8 +54,8 @@ class Group:
     @strawberry.field(description="Members ordered by email; deleted users are not listed.")
     async def members(
         self, first: Optional[int] = 50, after: Optional[str] = None
-    ) -> Annotated["UserConnection", strawberry.lazy("gql.types.people")]:
-        from gql.types.people import UserConnection
+    ) -> Annotated["UserConnection", strawberry.lazy("seatwise.gql.types.people")]:
+        from seatwise.gql.types.people import UserConnection
 
         return UserConnection.from_page(await paginate(group_rules.members_query(self.model), first, after))
 
@@ -92,8 +92,8 @@ class LicenseWait:
         return cls(since=wait.since, position=position, model=wait)
 
     @strawberry.field
-    async def user(self, info: Info) -> Annotated["User", strawberry.lazy("gql.types.people")]:
-        from gql.types.people import User
+    async def user(self, info: Info) -> Annotated["User", strawberry.lazy("seatwise.gql.types.people")]:
+        from seatwise.gql.types.people import User
 
         return User.from_model(await info.context.users.load(self.model.user_id))
 

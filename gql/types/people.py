@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import strawberry
 from strawberry.types import Info
 
-from gql.scalars import DateTime
-from gql.types.common import AccessDenialReason, AdminRole, CredentialKind, PageInfo, UserStatus, connection
-from gql.types.seats import LicenseAssignment
-from models import tables, users as user_rules
-from models.pages import Page
+from seatwise.gql.scalars import DateTime
+from seatwise.gql.types.common import AccessDenialReason, AdminRole, CredentialKind, PageInfo, UserStatus, connection
+from seatwise.gql.types.seats import LicenseAssignment
+from seatwise.models import tables, users as user_rules
+from seatwise.models.pages import Page
 
 if TYPE_CHECKING:
-    from gql.types.groups import Group, LicenseWait
+    from seatwise.gql.types.groups import Group, LicenseWait
 
 
 @strawberry.type
@@ -27,7 +27,7 @@ class Organization:
 
     @classmethod
     def from_model(cls, org: tables.Organization) -> "Organization":
-        from models.clock import org_now
+        from seatwise.models.clock import org_now
 
         return cls(id=strawberry.ID(str(org.id)), name=org.name, sandbox=org.sandbox, now=org_now(org), created_at=org.created_at)
 
@@ -72,15 +72,15 @@ class User:
         return None
 
     @strawberry.field
-    async def groups(self, info: Info) -> list[Annotated["Group", strawberry.lazy("gql.types.groups")]]:
-        from gql.types.groups import Group
+    async def groups(self, info: Info) -> list[Annotated["Group", strawberry.lazy("seatwise.gql.types.groups")]]:
+        from seatwise.gql.types.groups import Group
 
         return [Group.from_model(g) for g in await info.context.user_groups.load(self.model.id)]
 
     @strawberry.field(description="Licenses this user waits for.")
-    async def license_waits(self, info: Info) -> list[Annotated["LicenseWait", strawberry.lazy("gql.types.groups")]]:
-        from gql.types.groups import LicenseWait
-        from models import groups as group_rules
+    async def license_waits(self, info: Info) -> list[Annotated["LicenseWait", strawberry.lazy("seatwise.gql.types.groups")]]:
+        from seatwise.gql.types.groups import LicenseWait
+        from seatwise.models import groups as group_rules
 
         return [LicenseWait.from_model(w, await group_rules.position_of(w)) for w in await info.context.waits.load(self.model.id)]
 

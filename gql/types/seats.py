@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
-from gql.scalars import DateTime
-from gql.types.common import LicenseState, Product
-from models import tables
-from models.ledger import PoolView
+from seatwise.gql.scalars import DateTime
+from seatwise.gql.types.common import LicenseState, Product
+from seatwise.models import tables
+from seatwise.models.ledger import PoolView
 
 if TYPE_CHECKING:
-    from gql.types.groups import Group
+    from seatwise.gql.types.groups import Group
 
 
 @strawberry.type
@@ -51,7 +51,7 @@ class LicenseAssignment:
         )
 
     @strawberry.field(description="The groups through which the user holds this license.")
-    async def groups(self, info: Info) -> list[Annotated["Group", strawberry.lazy("gql.types.groups")]]:
-        from gql.types.groups import Group
+    async def groups(self, info: Info) -> list[Annotated["Group", strawberry.lazy("seatwise.gql.types.groups")]]:
+        from seatwise.gql.types.groups import Group
 
         return [Group.from_model(g) for g in await info.context.license_groups.load((self.model.user_id, self.model.product_id))]

@@ -6,7 +6,7 @@ CreateApiTokenInput.scope): SCIM provisioning is a later issue, and adds them ba
 
 from graphql import build_schema, find_breaking_changes
 
-from gql.schema import schema
+from seatwise.gql.schema import schema
 from tests.support import ROOT
 
 NEXT = ROOT / "tests" / "contract-next.graphql"

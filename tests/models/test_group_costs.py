@@ -3,9 +3,9 @@ sends as many SQL statements as doing it for 10, and publishes its events in one
 
 from tortoise import connections
 
-from models import billing, groups
-from models.events import broker
-from models.tables import LicenseAssignment, LicenseWait, User
+from seatwise.models import billing, groups
+from seatwise.models.events import broker
+from seatwise.models.tables import LicenseAssignment, LicenseWait, User
 from tests.billing_support import add_card
 from tests.support import NOW, give_licenses, make_org
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from models import groups, seats, users
-from models.errors import DomainError
-from models.tables import Subscription, SubscriptionStatus
+from seatwise.models import groups, seats, users
+from seatwise.models.errors import DomainError
+from seatwise.models.tables import Subscription, SubscriptionStatus
 from tests.group_support import check_group_invariants
 from tests.support import NOW, give_licenses, make_org, make_user, recount, truncate_all
 

@@ -3,8 +3,8 @@ every member licensed or waiting, exactly once (SQLite, and PostgreSQL with TEST
 
 import asyncio
 
-from models import billing, groups
-from models.tables import LicenseAssignment, LicenseWait, SeatPool
+from seatwise.models import billing, groups
+from seatwise.models.tables import LicenseAssignment, LicenseWait, SeatPool
 from tests.billing_support import add_card
 from tests.group_support import check_group_invariants
 from tests.support import NOW, give_licenses, make_org, make_user

@@ -4,11 +4,11 @@ from datetime import timedelta
 
 import pytest
 
-from models import groups, seats, users
-from models.errors import DomainError, ErrorCode
-from models.events import LicenseEventKind, broker
-from models.seats import AccessDenialReason
-from models.tables import AuditEvent, GroupMember, LicenseAssignment, LicenseWait, SeatPool, Subscription, SubscriptionStatus
+from seatwise.models import groups, seats, users
+from seatwise.models.errors import DomainError, ErrorCode
+from seatwise.models.events import LicenseEventKind, broker
+from seatwise.models.seats import AccessDenialReason
+from seatwise.models.tables import AuditEvent, GroupMember, LicenseAssignment, LicenseWait, SeatPool, Subscription, SubscriptionStatus
 from tests.support import NOW, give_licenses, make_org, make_user, recount
 
 LATER = NOW + timedelta(minutes=1)
