@@ -47,6 +47,7 @@ async def test_every_admin_guide_example_runs_on_the_demo_without_a_top_level_er
         "Buy": {"sku": "CRM_BASIC", "quantity": 2, "key": "guide-buy"},
         "AddCard": {"number": VISA, "cvc": "123"},
         "Restore": {"id": "999999"},
+        "Revoke": {"id": "999999"},
         "Cancel": {"id": "999999", "reason": "Consolidating tools"},
         "Audit": {},
         "Advance": {"to": (datetime.fromisoformat(now) + timedelta(days=1)).isoformat()},
