@@ -1,4 +1,4 @@
-"""Groups: group-based licensing with a waitlist (SPEC.md section 11.1)."""
+"""Groups: group-based licensing with a waitlist (docs/rules.md section 11)."""
 
 from __future__ import annotations
 

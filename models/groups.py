@@ -1,4 +1,4 @@
-"""Groups: group-based licensing with a waitlist (SPEC.md section 11.1).
+"""Groups: group-based licensing with a waitlist (docs/rules.md section 11).
 
 A group grants its members a license of each of its products. The rules of who holds what, who
 waits and who is served live in the seat ledger (`models/ledger.py`); this module names the group

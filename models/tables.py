@@ -145,7 +145,7 @@ class LicenseAssignment(Model):
 
 
 class Group(Model):
-    # A group of users that grants its members licenses of its products (SPEC.md section 11.1).
+    # A group of users that grants its members licenses of its products (docs/rules.md section 11).
 
     id = fields.BigIntField(primary_key=True)
     organization = fields.ForeignKeyField("seatwise.Organization", related_name="groups", on_delete=fields.CASCADE)

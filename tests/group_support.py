@@ -1,4 +1,4 @@
-"""Checks of the group-licensing invariants (SPEC.md section 11.1), shared by the race and property tests."""
+"""Checks of the group-licensing invariants (docs/rules.md section 11), shared by the race and property tests."""
 
 from seatwise.models.tables import GroupMember, GroupProduct, LicenseAssignment, LicenseWait, SeatPool, User
 

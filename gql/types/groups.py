@@ -1,4 +1,4 @@
-"""Groups and license waits as the API shows them (SPEC.md section 11.1)."""
+"""Groups and license waits as the API shows them (docs/rules.md section 11)."""
 
 from __future__ import annotations
 

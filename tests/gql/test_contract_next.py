@@ -1,4 +1,4 @@
-"""schema.graphql keeps every promise of the next contract (groups and waitlists, SPEC.md section 11.1).
+"""schema.graphql keeps every promise of the next contract (groups and waitlists, docs/rules.md section 11).
 
 tests/contract-next.graphql is the next contract without its SCIM parts (ApiToken.scope, ApiTokenScope,
 CreateApiTokenInput.scope): SCIM provisioning is a later issue, and adds them back.

@@ -1,4 +1,4 @@
-"""Bounded cost (SPEC.md section 11.1): adding 1,000 members, or a purchase serving 1,000 waiting users,
+"""Bounded cost (docs/rules.md section 11): adding 1,000 members, or a purchase serving 1,000 waiting users,
 sends as many SQL statements as doing it for 10, and publishes its events in one batch."""
 
 from tortoise import connections

@@ -1,5 +1,5 @@
 """A stateful property test of group-based licensing: any sequence of group changes, member changes, direct
-assigns and revokes, purchases, suspensions, deletions and restores keeps the invariants of SPEC.md 11.1
+assigns and revokes, purchases, suspensions, deletions and restores keeps the invariants of docs/rules.md section 11
 (see tests/group_support.check_group_invariants) after every step."""
 
 import asyncio

@@ -1,4 +1,4 @@
-"""Group-based licensing with a waitlist (SPEC.md section 11.1): sources, the queue, serving, deletion."""
+"""Group-based licensing with a waitlist (docs/rules.md section 11): sources, the queue, serving, deletion."""
 
 from datetime import timedelta
 
