@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 
 from tortoise import Tortoise
 
-from models.settings import settings
+from seatwise.models.settings import settings
 
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=timezone.utc)
 
@@ -37,13 +37,13 @@ async def _timed(samples: list[float], coro) -> object:
 
 
 async def run(users: int, database_url: str, export_users: int) -> list[tuple[str, ...]]:
-    from gql.context import Context
-    from gql.schema import schema
-    from models import auth, db, ledger, organizations, seats
-    from models.audit import BILLING_CLOCK
-    from models.clock import utcnow
-    from models.tables import LicenseAssignment, Subscription, SubscriptionStatus, User
-    from models.clock import add_months
+    from seatwise.gql.context import Context
+    from seatwise.gql.schema import schema
+    from seatwise.models import auth, db, ledger, organizations, seats
+    from seatwise.models.audit import BILLING_CLOCK
+    from seatwise.models.clock import utcnow
+    from seatwise.models.tables import LicenseAssignment, Subscription, SubscriptionStatus, User
+    from seatwise.models.clock import add_months
 
     await db.migrate(database_url)
     await Tortoise.init(config=db.tortoise_config(database_url))
@@ -117,8 +117,8 @@ async def run(users: int, database_url: str, export_users: int) -> list[tuple[st
             rows.append(("licenseConflicts", "0", "-", "-", f"skipped: {type(error).__name__}"))
 
         try:
-            from models import exports
-            from models.tables import ExportFormat
+            from seatwise.models import exports
+            from seatwise.models.tables import ExportFormat
         except ImportError:
             rows.append(("export", "0", "-", "-", "skipped: no models.exports"))
         else:

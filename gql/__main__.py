@@ -1,3 +1,3 @@
-from gql.cli import main
+from seatwise.gql.cli import main
 
 main()

@@ -17,15 +17,15 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
-from gql.metrics import CLOCK_FAILURES, CLOCK_RUNS, LIVE_EVENTS_DROPPED, metrics_endpoint
-from gql.exports import download_export
-from gql.middleware import BodyLimit, RequestId
-from gql.schema import schema
-from gql.view import STATIC_PREFIX, SeatwiseGraphQL
-from models import db, fanout, renewals
-from models.clock import utcnow
-from models.db import tortoise_config
-from models.settings import settings
+from seatwise.gql.metrics import CLOCK_FAILURES, CLOCK_RUNS, LIVE_EVENTS_DROPPED, metrics_endpoint
+from seatwise.gql.exports import download_export
+from seatwise.gql.middleware import BodyLimit, RequestId
+from seatwise.gql.schema import schema
+from seatwise.gql.view import STATIC_PREFIX, SeatwiseGraphQL
+from seatwise.models import db, fanout, renewals
+from seatwise.models.clock import utcnow
+from seatwise.models.db import tortoise_config
+from seatwise.models.settings import settings
 
 log = logging.getLogger("seatwise.app")
 

@@ -7,10 +7,10 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
-from gql.context import Context
-from gql.types import AuditEventConnection
-from models import audit
-from models.pages import paginate
+from seatwise.gql.context import Context
+from seatwise.gql.types import AuditEventConnection
+from seatwise.models import audit
+from seatwise.models.pages import paginate
 
 
 @strawberry.input

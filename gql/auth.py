@@ -7,13 +7,13 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
-from gql.context import Context
-from gql.errors import UserError
-from gql.mutations import domain_mutation
-from gql.permissions import CanAdminister
-from gql.types import AdminRole, ApiToken, Viewer
-from models import auth
-from models.auth import Viewer as AuthViewer
+from seatwise.gql.context import Context
+from seatwise.gql.errors import UserError
+from seatwise.gql.mutations import domain_mutation
+from seatwise.gql.permissions import CanAdminister
+from seatwise.gql.types import AdminRole, ApiToken, Viewer
+from seatwise.models import auth
+from seatwise.models.auth import Viewer as AuthViewer
 
 
 @strawberry.input

@@ -7,17 +7,17 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
-from gql.context import Context
-from gql.errors import UserError, query_input_error
-from gql.mutations import domain_mutation
-from gql.permissions import CanManageBilling
-from gql.types import Charge, ChargeConnection, Money, PaymentCard, Product, ProductSubscription, Quote, SeatPool, SubscriptionStatus
-from models import billing, cards, seats
-from models.lookups import get_subscription
-from models.billing import QuoteView
-from models.errors import DomainError
-from models.auth import Viewer
-from models.pages import paginate
+from seatwise.gql.context import Context
+from seatwise.gql.errors import UserError, query_input_error
+from seatwise.gql.mutations import domain_mutation
+from seatwise.gql.permissions import CanManageBilling
+from seatwise.gql.types import Charge, ChargeConnection, Money, PaymentCard, Product, ProductSubscription, Quote, SeatPool, SubscriptionStatus
+from seatwise.models import billing, cards, seats
+from seatwise.models.lookups import get_subscription
+from seatwise.models.billing import QuoteView
+from seatwise.models.errors import DomainError
+from seatwise.models.auth import Viewer
+from seatwise.models.pages import paginate
 
 
 def quote_of(view: QuoteView) -> Quote:

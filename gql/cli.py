@@ -15,8 +15,8 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from gql import logs
-from models.settings import ConfigError, settings, variables
+from seatwise.gql import logs
+from seatwise.models.settings import ConfigError, settings, variables
 
 log = logging.getLogger("seatwise.cli")
 
@@ -76,9 +76,9 @@ def _admin_password(args: argparse.Namespace) -> str | None:
 
 
 async def _create_org(args: argparse.Namespace) -> int:
-    from models import db, organizations
-    from models.clock import utcnow
-    from models.errors import DomainError
+    from seatwise.models import db, organizations
+    from seatwise.models.clock import utcnow
+    from seatwise.models.errors import DomainError
 
     password = _admin_password(args)
     async with db.connected():
@@ -93,7 +93,7 @@ async def _create_org(args: argparse.Namespace) -> int:
 
 
 async def _demo(args: argparse.Namespace) -> int:
-    from models import db, demo
+    from seatwise.models import db, demo
 
     async with db.connected():
         result = await (demo.ensure_demo() if args.ensure else demo.build_demo())
@@ -105,7 +105,7 @@ async def _demo(args: argparse.Namespace) -> int:
 
 
 async def _migrate(args: argparse.Namespace) -> int:
-    from models import db
+    from seatwise.models import db
 
     await db.migrate()
     log.info("database schema is up to date")
@@ -115,8 +115,8 @@ async def _migrate(args: argparse.Namespace) -> int:
 async def _clock(args: argparse.Namespace) -> int:
     from datetime import datetime, timezone
 
-    from models import db, renewals
-    from models.clock import utcnow
+    from seatwise.models import db, renewals
+    from seatwise.models.clock import utcnow
 
     now = utcnow()
     if args.now:
@@ -137,7 +137,7 @@ async def _clock(args: argparse.Namespace) -> int:
 
 
 def _export_schema(args: argparse.Namespace) -> int:
-    from gql.schema import schema
+    from seatwise.gql.schema import schema
 
     sdl = str(schema) + "\n"
     if args.output:
@@ -153,13 +153,13 @@ def _export_schema(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from gql import metrics
-    from models import db
+    from seatwise.gql import metrics
+    from seatwise.models import db
 
     asyncio.run(db.migrate())
     with metrics.multiprocess_dir(args.workers):
         uvicorn.run(
-            "gql.app:create_app",
+            "seatwise.gql.app:create_app",
             factory=True,
             host=args.host,
             port=args.port,
@@ -276,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from models.db import DatabaseUnavailable
+    from seatwise.models.db import DatabaseUnavailable
 
     try:
         config = settings()

@@ -6,13 +6,13 @@ from typing import Optional
 
 import strawberry
 
-from gql.errors import UserError
-from gql.mutations import domain_mutation
-from gql.permissions import CanAdminister
-from gql.scalars import DateTime
-from gql.types import Organization
-from models import testclock
-from models.auth import Viewer
+from seatwise.gql.errors import UserError
+from seatwise.gql.mutations import domain_mutation
+from seatwise.gql.permissions import CanAdminister
+from seatwise.gql.scalars import DateTime
+from seatwise.gql.types import Organization
+from seatwise.models import testclock
+from seatwise.models.auth import Viewer
 
 
 @strawberry.input

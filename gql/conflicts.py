@@ -7,14 +7,14 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
-from gql.billing import quote_of
-from gql.context import Context
-from gql.types import (
+from seatwise.gql.billing import quote_of
+from seatwise.gql.context import Context
+from seatwise.gql.types import (
     AlertKind, ConflictCause, PaymentCard, Product, ProductSubscription, Quote, RemedyKind, UserConnection,
 )
-from gql.scalars import DateTime
-from models import alerts as alert_rules, conflicts as conflict_rules
-from models.seats import PoolView
+from seatwise.gql.scalars import DateTime
+from seatwise.models import alerts as alert_rules, conflicts as conflict_rules
+from seatwise.models.seats import PoolView
 
 
 @strawberry.type

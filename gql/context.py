@@ -8,14 +8,14 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from models import seats
-from models.auth import Viewer
-from models.clock import utcnow
-from models.settings import settings
-from models.errors import Unauthenticated
-from models.lookups import catalog, subscriptions_by_ids
-from models.charges import default_card
-from models.tables import LicenseAssignment, PaymentCard, Product, Subscription
+from seatwise.models import seats
+from seatwise.models.auth import Viewer
+from seatwise.models.clock import utcnow
+from seatwise.models.settings import settings
+from seatwise.models.errors import Unauthenticated
+from seatwise.models.lookups import catalog, subscriptions_by_ids
+from seatwise.models.charges import default_card
+from seatwise.models.tables import LicenseAssignment, PaymentCard, Product, Subscription
 
 
 async def _catalog_by_sku() -> dict[str, Product]:

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from models import auth
-from models.auth import Viewer
-from models.clock import utcnow
-from models.errors import Unauthenticated
+from seatwise.models import auth
+from seatwise.models.auth import Viewer
+from seatwise.models.clock import utcnow
+from seatwise.models.errors import Unauthenticated
 
 if TYPE_CHECKING:
-    from gql.context import Context
+    from seatwise.gql.context import Context
 
 
 async def authenticate(authorization: str | None, *, now: datetime | None = None) -> Viewer:

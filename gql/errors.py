@@ -10,9 +10,9 @@ import strawberry
 from graphql.error import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
 
-from gql.logs import request_id
-from models.errors import DomainError, ErrorCode as DomainErrorCode, Forbidden, Unauthenticated
-from models.pages import BadUserInput
+from seatwise.gql.logs import request_id
+from seatwise.models.errors import DomainError, ErrorCode as DomainErrorCode, Forbidden, Unauthenticated
+from seatwise.models.pages import BadUserInput
 
 log = logging.getLogger("seatwise.graphql")
 

@@ -23,16 +23,16 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types import Info
 
-from gql import credentials
-from gql.context import Context
-from gql.scalars import DateTime
-from gql.types import LicenseEventKind, Product, SeatPool, User
-from models.errors import DomainError
-from models.events import SeatEvent, broker
+from seatwise.gql import credentials
+from seatwise.gql.context import Context
+from seatwise.gql.scalars import DateTime
+from seatwise.gql.types import LicenseEventKind, Product, SeatPool, User
+from seatwise.models.errors import DomainError
+from seatwise.models.events import SeatEvent, broker
 
 log = logging.getLogger("seatwise.events")
-from models.lookups import get_user
-from models.seats import PoolView
+from seatwise.models.lookups import get_user
+from seatwise.models.seats import PoolView
 
 
 @strawberry.type

@@ -9,16 +9,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from strawberry.types import Info
 
-from gql.context import Context
-from gql.errors import UserError
-from gql.mutations import domain_mutation
-from gql.permissions import CanManageBilling
-from gql.types import DataExport, ExportFormat
-from gql import credentials
-from models import exports
-from models.auth import Viewer
-from models.errors import DomainError, Unauthenticated
-from models.tables import ExportFormat as Format
+from seatwise.gql.context import Context
+from seatwise.gql.errors import UserError
+from seatwise.gql.mutations import domain_mutation
+from seatwise.gql.permissions import CanManageBilling
+from seatwise.gql.types import DataExport, ExportFormat
+from seatwise.gql import credentials
+from seatwise.models import exports
+from seatwise.models.auth import Viewer
+from seatwise.models.errors import DomainError, Unauthenticated
+from seatwise.models.tables import ExportFormat as Format
 
 
 def _with_url(context: Context, row) -> DataExport:

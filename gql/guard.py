@@ -7,7 +7,7 @@ from typing import AsyncIterator
 from graphql import ExecutionResult, FieldNode, GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
-from gql import credentials
+from seatwise.gql import credentials
 
 PUBLIC_ROOT_FIELDS = {"signIn", "__schema", "__type", "__typename"}
 

@@ -55,7 +55,7 @@ def config(level: str = "INFO", stream=None) -> dict:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": "gql.logs.JsonFormatter"}},
+        "formatters": {"json": {"()": "seatwise.gql.logs.JsonFormatter"}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": stream or "ext://sys.stderr"}},
         "root": {"handlers": ["stderr"], "level": level.upper()},
         "loggers": {

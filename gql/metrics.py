@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 
-from models.settings import settings
+from seatwise.models.settings import settings
 
 log = logging.getLogger("seatwise.metrics")
 

@@ -10,7 +10,7 @@ import uuid
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gql.logs import request_id
+from seatwise.gql.logs import request_id
 
 MAX_BODY = 1024 * 1024
 log = logging.getLogger("seatwise.http")

@@ -23,9 +23,9 @@ import strawberry
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from gql.context import Context
-from gql.errors import user_errors
-from models.errors import DomainError
+from seatwise.gql.context import Context
+from seatwise.gql.errors import user_errors
+from seatwise.models.errors import DomainError
 
 
 def domain_mutation(

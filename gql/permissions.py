@@ -7,7 +7,7 @@ from typing import Any
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from models.auth import Capability
+from seatwise.models.auth import Capability
 
 
 class _Requires(BasePermission):

@@ -11,7 +11,7 @@ from strawberry.scalars import JSON  # noqa: F401  (re-exported)
 
 # The schema maps the DateTime NewType to this definition (StrawberryConfig.scalar_map).
 
-from models.clock import iso
+from seatwise.models.clock import iso
 
 MAX_DATETIME_LENGTH = 64
 

@@ -14,15 +14,15 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
 
-from gql import auth, seats, users
-from gql import clock
-from gql import billing
-from gql import audit, exports, support
-from gql import conflicts, events
-from gql.errors import ShapeErrors, is_expected, shape_errors
-from gql.guard import RequireCredential
-from gql.metrics import Metrics
-from gql.scalars import DATETIME, DateTime
+from seatwise.gql import auth, seats, users
+from seatwise.gql import clock
+from seatwise.gql import billing
+from seatwise.gql import audit, exports, support
+from seatwise.gql import conflicts, events
+from seatwise.gql.errors import ShapeErrors, is_expected, shape_errors
+from seatwise.gql.guard import RequireCredential
+from seatwise.gql.metrics import Metrics
+from seatwise.gql.scalars import DATETIME, DateTime
 
 log = logging.getLogger("seatwise.graphql")
 

@@ -7,13 +7,13 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
-from gql.context import Context
-from gql.errors import UserError
-from gql.mutations import domain_mutation
-from gql.permissions import CanManageUsers
-from gql.types import LicenseAssignment, SeatPool, User
-from models import seats
-from models.auth import Viewer
+from seatwise.gql.context import Context
+from seatwise.gql.errors import UserError
+from seatwise.gql.mutations import domain_mutation
+from seatwise.gql.permissions import CanManageUsers
+from seatwise.gql.types import LicenseAssignment, SeatPool, User
+from seatwise.models import seats
+from seatwise.models.auth import Viewer
 
 
 @strawberry.input

@@ -7,15 +7,15 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
-from gql.context import Context
-from gql.errors import UserError
-from gql.mutations import domain_mutation
-from gql.permissions import CanManageBilling, CanSubmitRequests
-from gql.types import ProductSubscription, ServiceRequest, ServiceRequestCategory, ServiceRequestConnection, ServiceRequestStatus
-from models import support
-from models.auth import Viewer
-from models.pages import paginate
-from models.tables import ServiceRequestCategory as Category
+from seatwise.gql.context import Context
+from seatwise.gql.errors import UserError
+from seatwise.gql.mutations import domain_mutation
+from seatwise.gql.permissions import CanManageBilling, CanSubmitRequests
+from seatwise.gql.types import ProductSubscription, ServiceRequest, ServiceRequestCategory, ServiceRequestConnection, ServiceRequestStatus
+from seatwise.models import support
+from seatwise.models.auth import Viewer
+from seatwise.models.pages import paginate
+from seatwise.models.tables import ServiceRequestCategory as Category
 
 
 @strawberry.input

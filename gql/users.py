@@ -7,16 +7,16 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
-from gql.context import Context
-from gql.errors import UserError
-from gql.mutations import domain_mutation
-from gql.permissions import CanAdminister, CanManageUsers
-from gql.types import AccessDecision, AccessDenialReason, AdminRole, Organization, Product, User, UserConnection, UserStatus, Viewer
-from models import seats, users
-from models.errors import DomainError
-from models.auth import Viewer as AuthViewer
-from models.lookups import catalog, get_user
-from models.pages import paginate
+from seatwise.gql.context import Context
+from seatwise.gql.errors import UserError
+from seatwise.gql.mutations import domain_mutation
+from seatwise.gql.permissions import CanAdminister, CanManageUsers
+from seatwise.gql.types import AccessDecision, AccessDenialReason, AdminRole, Organization, Product, User, UserConnection, UserStatus, Viewer
+from seatwise.models import seats, users
+from seatwise.models.errors import DomainError
+from seatwise.models.auth import Viewer as AuthViewer
+from seatwise.models.lookups import catalog, get_user
+from seatwise.models.pages import paginate
 
 
 @strawberry.input

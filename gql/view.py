@@ -31,13 +31,13 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET
 
-from gql import credentials
-from gql.context import Context
-from gql.events import LiveEventsTransportWS
-from gql.logs import request_id
-from models.clock import utcnow
-from gql.schema import MAX_TOKENS
-from models.errors import Unauthenticated
+from seatwise.gql import credentials
+from seatwise.gql.context import Context
+from seatwise.gql.events import LiveEventsTransportWS
+from seatwise.gql.logs import request_id
+from seatwise.models.clock import utcnow
+from seatwise.gql.schema import MAX_TOKENS
+from seatwise.models.errors import Unauthenticated
 
 STATIC_PREFIX = "/static/graphiql"
 # GraphiQL's page; its assets (react, graphiql, the explorer plugin) are served from gql/static, not unpkg.

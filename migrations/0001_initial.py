@@ -2,7 +2,7 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
-from models.tables import AdminRole, CardBrand, ChargeStatus, CredentialKind, ExportFormat, ServiceRequestCategory, ServiceRequestStatus, StatusReason, SubscriptionStatus
+from seatwise.models.tables import AdminRole, CardBrand, ChargeStatus, CredentialKind, ExportFormat, ServiceRequestCategory, ServiceRequestStatus, StatusReason, SubscriptionStatus
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index

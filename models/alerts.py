@@ -17,12 +17,12 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from models.charges import default_card
-from models.gateway import card_expires_at
-from models.renewals import SUSPENDED_FOR
-from models.ledger import PoolView
-from models.seats import seat_pools
-from models.tables import Organization, PaymentCard, Product, Subscription, SubscriptionStatus
+from seatwise.models.charges import default_card
+from seatwise.models.gateway import card_expires_at
+from seatwise.models.renewals import SUSPENDED_FOR
+from seatwise.models.ledger import PoolView
+from seatwise.models.seats import seat_pools
+from seatwise.models.tables import Organization, PaymentCard, Product, Subscription, SubscriptionStatus
 
 LOW_SHARE = 10  # percent
 

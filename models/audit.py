@@ -9,8 +9,8 @@ from typing import Any
 
 from tortoise.queryset import QuerySet
 
-from models.inputs import column_length, parse_id, query_text
-from models.tables import AdminRole, AuditEvent, Organization
+from seatwise.models.inputs import column_length, parse_id, query_text
+from seatwise.models.tables import AdminRole, AuditEvent, Organization
 
 
 class AuditAction(str, enum.Enum):

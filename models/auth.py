@@ -13,13 +13,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.transactions import in_transaction
 
-from models import audit
-from models.audit import Actor, AuditAction, AuditTarget
-from models.clock import org_now
-from models.errors import DomainError, ErrorCode, Forbidden, Unauthenticated
-from models.events import broker
-from models.inputs import checked_text, column_length, parse_id
-from models.tables import AdminRole, Credential, CredentialKind, Organization, SignInFailure, User
+from seatwise.models import audit
+from seatwise.models.audit import Actor, AuditAction, AuditTarget
+from seatwise.models.clock import org_now
+from seatwise.models.errors import DomainError, ErrorCode, Forbidden, Unauthenticated
+from seatwise.models.events import broker
+from seatwise.models.inputs import checked_text, column_length, parse_id
+from seatwise.models.tables import AdminRole, Credential, CredentialKind, Organization, SignInFailure, User
 
 SESSION_LIFETIME = timedelta(hours=12)
 LOCKOUT_FAILURES = 5

@@ -18,16 +18,16 @@ from tortoise.expressions import F
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from models import charges, ledger
-from models.audit import Actor, AuditAction, AuditTarget
-from models.charges import default_card
-from models.clock import add_months, iso
-from models.errors import DomainError, ErrorCode
-from models.inputs import checked_text
-from models.events import LicenseEventKind
-from models.gateway import ChargeFailureCode, ChargeResult
-from models.lookups import get_product, get_subscription
-from models.tables import (
+from seatwise.models import charges, ledger
+from seatwise.models.audit import Actor, AuditAction, AuditTarget
+from seatwise.models.charges import default_card
+from seatwise.models.clock import add_months, iso
+from seatwise.models.errors import DomainError, ErrorCode
+from seatwise.models.inputs import checked_text
+from seatwise.models.events import LicenseEventKind
+from seatwise.models.gateway import ChargeFailureCode, ChargeResult
+from seatwise.models.lookups import get_product, get_subscription
+from seatwise.models.tables import (
     Charge, ChargeAttempt, IdempotencyKey, Organization, PaymentCard, Product, Subscription, SubscriptionStatus,
 )
 

@@ -17,11 +17,11 @@ from datetime import datetime
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from models import audit
-from models.audit import Actor, AuditAction, AuditTarget
-from models.gateway import check_expiry, gateway
-from models.lookups import in_org, lock_organization
-from models.tables import Organization, PaymentCard, Subscription
+from seatwise.models import audit
+from seatwise.models.audit import Actor, AuditAction, AuditTarget
+from seatwise.models.gateway import check_expiry, gateway
+from seatwise.models.lookups import in_org, lock_organization
+from seatwise.models.tables import Organization, PaymentCard, Subscription
 
 
 def _details(card: PaymentCard) -> dict:
@@ -36,7 +36,7 @@ def _details(card: PaymentCard) -> dict:
 async def _retry(org: Organization, card: PaymentCard, *, actor: Actor, now: datetime, wall: datetime | None) -> list[Subscription]:
     if not card.is_default:
         return []
-    from models import renewals
+    from seatwise.models import renewals
 
     return await renewals.retry_past_due(org, actor=actor, now=now, wall=wall)
 

@@ -22,10 +22,10 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models import audit
-from models.audit import Actor, AuditAction, AuditTarget
-from models.gateway import ChargeResult, gateway
-from models.tables import Charge, ChargeAttempt, ChargeStatus, Organization, PaymentCard
+from seatwise.models import audit
+from seatwise.models.audit import Actor, AuditAction, AuditTarget
+from seatwise.models.gateway import ChargeResult, gateway
+from seatwise.models.tables import Charge, ChargeAttempt, ChargeStatus, Organization, PaymentCard
 
 # How long a process may work on an attempt before another may take it over (a crash, not a slow gateway).
 ATTEMPT_LEASE = timedelta(seconds=60)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 from datetime import datetime, timezone
 
-from models.tables import Organization
+from seatwise.models.tables import Organization
 
 
 def utcnow() -> datetime:

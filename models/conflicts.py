@@ -12,11 +12,11 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from models import billing
-from models.errors import DomainError
-from models.pages import MAX_PAGE, Page, check_first, decode_cursor
-from models.seats import PoolView, seat_pools
-from models.tables import LicenseAssignment, Organization, StatusReason, Subscription, SubscriptionStatus, User
+from seatwise.models import billing
+from seatwise.models.errors import DomainError
+from seatwise.models.pages import MAX_PAGE, Page, check_first, decode_cursor
+from seatwise.models.seats import PoolView, seat_pools
+from seatwise.models.tables import LicenseAssignment, Organization, StatusReason, Subscription, SubscriptionStatus, User
 
 NOT_COUNTING = (SubscriptionStatus.SUSPENDED, SubscriptionStatus.CANCELLED)
 

@@ -14,7 +14,7 @@ from tortoise.exceptions import DBConnectionError, OperationalError
 from tortoise.transactions import in_transaction
 from tortoise.migrations.api import migrate as migrate_api
 
-from models.settings import settings
+from seatwise.models.settings import settings
 
 log = logging.getLogger("seatwise.db")
 
@@ -36,9 +36,9 @@ def tortoise_config(url: str | None = None) -> dict:
         "connections": {"default": database_url(url)},
         "apps": {
             "seatwise": {
-                "models": ["models.tables"],
+                "models": ["seatwise.models.tables"],
                 "default_connection": "default",
-                "migrations": "migrations",
+                "migrations": "seatwise.migrations",
             }
         },
         "use_tz": True,

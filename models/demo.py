@@ -24,11 +24,11 @@ from datetime import timedelta
 
 from tortoise.transactions import in_transaction
 
-from models import auth, billing, cards, seats, testclock, users
-from models.audit import Actor
-from models.clock import add_months, org_now, utcnow
-from models.organizations import create_organization
-from models.tables import AdminRole, Credential, CredentialKind, Organization, User
+from seatwise.models import auth, billing, cards, seats, testclock, users
+from seatwise.models.audit import Actor
+from seatwise.models.clock import add_months, org_now, utcnow
+from seatwise.models.organizations import create_organization
+from seatwise.models.tables import AdminRole, Credential, CredentialKind, Organization, User
 
 DEMO_DOMAIN = "demo.seatwise.example"
 PEOPLE = [

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import AsyncIterator, Awaitable, Callable, Iterable, Union
 
-from models.errors import Unauthenticated
+from seatwise.models.errors import Unauthenticated
 
 log = logging.getLogger("seatwise.events")
 QUEUE_LIMIT = 1000

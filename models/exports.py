@@ -22,12 +22,12 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from models import audit, seats
-from models.audit import Actor, AuditAction, AuditTarget
-from models.clock import iso
-from models.gateway import is_expired
-from models.lookups import catalog, in_org
-from models.tables import (
+from seatwise.models import audit, seats
+from seatwise.models.audit import Actor, AuditAction, AuditTarget
+from seatwise.models.clock import iso
+from seatwise.models.gateway import is_expired
+from seatwise.models.lookups import catalog, in_org
+from seatwise.models.tables import (
     AuditEvent,
     Charge,
     DataExport,
@@ -40,7 +40,7 @@ from models.tables import (
     Subscription,
     User,
 )
-from models.users import restorable_until, status_of
+from seatwise.models.users import restorable_until, status_of
 
 log = logging.getLogger("seatwise.exports")
 

@@ -32,8 +32,8 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from models.events import Notice, broker, notice_from_dict
-from models.settings import settings
+from seatwise.models.events import Notice, broker, notice_from_dict
+from seatwise.models.settings import settings
 
 log = logging.getLogger("seatwise.fanout")
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Protocol
 
-from models.errors import DomainError, ErrorCode
-from models.tables import CardBrand
+from seatwise.models.errors import DomainError, ErrorCode
+from seatwise.models.tables import CardBrand
 
 DECLINE_ON_ADD = "4000000000000002"
 EXPIRED_ON_ADD = "4000000000000069"
@@ -162,7 +162,7 @@ def configure(name: str) -> PaymentGateway:
 def gateway() -> PaymentGateway:
     """The gateway of SEATWISE_PAYMENT_GATEWAY (the sandbox unless configured otherwise)."""
     if _gateway is None:
-        from models.settings import settings
+        from seatwise.models.settings import settings
 
         return configure(settings().payment_gateway)
     return _gateway

@@ -12,8 +12,8 @@ import re
 
 from tortoise.models import Model
 
-from models.errors import DomainError, ErrorCode
-from models.pages import BadUserInput
+from seatwise.models.errors import DomainError, ErrorCode
+from seatwise.models.pages import BadUserInput
 
 _FORBIDDEN = re.compile("[\x00\ud800-\udfff]")
 MAX_ID_DIGITS = 18  # every id fits a signed 64-bit BIGINT

@@ -37,12 +37,12 @@ from tortoise.expressions import F
 from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
-from models import audit
-from models.audit import Actor, AuditAction, AuditTarget
-from models.errors import DomainError, ErrorCode
-from models.events import LicenseEventKind, SeatEvent, broker
-from models.lookups import catalog, product_of
-from models.tables import LicenseAssignment, Organization, Product, SeatPool, Subscription, SubscriptionStatus, User
+from seatwise.models import audit
+from seatwise.models.audit import Actor, AuditAction, AuditTarget
+from seatwise.models.errors import DomainError, ErrorCode
+from seatwise.models.events import LicenseEventKind, SeatEvent, broker
+from seatwise.models.lookups import catalog, product_of
+from seatwise.models.tables import LicenseAssignment, Organization, Product, SeatPool, Subscription, SubscriptionStatus, User
 
 COUNTING = (SubscriptionStatus.ACTIVE, SubscriptionStatus.GRACE_PERIOD)
 

@@ -8,9 +8,9 @@ from tortoise.expressions import F
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from models.errors import DomainError, ErrorCode
-from models.inputs import checked_text, column_length, parse_id
-from models.tables import Organization, Product, Subscription, User
+from seatwise.models.errors import DomainError, ErrorCode
+from seatwise.models.inputs import checked_text, column_length, parse_id
+from seatwise.models.tables import Organization, Product, Subscription, User
 
 __all__ = ["parse_id", "in_org", "get_user", "check_sku", "get_product", "catalog", "get_subscription", "subscriptions_by_ids"]
 

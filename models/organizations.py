@@ -7,11 +7,11 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from models import audit, auth, ledger
-from models.audit import Actor, AuditAction, AuditTarget
-from models.errors import DomainError, ErrorCode
-from models.tables import AdminRole, CredentialKind, Organization, User
-from models.users import normalize_email
+from seatwise.models import audit, auth, ledger
+from seatwise.models.audit import Actor, AuditAction, AuditTarget
+from seatwise.models.errors import DomainError, ErrorCode
+from seatwise.models.tables import AdminRole, CredentialKind, Organization, User
+from seatwise.models.users import normalize_email
 
 
 @dataclass

@@ -45,15 +45,15 @@ from typing import Any
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from models import charges, exports, ledger, users
-from models.audit import BILLING_CLOCK, Actor, AuditAction, AuditTarget
-from models.charges import default_card
-from models.clock import add_months, iso
-from models.events import LicenseEventKind
-from models.gateway import ChargeResult
-from models.ledger import SeatChange
-from models.lookups import product_of
-from models.tables import ChargeAttempt, Organization, PaymentCard, StatusReason, Subscription, SubscriptionStatus, User
+from seatwise.models import charges, exports, ledger, users
+from seatwise.models.audit import BILLING_CLOCK, Actor, AuditAction, AuditTarget
+from seatwise.models.charges import default_card
+from seatwise.models.clock import add_months, iso
+from seatwise.models.events import LicenseEventKind
+from seatwise.models.gateway import ChargeResult
+from seatwise.models.ledger import SeatChange
+from seatwise.models.lookups import product_of
+from seatwise.models.tables import ChargeAttempt, Organization, PaymentCard, StatusReason, Subscription, SubscriptionStatus, User
 
 log = logging.getLogger("seatwise.clock")
 

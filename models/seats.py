@@ -10,13 +10,13 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from models import ledger
-from models.audit import Actor
-from models.errors import DomainError, ErrorCode
-from models.inputs import column_length, query_text
-from models.ledger import PoolView
-from models.lookups import MAX_SKU, catalog, get_product, get_user, parse_id
-from models.tables import LicenseAssignment, Organization, User
+from seatwise.models import ledger
+from seatwise.models.audit import Actor
+from seatwise.models.errors import DomainError, ErrorCode
+from seatwise.models.inputs import column_length, query_text
+from seatwise.models.ledger import PoolView
+from seatwise.models.lookups import MAX_SKU, catalog, get_product, get_user, parse_id
+from seatwise.models.tables import LicenseAssignment, Organization, User
 
 MAX_BULK = 1000
 

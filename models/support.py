@@ -12,15 +12,15 @@ from tortoise.expressions import F, Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from models import audit, auth, ledger
-from models.auth import Capability
-from models.audit import Actor, AuditAction, AuditTarget
-from models.clock import iso
-from models.errors import DomainError, ErrorCode
-from models.inputs import checked_text
-from models.events import LicenseEventKind
-from models.lookups import get_subscription
-from models.tables import (
+from seatwise.models import audit, auth, ledger
+from seatwise.models.auth import Capability
+from seatwise.models.audit import Actor, AuditAction, AuditTarget
+from seatwise.models.clock import iso
+from seatwise.models.errors import DomainError, ErrorCode
+from seatwise.models.inputs import checked_text
+from seatwise.models.events import LicenseEventKind
+from seatwise.models.lookups import get_subscription
+from seatwise.models.tables import (
     DataExport,
     Organization,
     ServiceRequest,

@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from models import audit, renewals
-from models.audit import Actor, AuditAction, AuditTarget
-from models.clock import add_months, iso, org_now
-from models.errors import DomainError, ErrorCode
-from models.tables import Organization, Subscription, SubscriptionStatus, User
-from models.users import RESTORE_WINDOW
+from seatwise.models import audit, renewals
+from seatwise.models.audit import Actor, AuditAction, AuditTarget
+from seatwise.models.clock import add_months, iso, org_now
+from seatwise.models.errors import DomainError, ErrorCode
+from seatwise.models.tables import Organization, Subscription, SubscriptionStatus, User
+from seatwise.models.users import RESTORE_WINDOW
 
 # Like a card processor's test clock, one call moves a bounded distance (months of daily steps stay cheap).
 MAX_ADVANCE_MONTHS = 5 * 12  # calendar years: 5 * 366 days let a call go up to 4 days past 5 years

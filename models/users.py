@@ -11,14 +11,14 @@ from tortoise.expressions import F, Q, Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from models import audit, auth, ledger
-from models.audit import Actor, AuditAction, AuditTarget
-from models.auth import Capability
-from models.errors import DomainError, ErrorCode
-from models.events import LicenseEventKind
-from models.inputs import checked_text, column_length, query_text
-from models.lookups import MAX_SKU, catalog, get_product, get_user, lock_organization
-from models.tables import AdminRole, LicenseAssignment, Organization, Product, User
+from seatwise.models import audit, auth, ledger
+from seatwise.models.audit import Actor, AuditAction, AuditTarget
+from seatwise.models.auth import Capability
+from seatwise.models.errors import DomainError, ErrorCode
+from seatwise.models.events import LicenseEventKind
+from seatwise.models.inputs import checked_text, column_length, query_text
+from seatwise.models.lookups import MAX_SKU, catalog, get_product, get_user, lock_organization
+from seatwise.models.tables import AdminRole, LicenseAssignment, Organization, Product, User
 
 RESTORE_WINDOW = timedelta(days=30)
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"

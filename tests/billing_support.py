@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from models import cards
-from models.clock import add_months
-from models.tables import (
+from seatwise.models import cards
+from seatwise.models.clock import add_months
+from seatwise.models.tables import (
     AuditEvent, Charge, IdempotencyKey, LicenseAssignment, PaymentCard, SeatPool, StatusReason, Subscription, SubscriptionStatus,
 )
 from tests.support import NOW, OrgFixture, recount

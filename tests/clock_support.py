@@ -6,8 +6,8 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from models.events import SeatEvent, broker
-from models.tables import CardBrand, Charge, PaymentCard, Subscription, User
+from seatwise.models.events import SeatEvent, broker
+from seatwise.models.tables import CardBrand, Charge, PaymentCard, Subscription, User
 from tests.support import NOW, OrgFixture, give_licenses, make_user, recount
 
 PERIOD_END = datetime(2026, 12, 29, 9, 0, tzinfo=NOW.tzinfo)  # a subscription started at NOW
@@ -44,7 +44,7 @@ async def charges_of(sub: Subscription) -> list[Charge]:
 
 
 async def delete_user_at(fx: OrgFixture, when: datetime) -> User:
-    from models import users
+    from seatwise.models import users
 
     user = await make_user(fx, now=when)
     return await users.delete_user(fx.org, str(user.id), actor=fx.actor, now=when)

@@ -11,7 +11,7 @@ from typing import AsyncIterator, Awaitable, Callable
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from models.tables import CardBrand, PaymentCard, StatusReason, Subscription, SubscriptionStatus
+from seatwise.models.tables import CardBrand, PaymentCard, StatusReason, Subscription, SubscriptionStatus
 from tests.support import NOW, OrgFixture, recount
 
 

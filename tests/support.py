@@ -17,10 +17,10 @@ from typing import Any
 import httpx
 from tortoise import Tortoise, connections
 
-from models import auth, organizations, users
-from models.audit import Actor
-from models.clock import utcnow
-from models.tables import AdminRole, Organization, User
+from seatwise.models import auth, organizations, users
+from seatwise.models.audit import Actor
+from seatwise.models.clock import utcnow
+from seatwise.models.tables import AdminRole, Organization, User
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=timezone.utc)
@@ -76,9 +76,9 @@ async def token_for(fx: OrgFixture, user: User, role: AdminRole) -> str:
 
 async def execute(query: str, variables: dict[str, Any] | None = None, *, token: str | None = None):
     """Run an operation through the schema as a request with `token` would."""
-    from gql.context import Context
-    from gql.schema import schema
-    from models.errors import Unauthenticated
+    from seatwise.gql.context import Context
+    from seatwise.gql.schema import schema
+    from seatwise.models.errors import Unauthenticated
 
     viewer = None
     if token:
@@ -160,8 +160,8 @@ async def post(client: httpx.AsyncClient, url: str, query: str, variables: dict 
 
 async def give_licenses(fx: OrgFixture, sku: str, quantity: int, *, now: datetime = NOW, status=None):
     """A paid subscription of `quantity` licenses written directly (for tests about seats, not purchases)."""
-    from models.clock import add_months
-    from models.tables import Subscription, SubscriptionStatus
+    from seatwise.models.clock import add_months
+    from seatwise.models.tables import Subscription, SubscriptionStatus
 
     sub = await Subscription.create(
         organization_id=fx.org.id, product_id=sku, quantity=quantity, status=status or SubscriptionStatus.ACTIVE,
@@ -174,8 +174,8 @@ async def give_licenses(fx: OrgFixture, sku: str, quantity: int, *, now: datetim
 async def recount(org_id: int, sku: str) -> None:
     """After a test wrote subscriptions directly: the seat ledger recounts what counts (no seat event but
     a conflict opened or resolved, as the billing clock would raise)."""
-    from models import ledger
-    from models.audit import BILLING_CLOCK
+    from seatwise.models import ledger
+    from seatwise.models.audit import BILLING_CLOCK
 
     async with ledger.change(await Organization.get(id=org_id), actor=BILLING_CLOCK, now=NOW) as change:
         await change.recount(sku, event=None)

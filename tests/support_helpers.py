@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from models import exports
-from models.tables import DataExport, ExportFormat, User
+from seatwise.models import exports
+from seatwise.models.tables import DataExport, ExportFormat, User
 from tests.support import NOW, OrgFixture
 
 CANCEL = """

@@ -1,16 +1,16 @@
 """Output types of the API, display only (`X.from_model`), one module per area; imported from here."""
 
-from gql.types.billing import Charge, ChargeConnection, ChargeEdge, PaymentCard, ProductSubscription, Quote
-from gql.types.common import (
+from seatwise.gql.types.billing import Charge, ChargeConnection, ChargeEdge, PaymentCard, ProductSubscription, Quote
+from seatwise.gql.types.common import (
     AccessDenialReason, AdminRole, AlertKind, AuditTargetType, CardBrand, ChargeFailureCode, ChargeStatus, ConflictCause,
     CredentialKind, ExportFormat, LicenseEventKind, LicenseState, Money, PageInfo, Product, RemedyKind, ServiceRequestCategory,
     ServiceRequestStatus, SubscriptionStatus, SubscriptionStatusReason, UserStatus, connection,
 )
-from gql.types.people import AccessDecision, ApiToken, Organization, User, UserConnection, UserEdge, Viewer
-from gql.types.records import (
+from seatwise.gql.types.people import AccessDecision, ApiToken, Organization, User, UserConnection, UserEdge, Viewer
+from seatwise.gql.types.records import (
     AuditEvent, AuditEventConnection, AuditEventEdge, DataExport, ServiceRequest, ServiceRequestConnection, ServiceRequestEdge,
 )
-from gql.types.seats import LicenseAssignment, SeatPool
+from seatwise.gql.types.seats import LicenseAssignment, SeatPool
 
 __all__ = [
     "AccessDecision", "AccessDenialReason", "AdminRole", "AlertKind", "ApiToken", "AuditEvent", "AuditEventConnection",

@@ -8,10 +8,10 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
-from gql.scalars import DateTime
-from gql.types.common import CardBrand, ChargeFailureCode, ChargeStatus, Money, PageInfo, Product, SubscriptionStatus, SubscriptionStatusReason, connection
-from models import tables
-from models.pages import Page
+from seatwise.gql.scalars import DateTime
+from seatwise.gql.types.common import CardBrand, ChargeFailureCode, ChargeStatus, Money, PageInfo, Product, SubscriptionStatus, SubscriptionStatusReason, connection
+from seatwise.models import tables
+from seatwise.models.pages import Page
 
 
 @strawberry.type
@@ -27,7 +27,7 @@ class PaymentCard:
 
     @classmethod
     def from_model(cls, card: tables.PaymentCard, now: datetime) -> "PaymentCard":
-        from models.gateway import is_expired
+        from seatwise.models.gateway import is_expired
 
         return cls(
             id=strawberry.ID(str(card.id)), brand=card.brand, last4=card.last4, exp_month=card.exp_month,

@@ -7,10 +7,10 @@ from typing import Optional
 
 import strawberry
 
-from models import alerts as alert_rules, audit as audit_rules, conflicts as conflict_rules, gateway, seats as seat_rules, tables
-from models import users as user_rules
-from models.events import LicenseEventKind as DomainLicenseEventKind
-from models.pages import Page
+from seatwise.models import alerts as alert_rules, audit as audit_rules, conflicts as conflict_rules, gateway, seats as seat_rules, tables
+from seatwise.models import users as user_rules
+from seatwise.models.events import LicenseEventKind as DomainLicenseEventKind
+from seatwise.models.pages import Page
 
 
 def exposed(domain_enum, name: str, *, description: str | None = None, values: dict[str, str] | None = None):

@@ -7,11 +7,11 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
-from gql.scalars import DateTime
-from gql.types.common import AccessDenialReason, AdminRole, CredentialKind, PageInfo, UserStatus, connection
-from gql.types.seats import LicenseAssignment
-from models import tables, users as user_rules
-from models.pages import Page
+from seatwise.gql.scalars import DateTime
+from seatwise.gql.types.common import AccessDenialReason, AdminRole, CredentialKind, PageInfo, UserStatus, connection
+from seatwise.gql.types.seats import LicenseAssignment
+from seatwise.models import tables, users as user_rules
+from seatwise.models.pages import Page
 
 
 @strawberry.type
@@ -24,7 +24,7 @@ class Organization:
 
     @classmethod
     def from_model(cls, org: tables.Organization) -> "Organization":
-        from models.clock import org_now
+        from seatwise.models.clock import org_now
 
         return cls(id=strawberry.ID(str(org.id)), name=org.name, sandbox=org.sandbox, now=org_now(org), created_at=org.created_at)
 

@@ -7,11 +7,11 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
-from gql.scalars import JSON, DateTime
-from gql.types.billing import ProductSubscription
-from gql.types.common import AuditTargetType, ExportFormat, PageInfo, ServiceRequestCategory, ServiceRequestStatus, connection
-from models import tables
-from models.pages import Page
+from seatwise.gql.scalars import JSON, DateTime
+from seatwise.gql.types.billing import ProductSubscription
+from seatwise.gql.types.common import AuditTargetType, ExportFormat, PageInfo, ServiceRequestCategory, ServiceRequestStatus, connection
+from seatwise.models import tables
+from seatwise.models.pages import Page
 
 
 @strawberry.type

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
-from gql.scalars import DateTime
-from gql.types.common import LicenseState, Product
-from models import tables
-from models.ledger import PoolView
+from seatwise.gql.scalars import DateTime
+from seatwise.gql.types.common import LicenseState, Product
+from seatwise.models import tables
+from seatwise.models.ledger import PoolView
 
 
 @strawberry.type

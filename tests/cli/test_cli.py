@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
-from gql.cli import build_parser
-from models import auth
-from models.clock import utcnow
-from models.tables import User
+from seatwise.gql.cli import build_parser
+from seatwise.models import auth
+from seatwise.models.clock import utcnow
+from seatwise.models.tables import User
 from tests.support import ROOT, database_url, free_port
 
 

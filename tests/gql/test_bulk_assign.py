@@ -2,7 +2,7 @@
 
 import pytest
 
-from models.tables import AuditEvent, LicenseAssignment
+from seatwise.models.tables import AuditEvent, LicenseAssignment
 from tests.support import execute, give_licenses, make_org, make_user
 
 BULK = """
@@ -48,7 +48,7 @@ async def test_assign_licenses_takes_exactly_a_thousand():
     fx = await make_org()
     await give_licenses(fx, "CRM_BASIC", 1000)
     from tests.support_helpers import bulk_users
-    from models.tables import User
+    from seatwise.models.tables import User
 
     await bulk_users(fx, 1000)
     ids = [str(i) for i in await User.filter(organization_id=fx.org.id, email__startswith="bulk").order_by("id").values_list("id", flat=True)]

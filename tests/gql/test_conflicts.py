@@ -1,7 +1,7 @@
 from datetime import timedelta
 
-from models import billing, seats
-from models.tables import AdminRole
+from seatwise.models import billing, seats
+from seatwise.models.tables import AdminRole
 from tests.events_support import card, suspend
 from tests.support import NOW, count_selects, error_codes, execute, give_licenses, make_org, make_user, token_for
 

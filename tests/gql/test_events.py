@@ -6,17 +6,17 @@ from datetime import timedelta
 
 import pytest
 
-from models import auth, seats, users
-from models.clock import utcnow
-from models.events import LicenseEventKind, SeatEvent, broker
-from models.tables import AdminRole, Credential, CredentialKind
+from seatwise.models import auth, seats, users
+from seatwise.models.clock import utcnow
+from seatwise.models.events import LicenseEventKind, SeatEvent, broker
+from seatwise.models.tables import AdminRole, Credential, CredentialKind
 from tests.events_support import LICENSE_EVENTS, suspend
 from tests.support import NOW, PASSWORD, error_codes, give_licenses, make_org, make_user, token_for
 
 
 async def _subscribe(fx, sku=None, token=None):
-    from gql.context import Context
-    from gql.schema import schema
+    from seatwise.gql.context import Context
+    from seatwise.gql.schema import schema
 
     token = token or fx.token
     viewer = await auth.authenticate(f"Bearer {token}", now=utcnow())

@@ -9,13 +9,13 @@ import pytest
 from starlette.websockets import WebSocketState
 from strawberry.http.exceptions import WebSocketDisconnected
 
-from gql.context import Context
-from gql.events import LiveEventsTransportWS
-from gql.schema import schema
-from gql.view import SeatwiseGraphQL
-from models import auth
-from models.clock import utcnow
-from models.events import LicenseEventKind, SeatEvent, broker
+from seatwise.gql.context import Context
+from seatwise.gql.events import LiveEventsTransportWS
+from seatwise.gql.schema import schema
+from seatwise.gql.view import SeatwiseGraphQL
+from seatwise.models import auth
+from seatwise.models.clock import utcnow
+from seatwise.models.events import LicenseEventKind, SeatEvent, broker
 from tests.events_support import LICENSE_EVENTS
 from tests.support import NOW, make_org
 

@@ -2,7 +2,7 @@
 import base64
 
 from tests.support import NOW, error_codes, execute, give_licenses, make_org, make_user
-from models import users
+from seatwise.models import users
 
 USER_Q = 'query($id: ID!) { user(id: $id) { id email } }'
 DEL = 'mutation($id: ID!) { deleteUser(input: {userId: $id}) { user { id } userErrors { code field } } }'

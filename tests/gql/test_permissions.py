@@ -2,9 +2,9 @@
 
 import pytest
 
-from models import auth, users
-from models.clock import utcnow
-from models.tables import AdminRole, AuditEvent, Credential, CredentialKind, LicenseAssignment, SeatPool, User
+from seatwise.models import auth, users
+from seatwise.models.clock import utcnow
+from seatwise.models.tables import AdminRole, AuditEvent, Credential, CredentialKind, LicenseAssignment, SeatPool, User
 from tests.support import NOW, error_codes, execute, give_licenses, make_org, make_user, token_for
 
 SET_ROLE = "mutation($id: ID!) { setAdminRole(input: {userId: $id, role: USER_ADMIN}) { user { adminRole } userErrors { code } } }"

@@ -1,4 +1,4 @@
-from gql.schema import schema
+from seatwise.gql.schema import schema
 from tests.support import ROOT
 
 

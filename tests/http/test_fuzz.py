@@ -19,7 +19,7 @@ import httpx
 from hypothesis import HealthCheck, given, settings, strategies as st
 from hypothesis_graphql import Mode, from_schema
 
-from gql.schema import schema
+from seatwise.gql.schema import schema
 from tests.support import Server, make_org
 
 EXAMPLES = int(os.environ.get("SEATWISE_FUZZ_EXAMPLES", "25"))

@@ -5,7 +5,7 @@ import json
 import httpx
 import websockets
 
-from models.tables import User
+from seatwise.models.tables import User
 from tests.support import Server, make_org, post
 
 

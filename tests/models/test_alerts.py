@@ -1,9 +1,9 @@
 from datetime import timedelta
 
-from models import alerts, seats
-from models.alerts import AlertKind
-from models.renewals import SUSPENDED_FOR
-from models.tables import StatusReason, Subscription, SubscriptionStatus
+from seatwise.models import alerts, seats
+from seatwise.models.alerts import AlertKind
+from seatwise.models.renewals import SUSPENDED_FOR
+from seatwise.models.tables import StatusReason, Subscription, SubscriptionStatus
 from tests.events_support import card, set_status, suspend
 from tests.support import NOW, give_licenses, make_org, make_user
 

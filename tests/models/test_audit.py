@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from models import audit, auth, billing, cards, exports, seats, support, testclock, users
-from models.audit import BILLING_CLOCK, Actor, AuditAction, AuditTarget
-from models.clock import org_now, utcnow
-from models.tables import AdminRole, AuditEvent, ExportFormat, Organization, PaymentCard, ServiceRequestCategory, User
+from seatwise.models import audit, auth, billing, cards, exports, seats, support, testclock, users
+from seatwise.models.audit import BILLING_CLOCK, Actor, AuditAction, AuditTarget
+from seatwise.models.clock import org_now, utcnow
+from seatwise.models.tables import AdminRole, AuditEvent, ExportFormat, Organization, PaymentCard, ServiceRequestCategory, User
 from tests.billing_support import DECLINES_ON_CHARGE, VISA
 from tests.support import NOW, PASSWORD, make_org, make_user
 

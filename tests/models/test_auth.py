@@ -2,9 +2,9 @@ from datetime import timedelta
 
 import pytest
 
-from models import auth
-from models.errors import DomainError, ErrorCode, Unauthenticated
-from models.tables import AdminRole, Credential, CredentialKind
+from seatwise.models import auth
+from seatwise.models.errors import DomainError, ErrorCode, Unauthenticated
+from seatwise.models.tables import AdminRole, Credential, CredentialKind
 from tests.support import NOW, PASSWORD, make_org, make_user
 
 

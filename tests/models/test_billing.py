@@ -3,12 +3,12 @@ from datetime import timedelta
 
 import pytest
 
-from models import billing, seats
-from models.lookups import get_subscription
-from models.clock import add_months
-from models.errors import DomainError, ErrorCode
-from models.events import LicenseEventKind, broker
-from models.tables import AuditEvent, Charge, ChargeStatus, IdempotencyKey, SeatPool, Subscription, SubscriptionStatus
+from seatwise.models import billing, seats
+from seatwise.models.lookups import get_subscription
+from seatwise.models.clock import add_months
+from seatwise.models.errors import DomainError, ErrorCode
+from seatwise.models.events import LicenseEventKind, broker
+from seatwise.models.tables import AuditEvent, Charge, ChargeStatus, IdempotencyKey, SeatPool, Subscription, SubscriptionStatus
 from tests.billing_support import DECLINES_ON_CHARGE, add_card, changed, snapshot, subscription
 from tests.support import NOW, make_org, make_user
 

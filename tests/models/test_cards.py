@@ -2,9 +2,9 @@ from datetime import timedelta
 
 import pytest
 
-from models import cards
-from models.errors import DomainError, ErrorCode
-from models.tables import AuditEvent, CardBrand, Charge, ChargeStatus, PaymentCard, StatusReason, Subscription, SubscriptionStatus
+from seatwise.models import cards
+from seatwise.models.errors import DomainError, ErrorCode
+from seatwise.models.tables import AuditEvent, CardBrand, Charge, ChargeStatus, PaymentCard, StatusReason, Subscription, SubscriptionStatus
 from tests.billing_support import (
     AMEX, BAD_CVC_ON_ADD, DECLINES_ON_ADD, DECLINES_ON_CHARGE, DISCOVER, EXPIRED_ON_ADD, MASTERCARD, VISA,
     add_card, changed, snapshot, subscription,

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from models import seats
-from models.tables import LicenseAssignment
+from seatwise.models import seats
+from seatwise.models.tables import LicenseAssignment
 from tests.events_support import suspend
 from tests.support import NOW, give_licenses, make_org, make_user
 

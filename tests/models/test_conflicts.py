@@ -1,8 +1,8 @@
 from datetime import timedelta
 
-from models import billing, conflicts, seats, users
-from models.conflicts import ConflictCause, RemedyKind
-from models.tables import StatusReason
+from seatwise.models import billing, conflicts, seats, users
+from seatwise.models.conflicts import ConflictCause, RemedyKind
+from seatwise.models.tables import StatusReason
 from tests.events_support import cancel, card, suspend
 from tests.support import NOW, give_licenses, make_org, make_user
 

@@ -1,9 +1,9 @@
 """Emails with a trailing newline inside, or non-ASCII letters that lower-case to ASCII, are INVALID_INPUT."""
 import pytest
 
-from models import users
-from models.errors import DomainError, ErrorCode
-from models.tables import User
+from seatwise.models import users
+from seatwise.models.errors import DomainError, ErrorCode
+from seatwise.models.tables import User
 from tests.support import execute, make_org
 
 

@@ -9,10 +9,10 @@ from datetime import timedelta
 
 import pytest
 
-from models import charges, exports, users
-from models.errors import DomainError, ErrorCode
-from models.tables import AuditEvent, CardBrand, DataExport, DataExportChunk, ExportFormat, PaymentCard, ServiceRequestCategory
-from models import support
+from seatwise.models import charges, exports, users
+from seatwise.models.errors import DomainError, ErrorCode
+from seatwise.models.tables import AuditEvent, CardBrand, DataExport, DataExportChunk, ExportFormat, PaymentCard, ServiceRequestCategory
+from seatwise.models import support
 from tests.support import NOW, give_licenses, make_org, make_user
 from tests.support_helpers import bulk_users, export_now, read_export
 
@@ -198,7 +198,7 @@ async def _killed_export(fx, *, at):
 
 
 async def test_clock_removes_killed_exports_after_an_hour_and_finished_ones_after_30_days():
-    from models import renewals
+    from seatwise.models import renewals
 
     fx = await make_org()
     now = NOW + timedelta(days=40)
@@ -217,7 +217,7 @@ async def test_clock_removes_killed_exports_after_an_hour_and_finished_ones_afte
 
 
 async def test_clock_of_a_sandbox_removes_its_exports_on_its_test_clock_only():
-    from models import renewals
+    from seatwise.models import renewals
 
     real, sandbox = await make_org("Real"), await make_org("Sandbox", sandbox=True)
     real_export = await export_now(real, ExportFormat.CSV, now=NOW)

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from models import billing, gateway as gateway_module, renewals, seats
-from models.gateway import SandboxGateway
-from models.tables import Charge, ChargeAttempt, ChargeStatus, IdempotencyKey, SeatPool, Subscription
+from seatwise.models import billing, gateway as gateway_module, renewals, seats
+from seatwise.models.gateway import SandboxGateway
+from seatwise.models.tables import Charge, ChargeAttempt, ChargeStatus, IdempotencyKey, SeatPool, Subscription
 from tests.billing_support import add_card
 from tests.clock_support import PERIOD_END, subscribe
 from tests.support import NOW, give_licenses, make_org, make_user

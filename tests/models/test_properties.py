@@ -6,11 +6,11 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from models import users
-from models.billing import round_half_up
-from models.clock import add_months
-from models.errors import DomainError
-from models.gateway import clean_number, luhn_valid
+from seatwise.models import users
+from seatwise.models.billing import round_half_up
+from seatwise.models.clock import add_months
+from seatwise.models.errors import DomainError
+from seatwise.models.gateway import clean_number, luhn_valid
 
 moments = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(timezone.utc))
 

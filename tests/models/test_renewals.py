@@ -1,9 +1,9 @@
 import asyncio
 
-from models import renewals, seats
-from models.audit import BILLING_CLOCK
-from models.clock import add_months
-from models.tables import AuditEvent, Charge, ChargeStatus, StatusReason, Subscription, SubscriptionStatus, User
+from seatwise.models import renewals, seats
+from seatwise.models.audit import BILLING_CLOCK
+from seatwise.models.clock import add_months
+from seatwise.models.tables import AuditEvent, Charge, ChargeStatus, StatusReason, Subscription, SubscriptionStatus, User
 from tests.clock_support import PERIOD_END, Events, add_card, charges_of, days, delete_user_at, reload, subscribe
 from tests.support import NOW, make_org
 
@@ -296,7 +296,7 @@ async def test_retry_past_due_with_a_declining_card_changes_nothing_but_the_fail
 
 
 async def test_a_new_card_does_not_charge_a_past_due_subscription_set_to_cancel():
-    from models import cards, support
+    from seatwise.models import cards, support
 
     fx = await make_org()
     await add_card(fx, declines=True)

@@ -9,9 +9,9 @@ import asyncio
 import pytest
 from tortoise import connections
 
-from models import audit, seats, users
-from models.errors import DomainError, ErrorCode
-from models.tables import AuditEvent, LicenseAssignment, SeatPool, User
+from seatwise.models import audit, seats, users
+from seatwise.models.errors import DomainError, ErrorCode
+from seatwise.models.tables import AuditEvent, LicenseAssignment, SeatPool, User
 from tests.support import NOW, give_licenses, is_postgres, make_org, make_user
 
 

@@ -21,11 +21,11 @@ from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
 from tortoise import Tortoise
 
-from models import billing, cards, db, renewals, seats, support, users
-from models.audit import Actor
-from models.errors import DomainError, ErrorCode
-from models.ledger import COUNTING
-from models.tables import AdminRole, AuditEvent, LicenseAssignment, Organization, Subscription, User
+from seatwise.models import billing, cards, db, renewals, seats, support, users
+from seatwise.models.audit import Actor
+from seatwise.models.errors import DomainError, ErrorCode
+from seatwise.models.ledger import COUNTING
+from seatwise.models.tables import AdminRole, AuditEvent, LicenseAssignment, Organization, Subscription, User
 from tests import support as test_support
 from tests.support import NOW
 

@@ -2,9 +2,9 @@ import asyncio
 
 import pytest
 
-from models import seats, users
-from models.errors import DomainError, ErrorCode
-from models.tables import AuditEvent, LicenseAssignment, SeatPool
+from seatwise.models import seats, users
+from seatwise.models.errors import DomainError, ErrorCode
+from seatwise.models.tables import AuditEvent, LicenseAssignment, SeatPool
 from tests.support import NOW, give_licenses, make_org, make_user
 
 
@@ -136,7 +136,7 @@ async def test_access_check_gives_every_reason():
 
 
 async def test_bulk_assign_announces_each_license_with_the_pool_right_after_it(monkeypatch):
-    from models.events import broker
+    from seatwise.models.events import broker
 
     fx = await make_org()
     await give_licenses(fx, "CRM_BASIC", 5)

@@ -2,9 +2,9 @@
 import asyncio
 from collections import Counter
 
-from models import auth
-from models.clock import utcnow
-from models.errors import DomainError
+from seatwise.models import auth
+from seatwise.models.clock import utcnow
+from seatwise.models.errors import DomainError
 from tests.support import PASSWORD, make_org
 
 

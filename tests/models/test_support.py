@@ -3,10 +3,10 @@ from datetime import timedelta
 
 import pytest
 
-from models import conflicts, seats, support
-from models.errors import DomainError, ErrorCode
-from models.events import LicenseEventKind, broker
-from models.tables import (
+from seatwise.models import conflicts, seats, support
+from seatwise.models.errors import DomainError, ErrorCode
+from seatwise.models.events import LicenseEventKind, broker
+from seatwise.models.tables import (
     AuditEvent, ServiceRequest, ServiceRequestCategory, ServiceRequestStatus, StatusReason, Subscription, SubscriptionStatus,
 )
 from tests.support import NOW, give_licenses, make_org, make_user
@@ -179,7 +179,7 @@ async def test_service_requests_are_listed_newest_first_and_filtered_by_status()
 
 
 async def test_period_end_cancellation_is_ended_by_the_billing_clock():
-    from models import renewals
+    from seatwise.models import renewals
 
     fx = await make_org()
     active = await give_licenses(fx, "CRM_BASIC", 2)

@@ -2,9 +2,9 @@ from datetime import timedelta
 
 import pytest
 
-from models import users
-from models.errors import DomainError, ErrorCode
-from models.tables import AdminRole, AuditEvent, Credential, User
+from seatwise.models import users
+from seatwise.models.errors import DomainError, ErrorCode
+from seatwise.models.tables import AdminRole, AuditEvent, Credential, User
 from tests.support import NOW, make_org, make_user
 
 
