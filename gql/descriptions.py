@@ -14,7 +14,7 @@ _PAGE_AFTER = "Cursor after which the page starts: the endCursor of the previous
 _USER_ERRORS = "Expected failures; when not empty, nothing was changed and the other fields are null."
 
 ERROR_CODES: dict[str, str] = {
-    "INVALID_INPUT": "An input is malformed or out of range: text empty or too long, a bad email, a password under 12 characters, an id listed twice, a time not later than now.",
+    "INVALID_INPUT": "An input is malformed or out of range: text empty or too long, a bad email, a password under 12 characters, an id listed twice, a test clock moved backwards or already being advanced.",
     "NOT_FOUND": "No such object in the viewer's organization (also for a malformed id or another organization's id).",
     "ALREADY_EXISTS": "A user with this email already exists (deleted users count until they are purged).",
     "UNKNOWN_PRODUCT": "The SKU names no product of the catalog.",
@@ -393,7 +393,7 @@ DESCRIPTIONS: dict[str, str] = {
     "LicenseEventKind.PURCHASED": "Licenses were bought.",
     "LicenseEventKind.REDUCED": "Licenses were removed from a subscription.",
     "LicenseEventKind.USER_DELETED": "A user was deleted, freeing their licenses.",
-    "LicenseEventKind.USER_RESTORED": "A deleted user was restored with licenses.",
+    "LicenseEventKind.USER_RESTORED": "A deleted user was restored, with the licenses still available.",
     "LicenseEventKind.SUBSCRIPTION_STATUS_CHANGED": "A subscription's status changed (renewed, past due, suspended, cancelled).",
     "LicenseEventKind.CONFLICT_OPENED": "The product went into conflict (follows the change that caused it).",
     "LicenseEventKind.CONFLICT_RESOLVED": "The product is no longer in conflict (follows the change that settled it).",
