@@ -18,9 +18,9 @@ import sys
 import uuid
 from collections.abc import Iterator
 
-from gql import Client, GraphQLRequest
-from gql.transport.exceptions import TransportError, TransportQueryError
-from gql.transport.httpx import HTTPXTransport
+from seatwise.gql import Client, GraphQLRequest
+from seatwise.gql.transport.exceptions import TransportError, TransportQueryError
+from seatwise.gql.transport.httpx import HTTPXTransport
 from tqdm import tqdm
 
 SIGN_IN = """

@@ -20,6 +20,7 @@ from seatwise.gql import billing
 from seatwise.gql import audit, exports, support
 from seatwise.gql import conflicts, events
 from seatwise.gql import groups
+from seatwise.gql.descriptions import describe
 from seatwise.gql.errors import ShapeErrors, is_expected, shape_errors
 from seatwise.gql.guard import RequireCredential
 from seatwise.gql.metrics import Metrics
@@ -31,6 +32,11 @@ Query = merge_types("Query", (users.Query, seats.Query, auth.Query, support.Quer
 Mutation = merge_types("Mutation", (auth.Mutation, users.Mutation, seats.Mutation, support.Mutation, exports.Mutation, billing.Mutation, clock.Mutation, groups.Mutation))
 
 class SeatwiseSchema(strawberry.Schema):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Every type, field, argument and enum value gets its description (gql/descriptions.py)."""
+        super().__init__(*args, **kwargs)
+        describe(self._schema)
+
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         """Strawberry returns syntax and validation errors after its extensions ran: shape those here too,
         so that no error message quotes a value of the request (gql/errors.py)."""
