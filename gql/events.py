@@ -49,7 +49,7 @@ async def _event(context: Context, event: SeatEvent) -> LicenseEvent:
     user = None
     if event.user_id is not None:
         try:
-            user = User.from_model(await get_user(context.viewer.org, event.user_id, ["userId"]))
+            user = User.from_model(await get_user(context.viewer.org, event.user_id, "userId"))
         except DomainError:
             user = None  # purged meanwhile
     return LicenseEvent(
@@ -85,7 +85,7 @@ class LiveUpdates:
 
 def _unauthenticated(result: ExecutionResult) -> bool:
     return result.data is None and bool(result.errors) and all(
-        (error.extensions or {}).get("code") == "UNAUTHENTICATED" for error in result.errors
+        (error.extensions or {}).get("code") == "UNAUTHENTICATED" for error in result.errors or ()
     )
 
 
@@ -109,7 +109,7 @@ class LiveEventsTransportWS(BaseGraphQLTransportWSHandler):
                 await self._reject_incremental_delivery(operation)
                 return
             if _unauthenticated(result):
-                await operation.send_initial_errors(result.errors)  # `error` ends the operation: no `complete`
+                await operation.send_initial_errors(result.errors or [])  # `error` ends the operation: no `complete`
                 return
             await operation.send_next(result)
             first = False

@@ -36,7 +36,7 @@ async def _next_moment(org: Organization, after: datetime) -> datetime | None:
         if moment is not None and moment > after:
             moments.append(moment)
     deleted = await User.filter(organization_id=org.id, deleted_at__gte=after - RESTORE_WINDOW).order_by("deleted_at").first()
-    if deleted is not None and deleted.deleted_at + _PURGE_AFTER > after:
+    if deleted is not None and deleted.deleted_at is not None and deleted.deleted_at + _PURGE_AFTER > after:
         moments.append(deleted.deleted_at + _PURGE_AFTER)
     return min(moments, default=None)
 
