@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import aclosing
-from typing import AsyncGenerator, Optional
+from typing import Any, AsyncGenerator, Optional
 
 import strawberry
 from starlette.websockets import WebSocketState
@@ -89,7 +89,7 @@ def _unauthenticated(result: ExecutionResult) -> bool:
     )
 
 
-class LiveEventsTransportWS(BaseGraphQLTransportWSHandler):
+class LiveEventsTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
     """graphql-transport-ws as Strawberry speaks it, with two changes for live events:
 
     - a subscription that ends because its credential ended gets an `error` message for its id (the
@@ -98,7 +98,7 @@ class LiveEventsTransportWS(BaseGraphQLTransportWSHandler):
       an "Exception in worker task" with a traceback.
     """
 
-    async def _send_result_stream(self, operation: Operation, result_source) -> None:
+    async def _send_result_stream(self, operation: Operation[Context, None], result_source: Any) -> None:
         # Strawberry's loop (handlers.py), plus the credential's end as an `error` message.
         first = True
         async for result in result_source:

@@ -90,7 +90,7 @@ class TransportWSHandler(LiveEventsTransportWS):
             await operation.send_initial_errors([GraphQLError(error.message, extensions={"code": "GRAPHQL_PARSE_FAILED"})])
 
 
-class SeatwiseGraphQL(GraphQL):
+class SeatwiseGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
 
     def __init__(self, schema: Any, **options: Any) -> None:

@@ -41,7 +41,7 @@ async def _next_moment(org: Organization, after: datetime) -> datetime | None:
     return min(moments, default=None)
 
 
-async def _claim(org: Organization, at: datetime, wall: datetime) -> bool:
+async def _claim(org: Organization, at: datetime | None, wall: datetime) -> bool:
     """One advance at a time: claim the clock at `at` before any billing (a crashed advance's claim
     lapses after CLAIM_LEASE). False when another advance holds it or the clock moved meanwhile."""
     free = Q(test_clock_claimed_at=None) | Q(test_clock_claimed_at__lt=wall - CLAIM_LEASE)
