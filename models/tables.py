@@ -94,7 +94,7 @@ class User(Model):
     organization_id: int  # the column Tortoise adds for the foreign key
     email = fields.CharField(max_length=254, unique=True)
     display_name = fields.CharField(max_length=256)
-    admin_role = fields.CharEnumField(AdminRole, max_length=32, null=True)
+    admin_role: AdminRole | None = fields.CharEnumField(AdminRole, max_length=32, null=True)  # type: ignore[assignment]  # Tortoise types CharEnumField as never null
     password_hash = fields.CharField(max_length=256, null=True)
     created_at = fields.DatetimeField()
     deleted_at = fields.DatetimeField(null=True, db_index=True)
