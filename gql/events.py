@@ -30,9 +30,10 @@ from seatwise.gql.types import LicenseEventKind, Product, SeatPool, User
 from seatwise.models.errors import DomainError
 from seatwise.models.events import SeatEvent, broker
 
-log = logging.getLogger("seatwise.events")
 from seatwise.models.lookups import get_user
 from seatwise.models.seats import PoolView
+
+log = logging.getLogger("seatwise.events")
 
 
 @strawberry.type

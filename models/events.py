@@ -17,7 +17,7 @@ import enum
 import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
-from typing import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Union
+from typing import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
 
 from seatwise.models.errors import Unauthenticated
 
@@ -90,7 +90,7 @@ class CredentialEnded:
         return cls(int(data["organization_id"]), tuple(int(i) for i in data["credential_ids"]), None if user_id is None else int(user_id))
 
 
-Notice = Union[SeatEvent, CredentialEnded]
+Notice = SeatEvent | CredentialEnded
 
 
 def notice_from_dict(data: dict) -> Notice:
