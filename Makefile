@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # `make test` runs the suite on SQLite, then again on PostgreSQL when this answers.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-sqlite test-postgres test-fast fuzz bench schema clean
+.PHONY: install run test test-sqlite test-postgres test-fast lint typecheck-root fuzz bench schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,19 @@ test-postgres: install
 test-fast: install
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -p no:cacheprovider -m "not slow"
 
+# Linters: ruff (lint and format check) over the tree, mypy over seatwise.gql and seatwise.models.
+lint: install typecheck-root
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy -p seatwise.gql -p seatwise.models
+
+# mypy cannot follow setuptools' editable import hook: give it a source root, .typecheck/seatwise (git-ignored),
+# whose subpackages are symlinks to the folders they install from.
+typecheck-root:
+	@mkdir -p .typecheck/seatwise
+	@cp seatwise/__init__.py .typecheck/seatwise/__init__.py
+	@for pkg in gql models migrations; do ln -sfn ../../$$pkg .typecheck/seatwise/$$pkg; done
+
 # The API fuzzer with many more examples than the suite's default, on SQLite.
 fuzz: install
 	env -u TEST_DATABASE_URL SEATWISE_FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest -p no:cacheprovider tests/http/test_fuzz.py
@@ -54,4 +67,4 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) *.egg-info seatwise.sqlite3*
+	rm -rf $(VENV) *.egg-info seatwise.sqlite3* .typecheck

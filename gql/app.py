@@ -40,7 +40,7 @@ async def readyz(request: Request) -> JSONResponse:
     if redis is not None:
         checks["redis"] = redis
     ready = all(v == "ok" for v in checks.values())
-    body = {"status": "ready" if ready else "not ready", **checks}
+    body: dict[str, object] = {"status": "ready" if ready else "not ready", **checks}
     publisher = fanout.publisher_status()  # circuit, backlog and dropped live events (with REDIS_URL)
     if publisher is not None:
         body["redisPublisher"] = publisher
@@ -76,8 +76,8 @@ def create_app(database_url: str | None = None) -> Starlette:
             interval = settings().clock_interval
             clock = asyncio.create_task(billing_clock(interval), name="billing-clock") if interval > 0 else None
             # With REDIS_URL, live seat events go through Redis to the subscribers of every instance.
-            if settings().redis_url:
-                await fanout.start(settings().redis_url, on_drop=LIVE_EVENTS_DROPPED.inc)
+            if redis_url := settings().redis_url:
+                await fanout.start(redis_url, on_drop=LIVE_EVENTS_DROPPED.inc)
             try:
                 yield
             finally:

@@ -14,6 +14,7 @@ import logging
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 from seatwise.gql import logs
 from seatwise.models.settings import ConfigError, settings, variables
@@ -68,8 +69,8 @@ def _admin_password(args: argparse.Namespace) -> str | None:
         if not line.strip():
             raise Failed("INVALID_INPUT", "--admin-password-stdin: stdin has no password on its first line")
         return line.rstrip("\r\n")
-    if settings().admin_password is not None:
-        return settings().admin_password.get_secret_value()
+    if (password := settings().admin_password) is not None:
+        return password.get_secret_value()
     if sys.stdin is not None and sys.stdin.isatty() and not args.json:
         return getpass.getpass("Admin password (at least 12 characters; empty for none): ") or None
     return None
@@ -214,7 +215,7 @@ class _RemovedPasswordOption(argparse.Action):
 
 def build_parser() -> argparse.ArgumentParser:
     epilog = _environment_epilog()
-    common = {"epilog": epilog, "formatter_class": argparse.RawDescriptionHelpFormatter}
+    common: dict[str, Any] = {"epilog": epilog, "formatter_class": argparse.RawDescriptionHelpFormatter}
     parser = argparse.ArgumentParser(
         prog="seatwise", description="Seatwise: the license-seat management backend (GraphQL over HTTP and WebSocket).",
         **common,

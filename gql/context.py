@@ -68,7 +68,7 @@ class Context(dict):
             return header if isinstance(header, str) else None
         request = self.get("request")
         headers = getattr(request, "headers", None)
-        return headers.get("authorization") if headers is not None and request.scope["type"] == "http" else None
+        return headers.get("authorization") if request is not None and headers is not None and request.scope["type"] == "http" else None
 
     def public_base_url(self) -> str:
         """This server's address as the client sees it, without a trailing slash: SEATWISE_PUBLIC_URL if set,

@@ -21,7 +21,7 @@ ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode")
 
 @strawberry.type(description="An expected failure of a mutation. Nothing was changed.")
 class UserError:
-    code: ErrorCode
+    code: DomainErrorCode  # the strawberry.enum above: named ErrorCode in the schema
     message: str
     field: Optional[list[str]] = strawberry.field(
         default=None, description='Path to the offending input field, e.g. ["input", "userIds", "3"].'

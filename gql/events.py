@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import aclosing
-from typing import AsyncGenerator, Optional
+from typing import Any, AsyncGenerator, Optional
 
 import strawberry
 from starlette.websockets import WebSocketState
@@ -30,9 +30,10 @@ from seatwise.gql.types import LicenseEventKind, Product, SeatPool, User
 from seatwise.models.errors import DomainError
 from seatwise.models.events import SeatEvent, broker
 
-log = logging.getLogger("seatwise.events")
 from seatwise.models.lookups import get_user
 from seatwise.models.seats import PoolView
+
+log = logging.getLogger("seatwise.events")
 
 
 @strawberry.type
@@ -49,7 +50,7 @@ async def _event(context: Context, event: SeatEvent) -> LicenseEvent:
     user = None
     if event.user_id is not None:
         try:
-            user = User.from_model(await get_user(context.viewer.org, event.user_id, ["userId"]))
+            user = User.from_model(await get_user(context.viewer.org, event.user_id, "userId"))
         except DomainError:
             user = None  # purged meanwhile
     return LicenseEvent(
@@ -85,11 +86,11 @@ class LiveUpdates:
 
 def _unauthenticated(result: ExecutionResult) -> bool:
     return result.data is None and bool(result.errors) and all(
-        (error.extensions or {}).get("code") == "UNAUTHENTICATED" for error in result.errors
+        (error.extensions or {}).get("code") == "UNAUTHENTICATED" for error in result.errors or ()
     )
 
 
-class LiveEventsTransportWS(BaseGraphQLTransportWSHandler):
+class LiveEventsTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
     """graphql-transport-ws as Strawberry speaks it, with two changes for live events:
 
     - a subscription that ends because its credential ended gets an `error` message for its id (the
@@ -98,7 +99,7 @@ class LiveEventsTransportWS(BaseGraphQLTransportWSHandler):
       an "Exception in worker task" with a traceback.
     """
 
-    async def _send_result_stream(self, operation: Operation, result_source) -> None:
+    async def _send_result_stream(self, operation: Operation[Context, None], result_source: Any) -> None:
         # Strawberry's loop (handlers.py), plus the credential's end as an `error` message.
         first = True
         async for result in result_source:
@@ -109,7 +110,7 @@ class LiveEventsTransportWS(BaseGraphQLTransportWSHandler):
                 await self._reject_incremental_delivery(operation)
                 return
             if _unauthenticated(result):
-                await operation.send_initial_errors(result.errors)  # `error` ends the operation: no `complete`
+                await operation.send_initial_errors(result.errors or [])  # `error` ends the operation: no `complete`
                 return
             await operation.send_next(result)
             first = False

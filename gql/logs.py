@@ -34,7 +34,7 @@ class JsonFormatter(logging.Formatter):
         return redact(self._format(record))
 
     def _format(self, record: logging.LogRecord) -> str:
-        line = {
+        line: dict[str, object] = {
             "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat().replace("+00:00", "Z"),
             "level": record.levelname.lower(),
             "logger": record.name,

@@ -12,7 +12,7 @@ from seatwise.models.auth import Capability
 
 class _Requires(BasePermission):
     capability: Capability
-    error_extensions = {"code": "FORBIDDEN"}
+    error_extensions = {"code": "FORBIDDEN"}  # noqa: RUF012  (Strawberry reads it; never mutated)
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         viewer = info.context.viewer  # raises Unauthenticated without a credential

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import NewType
+from typing import TYPE_CHECKING, NewType, TypeAlias
 
 import strawberry
 from graphql import GraphQLError
@@ -35,7 +35,12 @@ def _parse(value: object) -> datetime:
     return utc
 
 
-DateTime = NewType("DateTime", datetime)
+if TYPE_CHECKING:
+    # To the type checker a DateTime field holds the plain datetime every resolver passes; the NewType only
+    # marks the field for the schema's scalar_map.
+    DateTime: TypeAlias = datetime
+else:
+    DateTime = NewType("DateTime", datetime)
 
 DATETIME = strawberry.scalar(
     name="DateTime",

@@ -6,7 +6,7 @@ import logging
 from typing import Any, AsyncIterator
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
@@ -88,7 +88,7 @@ def build_schema(max_levels: int = MAX_LEVELS) -> SeatwiseSchema:
     classes would make every request validate its document again.
     """
     # The depth rule counts the top-level field as depth 0: refuse documents nested deeper than max_levels.
-    limits = [depth_rule(max_levels - 1, None), alias_rule(MAX_ALIASES)]
+    limits: list[type[ASTValidationRule]] = [depth_rule(max_levels - 1, None), alias_rule(MAX_ALIASES)]
     return SeatwiseSchema(
         query=Query,
         mutation=Mutation,

@@ -19,7 +19,7 @@ from typing import Any
 
 from cross_web import HTTPException
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -52,7 +52,7 @@ _SUBSCRIPTION_TRANSPORT = (
 )
 
 
-def wants_graphql_response_json(request: Request) -> bool:
+def wants_graphql_response_json(request: HTTPConnection) -> bool:
     """The client accepts application/graphql-response+json (preferred to application/json when both are)."""
     return GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")
 
@@ -61,7 +61,7 @@ def _is_request_error(result: ExecutionResult) -> bool:
     """The document failed to parse or validate, or its variables to coerce: nothing was executed."""
     if isinstance(result, PreExecutionError):
         return True
-    return result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
+    return result.data is None and bool(result.errors) and all(e.path is None for e in result.errors or ())
 
 
 def _is_unauthenticated(result: ExecutionResult) -> bool:
@@ -90,7 +90,7 @@ class TransportWSHandler(LiveEventsTransportWS):
             await operation.send_initial_errors([GraphQLError(error.message, extensions={"code": "GRAPHQL_PARSE_FAILED"})])
 
 
-class SeatwiseGraphQL(GraphQL):
+class SeatwiseGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
 
     def __init__(self, schema: Any, **options: Any) -> None:

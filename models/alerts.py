@@ -103,6 +103,7 @@ def _payments_failed(subs: list[Subscription], products: dict[str, Product], car
     for sub in subs:
         product = products[sub.product_id]
         if sub.status is SubscriptionStatus.GRACE_PERIOD:
+            assert sub.grace_ends_at is not None  # set whenever a subscription enters its grace period
             found.append(Alert(
                 AlertKind.PAYMENT_FAILED,
                 f"The renewal payment of {product.name} ({_licenses(sub.quantity)}) failed. Its licenses count until "
@@ -134,7 +135,7 @@ def _cards_expiring(subs: list[Subscription], products: dict[str, Product], card
                 f"{_day(renewal)} will fail. Add one with addPaymentCard.",
                 product=product, subscription=sub, due_at=renewal,
             ))
-        elif expires <= renewal:
+        elif expires is not None and expires <= renewal:
             found.append(Alert(
                 AlertKind.CARD_EXPIRING,
                 f"The default card ending in {card.last4} expires at the end of {card.exp_month:02d}/{card.exp_year}, "

@@ -17,7 +17,7 @@ import enum
 import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
-from typing import AsyncIterator, Awaitable, Callable, Iterable, Union
+from typing import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
 
 from seatwise.models.errors import Unauthenticated
 
@@ -91,7 +91,7 @@ class CredentialEnded:
         return cls(int(data["organization_id"]), tuple(int(i) for i in data["credential_ids"]), None if user_id is None else int(user_id))
 
 
-Notice = Union[SeatEvent, CredentialEnded]
+Notice = SeatEvent | CredentialEnded
 
 
 def notice_from_dict(data: dict) -> Notice:
@@ -185,7 +185,7 @@ class Broker:
     async def subscribe(
         self, organization_id: int, *, credential_id: int | None = None, user_id: int | None = None,
         expires_at: datetime | None = None,
-    ) -> AsyncIterator[SeatEvent]:
+    ) -> AsyncGenerator[SeatEvent, None]:
         """The organization's seat events as they happen. With `credential_id` (of `user_id`), the stream
         raises SubscriptionEnded when that credential ends, or at `expires_at` (its lapse), whichever comes first."""
         listener = _Listener(credential_id, user_id)

@@ -15,7 +15,7 @@ import io
 import json
 import logging
 from datetime import datetime, timedelta
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, NamedTuple
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, NamedTuple, TypeVar
 
 from tortoise.expressions import Q
 from tortoise.models import Model
@@ -43,6 +43,8 @@ from seatwise.models.tables import (
 from seatwise.models.users import restorable_until, status_of
 
 log = logging.getLogger("seatwise.exports")
+
+M = TypeVar("M", bound=Model)
 
 CHUNK_SIZE = 256 * 1024
 BATCH_SIZE = 1000
@@ -96,7 +98,7 @@ async def keyset(query: QuerySet, batch_size: int | None = None, fields: Iterabl
     last = 0
     while True:
         page = query.filter(id__gt=last).order_by("id").limit(batch_size)
-        rows = await (page.values_list(*fields) if fields else page)
+        rows: list[Any] = await (page.values_list(*fields) if fields else page)  # tuples with `fields`, else models
         if not rows:
             return
         yield rows
@@ -226,7 +228,7 @@ async def _json_array(out: ChunkWriter, batches: AsyncIterator[Iterable[dict]]) 
     await out.write(b"\n]" if not first else b"]")
 
 
-async def _mapped(query: QuerySet, convert: Callable[[Model], dict]) -> AsyncIterator[list[dict]]:
+async def _mapped(query: QuerySet[M], convert: Callable[[M], dict]) -> AsyncIterator[list[dict]]:
     async for rows in keyset(query):
         yield [convert(row) for row in rows]
 

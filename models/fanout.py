@@ -48,8 +48,8 @@ STOP_TIMEOUT = 2.0
 
 
 def channel_for(url: str) -> str:
-    if settings().redis_channel:
-        return settings().redis_channel
+    if channel := settings().redis_channel:
+        return channel
     db = (urlparse(url).path or "/").strip("/") or "0"
     return f"seatwise:{db}:license-events"
 

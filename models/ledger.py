@@ -38,7 +38,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, cast
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -251,9 +251,9 @@ class SeatChange:
 
     async def release_all(self, user: User, *, event: LicenseEventKind = LicenseEventKind.USER_DELETED) -> list[str]:
         """Free every license of `user` (a deletion); returns the SKUs, sorted. The caller audits the deletion."""
-        await self.lock(*await LicenseAssignment.filter(user_id=user.id).values_list("product_id", flat=True))
+        await self.lock(*cast(list[str], await LicenseAssignment.filter(user_id=user.id).values_list("product_id", flat=True)))
         # FOR UPDATE (PostgreSQL): a concurrent revoke commits first, and its license is not given back twice.
-        skus = sorted(await LicenseAssignment.filter(user_id=user.id).select_for_update().values_list("product_id", flat=True))
+        skus = sorted(cast(list[str], await LicenseAssignment.filter(user_id=user.id).select_for_update().values_list("product_id", flat=True)))
         await self.lock(*skus)  # a license assigned between the first read and the lock
         await LicenseAssignment.filter(user_id=user.id).delete()
         for sku in skus:
@@ -371,12 +371,12 @@ class SeatChange:
     async def recount(self, sku: str, *, event: LicenseEventKind | None) -> PoolView:
         """After subscriptions of `sku` changed (under this change's lock): `purchased` from their SUM."""
         await self.lock(sku)
-        rows = (
+        rows = cast(list[int | None], (
             await Subscription.filter(organization_id=self.org.id, product_id=sku, status__in=COUNTING)
             .annotate(total=Sum("quantity"))
             .group_by("product_id")
             .values_list("total", flat=True)
-        )
+        ))
         purchased = int(rows[0] or 0) if rows else 0
         await SeatPool.filter(organization_id=self.org.id, product_id=sku).update(purchased=purchased)
         pool = self._moved(sku, purchased=purchased)

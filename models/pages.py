@@ -7,9 +7,11 @@ import binascii
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 T = TypeVar("T")
+M = TypeVar("M", bound=Model)
 MAX_PAGE = 100
 
 
@@ -59,7 +61,7 @@ def check_first(first: int | None) -> int:
     return first
 
 
-async def paginate(query: QuerySet[T], first: int | None, after: str | None) -> Page[T]:
+async def paginate(query: QuerySet[M], first: int | None, after: str | None) -> Page[M]:
     """One page of an ordered query plus its total: two queries whatever the size."""
     limit = check_first(first)
     offset = decode_cursor(after)

@@ -333,8 +333,10 @@ async def _step(org: Organization, sub: Subscription, step: Step, now: datetime,
             else:
                 fresh = await Subscription.get(id=sub.id)
             if step is Step.RENEW:
+                assert payment is not None  # a charging step prepared its payment above
                 changed = await _renew(change, fresh, payment, report)
             elif step is Step.RETRY:
+                assert payment is not None  # a charging step prepared its payment above
                 changed = await _retry(change, fresh, payment, report)
             elif step is Step.SUSPEND:
                 changed = await _suspend(change, fresh, report)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from seatwise.models import ledger
 from seatwise.models import audit
@@ -90,12 +91,12 @@ async def conflict_assignment_ids(org: Organization, pools: list[PoolView] | Non
     ids: set[int] = set()
     for pool in pools:
         if pool.in_conflict:
-            ids.update(
-                await LicenseAssignment.filter(organization_id=org.id, product_id=pool.product.sku)
+            ids.update(cast(
+                list[int], await LicenseAssignment.filter(organization_id=org.id, product_id=pool.product.sku)
                 .order_by("-assigned_at", "-id")
                 .limit(pool.overage)
                 .values_list("id", flat=True)
-            )
+            ))
     return ids
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -94,15 +95,16 @@ class Product(Model):
 
 class User(Model):
     id = fields.BigIntField(primary_key=True)
-    organization = fields.ForeignKeyField("seatwise.Organization", related_name="users", on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField("seatwise.Organization", related_name="users", on_delete=fields.CASCADE)
+    organization_id: int  # the column Tortoise adds for the foreign key
     email = fields.CharField(max_length=254, unique=True)
     display_name = fields.CharField(max_length=256)
-    admin_role = fields.CharEnumField(AdminRole, max_length=32, null=True)
+    admin_role: AdminRole | None = fields.CharEnumField(AdminRole, max_length=32, null=True)  # type: ignore[assignment]  # Tortoise types CharEnumField as never null
     password_hash = fields.CharField(max_length=256, null=True)
     created_at = fields.DatetimeField()
     deleted_at = fields.DatetimeField(null=True, db_index=True)
     # SKUs the user held when deleted, given back by a restore where licenses are free.
-    licenses_at_deletion = fields.JSONField(default=list)
+    licenses_at_deletion: list[str] = fields.JSONField(default=list)
 
     class Meta:
         table = "app_user"
@@ -116,8 +118,10 @@ class SeatPool(Model):
     # assignments; every change to either happens in the transaction that changes the truth.
 
     id = fields.BigIntField(primary_key=True)
-    organization = fields.ForeignKeyField("seatwise.Organization", related_name="pools", on_delete=fields.CASCADE)
-    product = fields.ForeignKeyField("seatwise.Product", related_name="pools", on_delete=fields.RESTRICT)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField("seatwise.Organization", related_name="pools", on_delete=fields.CASCADE)
+    organization_id: int  # the column Tortoise adds for the foreign key
+    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField("seatwise.Product", related_name="pools", on_delete=fields.RESTRICT)
+    product_id: str  # the column Tortoise adds for the foreign key
     purchased = fields.IntField(default=0)
     assigned = fields.IntField(default=0)
     # Users waiting for a license of this product (the COUNT of its license_wait rows).
@@ -130,9 +134,12 @@ class SeatPool(Model):
 
 class LicenseAssignment(Model):
     id = fields.BigIntField(primary_key=True)
-    organization = fields.ForeignKeyField("seatwise.Organization", related_name="assignments", on_delete=fields.CASCADE)
-    user = fields.ForeignKeyField("seatwise.User", related_name="assignments", on_delete=fields.CASCADE)
-    product = fields.ForeignKeyField("seatwise.Product", related_name="assignments", on_delete=fields.RESTRICT)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField("seatwise.Organization", related_name="assignments", on_delete=fields.CASCADE)
+    organization_id: int  # the column Tortoise adds for the foreign key
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("seatwise.User", related_name="assignments", on_delete=fields.CASCADE)
+    user_id: int  # the column Tortoise adds for the foreign key
+    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField("seatwise.Product", related_name="assignments", on_delete=fields.RESTRICT)
+    product_id: str  # the column Tortoise adds for the foreign key
     assigned_at = fields.DatetimeField()
     # Held as a direct assignment (assignLicense and friends); the group sources are the user's
     # groups that grant the product (derived from group_member and group_product).
@@ -203,8 +210,10 @@ class Credential(Model):
     # A session (from signIn) or an API token; only the SHA-256 of the secret is kept.
 
     id = fields.BigIntField(primary_key=True)
-    organization = fields.ForeignKeyField("seatwise.Organization", related_name="credentials", on_delete=fields.CASCADE)
-    user = fields.ForeignKeyField("seatwise.User", related_name="credentials", on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField("seatwise.Organization", related_name="credentials", on_delete=fields.CASCADE)
+    organization_id: int  # the column Tortoise adds for the foreign key
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("seatwise.User", related_name="credentials", on_delete=fields.CASCADE)
+    user_id: int  # the column Tortoise adds for the foreign key
     kind = fields.CharEnumField(CredentialKind, max_length=16)
     name = fields.CharField(max_length=128, default="")
     role = fields.CharEnumField(AdminRole, max_length=32)
@@ -229,7 +238,8 @@ class SignInFailure(Model):
 
 class PaymentCard(Model):
     id = fields.BigIntField(primary_key=True)
-    organization = fields.ForeignKeyField("seatwise.Organization", related_name="cards", on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField("seatwise.Organization", related_name="cards", on_delete=fields.CASCADE)
+    organization_id: int  # the column Tortoise adds for the foreign key
     brand = fields.CharEnumField(CardBrand, max_length=16)
     last4 = fields.CharField(max_length=4)
     exp_month = fields.IntField()
@@ -246,8 +256,10 @@ class Subscription(Model):
     # A billing subscription to one product (the GraphQL ProductSubscription).
 
     id = fields.BigIntField(primary_key=True)
-    organization = fields.ForeignKeyField("seatwise.Organization", related_name="subscriptions", on_delete=fields.CASCADE)
-    product = fields.ForeignKeyField("seatwise.Product", related_name="subscriptions", on_delete=fields.RESTRICT)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField("seatwise.Organization", related_name="subscriptions", on_delete=fields.CASCADE)
+    organization_id: int  # the column Tortoise adds for the foreign key
+    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField("seatwise.Product", related_name="subscriptions", on_delete=fields.RESTRICT)
+    product_id: str  # the column Tortoise adds for the foreign key
     quantity = fields.IntField()
     status = fields.CharEnumField(SubscriptionStatus, max_length=16, db_index=True)
     status_reason = fields.CharEnumField(StatusReason, max_length=32, null=True)
@@ -271,9 +283,12 @@ class Subscription(Model):
 
 class Charge(Model):
     id = fields.BigIntField(primary_key=True)
-    organization = fields.ForeignKeyField("seatwise.Organization", related_name="charges", on_delete=fields.CASCADE)
-    subscription = fields.ForeignKeyField("seatwise.Subscription", related_name="charges", null=True, on_delete=fields.SET_NULL)
-    card = fields.ForeignKeyField("seatwise.PaymentCard", related_name="charges", null=True, on_delete=fields.SET_NULL)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField("seatwise.Organization", related_name="charges", on_delete=fields.CASCADE)
+    organization_id: int  # the column Tortoise adds for the foreign key
+    subscription: fields.ForeignKeyNullableRelation[Subscription] = fields.ForeignKeyField("seatwise.Subscription", related_name="charges", null=True, on_delete=fields.SET_NULL)
+    subscription_id: int | None  # the column Tortoise adds for the foreign key
+    card: fields.ForeignKeyNullableRelation[PaymentCard] = fields.ForeignKeyField("seatwise.PaymentCard", related_name="charges", null=True, on_delete=fields.SET_NULL)
+    card_id: int | None  # the column Tortoise adds for the foreign key
     amount_cents = fields.IntField()
     currency = fields.CharField(max_length=3, default="USD")
     status = fields.CharEnumField(ChargeStatus, max_length=16)
@@ -294,16 +309,18 @@ class ChargeAttempt(Model):
     # after a failed one is a new charge. `claimed_at` (wall clock) is the lease of the process working on it.
 
     id = fields.BigIntField(primary_key=True)
-    organization = fields.ForeignKeyField("seatwise.Organization", related_name="charge_attempts", on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField("seatwise.Organization", related_name="charge_attempts", on_delete=fields.CASCADE)
+    organization_id: int  # the column Tortoise adds for the foreign key
     key = fields.CharField(max_length=255, unique=True)
     gateway_key = fields.CharField(max_length=255)
-    card = fields.ForeignKeyField("seatwise.PaymentCard", related_name="charge_attempts", null=True, on_delete=fields.SET_NULL)
+    card: fields.ForeignKeyNullableRelation[PaymentCard] = fields.ForeignKeyField("seatwise.PaymentCard", related_name="charge_attempts", null=True, on_delete=fields.SET_NULL)
+    card_id: int | None  # the column Tortoise adds for the foreign key
     subscription_id = fields.BigIntField(null=True)
     amount_cents = fields.IntField()
     currency = fields.CharField(max_length=3, default="USD")
     description = fields.CharField(max_length=512)
     # What the charge pays for, to apply it the same way after a crash (e.g. a purchase's quantity and period end).
-    details = fields.JSONField(default=dict)
+    details: dict[str, Any] = fields.JSONField(default=dict)
     claimed_at = fields.DatetimeField()
     created_at = fields.DatetimeField()
 
@@ -313,7 +330,8 @@ class ChargeAttempt(Model):
 
 class IdempotencyKey(Model):
     id = fields.BigIntField(primary_key=True)
-    organization = fields.ForeignKeyField("seatwise.Organization", related_name="idempotency_keys", on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField("seatwise.Organization", related_name="idempotency_keys", on_delete=fields.CASCADE)
+    organization_id: int  # the column Tortoise adds for the foreign key
     key = fields.CharField(max_length=255)
     request_hash = fields.CharField(max_length=64)
     subscription_id = fields.BigIntField(null=True)
@@ -327,11 +345,13 @@ class IdempotencyKey(Model):
 
 class ServiceRequest(Model):
     id = fields.BigIntField(primary_key=True)
-    organization = fields.ForeignKeyField("seatwise.Organization", related_name="service_requests", on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField("seatwise.Organization", related_name="service_requests", on_delete=fields.CASCADE)
+    organization_id: int  # the column Tortoise adds for the foreign key
     category = fields.CharEnumField(ServiceRequestCategory, max_length=32)
     status = fields.CharEnumField(ServiceRequestStatus, max_length=16)
     description = fields.TextField()
-    subscription = fields.ForeignKeyField("seatwise.Subscription", related_name="service_requests", null=True, on_delete=fields.SET_NULL)
+    subscription: fields.ForeignKeyNullableRelation[Subscription] = fields.ForeignKeyField("seatwise.Subscription", related_name="service_requests", null=True, on_delete=fields.SET_NULL)
+    subscription_id: int | None  # the column Tortoise adds for the foreign key
     resolution = fields.TextField(null=True)
     submitted_by = fields.CharField(max_length=254, null=True)
     created_at = fields.DatetimeField()
@@ -343,7 +363,8 @@ class ServiceRequest(Model):
 
 class DataExport(Model):
     id = fields.BigIntField(primary_key=True)
-    organization = fields.ForeignKeyField("seatwise.Organization", related_name="exports", on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField("seatwise.Organization", related_name="exports", on_delete=fields.CASCADE)
+    organization_id: int  # the column Tortoise adds for the foreign key
     format = fields.CharEnumField(ExportFormat, max_length=8)
     size_bytes = fields.BigIntField(default=0)
     sha256 = fields.CharField(max_length=64, default="")
@@ -357,7 +378,8 @@ class DataExportChunk(Model):
     # The export file, stored as ordered chunks so that every server instance can serve it.
 
     id = fields.BigIntField(primary_key=True)
-    export = fields.ForeignKeyField("seatwise.DataExport", related_name="chunks", on_delete=fields.CASCADE)
+    export: fields.ForeignKeyRelation[DataExport] = fields.ForeignKeyField("seatwise.DataExport", related_name="chunks", on_delete=fields.CASCADE)
+    export_id: int  # the column Tortoise adds for the foreign key
     seq = fields.IntField()
     data = fields.BinaryField()
 
@@ -368,12 +390,13 @@ class DataExportChunk(Model):
 
 class AuditEvent(Model):
     id = fields.BigIntField(primary_key=True)
-    organization = fields.ForeignKeyField("seatwise.Organization", related_name="audit_events", on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField("seatwise.Organization", related_name="audit_events", on_delete=fields.CASCADE)
+    organization_id: int  # the column Tortoise adds for the foreign key
     action = fields.CharField(max_length=64)
     actor = fields.CharField(max_length=254, null=True)
     target_type = fields.CharField(max_length=32)
     target_id = fields.CharField(max_length=64)
-    details = fields.JSONField(default=dict)
+    details: dict[str, Any] = fields.JSONField(default=dict)
     at = fields.DatetimeField()
 
     class Meta:

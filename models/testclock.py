@@ -36,12 +36,12 @@ async def _next_moment(org: Organization, after: datetime) -> datetime | None:
         if moment is not None and moment > after:
             moments.append(moment)
     deleted = await User.filter(organization_id=org.id, deleted_at__gte=after - RESTORE_WINDOW).order_by("deleted_at").first()
-    if deleted is not None and deleted.deleted_at + _PURGE_AFTER > after:
+    if deleted is not None and deleted.deleted_at is not None and deleted.deleted_at + _PURGE_AFTER > after:
         moments.append(deleted.deleted_at + _PURGE_AFTER)
     return min(moments, default=None)
 
 
-async def _claim(org: Organization, at: datetime, wall: datetime) -> bool:
+async def _claim(org: Organization, at: datetime | None, wall: datetime) -> bool:
     """One advance at a time: claim the clock at `at` before any billing (a crashed advance's claim
     lapses after CLAIM_LEASE). False when another advance holds it or the clock moved meanwhile."""
     free = Q(test_clock_claimed_at=None) | Q(test_clock_claimed_at__lt=wall - CLAIM_LEASE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
+from typing import Protocol, cast
 from datetime import datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
@@ -60,13 +61,20 @@ def check_display_name(raw: str, subject: str) -> str:
     return checked_text(name, 256, "A display name", subject)
 
 
-def status_of(user: User, license_count: int) -> UserStatus:
+class Deletable(Protocol):
+    """A user row (a model or an export's tuple): what a status needs."""
+
+    @property
+    def deleted_at(self) -> datetime | None: ...
+
+
+def status_of(user: Deletable, license_count: int) -> UserStatus:
     if user.deleted_at is not None:
         return UserStatus.DELETED
     return UserStatus.ACTIVE if license_count else UserStatus.DISABLED
 
 
-def restorable_until(user: User) -> datetime | None:
+def restorable_until(user: Deletable) -> datetime | None:
     return user.deleted_at + RESTORE_WINDOW if user.deleted_at else None
 
 
@@ -204,7 +212,7 @@ async def restore_user(org: Organization, user_id: str, *, actor: Actor, now: da
     if user.deleted_at is None:
         raise DomainError(ErrorCode.USER_NOT_DELETED, f"User {user.email} is not deleted.", "user_id")
     if now > user.deleted_at + RESTORE_WINDOW:
-        raise DomainError(ErrorCode.RESTORE_WINDOW_EXPIRED, f"User {user.email} could be restored until {restorable_until(user).isoformat()}.", "user_id")
+        raise DomainError(ErrorCode.RESTORE_WINDOW_EXPIRED, f"User {user.email} could be restored until {(user.deleted_at + RESTORE_WINDOW).isoformat()}.", "user_id")
     if user.admin_role is not None:
         auth.require(actor, Capability.ADMINISTER)
     wanted = list(user.licenses_at_deletion or [])

@@ -88,7 +88,7 @@ class AuditEvent:
     def from_model(cls, row: tables.AuditEvent) -> "AuditEvent":
         return cls(
             id=strawberry.ID(str(row.id)), action=row.action, actor=row.actor, target_type=AuditTargetType(row.target_type),
-            target_id=strawberry.ID(row.target_id), details=row.details, at=row.at,
+            target_id=strawberry.ID(row.target_id), details=JSON(row.details), at=row.at,
         )
 
 

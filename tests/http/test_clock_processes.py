@@ -37,7 +37,7 @@ async def test_three_clock_processes_at_once_charge_each_renewal_exactly_once():
     outputs = [await asyncio.to_thread(p.communicate, timeout=120) for p in processes]
 
     reports = []
-    for process, (stdout, stderr) in zip(processes, outputs):
+    for process, (stdout, stderr) in zip(processes, outputs, strict=True):
         assert process.returncode == 0, stderr[-2000:]
         lines = stdout.splitlines()
         assert len(lines) == 1  # --json: exactly one line of JSON on stdout, logs on stderr

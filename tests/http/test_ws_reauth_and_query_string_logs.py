@@ -43,4 +43,4 @@ async def test_card_number_and_cvc_in_a_get_query_string_stay_out_of_the_log():
     finally:
         server.stop()
     log = server.log()
-    assert "4242+4242+4242+4242" not in log and "%22987%22" not in log, [l for l in log.splitlines() if "addPaymentCard" in l]
+    assert "4242+4242+4242+4242" not in log and "%22987%22" not in log, [line for line in log.splitlines() if "addPaymentCard" in line]

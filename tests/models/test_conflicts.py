@@ -139,7 +139,7 @@ async def test_a_restored_user_gets_a_new_assigned_at_and_loses_seniority():
     fx = await make_org()
     await give_licenses(fx, "CRM_BASIC", 2)
     lapsing = await give_licenses(fx, "CRM_BASIC", 1)
-    oldest, middle, newest = await _staffed(fx, "CRM_BASIC", 3)
+    oldest, _middle, newest = await _staffed(fx, "CRM_BASIC", 3)
     await users.delete_user(fx.org, str(oldest.id), actor=fx.actor, now=NOW + timedelta(hours=1))
     await users.restore_user(fx.org, str(oldest.id), actor=fx.actor, now=NOW + timedelta(hours=2))
 

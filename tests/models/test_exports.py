@@ -36,7 +36,7 @@ async def _org_with_everything():
 
 
 async def test_json_export_holds_every_section_with_contract_names_and_matches_size_and_hash():
-    fx, sub, keeper, gone, card = await _org_with_everything()
+    fx, sub, keeper, _gone, card = await _org_with_everything()
     export = await export_now(fx, ExportFormat.JSON, now=NOW + timedelta(minutes=5))
     body = await read_export(export)
     assert (len(body), hashlib.sha256(body).hexdigest()) == (export.size_bytes, export.sha256)
@@ -47,7 +47,7 @@ async def test_json_export_holds_every_section_with_contract_names_and_matches_s
     assert {p["sku"] for p in doc["products"]} == {"CRM_PROFESSIONAL", "CRM_BASIC", "CRM_ESSENTIAL"}
     by_email = {u["email"]: u for u in doc["users"]}
     assert set(by_email) == {fx.admin.email, "keeper@acme.test", "gone@acme.test"}
-    assert sorted(l["product"]["sku"] for l in by_email["keeper@acme.test"]["licenses"]) == ["CRM_BASIC", "CRM_PROFESSIONAL"]
+    assert sorted(lic["product"]["sku"] for lic in by_email["keeper@acme.test"]["licenses"]) == ["CRM_BASIC", "CRM_PROFESSIONAL"]
     assert by_email["keeper@acme.test"]["status"] == "ACTIVE" and by_email["keeper@acme.test"]["id"] == str(keeper.id)
     assert by_email["gone@acme.test"]["status"] == "DELETED" and by_email["gone@acme.test"]["deletedAt"] == "2026-11-29T09:00:00Z"
     assert by_email["gone@acme.test"]["licensesAtDeletion"] == ["CRM_BASIC"]
@@ -77,7 +77,7 @@ async def test_export_is_stored_in_ordered_chunks(monkeypatch):
 
 
 async def test_csv_export_is_rfc4180_utf8_one_row_per_user():
-    fx, _, keeper, gone, _ = await _org_with_everything()
+    fx, _, _keeper, _gone, _ = await _org_with_everything()
     quoted = await make_user(fx, email="quote@acme.test")
     await users.create_user(fx.org, "zoe@acme.test", 'Zoë "Z", Jr.', actor=fx.actor, now=NOW)
     export = await export_now(fx, ExportFormat.CSV)

@@ -76,7 +76,7 @@ async def test_assignments_of_other_products_and_organizations_go_on_while_the_g
     assert not purchase.done()
 
     slow.answer.set()
-    sub, charge = await asyncio.wait_for(purchase, 10)
+    _sub, charge = await asyncio.wait_for(purchase, 10)
     assert charge.status is ChargeStatus.SUCCEEDED
     pool = await SeatPool.get(organization_id=fx.org.id, product_id="CRM_BASIC")
     assert (pool.purchased, pool.assigned) == (5, 1)

@@ -109,7 +109,7 @@ class SeatLedger(RuleBasedStateMachine):
     @initialize(quantities=st.tuples(st.integers(min_value=1, max_value=3), st.integers(min_value=1, max_value=3)))
     def staffed(self, quantities):
         """Start from a small organization in use, so that few steps reach full pools and conflicts."""
-        for sku, quantity in zip(SKUS, quantities):
+        for sku, quantity in zip(SKUS, quantities, strict=False):
             self.purchase(sku, quantity)
         for index in range(4):
             self.create_user(SKUS[index % 2] if index < 3 else None)

@@ -106,7 +106,7 @@ async def test_delete_frees_licenses_and_restore_gives_back_what_is_free():
     await users.delete_user(fx.org, str(user.id), actor=fx.actor, now=NOW)
     assert [p.assigned for p in await seats.seat_pools(fx.org)] == [0, 0, 0]
     await make_user(fx, skus=["CRM_ESSENTIAL"])
-    restored, missing = await users.restore_user(fx.org, str(user.id), actor=fx.actor, now=NOW)
+    _restored, missing = await users.restore_user(fx.org, str(user.id), actor=fx.actor, now=NOW)
     assert [p.sku for p in missing] == ["CRM_ESSENTIAL"]
     assert await LicenseAssignment.filter(user_id=user.id).values_list("product_id", flat=True) == ["CRM_BASIC"]
 
