@@ -14,13 +14,13 @@ import statistics
 import tempfile
 import time
 import tracemalloc
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tortoise import Tortoise
 
 from seatwise.models.settings import settings
 
-NOW = datetime(2026, 11, 29, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 
 
 def _row(name: str, samples: list[float], note: str = "") -> tuple[str, str, str, str, str]:
@@ -41,9 +41,8 @@ async def run(users: int, database_url: str, export_users: int) -> list[tuple[st
     from seatwise.gql.schema import schema
     from seatwise.models import auth, db, ledger, organizations, seats
     from seatwise.models.audit import BILLING_CLOCK
-    from seatwise.models.clock import utcnow
-    from seatwise.models.tables import LicenseAssignment, Subscription, SubscriptionStatus, User
-    from seatwise.models.clock import add_months
+    from seatwise.models.clock import add_months, utcnow
+    from seatwise.models.tables import Subscription, SubscriptionStatus, User
 
     await db.migrate(database_url)
     await Tortoise.init(config=db.tortoise_config(database_url))
@@ -52,26 +51,44 @@ async def run(users: int, database_url: str, export_users: int) -> list[tuple[st
         made = await organizations.create_organization("Bench", f"admin@bench-{os.getpid()}.test", now=NOW)
         org = made.organization
         viewer = await auth.authenticate(f"Bearer {made.token}", now=utcnow())
-        await Subscription.create(organization=org, product_id="CRM_BASIC", quantity=users + 1000, status=SubscriptionStatus.ACTIVE,
-                                  period_anchor=NOW, current_period_start=NOW, current_period_end=add_months(NOW, 1), created_at=NOW)
+        await Subscription.create(
+            organization=org,
+            product_id="CRM_BASIC",
+            quantity=users + 1000,
+            status=SubscriptionStatus.ACTIVE,
+            period_anchor=NOW,
+            current_period_start=NOW,
+            current_period_end=add_months(NOW, 1),
+            created_at=NOW,
+        )
         async with ledger.change(org, actor=BILLING_CLOCK, now=NOW) as change:  # what counts, recounted by the seat ledger
             await change.recount("CRM_BASIC", event=None)
         started = time.perf_counter()
         batch = 1000
         for start in range(0, users, batch):
-            await User.bulk_create([
-                User(organization=org, email=f"u{i:07d}@bench-{os.getpid()}.test", display_name=f"User {i}", created_at=NOW)
-                for i in range(start, min(users, start + batch))
-            ])
+            await User.bulk_create(
+                [
+                    User(organization=org, email=f"u{i:07d}@bench-{os.getpid()}.test", display_name=f"User {i}", created_at=NOW)
+                    for i in range(start, min(users, start + batch))
+                ]
+            )
         ids = list(await User.filter(organization=org, admin_role=None).order_by("id").values_list("id", flat=True))
-        rows.append(("create users (bulk, setup)", str(users), f"{(time.perf_counter() - started) * 1000 / max(users, 1):.3f}", "-", "per user"))
+        rows.append(
+            (
+                "create users (bulk, setup)",
+                str(users),
+                f"{(time.perf_counter() - started) * 1000 / max(users, 1):.3f}",
+                "-",
+                "per user",
+            )
+        )
 
         async def gql(query: str, variables: dict | None = None):
             result = await schema.execute(query, variable_values=variables, context_value=Context(viewer))
             assert result.errors is None, result.errors
             return result.data
 
-        assign = "mutation($u: ID!) { assignLicense(input: {userId: $u, productSku: \"CRM_BASIC\"}) { seats { assigned } userErrors { code } } }"
+        assign = 'mutation($u: ID!) { assignLicense(input: {userId: $u, productSku: "CRM_BASIC"}) { seats { assigned } userErrors { code } } }'
         samples: list[float] = []
         for uid in ids[:500]:
             await _timed(samples, gql(assign, {"u": str(uid)}))
@@ -84,7 +101,9 @@ async def run(users: int, database_url: str, export_users: int) -> list[tuple[st
         rows.append(_row("assignLicense (500 concurrent)", samples, f"{len(samples) / elapsed:.0f} ops/s"))
 
         for start in range(1000, len(ids), 1000):  # the rest through the seat ledger, 1,000 per bulk assignment
-            await seats.assign_licenses(org, [str(u) for u in ids[start:start + 1000]], "CRM_BASIC", actor=viewer.actor, now=NOW)
+            await seats.assign_licenses(
+                org, [str(u) for u in ids[start : start + 1000]], "CRM_BASIC", actor=viewer.actor, now=NOW
+            )
 
         page = "{ users(first: 100) { totalCount edges { node { email status licenses { product { sku } state } } } } }"
         samples = []
@@ -99,8 +118,13 @@ async def run(users: int, database_url: str, export_users: int) -> list[tuple[st
 
         samples = []
         for i in range(200):
-            await _timed(samples, gql("query($e: String!) { accessCheck(email: $e, productSku: \"CRM_BASIC\") { allowed reason } }",
-                                       {"e": f"u{i * 7 % users:07d}@bench-{os.getpid()}.test"}))
+            await _timed(
+                samples,
+                gql(
+                    'query($e: String!) { accessCheck(email: $e, productSku: "CRM_BASIC") { allowed reason } }',
+                    {"e": f"u{i * 7 % users:07d}@bench-{os.getpid()}.test"},
+                ),
+            )
         rows.append(_row("accessCheck", samples))
 
         # A conflict: the subscription shrinks below the assignments.
@@ -124,10 +148,17 @@ async def run(users: int, database_url: str, export_users: int) -> list[tuple[st
         else:
             if export_users > users:
                 for start in range(users, export_users, 1000):
-                    await User.bulk_create([
-                        User(organization=org, email=f"u{i:07d}@bench-{os.getpid()}.test", display_name=f"User {i}", created_at=NOW)
-                        for i in range(start, min(export_users, start + 1000))
-                    ])
+                    await User.bulk_create(
+                        [
+                            User(
+                                organization=org,
+                                email=f"u{i:07d}@bench-{os.getpid()}.test",
+                                display_name=f"User {i}",
+                                created_at=NOW,
+                            )
+                            for i in range(start, min(export_users, start + 1000))
+                        ]
+                    )
             for fmt in (ExportFormat.CSV, ExportFormat.JSON):
                 # Timed without tracing (tracemalloc slows Python down several times), then once more traced.
                 started = time.perf_counter()
@@ -137,8 +168,15 @@ async def run(users: int, database_url: str, export_users: int) -> list[tuple[st
                 await exports.create_export(org, fmt, actor=viewer.actor, now=NOW)
                 _, peak = tracemalloc.get_traced_memory()
                 tracemalloc.stop()
-                rows.append((f"export {fmt.value} ({export_users} users)", "1", f"{elapsed * 1000:.0f}", "-",
-                             f"{export.size_bytes / 1e6:.1f} MB file, peak {peak / 1e6:.1f} MB Python memory"))
+                rows.append(
+                    (
+                        f"export {fmt.value} ({export_users} users)",
+                        "1",
+                        f"{elapsed * 1000:.0f}",
+                        "-",
+                        f"{export.size_bytes / 1e6:.1f} MB file, peak {peak / 1e6:.1f} MB Python memory",
+                    )
+                )
     finally:
         await Tortoise.close_connections()
     return rows

@@ -18,10 +18,11 @@ import sys
 import uuid
 from collections.abc import Iterator
 
+from tqdm import tqdm
+
 from seatwise.gql import Client, GraphQLRequest
 from seatwise.gql.transport.exceptions import TransportError, TransportQueryError
 from seatwise.gql.transport.httpx import HTTPXTransport
-from tqdm import tqdm
 
 SIGN_IN = """
 mutation SignIn($email: String!, $password: String!) {
@@ -125,7 +126,7 @@ def buy(session, sku: str, quantity: int, key: str, attempts: int = 3) -> dict:
 
 def chunks(items: list[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,29 +146,39 @@ def main(argv: list[str] | None = None) -> int:
         with connect(args.url, token) as session:
             viewer = run(session, VIEWER)["viewer"]
             org = viewer["organization"]
-            print(f"Signed in as {viewer['user']['email']} ({viewer['role']}) of {org['name']}"
-                  + (" [sandbox]" if org["sandbox"] else ""))
+            print(
+                f"Signed in as {viewer['user']['email']} ({viewer['role']}) of {org['name']}"
+                + (" [sandbox]" if org["sandbox"] else "")
+            )
 
             print("Seats:")
             for pool in run(session, SEATS)["seats"]:
-                print(f"  {pool['product']['sku']:<18} purchased {pool['purchased']:>5}  assigned {pool['assigned']:>5}"
-                      f"  available {pool['available']:>5}" + ("  IN CONFLICT" if pool["inConflict"] else ""))
+                print(
+                    f"  {pool['product']['sku']:<18} purchased {pool['purchased']:>5}  assigned {pool['assigned']:>5}"
+                    f"  available {pool['available']:>5}" + ("  IN CONFLICT" if pool["inConflict"] else "")
+                )
 
             if args.new_users:
                 pool = run(session, SEATS, sku=args.product)["seats"][0]
                 missing = max(args.new_users - pool["available"], 0)
                 if missing:
                     quote = run(session, QUOTE, sku=args.product, quantity=missing)["purchaseQuote"]
-                    print(f"Quote: {missing} x {args.product} = {money(quote['amountDue'])}"
-                          + (f" (prorated to {quote['periodEnd']})" if quote["prorated"] else ""))
+                    print(
+                        f"Quote: {missing} x {args.product} = {money(quote['amountDue'])}"
+                        + (f" (prorated to {quote['periodEnd']})" if quote["prorated"] else "")
+                    )
                     key = args.idempotency_key or f"seats-example-{uuid.uuid4()}"
                     bought = buy(session, args.product, missing, key)
                     charge = bought["charge"]
-                    print(f"Bought {missing} {args.product}: charge {charge['id']} {charge['status']} "
-                          f"{money(charge['amount'])} (idempotency key {key})")
-                    again = buy(session, args.product, missing, key)   # what a retry after a timeout would see
-                    print(f"Same key again: charge {again['charge']['id']}, "
-                          + ("no second charge" if again["charge"]["id"] == charge["id"] else "A SECOND CHARGE"))
+                    print(
+                        f"Bought {missing} {args.product}: charge {charge['id']} {charge['status']} "
+                        f"{money(charge['amount'])} (idempotency key {key})"
+                    )
+                    again = buy(session, args.product, missing, key)  # what a retry after a timeout would see
+                    print(
+                        f"Same key again: charge {again['charge']['id']}, "
+                        + ("no second charge" if again["charge"]["id"] == charge["id"] else "A SECOND CHARGE")
+                    )
 
                 domain = args.email_domain or viewer["user"]["email"].split("@", 1)[1]
                 batch = uuid.uuid4().hex[:6]
@@ -184,8 +195,10 @@ def main(argv: list[str] | None = None) -> int:
                         result = payload(run(session, ASSIGN, userIds=ids, sku=args.product), "assignLicenses")
                         seats = result["seats"]
                         progress.update(len(result["assigned"]))
-                print(f"Assigned {len(user_ids)} {args.product} licenses: purchased {seats['purchased']}, "
-                      f"assigned {seats['assigned']}, available {seats['available']}")
+                print(
+                    f"Assigned {len(user_ids)} {args.product} licenses: purchased {seats['purchased']}, "
+                    f"assigned {seats['assigned']}, available {seats['available']}"
+                )
 
             conflicts = run(session, CONFLICTS)["licenseConflicts"]
             if not conflicts:
@@ -193,9 +206,11 @@ def main(argv: list[str] | None = None) -> int:
             for conflict in conflicts:
                 affected = conflict["affectedUsers"]
                 emails = ", ".join(edge["node"]["email"] for edge in affected["edges"])
-                print(f"Conflict: {conflict['product']['sku']} has {conflict['assigned']} licensed users for "
-                      f"{conflict['purchased']} licenses (overage {conflict['overage']}, "
-                      f"causes {', '.join(conflict['causes'])}); over the limit: {emails}")
+                print(
+                    f"Conflict: {conflict['product']['sku']} has {conflict['assigned']} licensed users for "
+                    f"{conflict['purchased']} licenses (overage {conflict['overage']}, "
+                    f"causes {', '.join(conflict['causes'])}); over the limit: {emails}"
+                )
                 for remedy in conflict["remedies"]:
                     price = f" ({money(remedy['quote']['amountDue'])})" if remedy["quote"] else ""
                     print(f"  remedy {remedy['kind']}: {remedy['description']}{price}")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import strawberry
 from strawberry.types import Info
 
@@ -15,15 +13,15 @@ from seatwise.models.pages import paginate
 
 @strawberry.input
 class AuditFilter:
-    action: Optional[str] = None
-    target_id: Optional[strawberry.ID] = None
+    action: str | None = None
+    target_id: strawberry.ID | None = None
 
 
 @strawberry.type
 class Query:
     @strawberry.field(description="Newest first.")
     async def audit_events(
-        self, info: Info[Context, None], first: Optional[int] = 50, after: Optional[str] = None, filter: Optional[AuditFilter] = None
+        self, info: Info[Context, None], first: int | None = 50, after: str | None = None, filter: AuditFilter | None = None
     ) -> AuditEventConnection:
         query = audit.events_query(
             info.context.viewer.org,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import strawberry
 from strawberry.types import Info
 
@@ -24,14 +22,14 @@ class SignInInput:
 
 @strawberry.type
 class SignInPayload:
-    token: Optional[str] = strawberry.field(default=None, description="Bearer token of a new session; shown once.")
-    viewer: Optional[Viewer] = None
+    token: str | None = strawberry.field(default=None, description="Bearer token of a new session; shown once.")
+    viewer: Viewer | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
 class SignOutInput:
-    everywhere: Optional[bool] = strawberry.field(default=False, description="End every session of this admin (API tokens stay).")
+    everywhere: bool | None = strawberry.field(default=False, description="End every session of this admin (API tokens stay).")
 
 
 @strawberry.type
@@ -44,13 +42,13 @@ class SignOutPayload:
 class CreateApiTokenInput:
     name: str
     role: AdminRole
-    expires_in_days: Optional[int] = None
+    expires_in_days: int | None = None
 
 
 @strawberry.type
 class CreateApiTokenPayload:
-    token: Optional[str] = strawberry.field(default=None, description="The secret; shown once, only its hash is kept.")
-    api_token: Optional[ApiToken] = None
+    token: str | None = strawberry.field(default=None, description="The secret; shown once, only its hash is kept.")
+    api_token: ApiToken | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -61,7 +59,7 @@ class RevokeApiTokenInput:
 
 @strawberry.type
 class RevokeApiTokenPayload:
-    api_token: Optional[ApiToken] = None
+    api_token: ApiToken | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -80,7 +78,7 @@ class Mutation:
         return SignInPayload(token=token, viewer=Viewer.from_model(viewer))
 
     @domain_mutation()
-    async def sign_out(viewer: AuthViewer, input: Optional[SignOutInput]) -> SignOutPayload:
+    async def sign_out(viewer: AuthViewer, input: SignOutInput | None) -> SignOutPayload:
         ended = await auth.sign_out(viewer, everywhere=bool(input and input.everywhere), now=viewer.wall)
         return SignOutPayload(sessions_ended=ended)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import strawberry
 from strawberry.types import Info
 
@@ -11,19 +9,32 @@ from seatwise.gql.context import Context
 from seatwise.gql.errors import UserError, query_input_error
 from seatwise.gql.mutations import domain_mutation
 from seatwise.gql.permissions import CanManageBilling
-from seatwise.gql.types import Charge, ChargeConnection, Money, PaymentCard, Product, ProductSubscription, Quote, SeatPool, SubscriptionStatus
+from seatwise.gql.types import (
+    Charge,
+    ChargeConnection,
+    Money,
+    PaymentCard,
+    Product,
+    ProductSubscription,
+    Quote,
+    SeatPool,
+    SubscriptionStatus,
+)
 from seatwise.models import billing, cards, seats
-from seatwise.models.lookups import get_subscription
+from seatwise.models.auth import Viewer
 from seatwise.models.billing import QuoteView
 from seatwise.models.errors import DomainError
-from seatwise.models.auth import Viewer
+from seatwise.models.lookups import get_subscription
 from seatwise.models.pages import paginate
 
 
 def quote_of(view: QuoteView) -> Quote:
     return Quote(
-        product=Product.from_model(view.product), quantity=view.quantity,
-        amount_due=Money.usd(view.amount_cents, view.product.currency), prorated=view.prorated, period_end=view.period_end,
+        product=Product.from_model(view.product),
+        quantity=view.quantity,
+        amount_due=Money.usd(view.amount_cents, view.product.currency),
+        prorated=view.prorated,
+        period_end=view.period_end,
     )
 
 
@@ -33,12 +44,12 @@ class AddPaymentCardInput:
     exp_month: int
     exp_year: int
     cvc: str
-    make_default: Optional[bool] = True
+    make_default: bool | None = True
 
 
 @strawberry.type
 class AddPaymentCardPayload:
-    payment_card: Optional[PaymentCard] = None
+    payment_card: PaymentCard | None = None
     renewed_subscriptions: list[ProductSubscription] = strawberry.field(
         default_factory=list, description="Subscriptions that were past due and are ACTIVE again after a successful retry."
     )
@@ -54,7 +65,7 @@ class UpdatePaymentCardInput:
 
 @strawberry.type
 class UpdatePaymentCardPayload:
-    payment_card: Optional[PaymentCard] = None
+    payment_card: PaymentCard | None = None
     renewed_subscriptions: list[ProductSubscription] = strawberry.field(
         default_factory=list, description="Subscriptions that were past due and are ACTIVE again after a successful retry."
     )
@@ -70,9 +81,9 @@ class PurchaseLicensesInput:
 
 @strawberry.type
 class PurchaseLicensesPayload:
-    subscription: Optional[ProductSubscription] = None
-    charge: Optional[Charge] = None
-    seats: Optional[SeatPool] = None
+    subscription: ProductSubscription | None = None
+    charge: Charge | None = None
+    seats: SeatPool | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -84,8 +95,8 @@ class ReduceLicensesInput:
 
 @strawberry.type
 class ReduceLicensesPayload:
-    subscription: Optional[ProductSubscription] = None
-    seats: Optional[SeatPool] = None
+    subscription: ProductSubscription | None = None
+    seats: SeatPool | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -97,18 +108,20 @@ class Query:
         return [PaymentCard.from_model(card, viewer.now) for card in await cards.list_cards(viewer.org)]
 
     @strawberry.field
-    async def subscriptions(self, info: Info[Context, None], status: Optional[list[SubscriptionStatus]] = None) -> list[ProductSubscription]:
+    async def subscriptions(
+        self, info: Info[Context, None], status: list[SubscriptionStatus] | None = None
+    ) -> list[ProductSubscription]:
         return [ProductSubscription.from_model(s) for s in await billing.subscriptions_query(info.context.viewer.org, status)]
 
     @strawberry.field
-    async def subscription(self, info: Info[Context, None], id: strawberry.ID) -> Optional[ProductSubscription]:
+    async def subscription(self, info: Info[Context, None], id: strawberry.ID) -> ProductSubscription | None:
         try:
             return ProductSubscription.from_model(await get_subscription(info.context.viewer.org, id, "id"))
         except DomainError:
             return None
 
     @strawberry.field(description="Newest first.")
-    async def charges(self, info: Info[Context, None], first: Optional[int] = 50, after: Optional[str] = None) -> ChargeConnection:
+    async def charges(self, info: Info[Context, None], first: int | None = 50, after: str | None = None) -> ChargeConnection:
         return ChargeConnection.from_page(await paginate(billing.charges_query(info.context.viewer.org), first, after))
 
     @strawberry.field(description="What purchaseLicenses would charge now, without charging.")
@@ -125,11 +138,19 @@ class Mutation:
     @domain_mutation(CanManageBilling)
     async def add_payment_card(viewer: Viewer, input: AddPaymentCardInput) -> AddPaymentCardPayload:
         card, renewed = await cards.add_card(
-            viewer.org, input.number, input.exp_month, input.exp_year, input.cvc, input.make_default is not False,
-            actor=viewer.actor, now=viewer.now, wall=viewer.wall,
+            viewer.org,
+            input.number,
+            input.exp_month,
+            input.exp_year,
+            input.cvc,
+            input.make_default is not False,
+            actor=viewer.actor,
+            now=viewer.now,
+            wall=viewer.wall,
         )
         return AddPaymentCardPayload(
-            payment_card=PaymentCard.from_model(card, viewer.now), renewed_subscriptions=[ProductSubscription.from_model(s) for s in renewed]
+            payment_card=PaymentCard.from_model(card, viewer.now),
+            renewed_subscriptions=[ProductSubscription.from_model(s) for s in renewed],
         )
 
     @domain_mutation(CanManageBilling)
@@ -138,13 +159,20 @@ class Mutation:
             viewer.org, input.card_id, input.exp_month, input.exp_year, actor=viewer.actor, now=viewer.now, wall=viewer.wall
         )
         return UpdatePaymentCardPayload(
-            payment_card=PaymentCard.from_model(card, viewer.now), renewed_subscriptions=[ProductSubscription.from_model(s) for s in renewed]
+            payment_card=PaymentCard.from_model(card, viewer.now),
+            renewed_subscriptions=[ProductSubscription.from_model(s) for s in renewed],
         )
 
     @domain_mutation(CanManageBilling)
     async def purchase_licenses(viewer: Viewer, input: PurchaseLicensesInput) -> PurchaseLicensesPayload:
         sub, charge = await billing.purchase_licenses(
-            viewer.org, input.product_sku, input.quantity, input.idempotency_key, actor=viewer.actor, now=viewer.now, wall=viewer.wall
+            viewer.org,
+            input.product_sku,
+            input.quantity,
+            input.idempotency_key,
+            actor=viewer.actor,
+            now=viewer.now,
+            wall=viewer.wall,
         )
         pool = await seats.seat_pool(viewer.org, input.product_sku)
         return PurchaseLicensesPayload(

@@ -12,6 +12,7 @@ import getpass
 import json
 import logging
 import sys
+from datetime import UTC
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -100,8 +101,10 @@ async def _demo(args: argparse.Namespace) -> int:
         result = await (demo.ensure_demo() if args.ensure else demo.build_demo())
     _print_org(result, args.json)
     if not args.json and result.password is None:
-        print("Sign in with the admin token above (Authorization: Bearer <token>); the demo admin's password was"
-              " printed once, when the demo was built.")
+        print(
+            "Sign in with the admin token above (Authorization: Bearer <token>); the demo admin's password was"
+            " printed once, when the demo was built."
+        )
     return 0
 
 
@@ -114,7 +117,7 @@ async def _migrate(args: argparse.Namespace) -> int:
 
 
 async def _clock(args: argparse.Namespace) -> int:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from seatwise.models import db, renewals
     from seatwise.models.clock import utcnow
@@ -126,7 +129,7 @@ async def _clock(args: argparse.Namespace) -> int:
         except ValueError:
             return _fail(args, "INVALID_INPUT", "--now is not an ISO-8601 time (e.g. 2026-11-29T09:00:00Z)")
         if now.tzinfo is None:
-            now = now.replace(tzinfo=timezone.utc)
+            now = now.replace(tzinfo=UTC)
     async with db.connected():
         report = await renewals.run_clock(now, wall=utcnow())
     if args.json:
@@ -209,68 +212,103 @@ def _port(text: str) -> int:
 
 class _RemovedPasswordOption(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):
-        parser.error("--admin-password was removed: a password on the command line is visible in the process list. "
-                     "Use --admin-password-stdin, SEATWISE_ADMIN_PASSWORD or the prompt.")
+        parser.error(
+            "--admin-password was removed: a password on the command line is visible in the process list. "
+            "Use --admin-password-stdin, SEATWISE_ADMIN_PASSWORD or the prompt."
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
     epilog = _environment_epilog()
     common: dict[str, Any] = {"epilog": epilog, "formatter_class": argparse.RawDescriptionHelpFormatter}
     parser = argparse.ArgumentParser(
-        prog="seatwise", description="Seatwise: the license-seat management backend (GraphQL over HTTP and WebSocket).",
+        prog="seatwise",
+        description="Seatwise: the license-seat management backend (GraphQL over HTTP and WebSocket).",
         **common,
     )
     parser.add_argument("--version", action="version", version=f"seatwise {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def json_option(command: argparse.ArgumentParser) -> None:
-        command.add_argument("--json", action="store_true",
-                             help="print exactly one JSON line on stdout (the result, or {\"error\": {code, message}})")
+        command.add_argument(
+            "--json",
+            action="store_true",
+            help='print exactly one JSON line on stdout (the result, or {"error": {code, message}})',
+        )
 
-    serve = sub.add_parser("serve", help="migrate, then serve HTTP and WebSocket and run the billing clock",
-                           description="Migrate the database, then serve /graphql (HTTP and WebSocket), /exports, "
-                                       "/healthz, /readyz and /metrics, and run the billing clock every "
-                                       "SEATWISE_CLOCK_INTERVAL seconds.", **common)
+    serve = sub.add_parser(
+        "serve",
+        help="migrate, then serve HTTP and WebSocket and run the billing clock",
+        description="Migrate the database, then serve /graphql (HTTP and WebSocket), /exports, "
+        "/healthz, /readyz and /metrics, and run the billing clock every "
+        "SEATWISE_CLOCK_INTERVAL seconds.",
+        **common,
+    )
     serve.add_argument("--host", default=None, help="address to listen on [default: HOST, else 127.0.0.1]")
     serve.add_argument("--port", type=_port, default=None, help="port to listen on [default: PORT, else 8000]")
-    serve.add_argument("--workers", type=_positive, default=1,
-                       help="worker processes sharing the port (metrics are added up across them) [default: 1]")
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="worker processes sharing the port (metrics are added up across them) [default: 1]",
+    )
     serve.set_defaults(run=_serve)
 
-    migrate = sub.add_parser("migrate", help="bring the database schema up to date",
-                             description="Apply the migrations under migrations/ to DATABASE_URL (idempotent).", **common)
+    migrate = sub.add_parser(
+        "migrate",
+        help="bring the database schema up to date",
+        description="Apply the migrations under migrations/ to DATABASE_URL (idempotent).",
+        **common,
+    )
     migrate.set_defaults(run=_migrate)
 
-    create = sub.add_parser("create-org", help="create an organization, its first GLOBAL_ADMIN and an API token",
-                            description="Create an organization, its first GLOBAL_ADMIN and an API token (printed "
-                                        "once). " + PASSWORD_HELP, **common)
+    create = sub.add_parser(
+        "create-org",
+        help="create an organization, its first GLOBAL_ADMIN and an API token",
+        description="Create an organization, its first GLOBAL_ADMIN and an API token (printed once). " + PASSWORD_HELP,
+        **common,
+    )
     create.add_argument("--name", required=True, help="the organization's name (1 to 256 characters)")
     create.add_argument("--admin-email", required=True, help="email of the first GLOBAL_ADMIN")
-    create.add_argument("--admin-password-stdin", action="store_true",
-                        help="read the admin password from the first line of stdin")
+    create.add_argument(
+        "--admin-password-stdin", action="store_true", help="read the admin password from the first line of stdin"
+    )
     create.add_argument("--admin-password", action=_RemovedPasswordOption, help=argparse.SUPPRESS)
     create.add_argument("--sandbox", action="store_true", help="a sandbox: its own test clock, never charged by the real clock")
     json_option(create)
     create.set_defaults(run=_create_org)
 
-    demo = sub.add_parser("demo", help="create a sandbox demo organization",
-                          description="Create a sandbox demo organization with six months of history; print its "
-                                      "admin token and (on the first build) the admin's password.", **common)
+    demo = sub.add_parser(
+        "demo",
+        help="create a sandbox demo organization",
+        description="Create a sandbox demo organization with six months of history; print its "
+        "admin token and (on the first build) the admin's password.",
+        **common,
+    )
     json_option(demo)
-    demo.add_argument("--ensure", action="store_true",
-                      help="reuse the demo organization of `make run` if it exists: revoke its previous `make run` "
-                           "token and print a new one")
+    demo.add_argument(
+        "--ensure",
+        action="store_true",
+        help="reuse the demo organization of `make run` if it exists: revoke its previous `make run` token and print a new one",
+    )
     demo.set_defaults(run=_demo)
 
-    clock = sub.add_parser("clock", help="run the billing clock once",
-                           description="One run of the billing clock for every organization that is not a sandbox.",
-                           **common)
+    clock = sub.add_parser(
+        "clock",
+        help="run the billing clock once",
+        description="One run of the billing clock for every organization that is not a sandbox.",
+        **common,
+    )
     clock.add_argument("--now", help="the time to run as, ISO-8601 (e.g. 2026-11-29T09:00:00Z) [default: now]")
     json_option(clock)
     clock.set_defaults(run=_clock)
 
-    export = sub.add_parser("export-schema", help="print or write the GraphQL SDL",
-                            description="Print the GraphQL SDL of the API, or write it to a file.", **common)
+    export = sub.add_parser(
+        "export-schema",
+        help="print or write the GraphQL SDL",
+        description="Print the GraphQL SDL of the API, or write it to a file.",
+        **common,
+    )
     export.add_argument("--output", help="write the SDL to this file instead of stdout")
     export.set_defaults(run=_export_schema)
     return parser

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import strawberry
 
 from seatwise.gql.errors import UserError
@@ -22,13 +20,15 @@ class AdvanceTestClockInput:
 
 @strawberry.type
 class AdvanceTestClockPayload:
-    organization: Optional[Organization] = None
+    organization: Organization | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class Mutation:
-    @domain_mutation(CanAdminister, description="Sandbox organizations only: move the test clock forward and run billing up to it.")
+    @domain_mutation(
+        CanAdminister, description="Sandbox organizations only: move the test clock forward and run billing up to it."
+    )
     async def advance_test_clock(viewer: Viewer, input: AdvanceTestClockInput) -> AdvanceTestClockPayload:
         org = await testclock.advance_test_clock(viewer.org, input.to, actor=viewer.actor, wall=viewer.wall)
         viewer.org.test_clock_now = org.test_clock_now  # the organization shown from now on is the advanced one

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import strawberry
 from strawberry.types import Info
 
 from seatwise.gql.billing import quote_of
 from seatwise.gql.context import Context
-from seatwise.gql.types import (
-    AlertKind, ConflictCause, PaymentCard, Product, ProductSubscription, Quote, RemedyKind, UserConnection,
-)
 from seatwise.gql.scalars import DateTime
-from seatwise.models import alerts as alert_rules, conflicts as conflict_rules
+from seatwise.gql.types import (
+    AlertKind,
+    ConflictCause,
+    PaymentCard,
+    Product,
+    ProductSubscription,
+    Quote,
+    RemedyKind,
+    UserConnection,
+)
+from seatwise.models import alerts as alert_rules
+from seatwise.models import conflicts as conflict_rules
 from seatwise.models.seats import PoolView
 
 
@@ -21,10 +27,10 @@ from seatwise.models.seats import PoolView
 class Remedy:
     kind: RemedyKind
     description: str
-    quote: Optional[Quote] = strawberry.field(description="For PURCHASE_LICENSES: the price of buying exactly the overage.")
+    quote: Quote | None = strawberry.field(description="For PURCHASE_LICENSES: the price of buying exactly the overage.")
 
     @classmethod
-    def from_model(cls, remedy: conflict_rules.Remedy) -> "Remedy":
+    def from_model(cls, remedy: conflict_rules.Remedy) -> Remedy:
         return cls(kind=remedy.kind, description=remedy.description, quote=quote_of(remedy.quote) if remedy.quote else None)
 
 
@@ -39,34 +45,46 @@ class LicenseConflict:
     pool: strawberry.Private[PoolView]
 
     @classmethod
-    def from_model(cls, conflict: conflict_rules.Conflict) -> "LicenseConflict":
+    def from_model(cls, conflict: conflict_rules.Conflict) -> LicenseConflict:
         return cls(
-            product=Product.from_model(conflict.product), purchased=conflict.purchased, assigned=conflict.assigned,
-            overage=conflict.overage, causes=list(conflict.causes),
-            remedies=[Remedy.from_model(r) for r in conflict.remedies], pool=conflict.pool,
+            product=Product.from_model(conflict.product),
+            purchased=conflict.purchased,
+            assigned=conflict.assigned,
+            overage=conflict.overage,
+            causes=list(conflict.causes),
+            remedies=[Remedy.from_model(r) for r in conflict.remedies],
+            pool=conflict.pool,
         )
 
     @strawberry.field(description="The users whose licenses are in conflict: the `overage` most recently assigned, latest first.")
-    async def affected_users(self, info: Info[Context, None], first: Optional[int] = 100, after: Optional[str] = None) -> UserConnection:
-        return UserConnection.from_page(await conflict_rules.affected_users_page(info.context.viewer.org, self.pool, first, after))
+    async def affected_users(
+        self, info: Info[Context, None], first: int | None = 100, after: str | None = None
+    ) -> UserConnection:
+        return UserConnection.from_page(
+            await conflict_rules.affected_users_page(info.context.viewer.org, self.pool, first, after)
+        )
 
 
 @strawberry.type
 class Alert:
     kind: AlertKind
     message: str
-    product: Optional[Product]
-    subscription: Optional[ProductSubscription]
-    payment_card: Optional[PaymentCard]
-    due_at: Optional[DateTime] = strawberry.field(description="When it bites: the renewal date, the end of the grace period, the period end.")
+    product: Product | None
+    subscription: ProductSubscription | None
+    payment_card: PaymentCard | None
+    due_at: DateTime | None = strawberry.field(
+        description="When it bites: the renewal date, the end of the grace period, the period end."
+    )
 
     @classmethod
-    def from_model(cls, alert: alert_rules.Alert, now) -> "Alert":
+    def from_model(cls, alert: alert_rules.Alert, now) -> Alert:
         return cls(
-            kind=alert.kind, message=alert.message,
+            kind=alert.kind,
+            message=alert.message,
             product=Product.from_model(alert.product) if alert.product else None,
             subscription=ProductSubscription.from_model(alert.subscription) if alert.subscription else None,
-            payment_card=PaymentCard.from_model(alert.card, now) if alert.card else None, due_at=alert.due_at,
+            payment_card=PaymentCard.from_model(alert.card, now) if alert.card else None,
+            due_at=alert.due_at,
         )
 
 

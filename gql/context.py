@@ -10,11 +10,11 @@ from strawberry.dataloader import DataLoader
 
 from seatwise.models import groups, seats
 from seatwise.models.auth import Viewer
+from seatwise.models.charges import default_card
 from seatwise.models.clock import utcnow
-from seatwise.models.settings import settings
 from seatwise.models.errors import Unauthenticated
 from seatwise.models.lookups import catalog, subscriptions_by_ids
-from seatwise.models.charges import default_card
+from seatwise.models.settings import settings
 from seatwise.models.tables import Group, LicenseAssignment, LicenseWait, PaymentCard, Product, Subscription, User
 
 
@@ -68,7 +68,11 @@ class Context(dict):
             return header if isinstance(header, str) else None
         request = self.get("request")
         headers = getattr(request, "headers", None)
-        return headers.get("authorization") if request is not None and headers is not None and request.scope["type"] == "http" else None
+        return (
+            headers.get("authorization")
+            if request is not None and headers is not None and request.scope["type"] == "http"
+            else None
+        )
 
     def public_base_url(self) -> str:
         """This server's address as the client sees it, without a trailing slash: SEATWISE_PUBLIC_URL if set,

@@ -29,7 +29,7 @@ async def viewer_or_none(authorization: str | None, *, now: datetime | None = No
         return None
 
 
-async def reauthenticate(context: "Context") -> bool:
+async def reauthenticate(context: Context) -> bool:
     """Check the context's credential again now (before a WebSocket operation, before each live event):
     set the context's viewer to its current state; False once the credential no longer holds."""
     viewer = await viewer_or_none(context.authorization())

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Optional
 
 import strawberry
 from graphql.error import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
 
 from seatwise.gql.logs import request_id
-from seatwise.models.errors import DomainError, ErrorCode as DomainErrorCode, Forbidden, Unauthenticated
+from seatwise.models.errors import DomainError, Forbidden, Unauthenticated
+from seatwise.models.errors import ErrorCode as DomainErrorCode
 from seatwise.models.pages import BadUserInput
 
 log = logging.getLogger("seatwise.graphql")
@@ -23,12 +23,12 @@ ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode")
 class UserError:
     code: DomainErrorCode  # the strawberry.enum above: named ErrorCode in the schema
     message: str
-    field: Optional[list[str]] = strawberry.field(
+    field: list[str] | None = strawberry.field(
         default=None, description='Path to the offending input field, e.g. ["input", "userIds", "3"].'
     )
 
     @classmethod
-    def from_domain(cls, error: DomainError) -> "UserError":
+    def from_domain(cls, error: DomainError) -> UserError:
         return cls(code=error.code, message=error.message, field=input_path(error.subject))
 
 
@@ -72,9 +72,15 @@ _NAME = r"[_A-Za-z][_0-9A-Za-z]*"
 _SUGGESTION = rf" Did you mean (?:the enum value )?'{_NAME}'(?:(?:, |,? or )'{_NAME}')*\?"
 _REWRITES: list[tuple[re.Pattern[str], str]] = [
     # "Expected value of type 'T' not to include unknown field 'f'. Did you mean 'g'? Found: {...}."
-    (re.compile(rf"(not to include unknown field )'({_NAME})'((?:\.{_SUGGESTION})?)(?:[.,]? ?[Ff]ound): .*\Z", re.S), r"\1'\2'\3"),
+    (
+        re.compile(rf"(not to include unknown field )'({_NAME})'((?:\.{_SUGGESTION})?)(?:[.,]? ?[Ff]ound): .*\Z", re.S),
+        r"\1'\2'\3",
+    ),
     # ... the same for a key that is not a GraphQL name (a JSON key can be anything, a secret too)
-    (re.compile(rf"(not to include )unknown field '.*?'((?:\.{_SUGGESTION})?)(?:[.,]? ?[Ff]ound): .*\Z", re.S), r"\1an unknown field\2"),
+    (
+        re.compile(rf"(not to include )unknown field '.*?'((?:\.{_SUGGESTION})?)(?:[.,]? ?[Ff]ound): .*\Z", re.S),
+        r"\1an unknown field\2",
+    ),
     # "..., but encountered error 'E'; found: V." (E is any exception's text, which may repeat V)
     (re.compile(r", but encountered error .*\Z", re.S), ""),
     # "..., found: V." / "... to be an object, found: V." / "... required field 'f', found: V."
@@ -127,17 +133,29 @@ def shape_errors(errors: list[GraphQLError]) -> list[GraphQLError]:
 
 def _shape(error: GraphQLError) -> GraphQLError:
     original = error.original_error
-    if error.path is None and (original is None or isinstance(original, GraphQLError)) and not (error.extensions or {}).get("code"):
+    if (
+        error.path is None
+        and (original is None or isinstance(original, GraphQLError))
+        and not (error.extensions or {}).get("code")
+    ):
         # A request error (syntax, validation, variable coercion): no resolver ran. Keep what and where,
         # drop the value. A bad variable value is the client's input (BAD_USER_INPUT); the rest is the document.
         code = (
-            "GRAPHQL_PARSE_FAILED" if isinstance(error, GraphQLSyntaxError)
-            else "BAD_USER_INPUT" if _is_variable_error(error) else "GRAPHQL_VALIDATION_FAILED"
+            "GRAPHQL_PARSE_FAILED"
+            if isinstance(error, GraphQLSyntaxError)
+            else "BAD_USER_INPUT"
+            if _is_variable_error(error)
+            else "GRAPHQL_VALIDATION_FAILED"
         )
         return GraphQLError(without_values(error.message), nodes=error.nodes, path=error.path, extensions={"code": code})
-    if original is None or isinstance(original, GraphQLError) and original.original_error is None:
+    if original is None or (isinstance(original, GraphQLError) and original.original_error is None):
         code = (error.extensions or {}).get("code") or "GRAPHQL_VALIDATION_FAILED"
-        return GraphQLError(without_values(error.message), nodes=error.nodes, path=error.path, extensions={**(error.extensions or {}), "code": code})
+        return GraphQLError(
+            without_values(error.message),
+            nodes=error.nodes,
+            path=error.path,
+            extensions={**(error.extensions or {}), "code": code},
+        )
     for kind, code in _CODES.items():
         if isinstance(original, kind):
             return GraphQLError(str(original), nodes=error.nodes, path=error.path, extensions={"code": code})

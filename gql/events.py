@@ -13,15 +13,16 @@ operation, and treats a client that goes away mid-send as the normal event it is
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
-from typing import Any, AsyncGenerator, Optional
+from typing import Any
 
 import strawberry
 from starlette.websockets import WebSocketState
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler, Operation
-from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types import Info
+from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from seatwise.gql import credentials
 from seatwise.gql.context import Context
@@ -29,7 +30,6 @@ from seatwise.gql.scalars import DateTime
 from seatwise.gql.types import LicenseEventKind, Product, SeatPool, User
 from seatwise.models.errors import DomainError
 from seatwise.models.events import SeatEvent, broker
-
 from seatwise.models.lookups import get_user
 from seatwise.models.seats import PoolView
 
@@ -40,7 +40,7 @@ log = logging.getLogger("seatwise.events")
 class LicenseEvent:
     kind: LicenseEventKind
     product: Product
-    user: Optional[User] = strawberry.field(description="The user concerned, if any and not purged.")
+    user: User | None = strawberry.field(description="The user concerned, if any and not purged.")
     seats: SeatPool = strawberry.field(description="The product's seat pool right after the event.")
     at: DateTime
 
@@ -54,8 +54,11 @@ async def _event(context: Context, event: SeatEvent) -> LicenseEvent:
         except DomainError:
             user = None  # purged meanwhile
     return LicenseEvent(
-        kind=event.kind, product=Product.from_model(product), user=user,
-        seats=SeatPool.from_model(PoolView(product, event.purchased, event.assigned)), at=event.at,
+        kind=event.kind,
+        product=Product.from_model(product),
+        user=user,
+        seats=SeatPool.from_model(PoolView(product, event.purchased, event.assigned)),
+        at=event.at,
     )
 
 
@@ -67,7 +70,9 @@ async def _check_credential(context: Context) -> None:
 @strawberry.type(name="Subscription")
 class LiveUpdates:
     @strawberry.subscription(description="Seat changes of the viewer's organization, as they happen.")
-    async def license_events(self, info: Info[Context, None], product_sku: Optional[str] = None) -> AsyncGenerator[LicenseEvent, None]:
+    async def license_events(
+        self, info: Info[Context, None], product_sku: str | None = None
+    ) -> AsyncGenerator[LicenseEvent, None]:
         context = info.context
         credential = context.viewer.credential
         # aclosing: the broker drops this subscriber's queue as soon as the client stops listening.
@@ -85,8 +90,10 @@ class LiveUpdates:
 
 
 def _unauthenticated(result: ExecutionResult) -> bool:
-    return result.data is None and bool(result.errors) and all(
-        (error.extensions or {}).get("code") == "UNAUTHENTICATED" for error in result.errors or ()
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all((error.extensions or {}).get("code") == "UNAUTHENTICATED" for error in result.errors or ())
     )
 
 

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import strawberry
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from strawberry.types import Info
 
+from seatwise.gql import credentials
 from seatwise.gql.context import Context
 from seatwise.gql.errors import UserError
 from seatwise.gql.mutations import domain_mutation
 from seatwise.gql.permissions import CanManageBilling
 from seatwise.gql.types import DataExport, ExportFormat
-from seatwise.gql import credentials
 from seatwise.models import exports
 from seatwise.models.auth import Viewer
 from seatwise.models.errors import DomainError, Unauthenticated
@@ -35,7 +33,7 @@ class ExportDataInput:
 
 @strawberry.type
 class ExportDataPayload:
-    data_export: Optional[DataExport] = None
+    data_export: DataExport | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import strawberry
 from strawberry.types import Info
 
@@ -21,25 +19,29 @@ from seatwise.models.pages import paginate
 @strawberry.input
 class CreateGroupInput:
     display_name: str
-    product_skus: Optional[list[str]] = strawberry.field(default_factory=list, description="Products every member gets a license of.")
+    product_skus: list[str] | None = strawberry.field(
+        default_factory=list, description="Products every member gets a license of."
+    )
 
 
 @strawberry.type
 class CreateGroupPayload:
-    group: Optional[Group] = None
+    group: Group | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
 class UpdateGroupInput:
     group_id: strawberry.ID
-    display_name: Optional[str] = None
-    product_skus: Optional[list[str]] = strawberry.field(default=None, description="When given, replaces the set of products the group grants.")
+    display_name: str | None = None
+    product_skus: list[str] | None = strawberry.field(
+        default=None, description="When given, replaces the set of products the group grants."
+    )
 
 
 @strawberry.type
 class UpdateGroupPayload:
-    group: Optional[Group] = None
+    group: Group | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -50,7 +52,7 @@ class DeleteGroupInput:
 
 @strawberry.type
 class DeleteGroupPayload:
-    deleted_group_id: Optional[strawberry.ID] = None
+    deleted_group_id: strawberry.ID | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -62,8 +64,10 @@ class AddGroupMembersInput:
 
 @strawberry.type
 class AddGroupMembersPayload:
-    group: Optional[Group] = None
-    waiting: list[LicenseWait] = strawberry.field(default_factory=list, description="Of the users added, those now waiting for a license.")
+    group: Group | None = None
+    waiting: list[LicenseWait] = strawberry.field(
+        default_factory=list, description="Of the users added, those now waiting for a license."
+    )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -75,7 +79,7 @@ class RemoveGroupMembersInput:
 
 @strawberry.type
 class RemoveGroupMembersPayload:
-    group: Optional[Group] = None
+    group: Group | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -83,12 +87,12 @@ class RemoveGroupMembersPayload:
 class Query:
     @strawberry.field(description="Groups ordered by displayName; search is a case-insensitive substring of it.")
     async def groups(
-        self, info: Info[Context, None], first: Optional[int] = 50, after: Optional[str] = None, search: Optional[str] = None
+        self, info: Info[Context, None], first: int | None = 50, after: str | None = None, search: str | None = None
     ) -> GroupConnection:
         return GroupConnection.from_page(await paginate(groups.groups_query(info.context.viewer.org, search), first, after))
 
     @strawberry.field
-    async def group(self, info: Info[Context, None], id: strawberry.ID) -> Optional[Group]:
+    async def group(self, info: Info[Context, None], id: strawberry.ID) -> Group | None:
         try:
             return Group.from_model(await groups.get_group(info.context.viewer.org, id, "id"))
         except DomainError:
@@ -96,9 +100,11 @@ class Query:
 
     @strawberry.field(description="Users waiting for a license of this product, in the order they will get one.")
     async def license_waitlist(
-        self, info: Info[Context, None], product_sku: str, first: Optional[int] = 50, after: Optional[str] = None
+        self, info: Info[Context, None], product_sku: str, first: int | None = 50, after: str | None = None
     ) -> LicenseWaitConnection:
-        return LicenseWaitConnection.from_page(await paginate(groups.waitlist_query(info.context.viewer.org, product_sku), first, after))
+        return LicenseWaitConnection.from_page(
+            await paginate(groups.waitlist_query(info.context.viewer.org, product_sku), first, after)
+        )
 
 
 @strawberry.type
@@ -111,7 +117,12 @@ class Mutation:
     @domain_mutation(CanManageUsers, description="Rename a group, or replace the set of products it grants.")
     async def update_group(viewer: Viewer, input: UpdateGroupInput) -> UpdateGroupPayload:
         group = await groups.update_group(
-            viewer.org, input.group_id, display_name=input.display_name, product_skus=input.product_skus, actor=viewer.actor, now=viewer.now
+            viewer.org,
+            input.group_id,
+            display_name=input.display_name,
+            product_skus=input.product_skus,
+            actor=viewer.actor,
+            now=viewer.now,
         )
         return UpdateGroupPayload(group=Group.from_model(group))
 
@@ -122,9 +133,13 @@ class Mutation:
 
     @domain_mutation(CanManageUsers, description="SEATWISE groups only: a DIRECTORY group's members change through SCIM.")
     async def add_group_members(viewer: Viewer, input: AddGroupMembersInput) -> AddGroupMembersPayload:
-        group, waits = await groups.add_members(viewer.org, input.group_id, list(input.user_ids), actor=viewer.actor, now=viewer.now)
+        group, waits = await groups.add_members(
+            viewer.org, input.group_id, list(input.user_ids), actor=viewer.actor, now=viewer.now
+        )
         places = await groups.positions(waits)
-        return AddGroupMembersPayload(group=Group.from_model(group), waiting=[LicenseWait.from_model(w, p) for w, p in zip(waits, places)])
+        return AddGroupMembersPayload(
+            group=Group.from_model(group), waiting=[LicenseWait.from_model(w, p) for w, p in zip(waits, places, strict=True)]
+        )
 
     @domain_mutation(CanManageUsers)
     async def remove_group_members(viewer: Viewer, input: RemoveGroupMembersInput) -> RemoveGroupMembersPayload:

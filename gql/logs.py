@@ -11,8 +11,7 @@ import json
 import logging
 import logging.config
 import re
-import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
@@ -35,7 +34,7 @@ class JsonFormatter(logging.Formatter):
 
     def _format(self, record: logging.LogRecord) -> str:
         line: dict[str, object] = {
-            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat().replace("+00:00", "Z"),
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat().replace("+00:00", "Z"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -61,7 +60,9 @@ def config(level: str = "INFO", stream=None) -> dict:
         "loggers": {
             **{name: {"handlers": [], "propagate": True} for name in ("uvicorn", "uvicorn.error", "uvicorn.access")},
             # Tortoise logs SQL with bound values at DEBUG; keep it quiet so no value ever reaches a log.
-            "tortoise": quiet, "aiosqlite": quiet, "asyncpg": quiet,
+            "tortoise": quiet,
+            "aiosqlite": quiet,
+            "asyncpg": quiet,
         },
     }
 

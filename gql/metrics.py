@@ -16,12 +16,11 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from graphql import FieldNode, OperationDefinitionNode
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client import multiprocess
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
@@ -39,7 +38,9 @@ LEGACY_EMPTY_AGE = 3600.0
 
 REQUESTS = Counter("seatwise_graphql_requests_total", "GraphQL operations by root field and outcome.", ["operation", "outcome"])
 LATENCY = Histogram(
-    "seatwise_graphql_request_duration_seconds", "GraphQL operation latency by root field.", ["operation"],
+    "seatwise_graphql_request_duration_seconds",
+    "GraphQL operation latency by root field.",
+    ["operation"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 CLOCK_RUNS = Counter("seatwise_clock_runs_total", "Billing clock runs.")

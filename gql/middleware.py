@@ -50,7 +50,10 @@ class RequestId:
         finally:
             if scope["type"] == "http":
                 log.info(
-                    "%s %s %s", scope["method"], scope["path"], status["code"],
+                    "%s %s %s",
+                    scope["method"],
+                    scope["path"],
+                    status["code"],
                     extra={"status": status["code"], "durationMs": round((time.perf_counter() - started) * 1000, 1)},
                 )
             request_id.reset(token)

@@ -17,7 +17,8 @@ a viewer.
 from __future__ import annotations
 
 import typing
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import strawberry
 from strawberry.permission import BasePermission
@@ -33,12 +34,13 @@ def domain_mutation(
 ) -> Callable[[Callable[..., Awaitable[Any]]], Any]:
     """`public`: the resolver gets the request context instead of a viewer (no token needed).
     `context`: the resolver also gets the request context as a third argument (e.g. for absolute URLs)."""
+
     def decorate(fn: Callable[..., Awaitable[Any]]) -> Any:
         hints = typing.get_type_hints(fn)
         payload = hints["return"]
         input_type = hints["input"]
 
-        async def resolver(self, info: Info, input) -> Any:  # noqa: A002 (the GraphQL argument is `input`)
+        async def resolver(self, info: Info, input) -> Any:
             request: Context = info.context
             first = request if public else request.viewer
             try:
@@ -57,4 +59,3 @@ def domain_mutation(
         return strawberry.mutation(resolver, permission_classes=list(permissions), description=description)
 
     return decorate
-

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NewType, TypeAlias
 
 import strawberry
@@ -10,7 +10,6 @@ from graphql import GraphQLError
 from strawberry.scalars import JSON  # noqa: F401  (re-exported)
 
 # The schema maps the DateTime NewType to this definition (StrawberryConfig.scalar_map).
-
 from seatwise.models.clock import iso
 
 MAX_DATETIME_LENGTH = 64
@@ -28,7 +27,7 @@ def _parse(value: object) -> datetime:
     if moment.tzinfo is None:
         raise GraphQLError("This DateTime has no time zone; add one, e.g. 2026-11-29T09:00:00Z.")
     try:
-        utc = moment.astimezone(timezone.utc)
+        utc = moment.astimezone(UTC)
         iso(utc)
     except (OverflowError, ValueError):
         raise GraphQLError("This DateTime is out of range once converted to UTC.") from None

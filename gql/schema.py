@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
@@ -14,12 +15,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
 
-from seatwise.gql import auth, seats, users
-from seatwise.gql import clock
-from seatwise.gql import billing
-from seatwise.gql import audit, exports, support
-from seatwise.gql import conflicts, events
-from seatwise.gql import groups
+from seatwise.gql import audit, auth, billing, clock, conflicts, events, exports, groups, seats, support, users
 from seatwise.gql.descriptions import describe
 from seatwise.gql.errors import ShapeErrors, is_expected, shape_errors
 from seatwise.gql.guard import RequireCredential
@@ -28,8 +24,34 @@ from seatwise.gql.scalars import DATETIME, DateTime
 
 log = logging.getLogger("seatwise.graphql")
 
-Query = merge_types("Query", (users.Query, seats.Query, auth.Query, support.Query, exports.Query, audit.Query, billing.Query, conflicts.Query, groups.Query))
-Mutation = merge_types("Mutation", (auth.Mutation, users.Mutation, seats.Mutation, support.Mutation, exports.Mutation, billing.Mutation, clock.Mutation, groups.Mutation))
+Query = merge_types(
+    "Query",
+    (
+        users.Query,
+        seats.Query,
+        auth.Query,
+        support.Query,
+        exports.Query,
+        audit.Query,
+        billing.Query,
+        conflicts.Query,
+        groups.Query,
+    ),
+)
+Mutation = merge_types(
+    "Mutation",
+    (
+        auth.Mutation,
+        users.Mutation,
+        seats.Mutation,
+        support.Mutation,
+        exports.Mutation,
+        billing.Mutation,
+        clock.Mutation,
+        groups.Mutation,
+    ),
+)
+
 
 class SeatwiseSchema(strawberry.Schema):
     def __init__(self, *args: Any, **kwargs: Any) -> None:

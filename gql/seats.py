@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import strawberry
 from strawberry.types import Info
 
@@ -24,8 +22,8 @@ class AssignLicenseInput:
 
 @strawberry.type
 class AssignLicensePayload:
-    user: Optional[User] = None
-    seats: Optional[SeatPool] = None
+    user: User | None = None
+    seats: SeatPool | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -37,8 +35,10 @@ class AssignLicensesInput:
 
 @strawberry.type
 class AssignLicensesPayload:
-    assigned: list[LicenseAssignment] = strawberry.field(default_factory=list, description="All assigned, or none: on any error nothing changes.")
-    seats: Optional[SeatPool] = None
+    assigned: list[LicenseAssignment] = strawberry.field(
+        default_factory=list, description="All assigned, or none: on any error nothing changes."
+    )
+    seats: SeatPool | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -50,15 +50,17 @@ class RevokeLicenseInput:
 
 @strawberry.type
 class RevokeLicensePayload:
-    user: Optional[User] = None
-    seats: Optional[SeatPool] = None
+    user: User | None = None
+    seats: SeatPool | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="One seat pool per catalog product (never-bought products show zeros); productSku narrows it to one.")
-    async def seats(self, info: Info[Context, None], product_sku: Optional[str] = None) -> list[SeatPool]:
+    @strawberry.field(
+        description="One seat pool per catalog product (never-bought products show zeros); productSku narrows it to one."
+    )
+    async def seats(self, info: Info[Context, None], product_sku: str | None = None) -> list[SeatPool]:
         return [SeatPool.from_model(p) for p in await seats.seat_pools(info.context.viewer.org, product_sku)]
 
 
@@ -66,12 +68,16 @@ class Query:
 class Mutation:
     @domain_mutation(CanManageUsers)
     async def assign_license(viewer: Viewer, input: AssignLicenseInput) -> AssignLicensePayload:
-        user, _, pool = await seats.assign_license(viewer.org, input.user_id, input.product_sku, actor=viewer.actor, now=viewer.now)
+        user, _, pool = await seats.assign_license(
+            viewer.org, input.user_id, input.product_sku, actor=viewer.actor, now=viewer.now
+        )
         return AssignLicensePayload(user=User.from_model(user), seats=SeatPool.from_model(pool))
 
     @domain_mutation(CanManageUsers)
     async def assign_licenses(viewer: Viewer, input: AssignLicensesInput) -> AssignLicensesPayload:
-        rows = await seats.assign_licenses(viewer.org, list(input.user_ids), input.product_sku, actor=viewer.actor, now=viewer.now)
+        rows = await seats.assign_licenses(
+            viewer.org, list(input.user_ids), input.product_sku, actor=viewer.actor, now=viewer.now
+        )
         pool = await seats.seat_pool(viewer.org, input.product_sku)
         # Assignments never open a conflict: a product in conflict has no free license to assign.
         return AssignLicensesPayload(

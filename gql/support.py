@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import strawberry
 from strawberry.types import Info
 
@@ -11,7 +9,13 @@ from seatwise.gql.context import Context
 from seatwise.gql.errors import UserError
 from seatwise.gql.mutations import domain_mutation
 from seatwise.gql.permissions import CanManageBilling, CanSubmitRequests
-from seatwise.gql.types import ProductSubscription, ServiceRequest, ServiceRequestCategory, ServiceRequestConnection, ServiceRequestStatus
+from seatwise.gql.types import (
+    ProductSubscription,
+    ServiceRequest,
+    ServiceRequestCategory,
+    ServiceRequestConnection,
+    ServiceRequestStatus,
+)
 from seatwise.models import support
 from seatwise.models.auth import Viewer
 from seatwise.models.pages import paginate
@@ -22,16 +26,18 @@ from seatwise.models.tables import ServiceRequestCategory as Category
 class CancelSubscriptionInput:
     subscription_id: strawberry.ID
     reason: str
-    immediately: Optional[bool] = strawberry.field(default=False, description="Cancel now instead of at the end of the billing period.")
-    acknowledge_data_loss: Optional[bool] = strawberry.field(
+    immediately: bool | None = strawberry.field(
+        default=False, description="Cancel now instead of at the end of the billing period."
+    )
+    acknowledge_data_loss: bool | None = strawberry.field(
         default=False, description="Cancel even though no data export was made in the last 7 days."
     )
 
 
 @strawberry.type
 class CancelSubscriptionPayload:
-    subscription: Optional[ProductSubscription] = None
-    service_request: Optional[ServiceRequest] = None
+    subscription: ProductSubscription | None = None
+    service_request: ServiceRequest | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -39,13 +45,15 @@ class CancelSubscriptionPayload:
 class SubmitServiceRequestInput:
     category: ServiceRequestCategory
     description: str
-    subscription_id: Optional[strawberry.ID] = strawberry.field(default=None, description="Required for CANCEL_SUBSCRIPTION.")
-    acknowledge_data_loss: Optional[bool] = strawberry.field(default=False, description="CANCEL_SUBSCRIPTION only: as in cancelSubscription.")
+    subscription_id: strawberry.ID | None = strawberry.field(default=None, description="Required for CANCEL_SUBSCRIPTION.")
+    acknowledge_data_loss: bool | None = strawberry.field(
+        default=False, description="CANCEL_SUBSCRIPTION only: as in cancelSubscription."
+    )
 
 
 @strawberry.type
 class SubmitServiceRequestPayload:
-    service_request: Optional[ServiceRequest] = None
+    service_request: ServiceRequest | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -53,8 +61,11 @@ class SubmitServiceRequestPayload:
 class Query:
     @strawberry.field(description="Newest first.")
     async def service_requests(
-        self, info: Info[Context, None], first: Optional[int] = 50, after: Optional[str] = None,
-        status: Optional[ServiceRequestStatus] = None,
+        self,
+        info: Info[Context, None],
+        first: int | None = 50,
+        after: str | None = None,
+        status: ServiceRequestStatus | None = None,
     ) -> ServiceRequestConnection:
         query = support.service_requests_query(info.context.viewer.org, status)
         return ServiceRequestConnection.from_page(await paginate(query, first, after))
@@ -65,15 +76,27 @@ class Mutation:
     @domain_mutation(CanManageBilling)
     async def cancel_subscription(viewer: Viewer, input: CancelSubscriptionInput) -> CancelSubscriptionPayload:
         sub, request = await support.cancel_subscription(
-            viewer.org, input.subscription_id, input.reason, immediately=bool(input.immediately),
-            acknowledge_data_loss=bool(input.acknowledge_data_loss), actor=viewer.actor, now=viewer.now,
+            viewer.org,
+            input.subscription_id,
+            input.reason,
+            immediately=bool(input.immediately),
+            acknowledge_data_loss=bool(input.acknowledge_data_loss),
+            actor=viewer.actor,
+            now=viewer.now,
         )
-        return CancelSubscriptionPayload(subscription=ProductSubscription.from_model(sub), service_request=ServiceRequest.from_model(request))
+        return CancelSubscriptionPayload(
+            subscription=ProductSubscription.from_model(sub), service_request=ServiceRequest.from_model(request)
+        )
 
     @domain_mutation(CanSubmitRequests)
     async def submit_service_request(viewer: Viewer, input: SubmitServiceRequestInput) -> SubmitServiceRequestPayload:
         request = await support.submit_service_request(
-            viewer.org, Category(input.category.value), input.description, subscription_id=input.subscription_id,
-            acknowledge_data_loss=bool(input.acknowledge_data_loss), actor=viewer.actor, now=viewer.now,
+            viewer.org,
+            Category(input.category.value),
+            input.description,
+            subscription_id=input.subscription_id,
+            acknowledge_data_loss=bool(input.acknowledge_data_loss),
+            actor=viewer.actor,
+            now=viewer.now,
         )
         return SubmitServiceRequestPayload(service_request=ServiceRequest.from_model(request))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import strawberry
 from strawberry.types import Info
 
@@ -11,45 +9,56 @@ from seatwise.gql.context import Context
 from seatwise.gql.errors import UserError
 from seatwise.gql.mutations import domain_mutation
 from seatwise.gql.permissions import CanAdminister, CanManageUsers
-from seatwise.gql.types import AccessDecision, AccessDenialReason, AdminRole, Organization, Product, User, UserConnection, UserStatus, Viewer
+from seatwise.gql.types import (
+    AccessDecision,
+    AdminRole,
+    Organization,
+    Product,
+    User,
+    UserConnection,
+    UserStatus,
+    Viewer,
+)
 from seatwise.models import seats, users
-from seatwise.models.errors import DomainError
 from seatwise.models.auth import Viewer as AuthViewer
+from seatwise.models.errors import DomainError
 from seatwise.models.lookups import catalog, get_user
 from seatwise.models.pages import paginate
 
 
 @strawberry.input
 class UserFilter:
-    status: Optional[UserStatus] = None
-    product_sku: Optional[str] = strawberry.field(default=None, description="Users holding a license of this product.")
-    search: Optional[str] = strawberry.field(default=None, description="Case-insensitive substring of email or display name.")
+    status: UserStatus | None = None
+    product_sku: str | None = strawberry.field(default=None, description="Users holding a license of this product.")
+    search: str | None = strawberry.field(default=None, description="Case-insensitive substring of email or display name.")
 
 
 @strawberry.input
 class CreateUserInput:
     email: str
     display_name: str
-    product_skus: Optional[list[str]] = strawberry.field(default_factory=list, description="Licenses to assign at once; all or none.")
-    admin_role: Optional[AdminRole] = None
-    password: Optional[str] = strawberry.field(default=None, description="Only for admins who sign in; at least 12 characters.")
+    product_skus: list[str] | None = strawberry.field(
+        default_factory=list, description="Licenses to assign at once; all or none."
+    )
+    admin_role: AdminRole | None = None
+    password: str | None = strawberry.field(default=None, description="Only for admins who sign in; at least 12 characters.")
 
 
 @strawberry.type
 class CreateUserPayload:
-    user: Optional[User] = None
+    user: User | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
 class SetAdminRoleInput:
     user_id: strawberry.ID
-    role: Optional[AdminRole] = strawberry.field(default=None, description="null removes the admin role.")
+    role: AdminRole | None = strawberry.field(default=None, description="null removes the admin role.")
 
 
 @strawberry.type
 class SetAdminRolePayload:
-    user: Optional[User] = None
+    user: User | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -60,7 +69,7 @@ class DeleteUserInput:
 
 @strawberry.type
 class DeleteUserPayload:
-    user: Optional[User] = None
+    user: User | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -71,7 +80,7 @@ class RestoreUserInput:
 
 @strawberry.type
 class RestoreUserPayload:
-    user: Optional[User] = None
+    user: User | None = None
     licenses_not_restored: list[Product] = strawberry.field(
         default_factory=list, description="Products whose license could not be given back for want of free licenses."
     )
@@ -94,7 +103,7 @@ class Query:
 
     @strawberry.field(description="Users ordered by email; deleted users only when filter.status is DELETED.")
     async def users(
-        self, info: Info[Context, None], first: Optional[int] = 50, after: Optional[str] = None, filter: Optional[UserFilter] = None
+        self, info: Info[Context, None], first: int | None = 50, after: str | None = None, filter: UserFilter | None = None
     ) -> UserConnection:
         query = users.users_query(
             info.context.viewer.org,
@@ -105,7 +114,7 @@ class Query:
         return UserConnection.from_page(await paginate(query, first, after))
 
     @strawberry.field
-    async def user(self, info: Info[Context, None], id: strawberry.ID) -> Optional[User]:
+    async def user(self, info: Info[Context, None], id: strawberry.ID) -> User | None:
         try:
             return User.from_model(await get_user(info.context.viewer.org, id, "id"))
         except DomainError:
@@ -122,14 +131,22 @@ class Mutation:
     @domain_mutation(CanManageUsers)
     async def create_user(viewer: AuthViewer, input: CreateUserInput) -> CreateUserPayload:
         user = await users.create_user(
-            viewer.org, input.email, input.display_name, product_skus=input.product_skus, admin_role=input.admin_role,
-            password=input.password, actor=viewer.actor, now=viewer.now,
+            viewer.org,
+            input.email,
+            input.display_name,
+            product_skus=input.product_skus,
+            admin_role=input.admin_role,
+            password=input.password,
+            actor=viewer.actor,
+            now=viewer.now,
         )
         return CreateUserPayload(user=User.from_model(user))
 
     @domain_mutation(CanAdminister)
     async def set_admin_role(viewer: AuthViewer, input: SetAdminRoleInput) -> SetAdminRolePayload:
-        user = await users.set_admin_role(viewer.org, input.user_id, input.role, actor=viewer.actor, now=viewer.now, wall=viewer.wall)
+        user = await users.set_admin_role(
+            viewer.org, input.user_id, input.role, actor=viewer.actor, now=viewer.now, wall=viewer.wall
+        )
         return SetAdminRolePayload(user=User.from_model(user))
 
     @domain_mutation(CanManageUsers)

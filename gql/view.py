@@ -35,8 +35,8 @@ from seatwise.gql import credentials
 from seatwise.gql.context import Context
 from seatwise.gql.events import LiveEventsTransportWS
 from seatwise.gql.logs import request_id
-from seatwise.models.clock import utcnow
 from seatwise.gql.schema import MAX_TOKENS
+from seatwise.models.clock import utcnow
 from seatwise.models.errors import Unauthenticated
 
 STATIC_PREFIX = "/static/graphiql"
@@ -146,13 +146,19 @@ class SeatwiseGraphQL(GraphQL[Context, None]):
             raise ConnectionRejectionError() from None
         return await super().on_ws_connect(context)
 
-    async def execute_operation(self, request: Any, request_adapter: Any, request_data: Any, context: Context, root_value: Any, sub_response: Any) -> Any:
+    async def execute_operation(
+        self, request: Any, request_adapter: Any, request_data: Any, context: Context, root_value: Any, sub_response: Any
+    ) -> Any:
         if not isinstance(request_data, list) and request_data.protocol != "http" and not context.has_viewer:
             # A subscription over HTTP is never public: refuse it before the stream starts.
             raise HTTPException(401, "A valid bearer token is required.")
         return await super().execute_operation(
-            request=request, request_adapter=request_adapter, request_data=request_data,
-            context=context, root_value=root_value, sub_response=sub_response,
+            request=request,
+            request_adapter=request_adapter,
+            request_data=request_data,
+            context=context,
+            root_value=root_value,
+            sub_response=sub_response,
         )
 
     # ------------------------------------------------------------------ responses
@@ -198,4 +204,3 @@ def _is_subscription(query: str | None, operation_name: str | None) -> bool:
     if operation_name:
         operations = [o for o in operations if o.name and o.name.value == operation_name]
     return len(operations) == 1 and operations[0].operation is OperationType.SUBSCRIPTION
-

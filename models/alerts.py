@@ -19,8 +19,8 @@ from datetime import datetime
 
 from seatwise.models.charges import default_card
 from seatwise.models.gateway import card_expires_at
-from seatwise.models.renewals import SUSPENDED_FOR
 from seatwise.models.ledger import PoolView
+from seatwise.models.renewals import SUSPENDED_FOR
 from seatwise.models.seats import seat_pools
 from seatwise.models.tables import Organization, PaymentCard, Product, Subscription, SubscriptionStatus
 
@@ -104,20 +104,31 @@ def _payments_failed(subs: list[Subscription], products: dict[str, Product], car
         product = products[sub.product_id]
         if sub.status is SubscriptionStatus.GRACE_PERIOD:
             assert sub.grace_ends_at is not None  # set whenever a subscription enters its grace period
-            found.append(Alert(
-                AlertKind.PAYMENT_FAILED,
-                f"The renewal payment of {product.name} ({_licenses(sub.quantity)}) failed. Its licenses count until "
-                f"{_day(sub.grace_ends_at)}; update the payment card before then to keep them.",
-                product=product, subscription=sub, card=card, due_at=sub.grace_ends_at,
-            ))
+            found.append(
+                Alert(
+                    AlertKind.PAYMENT_FAILED,
+                    f"The renewal payment of {product.name} ({_licenses(sub.quantity)}) failed. Its licenses count until "
+                    f"{_day(sub.grace_ends_at)}; update the payment card before then to keep them.",
+                    product=product,
+                    subscription=sub,
+                    card=card,
+                    due_at=sub.grace_ends_at,
+                )
+            )
         elif sub.status is SubscriptionStatus.SUSPENDED:
             ends = sub.suspended_at + SUSPENDED_FOR if sub.suspended_at else None
-            found.append(Alert(
-                AlertKind.PAYMENT_FAILED,
-                f"{product.name} ({_licenses(sub.quantity)}) is suspended after a failed payment: its licenses no longer "
-                f"count. Update the payment card to renew it" + (f" before it is cancelled on {_day(ends)}." if ends else "."),
-                product=product, subscription=sub, card=card, due_at=ends,
-            ))
+            found.append(
+                Alert(
+                    AlertKind.PAYMENT_FAILED,
+                    f"{product.name} ({_licenses(sub.quantity)}) is suspended after a failed payment: its licenses no longer "
+                    f"count. Update the payment card to renew it"
+                    + (f" before it is cancelled on {_day(ends)}." if ends else "."),
+                    product=product,
+                    subscription=sub,
+                    card=card,
+                    due_at=ends,
+                )
+            )
     return found
 
 
@@ -129,20 +140,29 @@ def _cards_expiring(subs: list[Subscription], products: dict[str, Product], card
             continue
         product, renewal = products[sub.product_id], sub.current_period_end
         if card is None:
-            found.append(Alert(
-                AlertKind.CARD_EXPIRING,
-                f"There is no default payment card: the renewal of {product.name} ({_licenses(sub.quantity)}) on "
-                f"{_day(renewal)} will fail. Add one with addPaymentCard.",
-                product=product, subscription=sub, due_at=renewal,
-            ))
+            found.append(
+                Alert(
+                    AlertKind.CARD_EXPIRING,
+                    f"There is no default payment card: the renewal of {product.name} ({_licenses(sub.quantity)}) on "
+                    f"{_day(renewal)} will fail. Add one with addPaymentCard.",
+                    product=product,
+                    subscription=sub,
+                    due_at=renewal,
+                )
+            )
         elif expires is not None and expires <= renewal:
-            found.append(Alert(
-                AlertKind.CARD_EXPIRING,
-                f"The default card ending in {card.last4} expires at the end of {card.exp_month:02d}/{card.exp_year}, "
-                f"before the renewal of {product.name} ({_licenses(sub.quantity)}) on {_day(renewal)}. "
-                f"Update its expiry (updatePaymentCard) or add a new card.",
-                product=product, subscription=sub, card=card, due_at=renewal,
-            ))
+            found.append(
+                Alert(
+                    AlertKind.CARD_EXPIRING,
+                    f"The default card ending in {card.last4} expires at the end of {card.exp_month:02d}/{card.exp_year}, "
+                    f"before the renewal of {product.name} ({_licenses(sub.quantity)}) on {_day(renewal)}. "
+                    f"Update its expiry (updatePaymentCard) or add a new card.",
+                    product=product,
+                    subscription=sub,
+                    card=card,
+                    due_at=renewal,
+                )
+            )
     return found
 
 
@@ -152,7 +172,9 @@ def _subscriptions_ending(subs: list[Subscription], products: dict[str, Product]
             AlertKind.SUBSCRIPTION_ENDING,
             f"{products[sub.product_id].name} ({_licenses(sub.quantity)}) is set to cancel on {_day(sub.current_period_end)}; "
             f"its licenses stop counting then.",
-            product=products[sub.product_id], subscription=sub, due_at=sub.current_period_end,
+            product=products[sub.product_id],
+            subscription=sub,
+            due_at=sub.current_period_end,
         )
         for sub in subs
         if sub.cancel_at_period_end

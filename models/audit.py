@@ -89,15 +89,26 @@ async def record(
 
 
 async def record_many(
-    org: Organization | int, actor: Actor, action: AuditAction, target_type: AuditTarget, target_ids: list[Any], *,
-    at: datetime, details: dict[str, Any] | None = None,
+    org: Organization | int,
+    actor: Actor,
+    action: AuditAction,
+    target_type: AuditTarget,
+    target_ids: list[Any],
+    *,
+    at: datetime,
+    details: dict[str, Any] | None = None,
 ) -> None:
     """One audit event per target, in one INSERT (a bulk change of 1,000 users is one statement)."""
     await AuditEvent.bulk_create([AuditEvent(**_row(org, actor, action, target_type, t, at, details)) for t in target_ids])
 
 
 async def record_each(
-    org: Organization | int, actor: Actor, action: AuditAction, target_type: AuditTarget, items: list[tuple[Any, dict[str, Any]]], *,
+    org: Organization | int,
+    actor: Actor,
+    action: AuditAction,
+    target_type: AuditTarget,
+    items: list[tuple[Any, dict[str, Any]]],
+    *,
     at: datetime,
 ) -> None:
     """One audit event per (target, details), in one INSERT."""

@@ -145,9 +145,7 @@ async def authenticate(authorization: str | None, *, now: datetime) -> Viewer:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("The Authorization header must be 'Bearer <token>'.")
-    credential = (
-        await Credential.filter(token_hash=hash_token(token)).select_related("user", "organization").first()
-    )
+    credential = await Credential.filter(token_hash=hash_token(token)).select_related("user", "organization").first()
     if (
         credential is None
         or credential.revoked_at is not None
@@ -176,9 +174,7 @@ async def sign_in(email: str, password: str, *, now: datetime) -> tuple[str, Vie
     locked_until = earlier[0].at + LOCKOUT_WINDOW if earlier else now
     if len(earlier) >= LOCKOUT_FAILURES and earlier[0].at - earlier[-1].at <= LOCKOUT_WINDOW and now < locked_until:
         await SignInFailure.filter(id=attempt.id).delete()  # tries during the lock do not extend it
-        raise DomainError(
-            ErrorCode.TOO_MANY_ATTEMPTS, f"Too many failed sign-ins; try again after {locked_until.isoformat()}."
-        )
+        raise DomainError(ErrorCode.TOO_MANY_ATTEMPTS, f"Too many failed sign-ins; try again after {locked_until.isoformat()}.")
     user = await User.filter(email=key, deleted_at=None).select_related("organization").first()
     valid = await asyncio.to_thread(_verify, user.password_hash if user else None, password)
     if user is None or not valid or user.admin_role is None:
@@ -190,8 +186,12 @@ async def sign_in(email: str, password: str, *, now: datetime) -> tuple[str, Vie
         await SignInFailure.filter(email=key).delete()
         viewer = Viewer(org=user.organization, user=user, credential=credential, wall=now)
         await audit.record(
-            user.organization, viewer.actor, AuditAction.SESSION_SIGNED_IN,
-            target_type=AuditTarget.SESSION, target_id=credential.id, at=viewer.now,
+            user.organization,
+            viewer.actor,
+            AuditAction.SESSION_SIGNED_IN,
+            target_type=AuditTarget.SESSION,
+            target_id=credential.id,
+            at=viewer.now,
         )
     return token, viewer
 
@@ -217,7 +217,8 @@ async def _revoke(credentials, org: Organization, actor: Actor, *, now: datetime
     await Credential.filter(id__in=[pk for pk, _ in rows], revoked_at=None).update(revoked_at=now)
     for pk, kind in rows:
         action, target = (
-            (AuditAction.SESSION_SIGNED_OUT, AuditTarget.SESSION) if kind == CredentialKind.SESSION
+            (AuditAction.SESSION_SIGNED_OUT, AuditTarget.SESSION)
+            if kind == CredentialKind.SESSION
             else (AuditAction.API_TOKEN_REVOKED, AuditTarget.API_TOKEN)
         )
         await audit.record(org, actor, action, target_type=target, target_id=pk, at=at, details=details)
@@ -245,8 +246,13 @@ async def create_api_token(
             viewer.user, CredentialKind.API_TOKEN, role, now=now, name=name, expires_at=expires_at
         )
         await audit.record(
-            viewer.org, viewer.actor, AuditAction.API_TOKEN_CREATED, target_type=AuditTarget.API_TOKEN, target_id=credential.id,
-            at=viewer.now, details={"name": name, "role": role.value},
+            viewer.org,
+            viewer.actor,
+            AuditAction.API_TOKEN_CREATED,
+            target_type=AuditTarget.API_TOKEN,
+            target_id=credential.id,
+            at=viewer.now,
+            details={"name": name, "role": role.value},
         )
     credential.user = viewer.user
     return token, credential
@@ -260,8 +266,13 @@ async def revoke_api_token(viewer: Viewer, token_id: str, *, now: datetime) -> C
     async with in_transaction():
         await Credential.filter(id=credential.id).update(revoked_at=now)
         await audit.record(
-            viewer.org, viewer.actor, AuditAction.API_TOKEN_REVOKED, target_type=AuditTarget.API_TOKEN, target_id=credential.id,
-            at=viewer.now, details={"name": credential.name},
+            viewer.org,
+            viewer.actor,
+            AuditAction.API_TOKEN_REVOKED,
+            target_type=AuditTarget.API_TOKEN,
+            target_id=credential.id,
+            at=viewer.now,
+            details={"name": credential.name},
         )
     await broker.end_credentials(viewer.org.id, [credential.id])  # after commit: its live subscriptions end
     credential.revoked_at = now
@@ -272,16 +283,20 @@ async def _api_token(org: Organization, token_id: str) -> Credential:
     credential = None
     pk = parse_id(token_id)
     if pk is not None:
-        credential = await Credential.get_or_none(
-            id=pk, organization_id=org.id, kind=CredentialKind.API_TOKEN
-        ).select_related("user")
+        credential = await Credential.get_or_none(id=pk, organization_id=org.id, kind=CredentialKind.API_TOKEN).select_related(
+            "user"
+        )
     if credential is None:
         raise DomainError(ErrorCode.NOT_FOUND, "No such API token.", "id")
     return credential
 
 
 async def api_tokens(org: Organization) -> list[Credential]:
-    return await Credential.filter(organization_id=org.id, kind=CredentialKind.API_TOKEN).select_related("user").order_by("-created_at", "-id")
+    return (
+        await Credential.filter(organization_id=org.id, kind=CredentialKind.API_TOKEN)
+        .select_related("user")
+        .order_by("-created_at", "-id")
+    )
 
 
 async def end_all_credentials(user: User, reason: str, *, actor: Actor, now: datetime, at: datetime) -> int:

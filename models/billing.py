@@ -23,12 +23,19 @@ from seatwise.models.audit import Actor, AuditAction, AuditTarget
 from seatwise.models.charges import default_card
 from seatwise.models.clock import add_months, iso
 from seatwise.models.errors import DomainError, ErrorCode
-from seatwise.models.inputs import checked_text
 from seatwise.models.events import LicenseEventKind
 from seatwise.models.gateway import ChargeFailureCode, ChargeResult
+from seatwise.models.inputs import checked_text
 from seatwise.models.lookups import get_product, get_subscription
 from seatwise.models.tables import (
-    Charge, ChargeAttempt, IdempotencyKey, Organization, PaymentCard, Product, Subscription, SubscriptionStatus,
+    Charge,
+    ChargeAttempt,
+    IdempotencyKey,
+    Organization,
+    PaymentCard,
+    Product,
+    Subscription,
+    SubscriptionStatus,
 )
 
 MIN_QUANTITY, MAX_QUANTITY = 1, 10000
@@ -95,7 +102,9 @@ async def _replay(org: Organization, key: str, digest: str) -> tuple[Subscriptio
     if row is None:
         return None
     if row.request_hash != digest:
-        raise DomainError(ErrorCode.IDEMPOTENCY_KEY_REUSED, "This idempotency key was already used for another purchase.", "idempotency_key")
+        raise DomainError(
+            ErrorCode.IDEMPOTENCY_KEY_REUSED, "This idempotency key was already used for another purchase.", "idempotency_key"
+        )
     if row.charge_id is None:
         return None  # in flight
     return await Subscription.get(id=row.subscription_id), await Charge.get(id=row.charge_id)
@@ -127,15 +136,27 @@ async def _start(
         price = _price(product, quantity, open_sub, now)
         description = (
             f"{quantity} {product.name} license(s), prorated to {price.period_end.date().isoformat()}"
-            if price.prorated else f"{quantity} {product.name} license(s), first month"
+            if price.prorated
+            else f"{quantity} {product.name} license(s), first month"
         )
         details = {
-            "sku": product.sku, "quantity": quantity, "prorated": price.prorated, "periodEnd": iso(price.period_end),
-            "anchor": iso(open_sub.period_anchor if open_sub else now), "periodIndex": open_sub.period_index if open_sub else 1,
+            "sku": product.sku,
+            "quantity": quantity,
+            "prorated": price.prorated,
+            "periodEnd": iso(price.period_end),
+            "anchor": iso(open_sub.period_anchor if open_sub else now),
+            "periodIndex": open_sub.period_index if open_sub else 1,
         }
         attempt = await charges.open_attempt(
-            org, card, price.amount_cents, description, key=f"purchase:{org.id}:{hashlib.sha256(key.encode()).hexdigest()}",
-            subscription_id=open_sub.id if open_sub else None, details=details, now=now, wall=wall,
+            org,
+            card,
+            price.amount_cents,
+            description,
+            key=f"purchase:{org.id}:{hashlib.sha256(key.encode()).hexdigest()}",
+            subscription_id=open_sub.id if open_sub else None,
+            details=details,
+            now=now,
+            wall=wall,
         )
         if attempt is None:
             raise _Busy()
@@ -147,7 +168,9 @@ async def _lock_key(org: Organization, key: str) -> None:
     await IdempotencyKey.filter(organization_id=org.id, key=key).select_for_update().first()
 
 
-async def _apply_purchase(org: Organization, attempt: ChargeAttempt, result: ChargeResult, key: str, *, actor: Actor, now: datetime):
+async def _apply_purchase(
+    org: Organization, attempt: ChargeAttempt, result: ChargeResult, key: str, *, actor: Actor, now: datetime
+):
     """Apply the gateway's answer: the licenses and the paid Charge, or only the failed Charge (the key is freed)."""
     details = attempt.details
     sku, quantity = details["sku"], details["quantity"]
@@ -164,23 +187,43 @@ async def _apply_purchase(org: Organization, attempt: ChargeAttempt, result: Cha
         await change.lock(sku)
         await _lock_key(org, key)
         sub = await Subscription.get_or_none(id=attempt.subscription_id) if attempt.subscription_id else None
-        if sub is not None and sub.status is SubscriptionStatus.ACTIVE and not sub.cancel_at_period_end and sub.current_period_end == period_end:
+        if (
+            sub is not None
+            and sub.status is SubscriptionStatus.ACTIVE
+            and not sub.cancel_at_period_end
+            and sub.current_period_end == period_end
+        ):
             await Subscription.filter(id=sub.id).update(quantity=F("quantity") + quantity, version=F("version") + 1)
             subscription = await Subscription.get(id=sub.id)
         else:
             # A new subscription, or the one priced stopped taking licenses (renewed, cancelled) while the gateway
             # answered: the licenses get a subscription of their own for exactly the period that was paid.
             subscription = await Subscription.create(
-                organization_id=org.id, product_id=sku, quantity=quantity, status=SubscriptionStatus.ACTIVE,
-                period_anchor=datetime.fromisoformat(details["anchor"]), period_index=details["periodIndex"],
-                current_period_start=attempt.created_at, current_period_end=period_end, created_at=attempt.created_at,
+                organization_id=org.id,
+                product_id=sku,
+                quantity=quantity,
+                status=SubscriptionStatus.ACTIVE,
+                period_anchor=datetime.fromisoformat(details["anchor"]),
+                period_index=details["periodIndex"],
+                current_period_start=attempt.created_at,
+                current_period_end=period_end,
+                created_at=attempt.created_at,
             )
         charge = await charges.settle(org, attempt, result, actor=actor, now=now, subscription_id=subscription.id)
         await change.recount(sku, event=LicenseEventKind.PURCHASED)
         await IdempotencyKey.filter(organization_id=org.id, key=key).update(subscription_id=subscription.id, charge_id=charge.id)
-        await change.audit(AuditAction.LICENSES_PURCHASED, AuditTarget.SUBSCRIPTION, subscription.id, {
-            "sku": sku, "quantity": quantity, "amountCents": attempt.amount_cents, "chargeId": str(charge.id),
-            "prorated": details["prorated"]})
+        await change.audit(
+            AuditAction.LICENSES_PURCHASED,
+            AuditTarget.SUBSCRIPTION,
+            subscription.id,
+            {
+                "sku": sku,
+                "quantity": quantity,
+                "amountCents": attempt.amount_cents,
+                "chargeId": str(charge.id),
+                "prorated": details["prorated"],
+            },
+        )
     return subscription, charge
 
 
@@ -195,7 +238,9 @@ async def purchase_licenses(
     wall = wall or now
     check_quantity(quantity, "quantity")
     if not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"The idempotency key has 1 to {MAX_KEY_LENGTH} characters.", "idempotency_key")
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, f"The idempotency key has 1 to {MAX_KEY_LENGTH} characters.", "idempotency_key"
+        )
     checked_text(idempotency_key, MAX_KEY_LENGTH, "The idempotency key", "idempotency_key")
     product = await get_product(sku, "product_sku")
     digest = request_hash(sku, quantity)
@@ -214,7 +259,9 @@ async def purchase_licenses(
             return started
         result = await charges.send(started, now=now)
         return await _apply_purchase(org, started, result, idempotency_key, actor=actor, now=now)
-    raise DomainError(ErrorCode.INVALID_INPUT, "A purchase with this idempotency key is still being charged; retry shortly.", "idempotency_key")
+    raise DomainError(
+        ErrorCode.INVALID_INPUT, "A purchase with this idempotency key is still being charged; retry shortly.", "idempotency_key"
+    )
 
 
 async def reduce_licenses(org: Organization, subscription_id: str, quantity: int, *, actor: Actor, now: datetime) -> Subscription:
@@ -228,7 +275,9 @@ async def reduce_licenses(org: Organization, subscription_id: str, quantity: int
         if sub.status is not SubscriptionStatus.ACTIVE:
             raise DomainError(ErrorCode.SUBSCRIPTION_NOT_ACTIVE, f"The subscription is {sub.status.value}.", "subscription_id")
         if quantity >= sub.quantity:
-            raise DomainError(ErrorCode.INVALID_QUANTITY, f"The subscription has {sub.quantity} licenses and keeps at least 1.", "quantity")
+            raise DomainError(
+                ErrorCode.INVALID_QUANTITY, f"The subscription has {sub.quantity} licenses and keeps at least 1.", "quantity"
+            )
         await Subscription.filter(id=sub.id).update(quantity=F("quantity") - quantity, version=F("version") + 1)
         pool = await change.recount(sku, event=LicenseEventKind.REDUCED)
         if pool.purchased < pool.assigned:
@@ -238,7 +287,12 @@ async def reduce_licenses(org: Organization, subscription_id: str, quantity: int
                 "quantity",
             )
         sub = await Subscription.get(id=sub.id)
-        await change.audit(AuditAction.LICENSES_REDUCED, AuditTarget.SUBSCRIPTION, sub.id, {"sku": sku, "quantity": quantity, "remaining": sub.quantity})
+        await change.audit(
+            AuditAction.LICENSES_REDUCED,
+            AuditTarget.SUBSCRIPTION,
+            sub.id,
+            {"sku": sku, "quantity": quantity, "remaining": sub.quantity},
+        )
     return sub
 
 

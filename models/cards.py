@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from seatwise.models import audit
@@ -33,7 +32,9 @@ def _details(card: PaymentCard) -> dict:
     }
 
 
-async def _retry(org: Organization, card: PaymentCard, *, actor: Actor, now: datetime, wall: datetime | None) -> list[Subscription]:
+async def _retry(
+    org: Organization, card: PaymentCard, *, actor: Actor, now: datetime, wall: datetime | None
+) -> list[Subscription]:
     if not card.is_default:
         return []
     from seatwise.models import renewals
@@ -42,7 +43,15 @@ async def _retry(org: Organization, card: PaymentCard, *, actor: Actor, now: dat
 
 
 async def add_card(
-    org: Organization, number: str, exp_month: int, exp_year: int, cvc: str, make_default: bool, *, actor: Actor, now: datetime,
+    org: Organization,
+    number: str,
+    exp_month: int,
+    exp_year: int,
+    cvc: str,
+    make_default: bool,
+    *,
+    actor: Actor,
+    now: datetime,
     wall: datetime | None = None,
 ) -> tuple[PaymentCard, list[Subscription]]:
     """Tokenize and keep a card (INVALID_CARD_NUMBER, INVALID_EXPIRY, INVALID_CVC, CARD_DECLINED,
@@ -55,13 +64,34 @@ async def add_card(
             for previous in await PaymentCard.filter(organization_id=org.id, is_default=True):
                 previous.is_default = False
                 await previous.save(update_fields=["is_default"])
-                await audit.record(org, actor, AuditAction.CARD_UPDATED, target_type=AuditTarget.PAYMENT_CARD, target_id=previous.id, at=now,
-                                   details=_details(previous))
+                await audit.record(
+                    org,
+                    actor,
+                    AuditAction.CARD_UPDATED,
+                    target_type=AuditTarget.PAYMENT_CARD,
+                    target_id=previous.id,
+                    at=now,
+                    details=_details(previous),
+                )
         card = await PaymentCard.create(
-            organization_id=org.id, brand=token.brand, last4=token.last4, exp_month=exp_month, exp_year=exp_year,
-            gateway_token=token.token, is_default=default, created_at=now,
+            organization_id=org.id,
+            brand=token.brand,
+            last4=token.last4,
+            exp_month=exp_month,
+            exp_year=exp_year,
+            gateway_token=token.token,
+            is_default=default,
+            created_at=now,
         )
-        await audit.record(org, actor, AuditAction.CARD_ADDED, target_type=AuditTarget.PAYMENT_CARD, target_id=card.id, at=now, details=_details(card))
+        await audit.record(
+            org,
+            actor,
+            AuditAction.CARD_ADDED,
+            target_type=AuditTarget.PAYMENT_CARD,
+            target_id=card.id,
+            at=now,
+            details=_details(card),
+        )
     return card, await _retry(org, card, actor=actor, now=now, wall=wall)
 
 
@@ -74,7 +104,15 @@ async def update_card(
     async with in_transaction():
         await PaymentCard.filter(id=card.id).update(exp_month=exp_month, exp_year=exp_year)
         card = await PaymentCard.get(id=card.id)
-        await audit.record(org, actor, AuditAction.CARD_UPDATED, target_type=AuditTarget.PAYMENT_CARD, target_id=card.id, at=now, details=_details(card))
+        await audit.record(
+            org,
+            actor,
+            AuditAction.CARD_UPDATED,
+            target_type=AuditTarget.PAYMENT_CARD,
+            target_id=card.id,
+            at=now,
+            details=_details(card),
+        )
     return card, await _retry(org, card, actor=actor, now=now, wall=wall)
 
 

@@ -54,8 +54,16 @@ async def open_attempt(
         try:
             async with in_transaction():  # a savepoint: a concurrent insert of the same key must not end the caller's transaction
                 return await ChargeAttempt.create(
-                    organization_id=org.id, key=key, gateway_key=f"{key}:{secrets.token_hex(8)}", card_id=card.id, subscription_id=subscription_id,
-                    amount_cents=amount_cents, description=description, details=details or {}, claimed_at=wall, created_at=now,
+                    organization_id=org.id,
+                    key=key,
+                    gateway_key=f"{key}:{secrets.token_hex(8)}",
+                    card_id=card.id,
+                    subscription_id=subscription_id,
+                    amount_cents=amount_cents,
+                    description=description,
+                    details=details or {},
+                    claimed_at=wall,
+                    created_at=now,
                 )
         except IntegrityError:
             return None
@@ -73,7 +81,13 @@ async def send(attempt: ChargeAttempt, *, now: datetime) -> ChargeResult:
 
 
 async def settle(
-    org: Organization, attempt: ChargeAttempt, result: ChargeResult, *, actor: Actor, now: datetime, subscription_id: int | None = None
+    org: Organization,
+    attempt: ChargeAttempt,
+    result: ChargeResult,
+    *,
+    actor: Actor,
+    now: datetime,
+    subscription_id: int | None = None,
 ) -> Charge:
     """Inside the transaction that applies the outcome: the Charge, `charge.failed` when it failed, the attempt removed."""
     charge = await Charge.create(
@@ -98,7 +112,17 @@ async def settle(
 async def audit_failure(org: Organization, charge: Charge, last4: str | None, *, actor: Actor, now: datetime) -> None:
     """`charge.failed` (target: the card), with nothing of the card but its last 4 digits."""
     await audit.record(
-        org, actor, AuditAction.CHARGE_FAILED, target_type=AuditTarget.PAYMENT_CARD, target_id=charge.card_id, at=now,
-        details={"chargeId": str(charge.id), "amountCents": charge.amount_cents, "failureCode": charge.failure_code,
-                 "subscriptionId": str(charge.subscription_id) if charge.subscription_id else None, "last4": last4},
+        org,
+        actor,
+        AuditAction.CHARGE_FAILED,
+        target_type=AuditTarget.PAYMENT_CARD,
+        target_id=charge.card_id,
+        at=now,
+        details={
+            "chargeId": str(charge.id),
+            "amountCents": charge.amount_cents,
+            "failureCode": charge.failure_code,
+            "subscriptionId": str(charge.subscription_id) if charge.subscription_id else None,
+            "last4": last4,
+        },
     )

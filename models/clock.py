@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import calendar
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from seatwise.models.tables import Organization
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def org_now(org: Organization, wall: datetime | None = None) -> datetime:
@@ -31,4 +31,4 @@ def iso(moment: datetime | None) -> str | None:
     """ISO-8601 UTC with a Z, as the API and exports print times."""
     if moment is None:
         return None
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

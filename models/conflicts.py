@@ -103,7 +103,9 @@ async def _remedies(org: Organization, pool: PoolView, lapsed: list[Subscription
     price = ""
     if quote is not None:
         price = f" for {_money(quote.amount_cents, product.currency)}"
-        price += f", prorated to the current period end {quote.period_end.date().isoformat()}" if quote.prorated else " for one month"
+        price += (
+            f", prorated to the current period end {quote.period_end.date().isoformat()}" if quote.prorated else " for one month"
+        )
     remedies = [
         Remedy(
             RemedyKind.PURCHASE_LICENSES,

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 from urllib.parse import urlsplit
 
 import asyncpg
 from tortoise import Tortoise, connections
 from tortoise.exceptions import DBConnectionError, OperationalError
-from tortoise.transactions import in_transaction
 from tortoise.migrations.api import migrate as migrate_api
+from tortoise.transactions import in_transaction
 
 from seatwise.models.settings import settings
 
@@ -66,7 +66,9 @@ def describe(url: str | None = None) -> str:
 def _unavailable(error: BaseException, url: str | None) -> DatabaseUnavailable:
     # Driver messages name hosts, databases and roles, never passwords; the first line is enough.
     detail = (str(error).splitlines() or [""])[0][:200]
-    return DatabaseUnavailable(f"cannot use the database at {describe(url)}: {type(error).__name__}" + (f": {detail}" if detail else ""))
+    return DatabaseUnavailable(
+        f"cannot use the database at {describe(url)}: {type(error).__name__}" + (f": {detail}" if detail else "")
+    )
 
 
 async def migrate(url: str | None = None) -> None:

@@ -33,8 +33,12 @@ from seatwise.models.tables import AdminRole, Credential, CredentialKind, Organi
 
 DEMO_DOMAIN = "demo.seatwise.example"
 PEOPLE = [
-    ("ada", "Ada Lovelace"), ("grace", "Grace Hopper"), ("alan", "Alan Turing"),
-    ("edsger", "Edsger Dijkstra"), ("barbara", "Barbara Liskov"), ("ken", "Ken Thompson"),
+    ("ada", "Ada Lovelace"),
+    ("grace", "Grace Hopper"),
+    ("alan", "Alan Turing"),
+    ("edsger", "Edsger Dijkstra"),
+    ("barbara", "Barbara Liskov"),
+    ("ken", "Ken Thompson"),
 ]
 # Who holds what (the first three hold the CRM_PROFESSIONAL licenses that are in conflict).
 PROFESSIONAL = ["ada", "grace", "alan"]
@@ -61,7 +65,9 @@ async def build_demo(tag: str | None = None) -> Demo:
     today = utcnow().replace(microsecond=0)
     start = add_months(today, -6)
     password = secrets.token_urlsafe(12)
-    created = await create_organization(f"Seatwise Demo {tag}", f"admin@{domain}", admin_password=password, sandbox=True, now=start)
+    created = await create_organization(
+        f"Seatwise Demo {tag}", f"admin@{domain}", admin_password=password, sandbox=True, now=start
+    )
     org, admin = created.organization, created.admin
     actor = Actor(email=admin.email, role=AdminRole.GLOBAL_ADMIN, user_id=admin.id)
 
@@ -100,9 +106,15 @@ async def ensure_demo() -> Demo:
     actor = Actor(email=None)
     async with in_transaction():
         previous = Credential.filter(user_id=admin.id, kind=CredentialKind.API_TOKEN, name=MAKE_RUN_TOKEN)
-        await auth._revoke(previous, org, actor, now=now, at=org_now(org, now), details={"name": MAKE_RUN_TOKEN, "reason": "replaced"})
+        await auth._revoke(
+            previous, org, actor, now=now, at=org_now(org, now), details={"name": MAKE_RUN_TOKEN, "reason": "replaced"}
+        )
         token, _ = await auth.issue_credential(
-            admin, CredentialKind.API_TOKEN, AdminRole.GLOBAL_ADMIN, now=now, name=MAKE_RUN_TOKEN,
+            admin,
+            CredentialKind.API_TOKEN,
+            AdminRole.GLOBAL_ADMIN,
+            now=now,
+            name=MAKE_RUN_TOKEN,
             expires_at=now + MAKE_RUN_TOKEN_LIFETIME,
         )
     return Demo(org, admin, token, built.password if built else None)

@@ -50,7 +50,7 @@ class DomainError(Exception):
         self.message = message
         self.subject = subject
 
-    def about(self, subject: str | None) -> "DomainError":
+    def about(self, subject: str | None) -> DomainError:
         """The same error about another subject (a caller that knows better, e.g. an item of a list)."""
         return DomainError(self.code, self.message, subject)
 

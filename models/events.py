@@ -15,9 +15,9 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
-from typing import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
+from datetime import UTC, datetime
 
 from seatwise.models.errors import Unauthenticated
 
@@ -55,7 +55,7 @@ class SeatEvent:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "SeatEvent":
+    def from_dict(cls, data: dict) -> SeatEvent:
         return cls(
             organization_id=int(data["organization_id"]),
             kind=LicenseEventKind(data["kind"]),
@@ -81,14 +81,18 @@ class CredentialEnded:
 
     def to_dict(self) -> dict:
         return {
-            "type": "credential_ended", "organization_id": self.organization_id,
-            "credential_ids": list(self.credential_ids), "user_id": self.user_id,
+            "type": "credential_ended",
+            "organization_id": self.organization_id,
+            "credential_ids": list(self.credential_ids),
+            "user_id": self.user_id,
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "CredentialEnded":
+    def from_dict(cls, data: dict) -> CredentialEnded:
         user_id = data.get("user_id")
-        return cls(int(data["organization_id"]), tuple(int(i) for i in data["credential_ids"]), None if user_id is None else int(user_id))
+        return cls(
+            int(data["organization_id"]), tuple(int(i) for i in data["credential_ids"]), None if user_id is None else int(user_id)
+        )
 
 
 Notice = SeatEvent | CredentialEnded
@@ -109,7 +113,7 @@ _ENDED = object()  # the queue item that ends a stream
 
 
 class _Listener:
-    __slots__ = ("queue", "credential_id", "user_id", "ended")
+    __slots__ = ("credential_id", "ended", "queue", "user_id")
 
     def __init__(self, credential_id: int | None, user_id: int | None) -> None:
         self.queue: asyncio.Queue = asyncio.Queue(QUEUE_LIMIT)
@@ -175,7 +179,9 @@ class Broker:
         except Exception:  # a broken transport must never fail the mutation that already committed
             log.exception("could not publish live events")
 
-    async def end_credentials(self, organization_id: int, credential_ids: Iterable[int] = (), *, user_id: int | None = None) -> None:
+    async def end_credentials(
+        self, organization_id: int, credential_ids: Iterable[int] = (), *, user_id: int | None = None
+    ) -> None:
         """After commit: end every open subscription of these credentials (or of every credential of
         `user_id`), on every instance."""
         ids = tuple(credential_ids)
@@ -183,7 +189,11 @@ class Broker:
             await self.publish_many([CredentialEnded(organization_id, ids, user_id)])
 
     async def subscribe(
-        self, organization_id: int, *, credential_id: int | None = None, user_id: int | None = None,
+        self,
+        organization_id: int,
+        *,
+        credential_id: int | None = None,
+        user_id: int | None = None,
         expires_at: datetime | None = None,
     ) -> AsyncGenerator[SeatEvent, None]:
         """The organization's seat events as they happen. With `credential_id` (of `user_id`), the stream
@@ -192,7 +202,7 @@ class Broker:
         self._listeners.setdefault(organization_id, set()).add(listener)
         timer = None
         if expires_at is not None:
-            delay = (expires_at - datetime.now(timezone.utc)).total_seconds()
+            delay = (expires_at - datetime.now(UTC)).total_seconds()
             timer = asyncio.get_running_loop().call_later(max(delay, 0), listener.end)
         try:
             while True:

@@ -14,8 +14,9 @@ import hashlib
 import io
 import json
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from tortoise.expressions import Q
 from tortoise.models import Model
@@ -117,29 +118,49 @@ def organization_doc(org: Organization, now: datetime) -> dict:
 
 
 def product_doc(product) -> dict:
-    return {"sku": product.sku, "name": product.name, "unitPrice": {"amountCents": product.unit_price_cents, "currency": product.currency}}
+    return {
+        "sku": product.sku,
+        "name": product.name,
+        "unitPrice": {"amountCents": product.unit_price_cents, "currency": product.currency},
+    }
 
 
 def subscription_doc(sub: Subscription) -> dict:
     return {
-        "id": str(sub.id), "product": {"sku": sub.product_id}, "quantity": sub.quantity, "status": sub.status.value,
+        "id": str(sub.id),
+        "product": {"sku": sub.product_id},
+        "quantity": sub.quantity,
+        "status": sub.status.value,
         "statusReason": sub.status_reason.value if sub.status_reason else None,
-        "currentPeriodStart": iso(sub.current_period_start), "currentPeriodEnd": iso(sub.current_period_end),
-        "cancelAtPeriodEnd": sub.cancel_at_period_end, "graceEndsAt": iso(sub.grace_ends_at),
-        "suspendedAt": iso(sub.suspended_at), "cancelledAt": iso(sub.cancelled_at), "createdAt": iso(sub.created_at),
+        "currentPeriodStart": iso(sub.current_period_start),
+        "currentPeriodEnd": iso(sub.current_period_end),
+        "cancelAtPeriodEnd": sub.cancel_at_period_end,
+        "graceEndsAt": iso(sub.grace_ends_at),
+        "suspendedAt": iso(sub.suspended_at),
+        "cancelledAt": iso(sub.cancelled_at),
+        "createdAt": iso(sub.created_at),
     }
 
 
-def user_doc(user: "UserRow", licenses: list["LicenseRow"], conflicts: set[int]) -> dict:
+def user_doc(user: UserRow, licenses: list[LicenseRow], conflicts: set[int]) -> dict:
     doc = {
-        "id": str(user.id), "email": user.email, "displayName": user.display_name,
-        "status": status_of(user, len(licenses)).value, "adminRole": _enum_value(user.admin_role),
+        "id": str(user.id),
+        "email": user.email,
+        "displayName": user.display_name,
+        "status": status_of(user, len(licenses)).value,
+        "adminRole": _enum_value(user.admin_role),
         "licenses": [
-            {"id": str(a.id), "product": {"sku": a.product_id}, "assignedAt": iso(a.assigned_at),
-             "state": "CONFLICT" if a.id in conflicts else "ACTIVE"}
+            {
+                "id": str(a.id),
+                "product": {"sku": a.product_id},
+                "assignedAt": iso(a.assigned_at),
+                "state": "CONFLICT" if a.id in conflicts else "ACTIVE",
+            }
             for a in licenses
         ],
-        "createdAt": iso(user.created_at), "deletedAt": iso(user.deleted_at), "restorableUntil": iso(restorable_until(user)),
+        "createdAt": iso(user.created_at),
+        "deletedAt": iso(user.deleted_at),
+        "restorableUntil": iso(restorable_until(user)),
     }
     if user.deleted_at is not None:
         doc["licensesAtDeletion"] = sorted(user.licenses_at_deletion or [])
@@ -149,32 +170,51 @@ def user_doc(user: "UserRow", licenses: list["LicenseRow"], conflicts: set[int])
 def card_doc(card: PaymentCard, now: datetime) -> dict:
     """Masked: never the gateway token."""
     return {
-        "id": str(card.id), "brand": card.brand.value, "last4": card.last4, "expMonth": card.exp_month,
-        "expYear": card.exp_year, "isDefault": card.is_default, "expired": is_expired(card.exp_month, card.exp_year, now),
+        "id": str(card.id),
+        "brand": card.brand.value,
+        "last4": card.last4,
+        "expMonth": card.exp_month,
+        "expYear": card.exp_year,
+        "isDefault": card.is_default,
+        "expired": is_expired(card.exp_month, card.exp_year, now),
         "createdAt": iso(card.created_at),
     }
 
 
 def charge_doc(charge: Charge) -> dict:
     return {
-        "id": str(charge.id), "subscription": _ref(charge.subscription_id),
-        "amount": {"amountCents": charge.amount_cents, "currency": charge.currency}, "status": charge.status.value,
-        "failureCode": charge.failure_code, "description": charge.description, "createdAt": iso(charge.created_at),
+        "id": str(charge.id),
+        "subscription": _ref(charge.subscription_id),
+        "amount": {"amountCents": charge.amount_cents, "currency": charge.currency},
+        "status": charge.status.value,
+        "failureCode": charge.failure_code,
+        "description": charge.description,
+        "createdAt": iso(charge.created_at),
     }
 
 
 def service_request_doc(row: ServiceRequest) -> dict:
     return {
-        "id": str(row.id), "category": row.category.value, "status": row.status.value, "description": row.description,
-        "subscription": _ref(row.subscription_id), "resolution": row.resolution, "createdAt": iso(row.created_at),
+        "id": str(row.id),
+        "category": row.category.value,
+        "status": row.status.value,
+        "description": row.description,
+        "subscription": _ref(row.subscription_id),
+        "resolution": row.resolution,
+        "createdAt": iso(row.created_at),
         "resolvedAt": iso(row.resolved_at),
     }
 
 
 def audit_doc(row: AuditEvent) -> dict:
     return {
-        "id": str(row.id), "action": row.action, "actor": row.actor, "targetType": row.target_type,
-        "targetId": row.target_id, "details": row.details, "at": iso(row.at),
+        "id": str(row.id),
+        "action": row.action,
+        "actor": row.actor,
+        "targetType": row.target_type,
+        "targetId": row.target_id,
+        "details": row.details,
+        "at": iso(row.at),
     }
 
 
@@ -268,11 +308,20 @@ async def write_csv(org: Organization, out: ChunkWriter, now: datetime) -> None:
     writer.writerow(CSV_HEADER)
     async for batch in _user_batches(org):
         for user, held in batch:
-            writer.writerow([csv_cell(cell) for cell in (
-                user.email, user.display_name, status_of(user, len(held)).value,
-                _enum_value(user.admin_role) or "",
-                ";".join(sorted(a.product_id for a in held)), iso(user.created_at) or "", iso(user.deleted_at) or "",
-            )])
+            writer.writerow(
+                [
+                    csv_cell(cell)
+                    for cell in (
+                        user.email,
+                        user.display_name,
+                        status_of(user, len(held)).value,
+                        _enum_value(user.admin_role) or "",
+                        ";".join(sorted(a.product_id for a in held)),
+                        iso(user.created_at) or "",
+                        iso(user.deleted_at) or "",
+                    )
+                ]
+            )
         await out.write(text.getvalue().encode())
         text.seek(0)
         text.truncate()
@@ -298,7 +347,12 @@ async def create_export(org: Organization, fmt: ExportFormat, *, actor: Actor, n
         async with in_transaction():
             await DataExport.filter(id=export.id).update(size_bytes=out.size, sha256=out.sha256)
             await audit.record(
-                org, actor, AuditAction.DATA_EXPORTED, target_type=AuditTarget.DATA_EXPORT, target_id=export.id, at=now,
+                org,
+                actor,
+                AuditAction.DATA_EXPORTED,
+                target_type=AuditTarget.DATA_EXPORT,
+                target_id=export.id,
+                at=now,
                 details={"format": fmt.value, "sizeBytes": out.size, "sha256": out.sha256},
             )
     except BaseException:
@@ -355,4 +409,3 @@ def media_type(fmt: ExportFormat) -> str:
 
 def file_name(export: DataExport) -> str:
     return f"seatwise-export-{export.id}.{export.format.value.lower()}"
-

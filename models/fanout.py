@@ -25,7 +25,7 @@ import json
 import logging
 import time
 import uuid
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import urlparse
 
 import redis.asyncio as aioredis
@@ -225,7 +225,7 @@ def active() -> bool:
 
 
 async def redis_status() -> str | None:
-    """"ok" or "unreachable" with the fan-out running; None without REDIS_URL."""
+    """ "ok" or "unreachable" with the fan-out running; None without REDIS_URL."""
     return await _current.status() if _current is not None else None
 
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 import enum
 import secrets
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Callable, Protocol
+from datetime import UTC, datetime
+from typing import Protocol
 
 from seatwise.models.errors import DomainError, ErrorCode
 from seatwise.models.tables import CardBrand
@@ -58,8 +59,8 @@ class PaymentGateway(Protocol):
 def card_expires_at(exp_month: int, exp_year: int) -> datetime:
     """A card is valid to the end of its expiry month (UTC): the first instant after it."""
     if exp_month == 12:
-        return datetime(exp_year + 1, 1, 1, tzinfo=timezone.utc)
-    return datetime(exp_year, exp_month + 1, 1, tzinfo=timezone.utc)
+        return datetime(exp_year + 1, 1, 1, tzinfo=UTC)
+    return datetime(exp_year, exp_month + 1, 1, tzinfo=UTC)
 
 
 def is_expired(exp_month: int, exp_year: int, now: datetime) -> bool:

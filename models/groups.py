@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q, Subquery
@@ -73,7 +74,7 @@ async def _lock_group(group: Group) -> None:
 
 
 async def products_of(group: Group) -> list[str]:
-    return sorted(await GroupProduct.filter(group_id=group.id).values_list("product_id", flat=True))
+    return sorted(cast(list[str], await GroupProduct.filter(group_id=group.id).values_list("product_id", flat=True)))
 
 
 async def _live_members(group: Group) -> list[User]:
@@ -81,20 +82,28 @@ async def _live_members(group: Group) -> list[User]:
     not: a concurrent delete or restore waits, or has committed and is seen."""
     ids = GroupMember.filter(group_id=group.id).values("user_id")
     await User.filter(id__in=Subquery(ids)).update(deleted_at=F("deleted_at"))
-    return list(await User.filter(id__in=Subquery(GroupMember.filter(group_id=group.id).values("user_id")), deleted_at=None).order_by("id"))
+    return list(
+        await User.filter(id__in=Subquery(GroupMember.filter(group_id=group.id).values("user_id")), deleted_at=None).order_by(
+            "id"
+        )
+    )
 
 
 # ---------------------------------------------------------------- changing
 
 
-async def create_group(org: Organization, display_name: str, product_skus: list[str] | None, *, actor: Actor, now: datetime) -> Group:
+async def create_group(
+    org: Organization, display_name: str, product_skus: list[str] | None, *, actor: Actor, now: datetime
+) -> Group:
     name, key = _name(display_name)
     skus = await _skus(product_skus or [])
     if await Group.exists(organization_id=org.id, name_key=key):
         raise DomainError(ErrorCode.ALREADY_EXISTS, f"A group named {name!r} already exists.", "display_name")
     async with ledger.change(org, actor=actor, now=now) as change:
         try:
-            group = await Group.create(organization_id=org.id, display_name=name, name_key=key, source=GroupSource.SEATWISE, created_at=now)
+            group = await Group.create(
+                organization_id=org.id, display_name=name, name_key=key, source=GroupSource.SEATWISE, created_at=now
+            )
         except IntegrityError:
             raise DomainError(ErrorCode.ALREADY_EXISTS, f"A group named {name!r} already exists.", "display_name") from None
         await GroupProduct.bulk_create([GroupProduct(group_id=group.id, product_id=sku) for sku in skus])
@@ -103,7 +112,13 @@ async def create_group(org: Organization, display_name: str, product_skus: list[
 
 
 async def update_group(
-    org: Organization, group_id: str, *, display_name: str | None = None, product_skus: list[str] | None = None, actor: Actor, now: datetime
+    org: Organization,
+    group_id: str,
+    *,
+    display_name: str | None = None,
+    product_skus: list[str] | None = None,
+    actor: Actor,
+    now: datetime,
 ) -> Group:
     """Rename, and/or replace the products the group grants: members gain (license or wait) or lose them."""
     group = await get_group(org, group_id)
@@ -136,7 +151,7 @@ async def update_group(
                 await change.release_from_group([u.id for u in members], sku, group.id)
             for sku in added:
                 await change.grant_from_group(members, sku, group.id)
-            details.update({"productsAdded": added, "productsRemoved": removed, "products": sorted(skus)})
+            details.update({"productsAdded": added, "productsRemoved": removed, "products": sorted(skus or [])})
         if details:
             await change.audit(AuditAction.GROUP_UPDATED, AuditTarget.GROUP, group.id, details)
     return await Group.get(id=group.id)
@@ -149,14 +164,19 @@ async def delete_group(org: Organization, group_id: str, *, actor: Actor, now: d
         await _lock_group(group)
         skus = await products_of(group)
         await change.lock(*skus)
-        member_ids = list(await GroupMember.filter(group_id=group.id).values_list("user_id", flat=True))
+        member_ids = cast(list[int], list(await GroupMember.filter(group_id=group.id).values_list("user_id", flat=True)))
         if not await Group.filter(id=group.id).delete():
             raise DomainError(ErrorCode.NOT_FOUND, f"No group {group_id}.", "group_id")
         await GroupMember.filter(group_id=group.id).delete()  # also by CASCADE
         await GroupProduct.filter(group_id=group.id).delete()
         for sku in skus:
             await change.release_from_group(member_ids, sku, group.id)
-        await change.audit(AuditAction.GROUP_DELETED, AuditTarget.GROUP, group.id, {"displayName": group.display_name, "products": skus, "userIds": [str(u) for u in member_ids]})
+        await change.audit(
+            AuditAction.GROUP_DELETED,
+            AuditTarget.GROUP,
+            group.id,
+            {"displayName": group.display_name, "products": skus, "userIds": [str(u) for u in member_ids]},
+        )
     return str(group.id)
 
 
@@ -168,7 +188,7 @@ async def _users(org: Organization, user_ids: list[str], *, live: bool) -> list[
     found = {u.id: u for u in await User.filter(organization_id=org.id, id__in=[pk for pk in parsed if pk is not None])}
     ordered: dict[int, User] = {}
     for index, pk in enumerate(parsed):
-        if pk not in found:
+        if pk is None or pk not in found:
             raise DomainError(ErrorCode.NOT_FOUND, f"No user {user_ids[index]}.", f"user_ids[{index}]")
         if live and found[pk].deleted_at is not None:
             raise DomainError(ErrorCode.USER_DELETED, f"User {found[pk].email} is deleted.", f"user_ids[{index}]")
@@ -181,7 +201,9 @@ def _directory(group: Group) -> None:
         raise DomainError(ErrorCode.MANAGED_BY_DIRECTORY, "The directory manages this group's members (SCIM).", "group_id")
 
 
-async def add_members(org: Organization, group_id: str, user_ids: list[str], *, actor: Actor, now: datetime) -> tuple[Group, list[LicenseWait]]:
+async def add_members(
+    org: Organization, group_id: str, user_ids: list[str], *, actor: Actor, now: datetime
+) -> tuple[Group, list[LicenseWait]]:
     """Add 1..1000 users, all or none, granting (or queueing) the group's products in the order listed.
     Returns the group and, of the users added, the waits they are now in. Constant statements per product."""
     group = await get_group(org, group_id)
@@ -206,7 +228,10 @@ async def add_members(org: Organization, group_id: str, user_ids: list[str], *, 
             AuditAction.GROUP_MEMBERS_ADDED, AuditTarget.GROUP, group.id, {"userIds": [str(u.id) for u in new], "products": skus}
         )
     waits = [
-        w for w in await LicenseWait.filter(user_id__in=[uid for q in queued.values() for uid in q], product_id__in=list(queued)).order_by("since", "id")
+        w
+        for w in await LicenseWait.filter(
+            user_id__in=[uid for q in queued.values() for uid in q], product_id__in=list(queued)
+        ).order_by("since", "id")
         if w.user_id in queued.get(w.product_id, ())
     ]
     return group, waits
@@ -230,7 +255,10 @@ async def remove_members(org: Organization, group_id: str, user_ids: list[str], 
         for sku in skus:
             await change.release_from_group(leaving, sku, group.id)
         await change.audit(
-            AuditAction.GROUP_MEMBERS_REMOVED, AuditTarget.GROUP, group.id, {"userIds": [str(u) for u in leaving], "products": skus}
+            AuditAction.GROUP_MEMBERS_REMOVED,
+            AuditTarget.GROUP,
+            group.id,
+            {"userIds": [str(u) for u in leaving], "products": skus},
         )
     return group
 
@@ -246,7 +274,9 @@ def groups_query(org: Organization, search: str | None = None) -> QuerySet[Group
 
 
 def members_query(group: Group) -> QuerySet[User]:
-    return User.filter(id__in=Subquery(GroupMember.filter(group_id=group.id).values("user_id")), deleted_at=None).order_by("email")
+    return User.filter(id__in=Subquery(GroupMember.filter(group_id=group.id).values("user_id")), deleted_at=None).order_by(
+        "email"
+    )
 
 
 async def member_count(group: Group) -> int:
@@ -261,11 +291,15 @@ async def group_licenses(group: Group) -> list[GroupLicense]:
     members = Subquery(GroupMember.filter(group_id=group.id, user__deleted_at=None).values("user_id"))
     licensed = dict(
         await LicenseAssignment.filter(product_id__in=skus, user_id__in=members)
-        .annotate(n=Count("id")).group_by("product_id").values_list("product_id", "n")
+        .annotate(n=Count("id"))
+        .group_by("product_id")
+        .values_list("product_id", "n")
     )
     waiting = dict(
         await LicenseWait.filter(product_id__in=skus, user_id__in=members)
-        .annotate(n=Count("id")).group_by("product_id").values_list("product_id", "n")
+        .annotate(n=Count("id"))
+        .group_by("product_id")
+        .values_list("product_id", "n")
     )
     products = {p.sku: p for p in await catalog()}
     return [GroupLicense(products[sku], licensed.get(sku, 0), waiting.get(sku, 0)) for sku in skus]
@@ -278,7 +312,9 @@ def waitlist_query(org: Organization, sku: str) -> QuerySet[LicenseWait]:
 async def position_of(wait: LicenseWait) -> int:
     """1 = the next to get a license."""
     ahead = await LicenseWait.filter(
-        Q(since__lt=wait.since) | Q(since=wait.since, id__lt=wait.id), organization_id=wait.organization_id, product_id=wait.product_id
+        Q(since__lt=wait.since) | Q(since=wait.since, id__lt=wait.id),
+        organization_id=wait.organization_id,
+        product_id=wait.product_id,
     ).count()
     return ahead + 1
 

@@ -35,10 +35,11 @@ Nothing else writes the counters.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, AsyncIterator, cast
+from typing import Any, cast
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -133,9 +134,9 @@ class SeatChange:
             self.events.append(SeatEvent(self.org.id, kind, sku, user_id, pool.purchased, pool.assigned, self.now))
 
     async def _take(self, sku: str, count: int) -> bool:
-        taken = await SeatPool.filter(
-            organization_id=self.org.id, product_id=sku, assigned__lte=F("purchased") - count
-        ).update(assigned=F("assigned") + count)
+        taken = await SeatPool.filter(organization_id=self.org.id, product_id=sku, assigned__lte=F("purchased") - count).update(
+            assigned=F("assigned") + count
+        )
         return taken == 1
 
     async def _give_back(self, sku: str, count: int) -> None:
@@ -171,7 +172,9 @@ class SeatChange:
         if not await self._take(sku, 1):
             raise DomainError(ErrorCode.NO_LICENSES_AVAILABLE, f"All {sku} licenses are in use.", subject)
         try:
-            row = await LicenseAssignment.create(organization_id=self.org.id, user_id=user.id, product_id=sku, assigned_at=self.now)
+            row = await LicenseAssignment.create(
+                organization_id=self.org.id, user_id=user.id, product_id=sku, assigned_at=self.now
+            )
         except IntegrityError:
             raise DomainError(ErrorCode.ALREADY_ASSIGNED, f"{user.email} already holds a {sku} license.", subject) from None
         self._moved(sku, assigned=1)
@@ -191,7 +194,9 @@ class SeatChange:
             raise
         return True
 
-    async def grant_many(self, users: list[User], sku: str, *, details: dict[str, Any] | None = None, subject: str = "user_ids") -> list[LicenseAssignment]:
+    async def grant_many(
+        self, users: list[User], sku: str, *, details: dict[str, Any] | None = None, subject: str = "user_ids"
+    ) -> list[LicenseAssignment]:
         """Give each user (in order) a license of `sku`, all or none: one guarded UPDATE for all of them."""
         await self.lock(sku)
         if not await self._take(sku, len(users)):
@@ -201,7 +206,10 @@ class SeatChange:
             )
         try:
             await LicenseAssignment.bulk_create(
-                [LicenseAssignment(organization_id=self.org.id, user_id=u.id, product_id=sku, assigned_at=self.now) for u in users]
+                [
+                    LicenseAssignment(organization_id=self.org.id, user_id=u.id, product_id=sku, assigned_at=self.now)
+                    for u in users
+                ]
             )
         except IntegrityError:
             raise DomainError(ErrorCode.ALREADY_ASSIGNED, "A user was given this license meanwhile.", subject) from None
@@ -210,8 +218,13 @@ class SeatChange:
             self._moved(sku, assigned=1)
             self._announce(LicenseEventKind.ASSIGNED, sku, user.id)
         await audit.record_many(
-            self.org, self.actor, AuditAction.LICENSE_ASSIGNED, AuditTarget.USER, [u.id for u in users],
-            at=self.now, details={"product": sku, **(details or {})},
+            self.org,
+            self.actor,
+            AuditAction.LICENSE_ASSIGNED,
+            AuditTarget.USER,
+            [u.id for u in users],
+            at=self.now,
+            details={"product": sku, **(details or {})},
         )
         return await LicenseAssignment.filter(product_id=sku, user_id__in=[u.id for u in users]).order_by("id")
 
@@ -234,7 +247,9 @@ class SeatChange:
         if await granting_groups(user.id, sku):
             if not held.direct:
                 raise DomainError(
-                    ErrorCode.LICENSE_INHERITED, f"{user.email} holds {sku} through groups only: remove them from the group.", "product_sku"
+                    ErrorCode.LICENSE_INHERITED,
+                    f"{user.email} holds {sku} through groups only: remove them from the group.",
+                    "product_sku",
                 )
             await LicenseAssignment.filter(id=held.id).update(direct=False)
             if action is not None:
@@ -253,14 +268,19 @@ class SeatChange:
         """Free every license of `user` (a deletion); returns the SKUs, sorted. The caller audits the deletion."""
         await self.lock(*cast(list[str], await LicenseAssignment.filter(user_id=user.id).values_list("product_id", flat=True)))
         # FOR UPDATE (PostgreSQL): a concurrent revoke commits first, and its license is not given back twice.
-        skus = sorted(cast(list[str], await LicenseAssignment.filter(user_id=user.id).select_for_update().values_list("product_id", flat=True)))
+        skus = sorted(
+            cast(
+                list[str],
+                await LicenseAssignment.filter(user_id=user.id).select_for_update().values_list("product_id", flat=True),
+            )
+        )
         await self.lock(*skus)  # a license assigned between the first read and the lock
         await LicenseAssignment.filter(user_id=user.id).delete()
         for sku in skus:
             await self._give_back(sku, 1)
             self._moved(sku, assigned=-1)
             self._announce(event, sku, user.id)
-        waits = sorted(await LicenseWait.filter(user_id=user.id).values_list("product_id", flat=True))
+        waits = sorted(cast(list[str], await LicenseWait.filter(user_id=user.id).values_list("product_id", flat=True)))
         await self.lock(*waits)
         for sku in waits:
             await self._end_waits(sku, [user.id])
@@ -301,10 +321,16 @@ class SeatChange:
         if not await self._take(sku, len(user_ids)):  # cannot happen under the lock; never oversell anyway
             raise DomainError(ErrorCode.NO_LICENSES_AVAILABLE, f"All {sku} licenses are in use.", "product_sku")
         await LicenseAssignment.bulk_create(
-            [LicenseAssignment(organization_id=self.org.id, user_id=uid, product_id=sku, assigned_at=self.now, direct=False) for uid in user_ids]
+            [
+                LicenseAssignment(organization_id=self.org.id, user_id=uid, product_id=sku, assigned_at=self.now, direct=False)
+                for uid in user_ids
+            ]
         )
         await audit.record_each(
-            self.org, self.actor, AuditAction.LICENSE_ASSIGNED, AuditTarget.USER,
+            self.org,
+            self.actor,
+            AuditAction.LICENSE_ASSIGNED,
+            AuditTarget.USER,
             [(uid, {"product": sku, **({"group": str(groups[uid])} if groups.get(uid) else {})}) for uid in user_ids],
             at=self.now,
         )
@@ -330,8 +356,13 @@ class SeatChange:
             await LicenseAssignment.filter(id__in=[rid for rid, _ in rows]).delete()
             await self._give_back(sku, len(rows))
             await audit.record_many(
-                self.org, self.actor, AuditAction.LICENSE_REVOKED, AuditTarget.USER, revoked,
-                at=self.now, details={"product": sku, "group": str(group_id)},
+                self.org,
+                self.actor,
+                AuditAction.LICENSE_REVOKED,
+                AuditTarget.USER,
+                revoked,
+                at=self.now,
+                details={"product": sku, "group": str(group_id)},
             )
             for uid in revoked:
                 self._moved(sku, assigned=-1)
@@ -343,7 +374,12 @@ class SeatChange:
         """`assignLicense` on a license held only through groups: the direct source, no license taken."""
         await LicenseAssignment.filter(id=assignment.id).update(direct=True)
         assignment.direct = True
-        await self.audit(AuditAction.LICENSE_ASSIGNED, AuditTarget.USER, assignment.user_id, {"product": assignment.product_id, "source": "direct"})
+        await self.audit(
+            AuditAction.LICENSE_ASSIGNED,
+            AuditTarget.USER,
+            assignment.user_id,
+            {"product": assignment.product_id, "source": "direct"},
+        )
 
     # ------------------------------------------------------------ the queue
 
@@ -356,27 +392,34 @@ class SeatChange:
                 continue
             rows = await (
                 LicenseWait.filter(organization_id=self.org.id, product_id=sku)
-                .order_by("since", "id").limit(count).values_list("id", "user_id")
+                .order_by("since", "id")
+                .limit(count)
+                .values_list("id", "user_id")
             )
             user_ids = [uid for _, uid in rows]
             groups = dict(
                 await GroupMember.filter(user_id__in=user_ids, group__grants__product_id=sku)
-                .order_by("group_id").values_list("user_id", "group_id")
+                .order_by("group_id")
+                .values_list("user_id", "group_id")
             )
             await LicenseWait.filter(id__in=[wid for wid, _ in rows]).delete()
             await self._count_waits(sku, -len(rows))
             await self._assign_bulk(sku, user_ids, groups)
+
     # ------------------------------------------------------------ what counts as purchased
 
     async def recount(self, sku: str, *, event: LicenseEventKind | None) -> PoolView:
         """After subscriptions of `sku` changed (under this change's lock): `purchased` from their SUM."""
         await self.lock(sku)
-        rows = cast(list[int | None], (
-            await Subscription.filter(organization_id=self.org.id, product_id=sku, status__in=COUNTING)
-            .annotate(total=Sum("quantity"))
-            .group_by("product_id")
-            .values_list("total", flat=True)
-        ))
+        rows = cast(
+            list[int | None],
+            (
+                await Subscription.filter(organization_id=self.org.id, product_id=sku, status__in=COUNTING)
+                .annotate(total=Sum("quantity"))
+                .group_by("product_id")
+                .values_list("total", flat=True)
+            ),
+        )
         purchased = int(rows[0] or 0) if rows else 0
         await SeatPool.filter(organization_id=self.org.id, product_id=sku).update(purchased=purchased)
         pool = self._moved(sku, purchased=purchased)
@@ -390,7 +433,9 @@ class SeatChange:
     # ------------------------------------------------------------ audit
 
     async def audit(self, action: AuditAction, target: AuditTarget, target_id: Any, details: dict[str, Any] | None = None):
-        return await audit.record(self.org, self.actor, action, target_type=target, target_id=target_id, at=self.now, details=details)
+        return await audit.record(
+            self.org, self.actor, action, target_type=target, target_id=target_id, at=self.now, details=details
+        )
 
     # ------------------------------------------------------------ the end
 
@@ -437,6 +482,11 @@ async def pools(org: Organization, products: list[Product]) -> list[PoolView]:
 
 async def granting_groups(user_id: int, sku: str) -> list[int]:
     """The ids of the user's groups that grant `sku` (the group sources of its license or wait)."""
-    return list(
-        await GroupMember.filter(user_id=user_id, group__grants__product_id=sku).order_by("group_id").values_list("group_id", flat=True)
+    return cast(
+        list[int],
+        list(
+            await GroupMember.filter(user_id=user_id, group__grants__product_id=sku)
+            .order_by("group_id")
+            .values_list("group_id", flat=True)
+        ),
     )

@@ -12,7 +12,7 @@ from seatwise.models.errors import DomainError, ErrorCode
 from seatwise.models.inputs import checked_text, column_length, parse_id
 from seatwise.models.tables import Organization, Product, Subscription, User
 
-__all__ = ["parse_id", "in_org", "get_user", "check_sku", "get_product", "catalog", "get_subscription", "subscriptions_by_ids"]
+__all__ = ["catalog", "check_sku", "get_product", "get_subscription", "get_user", "in_org", "parse_id", "subscriptions_by_ids"]
 
 M = TypeVar("M", bound=Model)
 MAX_SKU = column_length(Product, "sku")

@@ -38,13 +38,33 @@ async def create_organization(
         org = await Organization.create(name=name, sandbox=sandbox, test_clock_now=now if sandbox else None, created_at=now)
         await ledger.open_pools(org)
         admin = await User.create(
-            organization=org, email=email, display_name=email.split("@")[0], admin_role=AdminRole.GLOBAL_ADMIN,
-            password_hash=password_hash, created_at=now,
+            organization=org,
+            email=email,
+            display_name=email.split("@")[0],
+            admin_role=AdminRole.GLOBAL_ADMIN,
+            password_hash=password_hash,
+            created_at=now,
         )
         actor = Actor(email=None)
-        await audit.record(org, actor, AuditAction.USER_CREATED, target_type=AuditTarget.USER, target_id=admin.id, at=now,
-                           details={"email": email, "adminRole": AdminRole.GLOBAL_ADMIN.value, "via": "cli"})
-        token, credential = await auth.issue_credential(admin, CredentialKind.API_TOKEN, AdminRole.GLOBAL_ADMIN, now=now, name="cli")
-        await audit.record(org, actor, AuditAction.API_TOKEN_CREATED, target_type=AuditTarget.API_TOKEN, target_id=credential.id, at=now,
-                           details={"name": "cli", "role": AdminRole.GLOBAL_ADMIN.value})
+        await audit.record(
+            org,
+            actor,
+            AuditAction.USER_CREATED,
+            target_type=AuditTarget.USER,
+            target_id=admin.id,
+            at=now,
+            details={"email": email, "adminRole": AdminRole.GLOBAL_ADMIN.value, "via": "cli"},
+        )
+        token, credential = await auth.issue_credential(
+            admin, CredentialKind.API_TOKEN, AdminRole.GLOBAL_ADMIN, now=now, name="cli"
+        )
+        await audit.record(
+            org,
+            actor,
+            AuditAction.API_TOKEN_CREATED,
+            target_type=AuditTarget.API_TOKEN,
+            target_id=credential.id,
+            at=now,
+            details={"name": "cli", "role": AdminRole.GLOBAL_ADMIN.value},
+        )
     return NewOrganization(org, admin, token)

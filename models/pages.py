@@ -68,4 +68,3 @@ async def paginate(query: QuerySet[M], first: int | None, after: str | None) -> 
     total = await query.count()
     items = await query.offset(offset).limit(limit) if offset < total else []
     return Page(items=list(items), offset=offset, total=total)
-

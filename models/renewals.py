@@ -89,7 +89,7 @@ class ClockReport:
     failed_charges: int = 0
     organizations: int = 0  # organizations the run covered
 
-    def add(self, other: "ClockReport") -> None:
+    def add(self, other: ClockReport) -> None:
         for f in fields(self):
             if f.name != "organizations":
                 setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
@@ -212,15 +212,23 @@ async def _prepare_payment(org: Organization, sub: Subscription, step: Step, *, 
         if card is None:
             return _Payment(None, None, amount)
         attempt = await charges.open_attempt(
-            org, card, amount, f"{product.name}: {fresh.quantity} licenses, renewal", key=_charge_key(fresh, step, now),
-            subscription_id=fresh.id, now=now, wall=wall,
+            org,
+            card,
+            amount,
+            f"{product.name}: {fresh.quantity} licenses, renewal",
+            key=_charge_key(fresh, step, now),
+            subscription_id=fresh.id,
+            now=now,
+            wall=wall,
         )
         if attempt is None:
             return None
     return _Payment(attempt, None, attempt.amount_cents)
 
 
-async def _settle_payment(org: Organization, payment: _Payment, report: ClockReport, *, now: datetime) -> tuple[bool, dict[str, Any]]:
+async def _settle_payment(
+    org: Organization, payment: _Payment, report: ClockReport, *, now: datetime
+) -> tuple[bool, dict[str, Any]]:
     """Inside the applying transaction: the Charge of the payment. Returns (paid, details for the audit)."""
     if payment.attempt is None or payment.result is None:
         return False, {"amountCents": payment.amount, "failure": "NO_PAYMENT_CARD"}
@@ -238,9 +246,15 @@ async def _settle_payment(org: Organization, payment: _Payment, report: ClockRep
 def _new_period_fields(now: datetime) -> dict[str, Any]:
     """ACTIVE again with a new period starting at the payment (a paid retry or a card fix)."""
     return dict(
-        status=SubscriptionStatus.ACTIVE, status_reason=None, period_anchor=now, period_index=1,
-        current_period_start=now, current_period_end=add_months(now, 1), grace_ends_at=None,
-        last_retry_at=None, suspended_at=None,
+        status=SubscriptionStatus.ACTIVE,
+        status_reason=None,
+        period_anchor=now,
+        period_index=1,
+        current_period_start=now,
+        current_period_end=add_months(now, 1),
+        grace_ends_at=None,
+        last_retry_at=None,
+        suspended_at=None,
     )
 
 
@@ -252,17 +266,30 @@ async def _renew(change: SeatChange, sub: Subscription, payment: _Payment, repor
     if paid:
         index = sub.period_index + 1
         new_end = add_months(sub.period_anchor, index)
-        await Subscription.filter(id=sub.id).update(period_index=index, current_period_start=period_end, current_period_end=new_end)
-        await change.audit(AuditAction.SUBSCRIPTION_RENEWED, AuditTarget.SUBSCRIPTION, sub.id, {
-            **base, **details, "periodStart": iso(period_end), "periodEnd": iso(new_end)})
+        await Subscription.filter(id=sub.id).update(
+            period_index=index, current_period_start=period_end, current_period_end=new_end
+        )
+        await change.audit(
+            AuditAction.SUBSCRIPTION_RENEWED,
+            AuditTarget.SUBSCRIPTION,
+            sub.id,
+            {**base, **details, "periodStart": iso(period_end), "periodEnd": iso(new_end)},
+        )
         report.renewed += 1
         return False
     grace_ends = period_end + GRACE
     await Subscription.filter(id=sub.id).update(
-        status=SubscriptionStatus.GRACE_PERIOD, status_reason=StatusReason.PAYMENT_FAILED, grace_ends_at=grace_ends, last_retry_at=now,
+        status=SubscriptionStatus.GRACE_PERIOD,
+        status_reason=StatusReason.PAYMENT_FAILED,
+        grace_ends_at=grace_ends,
+        last_retry_at=now,
     )
-    await change.audit(AuditAction.SUBSCRIPTION_GRACE_STARTED, AuditTarget.SUBSCRIPTION, sub.id, {
-        **base, **details, "periodEnd": iso(period_end), "graceEndsAt": iso(grace_ends)})
+    await change.audit(
+        AuditAction.SUBSCRIPTION_GRACE_STARTED,
+        AuditTarget.SUBSCRIPTION,
+        sub.id,
+        {**base, **details, "periodEnd": iso(period_end), "graceEndsAt": iso(grace_ends)},
+    )
     report.grace_started += 1
     return True
 
@@ -277,18 +304,36 @@ async def _retry(change: SeatChange, sub: Subscription, payment: _Payment, repor
         return False
     fresh = _new_period_fields(now)
     await Subscription.filter(id=sub.id).update(**fresh)
-    await change.audit(AuditAction.SUBSCRIPTION_RENEWED, AuditTarget.SUBSCRIPTION, sub.id, {
-        "product": sub.product_id, "quantity": sub.quantity, **details, "retry": True,
-        "periodStart": iso(now), "periodEnd": iso(fresh["current_period_end"])})
+    await change.audit(
+        AuditAction.SUBSCRIPTION_RENEWED,
+        AuditTarget.SUBSCRIPTION,
+        sub.id,
+        {
+            "product": sub.product_id,
+            "quantity": sub.quantity,
+            **details,
+            "retry": True,
+            "periodStart": iso(now),
+            "periodEnd": iso(fresh["current_period_end"]),
+        },
+    )
     report.renewed += 1
     return True
 
 
 async def _suspend(change: SeatChange, sub: Subscription, report: ClockReport) -> bool:
     await Subscription.filter(id=sub.id).update(status=SubscriptionStatus.SUSPENDED, suspended_at=change.now)
-    await change.audit(AuditAction.SUBSCRIPTION_SUSPENDED, AuditTarget.SUBSCRIPTION, sub.id, {
-        "product": sub.product_id, "quantity": sub.quantity, "reason": StatusReason.PAYMENT_FAILED.value,
-        "graceEndsAt": iso(sub.grace_ends_at)})
+    await change.audit(
+        AuditAction.SUBSCRIPTION_SUSPENDED,
+        AuditTarget.SUBSCRIPTION,
+        sub.id,
+        {
+            "product": sub.product_id,
+            "quantity": sub.quantity,
+            "reason": StatusReason.PAYMENT_FAILED.value,
+            "graceEndsAt": iso(sub.grace_ends_at),
+        },
+    )
     report.suspended += 1
     return True
 
@@ -301,10 +346,21 @@ async def _cancel(change: SeatChange, sub: Subscription, step: Step, report: Clo
         reason, cancelled_at = StatusReason.CANCELLED_BY_REQUEST, change.now
     else:
         reason, cancelled_at = StatusReason.PAYMENT_FAILED, change.now
-    await Subscription.filter(id=sub.id).update(status=SubscriptionStatus.CANCELLED, status_reason=reason, cancelled_at=cancelled_at)
-    await change.audit(AuditAction.SUBSCRIPTION_CANCELLED, AuditTarget.SUBSCRIPTION, sub.id, {
-        "product": sub.product_id, "quantity": sub.quantity, "reason": reason.value, "from": sub.status.value,
-        "cancelledAt": iso(cancelled_at)})
+    await Subscription.filter(id=sub.id).update(
+        status=SubscriptionStatus.CANCELLED, status_reason=reason, cancelled_at=cancelled_at
+    )
+    await change.audit(
+        AuditAction.SUBSCRIPTION_CANCELLED,
+        AuditTarget.SUBSCRIPTION,
+        sub.id,
+        {
+            "product": sub.product_id,
+            "quantity": sub.quantity,
+            "reason": reason.value,
+            "from": sub.status.value,
+            "cancelledAt": iso(cancelled_at),
+        },
+    )
     report.cancelled += 1
     return True
 
@@ -422,7 +478,8 @@ async def retry_past_due(org: Organization, *, actor: Actor, now: datetime, wall
         return renewed
     # A past-due subscription the customer asked to cancel is not charged again: the clock ends it.
     past_due = await Subscription.filter(
-        organization_id=org.id, status__in=[SubscriptionStatus.GRACE_PERIOD, SubscriptionStatus.SUSPENDED],
+        organization_id=org.id,
+        status__in=[SubscriptionStatus.GRACE_PERIOD, SubscriptionStatus.SUSPENDED],
         cancel_at_period_end=False,
     ).order_by("id")
     for sub in past_due:
@@ -434,8 +491,14 @@ async def retry_past_due(org: Organization, *, actor: Actor, now: datetime, wall
                 continue  # the claim's version bump is harmless
             product = await product_of(fresh.product_id)
             attempt = await charges.open_attempt(
-                org, card, fresh.quantity * product.unit_price_cents, f"{product.name}: {fresh.quantity} licenses, renewal",
-                key=f"retry:{sub.id}:{now.isoformat()}", subscription_id=sub.id, now=now, wall=wall,
+                org,
+                card,
+                fresh.quantity * product.unit_price_cents,
+                f"{product.name}: {fresh.quantity} licenses, renewal",
+                key=f"retry:{sub.id}:{now.isoformat()}",
+                subscription_id=sub.id,
+                now=now,
+                wall=wall,
             )
         if attempt is None:
             continue
@@ -447,9 +510,19 @@ async def retry_past_due(org: Organization, *, actor: Actor, now: datetime, wall
             if paid:
                 period = _new_period_fields(now)
                 await Subscription.filter(id=sub.id).update(**period)
-                await change.audit(AuditAction.SUBSCRIPTION_RENEWED, AuditTarget.SUBSCRIPTION, sub.id, {
-                    "product": fresh.product_id, "quantity": fresh.quantity, **details, "from": fresh.status.value,
-                    "periodStart": iso(now), "periodEnd": iso(period["current_period_end"])})
+                await change.audit(
+                    AuditAction.SUBSCRIPTION_RENEWED,
+                    AuditTarget.SUBSCRIPTION,
+                    sub.id,
+                    {
+                        "product": fresh.product_id,
+                        "quantity": fresh.quantity,
+                        **details,
+                        "from": fresh.status.value,
+                        "periodStart": iso(now),
+                        "periodEnd": iso(period["current_period_end"]),
+                    },
+                )
                 await change.recount(sub.product_id, event=LicenseEventKind.SUBSCRIPTION_STATUS_CHANGED)
             elif fresh.status is SubscriptionStatus.GRACE_PERIOD:
                 await Subscription.filter(id=sub.id).update(last_retry_at=now)

@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from seatwise.models import ledger
-from seatwise.models import audit
+from seatwise.models import audit, ledger
 from seatwise.models.audit import Actor, AuditAction, AuditTarget
 from seatwise.models.errors import DomainError, ErrorCode
 from seatwise.models.inputs import column_length, query_text
 from seatwise.models.ledger import PoolView
 from seatwise.models.lookups import MAX_SKU, catalog, get_product, get_user, parse_id
-from seatwise.models.tables import LicenseAssignment, LicenseWait, Organization, SeatPool, User
+from seatwise.models.tables import LicenseAssignment, LicenseWait, Organization, User
 
 MAX_BULK = 1000
 
@@ -91,12 +90,15 @@ async def conflict_assignment_ids(org: Organization, pools: list[PoolView] | Non
     ids: set[int] = set()
     for pool in pools:
         if pool.in_conflict:
-            ids.update(cast(
-                list[int], await LicenseAssignment.filter(organization_id=org.id, product_id=pool.product.sku)
-                .order_by("-assigned_at", "-id")
-                .limit(pool.overage)
-                .values_list("id", flat=True)
-            ))
+            ids.update(
+                cast(
+                    list[int],
+                    await LicenseAssignment.filter(organization_id=org.id, product_id=pool.product.sku)
+                    .order_by("-assigned_at", "-id")
+                    .limit(pool.overage)
+                    .values_list("id", flat=True),
+                )
+            )
     return ids
 
 
@@ -128,7 +130,9 @@ async def _lock_live_users(users: list[User], subject: str) -> None:
 # ---------------------------------------------------------------- changing
 
 
-async def assign_license(org: Organization, user_id: str, sku: str, *, actor: Actor, now: datetime) -> tuple[User, LicenseAssignment, PoolView]:
+async def assign_license(
+    org: Organization, user_id: str, sku: str, *, actor: Actor, now: datetime
+) -> tuple[User, LicenseAssignment, PoolView]:
     """Give one license of `sku` to a user; never more licenses than purchased. Returns the pool after it.
 
     On a license held only through groups this adds the direct source and takes no license."""
@@ -147,7 +151,9 @@ async def assign_license(org: Organization, user_id: str, sku: str, *, actor: Ac
     return user, assignment, change.after(sku)
 
 
-async def assign_licenses(org: Organization, user_ids: list[str], sku: str, *, actor: Actor, now: datetime) -> list[LicenseAssignment]:
+async def assign_licenses(
+    org: Organization, user_ids: list[str], sku: str, *, actor: Actor, now: datetime
+) -> list[LicenseAssignment]:
     """Assign `sku` to 1..1000 users, all or none; per-item errors name the item's index."""
     if not 1 <= len(user_ids) <= MAX_BULK:
         raise DomainError(ErrorCode.INVALID_INPUT, f"Give 1 to {MAX_BULK} user ids.", "user_ids")
@@ -179,10 +185,19 @@ async def assign_licenses(org: Organization, user_ids: list[str], sku: str, *, a
         if inherited:  # held through groups: the direct source only, no license taken
             await LicenseAssignment.filter(product_id=sku, user_id__in=inherited, direct=False).update(direct=True)
             await audit.record_many(
-                org, actor, AuditAction.LICENSE_ASSIGNED, AuditTarget.USER, inherited, at=now,
+                org,
+                actor,
+                AuditAction.LICENSE_ASSIGNED,
+                AuditTarget.USER,
+                inherited,
+                at=now,
                 details={"product": sku, "bulk": True, "source": "direct"},
             )
-        created = await change.grant_many([u for u in ordered if u.id not in inherited], sku, details={"bulk": True}) if len(inherited) < len(ordered) else []
+        created = (
+            await change.grant_many([u for u in ordered if u.id not in inherited], sku, details={"bulk": True})
+            if len(inherited) < len(ordered)
+            else []
+        )
     if inherited:
         created = await LicenseAssignment.filter(product_id=sku, user_id__in=[u.id for u in ordered]).order_by("id")
     return created

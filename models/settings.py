@@ -29,47 +29,65 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_ignore_empty=True, extra="ignore", populate_by_name=False, frozen=True)
 
     database_url: str = Field(
-        DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL", repr=False,
+        DEFAULT_DATABASE_URL,
+        validation_alias="DATABASE_URL",
+        repr=False,
         description="sqlite://PATH, or postgres://user:pass@host:5432/db for PostgreSQL (asyncpg)",
     )
     redis_url: str | None = Field(
-        None, validation_alias="REDIS_URL", repr=False,
+        None,
+        validation_alias="REDIS_URL",
+        repr=False,
         description="redis://host:6379/0; set when more than one instance serves: live events cross instances through Redis",
     )
     redis_channel: str | None = Field(
-        None, validation_alias="SEATWISE_REDIS_CHANNEL",
+        None,
+        validation_alias="SEATWISE_REDIS_CHANNEL",
         description="Redis pub/sub channel of live events (default seatwise:<db>:license-events)",
     )
     clock_interval: float = Field(
-        3600, ge=0, validation_alias="SEATWISE_CLOCK_INTERVAL",
+        3600,
+        ge=0,
+        validation_alias="SEATWISE_CLOCK_INTERVAL",
         description="seconds between billing-clock runs inside `serve`; 0 turns it off",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
-        "INFO", validation_alias="SEATWISE_LOG_LEVEL", description="level of the JSON logs on stderr",
+        "INFO",
+        validation_alias="SEATWISE_LOG_LEVEL",
+        description="level of the JSON logs on stderr",
     )
     cors_origins: str = Field(
-        "", validation_alias="SEATWISE_CORS_ORIGINS",
+        "",
+        validation_alias="SEATWISE_CORS_ORIGINS",
         description="comma-separated origins allowed to call the API (and open WebSockets) from a browser",
     )
     public_url: str | None = Field(
-        None, validation_alias="SEATWISE_PUBLIC_URL",
+        None,
+        validation_alias="SEATWISE_PUBLIC_URL",
         description="this server's address as clients see it (e.g. https://seats.example.com); downloadUrl starts with it",
     )
     payment_gateway: Literal["sandbox"] = Field(
-        "sandbox", validation_alias="SEATWISE_PAYMENT_GATEWAY",
+        "sandbox",
+        validation_alias="SEATWISE_PAYMENT_GATEWAY",
         description="the payment gateway cards are charged through; `sandbox` (a card processor's test mode) is built in",
     )
     host: str = Field("127.0.0.1", validation_alias="HOST", description="default of `serve --host`")
     port: int = Field(8000, ge=1, le=65535, validation_alias="PORT", description="default of `serve --port` (and of `make run`)")
     prometheus_multiproc_dir: str | None = Field(
-        None, validation_alias="PROMETHEUS_MULTIPROC_DIR",
+        None,
+        validation_alias="PROMETHEUS_MULTIPROC_DIR",
         description="where worker processes share their metrics; `serve --workers N>1` makes (and removes) one when unset",
     )
     admin_password: SecretStr | None = Field(
-        None, validation_alias="SEATWISE_ADMIN_PASSWORD", description="the first admin's password for `create-org`",
+        None,
+        validation_alias="SEATWISE_ADMIN_PASSWORD",
+        description="the first admin's password for `create-org`",
     )
     bench_database_url: str | None = Field(
-        None, validation_alias="BENCH_DATABASE_URL", repr=False, description="database of `python -m bench` (default: a temporary SQLite file)",
+        None,
+        validation_alias="BENCH_DATABASE_URL",
+        repr=False,
+        description="database of `python -m bench` (default: a temporary SQLite file)",
     )
 
     @field_validator("log_level", mode="before")

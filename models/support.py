@@ -13,12 +13,12 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from seatwise.models import audit, auth, ledger
-from seatwise.models.auth import Capability
 from seatwise.models.audit import Actor, AuditAction, AuditTarget
+from seatwise.models.auth import Capability
 from seatwise.models.clock import iso
 from seatwise.models.errors import DomainError, ErrorCode
-from seatwise.models.inputs import checked_text
 from seatwise.models.events import LicenseEventKind
+from seatwise.models.inputs import checked_text
 from seatwise.models.lookups import get_subscription
 from seatwise.models.tables import (
     DataExport,
@@ -50,9 +50,11 @@ def is_ending(sub: Subscription) -> bool:
 
 async def has_recent_export(org: Organization, now: datetime) -> bool:
     """A finished data export made in the last 7 days of the organization's time."""
-    return await DataExport.filter(
-        organization_id=org.id, created_at__gte=now - EXPORT_FRESHNESS, created_at__lte=now
-    ).exclude(sha256="").exists()
+    return (
+        await DataExport.filter(organization_id=org.id, created_at__gte=now - EXPORT_FRESHNESS, created_at__lte=now)
+        .exclude(sha256="")
+        .exists()
+    )
 
 
 def _resolution(sub: Subscription, immediately: bool, now: datetime) -> tuple[str, datetime | None]:
@@ -90,7 +92,9 @@ async def cancel_subscription(
     sub_subject = "subscription_id"
     sub = await get_subscription(org, subscription_id, sub_subject)
     if is_ending(sub):
-        raise DomainError(ErrorCode.ALREADY_CANCELLED, f"Subscription {sub.id} is already cancelled or set to cancel.", sub_subject)
+        raise DomainError(
+            ErrorCode.ALREADY_CANCELLED, f"Subscription {sub.id} is already cancelled or set to cancel.", sub_subject
+        )
     if not acknowledge_data_loss and not await has_recent_export(org, now):
         raise DomainError(
             ErrorCode.DATA_EXPORT_REQUIRED,
@@ -103,8 +107,10 @@ async def cancel_subscription(
         changes: dict = {"version": F("version") + 1}
         if immediately:
             changes.update(
-                status=SubscriptionStatus.CANCELLED, status_reason=StatusReason.CANCELLED_BY_REQUEST,
-                cancelled_at=now, cancel_at_period_end=False,
+                status=SubscriptionStatus.CANCELLED,
+                status_reason=StatusReason.CANCELLED_BY_REQUEST,
+                cancelled_at=now,
+                cancel_at_period_end=False,
             )
         else:
             changes.update(cancel_at_period_end=True)
@@ -113,30 +119,67 @@ async def cancel_subscription(
             Q(id=sub.id), Q(cancel_at_period_end=False), ~Q(status=SubscriptionStatus.CANCELLED)
         ).update(**changes)
         if not claimed:
-            raise DomainError(ErrorCode.ALREADY_CANCELLED, f"Subscription {sub.id} is already cancelled or set to cancel.", sub_subject)
+            raise DomainError(
+                ErrorCode.ALREADY_CANCELLED, f"Subscription {sub.id} is already cancelled or set to cancel.", sub_subject
+            )
         if immediately:
             await change.recount(sku, event=LicenseEventKind.SUBSCRIPTION_STATUS_CHANGED)
         resolution, effective = _resolution(sub, immediately, now)
         request = await ServiceRequest.create(
-            organization_id=org.id, category=ServiceRequestCategory.CANCEL_SUBSCRIPTION,
-            status=ServiceRequestStatus.RESOLVED, description=text, subscription_id=sub.id, resolution=resolution,
-            submitted_by=actor.email, created_at=now, resolved_at=now,
+            organization_id=org.id,
+            category=ServiceRequestCategory.CANCEL_SUBSCRIPTION,
+            status=ServiceRequestStatus.RESOLVED,
+            description=text,
+            subscription_id=sub.id,
+            resolution=resolution,
+            submitted_by=actor.email,
+            created_at=now,
+            resolved_at=now,
         )
         details = {
-            "product": sku, "quantity": sub.quantity, "immediately": immediately, "effectiveAt": iso(effective),
-            "serviceRequestId": str(request.id), "acknowledgeDataLoss": acknowledge_data_loss,
+            "product": sku,
+            "quantity": sub.quantity,
+            "immediately": immediately,
+            "effectiveAt": iso(effective),
+            "serviceRequestId": str(request.id),
+            "acknowledgeDataLoss": acknowledge_data_loss,
         }
-        await audit.record(org, actor, AuditAction.SUBSCRIPTION_CANCEL_REQUESTED, target_type=AuditTarget.SUBSCRIPTION, target_id=sub.id, at=now, details=details)
+        await audit.record(
+            org,
+            actor,
+            AuditAction.SUBSCRIPTION_CANCEL_REQUESTED,
+            target_type=AuditTarget.SUBSCRIPTION,
+            target_id=sub.id,
+            at=now,
+            details=details,
+        )
         if immediately:
             await audit.record(
-                org, actor, AuditAction.SUBSCRIPTION_CANCELLED, target_type=AuditTarget.SUBSCRIPTION, target_id=sub.id, at=now,
-                details={"product": sku, "quantity": sub.quantity, "statusReason": StatusReason.CANCELLED_BY_REQUEST.value,
-                         "previousStatus": sub.status.value},
+                org,
+                actor,
+                AuditAction.SUBSCRIPTION_CANCELLED,
+                target_type=AuditTarget.SUBSCRIPTION,
+                target_id=sub.id,
+                at=now,
+                details={
+                    "product": sku,
+                    "quantity": sub.quantity,
+                    "statusReason": StatusReason.CANCELLED_BY_REQUEST.value,
+                    "previousStatus": sub.status.value,
+                },
             )
         await audit.record(
-            org, actor, AuditAction.SERVICE_REQUEST_SUBMITTED, target_type=AuditTarget.SERVICE_REQUEST, target_id=request.id, at=now,
-            details={"category": ServiceRequestCategory.CANCEL_SUBSCRIPTION.value, "subscriptionId": str(sub.id),
-                     "status": ServiceRequestStatus.RESOLVED.value},
+            org,
+            actor,
+            AuditAction.SERVICE_REQUEST_SUBMITTED,
+            target_type=AuditTarget.SERVICE_REQUEST,
+            target_id=request.id,
+            at=now,
+            details={
+                "category": ServiceRequestCategory.CANCEL_SUBSCRIPTION.value,
+                "subscriptionId": str(sub.id),
+                "status": ServiceRequestStatus.RESOLVED.value,
+            },
         )
     return await Subscription.get(id=sub.id), request
 
@@ -159,20 +202,39 @@ async def submit_service_request(
         if subscription_id is None or not str(subscription_id).strip():
             raise DomainError(ErrorCode.INVALID_INPUT, "A cancellation names its subscriptionId.", "subscription_id")
         _, request = await cancel_subscription(
-            org, subscription_id, text, immediately=False, acknowledge_data_loss=acknowledge_data_loss,
-            actor=actor, now=now, reason_subject="description",
+            org,
+            subscription_id,
+            text,
+            immediately=False,
+            acknowledge_data_loss=acknowledge_data_loss,
+            actor=actor,
+            now=now,
+            reason_subject="description",
         )
         return request
     sub = await get_subscription(org, subscription_id, "subscription_id") if subscription_id is not None else None
     async with in_transaction():
         request = await ServiceRequest.create(
-            organization_id=org.id, category=category, status=ServiceRequestStatus.OPEN, description=text,
-            subscription_id=sub.id if sub else None, submitted_by=actor.email, created_at=now,
+            organization_id=org.id,
+            category=category,
+            status=ServiceRequestStatus.OPEN,
+            description=text,
+            subscription_id=sub.id if sub else None,
+            submitted_by=actor.email,
+            created_at=now,
         )
         await audit.record(
-            org, actor, AuditAction.SERVICE_REQUEST_SUBMITTED, target_type=AuditTarget.SERVICE_REQUEST, target_id=request.id, at=now,
-            details={"category": category.value, "subscriptionId": str(sub.id) if sub else None,
-                     "status": ServiceRequestStatus.OPEN.value},
+            org,
+            actor,
+            AuditAction.SERVICE_REQUEST_SUBMITTED,
+            target_type=AuditTarget.SERVICE_REQUEST,
+            target_id=request.id,
+            at=now,
+            details={
+                "category": category.value,
+                "subscriptionId": str(sub.id) if sub else None,
+                "status": ServiceRequestStatus.OPEN.value,
+            },
         )
     return request
 

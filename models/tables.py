@@ -95,7 +95,9 @@ class Product(Model):
 
 class User(Model):
     id = fields.BigIntField(primary_key=True)
-    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField("seatwise.Organization", related_name="users", on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "seatwise.Organization", related_name="users", on_delete=fields.CASCADE
+    )
     organization_id: int  # the column Tortoise adds for the foreign key
     email = fields.CharField(max_length=254, unique=True)
     display_name = fields.CharField(max_length=256)
@@ -118,9 +120,13 @@ class SeatPool(Model):
     # assignments; every change to either happens in the transaction that changes the truth.
 
     id = fields.BigIntField(primary_key=True)
-    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField("seatwise.Organization", related_name="pools", on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "seatwise.Organization", related_name="pools", on_delete=fields.CASCADE
+    )
     organization_id: int  # the column Tortoise adds for the foreign key
-    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField("seatwise.Product", related_name="pools", on_delete=fields.RESTRICT)
+    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
+        "seatwise.Product", related_name="pools", on_delete=fields.RESTRICT
+    )
     product_id: str  # the column Tortoise adds for the foreign key
     purchased = fields.IntField(default=0)
     assigned = fields.IntField(default=0)
@@ -134,11 +140,17 @@ class SeatPool(Model):
 
 class LicenseAssignment(Model):
     id = fields.BigIntField(primary_key=True)
-    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField("seatwise.Organization", related_name="assignments", on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "seatwise.Organization", related_name="assignments", on_delete=fields.CASCADE
+    )
     organization_id: int  # the column Tortoise adds for the foreign key
-    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("seatwise.User", related_name="assignments", on_delete=fields.CASCADE)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "seatwise.User", related_name="assignments", on_delete=fields.CASCADE
+    )
     user_id: int  # the column Tortoise adds for the foreign key
-    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField("seatwise.Product", related_name="assignments", on_delete=fields.RESTRICT)
+    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
+        "seatwise.Product", related_name="assignments", on_delete=fields.RESTRICT
+    )
     product_id: str  # the column Tortoise adds for the foreign key
     assigned_at = fields.DatetimeField()
     # Held as a direct assignment (assignLicense and friends); the group sources are the user's
@@ -155,7 +167,10 @@ class Group(Model):
     # A group of users that grants its members licenses of its products (docs/rules.md section 11).
 
     id = fields.BigIntField(primary_key=True)
-    organization = fields.ForeignKeyField("seatwise.Organization", related_name="groups", on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "seatwise.Organization", related_name="groups", on_delete=fields.CASCADE
+    )
+    organization_id: int
     display_name = fields.CharField(max_length=256)
     # The trimmed, lower-cased display name: unique in the organization.
     name_key = fields.CharField(max_length=256)
@@ -170,8 +185,14 @@ class Group(Model):
 
 class GroupProduct(Model):
     id = fields.BigIntField(primary_key=True)
-    group = fields.ForeignKeyField("seatwise.Group", related_name="grants", on_delete=fields.CASCADE)
-    product = fields.ForeignKeyField("seatwise.Product", related_name="group_grants", on_delete=fields.RESTRICT)
+    group: fields.ForeignKeyRelation[Group] = fields.ForeignKeyField(
+        "seatwise.Group", related_name="grants", on_delete=fields.CASCADE
+    )
+    group_id: int
+    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
+        "seatwise.Product", related_name="group_grants", on_delete=fields.RESTRICT
+    )
+    product_id: str
 
     class Meta:
         table = "group_product"
@@ -182,8 +203,14 @@ class GroupMember(Model):
     # Memberships outlive a user's deletion (a restore grants the group's products again).
 
     id = fields.BigIntField(primary_key=True)
-    group = fields.ForeignKeyField("seatwise.Group", related_name="memberships", on_delete=fields.CASCADE)
-    user = fields.ForeignKeyField("seatwise.User", related_name="memberships", on_delete=fields.CASCADE)
+    group: fields.ForeignKeyRelation[Group] = fields.ForeignKeyField(
+        "seatwise.Group", related_name="memberships", on_delete=fields.CASCADE
+    )
+    group_id: int
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "seatwise.User", related_name="memberships", on_delete=fields.CASCADE
+    )
+    user_id: int
 
     class Meta:
         table = "group_member"
@@ -195,9 +222,18 @@ class LicenseWait(Model):
     # A user waiting for a license of a product; the queue is ordered by (since, id).
 
     id = fields.BigIntField(primary_key=True)
-    organization = fields.ForeignKeyField("seatwise.Organization", related_name="license_waits", on_delete=fields.CASCADE)
-    user = fields.ForeignKeyField("seatwise.User", related_name="license_waits", on_delete=fields.CASCADE)
-    product = fields.ForeignKeyField("seatwise.Product", related_name="license_waits", on_delete=fields.RESTRICT)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "seatwise.Organization", related_name="license_waits", on_delete=fields.CASCADE
+    )
+    organization_id: int
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "seatwise.User", related_name="license_waits", on_delete=fields.CASCADE
+    )
+    user_id: int
+    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
+        "seatwise.Product", related_name="license_waits", on_delete=fields.RESTRICT
+    )
+    product_id: str
     since = fields.DatetimeField()
 
     class Meta:
@@ -210,9 +246,13 @@ class Credential(Model):
     # A session (from signIn) or an API token; only the SHA-256 of the secret is kept.
 
     id = fields.BigIntField(primary_key=True)
-    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField("seatwise.Organization", related_name="credentials", on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "seatwise.Organization", related_name="credentials", on_delete=fields.CASCADE
+    )
     organization_id: int  # the column Tortoise adds for the foreign key
-    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("seatwise.User", related_name="credentials", on_delete=fields.CASCADE)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "seatwise.User", related_name="credentials", on_delete=fields.CASCADE
+    )
     user_id: int  # the column Tortoise adds for the foreign key
     kind = fields.CharEnumField(CredentialKind, max_length=16)
     name = fields.CharField(max_length=128, default="")
@@ -238,7 +278,9 @@ class SignInFailure(Model):
 
 class PaymentCard(Model):
     id = fields.BigIntField(primary_key=True)
-    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField("seatwise.Organization", related_name="cards", on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "seatwise.Organization", related_name="cards", on_delete=fields.CASCADE
+    )
     organization_id: int  # the column Tortoise adds for the foreign key
     brand = fields.CharEnumField(CardBrand, max_length=16)
     last4 = fields.CharField(max_length=4)
@@ -256,9 +298,13 @@ class Subscription(Model):
     # A billing subscription to one product (the GraphQL ProductSubscription).
 
     id = fields.BigIntField(primary_key=True)
-    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField("seatwise.Organization", related_name="subscriptions", on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "seatwise.Organization", related_name="subscriptions", on_delete=fields.CASCADE
+    )
     organization_id: int  # the column Tortoise adds for the foreign key
-    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField("seatwise.Product", related_name="subscriptions", on_delete=fields.RESTRICT)
+    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
+        "seatwise.Product", related_name="subscriptions", on_delete=fields.RESTRICT
+    )
     product_id: str  # the column Tortoise adds for the foreign key
     quantity = fields.IntField()
     status = fields.CharEnumField(SubscriptionStatus, max_length=16, db_index=True)
@@ -283,11 +329,17 @@ class Subscription(Model):
 
 class Charge(Model):
     id = fields.BigIntField(primary_key=True)
-    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField("seatwise.Organization", related_name="charges", on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "seatwise.Organization", related_name="charges", on_delete=fields.CASCADE
+    )
     organization_id: int  # the column Tortoise adds for the foreign key
-    subscription: fields.ForeignKeyNullableRelation[Subscription] = fields.ForeignKeyField("seatwise.Subscription", related_name="charges", null=True, on_delete=fields.SET_NULL)
+    subscription: fields.ForeignKeyNullableRelation[Subscription] = fields.ForeignKeyField(
+        "seatwise.Subscription", related_name="charges", null=True, on_delete=fields.SET_NULL
+    )
     subscription_id: int | None  # the column Tortoise adds for the foreign key
-    card: fields.ForeignKeyNullableRelation[PaymentCard] = fields.ForeignKeyField("seatwise.PaymentCard", related_name="charges", null=True, on_delete=fields.SET_NULL)
+    card: fields.ForeignKeyNullableRelation[PaymentCard] = fields.ForeignKeyField(
+        "seatwise.PaymentCard", related_name="charges", null=True, on_delete=fields.SET_NULL
+    )
     card_id: int | None  # the column Tortoise adds for the foreign key
     amount_cents = fields.IntField()
     currency = fields.CharField(max_length=3, default="USD")
@@ -309,11 +361,15 @@ class ChargeAttempt(Model):
     # after a failed one is a new charge. `claimed_at` (wall clock) is the lease of the process working on it.
 
     id = fields.BigIntField(primary_key=True)
-    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField("seatwise.Organization", related_name="charge_attempts", on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "seatwise.Organization", related_name="charge_attempts", on_delete=fields.CASCADE
+    )
     organization_id: int  # the column Tortoise adds for the foreign key
     key = fields.CharField(max_length=255, unique=True)
     gateway_key = fields.CharField(max_length=255)
-    card: fields.ForeignKeyNullableRelation[PaymentCard] = fields.ForeignKeyField("seatwise.PaymentCard", related_name="charge_attempts", null=True, on_delete=fields.SET_NULL)
+    card: fields.ForeignKeyNullableRelation[PaymentCard] = fields.ForeignKeyField(
+        "seatwise.PaymentCard", related_name="charge_attempts", null=True, on_delete=fields.SET_NULL
+    )
     card_id: int | None  # the column Tortoise adds for the foreign key
     subscription_id = fields.BigIntField(null=True)
     amount_cents = fields.IntField()
@@ -330,7 +386,9 @@ class ChargeAttempt(Model):
 
 class IdempotencyKey(Model):
     id = fields.BigIntField(primary_key=True)
-    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField("seatwise.Organization", related_name="idempotency_keys", on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "seatwise.Organization", related_name="idempotency_keys", on_delete=fields.CASCADE
+    )
     organization_id: int  # the column Tortoise adds for the foreign key
     key = fields.CharField(max_length=255)
     request_hash = fields.CharField(max_length=64)
@@ -345,12 +403,16 @@ class IdempotencyKey(Model):
 
 class ServiceRequest(Model):
     id = fields.BigIntField(primary_key=True)
-    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField("seatwise.Organization", related_name="service_requests", on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "seatwise.Organization", related_name="service_requests", on_delete=fields.CASCADE
+    )
     organization_id: int  # the column Tortoise adds for the foreign key
     category = fields.CharEnumField(ServiceRequestCategory, max_length=32)
     status = fields.CharEnumField(ServiceRequestStatus, max_length=16)
     description = fields.TextField()
-    subscription: fields.ForeignKeyNullableRelation[Subscription] = fields.ForeignKeyField("seatwise.Subscription", related_name="service_requests", null=True, on_delete=fields.SET_NULL)
+    subscription: fields.ForeignKeyNullableRelation[Subscription] = fields.ForeignKeyField(
+        "seatwise.Subscription", related_name="service_requests", null=True, on_delete=fields.SET_NULL
+    )
     subscription_id: int | None  # the column Tortoise adds for the foreign key
     resolution = fields.TextField(null=True)
     submitted_by = fields.CharField(max_length=254, null=True)
@@ -363,7 +425,9 @@ class ServiceRequest(Model):
 
 class DataExport(Model):
     id = fields.BigIntField(primary_key=True)
-    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField("seatwise.Organization", related_name="exports", on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "seatwise.Organization", related_name="exports", on_delete=fields.CASCADE
+    )
     organization_id: int  # the column Tortoise adds for the foreign key
     format = fields.CharEnumField(ExportFormat, max_length=8)
     size_bytes = fields.BigIntField(default=0)
@@ -378,7 +442,9 @@ class DataExportChunk(Model):
     # The export file, stored as ordered chunks so that every server instance can serve it.
 
     id = fields.BigIntField(primary_key=True)
-    export: fields.ForeignKeyRelation[DataExport] = fields.ForeignKeyField("seatwise.DataExport", related_name="chunks", on_delete=fields.CASCADE)
+    export: fields.ForeignKeyRelation[DataExport] = fields.ForeignKeyField(
+        "seatwise.DataExport", related_name="chunks", on_delete=fields.CASCADE
+    )
     export_id: int  # the column Tortoise adds for the foreign key
     seq = fields.IntField()
     data = fields.BinaryField()
@@ -390,7 +456,9 @@ class DataExportChunk(Model):
 
 class AuditEvent(Model):
     id = fields.BigIntField(primary_key=True)
-    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField("seatwise.Organization", related_name="audit_events", on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "seatwise.Organization", related_name="audit_events", on_delete=fields.CASCADE
+    )
     organization_id: int  # the column Tortoise adds for the foreign key
     action = fields.CharField(max_length=64)
     actor = fields.CharField(max_length=254, null=True)

@@ -92,6 +92,13 @@ async def _advance(org: Organization, start: datetime, to: datetime, *, actor: A
     async with in_transaction():
         if not await _move(org, guard, to):
             raise DomainError(ErrorCode.INVALID_INPUT, "The test clock was moved meanwhile; try again.", "to")
-        await audit.record(org, actor, AuditAction.TEST_CLOCK_ADVANCED, target_type=AuditTarget.ORGANIZATION, target_id=org.id, at=to, details={
-            "from": iso(start), "to": iso(to), "steps": steps, **report.to_dict()})
+        await audit.record(
+            org,
+            actor,
+            AuditAction.TEST_CLOCK_ADVANCED,
+            target_type=AuditTarget.ORGANIZATION,
+            target_id=org.id,
+            at=to,
+            details={"from": iso(start), "to": iso(to), "steps": steps, **report.to_dict()},
+        )
     return await Organization.get(id=org.id)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Protocol, cast
 from datetime import datetime, timedelta
+from typing import Protocol, cast
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Q, Subquery
+from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -19,7 +19,16 @@ from seatwise.models.errors import DomainError, ErrorCode
 from seatwise.models.events import LicenseEventKind
 from seatwise.models.inputs import checked_text, column_length, query_text
 from seatwise.models.lookups import MAX_SKU, catalog, get_product, get_user, lock_organization
-from seatwise.models.tables import AdminRole, GroupMember, GroupProduct, LicenseAssignment, LicenseWait, Organization, Product, User
+from seatwise.models.tables import (
+    AdminRole,
+    GroupMember,
+    GroupProduct,
+    LicenseAssignment,
+    LicenseWait,
+    Organization,
+    Product,
+    User,
+)
 
 RESTORE_WINDOW = timedelta(days=30)
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
@@ -105,7 +114,9 @@ def users_query(
 async def _is_last_global_admin(org: Organization, user: User) -> bool:
     if user.admin_role is not AdminRole.GLOBAL_ADMIN:
         return False
-    others = await User.filter(organization_id=org.id, admin_role=AdminRole.GLOBAL_ADMIN, deleted_at=None).exclude(id=user.id).count()
+    others = (
+        await User.filter(organization_id=org.id, admin_role=AdminRole.GLOBAL_ADMIN, deleted_at=None).exclude(id=user.id).count()
+    )
     return others == 0
 
 
@@ -140,13 +151,20 @@ async def create_user(
         await change.lock(*skus)
         try:
             user = await User.create(
-                organization_id=org.id, email=email, display_name=name, admin_role=admin_role,
-                password_hash=password_hash, created_at=now,
+                organization_id=org.id,
+                email=email,
+                display_name=name,
+                admin_role=admin_role,
+                password_hash=password_hash,
+                created_at=now,
             )
         except IntegrityError:
             raise DomainError(ErrorCode.ALREADY_EXISTS, "A user with this email already exists.", "email") from None
         await change.audit(
-            AuditAction.USER_CREATED, AuditTarget.USER, user.id, {"email": email, "adminRole": admin_role.value if admin_role else None}
+            AuditAction.USER_CREATED,
+            AuditTarget.USER,
+            user.id,
+            {"email": email, "adminRole": admin_role.value if admin_role else None},
         )
         for index, sku in enumerate(skus):
             await change.grant(user, sku, subject=f"product_skus[{index}]")
@@ -171,9 +189,16 @@ async def set_admin_role(
         previous = user.admin_role
         user.admin_role = role
         await user.save(update_fields=["admin_role"])
-        ended = await auth.end_all_credentials(user, AuditAction.USER_ADMIN_ROLE_CHANGED.value, actor=actor, now=wall or now, at=now)
+        ended = await auth.end_all_credentials(
+            user, AuditAction.USER_ADMIN_ROLE_CHANGED.value, actor=actor, now=wall or now, at=now
+        )
         await audit.record(
-            org, actor, AuditAction.USER_ADMIN_ROLE_CHANGED, target_type=AuditTarget.USER, target_id=user.id, at=now,
+            org,
+            actor,
+            AuditAction.USER_ADMIN_ROLE_CHANGED,
+            target_type=AuditTarget.USER,
+            target_id=user.id,
+            at=now,
             details={"from": previous.value if previous else None, "to": role.value if role else None, "credentialsEnded": ended},
         )
     await auth.credentials_ended(user)
@@ -191,7 +216,11 @@ async def delete_user(org: Organization, user_id: str, *, actor: Actor, now: dat
             raise DomainError(ErrorCode.LAST_GLOBAL_ADMIN, "The last global admin cannot be deleted.", "user_id")
         # Pools first (the products held, waited for or granted by the user's groups), then the user row.
         direct = dict(await LicenseAssignment.filter(user_id=user.id).values_list("product_id", "direct"))
-        await change.lock(*direct, *await _group_products(user), *await LicenseWait.filter(user_id=user.id).values_list("product_id", flat=True))
+        await change.lock(
+            *direct,
+            *await _group_products(user),
+            *cast(list[str], await LicenseWait.filter(user_id=user.id).values_list("product_id", flat=True)),
+        )
         if not await User.filter(id=user.id, deleted_at=None).update(deleted_at=now):
             raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is already deleted.", "user_id")
         skus = await change.release_all(user)  # also ends the user's waits; memberships are kept
@@ -212,7 +241,11 @@ async def restore_user(org: Organization, user_id: str, *, actor: Actor, now: da
     if user.deleted_at is None:
         raise DomainError(ErrorCode.USER_NOT_DELETED, f"User {user.email} is not deleted.", "user_id")
     if now > user.deleted_at + RESTORE_WINDOW:
-        raise DomainError(ErrorCode.RESTORE_WINDOW_EXPIRED, f"User {user.email} could be restored until {(user.deleted_at + RESTORE_WINDOW).isoformat()}.", "user_id")
+        raise DomainError(
+            ErrorCode.RESTORE_WINDOW_EXPIRED,
+            f"User {user.email} could be restored until {(user.deleted_at + RESTORE_WINDOW).isoformat()}.",
+            "user_id",
+        )
     if user.admin_role is not None:
         auth.require(actor, Capability.ADMINISTER)
     wanted = list(user.licenses_at_deletion or [])
@@ -231,7 +264,9 @@ async def restore_user(org: Organization, user_id: str, *, actor: Actor, now: da
         for sku in sorted(from_groups):  # the groups grant their products again: a license if free, else a wait
             await change.grant_from_group([user], sku, None)
         missing = [sku for sku in wanted if sku not in restored]
-        await change.audit(AuditAction.USER_RESTORED, AuditTarget.USER, user.id, {"licensesRestored": restored, "licensesNotRestored": missing})
+        await change.audit(
+            AuditAction.USER_RESTORED, AuditTarget.USER, user.id, {"licensesRestored": restored, "licensesNotRestored": missing}
+        )
     products = {p.sku: p for p in await catalog()}
     return await User.get(id=user.id), [products[sku] for sku in missing if sku in products]
 
@@ -239,7 +274,7 @@ async def restore_user(org: Organization, user_id: str, *, actor: Actor, now: da
 async def _group_products(user: User) -> set[str]:
     """The products the user's groups grant."""
     groups = GroupMember.filter(user_id=user.id).values("group_id")
-    return set(await GroupProduct.filter(group_id__in=Subquery(groups)).values_list("product_id", flat=True))
+    return set(cast(list[str], await GroupProduct.filter(group_id__in=Subquery(groups)).values_list("product_id", flat=True)))
 
 
 async def purge_deleted(org: Organization, *, actor: Actor, now: datetime) -> int:
@@ -249,6 +284,14 @@ async def purge_deleted(org: Organization, *, actor: Actor, now: datetime) -> in
         async with in_transaction():
             if await User.filter(id=user.id, deleted_at__lt=now - RESTORE_WINDOW).delete():
                 await GroupMember.filter(user_id=user.id).delete()  # purged users leave their groups (also by CASCADE)
-                await audit.record(org, actor, AuditAction.USER_PURGED, target_type=AuditTarget.USER, target_id=user.id, at=now, details={"email": user.email})
+                await audit.record(
+                    org,
+                    actor,
+                    AuditAction.USER_PURGED,
+                    target_type=AuditTarget.USER,
+                    target_id=user.id,
+                    at=now,
+                    details={"email": user.email},
+                )
                 purged += 1
     return purged

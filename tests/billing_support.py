@@ -7,7 +7,15 @@ from datetime import datetime
 from seatwise.models import cards
 from seatwise.models.clock import add_months
 from seatwise.models.tables import (
-    AuditEvent, Charge, IdempotencyKey, LicenseAssignment, PaymentCard, SeatPool, StatusReason, Subscription, SubscriptionStatus,
+    AuditEvent,
+    Charge,
+    IdempotencyKey,
+    LicenseAssignment,
+    PaymentCard,
+    SeatPool,
+    StatusReason,
+    Subscription,
+    SubscriptionStatus,
 )
 from tests.support import NOW, OrgFixture, recount
 
@@ -27,7 +35,13 @@ def cvc_for(number: str) -> str:
 
 
 async def add_card(
-    fx: OrgFixture, number: str = VISA, *, exp_month: int = 12, exp_year: int = 2030, make_default: bool = True, now: datetime = NOW
+    fx: OrgFixture,
+    number: str = VISA,
+    *,
+    exp_month: int = 12,
+    exp_year: int = 2030,
+    make_default: bool = True,
+    now: datetime = NOW,
 ) -> PaymentCard:
     card, _ = await cards.add_card(fx.org, number, exp_month, exp_year, cvc_for(number), make_default, actor=fx.actor, now=now)
     return card
@@ -46,9 +60,18 @@ async def subscription(
 ) -> Subscription:
     """A subscription written directly (as if bought at `start`), with the pool counter in step."""
     sub = await Subscription.create(
-        organization_id=fx.org.id, product_id=sku, quantity=quantity, status=status, status_reason=reason,
-        period_anchor=start, period_index=1, current_period_start=start, current_period_end=add_months(start, 1),
-        cancel_at_period_end=cancel_at_period_end, grace_ends_at=grace_ends_at, created_at=start,
+        organization_id=fx.org.id,
+        product_id=sku,
+        quantity=quantity,
+        status=status,
+        status_reason=reason,
+        period_anchor=start,
+        period_index=1,
+        current_period_start=start,
+        current_period_end=add_months(start, 1),
+        cancel_at_period_end=cancel_at_period_end,
+        grace_ends_at=grace_ends_at,
+        created_at=start,
     )
     await recount(fx.org.id, sku)
     return sub

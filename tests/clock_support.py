@@ -13,18 +13,28 @@ from tests.support import NOW, OrgFixture, give_licenses, make_user, recount
 PERIOD_END = datetime(2026, 12, 29, 9, 0, tzinfo=NOW.tzinfo)  # a subscription started at NOW
 
 
-async def add_card(fx: OrgFixture, *, declines: bool = False, exp_month: int = 12, exp_year: int = 2030, default: bool = True) -> PaymentCard:
+async def add_card(
+    fx: OrgFixture, *, declines: bool = False, exp_month: int = 12, exp_year: int = 2030, default: bool = True
+) -> PaymentCard:
     """A card as the sandbox gateway would have tokenized it: 'ok' cards pay while not expired, 'decline' never."""
     if default:
         await PaymentCard.filter(organization_id=fx.org.id, is_default=True).update(is_default=False)
     behaviour = "decline" if declines else "ok"
     return await PaymentCard.create(
-        organization_id=fx.org.id, brand=CardBrand.VISA, last4="0341" if declines else "4242", exp_month=exp_month,
-        exp_year=exp_year, gateway_token=f"tok_sandbox_{behaviour}_{uuid.uuid4().hex[:12]}", is_default=default, created_at=NOW,
+        organization_id=fx.org.id,
+        brand=CardBrand.VISA,
+        last4="0341" if declines else "4242",
+        exp_month=exp_month,
+        exp_year=exp_year,
+        gateway_token=f"tok_sandbox_{behaviour}_{uuid.uuid4().hex[:12]}",
+        is_default=default,
+        created_at=NOW,
     )
 
 
-async def subscribe(fx: OrgFixture, sku: str = "CRM_BASIC", quantity: int = 2, *, start: datetime = NOW, holders: int = 0, **changes: Any) -> Subscription:
+async def subscribe(
+    fx: OrgFixture, sku: str = "CRM_BASIC", quantity: int = 2, *, start: datetime = NOW, holders: int = 0, **changes: Any
+) -> Subscription:
     """A paid subscription started at `start` (its first period ends a month later), `holders` users holding its licenses."""
     sub = await give_licenses(fx, sku, quantity, now=start)
     for _ in range(holders):
@@ -59,7 +69,7 @@ class Events:
     async def _collect(self, event: SeatEvent) -> None:
         self.seen.append(event)
 
-    def install(self, monkeypatch) -> "Events":
+    def install(self, monkeypatch) -> Events:
         monkeypatch.setattr(broker, "transport", self._collect)
         return self
 

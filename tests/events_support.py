@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import AsyncIterator, Awaitable, Callable
 
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -15,7 +15,9 @@ from seatwise.models.tables import CardBrand, PaymentCard, StatusReason, Subscri
 from tests.support import NOW, OrgFixture, recount
 
 
-async def set_status(sub: Subscription, status: SubscriptionStatus, reason: StatusReason | None = None, *, at: datetime = NOW) -> Subscription:
+async def set_status(
+    sub: Subscription, status: SubscriptionStatus, reason: StatusReason | None = None, *, at: datetime = NOW
+) -> Subscription:
     """Move a subscription to `status` as the billing clock would (lock the pool, change it, sync)."""
     fields: dict = {"status": status, "status_reason": reason}
     if status is SubscriptionStatus.GRACE_PERIOD:
@@ -33,15 +35,23 @@ async def suspend(sub: Subscription, *, at: datetime = NOW) -> Subscription:
     return await set_status(sub, SubscriptionStatus.SUSPENDED, StatusReason.PAYMENT_FAILED, at=at)
 
 
-async def cancel(sub: Subscription, reason: StatusReason = StatusReason.CANCELLED_BY_REQUEST, *, at: datetime = NOW) -> Subscription:
+async def cancel(
+    sub: Subscription, reason: StatusReason = StatusReason.CANCELLED_BY_REQUEST, *, at: datetime = NOW
+) -> Subscription:
     return await set_status(sub, SubscriptionStatus.CANCELLED, reason, at=at)
 
 
 async def card(fx: OrgFixture, exp_month: int, exp_year: int, *, default: bool = True, last4: str = "4242") -> PaymentCard:
     """A card written directly (as the sandbox gateway would have tokenized it)."""
     return await PaymentCard.create(
-        organization_id=fx.org.id, brand=CardBrand.VISA, last4=last4, exp_month=exp_month, exp_year=exp_year,
-        gateway_token=f"tok_sandbox_ok_test{last4}", is_default=default, created_at=NOW,
+        organization_id=fx.org.id,
+        brand=CardBrand.VISA,
+        last4=last4,
+        exp_month=exp_month,
+        exp_year=exp_year,
+        gateway_token=f"tok_sandbox_ok_test{last4}",
+        is_default=default,
+        created_at=NOW,
     )
 
 
@@ -99,7 +109,7 @@ async def until_listening(ws: ClientConnection, poke: Callable[[], Awaitable[Non
         await poke()
         try:
             return await next_event(ws, timeout=0.5)
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             continue
     raise AssertionError("the subscription never delivered an event")
 

@@ -12,7 +12,11 @@ async def check_group_invariants(org_id: int) -> None:
         holders = list(await LicenseAssignment.filter(organization_id=org_id, product_id=sku).values_list("user_id", "direct"))
         waiters = list(await LicenseWait.filter(organization_id=org_id, product_id=sku).values_list("user_id", flat=True))
         granting = await GroupProduct.filter(product_id=sku, group__organization_id=org_id).values_list("group_id", flat=True)
-        wanted = set(await GroupMember.filter(group_id__in=list(granting)).values_list("user_id", flat=True)) & live if granting else set()
+        wanted = (
+            set(await GroupMember.filter(group_id__in=list(granting)).values_list("user_id", flat=True)) & live
+            if granting
+            else set()
+        )
         holder_ids = {uid for uid, _ in holders}
         assert pool.assigned == len(holders) and pool.waiting == len(waiters), (sku, pool.assigned, pool.waiting)
         assert len(set(waiters)) == len(waiters) and not holder_ids & set(waiters), sku

@@ -10,7 +10,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from seatwise.models.clock import utcnow
 from seatwise.models.tables import AdminRole, Organization, User
 
 ROOT = Path(__file__).resolve().parent.parent
-NOW = datetime(2026, 11, 29, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
 
 
@@ -57,16 +57,28 @@ class OrgFixture:
         return Actor(email=self.admin.email, role=AdminRole.GLOBAL_ADMIN, user_id=self.admin.id)
 
 
-async def make_org(name: str = "Acme", *, sandbox: bool = False, now: datetime = NOW, password: str | None = PASSWORD) -> OrgFixture:
+async def make_org(
+    name: str = "Acme", *, sandbox: bool = False, now: datetime = NOW, password: str | None = PASSWORD
+) -> OrgFixture:
     email = f"admin-{uuid.uuid4().hex[:8]}@{name.lower().replace(' ', '')}.test"
     created = await organizations.create_organization(name, email, admin_password=password, sandbox=sandbox, now=now)
     org = await Organization.get(id=created.organization.id)
     return OrgFixture(org, created.admin, created.token)
 
 
-async def make_user(fx: OrgFixture, *, skus: list[str] | None = None, role: AdminRole | None = None, email: str | None = None, now: datetime = NOW, password: str | None = None) -> User:
+async def make_user(
+    fx: OrgFixture,
+    *,
+    skus: list[str] | None = None,
+    role: AdminRole | None = None,
+    email: str | None = None,
+    now: datetime = NOW,
+    password: str | None = None,
+) -> User:
     email = email or f"user-{uuid.uuid4().hex[:8]}@{fx.org.name.lower().replace(' ', '')}.test"
-    return await users.create_user(fx.org, email, email.split("@")[0], product_skus=skus, admin_role=role, password=password, actor=fx.actor, now=now)
+    return await users.create_user(
+        fx.org, email, email.split("@")[0], product_skus=skus, admin_role=role, password=password, actor=fx.actor, now=now
+    )
 
 
 async def token_for(fx: OrgFixture, user: User, role: AdminRole) -> str:
@@ -108,10 +120,13 @@ class Server:
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gql", "serve", "--host", "127.0.0.1", "--port", str(self.port), *(args or [])],
-            cwd=ROOT, env=full_env, stdout=self._log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=full_env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
 
-    def wait_ready(self, timeout: float = 90) -> "Server":
+    def wait_ready(self, timeout: float = 90) -> Server:
         """Wait for /healthz; a server that does not come up is stopped (no process or log file left behind
         to fail a later test with a ResourceWarning)."""
         deadline = time.monotonic() + timeout
@@ -164,8 +179,15 @@ async def give_licenses(fx: OrgFixture, sku: str, quantity: int, *, now: datetim
     from seatwise.models.tables import Subscription, SubscriptionStatus
 
     sub = await Subscription.create(
-        organization_id=fx.org.id, product_id=sku, quantity=quantity, status=status or SubscriptionStatus.ACTIVE,
-        period_anchor=now, period_index=1, current_period_start=now, current_period_end=add_months(now, 1), created_at=now,
+        organization_id=fx.org.id,
+        product_id=sku,
+        quantity=quantity,
+        status=status or SubscriptionStatus.ACTIVE,
+        period_anchor=now,
+        period_index=1,
+        current_period_start=now,
+        current_period_end=add_months(now, 1),
+        created_at=now,
     )
     await recount(fx.org.id, sku)
     return sub

@@ -53,8 +53,14 @@ async def bulk_users(fx: OrgFixture, count: int, *, batch: int = 5000, deleted_e
         rows = []
         for i in range(start, min(start + batch, count)):
             deleted = deleted_every and i % deleted_every == 0
-            rows.append(User(
-                organization_id=fx.org.id, email=f"bulk{i:06d}@big.test", display_name=f"Bulk, User \"{i}\"",
-                created_at=NOW, deleted_at=NOW if deleted else None, licenses_at_deletion=[],
-            ))
+            rows.append(
+                User(
+                    organization_id=fx.org.id,
+                    email=f"bulk{i:06d}@big.test",
+                    display_name=f'Bulk, User "{i}"',
+                    created_at=NOW,
+                    deleted_at=NOW if deleted else None,
+                    licenses_at_deletion=[],
+                )
+            )
         await User.bulk_create(rows)

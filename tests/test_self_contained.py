@@ -19,9 +19,7 @@ PENDING: set[str] = set()
 def _texts():
     for folder, dirs, files in os.walk(ROOT):
         here = Path(folder)
-        dirs[:] = sorted(
-            d for d in dirs if d not in SKIPPED_DIRS and not d.endswith(".egg-info") and here / d != VENDORED
-        )
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.endswith(".egg-info") and here / d != VENDORED)
         for name in sorted(files):
             path = here / name
             if path == THIS_FILE:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional
 
 import strawberry
 
-from seatwise.models import alerts as alert_rules, audit as audit_rules, conflicts as conflict_rules, gateway, seats as seat_rules, tables
+from seatwise.models import alerts as alert_rules
+from seatwise.models import audit as audit_rules
+from seatwise.models import conflicts as conflict_rules
+from seatwise.models import gateway, tables
+from seatwise.models import seats as seat_rules
 from seatwise.models import users as user_rules
 from seatwise.models.events import LicenseEventKind as DomainLicenseEventKind
 from seatwise.models.pages import Page
@@ -38,9 +41,13 @@ LicenseEventKind = exposed(DomainLicenseEventKind, "LicenseEventKind")
 ConflictCause = exposed(conflict_rules.ConflictCause, "ConflictCause")
 RemedyKind = exposed(conflict_rules.RemedyKind, "RemedyKind")
 AlertKind = exposed(alert_rules.AlertKind, "AlertKind")
-LicenseState = exposed(seat_rules.LicenseState, "LicenseState", values={
-    "CONFLICT": "Beyond the purchased licenses of a product in conflict: access is denied.",
-})
+LicenseState = exposed(
+    seat_rules.LicenseState,
+    "LicenseState",
+    values={
+        "CONFLICT": "Beyond the purchased licenses of a product in conflict: access is denied.",
+    },
+)
 ChargeFailureCode = exposed(gateway.ChargeFailureCode, "ChargeFailureCode")
 AuditTargetType = exposed(audit_rules.AuditTarget, "AuditTargetType")
 AccessDenialReason = exposed(seat_rules.AccessDenialReason, "AccessDenialReason")
@@ -52,7 +59,7 @@ class Money:
     currency: str = strawberry.field(description="ISO-4217 code, e.g. USD.")
 
     @classmethod
-    def usd(cls, cents: int, currency: str = "USD") -> "Money":
+    def usd(cls, cents: int, currency: str = "USD") -> Money:
         return cls(amount_cents=cents, currency=currency)
 
 
@@ -63,7 +70,7 @@ class Product:
     unit_price: Money = strawberry.field(description="Price of one license for one billing period (one month).")
 
     @classmethod
-    def from_model(cls, product: tables.Product) -> "Product":
+    def from_model(cls, product: tables.Product) -> Product:
         return cls(sku=product.sku, name=product.name, unit_price=Money.usd(product.unit_price_cents, product.currency))
 
 
@@ -71,13 +78,14 @@ class Product:
 class PageInfo:
     has_next_page: bool
     has_previous_page: bool
-    start_cursor: Optional[str]
-    end_cursor: Optional[str]
+    start_cursor: str | None
+    end_cursor: str | None
 
     @classmethod
-    def from_page(cls, page: Page) -> "PageInfo":
+    def from_page(cls, page: Page) -> PageInfo:
         return cls(
-            has_next_page=page.has_next, has_previous_page=page.has_previous,
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
             start_cursor=page.cursor(0) if page.items else None,
             end_cursor=page.cursor(len(page.items) - 1) if page.items else None,
         )

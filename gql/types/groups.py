@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from seatwise.gql.scalars import DateTime
 from seatwise.gql.types.common import PageInfo, Product, connection, exposed
-from seatwise.models import groups as group_rules, tables
+from seatwise.models import groups as group_rules
+from seatwise.models import tables
 from seatwise.models.pages import Page, paginate
 
 if TYPE_CHECKING:
     from seatwise.gql.types.people import User, UserConnection
 
-GroupSource = exposed(tables.GroupSource, "GroupSource", values={
-    "SEATWISE": "Created and managed in Seatwise.",
-    "DIRECTORY": "Provisioned by the organization's directory over SCIM; its members change only there.",
-})
+GroupSource = exposed(
+    tables.GroupSource,
+    "GroupSource",
+    values={
+        "SEATWISE": "Created and managed in Seatwise.",
+        "DIRECTORY": "Provisioned by the organization's directory over SCIM; its members change only there.",
+    },
+)
 
 
 @strawberry.type
@@ -32,16 +37,20 @@ class GroupLicense:
 class Group:
     id: strawberry.ID
     display_name: str
-    source: GroupSource
-    external_id: Optional[str] = strawberry.field(description="The directory's id for it (SCIM externalId), if any.")
+    source: tables.GroupSource  # exposed as the GraphQL enum GroupSource above
+    external_id: str | None = strawberry.field(description="The directory's id for it (SCIM externalId), if any.")
     created_at: DateTime
     model: strawberry.Private[tables.Group]
 
     @classmethod
-    def from_model(cls, group: tables.Group) -> "Group":
+    def from_model(cls, group: tables.Group) -> Group:
         return cls(
-            id=strawberry.ID(str(group.id)), display_name=group.display_name, source=group.source,
-            external_id=group.external_id, created_at=group.created_at, model=group,
+            id=strawberry.ID(str(group.id)),
+            display_name=group.display_name,
+            source=group.source,
+            external_id=group.external_id,
+            created_at=group.created_at,
+            model=group,
         )
 
     @strawberry.field(description="The products every member gets a license of, with how far that got.")
@@ -53,8 +62,8 @@ class Group:
 
     @strawberry.field(description="Members ordered by email; deleted users are not listed.")
     async def members(
-        self, first: Optional[int] = 50, after: Optional[str] = None
-    ) -> Annotated["UserConnection", strawberry.lazy("seatwise.gql.types.people")]:
+        self, first: int | None = 50, after: str | None = None
+    ) -> Annotated[UserConnection, strawberry.lazy("seatwise.gql.types.people")]:
         from seatwise.gql.types.people import UserConnection
 
         return UserConnection.from_page(await paginate(group_rules.members_query(self.model), first, after))
@@ -77,7 +86,7 @@ class GroupConnection:
     total_count: int
 
     @classmethod
-    def from_page(cls, page: Page[tables.Group]) -> "GroupConnection":
+    def from_page(cls, page: Page[tables.Group]) -> GroupConnection:
         return connection(page, Group.from_model, GroupEdge, cls)
 
 
@@ -88,11 +97,11 @@ class LicenseWait:
     model: strawberry.Private[tables.LicenseWait]
 
     @classmethod
-    def from_model(cls, wait: tables.LicenseWait, position: int) -> "LicenseWait":
+    def from_model(cls, wait: tables.LicenseWait, position: int) -> LicenseWait:
         return cls(since=wait.since, position=position, model=wait)
 
     @strawberry.field
-    async def user(self, info: Info) -> Annotated["User", strawberry.lazy("seatwise.gql.types.people")]:
+    async def user(self, info: Info) -> Annotated[User, strawberry.lazy("seatwise.gql.types.people")]:
         from seatwise.gql.types.people import User
 
         return User.from_model(await info.context.users.load(self.model.user_id))
@@ -119,8 +128,9 @@ class LicenseWaitConnection:
     total_count: int
 
     @classmethod
-    def from_page(cls, page: Page[tables.LicenseWait]) -> "LicenseWaitConnection":
+    def from_page(cls, page: Page[tables.LicenseWait]) -> LicenseWaitConnection:
         edges = [
-            LicenseWaitEdge(cursor=page.cursor(i), node=LicenseWait.from_model(w, page.offset + i + 1)) for i, w in enumerate(page.items)
+            LicenseWaitEdge(cursor=page.cursor(i), node=LicenseWait.from_model(w, page.offset + i + 1))
+            for i, w in enumerate(page.items)
         ]
         return cls(edges=edges, page_info=PageInfo.from_page(page), total_count=page.total)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -10,7 +10,8 @@ from strawberry.types import Info
 from seatwise.gql.scalars import DateTime
 from seatwise.gql.types.common import AccessDenialReason, AdminRole, CredentialKind, PageInfo, UserStatus, connection
 from seatwise.gql.types.seats import LicenseAssignment
-from seatwise.models import tables, users as user_rules
+from seatwise.models import tables
+from seatwise.models import users as user_rules
 from seatwise.models.pages import Page
 
 if TYPE_CHECKING:
@@ -22,11 +23,13 @@ class Organization:
     id: strawberry.ID
     name: str
     sandbox: bool = strawberry.field(description="A sandbox organization has a test clock that only advanceTestClock moves.")
-    now: DateTime = strawberry.field(description="The organization's current time: the wall clock, or its test clock in a sandbox.")
+    now: DateTime = strawberry.field(
+        description="The organization's current time: the wall clock, or its test clock in a sandbox."
+    )
     created_at: DateTime
 
     @classmethod
-    def from_model(cls, org: tables.Organization) -> "Organization":
+    def from_model(cls, org: tables.Organization) -> Organization:
         from seatwise.models.clock import org_now
 
         return cls(id=strawberry.ID(str(org.id)), name=org.name, sandbox=org.sandbox, now=org_now(org), created_at=org.created_at)
@@ -37,18 +40,23 @@ class User:
     id: strawberry.ID
     email: str
     display_name: str
-    admin_role: Optional[AdminRole]
+    admin_role: AdminRole | None
     created_at: DateTime
-    deleted_at: Optional[DateTime]
-    restorable_until: Optional[DateTime]
+    deleted_at: DateTime | None
+    restorable_until: DateTime | None
     model: strawberry.Private[tables.User]
 
     @classmethod
-    def from_model(cls, user: tables.User) -> "User":
+    def from_model(cls, user: tables.User) -> User:
         return cls(
-            id=strawberry.ID(str(user.id)), email=user.email, display_name=user.display_name,
-            admin_role=user.admin_role, created_at=user.created_at, deleted_at=user.deleted_at,
-            restorable_until=user_rules.restorable_until(user), model=user,
+            id=strawberry.ID(str(user.id)),
+            email=user.email,
+            display_name=user.display_name,
+            admin_role=user.admin_role,
+            created_at=user.created_at,
+            deleted_at=user.deleted_at,
+            restorable_until=user_rules.restorable_until(user),
+            model=user,
         )
 
     @strawberry.field
@@ -63,22 +71,24 @@ class User:
         lines = await info.context.conflict_lines()
         products = await info.context.products()
         return [
-            LicenseAssignment.from_model(row, products[row.product_id], row.product_id in lines and lines[row.product_id].holds(row))
+            LicenseAssignment.from_model(
+                row, products[row.product_id], row.product_id in lines and lines[row.product_id].holds(row)
+            )
             for row in rows
         ]
 
     @strawberry.field(description="The directory's id for this person (SCIM externalId), if provisioned.")
-    def external_id(self) -> Optional[str]:
+    def external_id(self) -> str | None:
         return None
 
     @strawberry.field
-    async def groups(self, info: Info) -> list[Annotated["Group", strawberry.lazy("seatwise.gql.types.groups")]]:
+    async def groups(self, info: Info) -> list[Annotated[Group, strawberry.lazy("seatwise.gql.types.groups")]]:
         from seatwise.gql.types.groups import Group
 
         return [Group.from_model(g) for g in await info.context.user_groups.load(self.model.id)]
 
     @strawberry.field(description="Licenses this user waits for.")
-    async def license_waits(self, info: Info) -> list[Annotated["LicenseWait", strawberry.lazy("seatwise.gql.types.groups")]]:
+    async def license_waits(self, info: Info) -> list[Annotated[LicenseWait, strawberry.lazy("seatwise.gql.types.groups")]]:
         from seatwise.gql.types.groups import LicenseWait
         from seatwise.models import groups as group_rules
 
@@ -98,7 +108,7 @@ class UserConnection:
     total_count: int
 
     @classmethod
-    def from_page(cls, page: Page[tables.User]) -> "UserConnection":
+    def from_page(cls, page: Page[tables.User]) -> UserConnection:
         return connection(page, User.from_model, UserEdge, cls)
 
 
@@ -110,9 +120,11 @@ class Viewer:
     organization: Organization
 
     @classmethod
-    def from_model(cls, viewer) -> "Viewer":
+    def from_model(cls, viewer) -> Viewer:
         return cls(
-            user=User.from_model(viewer.user), role=viewer.role, credential=viewer.credential.kind,
+            user=User.from_model(viewer.user),
+            role=viewer.role,
+            credential=viewer.credential.kind,
             organization=Organization.from_model(viewer.org),
         )
 
@@ -124,22 +136,28 @@ class ApiToken:
     role: AdminRole
     owner: str = strawberry.field(description="Email of the admin who created it and whom it acts as.")
     created_at: DateTime
-    last_used_at: Optional[DateTime]
-    expires_at: Optional[DateTime]
-    revoked_at: Optional[DateTime]
+    last_used_at: DateTime | None
+    expires_at: DateTime | None
+    revoked_at: DateTime | None
 
     @classmethod
-    def from_model(cls, row: tables.Credential) -> "ApiToken":
+    def from_model(cls, row: tables.Credential) -> ApiToken:
         return cls(
-            id=strawberry.ID(str(row.id)), name=row.name, role=row.role, owner=row.user.email, created_at=row.created_at,
-            last_used_at=row.last_used_at, expires_at=row.expires_at, revoked_at=row.revoked_at,
+            id=strawberry.ID(str(row.id)),
+            name=row.name,
+            role=row.role,
+            owner=row.user.email,
+            created_at=row.created_at,
+            last_used_at=row.last_used_at,
+            expires_at=row.expires_at,
+            revoked_at=row.revoked_at,
         )
 
 
 @strawberry.type
 class AccessDecision:
     allowed: bool
-    reason: Optional[AccessDenialReason]
+    reason: AccessDenialReason | None
 
 
 # ---------------------------------------------------------------- billing

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import strawberry
 from strawberry.types import Info
 
 from seatwise.gql.scalars import JSON, DateTime
 from seatwise.gql.types.billing import ProductSubscription
-from seatwise.gql.types.common import AuditTargetType, ExportFormat, PageInfo, ServiceRequestCategory, ServiceRequestStatus, connection
+from seatwise.gql.types.common import (
+    AuditTargetType,
+    ExportFormat,
+    PageInfo,
+    ServiceRequestCategory,
+    ServiceRequestStatus,
+    connection,
+)
 from seatwise.models import tables
 from seatwise.models.pages import Page
 
@@ -20,20 +25,26 @@ class ServiceRequest:
     category: ServiceRequestCategory
     status: ServiceRequestStatus
     description: str
-    resolution: Optional[str] = strawberry.field(description="What was done, for RESOLVED requests.")
+    resolution: str | None = strawberry.field(description="What was done, for RESOLVED requests.")
     created_at: DateTime
-    resolved_at: Optional[DateTime]
+    resolved_at: DateTime | None
     model: strawberry.Private[tables.ServiceRequest]
 
     @classmethod
-    def from_model(cls, row: tables.ServiceRequest) -> "ServiceRequest":
+    def from_model(cls, row: tables.ServiceRequest) -> ServiceRequest:
         return cls(
-            id=strawberry.ID(str(row.id)), category=row.category, status=row.status, description=row.description,
-            resolution=row.resolution, created_at=row.created_at, resolved_at=row.resolved_at, model=row,
+            id=strawberry.ID(str(row.id)),
+            category=row.category,
+            status=row.status,
+            description=row.description,
+            resolution=row.resolution,
+            created_at=row.created_at,
+            resolved_at=row.resolved_at,
+            model=row,
         )
 
     @strawberry.field
-    async def subscription(self, info: Info) -> Optional[ProductSubscription]:
+    async def subscription(self, info: Info) -> ProductSubscription | None:
         if self.model.subscription_id is None:
             return None
         sub = await info.context.subscriptions.load(self.model.subscription_id)
@@ -53,7 +64,7 @@ class ServiceRequestConnection:
     total_count: int
 
     @classmethod
-    def from_page(cls, page: Page[tables.ServiceRequest]) -> "ServiceRequestConnection":
+    def from_page(cls, page: Page[tables.ServiceRequest]) -> ServiceRequestConnection:
         return connection(page, ServiceRequest.from_model, ServiceRequestEdge, cls)
 
 
@@ -63,14 +74,20 @@ class DataExport:
     format: ExportFormat
     size_bytes: int
     sha256: str = strawberry.field(description="Lower-case hex SHA-256 of the file.")
-    download_url: str = strawberry.field(description="Absolute URL of the file (a path when the request named no host); GET it with the same Authorization header.")
+    download_url: str = strawberry.field(
+        description="Absolute URL of the file (a path when the request named no host); GET it with the same Authorization header."
+    )
     created_at: DateTime
 
     @classmethod
-    def from_model(cls, row: tables.DataExport) -> "DataExport":
+    def from_model(cls, row: tables.DataExport) -> DataExport:
         return cls(
-            id=strawberry.ID(str(row.id)), format=row.format, size_bytes=row.size_bytes, sha256=row.sha256,
-            download_url=f"/exports/{row.id}", created_at=row.created_at,
+            id=strawberry.ID(str(row.id)),
+            format=row.format,
+            size_bytes=row.size_bytes,
+            sha256=row.sha256,
+            download_url=f"/exports/{row.id}",
+            created_at=row.created_at,
         )
 
 
@@ -78,17 +95,24 @@ class DataExport:
 class AuditEvent:
     id: strawberry.ID
     action: str = strawberry.field(description="e.g. license.assigned, user.deleted, subscription.cancel_requested")
-    actor: Optional[str] = strawberry.field(description="Email of the admin who acted (an API token acts as its owner); null for the billing clock.")
+    actor: str | None = strawberry.field(
+        description="Email of the admin who acted (an API token acts as its owner); null for the billing clock."
+    )
     target_type: AuditTargetType
     target_id: strawberry.ID
     details: JSON
     at: DateTime
 
     @classmethod
-    def from_model(cls, row: tables.AuditEvent) -> "AuditEvent":
+    def from_model(cls, row: tables.AuditEvent) -> AuditEvent:
         return cls(
-            id=strawberry.ID(str(row.id)), action=row.action, actor=row.actor, target_type=AuditTargetType(row.target_type),
-            target_id=strawberry.ID(row.target_id), details=JSON(row.details), at=row.at,
+            id=strawberry.ID(str(row.id)),
+            action=row.action,
+            actor=row.actor,
+            target_type=AuditTargetType(row.target_type),
+            target_id=strawberry.ID(row.target_id),
+            details=JSON(row.details),
+            at=row.at,
         )
 
 
@@ -105,5 +129,5 @@ class AuditEventConnection:
     total_count: int
 
     @classmethod
-    def from_page(cls, page: Page[tables.AuditEvent]) -> "AuditEventConnection":
+    def from_page(cls, page: Page[tables.AuditEvent]) -> AuditEventConnection:
         return connection(page, AuditEvent.from_model, AuditEventEdge, cls)

@@ -27,10 +27,15 @@ class SeatPool:
     waiting: int = strawberry.field(description="Users waiting for one of this product's licenses (group-based licensing).")
 
     @classmethod
-    def from_model(cls, pool: PoolView) -> "SeatPool":
+    def from_model(cls, pool: PoolView) -> SeatPool:
         return cls(
-            product=Product.from_model(pool.product), purchased=pool.purchased, assigned=pool.assigned,
-            available=pool.available, overage=pool.overage, in_conflict=pool.in_conflict, waiting=pool.waiting,
+            product=Product.from_model(pool.product),
+            purchased=pool.purchased,
+            assigned=pool.assigned,
+            available=pool.available,
+            overage=pool.overage,
+            in_conflict=pool.in_conflict,
+            waiting=pool.waiting,
         )
 
 
@@ -38,20 +43,28 @@ class SeatPool:
 class LicenseAssignment:
     id: strawberry.ID
     product: Product
-    assigned_at: DateTime = strawberry.field(description="When this license was (last) given to the user; seniority in a conflict.")
+    assigned_at: DateTime = strawberry.field(
+        description="When this license was (last) given to the user; seniority in a conflict."
+    )
     state: LicenseState
-    direct: bool = strawberry.field(description="Assigned to the user directly (assignLicense and friends), not only through groups.")
+    direct: bool = strawberry.field(
+        description="Assigned to the user directly (assignLicense and friends), not only through groups."
+    )
     model: strawberry.Private[tables.LicenseAssignment]
 
     @classmethod
-    def from_model(cls, row: tables.LicenseAssignment, product: tables.Product, in_conflict: bool) -> "LicenseAssignment":
+    def from_model(cls, row: tables.LicenseAssignment, product: tables.Product, in_conflict: bool) -> LicenseAssignment:
         return cls(
-            id=strawberry.ID(str(row.id)), product=Product.from_model(product), assigned_at=row.assigned_at,
-            state=LicenseState.CONFLICT if in_conflict else LicenseState.ACTIVE, direct=row.direct, model=row,
+            id=strawberry.ID(str(row.id)),
+            product=Product.from_model(product),
+            assigned_at=row.assigned_at,
+            state=LicenseState.CONFLICT if in_conflict else LicenseState.ACTIVE,
+            direct=row.direct,
+            model=row,
         )
 
     @strawberry.field(description="The groups through which the user holds this license.")
-    async def groups(self, info: Info) -> list[Annotated["Group", strawberry.lazy("seatwise.gql.types.groups")]]:
+    async def groups(self, info: Info) -> list[Annotated[Group, strawberry.lazy("seatwise.gql.types.groups")]]:
         from seatwise.gql.types.groups import Group
 
         return [Group.from_model(g) for g in await info.context.license_groups.load((self.model.user_id, self.model.product_id))]

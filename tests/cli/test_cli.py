@@ -18,8 +18,9 @@ from tests.support import ROOT, database_url, free_port
 
 def seatwise(*args: str, env: dict | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
     full_env = {**os.environ, "DATABASE_URL": database_url(), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "gql", *args], cwd=ROOT, env=full_env, input=stdin,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "gql", *args], cwd=ROOT, env=full_env, input=stdin, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_every_subcommand_and_option_has_help_and_the_epilog_names_every_variable():
@@ -53,7 +54,9 @@ def test_a_bad_setting_ends_in_one_line_naming_it(as_json):
         assert done.stderr.startswith("error: CONFIGURATION: SEATWISE_LOG_LEVEL: ")
 
 
-@pytest.mark.parametrize("command", [["migrate"], ["clock", "--json"], ["create-org", "--name", "X", "--admin-email", "a@x.test", "--json"]])
+@pytest.mark.parametrize(
+    "command", [["migrate"], ["clock", "--json"], ["create-org", "--name", "X", "--admin-email", "a@x.test", "--json"]]
+)
 def test_an_unreachable_database_ends_in_one_line_without_its_password(command):
     url = f"postgres://seatwise:hunter2secret@127.0.0.1:{free_port()}/nowhere"
     done = seatwise(*command, env={"DATABASE_URL": url}, stdin="")
@@ -90,7 +93,9 @@ async def test_create_org_takes_the_admin_password_from_stdin_or_the_environment
 
 
 def test_an_empty_stdin_password_is_refused_and_creates_nothing():
-    done = seatwise("create-org", "--name", "Acme", "--admin-email", "none@acme.test", "--admin-password-stdin", "--json", stdin="")
+    done = seatwise(
+        "create-org", "--name", "Acme", "--admin-email", "none@acme.test", "--admin-password-stdin", "--json", stdin=""
+    )
     assert done.returncode == 2 and json.loads(done.stdout)["error"]["code"] == "INVALID_INPUT"
 
 

@@ -16,7 +16,9 @@ async def test_audit_events_page_newest_first_with_cursors():
     created = [await make_user(fx) for _ in range(5)]
     seen, after = [], None
     while True:
-        page = (await execute(EVENTS, {"first": 2, "after": after, "filter": {"action": "user.created"}}, token=fx.token)).data["auditEvents"]
+        page = (await execute(EVENTS, {"first": 2, "after": after, "filter": {"action": "user.created"}}, token=fx.token)).data[
+            "auditEvents"
+        ]
         assert page["totalCount"] == 6  # the five users and the first admin
         seen += [e["node"] for e in page["edges"]]
         if not page["pageInfo"]["hasNextPage"]:

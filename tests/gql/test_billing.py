@@ -6,7 +6,9 @@ from seatwise.models.tables import AdminRole, Charge, ChargeStatus, Organization
 from tests.billing_support import DECLINES_ON_ADD, DECLINES_ON_CHARGE, MASTERCARD, VISA, add_card, changed, snapshot, subscription
 from tests.support import NOW, error_codes, execute, make_org, make_user, token_for
 
-SUB = "id quantity status statusReason currentPeriodStart currentPeriodEnd cancelAtPeriodEnd product { sku } paymentCard { last4 }"
+SUB = (
+    "id quantity status statusReason currentPeriodStart currentPeriodEnd cancelAtPeriodEnd product { sku } paymentCard { last4 }"
+)
 
 ADD_CARD = """
 mutation($input: AddPaymentCardInput!) {
@@ -68,7 +70,14 @@ async def test_add_payment_card_shows_only_the_masked_card():
     assert result.errors is None
     payload = result.data["addPaymentCard"]
     card = payload["paymentCard"]
-    assert (card["brand"], card["last4"], card["expMonth"], card["expYear"], card["isDefault"], card["expired"]) == ("MASTERCARD", "4444", 12, 2030, True, False)
+    assert (card["brand"], card["last4"], card["expMonth"], card["expYear"], card["isDefault"], card["expired"]) == (
+        "MASTERCARD",
+        "4444",
+        12,
+        2030,
+        True,
+        False,
+    )
     assert (payload["renewedSubscriptions"], payload["userErrors"]) == ([], [])
     cards = (await execute("{ paymentCards { last4 isDefault } }", token=fx.token)).data["paymentCards"]
     assert cards == [{"last4": "4444", "isDefault": True}]
@@ -81,14 +90,23 @@ async def test_add_payment_card_refusal_is_a_user_error_and_changes_nothing():
     assert result.data["addPaymentCard"]["paymentCard"] is None
     assert [e["code"] for e in result.data["addPaymentCard"]["userErrors"]] == ["CARD_DECLINED"]
     result = await execute(ADD_CARD, {"input": card_input(expMonth=13)}, token=fx.token)
-    assert result.data["addPaymentCard"]["userErrors"][0] == {"code": "INVALID_EXPIRY", "message": "The expiry month is 1 to 12.", "field": ["input", "expMonth"]}
+    assert result.data["addPaymentCard"]["userErrors"][0] == {
+        "code": "INVALID_EXPIRY",
+        "message": "The expiry month is 1 to 12.",
+        "field": ["input", "expMonth"],
+    }
     assert changed(before, await snapshot()) == set()
 
 
 async def test_add_payment_card_retry_lists_renewed_subscriptions():
     fx = await sandbox()
     past_due = await subscription(
-        fx, "CRM_BASIC", 1, start=NOW - timedelta(days=40), status=SubscriptionStatus.SUSPENDED, reason=StatusReason.PAYMENT_FAILED
+        fx,
+        "CRM_BASIC",
+        1,
+        start=NOW - timedelta(days=40),
+        status=SubscriptionStatus.SUSPENDED,
+        reason=StatusReason.PAYMENT_FAILED,
     )
     result = await execute(ADD_CARD, {"input": card_input()}, token=fx.token)
     assert result.data["addPaymentCard"]["renewedSubscriptions"] == [{"id": str(past_due.id), "status": "ACTIVE"}]
@@ -99,11 +117,20 @@ async def test_update_payment_card_and_unknown_card_is_not_found():
     card = await add_card(fx)
     foreign = await add_card(other)
     result = await execute(UPDATE_CARD, {"input": {"cardId": str(card.id), "expMonth": 5, "expYear": 2032}}, token=fx.token)
-    assert result.data["updatePaymentCard"]["paymentCard"] == {"id": str(card.id), "expMonth": 5, "expYear": 2032, "isDefault": True}
+    assert result.data["updatePaymentCard"]["paymentCard"] == {
+        "id": str(card.id),
+        "expMonth": 5,
+        "expYear": 2032,
+        "isDefault": True,
+    }
     before = await snapshot()
     for card_id in (str(foreign.id), "nope"):
         result = await execute(UPDATE_CARD, {"input": {"cardId": card_id, "expMonth": 5, "expYear": 2032}}, token=fx.token)
-        assert result.data["updatePaymentCard"] == {"paymentCard": None, "renewedSubscriptions": [], "userErrors": [{"code": "NOT_FOUND", "field": ["input", "cardId"]}]}
+        assert result.data["updatePaymentCard"] == {
+            "paymentCard": None,
+            "renewedSubscriptions": [],
+            "userErrors": [{"code": "NOT_FOUND", "field": ["input", "cardId"]}],
+        }
     assert changed(before, await snapshot()) == set()
 
 
@@ -114,7 +141,12 @@ async def test_purchase_licenses_returns_subscription_charge_and_seats():
     assert result.errors is None
     payload = result.data["purchaseLicenses"]
     sub, charge = payload["subscription"], payload["charge"]
-    assert (sub["quantity"], sub["status"], sub["product"], sub["paymentCard"]) == (2, "ACTIVE", {"sku": "CRM_PROFESSIONAL"}, {"last4": "4242"})
+    assert (sub["quantity"], sub["status"], sub["product"], sub["paymentCard"]) == (
+        2,
+        "ACTIVE",
+        {"sku": "CRM_PROFESSIONAL"},
+        {"last4": "4242"},
+    )
     assert (sub["currentPeriodStart"], sub["currentPeriodEnd"]) == ("2026-11-29T09:00:00Z", "2026-12-29T09:00:00Z")
     assert charge["amount"] == {"amountCents": 13000, "currency": "USD"} and charge["status"] == "SUCCEEDED"
     assert charge["subscription"] == {"id": sub["id"]} and charge["failureCode"] is None
@@ -165,7 +197,13 @@ async def test_purchase_quote_matches_the_prorated_purchase():
     await subscription(fx, "CRM_BASIC", 1)
     await move_clock(fx, NOW + timedelta(days=15))
     quote = (await execute(QUOTE, {"sku": "CRM_BASIC", "q": 3}, token=fx.token)).data["purchaseQuote"]
-    assert quote == {"product": {"sku": "CRM_BASIC"}, "quantity": 3, "amountDue": {"amountCents": 4500, "currency": "USD"}, "prorated": True, "periodEnd": "2026-12-29T09:00:00Z"}
+    assert quote == {
+        "product": {"sku": "CRM_BASIC"},
+        "quantity": 3,
+        "amountDue": {"amountCents": 4500, "currency": "USD"},
+        "prorated": True,
+        "periodEnd": "2026-12-29T09:00:00Z",
+    }
     result = await execute(PURCHASE, {"input": buy_input("CRM_BASIC", 3)}, token=fx.token)
     assert result.data["purchaseLicenses"]["charge"]["amount"]["amountCents"] == 4500
     assert result.data["purchaseLicenses"]["subscription"]["quantity"] == 4
@@ -204,10 +242,15 @@ async def test_subscription_queries_filter_and_scope():
     foreign = await subscription(other, "CRM_BASIC", 1)
     everything = (await execute("{ subscriptions { id } }", token=fx.token)).data["subscriptions"]
     assert everything == [{"id": str(active.id)}, {"id": str(cancelled.id)}]
-    only = await execute("query($s: [SubscriptionStatus!]) { subscriptions(status: $s) { id status } }", {"s": ["CANCELLED"]}, token=fx.token)
+    only = await execute(
+        "query($s: [SubscriptionStatus!]) { subscriptions(status: $s) { id status } }", {"s": ["CANCELLED"]}, token=fx.token
+    )
     assert only.data["subscriptions"] == [{"id": str(cancelled.id), "status": "CANCELLED"}]
     one = "query($id: ID!) { subscription(id: $id) { id product { sku } } }"
-    assert (await execute(one, {"id": str(active.id)}, token=fx.token)).data["subscription"] == {"id": str(active.id), "product": {"sku": "CRM_BASIC"}}
+    assert (await execute(one, {"id": str(active.id)}, token=fx.token)).data["subscription"] == {
+        "id": str(active.id),
+        "product": {"sku": "CRM_BASIC"},
+    }
     assert (await execute(one, {"id": str(foreign.id)}, token=fx.token)).data["subscription"] is None
     assert (await execute(one, {"id": "x"}, token=fx.token)).data["subscription"] is None
 
@@ -259,7 +302,9 @@ async def test_billing_admin_may_buy():
 async def test_a_card_number_sent_with_the_wrong_type_is_not_echoed_in_errors():
     fx = await make_org()
     document = "mutation($i: AddPaymentCardInput!) { addPaymentCard(input: $i) { paymentCard { id } } }"
-    result = await execute(document, {"i": {"number": 4242424242424242, "expMonth": 12, "expYear": 2030, "cvc": 987}}, token=fx.token)
+    result = await execute(
+        document, {"i": {"number": 4242424242424242, "expMonth": 12, "expYear": 2030, "cvc": 987}}, token=fx.token
+    )
     assert result.data is None
     assert [e.message for e in result.errors] == [
         "Variable '$i' has invalid value at .number: String cannot represent a non string value.",

@@ -27,7 +27,8 @@ async def test_assign_licenses_refuses_no_ids_and_more_than_a_thousand(count):
     result = await execute(BULK, {"ids": ids}, token=fx.token)
     assert result.errors is None
     assert result.data["assignLicenses"] == {
-        "assigned": [], "seats": None,
+        "assigned": [],
+        "seats": None,
         "userErrors": [{"code": "INVALID_INPUT", "field": ["input", "userIds"], "message": "Give 1 to 1000 user ids."}],
     }
     await _unchanged(fx)
@@ -47,11 +48,16 @@ async def test_assign_licenses_refuses_an_id_listed_twice_naming_the_second():
 async def test_assign_licenses_takes_exactly_a_thousand():
     fx = await make_org()
     await give_licenses(fx, "CRM_BASIC", 1000)
-    from tests.support_helpers import bulk_users
     from seatwise.models.tables import User
+    from tests.support_helpers import bulk_users
 
     await bulk_users(fx, 1000)
-    ids = [str(i) for i in await User.filter(organization_id=fx.org.id, email__startswith="bulk").order_by("id").values_list("id", flat=True)]
+    ids = [
+        str(i)
+        for i in await User.filter(organization_id=fx.org.id, email__startswith="bulk")
+        .order_by("id")
+        .values_list("id", flat=True)
+    ]
     result = await execute(BULK, {"ids": ids}, token=fx.token)
     payload = result.data["assignLicenses"]
     assert payload["userErrors"] == [] and len(payload["assigned"]) == 1000

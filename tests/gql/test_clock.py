@@ -54,7 +54,10 @@ async def test_advance_test_clock_rejects_a_time_without_zone():
     fx = await make_org(sandbox=True)
     result = await execute(ADVANCE, {"input": {"to": "2027-01-01T00:00:00"}}, token=fx.token)
     assert result.data is None and error_codes(result) == ["BAD_USER_INPUT"]
-    assert result.errors[0].message == "Variable '$input' has invalid value at .to: This DateTime has no time zone; add one, e.g. 2026-11-29T09:00:00Z."
+    assert (
+        result.errors[0].message
+        == "Variable '$input' has invalid value at .to: This DateTime has no time zone; add one, e.g. 2026-11-29T09:00:00Z."
+    )
     assert (await Organization.get(id=fx.org.id)).test_clock_now == NOW
 
 
@@ -72,7 +75,9 @@ async def test_advance_test_clock_moves_at_most_five_years_at_once():
     result = await execute(ADVANCE, {"input": {"to": too_far}}, token=fx.token)
     assert result.data["advanceTestClock"] == {
         "organization": None,
-        "userErrors": [{"code": "INVALID_INPUT", "message": "Advance the test clock at most 5 years at once.", "field": ["input", "to"]}],
+        "userErrors": [
+            {"code": "INVALID_INPUT", "message": "Advance the test clock at most 5 years at once.", "field": ["input", "to"]}
+        ],
     }
     assert (await Organization.get(id=fx.org.id)).test_clock_now == NOW
     assert not await AuditEvent.exists(action="test_clock.advanced")

@@ -68,7 +68,9 @@ async def test_affected_users_page_with_first_and_after():
     people = await _conflict(fx, assigned=5, counting=2)
 
     first = (await execute(CONFLICTS, {"first": 2}, token=fx.token)).data["licenseConflicts"][0]["affectedUsers"]
-    rest = (await execute(CONFLICTS, {"first": 2, "after": first["pageInfo"]["endCursor"]}, token=fx.token)).data["licenseConflicts"][0]["affectedUsers"]
+    rest = (await execute(CONFLICTS, {"first": 2, "after": first["pageInfo"]["endCursor"]}, token=fx.token)).data[
+        "licenseConflicts"
+    ][0]["affectedUsers"]
 
     assert [e["node"]["email"] for e in first["edges"] + rest["edges"]] == [people[4].email, people[3].email, people[2].email]
     assert (first["pageInfo"]["hasNextPage"], rest["pageInfo"]["hasNextPage"]) == (True, False)
@@ -94,7 +96,10 @@ async def test_junior_licenses_are_in_conflict_and_denied_access_seniors_keep_it
     junior = await execute(query, {"id": str(people[3].id), "email": people[3].email}, token=fx.token)
 
     assert senior.data == {"user": {"licenses": [{"state": "ACTIVE"}]}, "accessCheck": {"allowed": True, "reason": None}}
-    assert junior.data == {"user": {"licenses": [{"state": "CONFLICT"}]}, "accessCheck": {"allowed": False, "reason": "LICENSE_CONFLICT"}}
+    assert junior.data == {
+        "user": {"licenses": [{"state": "CONFLICT"}]},
+        "accessCheck": {"allowed": False, "reason": "LICENSE_CONFLICT"},
+    }
 
 
 async def test_no_conflicts_is_an_empty_list_and_a_reader_may_ask():

@@ -45,7 +45,9 @@ async def test_an_assignment_is_delivered_with_the_user_and_the_seats_after_it()
         result = await asyncio.wait_for(pending, 5)
     assert result.errors is None
     assert result.data["licenseEvents"] == {
-        "kind": "ASSIGNED", "at": "2026-11-29T09:00:00Z", "product": {"sku": "CRM_BASIC"},
+        "kind": "ASSIGNED",
+        "at": "2026-11-29T09:00:00Z",
+        "product": {"sku": "CRM_BASIC"},
         "user": {"id": str(user.id), "email": user.email, "status": "ACTIVE"},
         "seats": {"purchased": 2, "assigned": 1, "available": 1, "overage": 0, "inConflict": False},
     }
@@ -62,7 +64,9 @@ async def test_a_suspension_that_opens_a_conflict_is_announced():
     async with aclosing(await _subscribe(fx)) as stream:
         pending = await _listening(stream, fx.org.id)
         # What the billing clock publishes after committing a suspension.
-        await broker.publish(SeatEvent(fx.org.id, LicenseEventKind.CONFLICT_OPENED, "CRM_BASIC", None, after.purchased, after.assigned, NOW))
+        await broker.publish(
+            SeatEvent(fx.org.id, LicenseEventKind.CONFLICT_OPENED, "CRM_BASIC", None, after.purchased, after.assigned, NOW)
+        )
         event = (await asyncio.wait_for(pending, 5)).data["licenseEvents"]
     assert (event["kind"], event["user"]) == ("CONFLICT_OPENED", None)
     assert event["seats"] == {"purchased": 1, "assigned": 2, "available": 0, "overage": 1, "inConflict": True}
@@ -145,7 +149,12 @@ async def test_deleting_a_user_ends_the_subscriptions_of_its_tokens():
 async def test_a_lapsing_token_ends_its_subscription_with_unauthenticated_without_any_event():
     fx = await make_org()
     token, _ = await auth.issue_credential(
-        fx.admin, CredentialKind.API_TOKEN, AdminRole.READER, now=utcnow(), name="short", expires_at=utcnow() + timedelta(seconds=1)
+        fx.admin,
+        CredentialKind.API_TOKEN,
+        AdminRole.READER,
+        now=utcnow(),
+        name="short",
+        expires_at=utcnow() + timedelta(seconds=1),
     )
     async with aclosing(await _subscribe(fx, token=token)) as stream:
         pending = await _listening(stream, fx.org.id)

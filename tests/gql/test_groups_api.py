@@ -34,9 +34,13 @@ async def test_groups_api_shows_sources_waits_positions_and_errors():
     assert again["userErrors"] == [{"code": "ALREADY_EXISTS", "field": ["input", "displayName"]}]
     bad = (await execute(ADD, {"g": created["group"]["id"], "u": [str(a.id), "nope"]}, token=fx.token)).data["addGroupMembers"]
     assert bad["userErrors"] == [{"code": "NOT_FOUND", "field": ["input", "userIds", "1"]}]
-    added = (await execute(ADD, {"g": created["group"]["id"], "u": [str(a.id), str(b.id)]}, token=fx.token)).data["addGroupMembers"]
+    added = (await execute(ADD, {"g": created["group"]["id"], "u": [str(a.id), str(b.id)]}, token=fx.token)).data[
+        "addGroupMembers"
+    ]
     assert added["group"] == {"memberCount": 2, "licenses": [{"product": {"sku": "CRM_BASIC"}, "licensed": 1, "waiting": 1}]}
-    assert [(w["position"], w["user"]["email"], w["groups"]) for w in added["waiting"]] == [(1, b.email, [{"displayName": "Sales"}])]
+    assert [(w["position"], w["user"]["email"], w["groups"]) for w in added["waiting"]] == [
+        (1, b.email, [{"displayName": "Sales"}])
+    ]
     revoked = (await execute(REVOKE, {"u": str(a.id)}, token=fx.token)).data["revokeLicense"]
     assert revoked["userErrors"] == [{"code": "LICENSE_INHERITED", "field": ["input", "productSku"]}]
     view = (await execute(VIEW, {"u": str(b.id), "e": b.email}, token=fx.token)).data
@@ -45,14 +49,20 @@ async def test_groups_api_shows_sources_waits_positions_and_errors():
     assert {"kind": "LICENSES_WAITING"} in view["alerts"]
     assert view["groups"]["totalCount"] == 1 and view["groups"]["edges"][0]["node"]["memberCount"] == 2
     assert [e["node"]["position"] for e in view["licenseWaitlist"]["edges"]] == [1]
-    assert view["user"] == {"groups": [{"displayName": "Sales"}], "licenseWaits": [{"position": 1, "product": {"sku": "CRM_BASIC"}}]}
+    assert view["user"] == {
+        "groups": [{"displayName": "Sales"}],
+        "licenseWaits": [{"position": 1, "product": {"sku": "CRM_BASIC"}}],
+    }
     licenses = {e["node"]["email"]: e["node"]["licenses"] for e in view["users"]["edges"]}
     assert licenses[a.email] == [{"direct": False, "groups": [{"displayName": "Sales"}]}]
 
 
 async def _add_through_api(monkeypatch, fx, size: int, tag: str, sku: str) -> int:
     await User.bulk_create(
-        [User(organization_id=fx.org.id, email=f"{tag}{i}@acme.example", display_name=f"{tag} {i}", created_at=NOW) for i in range(size)]
+        [
+            User(organization_id=fx.org.id, email=f"{tag}{i}@acme.example", display_name=f"{tag} {i}", created_at=NOW)
+            for i in range(size)
+        ]
     )
     people = await User.filter(email__startswith=tag).order_by("id")
     group = await groups.create_group(fx.org, tag, [sku], actor=fx.actor, now=NOW)

@@ -49,7 +49,6 @@ async def test_graphiql_introspection_works_but_cyclic_introspection_is_refused(
 
 
 async def test_unexpected_errors_are_masked_with_a_request_id(monkeypatch):
-    import re
 
     fx = await make_org()
     calls = []

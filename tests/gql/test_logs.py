@@ -11,7 +11,9 @@ def test_log_lines_are_json_and_redact_card_numbers_and_tokens():
     saved = (root.handlers[:], root.level)
     logs.setup("INFO", stream=stream)
     try:
-        logging.getLogger("seatwise.test").info("card 4242 4242 4242 4242 and token sw_abcdefghijklmnopqrstuvwxyz012345", extra={"count": 3})
+        logging.getLogger("seatwise.test").info(
+            "card 4242 4242 4242 4242 and token sw_abcdefghijklmnopqrstuvwxyz012345", extra={"count": 3}
+        )
     finally:
         root.handlers[:], root.level = saved[0], saved[1]
     line = json.loads(stream.getvalue().strip())

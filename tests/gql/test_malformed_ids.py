@@ -1,15 +1,16 @@
 """Malformed ids read as NOT_FOUND, malformed cursors as BAD_USER_INPUT; existence is checked before state."""
+
 import base64
 
-from tests.support import NOW, error_codes, execute, give_licenses, make_org, make_user
 from seatwise.models import users
+from tests.support import NOW, error_codes, execute, give_licenses, make_org, make_user
 
-USER_Q = 'query($id: ID!) { user(id: $id) { id email } }'
-DEL = 'mutation($id: ID!) { deleteUser(input: {userId: $id}) { user { id } userErrors { code field } } }'
-REVOKE_TOK = 'mutation($id: ID!) { revokeApiToken(input: {id: $id}) { apiToken { id } userErrors { code } } }'
-USERS = 'query($after: String) { users(first: 5, after: $after) { totalCount edges { node { email } } } }'
-ASSIGN = 'mutation($u: ID!, $s: String!) { assignLicense(input: {userId: $u, productSku: $s}) { user { id } userErrors { code field } } }'
-BULK = 'mutation($u: [ID!]!, $s: String!) { assignLicenses(input: {userIds: $u, productSku: $s}) { userErrors { code field } } }'
+USER_Q = "query($id: ID!) { user(id: $id) { id email } }"
+DEL = "mutation($id: ID!) { deleteUser(input: {userId: $id}) { user { id } userErrors { code field } } }"
+REVOKE_TOK = "mutation($id: ID!) { revokeApiToken(input: {id: $id}) { apiToken { id } userErrors { code } } }"
+USERS = "query($after: String) { users(first: 5, after: $after) { totalCount edges { node { email } } } }"
+ASSIGN = "mutation($u: ID!, $s: String!) { assignLicense(input: {userId: $u, productSku: $s}) { user { id } userErrors { code field } } }"
+BULK = "mutation($u: [ID!]!, $s: String!) { assignLicenses(input: {userIds: $u, productSku: $s}) { userErrors { code field } } }"
 
 
 async def test_superscript_digit_user_id_is_not_found_not_internal_error():

@@ -120,7 +120,12 @@ async def test_the_renewal_fails_on_the_expired_card_and_the_grace_period_keeps_
     await _advance(story, RENEWAL)
 
     state = await story.state()
-    assert state["subscription"] == {"status": "GRACE_PERIOD", "statusReason": "PAYMENT_FAILED", "graceEndsAt": GRACE_ENDS, "suspendedAt": None}
+    assert state["subscription"] == {
+        "status": "GRACE_PERIOD",
+        "statusReason": "PAYMENT_FAILED",
+        "graceEndsAt": GRACE_ENDS,
+        "suspendedAt": None,
+    }
     assert state["charges"]["edges"][0]["node"] == {"status": "FAILED", "failureCode": "CARD_EXPIRED"}
     assert state["seats"] == {"purchased": 3, "assigned": 3, "overage": 0, "inConflict": False}
     assert state["licenseConflicts"] == []
@@ -138,7 +143,12 @@ async def test_the_suspension_after_the_grace_period_opens_a_conflict_with_four_
     [conflict] = state["licenseConflicts"]
     assert (conflict["overage"], conflict["causes"]) == (3, ["PAYMENT_FAILED"])
     assert [e["node"]["id"] for e in conflict["affectedUsers"]["edges"]] == [m["id"] for m in reversed(story.members)]
-    assert [r["kind"] for r in conflict["remedies"]] == ["PURCHASE_LICENSES", "REVOKE_LICENSES", "DELETE_USERS", "UPDATE_PAYMENT_CARD"]
+    assert [r["kind"] for r in conflict["remedies"]] == [
+        "PURCHASE_LICENSES",
+        "REVOKE_LICENSES",
+        "DELETE_USERS",
+        "UPDATE_PAYMENT_CARD",
+    ]
     assert conflict["remedies"][0]["quote"] == {"quantity": 3, "amountDue": {"amountCents": 9000}}
     assert [a["kind"] for a in state["alerts"]][:2] == ["LICENSE_CONFLICT", "PAYMENT_FAILED"]
     assert await story.allowed() == [False, False, False]
@@ -177,7 +187,9 @@ async def test_updating_the_card_expiry_renews_the_subscription_and_settles_the_
     updated = (await story.run(UPDATE_CARD, card=story.card_id, m=12, y=2030))["updatePaymentCard"]
 
     assert updated["userErrors"] == [] and updated["paymentCard"] == {"expired": False}
-    assert updated["renewedSubscriptions"] == [{"id": story.subscription_id, "status": "ACTIVE", "currentPeriodStart": AFTER_GRACE}]
+    assert updated["renewedSubscriptions"] == [
+        {"id": story.subscription_id, "status": "ACTIVE", "currentPeriodStart": AFTER_GRACE}
+    ]
     state = await story.state()
     assert state["licenseConflicts"] == []
     assert state["seats"] == {"purchased": 3, "assigned": 3, "overage": 0, "inConflict": False}
@@ -215,7 +227,9 @@ async def test_fixing_the_card_during_the_grace_period_renews_the_subscription_b
 
     updated = (await story.run(UPDATE_CARD, card=story.card_id, m=1, y=2028))["updatePaymentCard"]
 
-    assert updated["renewedSubscriptions"] == [{"id": story.subscription_id, "status": "ACTIVE", "currentPeriodStart": "2027-01-05T09:00:00Z"}]
+    assert updated["renewedSubscriptions"] == [
+        {"id": story.subscription_id, "status": "ACTIVE", "currentPeriodStart": "2027-01-05T09:00:00Z"}
+    ]
     state = await story.state()
     assert state["subscription"]["status"] == "ACTIVE" and state["subscription"]["graceEndsAt"] is None
     assert [a["kind"] for a in state["alerts"]] == ["SEATS_LOW"]

@@ -7,7 +7,9 @@ from seatwise.models.clock import utcnow
 from seatwise.models.tables import AdminRole, AuditEvent, Credential, CredentialKind, LicenseAssignment, SeatPool, User
 from tests.support import NOW, error_codes, execute, give_licenses, make_org, make_user, token_for
 
-SET_ROLE = "mutation($id: ID!) { setAdminRole(input: {userId: $id, role: USER_ADMIN}) { user { adminRole } userErrors { code } } }"
+SET_ROLE = (
+    "mutation($id: ID!) { setAdminRole(input: {userId: $id, role: USER_ADMIN}) { user { adminRole } userErrors { code } } }"
+)
 CREATE_TOKEN = 'mutation { createApiToken(input: {name: "feed", role: READER}) { token userErrors { code } } }'
 REVOKE_TOKEN = "mutation($id: ID!) { revokeApiToken(input: {id: $id}) { apiToken { revokedAt } userErrors { code } } }"
 ASSIGN = 'mutation($id: ID!) { assignLicense(input: {userId: $id, productSku: "CRM_BASIC"}) { user { id } userErrors { code } } }'
@@ -64,7 +66,9 @@ async def test_only_a_global_admin_may_create_api_tokens(role):
 async def test_only_a_global_admin_may_revoke_api_tokens(role):
     fx = await make_org()
     token = await _as(fx, role)
-    _, credential = await auth.issue_credential(fx.admin, CredentialKind.API_TOKEN, AdminRole.GLOBAL_ADMIN, now=utcnow(), name="victim")
+    _, credential = await auth.issue_credential(
+        fx.admin, CredentialKind.API_TOKEN, AdminRole.GLOBAL_ADMIN, now=utcnow(), name="victim"
+    )
     before = await _state(fx)
     _forbidden(await execute(REVOKE_TOKEN, {"id": str(credential.id)}, token=token))
     assert await _state(fx) == before

@@ -1,6 +1,5 @@
 """Lists that grow cost a constant number of queries, whatever their length."""
 
-
 from tests.support import count_selects, execute, give_licenses, make_org, make_user
 
 PAGE = """

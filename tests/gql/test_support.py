@@ -2,7 +2,7 @@ from seatwise.models.tables import AdminRole, AuditEvent, ServiceRequest, Subscr
 from tests.support import error_codes, execute, give_licenses, make_org, make_user, token_for
 from tests.support_helpers import CANCEL, EXPORT, SUBMIT
 
-CONFLICTS = "{ licenseConflicts { product { sku } overage causes } seats(productSku: \"CRM_BASIC\") { purchased assigned overage inConflict } }"
+CONFLICTS = '{ licenseConflicts { product { sku } overage causes } seats(productSku: "CRM_BASIC") { purchased assigned overage inConflict } }'
 
 REQUESTS = """
 query($first: Int, $after: String, $status: ServiceRequestStatus) {
@@ -23,7 +23,9 @@ async def test_cancel_without_export_is_data_export_required_and_changes_nothing
     result = await execute(CANCEL, {"input": {"subscriptionId": str(sub.id), "reason": "Too expensive"}}, token=fx.token)
     payload = result.data["cancelSubscription"]
     assert payload["subscription"] is None and payload["serviceRequest"] is None
-    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("DATA_EXPORT_REQUIRED", ["input", "acknowledgeDataLoss"])]
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [
+        ("DATA_EXPORT_REQUIRED", ["input", "acknowledgeDataLoss"])
+    ]
     after = await Subscription.get(id=sub.id)
     assert (after.status.value, after.cancel_at_period_end, after.version) == ("ACTIVE", False, sub.version)
     assert await ServiceRequest.all().count() == 0
@@ -38,12 +40,20 @@ async def test_cancel_after_export_takes_effect_at_period_end():
     payload = result.data["cancelSubscription"]
     assert payload["userErrors"] == []
     assert payload["subscription"] == {
-        "id": str(sub.id), "status": "ACTIVE", "statusReason": None, "cancelAtPeriodEnd": True, "cancelledAt": None,
+        "id": str(sub.id),
+        "status": "ACTIVE",
+        "statusReason": None,
+        "cancelAtPeriodEnd": True,
+        "cancelledAt": None,
         "currentPeriodEnd": "2026-12-29T09:00:00Z",
     }
     request = payload["serviceRequest"]
     assert (request["category"], request["status"], request["description"], request["subscription"]) == (
-        "CANCEL_SUBSCRIPTION", "RESOLVED", "Too expensive", {"id": str(sub.id)})
+        "CANCEL_SUBSCRIPTION",
+        "RESOLVED",
+        "Too expensive",
+        {"id": str(sub.id)},
+    )
     assert "2026-12-29T09:00:00Z" in request["resolution"] and request["resolvedAt"]
     seats = (await execute(CONFLICTS, token=fx.token)).data["seats"][0]
     assert seats["purchased"] == 2
@@ -66,8 +76,12 @@ async def test_service_request_cancels_at_period_end_with_the_same_rules():
 
 async def test_service_request_cancellation_without_subscription_id_is_invalid_input():
     fx = await make_org()
-    payload = (await execute(SUBMIT, {"input": {"category": "CANCEL_SUBSCRIPTION", "description": "cancel"}}, token=fx.token)).data
-    assert [(e["code"], e["field"]) for e in payload["submitServiceRequest"]["userErrors"]] == [("INVALID_INPUT", ["input", "subscriptionId"])]
+    payload = (
+        await execute(SUBMIT, {"input": {"category": "CANCEL_SUBSCRIPTION", "description": "cancel"}}, token=fx.token)
+    ).data
+    assert [(e["code"], e["field"]) for e in payload["submitServiceRequest"]["userErrors"]] == [
+        ("INVALID_INPUT", ["input", "subscriptionId"])
+    ]
 
 
 async def test_immediate_cancellation_opens_a_conflict_caused_by_the_cancellation():
@@ -107,7 +121,14 @@ async def test_roles_without_billing_cannot_cancel_but_user_admins_may_ask_for_h
     token = await token_for(fx, user_admin, AdminRole.USER_ADMIN)
     cancel = {"input": {"subscriptionId": str(sub.id), "reason": "x", "acknowledgeDataLoss": True}}
     assert error_codes(await execute(CANCEL, cancel, token=token)) == ["FORBIDDEN"]
-    via_request = {"input": {"category": "CANCEL_SUBSCRIPTION", "description": "x", "subscriptionId": str(sub.id), "acknowledgeDataLoss": True}}
+    via_request = {
+        "input": {
+            "category": "CANCEL_SUBSCRIPTION",
+            "description": "x",
+            "subscriptionId": str(sub.id),
+            "acknowledgeDataLoss": True,
+        }
+    }
     assert error_codes(await execute(SUBMIT, via_request, token=token)) == ["FORBIDDEN"]
     assert not (await Subscription.get(id=sub.id)).cancel_at_period_end
     help_request = {"input": {"category": "LICENSING", "description": "Need a hand"}}
@@ -116,7 +137,9 @@ async def test_roles_without_billing_cannot_cancel_but_user_admins_may_ask_for_h
     reader = await make_user(fx, role=AdminRole.READER)
     assert error_codes(await execute(SUBMIT, help_request, token=await token_for(fx, reader, AdminRole.READER))) == ["FORBIDDEN"]
     billing = await make_user(fx, role=AdminRole.BILLING_ADMIN)
-    payload = (await execute(CANCEL, cancel, token=await token_for(fx, billing, AdminRole.BILLING_ADMIN))).data["cancelSubscription"]
+    payload = (await execute(CANCEL, cancel, token=await token_for(fx, billing, AdminRole.BILLING_ADMIN))).data[
+        "cancelSubscription"
+    ]
     assert payload["userErrors"] == [] and payload["subscription"]["cancelAtPeriodEnd"]
 
 
@@ -127,7 +150,9 @@ async def test_service_requests_are_paged_newest_first_and_filtered():
     first = (await execute(REQUESTS, {"first": 2}, token=fx.token)).data["serviceRequests"]
     assert [e["node"]["description"] for e in first["edges"]] == ["three", "two"]
     assert first["totalCount"] == 3 and first["pageInfo"]["hasNextPage"]
-    rest = (await execute(REQUESTS, {"first": 2, "after": first["pageInfo"]["endCursor"]}, token=fx.token)).data["serviceRequests"]
+    rest = (await execute(REQUESTS, {"first": 2, "after": first["pageInfo"]["endCursor"]}, token=fx.token)).data[
+        "serviceRequests"
+    ]
     assert [e["node"]["description"] for e in rest["edges"]] == ["one"] and not rest["pageInfo"]["hasNextPage"]
     resolved = (await execute(REQUESTS, {"status": "RESOLVED"}, token=fx.token)).data["serviceRequests"]
     assert resolved["totalCount"] == 0

@@ -17,17 +17,26 @@ query($first: Int, $after: String, $filter: UserFilter) {
 async def test_create_user_with_a_license_through_the_api():
     fx = await make_org()
     await give_licenses(fx, "CRM_BASIC", 1)
-    result = await execute(CREATE, {"input": {"email": " Ada@Acme.TEST", "displayName": "Ada", "productSkus": ["CRM_BASIC"]}}, token=fx.token)
+    result = await execute(
+        CREATE, {"input": {"email": " Ada@Acme.TEST", "displayName": "Ada", "productSkus": ["CRM_BASIC"]}}, token=fx.token
+    )
     assert result.errors is None
     user = result.data["createUser"]["user"]
-    assert (user["email"], user["status"], user["licenses"]) == ("ada@acme.test", "ACTIVE", [{"product": {"sku": "CRM_BASIC"}, "state": "ACTIVE"}])
+    assert (user["email"], user["status"], user["licenses"]) == (
+        "ada@acme.test",
+        "ACTIVE",
+        [{"product": {"sku": "CRM_BASIC"}, "state": "ACTIVE"}],
+    )
 
 
 async def test_create_user_validation_failure_is_a_user_error_and_changes_nothing():
     fx = await make_org()
     before = await User.all().count()
     result = await execute(CREATE, {"input": {"email": "not an email", "displayName": "X"}}, token=fx.token)
-    assert result.data["createUser"] == {"user": None, "userErrors": [{"code": "INVALID_INPUT", "message": "This is not a valid email address.", "field": ["input", "email"]}]}
+    assert result.data["createUser"] == {
+        "user": None,
+        "userErrors": [{"code": "INVALID_INPUT", "message": "This is not a valid email address.", "field": ["input", "email"]}],
+    }
     assert await User.all().count() == before
 
 
@@ -38,7 +47,11 @@ async def test_users_are_paged_by_email_with_cursors_and_total_count():
     first = (await execute(USERS, {"first": 2, "filter": {"search": "@PEOPLE.test"}}, token=fx.token)).data["users"]
     assert [e["node"]["email"] for e in first["edges"]] == ["alice@people.test", "bob@people.test"]
     assert first["totalCount"] == 3 and first["pageInfo"]["hasNextPage"]
-    second = (await execute(USERS, {"first": 2, "after": first["pageInfo"]["endCursor"], "filter": {"search": "@people.test"}}, token=fx.token)).data["users"]
+    second = (
+        await execute(
+            USERS, {"first": 2, "after": first["pageInfo"]["endCursor"], "filter": {"search": "@people.test"}}, token=fx.token
+        )
+    ).data["users"]
     assert [e["node"]["email"] for e in second["edges"]] == ["carol@people.test"]
     assert second["pageInfo"]["hasPreviousPage"] and not second["pageInfo"]["hasNextPage"]
 
@@ -83,7 +96,9 @@ async def test_user_admin_may_not_grant_admin_roles():
     fx = await make_org()
     user_admin = await make_user(fx, role=AdminRole.USER_ADMIN)
     token = await token_for(fx, user_admin, AdminRole.USER_ADMIN)
-    result = await execute(CREATE, {"input": {"email": "x@acme.test", "displayName": "X", "adminRole": "GLOBAL_ADMIN"}}, token=token)
+    result = await execute(
+        CREATE, {"input": {"email": "x@acme.test", "displayName": "X", "adminRole": "GLOBAL_ADMIN"}}, token=token
+    )
     assert error_codes(result) == ["FORBIDDEN"]
     assert not await User.exists(email="x@acme.test")
 
@@ -94,7 +109,9 @@ async def test_another_organizations_user_reads_as_unknown():
     result = await execute("query($id: ID!) { user(id: $id) { email } }", {"id": str(stranger.id)}, token=acme.token)
     assert result.data == {"user": None}
     result = await execute(
-        "mutation($id: ID!) { deleteUser(input: {userId: $id}) { user { id } userErrors { code field } } }", {"id": str(stranger.id)}, token=acme.token
+        "mutation($id: ID!) { deleteUser(input: {userId: $id}) { user { id } userErrors { code field } } }",
+        {"id": str(stranger.id)},
+        token=acme.token,
     )
     assert result.data["deleteUser"]["userErrors"] == [{"code": "NOT_FOUND", "field": ["input", "userId"]}]
     assert (await User.get(id=stranger.id)).deleted_at is None
@@ -104,11 +121,15 @@ async def test_delete_and_restore_through_the_api():
     fx = await make_org()
     user = await make_user(fx)
     deleted = await execute(
-        "mutation($id: ID!) { deleteUser(input: {userId: $id}) { user { status deletedAt restorableUntil } userErrors { code } } }", {"id": str(user.id)}, token=fx.token
+        "mutation($id: ID!) { deleteUser(input: {userId: $id}) { user { status deletedAt restorableUntil } userErrors { code } } }",
+        {"id": str(user.id)},
+        token=fx.token,
     )
     assert deleted.data["deleteUser"]["user"]["status"] == "DELETED"
     restored = await execute(
-        "mutation($id: ID!) { restoreUser(input: {userId: $id}) { user { status } licensesNotRestored { sku } userErrors { code } } }", {"id": str(user.id)}, token=fx.token
+        "mutation($id: ID!) { restoreUser(input: {userId: $id}) { user { status } licensesNotRestored { sku } userErrors { code } } }",
+        {"id": str(user.id)},
+        token=fx.token,
     )
     assert restored.data["restoreUser"] == {"user": {"status": "DISABLED"}, "licensesNotRestored": [], "userErrors": []}
     actions = set(await AuditEvent.filter(target_id=str(user.id)).values_list("action", flat=True))
@@ -118,12 +139,16 @@ async def test_delete_and_restore_through_the_api():
 async def test_set_admin_role_and_last_global_admin_through_the_api():
     fx = await make_org()
     result = await execute(
-        "mutation($id: ID!) { setAdminRole(input: {userId: $id, role: READER}) { user { adminRole } userErrors { code } } }", {"id": str(fx.admin.id)}, token=fx.token
+        "mutation($id: ID!) { setAdminRole(input: {userId: $id, role: READER}) { user { adminRole } userErrors { code } } }",
+        {"id": str(fx.admin.id)},
+        token=fx.token,
     )
     assert result.data["setAdminRole"] == {"user": None, "userErrors": [{"code": "LAST_GLOBAL_ADMIN"}]}
     user = await make_user(fx)
     result = await execute(
-        "mutation($id: ID!) { setAdminRole(input: {userId: $id, role: BILLING_ADMIN}) { user { adminRole } userErrors { code } } }", {"id": str(user.id)}, token=fx.token
+        "mutation($id: ID!) { setAdminRole(input: {userId: $id, role: BILLING_ADMIN}) { user { adminRole } userErrors { code } } }",
+        {"id": str(user.id)},
+        token=fx.token,
     )
     assert result.data["setAdminRole"] == {"user": {"adminRole": "BILLING_ADMIN"}, "userErrors": []}
 
@@ -144,7 +169,8 @@ async def test_sign_in_and_viewer_and_sign_out():
 async def test_api_tokens_are_created_listed_and_revoked_by_global_admins():
     fx = await make_org()
     created = await execute(
-        'mutation { createApiToken(input: {name: "hr-feed", role: USER_ADMIN, expiresInDays: 30}) { token apiToken { id name role owner expiresAt } userErrors { code } } }', token=fx.token
+        'mutation { createApiToken(input: {name: "hr-feed", role: USER_ADMIN, expiresInDays: 30}) { token apiToken { id name role owner expiresAt } userErrors { code } } }',
+        token=fx.token,
     )
     payload = created.data["createApiToken"]
     assert payload["apiToken"]["owner"] == fx.admin.email and payload["token"].startswith("sw_")
@@ -152,7 +178,11 @@ async def test_api_tokens_are_created_listed_and_revoked_by_global_admins():
     assert viewer.data["viewer"] == {"role": "USER_ADMIN", "credential": "API_TOKEN"}
     listed = await execute("{ apiTokens { name revokedAt } }", token=fx.token)
     assert {"name": "hr-feed", "revokedAt": None} in listed.data["apiTokens"]
-    revoked = await execute("mutation($id: ID!) { revokeApiToken(input: {id: $id}) { apiToken { revokedAt } userErrors { code } } }", {"id": payload["apiToken"]["id"]}, token=fx.token)
+    revoked = await execute(
+        "mutation($id: ID!) { revokeApiToken(input: {id: $id}) { apiToken { revokedAt } userErrors { code } } }",
+        {"id": payload["apiToken"]["id"]},
+        token=fx.token,
+    )
     assert revoked.data["revokeApiToken"]["apiToken"]["revokedAt"] is not None
     assert error_codes(await execute("{ viewer { role } }", token=payload["token"])) == ["UNAUTHENTICATED"]
 
@@ -171,6 +201,12 @@ async def test_access_check_through_the_api():
     fx = await make_org()
     await give_licenses(fx, "CRM_BASIC", 1)
     await make_user(fx, email="ok@acme.test", skus=["CRM_BASIC"])
-    query = "query($e: String!) { accessCheck(email: $e, productSku: \"CRM_BASIC\") { allowed reason } }"
-    assert (await execute(query, {"e": " OK@acme.test "}, token=fx.token)).data["accessCheck"] == {"allowed": True, "reason": None}
-    assert (await execute(query, {"e": "who@acme.test"}, token=fx.token)).data["accessCheck"] == {"allowed": False, "reason": "UNKNOWN_USER"}
+    query = 'query($e: String!) { accessCheck(email: $e, productSku: "CRM_BASIC") { allowed reason } }'
+    assert (await execute(query, {"e": " OK@acme.test "}, token=fx.token)).data["accessCheck"] == {
+        "allowed": True,
+        "reason": None,
+    }
+    assert (await execute(query, {"e": "who@acme.test"}, token=fx.token)).data["accessCheck"] == {
+        "allowed": False,
+        "reason": "UNKNOWN_USER",
+    }

@@ -54,11 +54,19 @@ async def test_a_lapsed_or_revoked_token_gets_401(server):
 
     fx = await make_org()
     async with httpx.AsyncClient() as client:
-        assert (await client.post(f"{server.url}/graphql", json={"query": "{ viewer { role } }"}, headers={"Authorization": f"Bearer {fx.token}"})).status_code == 200
+        assert (
+            await client.post(
+                f"{server.url}/graphql", json={"query": "{ viewer { role } }"}, headers={"Authorization": f"Bearer {fx.token}"}
+            )
+        ).status_code == 200
         await Credential.filter(user_id=fx.admin.id).update(expires_at=utcnow() - timedelta(seconds=1))
-        lapsed = await client.post(f"{server.url}/graphql", json={"query": "{ viewer { role } }"}, headers={"Authorization": f"Bearer {fx.token}"})
+        lapsed = await client.post(
+            f"{server.url}/graphql", json={"query": "{ viewer { role } }"}, headers={"Authorization": f"Bearer {fx.token}"}
+        )
         await Credential.filter(user_id=fx.admin.id).update(expires_at=None, revoked_at=utcnow())
-        revoked = await client.post(f"{server.url}/graphql", json={"query": "{ viewer { role } }"}, headers={"Authorization": f"Bearer {fx.token}"})
+        revoked = await client.post(
+            f"{server.url}/graphql", json={"query": "{ viewer { role } }"}, headers={"Authorization": f"Bearer {fx.token}"}
+        )
     for response in (lapsed, revoked):
         assert response.status_code == 401 and response.headers["www-authenticate"] == "Bearer"
         assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
@@ -69,7 +77,9 @@ async def test_introspection_and_sign_in_work_without_a_token(server):
     sign_in = "mutation($e: String!, $p: String!) { signIn(input: {email: $e, password: $p}) { token } }"
     async with httpx.AsyncClient() as client:
         schema = await client.post(f"{server.url}/graphql", json={"query": "{ __schema { queryType { name } } }"})
-        signed = await client.post(f"{server.url}/graphql", json={"query": sign_in, "variables": {"e": fx.admin.email, "p": PASSWORD}})
+        signed = await client.post(
+            f"{server.url}/graphql", json={"query": sign_in, "variables": {"e": fx.admin.email, "p": PASSWORD}}
+        )
     assert schema.status_code == 200 and schema.json()["data"]["__schema"]["queryType"]["name"] == "Query"
     assert signed.status_code == 200 and signed.json()["data"]["signIn"]["token"].startswith("sw_")
 
@@ -82,7 +92,12 @@ async def test_forbidden_role_changes_nothing(server):
     reader = await make_user(fx, role=AdminRole.READER)
     token = await token_for(fx, reader, AdminRole.READER)
     async with httpx.AsyncClient() as client:
-        body = await post(client, server.url, 'mutation { createUser(input: {email: "x@acme.test", displayName: "X"}) { user { id } } }', token=token)
+        body = await post(
+            client,
+            server.url,
+            'mutation { createUser(input: {email: "x@acme.test", displayName: "X"}) { user { id } } }',
+            token=token,
+        )
     assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert not await User.exists(email="x@acme.test")
 
@@ -91,10 +106,16 @@ async def test_cross_organization_ids_behave_as_unknown(server):
     acme, other = await make_org("Acme"), await make_org("Other")
     stranger = await make_user(other)
     async with httpx.AsyncClient() as client:
-        body = await post(client, server.url, "query($id: ID!) { user(id: $id) { email } }", {"id": str(stranger.id)}, token=acme.token)
+        body = await post(
+            client, server.url, "query($id: ID!) { user(id: $id) { email } }", {"id": str(stranger.id)}, token=acme.token
+        )
         assert body == {"data": {"user": None}}
         body = await post(
-            client, server.url, "mutation($id: ID!) { deleteUser(input: {userId: $id}) { userErrors { code } } }", {"id": str(stranger.id)}, token=acme.token
+            client,
+            server.url,
+            "mutation($id: ID!) { deleteUser(input: {userId: $id}) { userErrors { code } } }",
+            {"id": str(stranger.id)},
+            token=acme.token,
         )
     assert body["data"]["deleteUser"]["userErrors"] == [{"code": "NOT_FOUND"}]
     assert (await User.get(id=stranger.id)).deleted_at is None
@@ -118,8 +139,11 @@ async def test_validation_failure_over_http_changes_nothing(server):
     before = await User.all().count()
     async with httpx.AsyncClient() as client:
         body = await post(
-            client, server.url, "mutation($i: CreateUserInput!) { createUser(input: $i) { user { id } userErrors { code field } } }",
-            {"i": {"email": "a@b", "displayName": "X"}}, token=fx.token,
+            client,
+            server.url,
+            "mutation($i: CreateUserInput!) { createUser(input: $i) { user { id } userErrors { code field } } }",
+            {"i": {"email": "a@b", "displayName": "X"}},
+            token=fx.token,
         )
         assert body["data"]["createUser"]["userErrors"] == [{"code": "INVALID_INPUT", "field": ["input", "email"]}]
         body = await post(client, server.url, "query { users(first: 1000) { totalCount } }", token=fx.token)
@@ -129,7 +153,11 @@ async def test_validation_failure_over_http_changes_nothing(server):
 
 async def test_request_bodies_over_one_mebibyte_get_413(server):
     async with httpx.AsyncClient() as client:
-        response = await client.post(f"{server.url}/graphql", content=b'{"query": "' + b"x" * (1024 * 1024 + 1) + b'"}', headers={"content-type": "application/json"})
+        response = await client.post(
+            f"{server.url}/graphql",
+            content=b'{"query": "' + b"x" * (1024 * 1024 + 1) + b'"}',
+            headers={"content-type": "application/json"},
+        )
     assert response.status_code == 413
 
 
@@ -151,7 +179,9 @@ async def test_metrics_are_prometheus_text_with_bounded_labels(server):
 async def test_log_lines_are_json_with_a_request_id_and_no_token(server):
     fx = await make_org()
     async with httpx.AsyncClient() as client:
-        response = await client.post(f"{server.url}/graphql", json={"query": "{ viewer { role } }"}, headers={"Authorization": f"Bearer {fx.token}"})
+        response = await client.post(
+            f"{server.url}/graphql", json={"query": "{ viewer { role } }"}, headers={"Authorization": f"Bearer {fx.token}"}
+        )
     rid = response.headers["x-request-id"]
     import json
 

@@ -26,7 +26,7 @@ def server():
 def _chunked(body: bytes, size: int = 64 * 1024):
     async def chunks():
         for start in range(0, len(body), size):
-            yield body[start:start + size]
+            yield body[start : start + size]
 
     return chunks()
 
@@ -67,7 +67,9 @@ async def test_preflight_from_an_allowed_origin_is_answered_and_from_another_ref
     assert allowed.status_code == 200
     assert allowed.headers["access-control-allow-origin"] == ALLOWED
     assert "POST" in allowed.headers["access-control-allow-methods"]
-    assert {"authorization", "content-type"} <= {h.strip().lower() for h in allowed.headers["access-control-allow-headers"].split(",")}
+    assert {"authorization", "content-type"} <= {
+        h.strip().lower() for h in allowed.headers["access-control-allow-headers"].split(",")
+    }
     assert refused.status_code == 400
     assert "access-control-allow-origin" not in refused.headers
 
@@ -76,8 +78,12 @@ async def test_only_an_allowed_origin_may_read_a_response(server):
     fx = await make_org()
     query = {"query": "{ viewer { role } }"}
     async with httpx.AsyncClient() as client:
-        allowed = await client.post(f"{server.url}/graphql", json=query, headers={"Origin": ALLOWED, "Authorization": f"Bearer {fx.token}"})
-        refused = await client.post(f"{server.url}/graphql", json=query, headers={"Origin": REFUSED, "Authorization": f"Bearer {fx.token}"})
+        allowed = await client.post(
+            f"{server.url}/graphql", json=query, headers={"Origin": ALLOWED, "Authorization": f"Bearer {fx.token}"}
+        )
+        refused = await client.post(
+            f"{server.url}/graphql", json=query, headers={"Origin": REFUSED, "Authorization": f"Bearer {fx.token}"}
+        )
     assert allowed.headers["access-control-allow-origin"] == ALLOWED
     assert allowed.json() == {"data": {"viewer": {"role": "GLOBAL_ADMIN"}}}
     assert "access-control-allow-origin" not in refused.headers  # the browser withholds the response

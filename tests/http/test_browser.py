@@ -31,8 +31,13 @@ pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="no `chromium` on PATH: install Debian's chromium package (.ci/run does) to run the browser test"
 )
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 ARTIFACTS = Path(os.environ.get("SEATWISE_TEST_ARTIFACTS", ROOT / "test-artifacts"))
 
@@ -117,7 +122,8 @@ async def wait_for_result(page, pattern: str, timeout_ms: float = 30_000) -> str
     """The result pane's text once it matches `pattern` (a regular expression)."""
     await page.wait_for_function(
         "([selector, pattern]) => new RegExp(pattern).test(document.querySelector(selector)?.CodeMirror?.getValue() ?? '')",
-        arg=[RESULT, pattern], timeout=timeout_ms,
+        arg=[RESULT, pattern],
+        timeout=timeout_ms,
     )
     return await result_text(page)
 
@@ -152,7 +158,11 @@ async def test_graphiql_subscription_receives_the_event_of_a_mutation(server):
     primer, target = await make_user(fx), await make_user(fx)
     async with graphiql(server, "graphiql-subscription") as page, httpx.AsyncClient(timeout=10) as client:
         await open_headers_with_token(page, fx.token)
-        await paste(page, QUERY_EDITOR, 'subscription { licenseEvents(productSku: "CRM_BASIC") { kind user { email } seats { assigned } } }')
+        await paste(
+            page,
+            QUERY_EDITOR,
+            'subscription { licenseEvents(productSku: "CRM_BASIC") { kind user { email } seats { assigned } } }',
+        )
         await run(page)
 
         # The subscription starts asynchronously: toggle a license until the pane shows an event.
@@ -173,5 +183,11 @@ async def test_graphiql_subscription_receives_the_event_of_a_mutation(server):
 
     # GraphiQL shows the latest event of a subscription.
     assert json.loads(text) == {
-        "data": {"licenseEvents": {"kind": "ASSIGNED", "user": {"email": target.email}, "seats": {"assigned": payload["seats"]["assigned"]}}}
+        "data": {
+            "licenseEvents": {
+                "kind": "ASSIGNED",
+                "user": {"email": target.email},
+                "seats": {"assigned": payload["seats"]["assigned"]},
+            }
+        }
     }

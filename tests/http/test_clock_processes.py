@@ -20,7 +20,11 @@ def clock_process(now: str) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": database_url()}
     return subprocess.Popen(
         [sys.executable, "-m", "gql", "clock", "--now", now, "--json"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -60,8 +64,15 @@ async def test_clock_command_prints_one_json_line_even_with_nothing_to_do():
     stdout, stderr = await asyncio.to_thread(process.communicate, timeout=120)
     assert process.returncode == 0, stderr[-2000:]
     assert json.loads(stdout) == {
-        "renewed": 0, "graceStarted": 0, "retried": 0, "suspended": 0, "cancelled": 0, "purged": 0,
-        "charges": 0, "failedCharges": 0, "organizations": 0,
+        "renewed": 0,
+        "graceStarted": 0,
+        "retried": 0,
+        "suspended": 0,
+        "cancelled": 0,
+        "purged": 0,
+        "charges": 0,
+        "failedCharges": 0,
+        "organizations": 0,
     }
     assert stdout.count("\n") == 1
 

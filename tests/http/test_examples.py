@@ -44,13 +44,16 @@ def examples_python() -> Path:
     digest = hashlib.sha256(requirements.read_bytes() + sys.version.encode()).hexdigest()[:16]
     venv = Path(tempfile.gettempdir()) / f"seatwise-examples-venv-{digest}"
     python = venv / "bin" / "python"
-    if (venv / ".complete").exists() and subprocess.run([str(python), "-c", "import gql, tqdm"], capture_output=True).returncode == 0:
+    if (venv / ".complete").exists() and subprocess.run(
+        [str(python), "-c", "import gql, tqdm"], capture_output=True
+    ).returncode == 0:
         return python
     # Not there, or an earlier build was interrupted (no .complete): build it afresh.
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
     installed = subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", str(requirements)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert installed.returncode == 0, f"pip install -r examples/requirements.txt failed:\n{installed.stderr[-3000:]}"
     (venv / ".complete").touch()
@@ -62,7 +65,11 @@ def run_python_example(python: Path, url: str, *args: str, env: dict[str, str]) 
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SEATWISE_") and k != "PYTHONPATH"}
     return subprocess.run(
         [str(python), "seats.py", "--url", f"{url}/graphql", *args],
-        cwd=EXAMPLES, env={**clean, **env}, capture_output=True, text=True, timeout=120,
+        cwd=EXAMPLES,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -85,7 +92,14 @@ async def test_python_example_signs_in_buys_once_and_licenses_new_users_in_bulk(
     await add_card(fx)
 
     done = run_python_example(
-        examples_python, server.url, "--product", "CRM_BASIC", "--new-users", "7", "--batch-size", "3",
+        examples_python,
+        server.url,
+        "--product",
+        "CRM_BASIC",
+        "--new-users",
+        "7",
+        "--batch-size",
+        "3",
         env={"SEATWISE_EMAIL": fx.admin.email, "SEATWISE_PASSWORD": PASSWORD},
     )
 
@@ -152,14 +166,18 @@ class NodeExample:
         self.process = process
 
     @classmethod
-    async def start(cls, node: Path, server: Server, token: str, product: str | None = None) -> "NodeExample":
+    async def start(cls, node: Path, server: Server, token: str, product: str | None = None) -> NodeExample:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SEATWISE_")}
         env |= {"SEATWISE_TOKEN": token, "SEATWISE_WS_URL": server.url.replace("http://", "ws://") + "/graphql"}
         if product:
             env["SEATWISE_PRODUCT"] = product
         process = await asyncio.create_subprocess_exec(
-            str(node), "live-events.mjs", cwd=NODE_EXAMPLE, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            str(node),
+            "live-events.mjs",
+            cwd=NODE_EXAMPLE,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         return cls(process)
 
@@ -191,7 +209,7 @@ async def test_node_example_prints_the_seat_event_of_an_assignment(server, node_
                 try:
                     await example.line(example.process.stdout, 0.5)
                     break
-                except (asyncio.TimeoutError, TimeoutError):
+                except TimeoutError:
                     continue
             else:
                 pytest.fail("the example never printed an event")
@@ -205,8 +223,9 @@ async def test_node_example_prints_the_seat_event_of_an_assignment(server, node_
     at, kind, sku, email, counters = line.split(" ", 4)
     assert (kind, sku, email) == ("ASSIGNED", "CRM_BASIC", target.email)
     assert at.endswith("Z")
-    assert counters == (f"purchased={seats['purchased']} assigned={seats['assigned']} "
-                        f"available={seats['available']} overage={seats['overage']}")
+    assert counters == (
+        f"purchased={seats['purchased']} assigned={seats['assigned']} available={seats['available']} overage={seats['overage']}"
+    )
     assert code == 0, err  # SIGTERM ends it cleanly
 
 

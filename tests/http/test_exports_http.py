@@ -43,7 +43,9 @@ async def test_download_is_exactly_the_reported_bytes(server, fmt):
 async def test_download_needs_a_valid_token_and_the_right_organization(server):
     acme, other = await make_org("Acme"), await make_org("Other")
     async with httpx.AsyncClient(timeout=30) as client:
-        exported = (await post(client, server.url, EXPORT, {"format": "CSV"}, token=acme.token))["data"]["exportData"]["dataExport"]
+        exported = (await post(client, server.url, EXPORT, {"format": "CSV"}, token=acme.token))["data"]["exportData"][
+            "dataExport"
+        ]
         url = exported["downloadUrl"]
         for token in (None, "sw_not_a_real_token"):
             response, _ = await _download(client, url, token)
@@ -61,8 +63,14 @@ async def test_download_url_follows_the_forwarded_scheme_and_host_of_a_trusted_p
     fx = await make_org("Acme")
     async with httpx.AsyncClient(timeout=30) as client:
         response = await client.post(
-            f"{server.url}/graphql", json={"query": EXPORT, "variables": {"format": "CSV"}},
-            headers={"Authorization": f"Bearer {fx.token}", "Host": "seats.example.com", "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"},
+            f"{server.url}/graphql",
+            json={"query": EXPORT, "variables": {"format": "CSV"}},
+            headers={
+                "Authorization": f"Bearer {fx.token}",
+                "Host": "seats.example.com",
+                "X-Forwarded-Proto": "https",
+                "X-Forwarded-For": "203.0.113.9",
+            },
         )
     exported = response.json()["data"]["exportData"]["dataExport"]
     # The test server's peer is 127.0.0.1, uvicorn's default FORWARDED_ALLOW_IPS: its X-Forwarded-Proto is honoured.
@@ -74,7 +82,9 @@ async def test_download_url_uses_the_configured_public_url():
     running = Server(env={"SEATWISE_PUBLIC_URL": "https://seatwise.example.org/api/"}).wait_ready()
     try:
         async with httpx.AsyncClient(timeout=30) as client:
-            exported = (await post(client, running.url, EXPORT, {"format": "CSV"}, token=fx.token))["data"]["exportData"]["dataExport"]
+            exported = (await post(client, running.url, EXPORT, {"format": "CSV"}, token=fx.token))["data"]["exportData"][
+                "dataExport"
+            ]
     finally:
         running.stop()
     assert exported["downloadUrl"] == f"https://seatwise.example.org/api/exports/{exported['id']}"

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import graphql
 import httpx
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema
 
 from seatwise.gql.schema import schema
@@ -28,7 +29,9 @@ GRAPHQL_SCHEMA = schema._schema
 MIN_QUOTED = 6
 
 _moments = st.datetimes(
-    min_value=datetime(1, 1, 2), max_value=datetime(9998, 12, 30), timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=-14)), timezone(timedelta(hours=14))])
+    min_value=datetime(1, 1, 2),
+    max_value=datetime(9998, 12, 30),
+    timezones=st.sampled_from([UTC, timezone(timedelta(hours=-14)), timezone(timedelta(hours=14))]),
 )
 _DATETIME = st.one_of(
     _moments.map(lambda moment: graphql.StringValueNode(value=moment.isoformat())),
@@ -62,12 +65,15 @@ def hoist_arguments(document: graphql.DocumentNode) -> tuple[graphql.DocumentNod
                 continue
             name = f"v{len(definitions)}"
             variable = graphql.VariableNode(name=graphql.NameNode(value=name))
-            definitions.append(graphql.VariableDefinitionNode(variable=variable, type=graphql.parse_type(str(declared.type)), directives=()))
+            definitions.append(
+                graphql.VariableDefinitionNode(variable=variable, type=graphql.parse_type(str(declared.type)), directives=())
+            )
             variables[name] = graphql.value_from_ast_untyped(argument.value)
             arguments.append(graphql.ArgumentNode(name=argument.name, value=variable))
         selections.append(dataclasses.replace(field, arguments=tuple(arguments)))
     operation = dataclasses.replace(
-        operation, variable_definitions=tuple(definitions),
+        operation,
+        variable_definitions=tuple(definitions),
         selection_set=dataclasses.replace(operation.selection_set, selections=tuple(selections)),
     )
     return dataclasses.replace(document, definitions=(operation,)), variables
@@ -138,7 +144,10 @@ async def test_generated_documents_never_break_the_server_nor_echo_their_values(
         with httpx.Client(base_url=server.url, headers=headers, timeout=60) as client:
 
             @settings(
-                max_examples=EXAMPLES, deadline=None, database=None, print_blob=True,
+                max_examples=EXAMPLES,
+                deadline=None,
+                database=None,
+                print_blob=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
             )
             @given(document=_documents(), as_variables=st.booleans())

@@ -39,18 +39,25 @@ async def test_request_errors_get_400_as_graphql_response_json_and_200_as_json(s
     auth = {"Authorization": f"Bearer {fx.token}"}
     async with httpx.AsyncClient() as client:
         for query in ("{", "{ nope }"):
-            modern = await client.post(f"{server.url}/graphql", json={"query": query}, headers={**auth, "Accept": GRAPHQL_RESPONSE_JSON})
+            modern = await client.post(
+                f"{server.url}/graphql", json={"query": query}, headers={**auth, "Accept": GRAPHQL_RESPONSE_JSON}
+            )
             assert modern.status_code == 400 and modern.headers["content-type"].startswith(GRAPHQL_RESPONSE_JSON)
             assert "data" not in modern.json() and modern.json()["errors"]
-            legacy = await client.post(f"{server.url}/graphql", json={"query": query}, headers={**auth, "Accept": "application/json"})
+            legacy = await client.post(
+                f"{server.url}/graphql", json={"query": query}, headers={**auth, "Accept": "application/json"}
+            )
             assert legacy.status_code == 200 and legacy.headers["content-type"].startswith("application/json")
             assert legacy.json()["errors"]
         coercion = await client.post(
-            f"{server.url}/graphql", json={"query": "query($f: Int) { users(first: $f) { totalCount } }", "variables": {"f": "many"}},
+            f"{server.url}/graphql",
+            json={"query": "query($f: Int) { users(first: $f) { totalCount } }", "variables": {"f": "many"}},
             headers={**auth, "Accept": GRAPHQL_RESPONSE_JSON},
         )
         assert coercion.status_code == 400
-        ok = await client.post(f"{server.url}/graphql", json={"query": "{ viewer { role } }"}, headers={**auth, "Accept": GRAPHQL_RESPONSE_JSON})
+        ok = await client.post(
+            f"{server.url}/graphql", json={"query": "{ viewer { role } }"}, headers={**auth, "Accept": GRAPHQL_RESPONSE_JSON}
+        )
         assert ok.status_code == 200 and ok.headers["content-type"].startswith(GRAPHQL_RESPONSE_JSON)
         assert ok.json() == {"data": {"viewer": {"role": "GLOBAL_ADMIN"}}}
 
@@ -58,7 +65,9 @@ async def test_request_errors_get_400_as_graphql_response_json_and_200_as_json(s
 async def test_a_missing_token_gets_401_in_either_media_type(server):
     async with httpx.AsyncClient() as client:
         for accept in (GRAPHQL_RESPONSE_JSON, "application/json"):
-            response = await client.post(f"{server.url}/graphql", json={"query": "{ viewer { role } }"}, headers={"Accept": accept})
+            response = await client.post(
+                f"{server.url}/graphql", json={"query": "{ viewer { role } }"}, headers={"Accept": accept}
+            )
             assert response.status_code == 401 and response.headers["www-authenticate"] == "Bearer"
             assert response.headers["content-type"].startswith(accept)
 
@@ -92,12 +101,17 @@ def _graphql_http_dir() -> Path:
         (cache / "package.json").write_text('{"private": true}\n')
         subprocess.run(
             ["npm", "install", "--no-audit", "--no-fund", "--silent", "graphql-http@^1.22", "graphql@^16"],
-            cwd=cache, check=True, capture_output=True, timeout=300,
+            cwd=cache,
+            check=True,
+            capture_output=True,
+            timeout=300,
         )
     return cache
 
 
-@pytest.mark.skipif(shutil.which("node") is None or shutil.which("npm") is None, reason="node and npm are needed to run graphql-http's audits")
+@pytest.mark.skipif(
+    shutil.which("node") is None or shutil.which("npm") is None, reason="node and npm are needed to run graphql-http's audits"
+)
 async def test_the_graphql_http_audit_suite_passes_without_errors_or_warnings(server):
     fx = await make_org()
     folder = _graphql_http_dir()
@@ -105,7 +119,11 @@ async def test_the_graphql_http_audit_suite_passes_without_errors_or_warnings(se
         script.write(AUDIT_SCRIPT)
     try:
         run = subprocess.run(
-            ["node", script.name, f"{server.url}/graphql", fx.token], cwd=folder, capture_output=True, text=True, timeout=300,
+            ["node", script.name, f"{server.url}/graphql", fx.token],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
     finally:
         os.unlink(script.name)

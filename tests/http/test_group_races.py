@@ -39,9 +39,7 @@ async def test_member_additions_and_purchases_on_two_servers_never_oversell(serv
     await give_licenses(fx, "CRM_BASIC", 2)
     people = [await make_user(fx) for _ in range(30)]
     teams = [await groups.create_group(fx.org, name, ["CRM_BASIC"], actor=fx.actor, now=NOW) for name in ("Sales", "Support")]
-    calls = [
-        (ADD, {"g": str(teams[i % 2].id), "u": [str(p.id) for p in people[i * 2:i * 2 + 5]]}) for i in range(13)
-    ] + [
+    calls = [(ADD, {"g": str(teams[i % 2].id), "u": [str(p.id) for p in people[i * 2 : i * 2 + 5]]}) for i in range(13)] + [
         (PURCHASE, {"input": {"productSku": "CRM_BASIC", "quantity": 3, "idempotencyKey": f"groups-{i}"}}) for i in range(4)
     ]
     async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=len(calls))) as client:

@@ -38,26 +38,54 @@ def shared_env() -> Path:
     if not (venv / ".client").exists():
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
         client = subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", str(ROOT / "examples" / "requirements.txt")],
-            capture_output=True, text=True,
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+                str(ROOT / "examples" / "requirements.txt"),
+            ],
+            capture_output=True,
+            text=True,
         )
         assert client.returncode == 0, client.stderr[-3000:]
         (venv / ".client").touch()
     # Build from a copy of the tree: a build never writes into the repository (no build/ or *.egg-info left behind).
     source = Path(tempfile.mkdtemp(prefix="seatwise-src-"))
-    shutil.copytree(ROOT, source / "seatwise", ignore=shutil.ignore_patterns(".venv*", ".git", "node_modules", "*.sqlite3*", "test-artifacts"))
+    shutil.copytree(
+        ROOT, source / "seatwise", ignore=shutil.ignore_patterns(".venv*", ".git", "node_modules", "*.sqlite3*", "test-artifacts")
+    )
     installed = subprocess.run(
-        [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-cache-dir", "--force-reinstall", "--no-deps", str(source / "seatwise")],
-        capture_output=True, text=True,
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--no-cache-dir",
+            "--force-reinstall",
+            "--no-deps",
+            str(source / "seatwise"),
+        ],
+        capture_output=True,
+        text=True,
     )
     deps = subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(source / "seatwise")],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     shutil.rmtree(source, ignore_errors=True)
     assert installed.returncode == 0 and deps.returncode == 0, installed.stderr[-3000:] + deps.stderr[-3000:]
     # What setuptools would say about the package layout (e.g. data folders missing from `packages`): nothing.
-    build_warnings = [line for line in (installed.stdout + installed.stderr).splitlines() if "warning" in line.lower() and "Location 'file:" not in line]
+    build_warnings = [
+        line
+        for line in (installed.stdout + installed.stderr).splitlines()
+        if "warning" in line.lower() and "Location 'file:" not in line
+    ]
     assert build_warnings == [], "\n".join(build_warnings)
     return venv
 
@@ -74,16 +102,23 @@ def test_seatwise_and_the_gql_client_share_one_environment(shared_env, tmp_path)
 
     port = free_port()
     server = subprocess.Popen(
-        [str(seatwise), "serve", "--host", "127.0.0.1", "--port", str(port)], cwd=tmp_path,
-        env={**env, "SEATWISE_CLOCK_INTERVAL": "0"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [str(seatwise), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=tmp_path,
+        env={**env, "SEATWISE_CLOCK_INTERVAL": "0"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         python = shared_env / "bin" / "python"
         client = None
         for _ in range(120):  # the server migrates, then serves
             client = subprocess.run(
-                [str(python), "-c", QUERY, f"http://127.0.0.1:{port}/graphql", token], cwd=tmp_path, env=env,
-                capture_output=True, text=True, timeout=60,
+                [str(python), "-c", QUERY, f"http://127.0.0.1:{port}/graphql", token],
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
             )
             if client.returncode == 0:
                 break

@@ -3,8 +3,8 @@ subscriptions, against a real `seatwise serve`."""
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 import httpx
 import pytest
@@ -40,7 +40,7 @@ class MultipartEvents:
         async for text in self.response.aiter_text():
             buffer += text
             while (end := buffer.find(BOUNDARY)) >= 0:
-                part, buffer = buffer[:end], buffer[end + len(BOUNDARY):]
+                part, buffer = buffer[:end], buffer[end + len(BOUNDARY) :]
                 _, _, body = part.partition("\r\n\r\n")
                 message = json.loads(body) if body.strip() else {}
                 if message.get("payload") is not None:
@@ -56,13 +56,17 @@ class MultipartEvents:
 
 
 @asynccontextmanager
-async def multipart_subscription(client: httpx.AsyncClient, url: str, token: str | None, sku: str | None = None, method: str = "POST") -> AsyncIterator[MultipartEvents]:
+async def multipart_subscription(
+    client: httpx.AsyncClient, url: str, token: str | None, sku: str | None = None, method: str = "POST"
+) -> AsyncIterator[MultipartEvents]:
     headers = {"Accept": MULTIPART, **({"Authorization": f"Bearer {token}"} if token else {})}
     request = {"query": LICENSE_EVENTS, "variables": {"sku": sku}}
     if method == "POST":
         stream = client.stream("POST", f"{url}/graphql", json=request, headers=headers)
     else:
-        stream = client.stream("GET", f"{url}/graphql", params={"query": LICENSE_EVENTS, "variables": json.dumps({"sku": sku})}, headers=headers)
+        stream = client.stream(
+            "GET", f"{url}/graphql", params={"query": LICENSE_EVENTS, "variables": json.dumps({"sku": sku})}, headers=headers
+        )
     async with stream as response:
         assert response.status_code == 200, await response.aread()
         assert response.headers["content-type"].startswith("multipart/mixed")
@@ -78,7 +82,10 @@ async def test_a_multipart_subscriber_receives_its_organizations_events(server, 
     fx = await make_org()
     await give_licenses(fx, "CRM_BASIC", 5)
     primer, target = await make_user(fx), await make_user(fx)
-    async with httpx.AsyncClient(timeout=10) as client, multipart_subscription(client, server.url, fx.token, "CRM_BASIC", method) as events:
+    async with (
+        httpx.AsyncClient(timeout=10) as client,
+        multipart_subscription(client, server.url, fx.token, "CRM_BASIC", method) as events,
+    ):
         await until_listening(events, Toggle(client, server.url, fx.token, primer.id, "CRM_BASIC"))
         payload = await assign_over_http(client, server.url, fx.token, target.id, "CRM_BASIC")
         event, _ = await event_matching(events, lambda e: (e["user"] or {}).get("id") == str(target.id))
@@ -98,7 +105,9 @@ async def test_a_multipart_subscription_ends_once_its_token_is_revoked(server):
         await until_listening(events, Toggle(client, server.url, fx.token, primer.id, "CRM_BASIC"))
         await Credential.filter(revoked_at=None, name="test").update(revoked_at=utcnow())
         await assign_over_http(client, server.url, fx.token, target.id, "CRM_BASIC")
-        while (message := json.loads(await asyncio.wait_for(events.recv(), 10)))["type"] == "next" and message["payload"].get("data"):
+        while (message := json.loads(await asyncio.wait_for(events.recv(), 10)))["type"] == "next" and message["payload"].get(
+            "data"
+        ):
             # Only leftovers of until_listening may still come; the assignment after the revocation never does.
             assert message["payload"]["data"]["licenseEvents"]["user"]["id"] == str(primer.id)
     # The stream ends with the credential's end as an UNAUTHENTICATED error, as over the WebSocket.

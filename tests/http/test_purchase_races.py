@@ -56,7 +56,10 @@ async def test_many_concurrent_assigns_over_three_servers_take_exactly_the_purch
     users = [await make_user(fx) for _ in range(people)]
     async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=people)) as client:
         bodies = await asyncio.gather(
-            *(post(client, servers[i % 3].url, ASSIGN, {"u": str(u.id), "sku": "CRM_BASIC"}, token=fx.token) for i, u in enumerate(users))
+            *(
+                post(client, servers[i % 3].url, ASSIGN, {"u": str(u.id), "sku": "CRM_BASIC"}, token=fx.token)
+                for i, u in enumerate(users)
+            )
         )
         seats = (await post(client, servers[0].url, SEATS, token=fx.token))["data"]["seats"][0]
     assert all("errors" not in body for body in bodies), [b for b in bodies if "errors" in b][:3]

@@ -18,7 +18,9 @@ REFUSE_PG = [
     "EXECUTE FUNCTION seatwise_refuse_writes()",
 ]
 UNDO_PG = ["DROP TRIGGER IF EXISTS seatwise_refuse_writes ON product", "DROP FUNCTION IF EXISTS seatwise_refuse_writes()"]
-REFUSE_SQLITE = ["CREATE TRIGGER seatwise_refuse_writes BEFORE UPDATE ON product BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"]
+REFUSE_SQLITE = [
+    "CREATE TRIGGER seatwise_refuse_writes BEFORE UPDATE ON product BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+]
 UNDO_SQLITE = ["DROP TRIGGER IF EXISTS seatwise_refuse_writes"]
 
 

@@ -64,7 +64,9 @@ async def test_readyz_reports_redis_when_it_is_configured(servers):
         ready = await client.get(f"{servers[0].url}/readyz")
     assert ready.status_code == 200
     assert ready.json() == {
-        "status": "ready", "database": "ok", "redis": "ok",
+        "status": "ready",
+        "database": "ok",
+        "redis": "ok",
         "redisPublisher": {"circuit": "closed", "queued": 0, "dropped": 0},
     }
 
@@ -89,7 +91,11 @@ async def test_a_redis_outage_breaks_no_mutation_and_readyz_reports_it():
         assert payload["seats"]["assigned"] in (1, 2)  # the primer's license may be held too
         assert event["kind"] == "ASSIGNED"
         assert ready.status_code == 503
-        assert {k: ready.json()[k] for k in ("status", "database", "redis")} == {"status": "not ready", "database": "ok", "redis": "unreachable"}
+        assert {k: ready.json()[k] for k in ("status", "database", "redis")} == {
+            "status": "not ready",
+            "database": "ok",
+            "redis": "unreachable",
+        }
     finally:
         server.stop()
     assert "could not publish live events to Redis" in server.log()
@@ -209,7 +215,9 @@ async def test_a_stalled_redis_delays_no_write_and_the_dropped_events_are_counte
             people = [await make_user(fx) for _ in range(20)]
             # Waiting on Redis for each of the 20 events would take far longer than this client waits.
             async with httpx.AsyncClient(timeout=httpx.Timeout(15, connect=5)) as client:
-                body = await post(client, server.url, ASSIGN_MANY, {"users": [str(p.id) for p in people], "sku": "CRM_BASIC"}, fx.token)
+                body = await post(
+                    client, server.url, ASSIGN_MANY, {"users": [str(p.id) for p in people], "sku": "CRM_BASIC"}, fx.token
+                )
                 assert body["data"]["assignLicenses"]["userErrors"] == [], body
 
                 ready = await _ready_after_drops(client, server.url, 20)

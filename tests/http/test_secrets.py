@@ -10,7 +10,14 @@ import pytest
 from tortoise import connections
 
 from tests.billing_support import (
-    AMEX, BAD_CVC_ON_ADD, DECLINES_ON_ADD, DECLINES_ON_CHARGE, DISCOVER, EXPIRED_ON_ADD, MASTERCARD, VISA,
+    AMEX,
+    BAD_CVC_ON_ADD,
+    DECLINES_ON_ADD,
+    DECLINES_ON_CHARGE,
+    DISCOVER,
+    EXPIRED_ON_ADD,
+    MASTERCARD,
+    VISA,
 )
 from tests.support import PASSWORD, Server, database_url, is_postgres, make_org, post
 
@@ -41,7 +48,9 @@ async def dump_rows() -> str:
     """Every row of every table as text, through SQL."""
     conn = connections.get("default")
     if is_postgres():
-        names = [r["tablename"] for r in await conn.execute_query_dict("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        names = [
+            r["tablename"] for r in await conn.execute_query_dict("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        ]
         rows = []
         for name in names:
             rows += [str(r) for r in await conn.execute_query_dict(f'SELECT t::text AS row FROM "{name}" t')]
@@ -66,7 +75,17 @@ def assert_no_cvc_value(text: str, where: str) -> None:
 
 async def test_card_numbers_cvcs_and_tokens_are_nowhere_at_rest_or_in_logs(server):
     fx = await make_org()
-    numbers = [VISA, MASTERCARD, AMEX, DISCOVER, DECLINES_ON_CHARGE, DECLINES_ON_ADD, EXPIRED_ON_ADD, BAD_CVC_ON_ADD, "4242424242424241"]
+    numbers = [
+        VISA,
+        MASTERCARD,
+        AMEX,
+        DISCOVER,
+        DECLINES_ON_CHARGE,
+        DECLINES_ON_ADD,
+        EXPIRED_ON_ADD,
+        BAD_CVC_ON_ADD,
+        "4242424242424241",
+    ]
     async with httpx.AsyncClient(timeout=30) as client:
         session = (await post(client, server.url, SIGN_IN, {"e": fx.admin.email, "p": PASSWORD}))["data"]["signIn"]["token"]
         tokens = [fx.token, session]
@@ -78,14 +97,39 @@ async def test_card_numbers_cvcs_and_tokens_are_nowhere_at_rest_or_in_logs(serve
             outcomes[number] = payload["userErrors"][0]["code"] if payload["userErrors"] else "OK"
             assert number not in str(body) and cvc_of(number) not in str(payload["userErrors"])
         # The default card now declines every charge: a failed charge is recorded too.
-        await post(client, server.url, ADD_CARD, {"input": {"number": DECLINES_ON_CHARGE, "expMonth": 1, "expYear": 2032, "cvc": CVC3}}, token=session)
-        body = await post(client, server.url, PURCHASE, {"input": {"productSku": "CRM_BASIC", "quantity": 1, "idempotencyKey": "s1"}}, token=session)
+        await post(
+            client,
+            server.url,
+            ADD_CARD,
+            {"input": {"number": DECLINES_ON_CHARGE, "expMonth": 1, "expYear": 2032, "cvc": CVC3}},
+            token=session,
+        )
+        body = await post(
+            client,
+            server.url,
+            PURCHASE,
+            {"input": {"productSku": "CRM_BASIC", "quantity": 1, "idempotencyKey": "s1"}},
+            token=session,
+        )
         assert body["data"]["purchaseLicenses"]["userErrors"] == [{"code": "CARD_DECLINED"}]
         # A badly typed input is refused by GraphQL validation: its error must not carry the number into the log either.
-        await post(client, server.url, ADD_CARD, {"input": {"number": VISA, "expMonth": "twelve", "expYear": 2031, "cvc": CVC3}}, token=session)
+        await post(
+            client,
+            server.url,
+            ADD_CARD,
+            {"input": {"number": VISA, "expMonth": "twelve", "expYear": 2031, "cvc": CVC3}},
+            token=session,
+        )
     assert outcomes == {
-        VISA: "OK", MASTERCARD: "OK", AMEX: "OK", DISCOVER: "OK", DECLINES_ON_CHARGE: "OK", DECLINES_ON_ADD: "CARD_DECLINED",
-        EXPIRED_ON_ADD: "CARD_EXPIRED", BAD_CVC_ON_ADD: "INVALID_CVC", "4242424242424241": "INVALID_CARD_NUMBER",
+        VISA: "OK",
+        MASTERCARD: "OK",
+        AMEX: "OK",
+        DISCOVER: "OK",
+        DECLINES_ON_CHARGE: "OK",
+        DECLINES_ON_ADD: "CARD_DECLINED",
+        EXPIRED_ON_ADD: "CARD_EXPIRED",
+        BAD_CVC_ON_ADD: "INVALID_CVC",
+        "4242424242424241": "INVALID_CARD_NUMBER",
     }
     server.stop()  # flush the log and let SQLite checkpoint
     log = server.log()
@@ -116,7 +160,13 @@ async def test_card_numbers_cvcs_and_tokens_are_nowhere_at_rest_or_in_logs(serve
 async def test_a_card_number_sent_with_the_wrong_type_stays_out_of_the_log(server):
     fx = await make_org()
     async with httpx.AsyncClient(timeout=30) as client:
-        body = await post(client, server.url, ADD_CARD, {"input": {"number": int(VISA), "expMonth": 12, "expYear": 2031, "cvc": int(CVC3)}}, token=fx.token)
+        body = await post(
+            client,
+            server.url,
+            ADD_CARD,
+            {"input": {"number": int(VISA), "expMonth": 12, "expYear": 2031, "cvc": int(CVC3)}},
+            token=fx.token,
+        )
     assert body["data"] is None
     server.stop()
     assert VISA not in server.log()

@@ -14,10 +14,13 @@ async def test_two_workers_serve_one_database_and_never_oversell():
     people = [await make_user(fx) for _ in range(20)]
     server = Server(args=["--workers", "2"]).wait_ready()
     try:
-        assign = "mutation($u: ID!) { assignLicense(input: {userId: $u, productSku: \"CRM_BASIC\"}) { userErrors { code } } }"
+        assign = 'mutation($u: ID!) { assignLicense(input: {userId: $u, productSku: "CRM_BASIC"}) { userErrors { code } } }'
         async with httpx.AsyncClient(timeout=60) as client:
             bodies = await asyncio.gather(*(post(client, server.url, assign, {"u": str(p.id)}, token=fx.token) for p in people))
-            codes = [b["data"]["assignLicense"]["userErrors"][0]["code"] if b["data"]["assignLicense"]["userErrors"] else "OK" for b in bodies]
+            codes = [
+                b["data"]["assignLicense"]["userErrors"][0]["code"] if b["data"]["assignLicense"]["userErrors"] else "OK"
+                for b in bodies
+            ]
             seats = await post(client, server.url, '{ seats(productSku: "CRM_BASIC") { assigned available } }', token=fx.token)
             text = (await client.get(f"{server.url}/metrics")).text
     finally:
@@ -25,7 +28,11 @@ async def test_two_workers_serve_one_database_and_never_oversell():
     assert codes.count("OK") == 5 and codes.count("NO_LICENSES_AVAILABLE") == 15
     assert seats["data"]["seats"] == [{"assigned": 5, "available": 0}]
     families = {f.name: f for f in text_string_to_metric_families(text)}
-    total = sum(s.value for s in families["seatwise_graphql_requests"].samples if s.labels.get("operation") == "assignLicense" and s.name.endswith("_total"))
+    total = sum(
+        s.value
+        for s in families["seatwise_graphql_requests"].samples
+        if s.labels.get("operation") == "assignLicense" and s.name.endswith("_total")
+    )
     assert total == 20  # the counts of both workers, whichever answered /metrics
 
 
@@ -54,7 +61,9 @@ async def test_workers_log_json_with_request_ids_and_redaction_and_remove_their_
         during = sorted(p.name for p in tmp_path.glob("seatwise-metrics-*"))
         async with httpx.AsyncClient(timeout=30) as client:
             kept = await client.get(f"{server.url}/exports/4242.4242.4242.4242", headers={"X-Request-Id": "lb-trace:0001"})
-            replaced = await client.get(f"{server.url}/exports/sw_abcdefghijklmnopqrstuvwxyz0123", headers={"X-Request-Id": "x" * 129})
+            replaced = await client.get(
+                f"{server.url}/exports/sw_abcdefghijklmnopqrstuvwxyz0123", headers={"X-Request-Id": "x" * 129}
+            )
             await client.get(f"{server.url}/healthz", headers={"X-Request-Id": "end-marker"})
     finally:
         server.stop()  # SIGTERM

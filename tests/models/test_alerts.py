@@ -58,7 +58,9 @@ async def test_alerts_come_in_kind_order_then_by_due_date():
 async def test_payment_failed_is_due_at_the_grace_end_or_at_the_cancellation_of_a_suspension():
     fx = await make_org()
     await card(fx, 12, 2030)
-    grace = await set_status(await give_licenses(fx, "CRM_BASIC", 3), SubscriptionStatus.GRACE_PERIOD, StatusReason.PAYMENT_FAILED)
+    grace = await set_status(
+        await give_licenses(fx, "CRM_BASIC", 3), SubscriptionStatus.GRACE_PERIOD, StatusReason.PAYMENT_FAILED
+    )
     suspended = await suspend(await give_licenses(fx, "CRM_ESSENTIAL", 3))
 
     found = {a.subscription.id: a for a in await alerts.alerts(fx.org, now=NOW) if a.kind is AlertKind.PAYMENT_FAILED}

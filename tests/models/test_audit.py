@@ -14,15 +14,30 @@ from tests.billing_support import DECLINES_ON_CHARGE, VISA
 from tests.support import NOW, PASSWORD, make_org, make_user
 
 DOCUMENTED_ACTIONS = {
-    "user.created": "USER", "user.deleted": "USER", "user.restored": "USER", "user.purged": "USER",
-    "user.admin_role_changed": "USER", "license.assigned": "USER", "license.revoked": "USER",
-    "licenses.purchased": "SUBSCRIPTION", "licenses.reduced": "SUBSCRIPTION", "subscription.renewed": "SUBSCRIPTION",
-    "subscription.grace_started": "SUBSCRIPTION", "subscription.suspended": "SUBSCRIPTION",
-    "subscription.cancel_requested": "SUBSCRIPTION", "subscription.cancelled": "SUBSCRIPTION",
-    "card.added": "PAYMENT_CARD", "card.updated": "PAYMENT_CARD", "charge.failed": "PAYMENT_CARD",
-    "service_request.submitted": "SERVICE_REQUEST", "data.exported": "DATA_EXPORT",
-    "api_token.created": "API_TOKEN", "api_token.revoked": "API_TOKEN",
-    "session.signed_in": "SESSION", "session.signed_out": "SESSION", "test_clock.advanced": "ORGANIZATION",
+    "user.created": "USER",
+    "user.deleted": "USER",
+    "user.restored": "USER",
+    "user.purged": "USER",
+    "user.admin_role_changed": "USER",
+    "license.assigned": "USER",
+    "license.revoked": "USER",
+    "licenses.purchased": "SUBSCRIPTION",
+    "licenses.reduced": "SUBSCRIPTION",
+    "subscription.renewed": "SUBSCRIPTION",
+    "subscription.grace_started": "SUBSCRIPTION",
+    "subscription.suspended": "SUBSCRIPTION",
+    "subscription.cancel_requested": "SUBSCRIPTION",
+    "subscription.cancelled": "SUBSCRIPTION",
+    "card.added": "PAYMENT_CARD",
+    "card.updated": "PAYMENT_CARD",
+    "charge.failed": "PAYMENT_CARD",
+    "service_request.submitted": "SERVICE_REQUEST",
+    "data.exported": "DATA_EXPORT",
+    "api_token.created": "API_TOKEN",
+    "api_token.revoked": "API_TOKEN",
+    "session.signed_in": "SESSION",
+    "session.signed_out": "SESSION",
+    "test_clock.advanced": "ORGANIZATION",
 }
 CLOCK_ACTIONS = {"user.purged", "subscription.renewed", "subscription.grace_started", "subscription.suspended"}
 
@@ -66,8 +81,9 @@ async def test_every_audited_action_names_actor_and_target_and_keeps_secrets_out
 
     # the billing clock: a renewal, then a declining card, grace, suspension; the deleted user is purged
     await testclock.advance_test_clock(org, NOW + timedelta(days=31), actor=admin, wall=utcnow())
-    await cards.add_card(await Organization.get(id=org.id), DECLINES_ON_CHARGE, 12, 2030, "123", True, actor=admin,
-                         now=await _now(org))
+    await cards.add_card(
+        await Organization.get(id=org.id), DECLINES_ON_CHARGE, 12, 2030, "123", True, actor=admin, now=await _now(org)
+    )
     await testclock.advance_test_clock(await Organization.get(id=org.id), NOW + timedelta(days=100), actor=admin, wall=utcnow())
     secrets += await PaymentCard.filter(organization_id=org.id).values_list("gateway_token", flat=True)
 
@@ -86,7 +102,9 @@ async def test_every_audited_action_names_actor_and_target_and_keeps_secrets_out
             assert event.actor is None, event.action
     admin_written = [e for e in events if e.action not in CLOCK_ACTIONS and e.action not in ("charge.failed",)]
     by_action = {e.action: e for e in admin_written}
-    for action in set(DOCUMENTED_ACTIONS) - CLOCK_ACTIONS - {"charge.failed", "subscription.cancelled", "user.created", "api_token.created"}:
+    for action in (
+        set(DOCUMENTED_ACTIONS) - CLOCK_ACTIONS - {"charge.failed", "subscription.cancelled", "user.created", "api_token.created"}
+    ):
         assert by_action[action].actor == fx.admin.email, action
     assert any(e.actor is None for e in events if e.action == "charge.failed")  # the clock's failed renewal
     assert {e.actor for e in events if e.action == "subscription.cancelled"} >= {fx.admin.email}
@@ -102,7 +120,9 @@ async def test_events_query_is_newest_first_by_time_then_id_and_filters():
     one, two = AuditAction.CARD_ADDED, AuditAction.CARD_UPDATED
     older = await audit.record(fx.org, fx.actor, one, target_type=AuditTarget.USER, target_id=1, at=NOW)
     tie_a = await audit.record(fx.org, fx.actor, two, target_type=AuditTarget.USER, target_id=2, at=NOW + timedelta(seconds=1))
-    tie_b = await audit.record(fx.org, BILLING_CLOCK, two, target_type=AuditTarget.USER, target_id=1, at=NOW + timedelta(seconds=1))
+    tie_b = await audit.record(
+        fx.org, BILLING_CLOCK, two, target_type=AuditTarget.USER, target_id=1, at=NOW + timedelta(seconds=1)
+    )
     other = await make_org("Other")
     await audit.record(other.org, other.actor, two, target_type=AuditTarget.USER, target_id=1, at=NOW + timedelta(days=1))
     mine = audit.events_query(fx.org).filter(action__startswith="card.")

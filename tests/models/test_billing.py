@@ -4,10 +4,10 @@ from datetime import timedelta
 import pytest
 
 from seatwise.models import billing, seats
-from seatwise.models.lookups import get_subscription
 from seatwise.models.clock import add_months
 from seatwise.models.errors import DomainError, ErrorCode
 from seatwise.models.events import LicenseEventKind, broker
+from seatwise.models.lookups import get_subscription
 from seatwise.models.tables import AuditEvent, Charge, ChargeStatus, IdempotencyKey, SeatPool, Subscription, SubscriptionStatus
 from tests.billing_support import DECLINES_ON_CHARGE, add_card, changed, snapshot, subscription
 from tests.support import NOW, make_org, make_user
@@ -35,12 +35,23 @@ async def test_first_purchase_starts_a_subscription_charged_one_full_month():
     assert (sub.status, sub.quantity, sub.product_id) == (SubscriptionStatus.ACTIVE, 3, "CRM_PROFESSIONAL")
     assert (sub.period_anchor, sub.period_index, sub.current_period_start) == (NOW, 1, NOW)
     assert sub.current_period_end == add_months(NOW, 1)
-    assert (charge.status, charge.amount_cents, charge.subscription_id, charge.card_id) == (ChargeStatus.SUCCEEDED, 19500, sub.id, card.id)
+    assert (charge.status, charge.amount_cents, charge.subscription_id, charge.card_id) == (
+        ChargeStatus.SUCCEEDED,
+        19500,
+        sub.id,
+        card.id,
+    )
     assert (await seats.seat_pool(fx.org, "CRM_PROFESSIONAL")).purchased == 3
     assert (await SeatPool.get(organization_id=fx.org.id, product_id="CRM_PROFESSIONAL")).purchased == 3
     event = await AuditEvent.get(action="licenses.purchased")
     assert (event.target_type, event.target_id) == ("SUBSCRIPTION", str(sub.id))
-    assert event.details == {"sku": "CRM_PROFESSIONAL", "quantity": 3, "amountCents": 19500, "chargeId": str(charge.id), "prorated": False}
+    assert event.details == {
+        "sku": "CRM_PROFESSIONAL",
+        "quantity": 3,
+        "amountCents": 19500,
+        "chargeId": str(charge.id),
+        "prorated": False,
+    }
 
 
 async def test_purchase_into_an_active_subscription_is_prorated_for_half_a_period():

@@ -4,10 +4,29 @@ import pytest
 
 from seatwise.models import cards
 from seatwise.models.errors import DomainError, ErrorCode
-from seatwise.models.tables import AuditEvent, CardBrand, Charge, ChargeStatus, PaymentCard, StatusReason, Subscription, SubscriptionStatus
+from seatwise.models.tables import (
+    AuditEvent,
+    CardBrand,
+    Charge,
+    ChargeStatus,
+    PaymentCard,
+    StatusReason,
+    Subscription,
+    SubscriptionStatus,
+)
 from tests.billing_support import (
-    AMEX, BAD_CVC_ON_ADD, DECLINES_ON_ADD, DECLINES_ON_CHARGE, DISCOVER, EXPIRED_ON_ADD, MASTERCARD, VISA,
-    add_card, changed, snapshot, subscription,
+    AMEX,
+    BAD_CVC_ON_ADD,
+    DECLINES_ON_ADD,
+    DECLINES_ON_CHARGE,
+    DISCOVER,
+    EXPIRED_ON_ADD,
+    MASTERCARD,
+    VISA,
+    add_card,
+    changed,
+    snapshot,
+    subscription,
 )
 from tests.support import NOW, make_org
 
@@ -34,7 +53,17 @@ async def test_only_brand_last4_expiry_and_token_are_kept_and_audited_without_se
     card = await add_card(fx, "4242 4242-4242 4242", exp_month=3, exp_year=2029)
     row = await PaymentCard.get(id=card.id).values()
     assert (row["brand"], row["last4"], row["exp_month"], row["exp_year"]) == (CardBrand.VISA, "4242", 3, 2029)
-    assert set(row) == {"id", "organization_id", "brand", "last4", "exp_month", "exp_year", "gateway_token", "is_default", "created_at"}
+    assert set(row) == {
+        "id",
+        "organization_id",
+        "brand",
+        "last4",
+        "exp_month",
+        "exp_year",
+        "gateway_token",
+        "is_default",
+        "created_at",
+    }
     assert "4242424242424242" not in str(row)
     event = await AuditEvent.get(action="card.added")
     assert (event.target_type, event.target_id, event.actor) == ("PAYMENT_CARD", str(card.id), fx.admin.email)
@@ -42,7 +71,8 @@ async def test_only_brand_last4_expiry_and_token_are_kept_and_audited_without_se
 
 
 @pytest.mark.parametrize(
-    ("number", "brand"), [(VISA, CardBrand.VISA), (MASTERCARD, CardBrand.MASTERCARD), (AMEX, CardBrand.AMEX), (DISCOVER, CardBrand.DISCOVER)]
+    ("number", "brand"),
+    [(VISA, CardBrand.VISA), (MASTERCARD, CardBrand.MASTERCARD), (AMEX, CardBrand.AMEX), (DISCOVER, CardBrand.DISCOVER)],
 )
 async def test_sandbox_numbers_are_accepted_with_their_brand(number, brand):
     fx = await make_org()
@@ -113,7 +143,12 @@ async def _past_due(fx):
     """A subscription in its grace period after the expired card failed to renew it."""
     start = NOW - timedelta(days=40)
     return await subscription(
-        fx, "CRM_BASIC", 2, start=start, status=SubscriptionStatus.GRACE_PERIOD, reason=StatusReason.PAYMENT_FAILED,
+        fx,
+        "CRM_BASIC",
+        2,
+        start=start,
+        status=SubscriptionStatus.GRACE_PERIOD,
+        reason=StatusReason.PAYMENT_FAILED,
         grace_ends_at=NOW + timedelta(days=20),
     )
 

@@ -38,7 +38,10 @@ async def test_a_suspended_subscription_opens_a_conflict_caused_by_the_failed_pa
     assert (conflict.purchased, conflict.assigned, conflict.overage) == (3, 5, 2)
     assert conflict.causes == [ConflictCause.PAYMENT_FAILED]
     assert [r.kind for r in conflict.remedies] == [
-        RemedyKind.PURCHASE_LICENSES, RemedyKind.REVOKE_LICENSES, RemedyKind.DELETE_USERS, RemedyKind.UPDATE_PAYMENT_CARD,
+        RemedyKind.PURCHASE_LICENSES,
+        RemedyKind.REVOKE_LICENSES,
+        RemedyKind.DELETE_USERS,
+        RemedyKind.UPDATE_PAYMENT_CARD,
     ]
 
 
@@ -86,7 +89,11 @@ async def test_both_causes_are_listed_and_a_payment_cancellation_offers_no_card_
 
     [conflict] = await conflicts.license_conflicts(fx.org, now=NOW)
     assert conflict.causes == [ConflictCause.PAYMENT_FAILED, ConflictCause.SUBSCRIPTION_CANCELLED]
-    assert [r.kind for r in conflict.remedies] == [RemedyKind.PURCHASE_LICENSES, RemedyKind.REVOKE_LICENSES, RemedyKind.DELETE_USERS]
+    assert [r.kind for r in conflict.remedies] == [
+        RemedyKind.PURCHASE_LICENSES,
+        RemedyKind.REVOKE_LICENSES,
+        RemedyKind.DELETE_USERS,
+    ]
 
 
 async def test_affected_users_are_the_overage_latest_assigned_latest_first():

@@ -1,4 +1,5 @@
 """Emails with a trailing newline inside, or non-ASCII letters that lower-case to ASCII, are INVALID_INPUT."""
+
 import pytest
 
 from seatwise.models import users

@@ -9,10 +9,17 @@ from datetime import timedelta
 
 import pytest
 
-from seatwise.models import charges, exports, users
+from seatwise.models import charges, exports, support, users
 from seatwise.models.errors import DomainError, ErrorCode
-from seatwise.models.tables import AuditEvent, CardBrand, DataExport, DataExportChunk, ExportFormat, PaymentCard, ServiceRequestCategory
-from seatwise.models import support
+from seatwise.models.tables import (
+    AuditEvent,
+    CardBrand,
+    DataExport,
+    DataExportChunk,
+    ExportFormat,
+    PaymentCard,
+    ServiceRequestCategory,
+)
 from tests.support import NOW, give_licenses, make_org, make_user
 from tests.support_helpers import bulk_users, export_now, read_export
 
@@ -27,11 +34,21 @@ async def _org_with_everything():
     keeper = await make_user(fx, skus=["CRM_PROFESSIONAL", "CRM_BASIC"], email="keeper@acme.test")
     gone = await make_user(fx, skus=["CRM_BASIC"], email="gone@acme.test")
     await users.delete_user(fx.org, str(gone.id), actor=fx.actor, now=NOW)
-    card = await PaymentCard.create(organization_id=fx.org.id, brand=CardBrand.VISA, last4="0341", exp_month=12, exp_year=2030,
-                                    gateway_token=SECRET_TOKEN, is_default=True, created_at=NOW)
-    attempt = await charges.open_attempt(fx.org, card, 3000, "CRM_BASIC renewal", key="k1", subscription_id=sub.id, now=NOW, wall=NOW)
+    card = await PaymentCard.create(
+        organization_id=fx.org.id,
+        brand=CardBrand.VISA,
+        last4="0341",
+        exp_month=12,
+        exp_year=2030,
+        gateway_token=SECRET_TOKEN,
+        is_default=True,
+        created_at=NOW,
+    )
+    attempt = await charges.open_attempt(
+        fx.org, card, 3000, "CRM_BASIC renewal", key="k1", subscription_id=sub.id, now=NOW, wall=NOW
+    )
     await charges.settle(fx.org, attempt, await charges.send(attempt, now=NOW), actor=fx.actor, now=NOW)
-    await support.submit_service_request(fx.org, ServiceRequestCategory.OTHER, "Hello, \"support\"", actor=fx.actor, now=NOW)
+    await support.submit_service_request(fx.org, ServiceRequestCategory.OTHER, 'Hello, "support"', actor=fx.actor, now=NOW)
     return fx, sub, keeper, gone, card
 
 
@@ -42,7 +59,16 @@ async def test_json_export_holds_every_section_with_contract_names_and_matches_s
     assert (len(body), hashlib.sha256(body).hexdigest()) == (export.size_bytes, export.sha256)
     assert export.sha256 == export.sha256.lower() and len(export.sha256) == 64
     doc = json.loads(body.decode("utf-8"))
-    assert list(doc) == ["organization", "products", "subscriptions", "users", "paymentCards", "charges", "serviceRequests", "auditEvents"]
+    assert list(doc) == [
+        "organization",
+        "products",
+        "subscriptions",
+        "users",
+        "paymentCards",
+        "charges",
+        "serviceRequests",
+        "auditEvents",
+    ]
     assert doc["organization"]["id"] == str(fx.org.id) and doc["organization"]["createdAt"] == "2026-11-29T09:00:00Z"
     assert {p["sku"] for p in doc["products"]} == {"CRM_PROFESSIONAL", "CRM_BASIC", "CRM_ESSENTIAL"}
     by_email = {u["email"]: u for u in doc["users"]}
@@ -53,8 +79,18 @@ async def test_json_export_holds_every_section_with_contract_names_and_matches_s
     assert by_email["gone@acme.test"]["licensesAtDeletion"] == ["CRM_BASIC"]
     assert by_email[fx.admin.email]["adminRole"] == "GLOBAL_ADMIN" and by_email[fx.admin.email]["status"] == "DISABLED"
     assert doc["subscriptions"][0]["id"] == str(sub.id) and doc["subscriptions"][0]["cancelAtPeriodEnd"] is False
-    assert doc["paymentCards"] == [{"id": str(card.id), "brand": "VISA", "last4": "0341", "expMonth": 12, "expYear": 2030,
-                                    "isDefault": True, "expired": False, "createdAt": "2026-11-29T09:00:00Z"}]
+    assert doc["paymentCards"] == [
+        {
+            "id": str(card.id),
+            "brand": "VISA",
+            "last4": "0341",
+            "expMonth": 12,
+            "expYear": 2030,
+            "isDefault": True,
+            "expired": False,
+            "createdAt": "2026-11-29T09:00:00Z",
+        }
+    ]
     assert doc["charges"][0]["failureCode"] == "CARD_DECLINED" and doc["charges"][0]["subscription"] == {"id": str(sub.id)}
     assert doc["serviceRequests"][0]["description"] == 'Hello, "support"'
     assert "charge.failed" in {e["action"] for e in doc["auditEvents"]}
@@ -89,7 +125,15 @@ async def test_csv_export_is_rfc4180_utf8_one_row_per_user():
     rows = list(csv.reader(io.StringIO(body.decode("utf-8"), newline="")))
     table = {row[0]: row for row in rows[1:]}
     assert len(rows) == 1 + 5 and quoted.email in table
-    assert table["keeper@acme.test"] == ["keeper@acme.test", "keeper", "ACTIVE", "", "CRM_BASIC;CRM_PROFESSIONAL", "2026-11-29T09:00:00Z", ""]
+    assert table["keeper@acme.test"] == [
+        "keeper@acme.test",
+        "keeper",
+        "ACTIVE",
+        "",
+        "CRM_BASIC;CRM_PROFESSIONAL",
+        "2026-11-29T09:00:00Z",
+        "",
+    ]
     assert table["gone@acme.test"][2:] == ["DELETED", "", "", "2026-11-29T09:00:00Z", "2026-11-29T09:00:00Z"]
     assert table[fx.admin.email][3] == "GLOBAL_ADMIN"
 
@@ -101,7 +145,11 @@ async def test_export_is_audited_and_listed_newest_first():
     assert [e.id for e in await exports.list_exports(fx.org)] == [second.id, first.id]
     event = await AuditEvent.get(action="data.exported", target_id=str(second.id))
     assert (event.actor, event.target_type, event.details["format"], event.details["sha256"]) == (
-        fx.admin.email, "DATA_EXPORT", "JSON", second.sha256)
+        fx.admin.email,
+        "DATA_EXPORT",
+        "JSON",
+        second.sha256,
+    )
 
 
 async def test_failed_export_leaves_nothing_behind(monkeypatch):
@@ -136,7 +184,7 @@ async def _size_hash_and_count(export, needle: bytes) -> tuple[int, str, int]:
         size += len(part)
         window = tail + part
         count += window.count(needle)
-        tail = window[-(len(needle) - 1):]
+        tail = window[-(len(needle) - 1) :]
     return size, digest.hexdigest(), count
 
 
@@ -154,8 +202,12 @@ async def test_export_of_100000_users_streams_with_bounded_memory(record_propert
     elapsed = time.perf_counter() - started
     record_property("export_json_size_bytes", export.size_bytes)
     record_property("export_json_tracemalloc_peak_bytes", peak)
-    log.warning("100,000-user JSON export: %d bytes, tracemalloc peak %.2f MiB, %.1f s with tracemalloc on",
-                export.size_bytes, peak / 2**20, elapsed)
+    log.warning(
+        "100,000-user JSON export: %d bytes, tracemalloc peak %.2f MiB, %.1f s with tracemalloc on",
+        export.size_bytes,
+        peak / 2**20,
+        elapsed,
+    )
     assert export.size_bytes > 10_000_000
     assert peak < export.size_bytes / 4, "the export must not hold the organization in memory"
     assert await _size_hash_and_count(export, b'"email":"bulk') == (export.size_bytes, export.sha256, 100_000)
@@ -177,7 +229,7 @@ async def test_csv_export_neutralizes_cells_a_spreadsheet_would_run_as_formulas(
     export = await export_now(fx, ExportFormat.CSV)
     rows = list(csv.reader(io.StringIO((await read_export(export)).decode("utf-8"), newline="")))
     table = {row[0]: row for row in rows[1:]}
-    assert table["'=1+cmd@x.test"][1] == "'=HYPERLINK(\"http://evil.test\",\"click\")"
+    assert table["'=1+cmd@x.test"][1] == '\'=HYPERLINK("http://evil.test","click")'
     assert [table[e][1] for e in ("plain@x.test", "minus@x.test", "at@x.test")] == ["'+33 1 23", "'-2+3", "'@SUM(A1)"]
     assert not any(cell.startswith(exports.FORMULA_STARTS) for row in rows for cell in row)
     json_export = await export_now(fx, ExportFormat.JSON)  # JSON is data, not a spreadsheet: values stay as they are
@@ -185,7 +237,9 @@ async def test_csv_export_neutralizes_cells_a_spreadsheet_would_run_as_formulas(
     assert {u["email"] for u in doc["users"]} >= {"=1+cmd@x.test"}
 
 
-@pytest.mark.parametrize("value, cell", [("\tx", "'\tx"), ("\rx", "'\rx"), ("a=b", "a=b"), ("", ""), ("2026-11-29T09:00:00Z", "2026-11-29T09:00:00Z")])
+@pytest.mark.parametrize(
+    "value, cell", [("\tx", "'\tx"), ("\rx", "'\rx"), ("a=b", "a=b"), ("", ""), ("2026-11-29T09:00:00Z", "2026-11-29T09:00:00Z")]
+)
 def test_csv_cell_prefixes_only_formula_starts(value, cell):
     assert exports.csv_cell(value) == cell
 

@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from seatwise.models import billing, gateway as gateway_module, renewals, seats
+from seatwise.models import billing, renewals, seats
+from seatwise.models import gateway as gateway_module
 from seatwise.models.gateway import SandboxGateway
 from seatwise.models.tables import Charge, ChargeAttempt, ChargeStatus, IdempotencyKey, SeatPool, Subscription
 from tests.billing_support import add_card

@@ -33,7 +33,10 @@ async def _count_statements(monkeypatch, coro):
 
 async def _people(fx, count: int, tag: str) -> list[User]:
     await User.bulk_create(
-        [User(organization_id=fx.org.id, email=f"{tag}{i}@acme.example", display_name=f"{tag} {i}", created_at=NOW) for i in range(count)]
+        [
+            User(organization_id=fx.org.id, email=f"{tag}{i}@acme.example", display_name=f"{tag} {i}", created_at=NOW)
+            for i in range(count)
+        ]
     )
     return list(await User.filter(email__startswith=tag).order_by("id"))
 

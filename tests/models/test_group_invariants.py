@@ -6,7 +6,8 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from seatwise.models import groups, seats, users
@@ -35,7 +36,9 @@ def test_group_licensing_keeps_its_invariants_under_any_sequence_of_changes(loop
             await truncate_all()
             self.fx = await make_org()
             self.people = [await make_user(self.fx) for _ in range(6)]
-            self.teams = [await groups.create_group(self.fx.org, f"Team {i}", [SKUS[i % 2]], actor=self.fx.actor, now=NOW) for i in range(2)]
+            self.teams = [
+                await groups.create_group(self.fx.org, f"Team {i}", [SKUS[i % 2]], actor=self.fx.actor, now=NOW) for i in range(2)
+            ]
 
         def run(self, coro):
             self.clock += timedelta(seconds=1)
@@ -49,15 +52,23 @@ def test_group_licensing_keeps_its_invariants_under_any_sequence_of_changes(loop
 
         @rule(team=st.integers(0, 1), picks=st.lists(st.integers(0, 5), min_size=1, max_size=4))
         def add_members(self, team, picks):
-            self.run(groups.add_members(self.fx.org, str(self.teams[team].id), self.ids(picks), actor=self.fx.actor, now=self.clock))
+            self.run(
+                groups.add_members(self.fx.org, str(self.teams[team].id), self.ids(picks), actor=self.fx.actor, now=self.clock)
+            )
 
         @rule(team=st.integers(0, 1), picks=st.lists(st.integers(0, 5), min_size=1, max_size=3))
         def remove_members(self, team, picks):
-            self.run(groups.remove_members(self.fx.org, str(self.teams[team].id), self.ids(picks), actor=self.fx.actor, now=self.clock))
+            self.run(
+                groups.remove_members(self.fx.org, str(self.teams[team].id), self.ids(picks), actor=self.fx.actor, now=self.clock)
+            )
 
         @rule(team=st.integers(0, 1), skus=st.sets(st.sampled_from(SKUS)))
         def grant_products(self, team, skus):
-            self.run(groups.update_group(self.fx.org, str(self.teams[team].id), product_skus=sorted(skus), actor=self.fx.actor, now=self.clock))
+            self.run(
+                groups.update_group(
+                    self.fx.org, str(self.teams[team].id), product_skus=sorted(skus), actor=self.fx.actor, now=self.clock
+                )
+            )
 
         @rule(sku=st.sampled_from(SKUS), quantity=st.integers(1, 3))
         def buy(self, sku, quantity):
@@ -68,7 +79,9 @@ def test_group_licensing_keeps_its_invariants_under_any_sequence_of_changes(loop
             async def flip():
                 sub = await Subscription.filter(organization_id=self.fx.org.id, product_id=sku).first()
                 if sub is not None:
-                    await Subscription.filter(id=sub.id).update(status=SubscriptionStatus.ACTIVE if paid else SubscriptionStatus.SUSPENDED)
+                    await Subscription.filter(id=sub.id).update(
+                        status=SubscriptionStatus.ACTIVE if paid else SubscriptionStatus.SUSPENDED
+                    )
                     await recount(self.fx.org.id, sku)
 
             self.run(flip())

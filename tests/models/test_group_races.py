@@ -15,11 +15,13 @@ async def test_concurrent_member_additions_and_purchases_never_oversell_and_leav
     await add_card(fx)
     await give_licenses(fx, "CRM_BASIC", 3)
     people = [await make_user(fx) for _ in range(24)]
-    teams = [await groups.create_group(fx.org, name, ["CRM_BASIC"], actor=fx.actor, now=NOW) for name in ("Sales", "Support", "Ops")]
+    teams = [
+        await groups.create_group(fx.org, name, ["CRM_BASIC"], actor=fx.actor, now=NOW) for name in ("Sales", "Support", "Ops")
+    ]
 
     async def add(index: int):
         team = teams[index % 3]
-        chunk = people[(index * 3) % 24:(index * 3) % 24 + 6]  # overlapping chunks, also across groups
+        chunk = people[(index * 3) % 24 : (index * 3) % 24 + 6]  # overlapping chunks, also across groups
         return await groups.add_members(fx.org, str(team.id), [str(p.id) for p in chunk], actor=fx.actor, now=NOW)
 
     async def buy(index: int):
@@ -39,6 +41,6 @@ async def test_concurrent_member_additions_and_purchases_never_oversell_and_leav
     waiting = await LicenseWait.filter(organization_id=fx.org.id).count()
     members = set()
     for team in teams:
-        members |= set((await groups.members_query(team).values_list("id", flat=True)))
+        members |= set(await groups.members_query(team).values_list("id", flat=True))
     assert assigned + waiting == len(members)
     await check_group_invariants(fx.org.id)

@@ -8,7 +8,15 @@ from seatwise.models import groups, seats, users
 from seatwise.models.errors import DomainError, ErrorCode
 from seatwise.models.events import LicenseEventKind, broker
 from seatwise.models.seats import AccessDenialReason
-from seatwise.models.tables import AuditEvent, GroupMember, LicenseAssignment, LicenseWait, SeatPool, Subscription, SubscriptionStatus
+from seatwise.models.tables import (
+    AuditEvent,
+    GroupMember,
+    LicenseAssignment,
+    LicenseWait,
+    SeatPool,
+    Subscription,
+    SubscriptionStatus,
+)
 from tests.support import NOW, give_licenses, make_org, make_user, recount
 
 LATER = NOW + timedelta(minutes=1)

@@ -1,10 +1,11 @@
 """Property tests of the pure rules: calendar periods, proration rounding, card numbers, emails."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from seatwise.models import users
 from seatwise.models.billing import round_half_up
@@ -12,7 +13,7 @@ from seatwise.models.clock import add_months
 from seatwise.models.errors import DomainError
 from seatwise.models.gateway import clean_number, luhn_valid
 
-moments = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(timezone.utc))
+moments = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))
 
 
 @given(moments, st.integers(min_value=0, max_value=240))
@@ -20,7 +21,7 @@ def test_periods_are_calendar_months_clamped_to_shorter_months(anchor, k):
     end = add_months(anchor, k)
     months = (end.year - anchor.year) * 12 + end.month - anchor.month
     assert months == k
-    assert end.day == anchor.day or end.day < anchor.day and (end + timedelta(days=1)).month != end.month
+    assert end.day == anchor.day or (end.day < anchor.day and (end + timedelta(days=1)).month != end.month)
     assert (end.hour, end.minute, end.second, end.microsecond) == (anchor.hour, anchor.minute, anchor.second, anchor.microsecond)
 
 
@@ -41,7 +42,7 @@ def test_exactly_one_check_digit_makes_a_number_luhn_valid(body):
     valid = [d for d in "0123456789" if luhn_valid(body + d)]
     assert len(valid) == 1
     number = body + valid[0]
-    spaced = " ".join(number[i:i + 4] for i in range(0, len(number), 4))
+    spaced = " ".join(number[i : i + 4] for i in range(0, len(number), 4))
     assert clean_number(spaced) == number
 
 
@@ -70,12 +71,12 @@ DEFECTS = {
     "double dot in the local part": lambda e, where: e.replace("@", "..x@"),
     "dot starting the local part": lambda e, where: "." + e,
     "dot ending the local part": lambda e, where: e.replace("@", ".@"),
-    "empty local part": lambda e, where: e[e.index("@"):],
+    "empty local part": lambda e, where: e[e.index("@") :],
     "no dot in the domain": lambda e, where: e[: e.index("@") + 1] + "localhost",
     "label starting with a hyphen": lambda e, where: e.replace("@", "@-"),
     "label ending with a hyphen": lambda e, where: e + "-",
     "empty label": lambda e, where: e + ".",
-    "over 254 characters": lambda e, where: "a" * 251 + e[e.index("@"):],
+    "over 254 characters": lambda e, where: "a" * 251 + e[e.index("@") :],
 }
 
 

@@ -67,7 +67,11 @@ async def test_subscription_set_to_cancel_is_cancelled_at_period_end_without_cha
 
     sub = await reload(sub)
     assert report.cancelled == 1 and report.charges == 0
-    assert (sub.status, sub.status_reason, sub.cancelled_at) == (SubscriptionStatus.CANCELLED, StatusReason.CANCELLED_BY_REQUEST, PERIOD_END)
+    assert (sub.status, sub.status_reason, sub.cancelled_at) == (
+        SubscriptionStatus.CANCELLED,
+        StatusReason.CANCELLED_BY_REQUEST,
+        PERIOD_END,
+    )
     assert await Charge.all().count() == 0
     [event] = await audits("subscription.cancelled")
     assert event.details["reason"] == "CANCELLED_BY_REQUEST"
@@ -148,7 +152,12 @@ async def test_a_paid_retry_reactivates_with_a_period_starting_at_the_payment():
     sub = await reload(sub)
     assert (report.retried, report.renewed) == (1, 1)
     assert (sub.status, sub.status_reason, sub.grace_ends_at, sub.last_retry_at) == (SubscriptionStatus.ACTIVE, None, None, None)
-    assert (sub.period_anchor, sub.period_index, sub.current_period_start, sub.current_period_end) == (paid_at, 1, paid_at, add_months(paid_at, 1))
+    assert (sub.period_anchor, sub.period_index, sub.current_period_start, sub.current_period_end) == (
+        paid_at,
+        1,
+        paid_at,
+        add_months(paid_at, 1),
+    )
     assert (await audits("subscription.renewed"))[-1].details["retry"] is True
 
 
@@ -164,7 +173,11 @@ async def test_past_grace_end_the_subscription_is_suspended_and_its_licenses_sto
 
     sub = await reload(sub)
     assert report.suspended == 1 and report.charges == 0
-    assert (sub.status, sub.status_reason, sub.suspended_at) == (SubscriptionStatus.SUSPENDED, StatusReason.PAYMENT_FAILED, moment)
+    assert (sub.status, sub.status_reason, sub.suspended_at) == (
+        SubscriptionStatus.SUSPENDED,
+        StatusReason.PAYMENT_FAILED,
+        moment,
+    )
     pool = await seats.seat_pool(fx.org, "CRM_PROFESSIONAL")
     assert (pool.purchased, pool.assigned, pool.in_conflict) == (0, 2, True)
     assert len(await audits("subscription.suspended")) == 1
@@ -184,7 +197,11 @@ async def test_ninety_days_suspended_cancels_for_payment_failed():
 
     sub = await reload(sub)
     assert report.cancelled == 1
-    assert (sub.status, sub.status_reason, sub.cancelled_at) == (SubscriptionStatus.CANCELLED, StatusReason.PAYMENT_FAILED, suspended_at + days(90))
+    assert (sub.status, sub.status_reason, sub.cancelled_at) == (
+        SubscriptionStatus.CANCELLED,
+        StatusReason.PAYMENT_FAILED,
+        suspended_at + days(90),
+    )
     [event] = await audits("subscription.cancelled")
     assert event.details["reason"] == "PAYMENT_FAILED" and event.actor is None
 
@@ -251,7 +268,15 @@ async def test_the_global_clock_skips_sandboxes_and_counts_organizations():
 
 async def test_report_to_dict_names_every_count():
     assert list(renewals.ClockReport().to_dict()) == [
-        "renewed", "graceStarted", "retried", "suspended", "cancelled", "purged", "charges", "failedCharges", "organizations"
+        "renewed",
+        "graceStarted",
+        "retried",
+        "suspended",
+        "cancelled",
+        "purged",
+        "charges",
+        "failedCharges",
+        "organizations",
     ]
 
 
@@ -275,7 +300,12 @@ async def test_retry_past_due_reactivates_grace_and_suspended_subscriptions_at_o
 
     assert sorted(s.id for s in renewed) == sorted([in_grace.id, suspended.id])
     for sub in renewed:
-        assert (sub.status, sub.status_reason, sub.suspended_at, sub.grace_ends_at) == (SubscriptionStatus.ACTIVE, None, None, None)
+        assert (sub.status, sub.status_reason, sub.suspended_at, sub.grace_ends_at) == (
+            SubscriptionStatus.ACTIVE,
+            None,
+            None,
+            None,
+        )
         assert (sub.period_anchor, sub.period_index, sub.current_period_end) == (now, 1, add_months(now, 1))
     pool = await seats.seat_pool(fx.org, "CRM_PROFESSIONAL")
     assert (pool.purchased, pool.in_conflict) == (2, False)
@@ -303,7 +333,9 @@ async def test_a_new_card_does_not_charge_a_past_due_subscription_set_to_cancel(
     sub = await subscribe(fx, "CRM_BASIC", 2)
     await renewals.run_clock(PERIOD_END, org=fx.org)
     assert (await reload(sub)).status is SubscriptionStatus.GRACE_PERIOD
-    await support.cancel_subscription(fx.org, str(sub.id), "bye", acknowledge_data_loss=True, actor=fx.actor, now=PERIOD_END + days(1))
+    await support.cancel_subscription(
+        fx.org, str(sub.id), "bye", acknowledge_data_loss=True, actor=fx.actor, now=PERIOD_END + days(1)
+    )
     _, renewed = await cards.add_card(fx.org, "4242424242424242", 12, 2030, "123", True, actor=fx.actor, now=PERIOD_END + days(1))
     assert renewed == []
     assert not [c for c in await charges_of(sub) if c.status is ChargeStatus.SUCCEEDED]

@@ -17,7 +17,8 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
 from tortoise import Tortoise
 
@@ -74,9 +75,17 @@ class SeatLedger(RuleBasedStateMachine):
 
     async def _snapshot(self) -> tuple:
         return (
-            sorted(await LicenseAssignment.filter(organization_id=self.org.id).values_list("id", "user_id", "product_id", "assigned_at")),
+            sorted(
+                await LicenseAssignment.filter(organization_id=self.org.id).values_list(
+                    "id", "user_id", "product_id", "assigned_at"
+                )
+            ),
             sorted(await User.filter(organization_id=self.org.id).values_list("id", "deleted_at", "licenses_at_deletion")),
-            sorted(await Subscription.filter(organization_id=self.org.id).values_list("id", "quantity", "status", "cancel_at_period_end", "current_period_end")),
+            sorted(
+                await Subscription.filter(organization_id=self.org.id).values_list(
+                    "id", "quantity", "status", "cancel_at_period_end", "current_period_end"
+                )
+            ),
         )
 
     async def _audit_actions(self) -> Counter:
@@ -128,7 +137,8 @@ class SeatLedger(RuleBasedStateMachine):
         expected = Counter({"user.created": 1, **({"license.assigned": 1} if sku else {})})
         result = self.step(
             lambda: users.create_user(self.org, email, "U", product_skus=[sku] if sku else None, actor=self.actor, now=self.now),
-            expected, refusals=(ErrorCode.NO_LICENSES_AVAILABLE,),
+            expected,
+            refusals=(ErrorCode.NO_LICENSES_AVAILABLE,),
         )
         if isinstance(result, DomainError):
             assert pool.assigned + 1 > pool.purchased
@@ -161,12 +171,25 @@ class SeatLedger(RuleBasedStateMachine):
         if not subs:
             return
         sub_id = data.draw(st.sampled_from(subs))
-        expected = Counter({"subscription.cancel_requested": 1, "service_request.submitted": 1, **({"subscription.cancelled": 1} if immediately else {})})
+        expected = Counter(
+            {
+                "subscription.cancel_requested": 1,
+                "service_request.submitted": 1,
+                **({"subscription.cancelled": 1} if immediately else {}),
+            }
+        )
         self.step(
             lambda: support.cancel_subscription(
-                self.org, str(sub_id), "No longer needed.", immediately=immediately, acknowledge_data_loss=True, actor=self.actor, now=self.now,
+                self.org,
+                str(sub_id),
+                "No longer needed.",
+                immediately=immediately,
+                acknowledge_data_loss=True,
+                actor=self.actor,
+                now=self.now,
             ),
-            expected, refusals=(ErrorCode.ALREADY_CANCELLED,),
+            expected,
+            refusals=(ErrorCode.ALREADY_CANCELLED,),
         )
 
     @precondition(lambda self: self.user_ids)
@@ -251,8 +274,10 @@ class SeatLedger(RuleBasedStateMachine):
         after = {s.id: s for s in self.run(lambda: Subscription.filter(organization_id=self.org.id))}
         new = self.run(lambda: AuditEvent.filter(organization_id=self.org.id, id__gt=latest.id if latest else 0))
         changed = {
-            str(i) for i, s in after.items()
-            if (s.status, s.current_period_end, s.quantity) != (before[i].status, before[i].current_period_end, before[i].quantity)
+            str(i)
+            for i, s in after.items()
+            if (s.status, s.current_period_end, s.quantity)
+            != (before[i].status, before[i].current_period_end, before[i].quantity)
         }
         on_subs = Counter(e.target_id for e in new if e.target_type == "SUBSCRIPTION")
         assert on_subs == Counter(changed), (on_subs, changed)

@@ -62,7 +62,9 @@ def test_only_the_settings_module_reads_the_environment():
     from tests.support import ROOT
 
     readers = [
-        str(path.relative_to(ROOT)) for folder in ("gql", "models", "bench") for path in (ROOT / folder).rglob("*.py")
+        str(path.relative_to(ROOT))
+        for folder in ("gql", "models", "bench")
+        for path in (ROOT / folder).rglob("*.py")
         if any(needle in path.read_text() for needle in ("os.environ.get", "os.getenv", "os.environ["))
         and path.name != "settings.py"
     ]

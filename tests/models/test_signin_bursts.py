@@ -1,4 +1,5 @@
 """The sign-in lockout holds for a burst of concurrent tries."""
+
 import asyncio
 from collections import Counter
 

@@ -7,7 +7,13 @@ from seatwise.models import conflicts, seats, support
 from seatwise.models.errors import DomainError, ErrorCode
 from seatwise.models.events import LicenseEventKind, broker
 from seatwise.models.tables import (
-    AuditEvent, ServiceRequest, ServiceRequestCategory, ServiceRequestStatus, StatusReason, Subscription, SubscriptionStatus,
+    AuditEvent,
+    ServiceRequest,
+    ServiceRequestCategory,
+    ServiceRequestStatus,
+    StatusReason,
+    Subscription,
+    SubscriptionStatus,
 )
 from tests.support import NOW, give_licenses, make_org, make_user
 from tests.support_helpers import export_now, old_export
@@ -26,7 +32,9 @@ async def test_cancel_without_recent_export_is_refused_and_changes_nothing():
     audit_before = await AuditEvent.all().count()
     for immediately in (False, True):
         with pytest.raises(DomainError) as failed:
-            await support.cancel_subscription(fx.org, str(sub.id), "Too expensive", immediately=immediately, actor=fx.actor, now=NOW)
+            await support.cancel_subscription(
+                fx.org, str(sub.id), "Too expensive", immediately=immediately, actor=fx.actor, now=NOW
+            )
         assert failed.value.code is ErrorCode.DATA_EXPORT_REQUIRED
     assert await _snapshot(sub.id) == before
     assert await AuditEvent.all().count() == audit_before
@@ -36,7 +44,9 @@ async def test_cancel_without_recent_export_is_refused_and_changes_nothing():
 async def test_cancel_with_acknowledged_data_loss_needs_no_export():
     fx = await make_org()
     sub = await give_licenses(fx, "CRM_BASIC", 5)
-    cancelled, _ = await support.cancel_subscription(fx.org, str(sub.id), "Moving on", acknowledge_data_loss=True, actor=fx.actor, now=NOW)
+    cancelled, _ = await support.cancel_subscription(
+        fx.org, str(sub.id), "Moving on", acknowledge_data_loss=True, actor=fx.actor, now=NOW
+    )
     assert cancelled.cancel_at_period_end
 
 
@@ -49,13 +59,21 @@ async def test_cancel_at_period_end_keeps_licenses_counting_and_records_a_resolv
     assert cancelled.cancelled_at is None and cancelled.version == sub.version + 1
     assert (await seats.seat_pool(fx.org, "CRM_BASIC")).purchased == 5
     assert (request.category, request.status, request.description) == (
-        ServiceRequestCategory.CANCEL_SUBSCRIPTION, ServiceRequestStatus.RESOLVED, "Too expensive")
+        ServiceRequestCategory.CANCEL_SUBSCRIPTION,
+        ServiceRequestStatus.RESOLVED,
+        "Too expensive",
+    )
     assert request.resolved_at == NOW and request.subscription_id == sub.id
     assert "2026-12-29T09:00:00Z" in request.resolution and "end of its billing period" in request.resolution
-    actions = await AuditEvent.filter(organization_id=fx.org.id, at=NOW, target_type__in=["SUBSCRIPTION", "SERVICE_REQUEST"]).order_by(
-        "id").values_list("action", "target_type", "target_id")
-    assert actions == [("subscription.cancel_requested", "SUBSCRIPTION", str(sub.id)),
-                       ("service_request.submitted", "SERVICE_REQUEST", str(request.id))]
+    actions = (
+        await AuditEvent.filter(organization_id=fx.org.id, at=NOW, target_type__in=["SUBSCRIPTION", "SERVICE_REQUEST"])
+        .order_by("id")
+        .values_list("action", "target_type", "target_id")
+    )
+    assert actions == [
+        ("subscription.cancel_requested", "SUBSCRIPTION", str(sub.id)),
+        ("service_request.submitted", "SERVICE_REQUEST", str(request.id)),
+    ]
 
 
 async def test_immediate_cancellation_ends_the_subscription_now_and_opens_a_conflict():
@@ -69,7 +87,9 @@ async def test_immediate_cancellation_ends_the_subscription_now_and_opens_a_conf
     pending = events.__anext__()  # registers the queue before the change
     waiting = asyncio.ensure_future(pending)
     await asyncio.sleep(0)
-    cancelled, request = await support.cancel_subscription(fx.org, str(sub.id), "Closing a team", immediately=True, actor=fx.actor, now=NOW)
+    cancelled, request = await support.cancel_subscription(
+        fx.org, str(sub.id), "Closing a team", immediately=True, actor=fx.actor, now=NOW
+    )
     assert cancelled.status is SubscriptionStatus.CANCELLED
     assert cancelled.status_reason is StatusReason.CANCELLED_BY_REQUEST and cancelled.cancelled_at == NOW
     assert not cancelled.cancel_at_period_end
@@ -77,8 +97,9 @@ async def test_immediate_cancellation_ends_the_subscription_now_and_opens_a_conf
     assert (pool.purchased, pool.assigned, pool.overage, pool.in_conflict) == (1, 3, 2, True)
     assert len(await seats.conflict_assignment_ids(fx.org)) == 2
     assert "effective immediately" in request.resolution and "no refund" in request.resolution
-    assert set(await AuditEvent.filter(at=NOW, target_type="SUBSCRIPTION", target_id=str(sub.id)).values_list("action", flat=True)) == {
-        "subscription.cancel_requested", "subscription.cancelled"}
+    assert set(
+        await AuditEvent.filter(at=NOW, target_type="SUBSCRIPTION", target_id=str(sub.id)).values_list("action", flat=True)
+    ) == {"subscription.cancel_requested", "subscription.cancelled"}
     first = await asyncio.wait_for(waiting, 2)
     assert first.kind is LicenseEventKind.SUBSCRIPTION_STATUS_CHANGED and first.purchased == 1
     second = await asyncio.wait_for(events.__anext__(), 2)
@@ -90,18 +111,22 @@ async def test_immediate_cancellation_conflict_names_subscription_cancelled_when
     fx = await make_org()
     sub = await give_licenses(fx, "CRM_BASIC", 1)
     await make_user(fx, skus=["CRM_BASIC"])
-    await support.cancel_subscription(fx.org, str(sub.id), "Bye", immediately=True, acknowledge_data_loss=True, actor=fx.actor, now=NOW)
+    await support.cancel_subscription(
+        fx.org, str(sub.id), "Bye", immediately=True, acknowledge_data_loss=True, actor=fx.actor, now=NOW
+    )
     found = await conflicts.license_conflicts(fx.org, now=NOW)
     assert [(c.pool.product.sku, c.pool.overage, [cause.value for cause in c.causes]) for c in found] == [
-        ("CRM_BASIC", 1, ["SUBSCRIPTION_CANCELLED"])]
+        ("CRM_BASIC", 1, ["SUBSCRIPTION_CANCELLED"])
+    ]
 
 
 @pytest.mark.parametrize("state", ["cancelled", "set_to_cancel"])
 async def test_cancelling_twice_is_already_cancelled(state):
     fx = await make_org()
     sub = await give_licenses(fx, "CRM_BASIC", 2)
-    await support.cancel_subscription(fx.org, str(sub.id), "first", immediately=state == "cancelled",
-                                      acknowledge_data_loss=True, actor=fx.actor, now=NOW)
+    await support.cancel_subscription(
+        fx.org, str(sub.id), "first", immediately=state == "cancelled", acknowledge_data_loss=True, actor=fx.actor, now=NOW
+    )
     before = await _snapshot(sub.id)
     for immediately in (False, True):
         with pytest.raises(DomainError) as failed:
@@ -134,20 +159,33 @@ async def test_service_request_cancellation_is_the_same_cancellation_at_period_e
     fx = await make_org()
     sub = await give_licenses(fx, "CRM_ESSENTIAL", 3)
     with pytest.raises(DomainError) as failed:
-        await support.submit_service_request(fx.org, ServiceRequestCategory.CANCEL_SUBSCRIPTION, "stop", subscription_id=str(sub.id),
-                                             actor=fx.actor, now=NOW)
+        await support.submit_service_request(
+            fx.org, ServiceRequestCategory.CANCEL_SUBSCRIPTION, "stop", subscription_id=str(sub.id), actor=fx.actor, now=NOW
+        )
     assert failed.value.code is ErrorCode.DATA_EXPORT_REQUIRED
     assert await ServiceRequest.all().count() == 0
     request = await support.submit_service_request(
-        fx.org, ServiceRequestCategory.CANCEL_SUBSCRIPTION, "stop", subscription_id=str(sub.id), acknowledge_data_loss=True,
-        actor=fx.actor, now=NOW,
+        fx.org,
+        ServiceRequestCategory.CANCEL_SUBSCRIPTION,
+        "stop",
+        subscription_id=str(sub.id),
+        acknowledge_data_loss=True,
+        actor=fx.actor,
+        now=NOW,
     )
     assert request.status is ServiceRequestStatus.RESOLVED and request.resolved_at == NOW
     after = await Subscription.get(id=sub.id)
     assert after.cancel_at_period_end and after.status is SubscriptionStatus.ACTIVE
     with pytest.raises(DomainError) as failed:
-        await support.submit_service_request(fx.org, ServiceRequestCategory.CANCEL_SUBSCRIPTION, "stop", subscription_id=str(sub.id),
-                                             acknowledge_data_loss=True, actor=fx.actor, now=NOW)
+        await support.submit_service_request(
+            fx.org,
+            ServiceRequestCategory.CANCEL_SUBSCRIPTION,
+            "stop",
+            subscription_id=str(sub.id),
+            acknowledge_data_loss=True,
+            actor=fx.actor,
+            now=NOW,
+        )
     assert failed.value.code is ErrorCode.ALREADY_CANCELLED
 
 
@@ -161,9 +199,15 @@ async def test_service_request_cancellation_needs_a_subscription_id():
 
 async def test_other_requests_are_recorded_open_and_audited():
     fx = await make_org()
-    request = await support.submit_service_request(fx.org, ServiceRequestCategory.BILLING, "Invoice address", actor=fx.actor, now=NOW)
+    request = await support.submit_service_request(
+        fx.org, ServiceRequestCategory.BILLING, "Invoice address", actor=fx.actor, now=NOW
+    )
     assert (request.status, request.resolution, request.resolved_at, request.submitted_by) == (
-        ServiceRequestStatus.OPEN, None, None, fx.admin.email)
+        ServiceRequestStatus.OPEN,
+        None,
+        None,
+        fx.admin.email,
+    )
     event = await AuditEvent.get(action="service_request.submitted", target_id=str(request.id))
     assert (event.actor, event.target_type, event.details["category"]) == (fx.admin.email, "SERVICE_REQUEST", "BILLING")
 
@@ -172,8 +216,12 @@ async def test_service_requests_are_listed_newest_first_and_filtered_by_status()
     fx = await make_org()
     sub = await give_licenses(fx, "CRM_BASIC", 1)
     first = await support.submit_service_request(fx.org, ServiceRequestCategory.OTHER, "one", actor=fx.actor, now=NOW)
-    second = await support.submit_service_request(fx.org, ServiceRequestCategory.LICENSING, "two", actor=fx.actor, now=NOW + timedelta(hours=1))
-    _, third = await support.cancel_subscription(fx.org, str(sub.id), "three", acknowledge_data_loss=True, actor=fx.actor, now=NOW)
+    second = await support.submit_service_request(
+        fx.org, ServiceRequestCategory.LICENSING, "two", actor=fx.actor, now=NOW + timedelta(hours=1)
+    )
+    _, third = await support.cancel_subscription(
+        fx.org, str(sub.id), "three", acknowledge_data_loss=True, actor=fx.actor, now=NOW
+    )
     assert [r.id for r in await support.service_requests_query(fx.org)] == [second.id, third.id, first.id]
     assert [r.id for r in await support.service_requests_query(fx.org, ServiceRequestStatus.OPEN)] == [second.id, first.id]
 
@@ -184,7 +232,9 @@ async def test_period_end_cancellation_is_ended_by_the_billing_clock():
     fx = await make_org()
     active = await give_licenses(fx, "CRM_BASIC", 2)
     suspended = await give_licenses(fx, "CRM_ESSENTIAL", 1, status=SubscriptionStatus.SUSPENDED)
-    _, request = await support.cancel_subscription(fx.org, str(suspended.id), "stop", acknowledge_data_loss=True, actor=fx.actor, now=NOW)
+    _, request = await support.cancel_subscription(
+        fx.org, str(suspended.id), "stop", acknowledge_data_loss=True, actor=fx.actor, now=NOW
+    )
     assert "past due" in request.resolution
     await support.cancel_subscription(fx.org, str(active.id), "stop", acknowledge_data_loss=True, actor=fx.actor, now=NOW)
     await renewals.run_clock(NOW + timedelta(days=31), org=fx.org)
