@@ -27,10 +27,6 @@ def database_url(url: str | None = None) -> str:
     return url
 
 
-def is_sqlite(url: str | None = None) -> bool:
-    return database_url(url).startswith("sqlite")
-
-
 def tortoise_config(url: str | None = None) -> dict:
     return {
         "connections": {"default": database_url(url)},

@@ -220,10 +220,6 @@ async def stop() -> None:
         await current.stop()
 
 
-def active() -> bool:
-    return _current is not None
-
-
 async def redis_status() -> str | None:
     """ "ok" or "unreachable" with the fan-out running; None without REDIS_URL."""
     return await _current.status() if _current is not None else None
