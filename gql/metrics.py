@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 
-from seatwise.models.settings import settings
+from seatwise.models.settings import export_to_workers, settings
 
 log = logging.getLogger("seatwise.metrics")
 
@@ -140,11 +140,11 @@ def multiprocess_dir(workers: int) -> Iterator[str | None]:
         return
     path = tempfile.mkdtemp(prefix=f"{DIR_PREFIX}{os.getpid()}-")
     # Every worker process reads it (our settings and prometheus_client both) and writes its metrics there.
-    os.environ.update(PROMETHEUS_MULTIPROC_DIR=path)
+    export_to_workers("PROMETHEUS_MULTIPROC_DIR", path)
     try:
         yield path
     finally:
-        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        export_to_workers("PROMETHEUS_MULTIPROC_DIR", None)
         shutil.rmtree(path, ignore_errors=True)
 
 

@@ -11,6 +11,7 @@ An empty variable counts as unset.
 from __future__ import annotations
 
 import functools
+import os
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -144,3 +145,13 @@ def variables() -> list[tuple[str, str, str]]:
         default = "unset" if field.default in (None, "") else str(field.default)
         rows.append((str(field.validation_alias), default, field.description or ""))
     return rows
+
+
+def export_to_workers(name: str, value: str | None) -> None:
+    """Set (or, with None, remove) a variable of this process's environment for the worker processes it starts
+    (e.g. PROMETHEUS_MULTIPROC_DIR, which prometheus_client reads in every worker); then read the settings again."""
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+    reload()
