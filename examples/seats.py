@@ -18,11 +18,11 @@ import sys
 import uuid
 from collections.abc import Iterator
 
+from gql.transport.exceptions import TransportError, TransportQueryError
+from gql.transport.httpx import HTTPXTransport
 from tqdm import tqdm
 
-from seatwise.gql import Client, GraphQLRequest
-from seatwise.gql.transport.exceptions import TransportError, TransportQueryError
-from seatwise.gql.transport.httpx import HTTPXTransport
+from gql import Client, GraphQLRequest
 
 SIGN_IN = """
 mutation SignIn($email: String!, $password: String!) {

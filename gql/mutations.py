@@ -16,6 +16,7 @@ a viewer.
 
 from __future__ import annotations
 
+import types
 import typing
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -54,7 +55,7 @@ def domain_mutation(
         resolver.__qualname__ = fn.__qualname__
         resolver.__module__ = fn.__module__
         resolver.__annotations__ = {"info": Info, "input": input_type, "return": payload}
-        if input_type is not None and typing.get_origin(input_type) is typing.Union:
+        if input_type is not None and typing.get_origin(input_type) in (typing.Union, types.UnionType):
             resolver.__defaults__ = (None,)  # an optional input (signOut) may be left out
         return strawberry.mutation(resolver, permission_classes=list(permissions), description=description)
 
