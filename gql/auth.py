@@ -9,7 +9,7 @@ from seatwise.gql.context import Context
 from seatwise.gql.errors import UserError
 from seatwise.gql.mutations import domain_mutation
 from seatwise.gql.permissions import CanAdminister
-from seatwise.gql.types import AdminRole, ApiToken, Viewer
+from seatwise.gql.types import AdminRole, ApiToken, ApiTokenScope, Viewer
 from seatwise.models import auth
 from seatwise.models.auth import Viewer as AuthViewer
 
@@ -43,6 +43,7 @@ class CreateApiTokenInput:
     name: str
     role: AdminRole
     expires_in_days: int | None = None
+    scope: ApiTokenScope | None = ApiTokenScope.GRAPHQL
 
 
 @strawberry.type
@@ -84,7 +85,9 @@ class Mutation:
 
     @domain_mutation(CanAdminister)
     async def create_api_token(viewer: AuthViewer, input: CreateApiTokenInput) -> CreateApiTokenPayload:
-        token, row = await auth.create_api_token(viewer, input.name, input.role, input.expires_in_days, now=viewer.wall)
+        token, row = await auth.create_api_token(
+            viewer, input.name, input.role, input.expires_in_days, scope=input.scope or ApiTokenScope.GRAPHQL, now=viewer.wall
+        )
         return CreateApiTokenPayload(token=token, api_token=ApiToken.from_model(row))
 
     @domain_mutation(CanAdminister)

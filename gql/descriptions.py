@@ -544,6 +544,14 @@ DESCRIPTIONS.update(
     }
 )
 
+DESCRIPTIONS.update(
+    {
+        "ApiTokenScope": "Which API a token may call: GraphQL, or directory provisioning over SCIM.",
+        "ApiToken.scope": "Which API the token may call; a SCIM token gets FORBIDDEN on /graphql.",
+        "CreateApiTokenInput.scope": "GRAPHQL (default), or SCIM for a directory's provisioning token (role GLOBAL_ADMIN or USER_ADMIN, else INVALID_INPUT).",
+    }
+)
+
 DESCRIPTIONS.update({f"ErrorCode.{code}": text for code, text in ERROR_CODES.items()})
 
 

@@ -15,8 +15,9 @@ from seatwise.gql.permissions import CanManageBilling
 from seatwise.gql.types import DataExport, ExportFormat
 from seatwise.models import exports
 from seatwise.models.auth import Viewer
-from seatwise.models.errors import DomainError, Unauthenticated
+from seatwise.models.errors import DomainError, Forbidden, Unauthenticated
 from seatwise.models.tables import ExportFormat as Format
+from seatwise.models.tables import TokenScope
 
 
 def _with_url(context: Context, row) -> DataExport:
@@ -58,6 +59,10 @@ async def download_export(request: Request) -> Response:
         viewer = await credentials.authenticate(request.headers.get("authorization"))
     except Unauthenticated as error:
         return JSONResponse({"error": str(error)}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    try:
+        viewer.require_scope(TokenScope.GRAPHQL)
+    except Forbidden as refused:
+        return JSONResponse({"error": str(refused)}, status_code=403)
     try:
         export = await exports.get_export(viewer.org, request.path_params["export_id"])
     except DomainError:

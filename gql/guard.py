@@ -8,6 +8,8 @@ from graphql import ExecutionResult, FieldNode, GraphQLError, OperationDefinitio
 from strawberry.extensions import SchemaExtension
 
 from seatwise.gql import credentials
+from seatwise.models.errors import Forbidden
+from seatwise.models.tables import TokenScope
 
 PUBLIC_ROOT_FIELDS = {"signIn", "__schema", "__type", "__typename"}
 
@@ -29,6 +31,7 @@ class RequireCredential(SchemaExtension):
 
     On a WebSocket the token of connection_init is checked again for every operation: once it is
     revoked or lapses (or its user is deleted or changes role), the connection's operations are refused.
+    A SCIM-scoped token is refused here with FORBIDDEN: it only provisions over /scim/v2.
     """
 
     async def on_execute(self) -> AsyncIterator[None]:
@@ -36,6 +39,13 @@ class RequireCredential(SchemaExtension):
         if context.is_websocket:
             await credentials.reauthenticate(context)
         document = self.execution_context.graphql_document
+        if context.has_viewer:
+            try:
+                context.viewer.require_scope(TokenScope.GRAPHQL)
+            except Forbidden as refused:
+                self.execution_context.result = ExecutionResult(
+                    data=None, errors=[GraphQLError(str(refused), extensions={"code": "FORBIDDEN"})]
+                )
         if document is not None and not context.has_viewer:
             fields = _root_fields(document, self.execution_context.operation_name)
             if not fields <= PUBLIC_ROOT_FIELDS:

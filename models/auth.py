@@ -19,8 +19,10 @@ from seatwise.models.clock import org_now
 from seatwise.models.errors import DomainError, ErrorCode, Forbidden, Unauthenticated
 from seatwise.models.events import broker
 from seatwise.models.inputs import checked_text, column_length, parse_id
-from seatwise.models.tables import AdminRole, Credential, CredentialKind, Organization, SignInFailure, User
+from seatwise.models.tables import AdminRole, Credential, CredentialKind, Organization, SignInFailure, TokenScope, User
 
+# The roles a SCIM-scoped token may have: provisioning creates, deletes and restores users.
+SCIM_ROLES = frozenset({AdminRole.GLOBAL_ADMIN, AdminRole.USER_ADMIN})
 SESSION_LIFETIME = timedelta(hours=12)
 LOCKOUT_FAILURES = 5
 LOCKOUT_WINDOW = timedelta(minutes=15)
@@ -92,6 +94,11 @@ class Viewer:
     def require(self, capability: Capability) -> None:
         require(self.actor, capability)
 
+    def require_scope(self, scope: TokenScope) -> None:
+        """Forbidden unless the credential may be used here: a SCIM token only provisions over /scim/v2."""
+        if self.credential.scope is not scope:
+            raise Forbidden(f"A {self.credential.scope.value} token cannot be used for the {scope.value} API.")
+
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -120,7 +127,14 @@ def _verify(password_hash: str | None, password: str) -> bool:
 
 
 async def issue_credential(
-    user: User, kind: CredentialKind, role: AdminRole, *, now: datetime, name: str = "", expires_at: datetime | None = None
+    user: User,
+    kind: CredentialKind,
+    role: AdminRole,
+    *,
+    now: datetime,
+    name: str = "",
+    expires_at: datetime | None = None,
+    scope: TokenScope = TokenScope.GRAPHQL,
 ) -> tuple[str, Credential]:
     """Create a session or API token; return the secret (shown once) and its row (only the hash is kept)."""
     token = new_token()
@@ -133,6 +147,7 @@ async def issue_credential(
         token_hash=hash_token(token),
         created_at=now,
         expires_at=expires_at,
+        scope=scope,
     )
     return token, credential
 
@@ -230,8 +245,16 @@ def _role_within(role: AdminRole, creator: AdminRole) -> bool:
 
 
 async def create_api_token(
-    viewer: Viewer, name: str, role: AdminRole, expires_in_days: int | None, *, now: datetime
+    viewer: Viewer,
+    name: str,
+    role: AdminRole,
+    expires_in_days: int | None,
+    *,
+    scope: TokenScope = TokenScope.GRAPHQL,
+    now: datetime,
 ) -> tuple[str, Credential]:
+    """A new API token (the secret is returned once). A SCIM-scoped token provisions users and groups from a
+    directory, so its role is GLOBAL_ADMIN or USER_ADMIN (INVALID_INPUT otherwise)."""
     name = name.strip()
     if not 1 <= len(name) <= 128:
         raise DomainError(ErrorCode.INVALID_INPUT, "A token name has 1 to 128 characters.", "name")
@@ -240,10 +263,12 @@ async def create_api_token(
         raise DomainError(ErrorCode.INVALID_INPUT, "expiresInDays is 1 to 3650.", "expires_in_days")
     if not _role_within(role, viewer.role):
         raise DomainError(ErrorCode.INVALID_INPUT, "A token's role cannot exceed its creator's.", "role")
+    if scope is TokenScope.SCIM and role not in SCIM_ROLES:
+        raise DomainError(ErrorCode.INVALID_INPUT, "A SCIM token has the role GLOBAL_ADMIN or USER_ADMIN.", "scope")
     expires_at = now + timedelta(days=expires_in_days) if expires_in_days else None
     async with in_transaction():
         token, credential = await issue_credential(
-            viewer.user, CredentialKind.API_TOKEN, role, now=now, name=name, expires_at=expires_at
+            viewer.user, CredentialKind.API_TOKEN, role, now=now, name=name, expires_at=expires_at, scope=scope
         )
         await audit.record(
             viewer.org,
@@ -252,7 +277,7 @@ async def create_api_token(
             target_type=AuditTarget.API_TOKEN,
             target_id=credential.id,
             at=viewer.now,
-            details={"name": name, "role": role.value},
+            details={"name": name, "role": role.value, "scope": scope.value},
         )
     credential.user = viewer.user
     return token, credential

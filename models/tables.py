@@ -21,6 +21,11 @@ class CredentialKind(str, enum.Enum):
     API_TOKEN = "API_TOKEN"
 
 
+class TokenScope(str, enum.Enum):
+    GRAPHQL = "GRAPHQL"  # the GraphQL API at /graphql
+    SCIM = "SCIM"  # directory provisioning at /scim/v2 only
+
+
 class SubscriptionStatus(str, enum.Enum):
     ACTIVE = "ACTIVE"
     GRACE_PERIOD = "GRACE_PERIOD"
@@ -255,6 +260,7 @@ class Credential(Model):
     )
     user_id: int  # the column Tortoise adds for the foreign key
     kind = fields.CharEnumField(CredentialKind, max_length=16)
+    scope = fields.CharEnumField(TokenScope, max_length=16, default=TokenScope.GRAPHQL)
     name = fields.CharField(max_length=128, default="")
     role = fields.CharEnumField(AdminRole, max_length=32)
     token_hash = fields.CharField(max_length=64, unique=True)

@@ -29,6 +29,14 @@ def exposed(domain_enum, name: str, *, description: str | None = None, values: d
 
 AdminRole = exposed(tables.AdminRole, "AdminRole")
 CredentialKind = exposed(tables.CredentialKind, "CredentialKind")
+ApiTokenScope = exposed(
+    tables.TokenScope,
+    "ApiTokenScope",
+    values={
+        "GRAPHQL": "The GraphQL API at /graphql.",
+        "SCIM": "Directory provisioning at /scim/v2 only (role GLOBAL_ADMIN or USER_ADMIN).",
+    },
+)
 SubscriptionStatus = exposed(tables.SubscriptionStatus, "SubscriptionStatus")
 SubscriptionStatusReason = exposed(tables.StatusReason, "SubscriptionStatusReason")
 CardBrand = exposed(tables.CardBrand, "CardBrand")

@@ -8,7 +8,15 @@ import strawberry
 from strawberry.types import Info
 
 from seatwise.gql.scalars import DateTime
-from seatwise.gql.types.common import AccessDenialReason, AdminRole, CredentialKind, PageInfo, UserStatus, connection
+from seatwise.gql.types.common import (
+    AccessDenialReason,
+    AdminRole,
+    ApiTokenScope,
+    CredentialKind,
+    PageInfo,
+    UserStatus,
+    connection,
+)
 from seatwise.gql.types.seats import LicenseAssignment
 from seatwise.models import tables
 from seatwise.models import users as user_rules
@@ -139,6 +147,7 @@ class ApiToken:
     last_used_at: DateTime | None
     expires_at: DateTime | None
     revoked_at: DateTime | None
+    scope: ApiTokenScope
 
     @classmethod
     def from_model(cls, row: tables.Credential) -> ApiToken:
@@ -151,6 +160,7 @@ class ApiToken:
             last_used_at=row.last_used_at,
             expires_at=row.expires_at,
             revoked_at=row.revoked_at,
+            scope=row.scope,
         )
 
 
