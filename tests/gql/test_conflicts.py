@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from seatwise.models import billing, seats
+from seatwise.models.clock import utcnow
 from seatwise.models.tables import AdminRole
 from tests.events_support import card, suspend
 from tests.support import NOW, count_selects, error_codes, execute, give_licenses, make_org, make_user, token_for
@@ -141,16 +142,18 @@ async def test_alerts_list_the_conflict_the_failed_payment_and_low_seats():
 
 
 async def test_alerts_warn_of_a_card_expiring_before_the_renewal():
-    fx = await make_org()
-    await card(fx, 11, 2026, last4="0005")
-    sub = await give_licenses(fx, "CRM_ESSENTIAL", 3)
+    # The API answers on the wall clock: a card valid to the end of this month, a subscription renewing next month.
+    now = utcnow().replace(microsecond=0)
+    fx = await make_org(now=now)
+    await card(fx, now.month, now.year, last4="0005")
+    sub = await give_licenses(fx, "CRM_ESSENTIAL", 3, now=now)
 
     [alert] = (await execute(ALERTS, token=fx.token)).data["alerts"]
 
     assert alert["kind"] == "CARD_EXPIRING"
     assert alert["subscription"] == {"id": str(sub.id), "status": "ACTIVE"}
     assert alert["paymentCard"] == {"last4": "0005", "expired": False}
-    assert alert["dueAt"] == "2026-12-29T09:00:00Z"
+    assert alert["dueAt"] == sub.current_period_end.isoformat().replace("+00:00", "Z")
 
 
 async def test_conflicts_with_their_affected_users_cost_the_same_queries_whatever_the_overage(monkeypatch):
