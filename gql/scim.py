@@ -39,6 +39,7 @@ from seatwise.models.settings import settings
 from seatwise.models.tables import TokenScope
 
 PREFIX = "/scim/v2"
+MAX_START_INDEX = 2**31  # past every row; keeps OFFSET within what both databases take
 MEDIA_TYPE = "application/scim+json"
 log = logging.getLogger("seatwise.scim")
 
@@ -93,7 +94,7 @@ def _number(request: Request, name: str, default: int) -> int:
 
 def paging(request: Request) -> tuple[int, int]:
     """startIndex (1-based; below 1 reads as 1) and count (0 to 200, default 100; below 0 reads as 0)."""
-    start = max(_number(request, "startIndex", 1), 1)
+    start = min(max(_number(request, "startIndex", 1), 1), MAX_START_INDEX)
     count = min(max(_number(request, "count", DEFAULT_COUNT), 0), MAX_RESULTS)
     return start, count
 

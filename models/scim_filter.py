@@ -46,6 +46,8 @@ _SUFFIX = {
 _ORDERING = {CompareOperator.gt, CompareOperator.ge, CompareOperator.lt, CompareOperator.le}
 
 Builder = Callable[[CompareOperator | None, Any], Q]  # op None: `pr`
+ALL = Q(id__isnull=False)  # every row (an attribute every resource has is present)
+NONE = Q(id__isnull=True)  # no row (a malformed id)
 
 
 @dataclass(frozen=True)
@@ -63,10 +65,15 @@ class Text:
     def __call__(self, op: CompareOperator | None, value: Any) -> Q:
         if op is None:
             if self.always_present:
-                return Q()
+                return ALL
             return Q(**{f"{self.column}__isnull": False}) & ~Q(**{self.column: ""})
-        if value is None:
-            return self.__call__(None, None) if op is CompareOperator.ne else ~self.__call__(None, None)
+        if value is None:  # `eq null`: not present; `ne null`: present
+            if op not in (CompareOperator.eq, CompareOperator.ne):
+                raise invalid_filter("null compares with eq or ne.")
+            present = self(None, None)
+            if op is CompareOperator.ne:
+                return present
+            return NONE if self.always_present else Q(**{f"{self.column}__isnull": True}) | Q(**{self.column: ""})
         if not isinstance(value, str):
             raise invalid_filter(f"{self.column} compares with a string.")
         if len(value) > MAX_VALUE_LENGTH:
@@ -88,8 +95,10 @@ class Text:
 
     def _match(self, op: CompareOperator, value: str) -> Q:
         match = self._on(self.column, op, value, self.folded)
-        if self.fallback:
-            match = match | (Q(**{f"{self.column}__isnull": True}) & self._on(self.fallback, op, value, True))
+        if self.fallback:  # both sides decided (never NULL), so that a negation keeps the rows on the fallback
+            match = (Q(**{f"{self.column}__isnull": False}) & match) | (
+                Q(**{f"{self.column}__isnull": True}) & self._on(self.fallback, op, value, True)
+            )
         return match
 
 
@@ -105,17 +114,17 @@ def _boolean(op: CompareOperator | None, value: Any) -> bool:
 
 def active(op: CompareOperator | None, value: Any) -> Q:
     if op is None:
-        return Q()
+        return ALL
     return Q(deleted_at__isnull=_boolean(op, value))
 
 
 def identifier(op: CompareOperator | None, value: Any) -> Q:
     if op is None:
-        return Q()
+        return ALL
     if op not in (CompareOperator.eq, CompareOperator.ne) or not isinstance(value, str):
         raise invalid_filter("id compares with eq or ne and a string.")
     pk = parse_id(value)
-    match = Q(id=pk) if pk is not None else Q(id__isnull=True)  # a malformed id matches nothing
+    match = Q(id=pk) if pk is not None else NONE  # a malformed id matches nothing
     return match if op is CompareOperator.eq else ~match
 
 
@@ -126,7 +135,7 @@ class Moment:
 
     def __call__(self, op: CompareOperator | None, value: Any) -> Q:
         if op is None:
-            return Q()
+            return ALL
         if op in (CompareOperator.co, CompareOperator.sw, CompareOperator.ew) or not isinstance(value, str):
             raise invalid_filter("A dateTime compares with eq, ne, gt, ge, lt or le and an ISO 8601 string.")
         try:
@@ -148,7 +157,7 @@ def members(op: CompareOperator | None, value: Any) -> Q:
     if op not in (CompareOperator.eq, CompareOperator.ne) or not isinstance(value, str):
         raise invalid_filter("members.value compares with eq or ne and a user id.")
     pk = parse_id(value)
-    match = Q(id__in=Subquery(GroupMember.filter(user_id=pk).values("group_id"))) if pk is not None else Q(id__isnull=True)
+    match = Q(id__in=Subquery(GroupMember.filter(user_id=pk).values("group_id"))) if pk is not None else NONE
     return match if op is CompareOperator.eq else ~match
 
 
