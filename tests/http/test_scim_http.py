@@ -148,7 +148,7 @@ async def test_group_endpoints_and_excluded_members(scim):
         ("POST", "/Users", json.dumps({"userName": "x", "emails": "x@acme.test"}).encode(), 400, "invalidValue"),
         ("POST", "/Groups", json.dumps({"displayName": ""}).encode(), 400, "invalidValue"),
         ("POST", "/Groups", json.dumps({"displayName": "G", "members": [{"value": "123456789"}]}).encode(), 400, "invalidValue"),
-        ("PATCH", "/Users/1", json.dumps({"Operations": "nope"}).encode(), 404, None),
+        ("PATCH", "/Users/999999999", json.dumps({"Operations": "nope"}).encode(), 404, None),
         ("GET", "/Users?filter=userName%20xx%20%22a%22", None, 400, "invalidFilter"),
         ("GET", "/Nowhere", None, 404, None),
         ("POST", "/Schemas", b"{}", 405, None),
