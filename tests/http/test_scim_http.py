@@ -175,3 +175,22 @@ async def test_uniqueness_conflicts_are_409(scim):
         f"/Users/{other['id']}", json=patch_body({"op": "replace", "path": "userName", "value": "Same@Acme.test"})
     )
     assert is_error(clash, 409, "uniqueness")
+
+
+async def test_search_by_post_takes_a_search_request(scim):
+    for name in ("s1@acme.test", "s2@acme.test"):
+        await scim.post("/Users", json=user_body(name))
+    body = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": 'userName sw "s"',
+        "startIndex": 2,
+        "count": 5,
+        "attributes": ["userName"],
+    }
+    found = await scim.post("/Users/.search", json=body)
+    assert found.status_code == 200
+    page = found.json()
+    assert page["totalResults"] == 2 and page["startIndex"] == 2 and set(page["Resources"][0]) == {"schemas", "id", "userName"}
+    assert (await scim.post("/Groups/.search", json={"filter": 'displayName eq "none"'})).json()["totalResults"] == 0
+    assert is_error(await scim.post("/Users/.search", json={"count": "many"}), 400, "invalidValue")
+    assert is_error(await scim.post("/.search", json={}), 501)
