@@ -327,15 +327,16 @@ async def _write(org: Organization, user: User, state: UserState, *, actor: Acto
     before = current_state(user)
     if state == before:
         return user
+    changed = [f.name for f in fields(state) if f.name != "active" and getattr(state, f.name) != getattr(before, f.name)]
+    email = state.seatwise_email() if changed else user.email
+    if changed:  # checked before anything changes: a refused request changes nothing
+        await _check_unique(org, state, email, user)
     if state.active and not before.active:
         try:  # restoreUser, never with the admin role or password the person had
             await users.restore_user(org, str(user.id), actor=actor, now=now, without_admin_role=True)
         except DomainError as error:
             raise from_domain(error) from None
-    changed = [f.name for f in fields(state) if f.name != "active" and getattr(state, f.name) != getattr(before, f.name)]
     if changed:
-        email = state.seatwise_email()
-        await _check_unique(org, state, email, user)
         values = _columns(state)
         if email != user.email:
             values["email"] = email
