@@ -129,6 +129,21 @@ async def test_entra_create_is_a_user_name_lookup_then_a_post_with_the_enterpris
     assert event.actor == org.owner and event.target_id == created["id"]
 
 
+async def test_entra_lookup_with_plus_encoded_spaces_in_the_filter(scim):
+    # What Entra's provisioning logs show on the wire: GET /Users?filter=userName+eq+"dale.mohr%40contoso.test"
+    created = await scim.create_user("dale.mohr@contoso.test")
+    response = await scim.client.get(f'{scim.base}/Users?filter=userName+eq+"dale.mohr%40contoso.test"', headers=scim.headers)
+    body = ok(response)
+    assert [user["id"] for user in body["Resources"]] == [created["id"]]
+
+
+async def test_entra_matches_on_external_id(scim):
+    object_id = str(uuid.uuid4())
+    created = await scim.create_user("matched@contoso.test", externalId=object_id)
+    body = ok(await scim.get("/Users", params={"filter": f'externalId eq "{object_id}"'}))
+    assert [user["id"] for user in body["Resources"]] == [created["id"]] and body["Resources"][0]["externalId"] == object_id
+
+
 async def test_entra_patch_replaces_the_work_email_and_the_family_name_by_path(scim):
     created = ok(await scim.post("/Users", entra_user("jdoe@contoso.test", "jdoe@contoso.test", given="Jane", family="Doe")), 201)
     operations = [
@@ -489,6 +504,29 @@ async def test_okta_sends_scim_json_with_a_charset(scim):
     created = await scim.post("/Users", okta_user("charset@okta.local"), content_type=f"{SCIM_JSON}; charset=utf-8")
     assert created.status_code == 201, created.text
     assert created.headers["content-type"].startswith(SCIM_JSON)
+
+
+async def test_okta_with_plain_application_json_is_accepted(scim):
+    created = await scim.post("/Users", okta_user("plain@okta.local"), content_type="application/json")
+    assert created.status_code == 201, created.text
+
+
+async def test_okta_reads_a_deactivated_user_back_as_inactive(scim):
+    created = ok(await scim.post("/Users", okta_user("inactive@okta.local")), 201)
+    ok(await scim.patch(f"/Users/{created['id']}", [{"op": "replace", "value": {"active": False}}]))
+    read = ok(await scim.get(f"/Users/{created['id']}"))
+    assert read["active"] is False and read["userName"] == "inactive@okta.local"
+    [found] = await scim.find_user("inactive@okta.local")
+    assert found["id"] == created["id"] and found["active"] is False
+
+
+async def test_okta_imports_groups_with_their_members(scim):
+    user = await scim.create_user("imported.member@okta.local")
+    group = await scim.create_group("Okta Import", [user["id"]])
+    body = ok(await scim.get("/Groups", params={"startIndex": 1, "count": 100}))
+    assert body["totalResults"] == 1
+    [found] = body["Resources"]
+    assert found["id"] == group["id"] and member_ids(found) == [user["id"]]
 
 
 # ---------------------------------------------------------------- Okta: group push
