@@ -1,4 +1,4 @@
-"""The Starlette application: /graphql (HTTP, GraphiQL, WebSocket), health and readiness."""
+"""The Starlette application: /graphql (HTTP, GraphiQL, WebSocket), /scim/v2 (SCIM provisioning), health and readiness."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from seatwise.gql.exports import download_export
 from seatwise.gql.metrics import CLOCK_FAILURES, CLOCK_RUNS, LIVE_EVENTS_DROPPED, metrics_endpoint
 from seatwise.gql.middleware import BodyLimit, RequestId
 from seatwise.gql.schema import schema
+from seatwise.gql.scim import PREFIX as SCIM_PREFIX
+from seatwise.gql.scim import router as scim_router
 from seatwise.gql.view import STATIC_PREFIX, SeatwiseGraphQL
 from seatwise.models import db, fanout, renewals
 from seatwise.models.clock import utcnow
@@ -105,6 +107,7 @@ def create_app(database_url: str | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
             Route("/exports/{export_id}", download_export, methods=["GET"]),
+            Mount(SCIM_PREFIX, app=scim_router(), name="scim"),
             Mount(STATIC_PREFIX, app=StaticFiles(directory=Path(__file__).parent / "static"), name="graphiql-assets"),
         ],
         middleware=middleware,

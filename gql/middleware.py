@@ -7,7 +7,7 @@ import re
 import time
 import uuid
 
-from starlette.responses import PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from seatwise.gql.logs import request_id
@@ -59,6 +59,18 @@ class RequestId:
             request_id.reset(token)
 
 
+def too_large(scope: Scope) -> Response:
+    """413; on /scim/ as a SCIM error body (RFC 7644 section 3.12)."""
+    if str(scope.get("path", "")).startswith("/scim/"):
+        body = {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+            "status": "413",
+            "detail": "Request body too large (1 MiB at most).",
+        }
+        return JSONResponse(body, status_code=413, media_type="application/scim+json")
+    return PlainTextResponse("Request body too large.", status_code=413)
+
+
 class BodyLimit:
     """Answer 413 to request bodies over 1 MiB, by Content-Length or by counting a chunked body."""
 
@@ -71,7 +83,7 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         length = dict(scope.get("headers", [])).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.limit:
-            return await PlainTextResponse("Request body too large.", status_code=413)(scope, receive, send)
+            return await too_large(scope)(scope, receive, send)
         body = bytearray()
         more = True
         while more:
@@ -81,7 +93,7 @@ class BodyLimit:
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > self.limit:
-                return await PlainTextResponse("Request body too large.", status_code=413)(scope, receive, send)
+                return await too_large(scope)(scope, receive, send)
         sent = False
 
         async def replay() -> Message:

@@ -45,6 +45,7 @@ class AuditAction(str, enum.Enum):
     GROUP_DELETED = "group.deleted"
     GROUP_MEMBERS_ADDED = "group.members_added"
     GROUP_MEMBERS_REMOVED = "group.members_removed"
+    USER_UPDATED = "user.updated"  # attributes written by the directory (SCIM): userName, names, emails, externalId
 
 
 class AuditTarget(str, enum.Enum):
@@ -69,6 +70,8 @@ class Actor:
     role: AdminRole | None = None
     user_id: int | None = None
     token_name: str | None = None
+    # The channel of the change when it is not the GraphQL API: "scim" for directory provisioning (details.via).
+    via: str | None = None
 
 
 BILLING_CLOCK = Actor(email=None)
@@ -120,6 +123,8 @@ def _row(org, actor: Actor, action: AuditAction, target_type: AuditTarget, targe
     payload = dict(details or {})
     if actor.token_name is not None:
         payload.setdefault("apiToken", actor.token_name)
+    if actor.via is not None:
+        payload.setdefault("via", actor.via)
     return dict(
         organization_id=org if isinstance(org, int) else org.id,
         action=AuditAction(action).value,

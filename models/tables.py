@@ -112,10 +112,24 @@ class User(Model):
     deleted_at = fields.DatetimeField(null=True, db_index=True)
     # SKUs the user held when deleted, given back by a restore where licenses are free.
     licenses_at_deletion: list[str] = fields.JSONField(default=list)
+    # SCIM provisioning (docs/rules.md section 11.2): the directory's attributes as written. `user_name_key` is the
+    # lower-cased userName (unique in the organization); null userName reads as the email.
+    external_id = fields.CharField(max_length=256, null=True)
+    user_name = fields.CharField(max_length=256, null=True)
+    user_name_key = fields.CharField(max_length=256, null=True)
+    given_name = fields.CharField(max_length=256, null=True)
+    family_name = fields.CharField(max_length=256, null=True)
+    formatted_name = fields.CharField(max_length=256, null=True)
+    emails: list[dict[str, Any]] | None = fields.JSONField(null=True)  # type: ignore[assignment]  # Tortoise types JSONField as never null
+    # When a SCIM DELETE removed the user (the SCIM resource answers 404; a GraphQL restore brings it back);
+    # a user deactivated by `active: false` has deleted_at without this.
+    scim_deleted_at = fields.DatetimeField(null=True)
+    last_modified = fields.DatetimeField(null=True)  # SCIM meta.lastModified (null: created_at)
 
     class Meta:
         table = "app_user"
-        indexes = (("organization_id", "email"),)
+        indexes = (("organization_id", "email"), ("organization_id", "external_id"))
+        unique_together = (("organization", "user_name_key"),)
 
 
 class SeatPool(Model):
@@ -182,10 +196,12 @@ class Group(Model):
     source = fields.CharEnumField(GroupSource, max_length=16, default=GroupSource.SEATWISE)
     external_id = fields.CharField(max_length=256, null=True)
     created_at = fields.DatetimeField()
+    last_modified = fields.DatetimeField(null=True)  # SCIM meta.lastModified (null: created_at)
 
     class Meta:
         table = "user_group"
         unique_together = (("organization", "name_key"),)
+        indexes = (("organization_id", "external_id"),)
 
 
 class GroupProduct(Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 from datetime import datetime, timedelta
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
@@ -128,10 +128,13 @@ async def create_user(
     product_skus: list[str] | None = None,
     admin_role: AdminRole | None = None,
     password: str | None = None,
+    directory: dict[str, Any] | None = None,
     actor: Actor,
     now: datetime,
 ) -> User:
-    """Create a user with its licenses, all or none. Giving an admin role needs the GLOBAL_ADMIN capability."""
+    """Create a user with its licenses, all or none. Giving an admin role needs the GLOBAL_ADMIN capability.
+    `directory` holds the SCIM columns of a provisioned user (models/scim_users.py); a userName taken is
+    ALREADY_EXISTS with the subject "user_name"."""
     if admin_role is not None:
         auth.require(actor, Capability.ADMINISTER)
     email = normalize_email(email, "email")
@@ -157,8 +160,11 @@ async def create_user(
                 admin_role=admin_role,
                 password_hash=password_hash,
                 created_at=now,
+                **(directory or {}),
             )
         except IntegrityError:
+            if directory and await User.exists(organization_id=org.id, user_name_key=directory.get("user_name_key")):
+                raise DomainError(ErrorCode.ALREADY_EXISTS, "A user with this userName already exists.", "user_name") from None
             raise DomainError(ErrorCode.ALREADY_EXISTS, "A user with this email already exists.", "email") from None
         await change.audit(
             AuditAction.USER_CREATED,
@@ -205,8 +211,11 @@ async def set_admin_role(
     return user
 
 
-async def delete_user(org: Organization, user_id: str, *, actor: Actor, now: datetime, wall: datetime | None = None) -> User:
-    """Delete a user: free its licenses (remembered for a restore), end its sessions and tokens."""
+async def delete_user(
+    org: Organization, user_id: str, *, actor: Actor, now: datetime, wall: datetime | None = None, scim_delete: bool = False
+) -> User:
+    """Delete a user: free its licenses (remembered for a restore), end its sessions and tokens. `scim_delete`:
+    a SCIM DELETE, after which the SCIM resource answers 404 (a deactivation by `active: false` stays readable)."""
     user = await get_user(org, user_id, "user_id")
     if user.deleted_at is not None:
         raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is already deleted.", "user_id")
@@ -221,7 +230,8 @@ async def delete_user(org: Organization, user_id: str, *, actor: Actor, now: dat
             *await _group_products(user),
             *cast(list[str], await LicenseWait.filter(user_id=user.id).values_list("product_id", flat=True)),
         )
-        if not await User.filter(id=user.id, deleted_at=None).update(deleted_at=now):
+        hidden = {"scim_deleted_at": now} if scim_delete else {}
+        if not await User.filter(id=user.id, deleted_at=None).update(deleted_at=now, last_modified=now, **hidden):
             raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is already deleted.", "user_id")
         skus = await change.release_all(user)  # also ends the user's waits; memberships are kept
         # A restore gives back the direct licenses; the groups grant theirs again.
@@ -232,11 +242,15 @@ async def delete_user(org: Organization, user_id: str, *, actor: Actor, now: dat
     return await User.get(id=user.id)
 
 
-async def restore_user(org: Organization, user_id: str, *, actor: Actor, now: datetime) -> tuple[User, list[Product]]:
+async def restore_user(
+    org: Organization, user_id: str, *, actor: Actor, now: datetime, without_admin_role: bool = False
+) -> tuple[User, list[Product]]:
     """Undelete inside the window; licenses come back where free, the rest are listed.
 
     Restoring a user who holds an admin role gives that role back: it needs the capability to grant
-    roles (GLOBAL_ADMIN), as creating an admin does; otherwise Forbidden and nothing changes."""
+    roles (GLOBAL_ADMIN), as creating an admin does; otherwise Forbidden and nothing changes.
+    `without_admin_role` (SCIM's `active: true`): the person comes back without their admin role and password,
+    audited as `user.admin_role_changed`."""
     user = await get_user(org, user_id, "user_id")
     if user.deleted_at is None:
         raise DomainError(ErrorCode.USER_NOT_DELETED, f"User {user.email} is not deleted.", "user_id")
@@ -246,15 +260,27 @@ async def restore_user(org: Organization, user_id: str, *, actor: Actor, now: da
             f"User {user.email} could be restored until {(user.deleted_at + RESTORE_WINDOW).isoformat()}.",
             "user_id",
         )
-    if user.admin_role is not None:
+    if user.admin_role is not None and not without_admin_role:
         auth.require(actor, Capability.ADMINISTER)
     wanted = list(user.licenses_at_deletion or [])
     restored: list[str] = []
     from_groups = await _group_products(user)  # read before the change: its first statement is a lock (a write)
     async with ledger.change(org, actor=actor, now=now) as change:
         await change.lock(*wanted, *from_groups)
-        if not await User.filter(id=user.id, deleted_at__isnull=False).update(deleted_at=None, licenses_at_deletion=[]):
+        if not await User.filter(id=user.id, deleted_at__isnull=False).update(
+            deleted_at=None, licenses_at_deletion=[], scim_deleted_at=None, last_modified=now
+        ):
             raise DomainError(ErrorCode.USER_NOT_DELETED, f"User {user.email} is not deleted.", "user_id")
+        if without_admin_role:
+            previous = (await User.get(id=user.id)).admin_role
+            if previous is not None:
+                await User.filter(id=user.id).update(admin_role=None, password_hash=None)
+                await change.audit(
+                    AuditAction.USER_ADMIN_ROLE_CHANGED,
+                    AuditTarget.USER,
+                    user.id,
+                    {"from": previous.value, "to": None, "reason": "restored without its admin role"},
+                )
         user.deleted_at = None
         from_groups = await _group_products(user)  # again under the user's row lock: a group changed meanwhile
         await change.lock(*from_groups)

@@ -87,7 +87,7 @@ class User:
 
     @strawberry.field(description="The directory's id for this person (SCIM externalId), if provisioned.")
     def external_id(self) -> str | None:
-        return None
+        return self.model.external_id
 
     @strawberry.field
     async def groups(self, info: Info) -> list[Annotated[Group, strawberry.lazy("seatwise.gql.types.groups")]]:
