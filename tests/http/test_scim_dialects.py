@@ -19,7 +19,7 @@ import pytest
 
 from seatwise.models import groups, seats
 from seatwise.models.audit import AuditAction
-from seatwise.models.tables import AuditEvent, Group, GroupSource, LicenseAssignment, LicenseWait, User
+from seatwise.models.tables import AdminRole, AuditEvent, Group, GroupSource, LicenseAssignment, LicenseWait, User
 from tests.scim_http_support import (
     ENTERPRISE_SCHEMA,
     ERROR_SCHEMA,
@@ -34,7 +34,7 @@ from tests.scim_http_support import (
     scim_org,
     work_email,
 )
-from tests.support import NOW, Server, give_licenses
+from tests.support import NOW, Server, give_licenses, make_user
 
 ADSCIM_GROUP_SCHEMA = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
 
@@ -240,6 +240,35 @@ async def test_entra_manager_of_the_enterprise_extension_is_accepted_and_ignored
     ok(removed)
     read = ok(await scim.get(f"/Users/{report['id']}"))
     assert read["userName"] == "report@contoso.test" and read["active"] is True
+
+
+async def test_entra_default_mappings_seatwise_does_not_keep_are_accepted_and_ignored(scim):
+    # Entra's default user mappings also send phone numbers, addresses, a title and app roles (with "True" strings).
+    created = ok(await scim.post("/Users", entra_user("mapped@contoso.test", "mapped@contoso.test")), 201)
+    operations = [
+        {"op": "Add", "path": 'phoneNumbers[type eq "mobile"].value', "value": "+1 425 555 0100"},
+        {"op": "Add", "path": 'addresses[type eq "work"].formatted', "value": "1 Microsoft Way"},
+        {"op": "Replace", "path": "title", "value": "Sales Lead"},
+        {
+            "op": "Add",
+            "path": "roles",
+            "value": [{"primary": "True", "type": "WindowsAzureActiveDirectoryRole", "value": "User"}],
+        },
+        {"op": "Replace", "path": "preferredLanguage", "value": "en-US"},
+    ]
+    patched = ok(await scim.patch(f"/Users/{created['id']}", operations))
+    assert not {"phoneNumbers", "addresses", "title", "roles", "preferredLanguage"} & set(patched)
+    assert patched["userName"] == "mapped@contoso.test" and patched["active"] is True
+
+
+async def test_entra_reactivating_a_former_admin_brings_the_person_back_without_the_role(scim, org):
+    admin = await make_user(org.fx, role=AdminRole.USER_ADMIN, email="former.admin@acme.test")
+    ok(await scim.patch(f"/Users/{admin.id}", [{"op": "Replace", "path": "active", "value": "False"}]))
+    patched = ok(await scim.patch(f"/Users/{admin.id}", [{"op": "Replace", "path": "active", "value": "True"}]))
+    assert patched["active"] is True
+    user = await User.get(id=admin.id)
+    assert user.deleted_at is None and user.admin_role is None
+    assert [e.actor for e in await scim_events(org.fx.org.id, AuditAction.USER_RESTORED)] == [org.owner]
 
 
 async def test_entra_disables_with_the_string_false_and_the_licenses_are_freed(scim, org):
