@@ -363,7 +363,7 @@ async def directory_change(
             query = GroupMember.filter(group_id=group.id)
             if in_question is not None:
                 query = query.filter(user_id__in=in_question)
-            current = set(await query.values_list("user_id", flat=True)) if in_question != [] else set()
+            current = set(cast(list[int], await query.values_list("user_id", flat=True))) if in_question != [] else set()
         joining = [u for u in listed if u.id not in current]
         if members is not None:
             kept = {u.id for u in listed}

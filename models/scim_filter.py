@@ -46,6 +46,14 @@ _SUFFIX = {
 _ORDERING = {CompareOperator.gt, CompareOperator.ge, CompareOperator.lt, CompareOperator.le}
 
 Builder = Callable[[CompareOperator | None, Any], Q]  # op None: `pr`
+
+
+def q(lookup: str, value: Any) -> Q:
+    """Q(<lookup>=value) for a lookup built at run time."""
+    kwargs: dict[str, Any] = {lookup: value}
+    return Q(**kwargs)
+
+
 ALL = Q(id__isnull=False)  # every row (an attribute every resource has is present)
 NONE = Q(id__isnull=True)  # no row (a malformed id)
 
@@ -66,21 +74,21 @@ class Text:
         if op is None:
             if self.always_present:
                 return ALL
-            return Q(**{f"{self.column}__isnull": False}) & ~Q(**{self.column: ""})
+            return q(f"{self.column}__isnull", False) & ~q(self.column, "")
         if value is None:  # `eq null`: not present; `ne null`: present
             if op not in (CompareOperator.eq, CompareOperator.ne):
                 raise invalid_filter("null compares with eq or ne.")
             present = self(None, None)
             if op is CompareOperator.ne:
                 return present
-            return NONE if self.always_present else Q(**{f"{self.column}__isnull": True}) | Q(**{self.column: ""})
+            return NONE if self.always_present else q(f"{self.column}__isnull", True) | q(self.column, "")
         if not isinstance(value, str):
             raise invalid_filter(f"{self.column} compares with a string.")
         if len(value) > MAX_VALUE_LENGTH:
             raise invalid_filter(f"A filter value has at most {MAX_VALUE_LENGTH} characters.")
         if op is CompareOperator.ne:  # a missing value is not equal to anything
             miss = ~self._match(CompareOperator.eq, value)
-            return miss if self.always_present else miss | Q(**{f"{self.column}__isnull": True})
+            return miss if self.always_present else miss | q(f"{self.column}__isnull", True)
         return self._match(op, value)
 
     def _on(self, column: str, op: CompareOperator, value: str, folded: bool) -> Q:
@@ -91,13 +99,13 @@ class Text:
             lookup = "" if op is CompareOperator.eq else f"__{_SUFFIX[op]}"
         else:
             lookup = "__iexact" if op is CompareOperator.eq else f"__i{_SUFFIX[op]}"
-        return Q(**{f"{column}{lookup}": value})
+        return q(f"{column}{lookup}", value)
 
     def _match(self, op: CompareOperator, value: str) -> Q:
         match = self._on(self.column, op, value, self.folded)
         if self.fallback:  # both sides decided (never NULL), so that a negation keeps the rows on the fallback
-            match = (Q(**{f"{self.column}__isnull": False}) & match) | (
-                Q(**{f"{self.column}__isnull": True}) & self._on(self.fallback, op, value, True)
+            match = (q(f"{self.column}__isnull", False) & match) | (
+                q(f"{self.column}__isnull", True) & self._on(self.fallback, op, value, True)
             )
         return match
 
@@ -145,9 +153,9 @@ class Moment:
         if moment.tzinfo is None:
             raise invalid_filter("A dateTime names its time zone (e.g. Z).")
         lookup = "" if op in (CompareOperator.eq, CompareOperator.ne) else f"__{_SUFFIX[op]}"
-        match = Q(**{f"{self.column}{lookup}": moment})
+        match = q(f"{self.column}{lookup}", moment)
         if self.fallback:
-            match = match | Q(**{f"{self.column}__isnull": True, f"{self.fallback}{lookup}": moment})
+            match = match | (q(f"{self.column}__isnull", True) & q(f"{self.fallback}{lookup}", moment))
         return ~match if op is CompareOperator.ne else match
 
 

@@ -256,7 +256,7 @@ def project(resource: dict[str, Any], attributes: str | None, excluded: str | No
             if None in subs:
                 kept[key] = value
             else:
-                merged = [_pick(value, sub) for sub in subs]
+                merged = [_pick(value, sub) for sub in subs if sub is not None]
                 kept[key] = _merge(merged)
         return kept
     result = dict(resource)

@@ -120,7 +120,7 @@ class User(Model):
     given_name = fields.CharField(max_length=256, null=True)
     family_name = fields.CharField(max_length=256, null=True)
     formatted_name = fields.CharField(max_length=256, null=True)
-    emails: list[dict[str, Any]] | None = fields.JSONField(null=True)  # type: ignore[assignment]  # Tortoise types JSONField as never null
+    emails: list[dict[str, Any]] | None = fields.JSONField(null=True)
     # When a SCIM DELETE removed the user (the SCIM resource answers 404; a GraphQL restore brings it back);
     # a user deactivated by `active: false` has deleted_at without this.
     scim_deleted_at = fields.DatetimeField(null=True)

@@ -125,7 +125,7 @@ async def test_deactivation_frees_licenses_to_the_waitlist_and_reactivation_rest
     await groups.update_group(fx.org, str(group.id), product_skus=["CRM_BASIC"], actor=fx.actor, now=NOW)
     leaver = await create(fx, {"userName": "leaver@acme.test"})
     waiter = await create(fx, {"userName": "waiter@acme.test"})
-    token, _ = await users.auth.issue_credential(leaver, users.auth.CredentialKind.SESSION, AdminRole.READER, now=NOW)
+    await users.auth.issue_credential(leaver, users.auth.CredentialKind.SESSION, AdminRole.READER, now=NOW)
     await scim_groups.patch(
         fx.org,
         str(group.id),
