@@ -630,6 +630,87 @@ async def test_okta_deletes_a_pushed_group(scim):
     assert (await scim.get(f"/Groups/{group['id']}")).status_code == 404
 
 
+# ---------------------------------------------------------------- Okta's "SCIM 2.0 SPEC Test" (Runscope), step by step
+
+OKTA_HEADERS = {
+    "Accept": SCIM_JSON,
+    "Accept-Charset": "utf-8",
+    "Content-Type": f"{SCIM_JSON}; charset=utf-8",
+    "User-Agent": "OKTA SCIM Integration",
+}
+
+
+def okta_spec_user(user_name: str, email: str) -> dict:
+    return {
+        "schemas": [USER_SCHEMA],
+        "userName": user_name,
+        "name": {"givenName": "Rand", "familyName": "Omname"},
+        "emails": [{"primary": True, "value": email, "type": "work"}],
+        "displayName": "Rand Omname",
+        "active": True,
+    }
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="gap: users made in Seatwise (the organization's first admin, listed first) have no name.givenName or "
+    "name.familyName over SCIM (attributes never written are left out), and Okta's SPEC test reads them on the "
+    "first user of GET /Users?count=1&startIndex=1",
+)
+async def test_okta_spec_test_reads_name_and_email_of_the_first_user_listed(scim, org):
+    # Its first required step lists one user and expects name, userName, active and an email on it.
+    await scim.create_user("first.listed@okta.local", name={"givenName": "First", "familyName": "Listed"})
+    headers = {**OKTA_HEADERS, "Authorization": f"Bearer {org.scim_token}"}
+    listed = ok(await scim.client.get(f"{scim.base}/Users?count=1&startIndex=1", headers=headers))
+    assert listed["schemas"] == [LIST_SCHEMA] and listed["itemsPerPage"] == 1 and listed["startIndex"] == 1
+    [first] = listed["Resources"]
+    assert first["id"] and first["userName"] and first["active"] is not None and first["emails"][0]["value"]
+    assert first["name"]["familyName"] and first["name"]["givenName"]
+    read = ok(await scim.client.get(f"{scim.base}/Users/{first['id']}", headers=headers))
+    assert read["id"] == first["id"] and read["name"]["givenName"]
+
+
+async def test_okta_spec_test_required_steps_from_lookup_to_401_and_404(scim, org):
+    headers = {**OKTA_HEADERS, "Authorization": f"Bearer {org.scim_token}"}
+    base = scim.base
+    async with httpx.AsyncClient(timeout=30, headers=headers) as okta:
+        # Test invalid User by username; make sure a random user does not exist.
+        for name in ("invalid-user@okta.local", f"{uuid.uuid4().hex}@okta.local"):
+            body = ok(await okta.get(f'{base}/Users?filter=userName eq "{name}"'))
+            assert body["schemas"] == [LIST_SCHEMA] and body["totalResults"] == 0
+        # Test invalid User by ID: 404 with a detail and the error schema.
+        for missing in (str(uuid.uuid4()), "00919288221112222"):
+            response = await okta.get(f"{base}/Users/{missing}")
+            assert response.status_code == 404, (missing, response.text)
+            error = response.json()
+            assert error["schemas"] == [ERROR_SCHEMA] and error["status"] == "404" and error["detail"]
+        # Create Okta user with realistic values (Content-Type application/json here), then read it back.
+        user_name = f"rand.omname.{uuid.uuid4().hex[:8]}@okta.local"
+        created = await okta.post(
+            f"{base}/Users",
+            json=okta_spec_user(user_name, user_name),
+            headers={"Content-Type": "application/json", "Accept": f"{SCIM_JSON}; charset=utf-8"},
+        )
+        user = ok(created, 201)
+        assert user["active"] is True and USER_SCHEMA in user["schemas"] and user["userName"] == user_name
+        assert user["name"] == {**user["name"], "givenName": "Rand", "familyName": "Omname"}
+        read = ok(await okta.get(f"{base}/Users/{user['id']}"))
+        assert read["userName"] == user_name and read["name"]["familyName"] == "Omname"
+        # Expect failure when recreating the user with the same values.
+        again = await okta.post(f"{base}/Users", json=okta_spec_user(user_name, user_name))
+        assert again.status_code == 409, again.text
+        # Username case sensitivity check.
+        found = ok(await okta.get(f'{base}/Users?filter=userName eq "{user_name.upper()}"'))
+        assert found["totalResults"] == 1 and found["Resources"][0]["id"] == user["id"]
+        # Optional: the Groups endpoint answers a list.
+        groups = ok(await okta.get(f"{base}/Groups"))
+        assert isinstance(groups.get("Resources", []), list) and groups["totalResults"] == 0
+        # Check status 401: a bad Authorization header.
+        refused = await okta.get(f'{base}/Users?filter=userName eq "{user_name}"', headers={"Authorization": "non-token"})
+        assert refused.status_code == 401
+        assert refused.json()["schemas"] == [ERROR_SCHEMA] and refused.json()["status"] == "401" and refused.json()["detail"]
+
+
 # ---------------------------------------------------------------- paging quirks (RFC 7644 3.4.2.4)
 
 
