@@ -383,6 +383,17 @@ async def test_entra_reads_a_group_by_id_excluding_members(scim):
     assert len(full["members"]) == 1
 
 
+async def test_entra_validator_group_lookups_and_a_duplicate_group_is_409(scim):
+    # Microsoft's SCIM Validator: filter for a missing group, create it, filter for it, create it again.
+    missing = ok(await scim.get("/Groups", params={"excludedAttributes": "members", "filter": 'displayName eq "Validators"'}))
+    assert missing["totalResults"] == 0 and missing.get("Resources", []) == []
+    created = ok(await scim.post("/Groups", entra_group("Validators")), 201)
+    found = ok(await scim.get("/Groups", params={"excludedAttributes": "members", "filter": 'displayName eq "Validators"'}))
+    assert [g["id"] for g in found["Resources"]] == [created["id"]]
+    again = await scim.post("/Groups", entra_group("validators"))
+    assert again.status_code == 409 and again.json()["scimType"] == "uniqueness"
+
+
 async def test_entra_renames_a_group_with_replace_of_display_name(scim, org):
     group = ok(await scim.post("/Groups", entra_group("Old Name")), 201)
     patched = await scim.patch(f"/Groups/{group['id']}", [{"op": "Replace", "path": "displayName", "value": "New Name"}])
