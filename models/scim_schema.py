@@ -241,9 +241,9 @@ def _drop(value: Any, sub: str) -> Any:
 def project(resource: dict[str, Any], attributes: str | None, excluded: str | None, schema: str) -> dict[str, Any]:
     """Apply `attributes` (only these, plus id and schemas) or `excludedAttributes` (RFC 7644 section 3.4.2.5)."""
     wanted = _paths(attributes, schema)
-    for owner, name in ON_REQUEST.get(schema, ()):
-        if (owner, name) not in wanted:
-            resource = {k: _drop(v, name) if k.lower() == owner else v for k, v in resource.items()}
+    for head, sub in ON_REQUEST.get(schema, ()):
+        if (head, sub) not in wanted:
+            resource = {k: _drop(v, sub) if k.lower() == head else v for k, v in resource.items()}
     if attributes is not None and attributes.strip():
         kept: dict[str, Any] = {}
         for key, value in resource.items():
