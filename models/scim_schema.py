@@ -75,20 +75,16 @@ USER_ATTRIBUTES = [
             _attr("givenName", description="The given name."),
         ],
     ),
-    # Required: a Seatwise user always has these (a create without them is still taken, filling them as described).
     _attr(
-        "displayName",
-        description="The name shown in Seatwise (else name.formatted, else givenName familyName, else userName).",
-        required=True,
+        "displayName", description="The name shown in Seatwise (else name.formatted, else givenName familyName, else userName)."
     ),
     _attr(
         "emails",
         "complex",
         multi=True,
         description="Email addresses; the primary one (else the first) is the user's Seatwise email, unique across Seatwise.",
-        required=True,
         sub=[
-            _attr("value", description="The email address.", required=True),
+            _attr("value", description="The email address."),
             _attr("display", description="A label for the address."),
             _attr("type", description="The kind of address.", canonical=["work", "home", "other"]),
             _attr("primary", "boolean", description="Whether this is the primary address."),
@@ -98,7 +94,6 @@ USER_ATTRIBUTES = [
         "active",
         "boolean",
         description="false deactivates the user as deleteUser does (licenses freed); true restores the user (restoreUser).",
-        required=True,
     ),
     _EXTERNAL_ID,
 ]
@@ -118,9 +113,9 @@ GROUP_ATTRIBUTES = [
         sub=[
             _attr("value", description="The id of a member user.", mutability="immutable", case_exact=True),
             _attr(
-                "$ref", "reference", description="The URI of the member user.", mutability="immutable", reference_types=["User"]
+                "$ref", "reference", description="The URI of the member user.", mutability="readOnly", reference_types=["User"]
             ),
-            _attr("display", description="The member's display name.", mutability="readOnly", returned="request"),
+            _attr("display", description="The member's display name.", mutability="readOnly"),
         ],
     ),
     _EXTERNAL_ID,
@@ -202,8 +197,6 @@ def timestamp(at: datetime) -> str:
 # ---------------------------------------------------------------- attributes / excludedAttributes
 
 ALWAYS = frozenset({"id", "schemas"})
-# Sub-attributes declared `returned: request`: in a response only when `attributes` names them.
-ON_REQUEST = {GROUP_SCHEMA: (("members", "display"),)}
 
 
 def _paths(raw: str | None, schema: str) -> list[tuple[str, str | None]]:
@@ -241,9 +234,6 @@ def _drop(value: Any, sub: str) -> Any:
 def project(resource: dict[str, Any], attributes: str | None, excluded: str | None, schema: str) -> dict[str, Any]:
     """Apply `attributes` (only these, plus id and schemas) or `excludedAttributes` (RFC 7644 section 3.4.2.5)."""
     wanted = _paths(attributes, schema)
-    for head, sub in ON_REQUEST.get(schema, ()):
-        if (head, sub) not in wanted:
-            resource = {k: _drop(v, sub) if k.lower() == head else v for k, v in resource.items()}
     if attributes is not None and attributes.strip():
         kept: dict[str, Any] = {}
         for key, value in resource.items():
