@@ -271,11 +271,6 @@ async def delete_group(request: Request) -> Response:
     return Response(status_code=204)
 
 
-async def search_not_supported(request: Request) -> Response:
-    await authorize(request)
-    raise ScimError(501, "POST .search is not supported: list with GET and a filter.")
-
-
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
@@ -297,12 +292,9 @@ def router() -> Router:
             _route("/ResourceTypes/{id}", get=get_resource_type),
             _route("/Schemas", get=list_schemas),
             _route("/Schemas/{id}", get=get_schema),
-            _route("/.search", post=search_not_supported),  # RFC 7644 3.4.3: optional; 501 says so (3.12)
             _route("/Users", get=list_users, post=create_user),
-            _route("/Users/.search", post=search_not_supported),
             _route("/Users/{id}", get=get_user, put=replace_user, patch=patch_user, delete=delete_user),
             _route("/Groups", get=list_groups, post=create_group),
-            _route("/Groups/.search", post=search_not_supported),
             _route("/Groups/{id}", get=get_group, put=replace_group, patch=patch_group, delete=delete_group),
         ],
         default=_unknown,
