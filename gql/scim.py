@@ -82,21 +82,59 @@ async def read_json(request: Request) -> Any:
         raise invalid_syntax("The body is not valid JSON.") from None
 
 
-def _number(request: Request, name: str, default: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or not raw.strip():
+def _number(raw: Any, name: str, default: int) -> int:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
         return default
-    try:
-        return int(raw.strip())
-    except ValueError:
-        raise invalid_value(f"{name} is an integer.") from None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return int(raw.strip())
+        except ValueError:
+            pass
+    raise invalid_value(f"{name} is an integer.")
 
 
-def paging(request: Request) -> tuple[int, int]:
-    """startIndex (1-based; below 1 reads as 1) and count (0 to 200, default 100; below 0 reads as 0)."""
-    start = min(max(_number(request, "startIndex", 1), 1), MAX_START_INDEX)
-    count = min(max(_number(request, "count", DEFAULT_COUNT), 0), MAX_RESULTS)
-    return start, count
+def _names(raw: Any, name: str) -> str | None:
+    """attributes / excludedAttributes: comma-separated in a query, a list of paths in a SearchRequest."""
+    if raw is None or isinstance(raw, str):
+        return raw
+    if isinstance(raw, list) and all(isinstance(item, str) for item in raw):
+        return ",".join(raw)
+    raise invalid_value(f"{name} is a list of attribute paths.")
+
+
+@dataclasses.dataclass(frozen=True)
+class Query:
+    """What a list asks for, from the query string (GET) or a SearchRequest body (POST .search)."""
+
+    filter: str | None
+    start: int
+    count: int
+    attributes: str | None
+    excluded: str | None
+
+    @classmethod
+    def of(cls, values: Any) -> Query:
+        """startIndex (1-based; below 1 reads as 1) and count (0 to 200, default 100; below 0 reads as 0)."""
+        if not isinstance(values, dict) and not hasattr(values, "get"):
+            raise invalid_syntax("A SearchRequest is a JSON object.")
+        text = values.get("filter")
+        if text is not None and not isinstance(text, str):
+            raise invalid_value("filter is a string.")
+        return cls(
+            filter=text,
+            start=min(max(_number(values.get("startIndex"), "startIndex", 1), 1), MAX_START_INDEX),
+            count=min(max(_number(values.get("count"), "count", DEFAULT_COUNT), 0), MAX_RESULTS),
+            attributes=_names(values.get("attributes"), "attributes"),
+            excluded=_names(values.get("excludedAttributes"), "excludedAttributes"),
+        )
+
+
+async def list_query(request: Request) -> Query:
+    if request.method == "POST":  # POST {resource}/.search (RFC 7644 section 3.4.3)
+        return Query.of(await read_json(request))
+    return Query.of(request.query_params)
 
 
 def _shaped(request: Request, body: dict[str, Any], schema: str) -> dict[str, Any]:
@@ -171,11 +209,11 @@ async def get_schema(request: Request) -> Response:
 
 async def list_users(request: Request) -> Response:
     viewer = await authorize(request)
-    start, count = paging(request)
-    rows, total = await scim_users.page(viewer.org, request.query_params.get("filter"), start, count)
+    query = await list_query(request)
+    rows, total = await scim_users.page(viewer.org, query.filter, query.start, query.count)
     base = base_url(request)
-    found = [_shaped(request, scim_users.resource(user, base), USER_SCHEMA) for user in rows]
-    return scim_response(list_response(found, total, start))
+    found = [project(scim_users.resource(user, base), query.attributes, query.excluded, USER_SCHEMA) for user in rows]
+    return scim_response(list_response(found, total, query.start))
 
 
 async def create_user(request: Request) -> Response:
@@ -230,13 +268,20 @@ async def _group_response(request: Request, group, status: int = 200, headers: d
 
 async def list_groups(request: Request) -> Response:
     viewer = await authorize(request)
-    start, count = paging(request)
-    rows, total = await scim_groups.page(viewer.org, request.query_params.get("filter"), start, count)
-    attributes, excluded = request.query_params.get("attributes"), request.query_params.get("excludedAttributes")
-    members = await scim_groups.members_of([g.id for g in rows]) if wants("members", attributes, excluded, GROUP_SCHEMA) else {}
+    query = await list_query(request)
+    rows, total = await scim_groups.page(viewer.org, query.filter, query.start, query.count)
+    loaded = wants("members", query.attributes, query.excluded, GROUP_SCHEMA)
+    members = await scim_groups.members_of([g.id for g in rows]) if loaded else {}
     base = base_url(request)
-    found = [_shaped(request, scim_groups.resource(g, members.get(g.id), base), GROUP_SCHEMA) for g in rows]
-    return scim_response(list_response(found, total, start))
+    found = [
+        project(scim_groups.resource(g, members.get(g.id), base), query.attributes, query.excluded, GROUP_SCHEMA) for g in rows
+    ]
+    return scim_response(list_response(found, total, query.start))
+
+
+async def search_everything(request: Request) -> Response:
+    await authorize(request)
+    raise ScimError(501, "Searching several resource types at once is not supported: POST /Users/.search or /Groups/.search.")
 
 
 async def create_group(request: Request) -> Response:
@@ -292,6 +337,9 @@ def router() -> Router:
             _route("/ResourceTypes/{id}", get=get_resource_type),
             _route("/Schemas", get=list_schemas),
             _route("/Schemas/{id}", get=get_schema),
+            _route("/.search", post=search_everything),
+            _route("/Users/.search", post=list_users),
+            _route("/Groups/.search", post=list_groups),
             _route("/Users", get=list_users, post=create_user),
             _route("/Users/{id}", get=get_user, put=replace_user, patch=patch_user, delete=delete_user),
             _route("/Groups", get=list_groups, post=create_group),

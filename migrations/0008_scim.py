@@ -19,6 +19,7 @@ class Migration(migrations.Migration):
         ops.AddField(model_name="User", name="emails", field=fields.JSONField(null=True)),
         ops.AddField(model_name="User", name="scim_deleted_at", field=fields.DatetimeField(null=True)),
         ops.AddField(model_name="User", name="last_modified", field=fields.DatetimeField(null=True)),
+        ops.AddField(model_name="User", name="display_name_set", field=fields.BooleanField(default=True)),
         ops.AddIndex(model_name="User", index=Index(fields=["organization_id", "external_id"])),
         ops.AddConstraint(model_name="User", constraint=UniqueConstraint(fields=("organization", "user_name_key"))),
         ops.AddField(model_name="Group", name="last_modified", field=fields.DatetimeField(null=True)),

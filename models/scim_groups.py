@@ -23,7 +23,7 @@ from seatwise.models.tables import Group, GroupMember, GroupSource, Organization
 
 GROUP_SPEC = spec(GROUP_SCHEMA, Attribute("displayName"), Attribute("externalId"), Attribute("members", MEMBERS))
 
-Member = tuple[int, str]  # (user id, display name)
+Member = int  # a member's user id
 
 
 def _get(body: dict[str, Any], name: str) -> Any:
@@ -42,8 +42,8 @@ def resource(group: Group, members: list[Member] | None, base: str) -> dict[str,
     if group.external_id is not None:
         found["externalId"] = group.external_id
     found["displayName"] = group.display_name
-    if members is not None:
-        found["members"] = [{"value": str(uid), "display": name, "$ref": f"{base}/Users/{uid}"} for uid, name in members]
+    if members:
+        found["members"] = [{"value": str(uid), "$ref": f"{base}/Users/{uid}"} for uid in members]
     found["meta"] = {
         "resourceType": "Group",
         "created": timestamp(group.created_at),
@@ -60,10 +60,10 @@ async def members_of(group_ids: list[int]) -> dict[int, list[Member]]:
         rows = (
             await GroupMember.filter(group_id__in=group_ids, user__scim_deleted_at=None)
             .order_by("id")
-            .values_list("group_id", "user_id", "user__display_name")
+            .values_list("group_id", "user_id")
         )
-        for gid, uid, name in rows:
-            found[gid].append((uid, name))
+        for gid, uid in rows:
+            found[gid].append(uid)
     return found
 
 

@@ -94,6 +94,9 @@ def member_ids(value: Any) -> list[str]:
     ids = []
     for item in items:
         raw = item.get("value") if isinstance(item, dict) else None
+        ref = item.get("$ref") if isinstance(item, dict) else None
+        if raw is None and isinstance(ref, str):
+            raw = ref.rstrip("/").rsplit("/", 1)[-1]  # the member's URI names it (…/Users/{id})
         if not isinstance(raw, str | int) or isinstance(raw, bool):
             raise invalid_value("A member is an object with the user id as its value.")
         ids.append(str(raw))

@@ -82,9 +82,11 @@ USER_ATTRIBUTES = [
         "emails",
         "complex",
         multi=True,
-        description="Email addresses; the primary one (else the first) is the user's Seatwise email, unique across Seatwise.",
+        required=True,
+        description="Email addresses; the primary one (else the first) is the user's Seatwise email, unique across Seatwise "
+        "(a userName that is an email stands in when there is none).",
         sub=[
-            _attr("value", description="The email address."),
+            _attr("value", description="The email address.", required=True),
             _attr("display", description="A label for the address."),
             _attr("type", description="The kind of address.", canonical=["work", "home", "other"]),
             _attr("primary", "boolean", description="Whether this is the primary address."),
@@ -93,7 +95,9 @@ USER_ATTRIBUTES = [
     _attr(
         "active",
         "boolean",
-        description="false deactivates the user as deleteUser does (licenses freed); true restores the user (restoreUser).",
+        required=True,
+        description="false deactivates the user as deleteUser does (licenses freed); true restores the user (restoreUser). "
+        "Absent on creation: true.",
     ),
     _EXTERNAL_ID,
 ]
@@ -113,9 +117,8 @@ GROUP_ATTRIBUTES = [
         sub=[
             _attr("value", description="The id of a member user.", mutability="immutable", case_exact=True),
             _attr(
-                "$ref", "reference", description="The URI of the member user.", mutability="readOnly", reference_types=["User"]
+                "$ref", "reference", description="The URI of the member user.", mutability="immutable", reference_types=["User"]
             ),
-            _attr("display", description="The member's display name.", mutability="readOnly"),
         ],
     ),
     _EXTERNAL_ID,

@@ -153,35 +153,21 @@ def state_of(body: Any) -> UserState:
     )
 
 
-def _written_display_name(user: User, state: UserState) -> str | None:
-    """The displayName the directory wrote: none when the stored one is what the other attributes give."""
-    return (
-        None
-        if user.display_name == UserState(**{**_fields(state), "display_name": None}).derived_display_name()
-        else user.display_name
-    )
-
-
-def _fields(state: UserState) -> dict[str, Any]:
-    return {f.name: getattr(state, f.name) for f in fields(state)}
-
-
 def current_state(user: User) -> UserState:
     """The kept attributes of a stored user (a user created in Seatwise reads its email as userName)."""
     emails = user.emails
     if emails is None and user.user_name is None:
         emails = [{"value": user.email, "primary": True}]
-    state = UserState(
+    return UserState(
         user_name=user.user_name or user.email,
         external_id=user.external_id,
-        display_name=None,
+        display_name=user.display_name if user.display_name_set else None,
         given_name=user.given_name,
         family_name=user.family_name,
         formatted_name=user.formatted_name,
         emails=_emails(emails),
         active=user.deleted_at is None,
     )
-    return UserState(**{**_fields(state), "display_name": _written_display_name(user, state)})
 
 
 def document(user: User) -> dict[str, Any]:
@@ -208,12 +194,9 @@ def resource(user: User, base: str) -> dict[str, Any]:
     """The SCIM User resource (attributes never written are left out)."""
     doc = document(user)
     found: dict[str, Any] = {"schemas": [USER_SCHEMA], "id": str(user.id)}
-    for key in ("externalId", "userName", "name"):
-        if key in doc:
+    for key in ("externalId", "userName", "name", "displayName", "emails"):
+        if doc.get(key):
             found[key] = doc[key]
-    found["displayName"] = user.display_name
-    if "emails" in doc:
-        found["emails"] = doc["emails"]
     found["active"] = doc["active"]
     found["meta"] = {
         "resourceType": "User",
@@ -233,6 +216,8 @@ def _columns(state: UserState) -> dict[str, Any]:
         "family_name": state.family_name,
         "formatted_name": state.formatted_name,
         "emails": state.email_list,
+        "display_name": state.derived_display_name(),
+        "display_name_set": state.display_name is not None and bool(state.display_name.strip()),
     }
 
 
@@ -283,7 +268,7 @@ async def create(org: Organization, body: Any, *, actor: Actor, now: datetime, w
             org,
             email,
             state.derived_display_name(),
-            directory={**_columns(state), "last_modified": now},
+            directory={**{k: v for k, v in _columns(state).items() if k != "display_name"}, "last_modified": now},
             actor=actor,
             now=now,
         )
@@ -349,7 +334,7 @@ async def _write(org: Organization, user: User, state: UserState, *, actor: Acto
     if changed:
         email = state.seatwise_email()
         await _check_unique(org, state, email, user)
-        values = {**_columns(state), "display_name": state.derived_display_name()}
+        values = _columns(state)
         if email != user.email:
             values["email"] = email
         try:

@@ -125,6 +125,8 @@ class User(Model):
     # a user deactivated by `active: false` has deleted_at without this.
     scim_deleted_at = fields.DatetimeField(null=True)
     last_modified = fields.DatetimeField(null=True)  # SCIM meta.lastModified (null: created_at)
+    # False when the display name was derived (SCIM wrote no displayName): it is then not a SCIM attribute.
+    display_name_set = fields.BooleanField(default=True)
 
     class Meta:
         table = "app_user"

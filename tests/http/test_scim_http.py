@@ -5,7 +5,7 @@ import json
 import httpx
 import pytest
 
-from seatwise.models.tables import AdminRole
+from seatwise.models.tables import AdminRole, User
 from tests.scim_support import ERROR, GROUP, SCIM_JSON, USER, is_error, patch_body, scim_client, scim_token, user_body
 from tests.support import Server, make_org, make_user, token_for
 
@@ -57,6 +57,8 @@ async def test_discovery_declares_exactly_the_kept_attributes(scim):
     by_id = {s["id"]: s for s in listed.json()["Resources"]}
     assert {a["name"] for a in by_id[USER]["attributes"]} == {"userName", "name", "displayName", "emails", "active", "externalId"}
     assert {a["name"] for a in by_id[GROUP]["attributes"]} == {"displayName", "members", "externalId"}
+    required = {a["name"] for a in by_id[USER]["attributes"] if a["required"]}
+    assert required == {"userName", "emails", "active"}
     assert (await scim.get(f"/Schemas/{GROUP}")).json()["attributes"] == by_id[GROUP]["attributes"]
     assert is_error(await scim.get("/Schemas/urn:nothing"), 404)
     assert is_error(await scim.get("/ResourceTypes/Nothing"), 404)
@@ -73,7 +75,8 @@ async def test_user_lifecycle_with_status_codes_and_location(scim):
         == user["meta"]["location"]
         == f"{scim.base_url}Users/{user['id']}".replace("v2Users", "v2/Users")
     )
-    assert user["displayName"] == "Pat Lee" and user["active"] is True and user["meta"]["resourceType"] == "User"
+    assert "displayName" not in user and user["active"] is True and user["meta"]["resourceType"] == "User"
+    assert (await User.get(id=int(user["id"]))).display_name == "Pat Lee"  # derived: not a SCIM attribute
     assert (await scim.get(f"/Users/{user['id']}")).json() == user
     replaced = await scim.put(f"/Users/{user['id']}", json=user_body("Pat@Acme.test", displayName="Patricia", active=False))
     assert replaced.status_code == 200 and replaced.json()["active"] is False and "name" not in replaced.json()
@@ -123,14 +126,14 @@ async def test_group_endpoints_and_excluded_members(scim):
     assert created.status_code == 201
     group = created.json()
     assert created.headers["location"] == group["meta"]["location"]
-    assert group["members"] == [{"value": member["id"], "display": "member@acme.test", "$ref": member["meta"]["location"]}]
+    assert group["members"] == [{"value": member["id"], "$ref": member["meta"]["location"]}]
     lean = (await scim.get("/Groups", params={"excludedAttributes": "members", "filter": 'displayName eq "sales"'})).json()
     assert lean["totalResults"] == 1 and "members" not in lean["Resources"][0]
     assert "members" not in (await scim.get(f"/Groups/{group['id']}", params={"excludedAttributes": "members"})).json()
     removed = await scim.patch(
         f"/Groups/{group['id']}", json=patch_body({"op": "Remove", "path": f'members[value eq "{member["id"]}"]'})
     )
-    assert removed.status_code == 200 and removed.json()["members"] == []
+    assert removed.status_code == 200 and "members" not in removed.json()  # no members: the attribute is unassigned
     renamed = await scim.put(f"/Groups/{group['id']}", json={"displayName": "Sales EMEA", "externalId": "g1"})
     assert renamed.status_code == 200 and renamed.json()["displayName"] == "Sales EMEA"
     assert is_error(await scim.post("/Groups", json={"displayName": "SALES emea"}), 409, "uniqueness")
@@ -172,3 +175,22 @@ async def test_uniqueness_conflicts_are_409(scim):
         f"/Users/{other['id']}", json=patch_body({"op": "replace", "path": "userName", "value": "Same@Acme.test"})
     )
     assert is_error(clash, 409, "uniqueness")
+
+
+async def test_search_by_post_takes_a_search_request(scim):
+    for name in ("s1@acme.test", "s2@acme.test"):
+        await scim.post("/Users", json=user_body(name))
+    body = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": 'userName sw "s"',
+        "startIndex": 2,
+        "count": 5,
+        "attributes": ["userName"],
+    }
+    found = await scim.post("/Users/.search", json=body)
+    assert found.status_code == 200
+    page = found.json()
+    assert page["totalResults"] == 2 and page["startIndex"] == 2 and set(page["Resources"][0]) == {"schemas", "id", "userName"}
+    assert (await scim.post("/Groups/.search", json={"filter": 'displayName eq "none"'})).json()["totalResults"] == 0
+    assert is_error(await scim.post("/Users/.search", json={"count": "many"}), 400, "invalidValue")
+    assert is_error(await scim.post("/.search", json={}), 501)
