@@ -128,9 +128,10 @@ def _emails(value: Any) -> tuple[tuple[tuple[str, Any], ...], ...] | None:
     return tuple(kept)
 
 
-def state_of(body: Any) -> UserState:
+def state_of(body: Any, *, active_by_default: bool = True) -> UserState:
     """A User body (POST, PUT, or a document after PATCH) -> its kept attributes; invalidValue when one is wrong.
-    Read-only and unknown attributes, and extension schemas, are ignored."""
+    Read-only and unknown attributes, and extension schemas, are ignored. Without `active`, `active_by_default`
+    (true for a new user; a PUT keeps the user's state)."""
     if not isinstance(body, dict):
         raise invalid_value("A User is a JSON object.")
     core = _get(body, USER_SCHEMA)
@@ -149,7 +150,7 @@ def state_of(body: Any) -> UserState:
         family_name=text(_get(name, "familyName"), "name.familyName"),
         formatted_name=text(_get(name, "formatted"), "name.formatted"),
         emails=_emails(_get(body, "emails")),
-        active=True if active is None else boolean(active, "active"),
+        active=active_by_default if active is None else boolean(active, "active"),
     )
 
 
@@ -282,7 +283,8 @@ async def create(org: Organization, body: Any, *, actor: Actor, now: datetime, w
 async def replace(org: Organization, raw_id: str, body: Any, *, actor: Actor, now: datetime, wall: datetime) -> User:
     """PUT /Users/{id}: the whole resource (Okta's PUT with `active: false` deactivates)."""
     user = await get(org, raw_id)
-    return await _write(org, user, state_of(body), actor=actor, now=now, wall=wall)
+    state = state_of(body, active_by_default=user.deleted_at is None)
+    return await _write(org, user, state, actor=actor, now=now, wall=wall)
 
 
 async def patch(org: Organization, raw_id: str, body: Any, *, actor: Actor, now: datetime, wall: datetime) -> User:
@@ -325,15 +327,16 @@ async def _write(org: Organization, user: User, state: UserState, *, actor: Acto
     before = current_state(user)
     if state == before:
         return user
+    changed = [f.name for f in fields(state) if f.name != "active" and getattr(state, f.name) != getattr(before, f.name)]
+    email = state.seatwise_email() if changed else user.email
+    if changed:  # checked before anything changes: a refused request changes nothing
+        await _check_unique(org, state, email, user)
     if state.active and not before.active:
         try:  # restoreUser, never with the admin role or password the person had
             await users.restore_user(org, str(user.id), actor=actor, now=now, without_admin_role=True)
         except DomainError as error:
             raise from_domain(error) from None
-    changed = [f.name for f in fields(state) if f.name != "active" and getattr(state, f.name) != getattr(before, f.name)]
     if changed:
-        email = state.seatwise_email()
-        await _check_unique(org, state, email, user)
         values = _columns(state)
         if email != user.email:
             values["email"] = email

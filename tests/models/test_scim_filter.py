@@ -114,3 +114,18 @@ async def test_group_filters_on_display_name_and_external_id():
     assert [g.display_name for g in rows] == ["Support"]
     with pytest.raises(ScimError):
         await scim_groups.page(fx.org, 'userName eq "x"', 1, 10)
+
+
+async def test_entra_asks_whether_a_user_is_a_member_of_a_group():
+    fx = await make_org()
+    user = await _scim_user(fx, "member@acme.test")
+    other = await _scim_user(fx, "other@acme.test")
+    group = await scim_groups.create(
+        fx.org, {"displayName": "Sales", "members": [{"value": str(user.id), "$ref": None}]}, actor=fx.actor, now=NOW
+    )
+    rows, _ = await scim_groups.page(fx.org, f'id eq "{group.id}" and members eq "{user.id}"', 1, 10)
+    assert [g.id for g in rows] == [group.id]
+    rows, _ = await scim_groups.page(fx.org, f'id eq "{group.id}" and members eq "{other.id}"', 1, 10)
+    assert rows == []
+    rows, _ = await scim_groups.page(fx.org, f'members[value eq "{user.id}"]', 1, 10)
+    assert [g.id for g in rows] == [group.id]

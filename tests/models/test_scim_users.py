@@ -171,6 +171,15 @@ async def test_okta_put_with_active_false_deactivates():
     assert user.deleted_at is not None and (await scim_users.get(fx.org, str(user.id))).id == user.id
 
 
+async def test_a_put_without_active_keeps_a_deactivated_user_deactivated():
+    fx = await make_org()
+    user = await create(fx, {"userName": "off@acme.test", "active": False})
+    user = await scim_users.replace(
+        fx.org, str(user.id), {"userName": "off@acme.test", "externalId": "x"}, actor=fx.actor, now=NOW, wall=NOW
+    )
+    assert user.deleted_at is not None and user.external_id == "x"
+
+
 async def test_a_patch_that_changes_nothing_writes_nothing():
     fx = await make_org()
     user = await create(fx, FULL)
