@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # `make test` runs the suite on SQLite, then again on PostgreSQL when this answers.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-sqlite test-postgres test-fast lint typecheck-root fuzz bench schema clean
+.PHONY: install run test test-sqlite test-postgres test-fast lint typecheck-root fuzz bench schema clean scim-conformance
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,19 @@ typecheck-root:
 fuzz: install
 	env -u TEST_DATABASE_URL SEATWISE_FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest -p no:cacheprovider tests/http/test_fuzz.py
 
+# The SCIM 2.0 conformance checker (scim2-cli running scim2-tester) in its own virtual environment .venv-scim,
+# pinned by tests/scim-conformance-requirements.txt, then run against a live server (`make test` runs it too).
+SCIM_VENV := .venv-scim
+SCIM_REQUIREMENTS := tests/scim-conformance-requirements.txt
+
+$(SCIM_VENV)/.installed: $(SCIM_REQUIREMENTS)
+	$(PYTHON) -m venv --clear $(SCIM_VENV)
+	$(SCIM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(SCIM_REQUIREMENTS)
+	cp $(SCIM_REQUIREMENTS) $(SCIM_VENV)/.installed
+
+scim-conformance: install $(SCIM_VENV)/.installed
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -p no:cacheprovider -s tests/http/test_scim_conformance.py
+
 schema: install
 	$(BIN)/seatwise export-schema --output schema.graphql
 
@@ -67,4 +80,4 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) *.egg-info seatwise.sqlite3* .typecheck
+	rm -rf $(VENV) $(SCIM_VENV) *.egg-info seatwise.sqlite3* .typecheck

@@ -201,11 +201,18 @@ def _apply_path(doc: dict[str, Any], kind: str, path: str, value: Any, spec: Spe
         if kind == "remove":
             doc.pop(attribute.name, None)
         else:
-            doc[attribute.name] = value
+            doc[attribute.name] = _single(value)
     elif attribute.kind == COMPLEX:
         _complex(doc, kind, attribute, sub_name, value)
     else:
         _multi(doc, kind, attribute, value_filter, sub_name, value)
+
+
+def _single(value: Any) -> Any:
+    """Entra without its compliance flag sends a single-valued attribute as `[{"value": "Babs"}]`."""
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict) and set(value[0]) == {"value"}:
+        return value[0]["value"]
+    return value
 
 
 def _canonical(attribute: Attribute, value: Any) -> dict[str, Any]:
