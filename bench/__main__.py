@@ -115,60 +115,102 @@ def _seed(url: str, sizes: list[tuple[str, int]]) -> list[SeededOrg]:
 
 
 class Cell:
-    """One thing measured: an operation against one server, for one organization, at one concurrency."""
+    """One thing measured: an operation against one server at one concurrency, for one organization or, mixed
+    request by request on the same connections, for two (`orgs`)."""
 
-    def __init__(self, target: str, op: str, org: str, concurrency: int, port: int, workload: workloads.Workload):
-        self.target, self.op, self.org, self.concurrency = target, op, org, concurrency
+    def __init__(self, target: str, op: str, orgs: list[str], concurrency: int, port: int, workload: workloads.Workload):
+        self.target, self.op, self.orgs, self.concurrency = target, op, orgs, concurrency
         self.port, self.workload = port, workload
         self.rounds: list[load.Measurement] = []
         self.skipped: str | None = None
 
     @property
     def key(self) -> str:
-        return f"{self.target}/{self.op}/{self.org}/c{self.concurrency}"
+        return f"{self.target}/{self.op}/{'+'.join(self.orgs)}/c{self.concurrency}"
 
-    def summary(self) -> dict[str, Any]:
-        latencies = [x for m in self.rounds for x in m.latencies]
-        row: dict[str, Any] = {"target": self.target, "op": self.op, "org": self.org, "concurrency": self.concurrency}
-        if self.skipped:
-            return row | {"skipped": self.skipped}
-        row |= {
-            "rps": round(statistics.median(m.rps for m in self.rounds), 1) if self.rounds else None,
-            "rpsRounds": [round(m.rps, 1) for m in self.rounds],
-            "p50Ms": round(load.percentile(latencies, 0.50) * 1000, 2) if latencies else None,
-            "p99Ms": round(load.percentile(latencies, 0.99) * 1000, 2) if latencies else None,
-            "requests": len(latencies),
-            "errors": sum(m.errors for m in self.rounds),
-            "clientCpu": round(max((m.client_cpu for m in self.rounds), default=0.0), 2),
-        }
-        first_error = next((m.first_error for m in self.rounds if m.first_error), None)
-        if first_error:
-            row["firstError"] = first_error
-        return row
+    def summary(self) -> list[dict[str, Any]]:
+        rows = []
+        for org in self.orgs:
+            row: dict[str, Any] = {"target": self.target, "op": self.op, "org": org, "concurrency": self.concurrency}
+            if len(self.orgs) > 1:
+                row["mixedWith"] = [o for o in self.orgs if o != org]
+            if self.skipped:
+                rows.append(row | {"skipped": self.skipped})
+                continue
+            latencies = [x for m in self.rounds for x in m.latencies.get(org, [])]
+            row |= {
+                "rps": round(statistics.median(m.rps(org) for m in self.rounds), 1) if self.rounds else None,
+                "rpsRounds": [round(m.rps(org), 1) for m in self.rounds],
+                "p50Ms": round(load.percentile(latencies, 0.50) * 1000, 2) if latencies else None,
+                "p99Ms": round(load.percentile(latencies, 0.99) * 1000, 2) if latencies else None,
+                "requests": len(latencies),
+                "errors": sum(m.errors.get(org, 0) for m in self.rounds),
+                "clientCpu": round(max((m.client_cpu for m in self.rounds), default=0.0), 2),
+            }
+            first_error = next((m.first_error for m in self.rounds if m.first_error), None)
+            if first_error:
+                row["firstError"] = first_error
+            rows.append(row)
+        return rows
 
 
 async def _validate(cell: Cell) -> None:
-    """One unit of the cell, on its own: a cell whose requests fail is skipped with the reason (not measured)."""
-    units = cell.workload.units(0)
-    for request in units[0]:
-        try:
-            status, body, _ = await load.once(load.HOST, cell.port, request)
-        except (OSError, asyncio.IncompleteReadError) as error:
-            cell.skipped = f"{type(error).__name__}: {error}"
-            return
-        if not cell.workload.check(status, body):
-            cell.skipped = f"{status} {body[:400].decode(errors='replace')}"
-            return
+    """One unit of each organization of the cell, on its own: a cell whose requests fail is skipped with the reason."""
+    seen: set[str] = set()
+    for label, unit in cell.workload.units(0):
+        if label in seen:
+            continue
+        seen.add(label)
+        for request in unit:
+            try:
+                status, body, _ = await load.once(load.HOST, cell.port, request)
+            except (OSError, asyncio.IncompleteReadError) as error:
+                cell.skipped = f"{type(error).__name__}: {error}"
+                return
+            if not cell.workload.check(status, body):
+                cell.skipped = f"{status} {body[:400].decode(errors='replace')}"
+                return
 
 
-def _vm_peak_mb(pid: int) -> float | None:
+async def _export(port: int, org: SeededOrg, fmt: str) -> tuple[int, bytes, float, int | None]:
+    """exportData, then (should the mutation answer before the file is finished) `dataExports` every 100 ms until
+    the export is listed, which it is once finished: (status, body, seconds to the finished file, size)."""
+    began = time.perf_counter()
+    status, body, _ = await load.once(load.HOST, port, workloads.export_request(port, org, fmt))
+    if not load.default_check(status, body):
+        return status, body, time.perf_counter() - began, None
+    made = json.loads(body)["data"]["exportData"]["dataExport"]
+    listing = load.graphql_request(load.HOST, port, workloads.EXPORTS, None, org.token)
+    while True:
+        status, body, _ = await load.once(load.HOST, port, listing)
+        if not load.default_check(status, body):
+            return status, body, time.perf_counter() - began, None
+        for row in json.loads(body)["data"]["dataExports"]:
+            if row["id"] == made["id"] and row["sha256"]:
+                return status, body, time.perf_counter() - began, row["sizeBytes"]
+        if time.perf_counter() - began > 600:
+            return status, b"export not finished after 600 s", time.perf_counter() - began, None
+        await asyncio.sleep(0.1)
+
+
+def _rss_mb(pid: int) -> float | None:
+    """The resident memory of a process (Linux /proc), in MB."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         return None
     return None
+
+
+async def _sample_rss(pid: int, samples: list[float]) -> None:
+    """The server's RSS every 50 ms while an export runs (its peak, against the RSS before it)."""
+    while True:
+        rss = _rss_mb(pid)
+        if rss is not None:
+            samples.append(rss)
+        await asyncio.sleep(0.05)
 
 
 # ---------------------------------------------------------------- the run
@@ -204,7 +246,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         )
     any_url = urls[args.databases[0]]
     if not args.no_floors:
-        for kind in ("strawberry", "starlette"):
+        for kind in ("strawberry", "strawberry-cached", "starlette"):
             started_servers[f"floor-{kind}"] = servers.floor(kind, any_url, run_dir, log_level=args.log_level)
     if args.peer:
         started_servers["postgraphile"] = servers.postgraphile(urls["postgres"], run_dir)
@@ -231,34 +273,39 @@ async def _measure(
     seed_info: dict[str, Any],
     started_servers: dict[str, servers.Server],
 ) -> dict[str, Any]:
+    # Related cells sit next to each other (both organizations, the --workers 2 server after the one-worker one, the
+    # floors after `viewer`, PostGraphile after Seatwise), so that they are measured close in time.
     cells: list[Cell] = []
     for op in args.operations:
         for database in args.databases:
-            for tag in (small_tag, large_tag):
-                for c in args.concurrency:
-                    org = seeded[database][tag]
-                    port = started_servers[database].port
-                    cells.append(Cell(database, op, tag, c, port, workloads.seatwise(op, port, org, c)))
-    if "postgres-w2" in started_servers and "assignRevoke" in args.operations:
-        w2 = started_servers["postgres-w2"].port
-        for c in args.concurrency:
-            if c > 1:
-                org = seeded["postgres"][large_tag]
-                cells.append(
-                    Cell("postgres-w2", "assignRevoke", large_tag, c, w2, workloads.seatwise("assignRevoke", w2, org, c))
-                )
-    for kind, op in (("strawberry", "ping"), ("starlette", "json")):
-        if f"floor-{kind}" in started_servers:
-            port = started_servers[f"floor-{kind}"].port
+            port = started_servers[database].port
+            small, large = seeded[database][small_tag], seeded[database][large_tag]
             for c in args.concurrency:
-                cells.append(Cell(f"floor-{kind}", op, "-", c, port, workloads.floor(op, port)))
+                if c == 1:  # latency: both organizations request by request on one connection
+                    mix = workloads.mixed(workloads.seatwise(op, port, small, c), workloads.seatwise(op, port, large, c))
+                    cells.append(Cell(database, op, [small_tag, large_tag], c, port, mix))
+                    continue
+                for org in (small, large):
+                    cells.append(Cell(database, op, [org.tag], c, port, workloads.seatwise(op, port, org, c)))
+            if op == "assignRevoke" and database == "postgres" and "postgres-w2" in started_servers:
+                w2 = started_servers["postgres-w2"].port
+                for c in args.concurrency:
+                    if c > 1:
+                        workload = workloads.seatwise(op, w2, large, c)
+                        cells.append(Cell("postgres-w2", op, [large_tag], c, w2, workload))
+        if op == "viewer" or (op == args.operations[-1] and "viewer" not in args.operations):
+            for kind, floor_op in (("strawberry", "ping"), ("strawberry-cached", "ping"), ("starlette", "json")):
+                if f"floor-{kind}" in started_servers:
+                    port = started_servers[f"floor-{kind}"].port
+                    for c in args.concurrency:
+                        cells.append(Cell(f"floor-{kind}", floor_op, ["-"], c, port, workloads.floor(floor_op, port)))
     if args.peer:
         pg_port, peer_port = started_servers["postgres"].port, started_servers["postgraphile"].port
         org = seeded["postgres"][large_tag]
         for op in workloads.PEER_OPERATIONS:
             for c in args.concurrency:
-                cells.append(Cell("postgres", op, large_tag, c, pg_port, workloads.seatwise(op, pg_port, org, c)))
-                cells.append(Cell("postgraphile", op, large_tag, c, peer_port, workloads.postgraphile(op, peer_port, org)))
+                cells.append(Cell("postgres", op, [large_tag], c, pg_port, workloads.seatwise(op, pg_port, org, c)))
+                cells.append(Cell("postgraphile", op, [large_tag], c, peer_port, workloads.postgraphile(op, peer_port, org)))
 
     for cell in cells:
         await _validate(cell)
@@ -275,7 +322,7 @@ async def _measure(
                 cell.port,
                 cell.workload.units,
                 concurrency=cell.concurrency,
-                duration=args.duration,
+                duration=args.duration * len(cell.orgs),  # a mixed cell: the time of two
                 warmup=args.warmup,
                 check=cell.workload.check,
             )
@@ -290,11 +337,15 @@ async def _measure(
         server = started_servers[database]
         org = seeded[database][large_tag]
         for fmt in args.export_formats:
-            peak_before = _vm_peak_mb(server.process.pid) if server.process else None
-            status, body, seconds = await load.once(load.HOST, server.port, workloads.export_request(server.port, org, fmt))
-            peak_after = _vm_peak_mb(server.process.pid) if server.process else None
-            ok = load.default_check(status, body)
-            size = json.loads(body)["data"]["exportData"]["dataExport"]["sizeBytes"] if ok else None
+            pid = server.process.pid if server.process else 0
+            rss_before = _rss_mb(pid)
+            samples: list[float] = []
+            sampler = asyncio.create_task(_sample_rss(pid, samples))
+            try:
+                status, body, seconds, size = await _export(server.port, org, fmt)
+            finally:
+                sampler.cancel()
+            ok = load.default_check(status, body) and size is not None
             exports.append(
                 {
                     "database": database,
@@ -302,8 +353,8 @@ async def _measure(
                     "users": org.size,
                     "seconds": round(seconds, 2) if ok else None,
                     "sizeBytes": size,
-                    "serverPeakRssMbBefore": round(peak_before, 1) if peak_before else None,
-                    "serverPeakRssMbAfter": round(peak_after, 1) if peak_after else None,
+                    "serverRssMbBefore": round(rss_before, 1) if rss_before else None,
+                    "serverRssMbPeak": round(max(samples), 1) if samples else None,
                     **({} if ok else {"error": f"{status} {body[:300].decode(errors='replace')}"}),
                 }
             )
@@ -331,7 +382,7 @@ async def _measure(
             "large": large_tag,
         },
         "seed": seed_info,
-        "cells": [c.summary() for c in cells],
+        "cells": [row for c in cells for row in c.summary()],
         "exports": exports,
     }
 

@@ -3,9 +3,12 @@
 - `starlette`: a plain Starlette endpoint, `GET /json` answering `{"data": {"ping": "pong"}}`: what one HTTP request
   costs on this stack before any GraphQL.
 - `strawberry`: a bare Strawberry schema `type Query { ping: String! }` at `POST /graphql` (Strawberry's own ASGI
-  view, no extension, no database): what one GraphQL request costs before Seatwise's own work.
+  view, no extension, no database): what one GraphQL request costs before Seatwise's own work. Most of it is
+  graphql-core validating the document on every request;
+- `strawberry-cached`: the same with the parser and validation caches Seatwise's schema has (`ParserCache`,
+  `ValidationCache`): the floor of a GraphQL request once a document has been seen.
 
-`python -m bench.floors {starlette|strawberry} --port P` runs `seatwise serve` itself with `uvicorn.run` swapped for
+`python -m bench.floors {starlette|strawberry|strawberry-cached} --port P` runs `seatwise serve` itself with `uvicorn.run` swapped for
 a call that serves the floor instead of Seatwise: the floors get whatever `serve` passes to uvicorn (event loop,
 HTTP parser, logging, workers, proxy headers), now and after any change to it. `serve` migrates DATABASE_URL first,
 so point it at the bench's database (the migration finds nothing to do).
@@ -23,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
+from strawberry.extensions import ParserCache, ValidationCache
 
 PONG = {"data": {"ping": "pong"}}
 
@@ -49,7 +53,17 @@ def strawberry_app() -> Starlette:
     return Starlette(routes=[Route("/graphql", GraphQL(schema, graphql_ide=None), methods=["GET", "POST"])])
 
 
-FACTORIES = {"starlette": "bench.floors:starlette_app", "strawberry": "bench.floors:strawberry_app"}
+def strawberry_cached_app() -> Starlette:
+    """The bare schema with Seatwise's parser and validation caches."""
+    schema = strawberry.Schema(query=Query, extensions=[ParserCache(maxsize=256), ValidationCache(maxsize=256)])
+    return Starlette(routes=[Route("/graphql", GraphQL(schema, graphql_ide=None), methods=["GET", "POST"])])
+
+
+FACTORIES = {
+    "starlette": "bench.floors:starlette_app",
+    "strawberry": "bench.floors:strawberry_app",
+    "strawberry-cached": "bench.floors:strawberry_cached_app",
+}
 
 
 def serve(kind: str, host: str, port: int, workers: int = 1) -> None:

@@ -9,7 +9,8 @@ so a client at 100% of a core would show itself as the bottleneck.
 
 A measurement opens `concurrency` connections, each running units (one request, or an assign+revoke pair) back to
 back for `warmup` seconds, then for `duration` seconds more (at least one request per connection); a unit is never
-cut in half. Latencies are those of the requests started after the warm-up; throughput counts the requests
+cut in half. Units carry a label (the organization): a mixed measurement alternates the units of two organizations
+on each connection, so both see the same moment of a shared machine. Latencies are those of the requests started after the warm-up; throughput counts the requests
 completed after the warm-up, over the time from its end to the last completion. Every recorded response is checked:
 a status other than 200, an `"errors"` key or a non-empty `userErrors` counts as an error (and not as a latency).
 """
@@ -100,33 +101,41 @@ def default_check(status: int, body: bytes) -> bool:
 
 @dataclass
 class Measurement:
-    """One cell of one round: latencies in seconds, requests and errors, over `elapsed` wall seconds."""
+    """One cell of one round, per label (an organization): latencies in seconds, errors, time spent in requests;
+    and for the whole cell the requests completed over `elapsed` wall seconds."""
 
-    latencies: list[float] = field(default_factory=list)
-    errors: int = 0
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+    busy: dict[str, float] = field(default_factory=dict)
+    completions: int = 0
     elapsed: float = 0.0
     client_cpu: float = 0.0
     first_error: str | None = None
 
-    completions: int = 0
+    def rps(self, label: str) -> float:
+        """Requests per second: of the cell (completed from the end of the warm-up to the last completion, per second
+        of that time) when it has one label; of one label of a mixed cell at concurrency 1 (its requests over the
+        time spent in them: the connection is busy with one request at a time)."""
+        if len(self.latencies) <= 1:
+            return self.completions / self.elapsed if self.elapsed else 0.0
+        done = len(self.latencies.get(label, [])) + self.errors.get(label, 0)
+        return done / self.busy[label] if self.busy.get(label) else 0.0
 
-    @property
-    def rps(self) -> float:
-        """Requests completed from the end of the warm-up to the last completion, per second of that time."""
-        return self.completions / self.elapsed if self.elapsed else 0.0
+
+Labeled = tuple[str, Unit]
 
 
 async def measure(
     host: str,
     port: int,
-    units: Callable[[int], list[Unit]],
+    units: Callable[[int], list[Labeled]],
     *,
     concurrency: int,
     duration: float,
     warmup: float,
     check: Callable[[int, bytes], bool] = default_check,
 ) -> Measurement:
-    """Run the units of each connection (`units(k)` for connection k, cycled) for warmup + duration seconds."""
+    """Run the labelled units of each connection (`units(k)` for connection k, cycled) for warmup + duration seconds."""
     result = Measurement()
     connections = [Connection(host, port) for _ in range(concurrency)]
     await asyncio.gather(*(c.open() for c in connections))
@@ -135,7 +144,6 @@ async def measure(
     stop_at = record_from + duration
     cpu_start = time.process_time()
     cpu_mark: list[float] = []
-
     completions = 0
     last_end = record_from
 
@@ -146,11 +154,11 @@ async def measure(
         index = 0
         recorded = 0
         while True:
-            # No unit starts after the window, once this connection has one request recorded (a slow operation at
-            # high concurrency would otherwise record nothing).
-            if time.perf_counter() >= stop_at and recorded:
+            # No unit starts after the window once this connection has recorded a whole round of its labels (a slow
+            # operation at high concurrency would otherwise record nothing).
+            if time.perf_counter() >= stop_at and recorded >= 1 and index % max(1, len({lb for lb, _ in mine})) == 0:
                 return
-            unit = mine[index % len(mine)]
+            label, unit = mine[index % len(mine)]
             index += 1
             for request in unit:
                 began = time.perf_counter()
@@ -162,10 +170,12 @@ async def measure(
                 if began < record_from:
                     continue
                 recorded += 1
+                result.busy[label] = result.busy.get(label, 0.0) + ended - began
                 if check(status, body):
-                    result.latencies.append(ended - began)
+                    result.latencies.setdefault(label, []).append(ended - began)
                 else:
-                    result.errors += 1
+                    result.errors[label] = result.errors.get(label, 0) + 1
+                    result.latencies.setdefault(label, [])
                     if result.first_error is None:
                         result.first_error = f"{status} {body[:300]!r}"
 

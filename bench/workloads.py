@@ -28,6 +28,7 @@ PING = "{ ping }"
 EXPORT = (
     "mutation($f: ExportFormat!) { exportData(input: {format: $f}) { dataExport { id sizeBytes } userErrors { code message } } }"
 )
+EXPORTS = "{ dataExports { id sizeBytes sha256 } }"
 
 # The peer comparison: the same data asked of Seatwise and of PostGraphile.
 PEER_USERS = "{ users(first: 100) { totalCount edges { node { id email licenses { product { sku } assignedAt } } } } }"
@@ -64,7 +65,7 @@ LABELS = {
     "peerSeats": "seat counts",
 }
 
-Units = Callable[[int], list[load.Unit]]
+Units = Callable[[int], list[load.Labeled]]
 
 
 @dataclass
@@ -73,8 +74,8 @@ class Workload:
     check: Callable[[int, bytes], bool] = load.default_check
 
 
-def _fixed(request: bytes) -> Units:
-    return lambda k: [[request]]
+def _fixed(label: str, request: bytes) -> Units:
+    return lambda k: [(label, [request])]
 
 
 def _peer_check(status: int, body: bytes) -> bool:
@@ -82,24 +83,25 @@ def _peer_check(status: int, body: bytes) -> bool:
 
 
 def seatwise(op: str, port: int, org: SeededOrg, concurrency: int) -> Workload:
-    """The units of `op` against a Seatwise server, as the organization's admin token."""
+    """The units of `op` against a Seatwise server, as the organization's admin token, labelled with its tag."""
 
     def gql(query: str, variables: dict | None = None) -> bytes:
         return load.graphql_request(load_host(), port, query, variables, org.token)
 
+    label = org.tag
     if op == "accessCheck":
         # Users holding CRM_PROFESSIONAL, spread over the organization: the later ones are in conflict.
         emails = org.professional_emails
         step = max(1, len(emails) // 200)
         requests = [gql(ACCESS, {"e": e, "p": "CRM_PROFESSIONAL"}) for e in emails[::step]]
-        return Workload(lambda k: [[r] for r in requests[k:] + requests[:k]])
+        return Workload(lambda k: [(label, [r]) for r in requests[k:] + requests[:k]])
     if op == "assignRevoke":
         # Each connection cycles through its own users without CRM_BASIC: assign, then revoke, as one unit.
         users = org.free_user_ids
 
-        def units(k: int) -> list[load.Unit]:
+        def units(k: int) -> list[load.Labeled]:
             mine = users[k::concurrency][:50] or users[:1]
-            return [[gql(ASSIGN, {"u": str(u)}), gql(REVOKE, {"u": str(u)})] for u in mine]
+            return [(label, [gql(ASSIGN, {"u": str(u)}), gql(REVOKE, {"u": str(u)})]) for u in mine]
 
         return Workload(units)
     documents = {
@@ -113,19 +115,30 @@ def seatwise(op: str, port: int, org: SeededOrg, concurrency: int) -> Workload:
         "peerUsersNoTotal": PEER_USERS_NO_TOTAL,
         "peerSeats": PEER_SEATS,
     }
-    return Workload(_fixed(gql(documents[op])))
+    return Workload(_fixed(label, gql(documents[op])))
+
+
+def mixed(first: Workload, second: Workload) -> Workload:
+    """Both workloads on the same connections, unit by unit (first, second, first, ...): their latencies are
+    measured at the same moments. The checks must be the same."""
+
+    def units(k: int) -> list[load.Labeled]:
+        a, b = first.units(k), second.units(k)
+        return [unit for i in range(max(len(a), len(b))) for unit in (a[i % len(a)], b[i % len(b)])]
+
+    return Workload(units, first.check)
 
 
 def postgraphile(op: str, port: int, org: SeededOrg) -> Workload:
     documents = {"peerUsers": PG_USERS, "peerUsersNoTotal": PG_USERS_NO_TOTAL, "peerSeats": PG_SEATS}
     request = load.graphql_request(load_host(), port, documents[op], {"org": str(org.org_id)})
-    return Workload(_fixed(request), _peer_check)
+    return Workload(_fixed(org.tag, request), _peer_check)
 
 
 def floor(op: str, port: int) -> Workload:
     if op == "ping":
-        return Workload(_fixed(load.graphql_request(load_host(), port, PING)), _peer_check)
-    return Workload(_fixed(load.get(load_host(), port, "/json")), lambda status, body: status == 200)
+        return Workload(_fixed("-", load.graphql_request(load_host(), port, PING)), _peer_check)
+    return Workload(_fixed("-", load.get(load_host(), port, "/json")), lambda status, body: status == 200)
 
 
 def export_request(port: int, org: SeededOrg, fmt: str) -> bytes:
