@@ -95,9 +95,12 @@ def ratios(results: dict[str, Any], baseline: dict[str, Any] | None = None) -> l
         }
     rows.append(row)
 
+    peer = results.get("peerMeta") or meta  # a `--peer-only` run keeps its own sizes and concurrency
+    peer_large, peer_top = peer["large"], max(peer["concurrency"])
     for op, target, floor in (("peerUsers", "≥ 1x", 1.0), ("peerUsersNoTotal", "≥ 1x", 1.0), ("peerSeats", "≥ 0.5x", 0.5)):
-        ours, theirs = _cell(results, "postgres", op, large, top), _cell(results, "postgraphile", op, large, top)
-        row = {"measure": f"Seatwise / PostGraphile req/s: {LABELS[op]}, {large}, c={top}", "target": target}
+        ours = _cell(results, "postgres", op, peer_large, peer_top)
+        theirs = _cell(results, "postgraphile", op, peer_large, peer_top)
+        row = {"measure": f"Seatwise / PostGraphile req/s: {LABELS[op]}, {peer_large}, c={peer_top}", "target": target}
         if ours and theirs:
             value = ours["rps"] / theirs["rps"]
             row["postgres"] = {
