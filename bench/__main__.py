@@ -2,9 +2,10 @@
 
 Seeds organizations of 1,000 and 100,000 users into ONE fresh database per engine (SQLite in a temporary
 directory; PostgreSQL `seatwise_bench`, dropped and created), starts real servers on free loopback ports
-(`seatwise serve` on each database, `--workers 2` too on PostgreSQL, and the two floors of bench/floors.py), then
+(`seatwise serve` on each database, `--workers 2` too on PostgreSQL, and the three floors of bench/floors.py), then
 measures in interleaved rounds (each round runs every cell once; odd rounds run them in reverse order) the
-throughput and p50/p99 latency at concurrency 1 and 16 of each operation, and the time of a 100,000-user export.
+throughput and p50/p99 latency at concurrency 1 (both organizations request by request on one connection) and 16
+of each operation, and the time of a 100,000-user export.
 `--peer` (or `--peer-only`, what `make bench-peer` runs) adds PostGraphile (bench/peer) on the PostgreSQL data.
 
 It prints the measurements, then one table of ratios, and writes bench/results.json (a `--peer-only` run replaces
