@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # `make test` runs the suite on SQLite, then again on PostgreSQL when this answers.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-sqlite test-postgres test-fast lint typecheck-root fuzz bench schema clean scim-conformance
+.PHONY: install run test test-sqlite test-postgres test-fast lint typecheck-root fuzz bench bench-peer schema clean scim-conformance
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -76,8 +76,20 @@ scim-conformance: install $(SCIM_VENV)/.installed
 schema: install
 	$(BIN)/seatwise export-schema --output schema.graphql
 
+# The benchmark (README "Benchmark"): organizations of 1,000 and 100,000 users on SQLite and on PostgreSQL
+# (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/seatwise_bench: dropped and created), real servers,
+# interleaved rounds; prints the tables and writes bench/results.json. About 7 minutes; options in BENCH_ARGS
+# (e.g. BENCH_ARGS="--rounds 5"; `.venv/bin/python -m bench --help` lists them).
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Seatwise against PostGraphile (bench/peer, pinned, installed here with npm ci) on the same PostgreSQL data.
+bench-peer: install bench/peer/node_modules/.installed
+	$(BIN)/python -m bench --peer-only $(BENCH_ARGS)
+
+bench/peer/node_modules/.installed: bench/peer/package.json bench/peer/package-lock.json
+	cd bench/peer && npm ci --no-audit --no-fund
+	touch $@
 
 clean:
-	rm -rf $(VENV) $(SCIM_VENV) *.egg-info seatwise.sqlite3* .typecheck
+	rm -rf $(VENV) $(SCIM_VENV) *.egg-info seatwise.sqlite3* .typecheck bench/peer/node_modules

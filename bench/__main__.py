@@ -1,202 +1,440 @@
-"""Seatwise benchmark: `make bench` (or `python -m bench [--users N] [--database-url URL]`) prints a table.
+"""Seatwise benchmark: `make bench` (`python -m bench`) and `make bench-peer` (`python -m bench --peer-only`).
 
-Measures, on a fresh database: seat assignment, a page of 100 users with their licenses, the seat pools,
-accessCheck, the license-conflict list, and a data export with its peak Python memory (tracemalloc).
-Timings are wall-clock on this machine; nothing here is asserted by the tests.
+Seeds organizations of 1,000 and 100,000 users into ONE fresh database per engine (SQLite in a temporary
+directory; PostgreSQL `seatwise_bench`, dropped and created), starts real servers on free loopback ports
+(`seatwise serve` on each database, `--workers 2` too on PostgreSQL, and the three floors of bench/floors.py), then
+measures in interleaved rounds (each round runs every cell once; odd rounds run them in reverse order) the
+throughput and p50/p99 latency at concurrency 1 (both organizations request by request on one connection) and 16
+of each operation, and the time of a 100,000-user export.
+`--peer` (or `--peer-only`, what `make bench-peer` runs) adds PostGraphile (bench/peer) on the PostgreSQL data.
+
+It prints the measurements, then one table of ratios, and writes bench/results.json (a `--peer-only` run replaces
+the peer part of that file and keeps the rest). Timings are wall-clock on this machine: only ratios measured in
+one run compare. Nothing here is asserted by the tests.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import platform
+import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
-import tracemalloc
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
-from tortoise import Tortoise
-
+from bench import load, report, servers, workloads
+from bench.seed import SeededOrg
 from seatwise.models.settings import settings
 
-NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.json"
+BASELINE = ROOT / "bench" / "baseline.json"
+DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/seatwise_bench"
 
 
-def _row(name: str, samples: list[float], note: str = "") -> tuple[str, str, str, str, str]:
-    ms = sorted(s * 1000 for s in samples)
-    p95 = ms[min(len(ms) - 1, int(len(ms) * 0.95))]
-    return (name, str(len(ms)), f"{statistics.median(ms):.2f}", f"{p95:.2f}", note)
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--small", type=int, default=1000, help="users of the small organization")
+    parser.add_argument("--large", type=int, default=100000, help="users of the large organization")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
+    parser.add_argument("--duration", type=float, default=1.0, help="recorded seconds per cell")
+    parser.add_argument("--warmup", type=float, default=0.3, help="unrecorded seconds per cell")
+    parser.add_argument("--concurrency", default="1,16", help="comma-separated connection counts")
+    parser.add_argument("--databases", default="sqlite,postgres", help="sqlite, postgres or both")
+    parser.add_argument(
+        "--postgres-url",
+        default=None,
+        help=f"PostgreSQL database to (re)create [default: BENCH_DATABASE_URL when it is postgres://, else {DEFAULT_POSTGRES}]",
+    )
+    parser.add_argument("--operations", default=",".join(workloads.OPERATIONS), help="comma-separated operations")
+    parser.add_argument("--no-workers", action="store_true", help="skip --workers 2 on PostgreSQL")
+    parser.add_argument("--no-floors", action="store_true", help="skip the floors")
+    parser.add_argument("--export-formats", default="JSON,CSV", help="export formats; empty: none")
+    parser.add_argument("--peer", action="store_true", help="add PostGraphile (bench/peer, `npm ci` first)")
+    parser.add_argument("--peer-only", action="store_true", help="only PostgreSQL: Seatwise against PostGraphile")
+    parser.add_argument("--log-level", default="INFO", help="SEATWISE_LOG_LEVEL of the servers (INFO as in production)")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="results file (JSON)")
+    parser.add_argument("--baseline", type=Path, default=BASELINE, help="results of the 'before' run, for the 'x before' ratios")
+    parser.add_argument("--keep", action="store_true", help="keep the run directory (SQLite database, server logs)")
+    args = parser.parse_args(argv)
+    args.concurrency = [int(c) for c in str(args.concurrency).split(",") if c]
+    args.databases = [d for d in str(args.databases).split(",") if d]
+    args.operations = [o for o in str(args.operations).split(",") if o]
+    args.export_formats = [f for f in str(args.export_formats).split(",") if f]
+    if args.peer_only:
+        args.peer = True
+        args.databases = ["postgres"]
+        args.operations = []
+        args.no_workers = args.no_floors = True
+        args.export_formats = []
+    if args.postgres_url is None:
+        configured = settings().bench_database_url
+        args.postgres_url = configured if configured and not configured.startswith("sqlite") else DEFAULT_POSTGRES
+    return args
 
 
-async def _timed(samples: list[float], coro) -> object:
-    started = time.perf_counter()
-    result = await coro
-    samples.append(time.perf_counter() - started)
-    return result
+# ---------------------------------------------------------------- seeding
 
 
-async def run(users: int, database_url: str, export_users: int) -> list[tuple[str, ...]]:
-    from seatwise.gql.context import Context
-    from seatwise.gql.schema import schema
-    from seatwise.models import auth, db, ledger, organizations, seats
-    from seatwise.models.audit import BILLING_CLOCK
-    from seatwise.models.clock import add_months, utcnow
-    from seatwise.models.tables import Subscription, SubscriptionStatus, User
+def _seed(url: str, sizes: list[tuple[str, int]]) -> list[SeededOrg]:
+    """Migrate and seed in a child process: the ORM's global state and its CPU stay out of the load client."""
+    script = (
+        "import asyncio, json, sys\n"
+        "from seatwise.models import db\n"
+        "from bench import seed\n"
+        "async def main(url, sizes):\n"
+        "    await db.migrate(url)\n"
+        "    out = []\n"
+        "    async with db.connected(url, migrate_first=False):\n"
+        "        for tag, size in sizes:\n"
+        "            s = await seed.seed_org(size, tag)\n"
+        "            out.append(s.__dict__)\n"
+        "        await seed.analyze()\n"
+        "    print(json.dumps(out))\n"
+        "asyncio.run(main(sys.argv[1], json.loads(sys.argv[2])))\n"
+    )
+    env = servers.base_env(url, "WARNING")
+    done = subprocess.run(
+        [sys.executable, "-c", script, url, json.dumps(sizes)], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"seeding {url.split('@')[-1]} failed:\n{done.stderr[-3000:]}")
+    return [SeededOrg(**row) for row in json.loads(done.stdout.strip().splitlines()[-1])]
 
-    await db.migrate(database_url)
-    await Tortoise.init(config=db.tortoise_config(database_url))
-    rows: list[tuple[str, ...]] = []
+
+# ---------------------------------------------------------------- cells
+
+
+class Cell:
+    """One thing measured: an operation against one server at one concurrency, for one organization or, mixed
+    request by request on the same connections, for two (`orgs`)."""
+
+    def __init__(self, target: str, op: str, orgs: list[str], concurrency: int, port: int, workload: workloads.Workload):
+        self.target, self.op, self.orgs, self.concurrency = target, op, orgs, concurrency
+        self.port, self.workload = port, workload
+        self.rounds: list[load.Measurement] = []
+        self.skipped: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.target}/{self.op}/{'+'.join(self.orgs)}/c{self.concurrency}"
+
+    def summary(self) -> list[dict[str, Any]]:
+        rows = []
+        for org in self.orgs:
+            row: dict[str, Any] = {"target": self.target, "op": self.op, "org": org, "concurrency": self.concurrency}
+            if len(self.orgs) > 1:
+                row["mixedWith"] = [o for o in self.orgs if o != org]
+            if self.skipped:
+                rows.append(row | {"skipped": self.skipped})
+                continue
+            latencies = [x for m in self.rounds for x in m.latencies.get(org, [])]
+            row |= {
+                "rps": round(statistics.median(m.rps(org) for m in self.rounds), 1) if self.rounds else None,
+                "rpsRounds": [round(m.rps(org), 1) for m in self.rounds],
+                "p50Ms": round(load.percentile(latencies, 0.50) * 1000, 2) if latencies else None,
+                "p99Ms": round(load.percentile(latencies, 0.99) * 1000, 2) if latencies else None,
+                "requests": len(latencies),
+                "errors": sum(m.errors.get(org, 0) for m in self.rounds),
+                "clientCpu": round(max((m.client_cpu for m in self.rounds), default=0.0), 2),
+            }
+            first_error = next((m.first_error for m in self.rounds if m.first_error), None)
+            if first_error:
+                row["firstError"] = first_error
+            rows.append(row)
+        return rows
+
+
+async def _validate(cell: Cell) -> None:
+    """One unit of each organization of the cell, on its own: a cell whose requests fail is skipped with the reason."""
+    seen: set[str] = set()
+    for label, unit in cell.workload.units(0):
+        if label in seen:
+            continue
+        seen.add(label)
+        for request in unit:
+            try:
+                status, body, _ = await load.once(load.HOST, cell.port, request)
+            except (OSError, asyncio.IncompleteReadError) as error:
+                cell.skipped = f"{type(error).__name__}: {error}"
+                return
+            if not cell.workload.check(status, body):
+                cell.skipped = f"{status} {body[:400].decode(errors='replace')}"
+                return
+
+
+async def _export(port: int, org: SeededOrg, fmt: str) -> tuple[int, bytes, float, int | None]:
+    """exportData, then (should the mutation answer before the file is finished) `dataExports` every 100 ms until
+    the export is listed, which it is once finished: (status, body, seconds to the finished file, size)."""
+    began = time.perf_counter()
+    status, body, _ = await load.once(load.HOST, port, workloads.export_request(port, org, fmt))
+    if not load.default_check(status, body):
+        return status, body, time.perf_counter() - began, None
+    made = json.loads(body)["data"]["exportData"]["dataExport"]
+    listing = load.graphql_request(load.HOST, port, workloads.EXPORTS, None, org.token)
+    while True:
+        status, body, _ = await load.once(load.HOST, port, listing)
+        if not load.default_check(status, body):
+            return status, body, time.perf_counter() - began, None
+        for row in json.loads(body)["data"]["dataExports"]:
+            if row["id"] == made["id"] and row["sha256"]:
+                return status, body, time.perf_counter() - began, row["sizeBytes"]
+        if time.perf_counter() - began > 600:
+            return status, b"export not finished after 600 s", time.perf_counter() - began, None
+        await asyncio.sleep(0.1)
+
+
+def _rss_mb(pid: int) -> float | None:
+    """The resident memory of a process (Linux /proc), in MB."""
     try:
-        made = await organizations.create_organization("Bench", f"admin@bench-{os.getpid()}.test", now=NOW)
-        org = made.organization
-        viewer = await auth.authenticate(f"Bearer {made.token}", now=utcnow())
-        await Subscription.create(
-            organization=org,
-            product_id="CRM_BASIC",
-            quantity=users + 1000,
-            status=SubscriptionStatus.ACTIVE,
-            period_anchor=NOW,
-            current_period_start=NOW,
-            current_period_end=add_months(NOW, 1),
-            created_at=NOW,
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+async def _sample_rss(pid: int, samples: list[float]) -> None:
+    """The server's RSS every 50 ms while an export runs (its peak, against the RSS before it)."""
+    while True:
+        rss = _rss_mb(pid)
+        if rss is not None:
+            samples.append(rss)
+        await asyncio.sleep(0.05)
+
+
+# ---------------------------------------------------------------- the run
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    started = time.perf_counter()
+    run_dir = Path(tempfile.mkdtemp(prefix="seatwise-bench-"))
+    sizes = [
+        ("1k" if args.small == 1000 else f"n{args.small}", args.small),
+        ("100k" if args.large == 100_000 else f"n{args.large}", args.large),
+    ]
+    small_tag, large_tag = sizes[0][0], sizes[1][0]
+    urls = {"sqlite": f"sqlite://{run_dir}/bench.sqlite3", "postgres": args.postgres_url}
+    print(f"run directory: {run_dir}", flush=True)
+    seeded: dict[str, dict[str, SeededOrg]] = {}
+    seed_info: dict[str, Any] = {}
+    for database in args.databases:
+        if database == "postgres":
+            await servers.fresh_postgres(urls["postgres"])
+        began = time.perf_counter()
+        orgs = await asyncio.to_thread(_seed, urls[database], sizes)
+        seeded[database] = {o.tag: o for o in orgs}
+        seed_info[database] = {"seconds": round(time.perf_counter() - began, 1), "orgs": [o.to_json() for o in orgs]}
+        print(f"seeded {database}: " + ", ".join(f"{o.size:,} users in {o.seconds:.1f} s" for o in orgs), flush=True)
+
+    started_servers: dict[str, servers.Server] = {}
+    for database in args.databases:
+        started_servers[database] = servers.seatwise(f"seatwise-{database}", urls[database], run_dir, log_level=args.log_level)
+    if "postgres" in args.databases and not args.no_workers:
+        started_servers["postgres-w2"] = servers.seatwise(
+            "seatwise-postgres-w2", urls["postgres"], run_dir, workers=2, log_level=args.log_level
         )
-        async with ledger.change(org, actor=BILLING_CLOCK, now=NOW) as change:  # what counts, recounted by the seat ledger
-            await change.recount("CRM_BASIC", event=None)
-        started = time.perf_counter()
-        batch = 1000
-        for start in range(0, users, batch):
-            await User.bulk_create(
-                [
-                    User(organization=org, email=f"u{i:07d}@bench-{os.getpid()}.test", display_name=f"User {i}", created_at=NOW)
-                    for i in range(start, min(users, start + batch))
-                ]
-            )
-        ids = list(await User.filter(organization=org, admin_role=None).order_by("id").values_list("id", flat=True))
-        rows.append(
-            (
-                "create users (bulk, setup)",
-                str(users),
-                f"{(time.perf_counter() - started) * 1000 / max(users, 1):.3f}",
-                "-",
-                "per user",
-            )
-        )
-
-        async def gql(query: str, variables: dict | None = None):
-            result = await schema.execute(query, variable_values=variables, context_value=Context(viewer))
-            assert result.errors is None, result.errors
-            return result.data
-
-        assign = 'mutation($u: ID!) { assignLicense(input: {userId: $u, productSku: "CRM_BASIC"}) { seats { assigned } userErrors { code } } }'
-        samples: list[float] = []
-        for uid in ids[:500]:
-            await _timed(samples, gql(assign, {"u": str(uid)}))
-        rows.append(_row("assignLicense (GraphQL, sequential)", samples, f"{len(samples) / sum(samples):.0f} ops/s"))
-
-        samples = []
-        started = time.perf_counter()
-        await asyncio.gather(*(_timed(samples, gql(assign, {"u": str(uid)})) for uid in ids[500:1000]))
-        elapsed = time.perf_counter() - started
-        rows.append(_row("assignLicense (500 concurrent)", samples, f"{len(samples) / elapsed:.0f} ops/s"))
-
-        for start in range(1000, len(ids), 1000):  # the rest through the seat ledger, 1,000 per bulk assignment
-            await seats.assign_licenses(
-                org, [str(u) for u in ids[start : start + 1000]], "CRM_BASIC", actor=viewer.actor, now=NOW
-            )
-
-        page = "{ users(first: 100) { totalCount edges { node { email status licenses { product { sku } state } } } } }"
-        samples = []
-        for _ in range(30):
-            await _timed(samples, gql(page))
-        rows.append(_row(f"users page of 100 with licenses ({users} users)", samples))
-
-        samples = []
-        for _ in range(30):
-            await _timed(samples, gql("{ seats { product { sku } purchased assigned available overage inConflict } }"))
-        rows.append(_row(f"seats ({users} assignments)", samples))
-
-        samples = []
-        for i in range(200):
-            await _timed(
-                samples,
-                gql(
-                    'query($e: String!) { accessCheck(email: $e, productSku: "CRM_BASIC") { allowed reason } }',
-                    {"e": f"u{i * 7 % users:07d}@bench-{os.getpid()}.test"},
-                ),
-            )
-        rows.append(_row("accessCheck", samples))
-
-        # A conflict: the subscription shrinks below the assignments.
-        await Subscription.filter(organization=org).update(quantity=users - 100)
-        async with ledger.change(org, actor=BILLING_CLOCK, now=NOW) as change:  # what counts, recounted by the seat ledger
-            await change.recount("CRM_BASIC", event=None)
-        try:
-            conflicts = "{ licenseConflicts { overage affectedUsers(first: 100) { totalCount edges { node { email } } } } }"
-            samples = []
-            for _ in range(20):
-                await _timed(samples, gql(conflicts))
-            rows.append(_row("licenseConflicts with 100 affected users", samples))
-        except Exception as error:  # the field may not exist in older trees
-            rows.append(("licenseConflicts", "0", "-", "-", f"skipped: {type(error).__name__}"))
-
-        try:
-            from seatwise.models import exports
-            from seatwise.models.tables import ExportFormat
-        except ImportError:
-            rows.append(("export", "0", "-", "-", "skipped: no models.exports"))
-        else:
-            if export_users > users:
-                for start in range(users, export_users, 1000):
-                    await User.bulk_create(
-                        [
-                            User(
-                                organization=org,
-                                email=f"u{i:07d}@bench-{os.getpid()}.test",
-                                display_name=f"User {i}",
-                                created_at=NOW,
-                            )
-                            for i in range(start, min(export_users, start + 1000))
-                        ]
-                    )
-            for fmt in (ExportFormat.CSV, ExportFormat.JSON):
-                # Timed without tracing (tracemalloc slows Python down several times), then once more traced.
-                started = time.perf_counter()
-                export = await exports.create_export(org, fmt, actor=viewer.actor, now=NOW)
-                elapsed = time.perf_counter() - started
-                tracemalloc.start()
-                await exports.create_export(org, fmt, actor=viewer.actor, now=NOW)
-                _, peak = tracemalloc.get_traced_memory()
-                tracemalloc.stop()
-                rows.append(
-                    (
-                        f"export {fmt.value} ({export_users} users)",
-                        "1",
-                        f"{elapsed * 1000:.0f}",
-                        "-",
-                        f"{export.size_bytes / 1e6:.1f} MB file, peak {peak / 1e6:.1f} MB Python memory",
-                    )
-                )
+    any_url = urls[args.databases[0]]
+    if not args.no_floors:
+        for kind in ("strawberry", "strawberry-cached", "starlette"):
+            started_servers[f"floor-{kind}"] = servers.floor(kind, any_url, run_dir, log_level=args.log_level)
+    if args.peer:
+        started_servers["postgraphile"] = servers.postgraphile(urls["postgres"], run_dir)
+    try:
+        for server in started_servers.values():  # one at a time: each `serve` migrates first
+            server.start()
+            await server.ready()
+        return await _measure(args, started, run_dir, sizes, small_tag, large_tag, seeded, seed_info, started_servers)
     finally:
-        await Tortoise.close_connections()
-    return rows
+        for server in started_servers.values():
+            server.stop()
+        if not args.keep:
+            shutil.rmtree(run_dir, ignore_errors=True)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--users", type=int, default=10_000)
-    parser.add_argument("--export-users", type=int, default=100_000)
-    parser.add_argument("--database-url", default=settings().bench_database_url)
-    args = parser.parse_args()
-    url = args.database_url or f"sqlite://{tempfile.mkdtemp(prefix='seatwise-bench-')}/bench.sqlite3"
-    rows = asyncio.run(run(args.users, url, args.export_users))
-    header = ("measure", "n", "median ms", "p95 ms", "note")
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    print(f"database: {url.split('?')[0]}")
-    for index, row in enumerate([header, *rows]):
-        print(" | ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(row)))
-        if index == 0:
-            print("-+-".join("-" * w for w in widths))
+async def _measure(
+    args: argparse.Namespace,
+    started: float,
+    run_dir: Path,
+    sizes: list[tuple[str, int]],
+    small_tag: str,
+    large_tag: str,
+    seeded: dict[str, dict[str, SeededOrg]],
+    seed_info: dict[str, Any],
+    started_servers: dict[str, servers.Server],
+) -> dict[str, Any]:
+    # Related cells sit next to each other (both organizations, the --workers 2 server after the one-worker one, the
+    # floors after `viewer`, PostGraphile after Seatwise), so that they are measured close in time.
+    cells: list[Cell] = []
+    for op in args.operations:
+        for database in args.databases:
+            port = started_servers[database].port
+            small, large = seeded[database][small_tag], seeded[database][large_tag]
+            for c in args.concurrency:
+                if c == 1:  # latency: both organizations request by request on one connection
+                    mix = workloads.mixed(workloads.seatwise(op, port, small, c), workloads.seatwise(op, port, large, c))
+                    cells.append(Cell(database, op, [small_tag, large_tag], c, port, mix))
+                    continue
+                for org in (small, large):
+                    cells.append(Cell(database, op, [org.tag], c, port, workloads.seatwise(op, port, org, c)))
+            if op == "assignRevoke" and database == "postgres" and "postgres-w2" in started_servers:
+                w2 = started_servers["postgres-w2"].port
+                for c in args.concurrency:
+                    if c > 1:
+                        workload = workloads.seatwise(op, w2, large, c)
+                        cells.append(Cell("postgres-w2", op, [large_tag], c, w2, workload))
+        if op == "viewer" or (op == args.operations[-1] and "viewer" not in args.operations):
+            for kind, floor_op in (("strawberry", "ping"), ("strawberry-cached", "ping"), ("starlette", "json")):
+                if f"floor-{kind}" in started_servers:
+                    port = started_servers[f"floor-{kind}"].port
+                    for c in args.concurrency:
+                        cells.append(Cell(f"floor-{kind}", floor_op, ["-"], c, port, workloads.floor(floor_op, port)))
+    if args.peer:
+        pg_port, peer_port = started_servers["postgres"].port, started_servers["postgraphile"].port
+        org = seeded["postgres"][large_tag]
+        for op in workloads.PEER_OPERATIONS:
+            for c in args.concurrency:
+                cells.append(Cell("postgres", op, [large_tag], c, pg_port, workloads.seatwise(op, pg_port, org, c)))
+                cells.append(Cell("postgraphile", op, [large_tag], c, peer_port, workloads.postgraphile(op, peer_port, org)))
+
+    for cell in cells:
+        await _validate(cell)
+        if cell.skipped:
+            print(f"skipped {cell.key}: {cell.skipped[:300]}", flush=True)
+    live = [c for c in cells if not c.skipped]
+    load_avg_before = os.getloadavg()
+    for round_index in range(args.rounds):
+        began = time.perf_counter()
+        order = live if round_index % 2 == 0 else list(reversed(live))
+        for cell in order:
+            measurement = await load.measure(
+                load.HOST,
+                cell.port,
+                cell.workload.units,
+                concurrency=cell.concurrency,
+                duration=args.duration * len(cell.orgs),  # a mixed cell: the time of two
+                warmup=args.warmup,
+                check=cell.workload.check,
+            )
+            cell.rounds.append(measurement)
+        print(
+            f"round {round_index + 1}/{args.rounds}: {time.perf_counter() - began:.0f} s, load average {os.getloadavg()[0]:.2f}",
+            flush=True,
+        )
+
+    exports = []
+    for database in args.databases if args.export_formats else []:
+        server = started_servers[database]
+        org = seeded[database][large_tag]
+        for fmt in args.export_formats:
+            pid = server.process.pid if server.process else 0
+            rss_before = _rss_mb(pid)
+            samples: list[float] = []
+            sampler = asyncio.create_task(_sample_rss(pid, samples))
+            try:
+                status, body, seconds, size = await _export(server.port, org, fmt)
+            finally:
+                sampler.cancel()
+            ok = load.default_check(status, body) and size is not None
+            exports.append(
+                {
+                    "database": database,
+                    "format": fmt,
+                    "users": org.size,
+                    "seconds": round(seconds, 2) if ok else None,
+                    "sizeBytes": size,
+                    "serverRssMbBefore": round(rss_before, 1) if rss_before else None,
+                    "serverRssMbPeak": round(max(samples), 1) if samples else None,
+                    **({} if ok else {"error": f"{status} {body[:300].decode(errors='replace')}"}),
+                }
+            )
+            print(f"export {database} {fmt} {org.size:,} users: " + (f"{seconds:.2f} s" if ok else "failed"), flush=True)
+
+    return {
+        "meta": {
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "commit": _git("rev-parse", "--short", "HEAD"),
+            "branch": _git("rev-parse", "--abbrev-ref", "HEAD"),
+            "cpus": os.cpu_count(),
+            "loadAverageBefore": [round(x, 2) for x in load_avg_before],
+            "loadAverageAfter": [round(x, 2) for x in os.getloadavg()],
+            "python": platform.python_version(),
+            "sizes": dict(sizes),
+            "rounds": args.rounds,
+            "duration": args.duration,
+            "warmup": args.warmup,
+            "concurrency": args.concurrency,
+            "databases": args.databases,
+            "logLevel": args.log_level,
+            "seconds": round(time.perf_counter() - started, 1),
+            "peer": args.peer,
+            "small": small_tag,
+            "large": large_tag,
+        },
+        "seed": seed_info,
+        "cells": [row for c in cells for row in c.summary()],
+        "exports": exports,
+    }
+
+
+def _git(*command: str) -> str | None:
+    try:
+        return subprocess.run(["git", *command], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def _merge(previous: dict[str, Any] | None, new: dict[str, Any], peer_only: bool) -> dict[str, Any]:
+    """A --peer-only run replaces the peer cells (and keeps its own meta under `peerMeta`); a full run replaces all but
+    the peer cells of an earlier --peer-only run when it measured none itself."""
+    previous = previous or {}
+    new_cells = new["cells"]
+    if peer_only:
+        kept = [c for c in previous.get("cells", []) if not report.is_peer(c)]
+        merged = {**previous, "cells": kept + new_cells, "peerMeta": new["meta"]}
+        merged.setdefault("meta", new["meta"])
+        merged.setdefault("exports", [])
+        return merged
+    if not new["meta"]["peer"]:
+        kept_peer = [c for c in previous.get("cells", []) if report.is_peer(c)]
+        merged = {**new, "cells": new_cells + kept_peer}
+        if kept_peer and "peerMeta" in previous:
+            merged["peerMeta"] = previous["peerMeta"]
+        elif kept_peer and previous.get("meta", {}).get("peer"):
+            merged["peerMeta"] = previous["meta"]
+        return merged
+    return {**new, "peerMeta": new["meta"]}
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parse_args(argv)
+    try:
+        import uvloop  # the client's loop: the servers' own, and a few microseconds less per request
+
+        results = uvloop.run(run(args))
+    except ImportError:
+        results = asyncio.run(run(args))
+    previous = json.loads(args.output.read_text()) if args.output.exists() else None
+    merged = _merge(previous, results, args.peer_only)
+    baseline = json.loads(args.baseline.read_text()) if args.baseline.exists() else None
+    merged["ratios"] = report.ratios(merged, baseline)
+    args.output.write_text(json.dumps(merged, indent=1) + "\n")
+    print()
+    print(report.details_table(results))
+    print()
+    print(report.ratio_table(merged["ratios"], merged))
+    print(f"\n{results['meta']['seconds']:.0f} s; results in {args.output}", flush=True)
 
 
 if __name__ == "__main__":

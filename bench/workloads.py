@@ -1,0 +1,157 @@
+"""What the benchmark asks: the GraphQL documents of each operation, as request units per connection."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bench import load
+from bench.seed import SeededOrg
+
+SEATS = "{ seats { product { sku } purchased assigned available overage inConflict waiting } }"
+ACCESS = "query($e: String!, $p: String!) { accessCheck(email: $e, productSku: $p) { allowed reason } }"
+ALERTS = "{ alerts { kind message dueAt product { sku } subscription { id } } }"
+CONFLICTS = (
+    "{ licenseConflicts { product { sku } purchased assigned overage causes remedies { kind description }"
+    " affectedUsers(first: 100) { totalCount pageInfo { hasNextPage endCursor } edges { node { id email } } } } }"
+)
+SUBSCRIPTIONS = "{ subscriptions { id quantity status statusReason currentPeriodEnd cancelAtPeriodEnd product { sku } } }"
+USERS_PAGE = (
+    "{ users(first: 100) { totalCount pageInfo { hasNextPage endCursor }"
+    " edges { node { id email displayName status licenses { product { sku } state assignedAt } } } } }"
+)
+ASSIGN = 'mutation($u: ID!) { assignLicense(input: {userId: $u, productSku: "CRM_BASIC"}) { seats { assigned available } userErrors { code message } } }'
+REVOKE = 'mutation($u: ID!) { revokeLicense(input: {userId: $u, productSku: "CRM_BASIC"}) { seats { assigned available } userErrors { code message } } }'
+VIEWER = "{ viewer { role } }"
+PING = "{ ping }"
+EXPORT = (
+    "mutation($f: ExportFormat!) { exportData(input: {format: $f}) { dataExport { id sizeBytes } userErrors { code message } } }"
+)
+EXPORTS = "{ dataExports { id sizeBytes sha256 } }"
+
+# The peer comparison: the same data asked of Seatwise and of PostGraphile.
+PEER_USERS = "{ users(first: 100) { totalCount edges { node { id email licenses { product { sku } assignedAt } } } } }"
+PEER_USERS_NO_TOTAL = "{ users(first: 100) { edges { node { id email licenses { product { sku } assignedAt } } } } }"
+PEER_SEATS = "{ seats { product { sku } purchased assigned waiting } }"
+PG_USERS = (
+    "query($org: BigInt!) { allAppUsers(first: 100, condition: {organizationId: $org}, orderBy: EMAIL_ASC) { totalCount"
+    " nodes { id email licenseAssignmentsByUserId(orderBy: PRODUCT_ID_ASC) { nodes { productId assignedAt } } } } }"
+)
+PG_USERS_NO_TOTAL = (
+    "query($org: BigInt!) { allAppUsers(first: 100, condition: {organizationId: $org}, orderBy: EMAIL_ASC) {"
+    " nodes { id email licenseAssignmentsByUserId(orderBy: PRODUCT_ID_ASC) { nodes { productId assignedAt } } } } }"
+)
+PG_SEATS = (
+    "query($org: BigInt!) { allSeatPools(condition: {organizationId: $org}) { nodes { productId purchased assigned waiting } } }"
+)
+
+# The operations of the main table, in the order they are shown.
+OPERATIONS = ["seats", "accessCheck", "alerts", "licenseConflicts", "subscriptions", "usersPage", "assignRevoke", "viewer"]
+PEER_OPERATIONS = ["peerUsers", "peerUsersNoTotal", "peerSeats"]
+LABELS = {
+    "seats": "`seats`",
+    "accessCheck": "`accessCheck`",
+    "alerts": "`alerts`",
+    "licenseConflicts": "`licenseConflicts` (+ affectedUsers 100)",
+    "subscriptions": "`subscriptions`",
+    "usersPage": "users page (100, licenses, totalCount)",
+    "assignRevoke": "`assignLicense` + `revokeLicense`",
+    "viewer": "`{ viewer { role } }`",
+    "ping": "floor: Strawberry `{ ping }`",
+    "json": "floor: plain Starlette JSON",
+    "peerUsers": "users page (100, licenses, totalCount)",
+    "peerUsersNoTotal": "users page (100, licenses, no totalCount)",
+    "peerSeats": "seat counts",
+}
+
+Units = Callable[[int], list[load.Labeled]]
+
+
+@dataclass
+class Workload:
+    units: Units
+    check: Callable[[int, bytes], bool] = load.default_check
+
+
+def _fixed(label: str, request: bytes) -> Units:
+    return lambda k: [(label, [request])]
+
+
+def _peer_check(status: int, body: bytes) -> bool:
+    return status == 200 and b'"errors"' not in body
+
+
+def seatwise(op: str, port: int, org: SeededOrg, concurrency: int) -> Workload:
+    """The units of `op` against a Seatwise server, as the organization's admin token, labelled with its tag."""
+
+    def gql(query: str, variables: dict | None = None) -> bytes:
+        return load.graphql_request(load_host(), port, query, variables, org.token)
+
+    label = org.tag
+    if op == "accessCheck":
+        # Users holding CRM_PROFESSIONAL, spread over the organization: the later ones are in conflict.
+        emails = org.professional_emails
+        step = max(1, len(emails) // 200)
+        requests = [gql(ACCESS, {"e": e, "p": "CRM_PROFESSIONAL"}) for e in emails[::step]]
+        return Workload(lambda k: [(label, [r]) for r in requests[k:] + requests[:k]])
+    if op == "assignRevoke":
+        # Each connection cycles through its own users without CRM_BASIC: assign, then revoke, as one unit.
+        users = org.free_user_ids
+
+        def units(k: int) -> list[load.Labeled]:
+            mine = users[k::concurrency][:50] or users[:1]
+            return [(label, [gql(ASSIGN, {"u": str(u)}), gql(REVOKE, {"u": str(u)})]) for u in mine]
+
+        return Workload(units)
+    documents = {
+        "seats": SEATS,
+        "alerts": ALERTS,
+        "licenseConflicts": CONFLICTS,
+        "subscriptions": SUBSCRIPTIONS,
+        "usersPage": USERS_PAGE,
+        "viewer": VIEWER,
+        "peerUsers": PEER_USERS,
+        "peerUsersNoTotal": PEER_USERS_NO_TOTAL,
+        "peerSeats": PEER_SEATS,
+    }
+    return Workload(_fixed(label, gql(documents[op])))
+
+
+def mixed(first: Workload, second: Workload) -> Workload:
+    """Both workloads on the same connections, unit by unit (first, second, first, ...): their latencies are
+    measured at the same moments. The checks must be the same."""
+
+    def units(k: int) -> list[load.Labeled]:
+        a, b = first.units(k), second.units(k)
+        return [unit for i in range(max(len(a), len(b))) for unit in (a[i % len(a)], b[i % len(b)])]
+
+    return Workload(units, first.check)
+
+
+def postgraphile(op: str, port: int, org: SeededOrg) -> Workload:
+    documents = {"peerUsers": PG_USERS, "peerUsersNoTotal": PG_USERS_NO_TOTAL, "peerSeats": PG_SEATS}
+    request = load.graphql_request(load_host(), port, documents[op], {"org": str(org.org_id)})
+    return Workload(_fixed(org.tag, request), _peer_check)
+
+
+def floor(op: str, port: int) -> Workload:
+    if op == "ping":
+        return Workload(_fixed("-", load.graphql_request(load_host(), port, PING)), _peer_check)
+    return Workload(_fixed("-", load.get(load_host(), port, "/json")), lambda status, body: status == 200)
+
+
+def export_request(port: int, org: SeededOrg, fmt: str) -> bytes:
+    return load.graphql_request(load_host(), port, EXPORT, {"f": fmt}, org.token)
+
+
+def load_host() -> str:
+    return load.HOST
+
+
+def rows_in(body: bytes) -> int:
+    """How many user rows a users page answered (a sanity check of the peer comparison)."""
+    data = json.loads(body)["data"]
+    if "users" in data:
+        return len(data["users"]["edges"])
+    return len(data["allAppUsers"]["nodes"])
