@@ -88,7 +88,7 @@ class Settings(BaseSettings):
         None,
         validation_alias="BENCH_DATABASE_URL",
         repr=False,
-        description="database of `python -m bench` (default: a temporary SQLite file)",
+        description="PostgreSQL database of `make bench`, dropped and created at each run (default: seatwise_bench on the local server)",
     )
 
     @field_validator("log_level", mode="before")
