@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, TypeVar
 
+from tortoise import connections
 from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
@@ -142,31 +143,6 @@ def subscription_doc(sub: Subscription) -> dict:
     }
 
 
-def user_doc(user: UserRow, licenses: list[LicenseRow], conflicts: set[int]) -> dict:
-    doc = {
-        "id": str(user.id),
-        "email": user.email,
-        "displayName": user.display_name,
-        "status": status_of(user, len(licenses)).value,
-        "adminRole": _enum_value(user.admin_role),
-        "licenses": [
-            {
-                "id": str(a.id),
-                "product": {"sku": a.product_id},
-                "assignedAt": iso(a.assigned_at),
-                "state": "CONFLICT" if a.id in conflicts else "ACTIVE",
-            }
-            for a in licenses
-        ],
-        "createdAt": iso(user.created_at),
-        "deletedAt": iso(user.deleted_at),
-        "restorableUntil": iso(restorable_until(user)),
-    }
-    if user.deleted_at is not None:
-        doc["licensesAtDeletion"] = sorted(user.licenses_at_deletion or [])
-    return doc
-
-
 def card_doc(card: PaymentCard, now: datetime) -> dict:
     """Masked: never the gateway token."""
     return {
@@ -206,50 +182,145 @@ def service_request_doc(row: ServiceRequest) -> dict:
     }
 
 
-def audit_doc(row: AuditEvent) -> dict:
-    return {
-        "id": str(row.id),
-        "action": row.action,
-        "actor": row.actor,
-        "targetType": row.target_type,
-        "targetId": row.target_id,
-        "details": row.details,
-        "at": iso(row.at),
-    }
+# ---------------------------------------------------------------- the big sections, straight from the rows
+#
+# Users, their licenses and audit events are read as the driver returns them (tuples, no model instances:
+# building 100,000 models costs more than the export itself), only the columns a format prints, and times
+# are printed from the stored value without a round trip through the ORM's datetime parsing.
+
+# The ORM's own conversion, for a stored time that the fast path of `row_time` does not recognize.
+_DATETIME = User._meta.fields_map["created_at"]
 
 
-class UserRow(NamedTuple):
-    id: int
-    email: str
-    display_name: str
-    admin_role: Any
-    created_at: datetime
+def row_datetime(value: Any) -> datetime | None:
+    """A stored time as an aware datetime (asyncpg returns one; SQLite holds Tortoise's `isoformat(" ")` text)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        parsed = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        parsed = None
+    if parsed is not None and parsed.tzinfo is not None:
+        return parsed
+    return _DATETIME.to_python_value(value)
+
+
+def row_time(value: Any) -> str | None:
+    """A stored time printed exactly as `clock.iso` prints it: `2026-11-29 09:00:00.042000+00:00` (SQLite's
+    text) becomes `2026-11-29T09:00:00.042000Z` by slicing; anything else goes through a datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if (
+            value.endswith("+00:00")
+            and value[10:11] in (" ", "T")
+            and (len(value) == 25 or (len(value) == 32 and value[19] == "."))
+        ):
+            return f"{value[:10]}T{value[11:-6]}Z"
+        return iso(row_datetime(value))
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else iso(value)
+
+
+def row_json(value: Any) -> Any:
+    """A JSON column: both drivers return its text (PostgreSQL's jsonb with its own spacing and key order)."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+class Rows:
+    """One organization's rows, read with plain SQL through the ORM's connection."""
+
+    def __init__(self, org: Organization) -> None:
+        self.org_id = org.id
+        self.db = connections.get("default")
+        self.numbered = self.db.capabilities.dialect == "postgres"  # asyncpg numbers its parameters: $1, $2, ...
+
+    async def fetch(self, sql: str, params: list) -> list:
+        if self.numbered:
+            head, *rest = sql.split("?")
+            sql = head + "".join(f"${n}{part}" for n, part in enumerate(rest, 1))
+        return list((await self.db.execute_query(sql, params))[1])
+
+    async def batches(self, model: type[Model], columns: str) -> AsyncIterator[list]:
+        """The organization's rows of `model` (`columns` start with id) in id order, BATCH_SIZE at a time, each
+        batch fetched by `id > last` (no OFFSET, never the whole table)."""
+        sql = f'SELECT {columns} FROM "{model._meta.db_table}" WHERE organization_id = ? AND id > ? ORDER BY id LIMIT ?'
+        last, size = 0, BATCH_SIZE
+        while True:
+            rows = await self.fetch(sql, [self.org_id, last, size])
+            if rows:
+                yield rows
+            if len(rows) < size:
+                return
+            last = rows[-1][0]
+
+    async def users(self, columns: str, license_columns: str) -> AsyncIterator[list[tuple[Any, list]]]:
+        """Users (deleted too) in id order, each with its licenses by SKU (`license_columns` start with
+        user_id): per batch, one query on the (user_id, product_id) key over the batch's id range."""
+        sql = (
+            f'SELECT {license_columns} FROM "{LicenseAssignment._meta.db_table}"'
+            " WHERE user_id >= ? AND user_id <= ? ORDER BY user_id, product_id"
+        )
+        async for users in self.batches(User, columns):
+            held: dict[int, list] = {user[0]: [] for user in users}
+            for row in await self.fetch(sql, [users[0][0], users[-1][0]]):
+                mine = held.get(row[0])  # the range may hold another organization's users
+                if mine is not None:
+                    mine.append(row)
+            yield [(user, held[user[0]]) for user in users]
+
+
+class _Gone(NamedTuple):
     deleted_at: datetime | None
-    licenses_at_deletion: Any
 
 
-class LicenseRow(NamedTuple):
-    id: int
-    user_id: int
-    product_id: str
-    assigned_at: datetime
+JSON_USER_COLUMNS = "id, email, display_name, admin_role, created_at, deleted_at, licenses_at_deletion"
+JSON_LICENSE_COLUMNS = "user_id, id, product_id, assigned_at"
+CSV_USER_COLUMNS = "id, email, display_name, admin_role, created_at, deleted_at"
+CSV_LICENSE_COLUMNS = "user_id, product_id"
+AUDIT_COLUMNS = "id, action, actor, target_type, target_id, details, at"
 
 
-async def _user_batches(org: Organization) -> AsyncIterator[list[tuple[UserRow, list[LicenseRow]]]]:
-    """Users (deleted too) in id order, 1000 at a time, each batch's licenses in one query.
-    Plain tuples, not model instances: building 100,000 models costs more than the export itself."""
-    query = User.filter(organization_id=org.id)
-    async for rows in keyset(query, fields=UserRow._fields):
-        users = [UserRow(*row) for row in rows]
-        held: dict[int, list[LicenseRow]] = {u.id: [] for u in users}
-        licenses = LicenseAssignment.filter(user_id__in=list(held)).order_by("product_id")
-        for row in await licenses.values_list(*LicenseRow._fields):
-            held[row[1]].append(LicenseRow(*row))
-        yield [(u, held[u.id]) for u in users]
+def user_doc(user: Any, licenses: list, conflicts: set[int]) -> dict:
+    """A user row (JSON_USER_COLUMNS) with its license rows (JSON_LICENSE_COLUMNS)."""
+    user_id, email, display_name, admin_role, created_at, deleted_at, at_deletion = user
+    gone = _Gone(row_datetime(deleted_at))
+    doc = {
+        "id": str(user_id),
+        "email": email,
+        "displayName": display_name,
+        "status": status_of(gone, len(licenses)).value,
+        "adminRole": admin_role,
+        "licenses": [
+            {
+                "id": str(license_id),
+                "product": {"sku": sku},
+                "assignedAt": row_time(assigned_at),
+                "state": "CONFLICT" if license_id in conflicts else "ACTIVE",
+            }
+            for _, license_id, sku, assigned_at in licenses
+        ],
+        "createdAt": row_time(created_at),
+        "deletedAt": row_time(deleted_at),
+        "restorableUntil": iso(restorable_until(gone)),
+    }
+    if deleted_at is not None:
+        doc["licensesAtDeletion"] = sorted(row_json(at_deletion) or [])
+    return doc
 
 
-def _enum_value(value: Any) -> str | None:
-    return getattr(value, "value", value)
+def audit_doc(row: Any) -> dict:
+    """An audit event row (AUDIT_COLUMNS)."""
+    event_id, action, actor, target_type, target_id, details, at = row
+    return {
+        "id": str(event_id),
+        "action": action,
+        "actor": actor,
+        "targetType": target_type,
+        "targetId": target_id,
+        "details": row_json(details),
+        "at": row_time(at),
+    }
 
 
 def _dump(doc: Any) -> bytes:
@@ -277,10 +348,15 @@ async def write_json(org: Organization, out: ChunkWriter, now: datetime) -> None
     conflicts = await seats.conflict_assignment_ids(org)
     products = [product_doc(p) for p in await catalog()]
     await out.write(b'{"organization":' + _dump(organization_doc(org, now)) + b',\n"products":' + _dump(products))
+    rows = Rows(org)
 
     async def users() -> AsyncIterator[list[dict]]:
-        async for batch in _user_batches(org):
-            yield [user_doc(u, held, conflicts) for u, held in batch]
+        async for batch in rows.users(JSON_USER_COLUMNS, JSON_LICENSE_COLUMNS):
+            yield [user_doc(user, held, conflicts) for user, held in batch]
+
+    async def audit_events() -> AsyncIterator[list[dict]]:
+        async for batch in rows.batches(AuditEvent, AUDIT_COLUMNS):
+            yield [audit_doc(row) for row in batch]
 
     sections: list[tuple[bytes, AsyncIterator[list[dict]]]] = [
         (b"subscriptions", _mapped(Subscription.filter(organization_id=org.id), subscription_doc)),
@@ -288,7 +364,7 @@ async def write_json(org: Organization, out: ChunkWriter, now: datetime) -> None
         (b"paymentCards", _mapped(PaymentCard.filter(organization_id=org.id), lambda c: card_doc(c, now))),
         (b"charges", _mapped(Charge.filter(organization_id=org.id), charge_doc)),
         (b"serviceRequests", _mapped(ServiceRequest.filter(organization_id=org.id), service_request_doc)),
-        (b"auditEvents", _mapped(AuditEvent.filter(organization_id=org.id), audit_doc)),
+        (b"auditEvents", audit_events()),
     ]
     for name, batches in sections:
         await out.write(b',\n"' + name + b'":')
@@ -302,25 +378,23 @@ def csv_cell(value: str) -> str:
 
 
 async def write_csv(org: Organization, out: ChunkWriter, now: datetime) -> None:
-    """RFC 4180, UTF-8 without BOM: one row per user, deleted users included; no cell runs as a formula."""
+    """RFC 4180, UTF-8 without BOM: one row per user, deleted users included; no cell runs as a formula
+    (status, role and times are fixed words and digits: only the free text and the SKUs need `csv_cell`)."""
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
-    async for batch in _user_batches(org):
-        for user, held in batch:
+    async for batch in Rows(org).users(CSV_USER_COLUMNS, CSV_LICENSE_COLUMNS):
+        for (_, email, display_name, admin_role, created_at, deleted_at), held in batch:
             writer.writerow(
-                [
-                    csv_cell(cell)
-                    for cell in (
-                        user.email,
-                        user.display_name,
-                        status_of(user, len(held)).value,
-                        _enum_value(user.admin_role) or "",
-                        ";".join(sorted(a.product_id for a in held)),
-                        iso(user.created_at) or "",
-                        iso(user.deleted_at) or "",
-                    )
-                ]
+                (
+                    csv_cell(email),
+                    csv_cell(display_name),
+                    status_of(_Gone(deleted_at), len(held)).value,
+                    admin_role or "",
+                    csv_cell(";".join(sorted(sku for _, sku in held))),
+                    row_time(created_at) or "",
+                    row_time(deleted_at) or "",
+                )
             )
         await out.write(text.getvalue().encode())
         text.seek(0)
