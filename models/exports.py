@@ -9,6 +9,7 @@ when it is finished: size, SHA-256 and the `data.exported` audit event are writt
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
@@ -64,7 +65,8 @@ RETENTION = timedelta(days=30)
 
 
 class ChunkWriter:
-    """Buffers bytes, hashes them incrementally, stores each full buffer as the next chunk row."""
+    """Buffers bytes, hashes them incrementally, stores each full buffer as the next chunk row. A chunk is
+    stored while the export goes on encoding (one insert in flight at a time, awaited before the next)."""
 
     def __init__(self, export_id: int, chunk_size: int | None = None) -> None:
         self.export_id = export_id
@@ -73,6 +75,7 @@ class ChunkWriter:
         self.digest = hashlib.sha256()
         self.size = 0
         self.seq = 0
+        self.storing: asyncio.Task | None = None
 
     async def write(self, data: bytes) -> None:
         self.buffer += data
@@ -83,13 +86,27 @@ class ChunkWriter:
             del self.buffer[: self.chunk_size]
 
     async def close(self) -> None:
+        """Store what is buffered and wait until every chunk is stored."""
         if self.buffer:
             await self._store(bytes(self.buffer))
             self.buffer.clear()
+        await self._stored()
+
+    async def abandon(self) -> None:
+        """After a failure: wait for the insert in flight, whatever its outcome, so nothing lands afterwards."""
+        if self.storing is not None:
+            await asyncio.gather(self.storing, return_exceptions=True)
+            self.storing = None
 
     async def _store(self, data: bytes) -> None:
-        await DataExportChunk.create(export_id=self.export_id, seq=self.seq, data=data)
+        await self._stored()
+        self.storing = asyncio.create_task(DataExportChunk.create(export_id=self.export_id, seq=self.seq, data=data))
         self.seq += 1
+
+    async def _stored(self) -> None:
+        if self.storing is not None:
+            storing, self.storing = self.storing, None
+            await storing
 
     @property
     def sha256(self) -> str:
@@ -249,18 +266,29 @@ class Rows:
             sql = head + "".join(f"${n}{part}" for n, part in enumerate(rest, 1))
         return list((await self.db.execute_query(sql, params))[1])
 
-    async def batches(self, model: type[Model], columns: str) -> AsyncIterator[list]:
+    async def batches(
+        self, model: type[Model], columns: str, attach: Callable[[list], Awaitable[Any]] | None = None
+    ) -> AsyncIterator[Any]:
         """The organization's rows of `model` (`columns` start with id) in id order, BATCH_SIZE at a time, each
-        batch fetched by `id > last` (no OFFSET, never the whole table)."""
+        batch fetched by `id > last` (no OFFSET, never the whole table), then passed through `attach` if given.
+        The next batch is read while the caller encodes this one (the database works meanwhile)."""
         sql = f'SELECT {columns} FROM "{model._meta.db_table}" WHERE organization_id = ? AND id > ? ORDER BY id LIMIT ?'
-        last, size = 0, BATCH_SIZE
-        while True:
+        size = BATCH_SIZE
+
+        async def read(last: int) -> tuple[list, Any]:
             rows = await self.fetch(sql, [self.org_id, last, size])
-            if rows:
-                yield rows
-            if len(rows) < size:
-                return
-            last = rows[-1][0]
+            return rows, (await attach(rows) if attach and rows else rows)
+
+        reading: asyncio.Task | None = asyncio.create_task(read(0))
+        try:
+            while reading is not None:
+                rows, batch = await reading
+                reading = asyncio.create_task(read(rows[-1][0])) if len(rows) == size else None
+                if rows:
+                    yield batch
+        finally:
+            if reading is not None:
+                reading.cancel()
 
     async def users(self, columns: str, license_columns: str) -> AsyncIterator[list[tuple[Any, list]]]:
         """Users (deleted too) in id order, each with its licenses by SKU (`license_columns` start with
@@ -269,13 +297,17 @@ class Rows:
             f'SELECT {license_columns} FROM "{LicenseAssignment._meta.db_table}"'
             " WHERE user_id >= ? AND user_id <= ? ORDER BY user_id, product_id"
         )
-        async for users in self.batches(User, columns):
+
+        async def with_licenses(users: list) -> list[tuple[Any, list]]:
             held: dict[int, list] = {user[0]: [] for user in users}
             for row in await self.fetch(sql, [users[0][0], users[-1][0]]):
                 mine = held.get(row[0])  # the range may hold another organization's users
                 if mine is not None:
                     mine.append(row)
-            yield [(user, held[user[0]]) for user in users]
+            return [(user, held[user[0]]) for user in users]
+
+        async for batch in self.batches(User, columns, with_licenses):
+            yield batch
 
 
 class _Gone(NamedTuple):
@@ -292,46 +324,44 @@ CSV_LICENSE_COLUMNS = "user_id, product_id"
 AUDIT_COLUMNS = "id, action, actor, target_type, target_id, details, at"
 
 
-def user_doc(user: Any, licenses: list, conflicts: set[int]) -> dict:
-    """A user row (JSON_USER_COLUMNS) with its license rows (JSON_LICENSE_COLUMNS)."""
+# The two big sections are printed as JSON text directly, without a dict per user, license and event: the
+# same text as json.dumps(ensure_ascii=False, separators=(",", ":")) of the objects named in each docstring.
+_string = json.encoder.encode_basestring  # a JSON string literal, non-ASCII characters kept as they are
+
+
+def _quoted(text: str | None) -> str:
+    return "null" if text is None else _string(text)
+
+
+def user_json(user: Any, licenses: list, conflicts: set[int]) -> str:
+    """A user row (JSON_USER_COLUMNS) with its license rows (JSON_LICENSE_COLUMNS): `{id, email, displayName,
+    status, adminRole, licenses: [{id, product: {sku}, assignedAt, state}], createdAt, deletedAt,
+    restorableUntil}`, and `licensesAtDeletion` (sorted SKUs) for a deleted user."""
     user_id, email, display_name, admin_role, created_at, deleted_at, at_deletion = user
     gone = _ALIVE if deleted_at is None else _Gone(row_datetime(deleted_at))
-    doc = {
-        "id": str(user_id),
-        "email": email,
-        "displayName": display_name,
-        "status": status_of(gone, len(licenses)).value,
-        "adminRole": admin_role,
-        "licenses": [
-            {
-                "id": str(license_id),
-                "product": {"sku": sku},
-                "assignedAt": row_time(assigned_at),
-                "state": "CONFLICT" if license_id in conflicts else "ACTIVE",
-            }
-            for _, license_id, sku, assigned_at in licenses
-        ],
-        "createdAt": row_time(created_at),
-        "deletedAt": row_time(deleted_at),
-        "restorableUntil": iso(restorable_until(gone)),
-    }
+    held = ",".join(
+        f'{{"id":"{license_id}","product":{{"sku":{_string(sku)}}},"assignedAt":{_quoted(row_time(assigned_at))},'
+        f'"state":"{"CONFLICT" if license_id in conflicts else "ACTIVE"}"}}'
+        for _, license_id, sku, assigned_at in licenses
+    )
+    text = (
+        f'{{"id":"{user_id}","email":{_string(email)},"displayName":{_string(display_name)},'
+        f'"status":"{status_of(gone, len(licenses)).value}","adminRole":{_quoted(admin_role)},"licenses":[{held}],'
+        f'"createdAt":{_quoted(row_time(created_at))},"deletedAt":{_quoted(row_time(deleted_at))},'
+        f'"restorableUntil":{_quoted(iso(restorable_until(gone)))}'
+    )
     if deleted_at is not None:
-        doc["licensesAtDeletion"] = sorted(row_json(at_deletion) or [])
-    return doc
+        text += ',"licensesAtDeletion":' + _json(sorted(row_json(at_deletion) or []))
+    return text + "}"
 
 
-def audit_doc(row: Any) -> dict:
-    """An audit event row (AUDIT_COLUMNS)."""
+def audit_json(row: Any) -> str:
+    """An audit event row (AUDIT_COLUMNS): `{id, action, actor, targetType, targetId, details, at}`."""
     event_id, action, actor, target_type, target_id, details, at = row
-    return {
-        "id": str(event_id),
-        "action": action,
-        "actor": actor,
-        "targetType": target_type,
-        "targetId": target_id,
-        "details": row_json(details),
-        "at": row_time(at),
-    }
+    return (
+        f'{{"id":"{event_id}","action":{_quoted(action)},"actor":{_quoted(actor)},"targetType":{_quoted(target_type)},'
+        f'"targetId":{_quoted(target_id)},"details":{_json(row_json(details))},"at":{_quoted(row_time(at))}}}'
+    )
 
 
 def _dump(doc: Any) -> bytes:
@@ -344,22 +374,24 @@ def _dump(doc: Any) -> bytes:
         return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-async def _json_array(out: ChunkWriter, batches: AsyncIterator[Iterable[dict]]) -> None:
+def _json(doc: Any) -> str:
+    return _dump(doc).decode()
+
+
+async def _json_array(out: ChunkWriter, batches: AsyncIterator[list[str]]) -> None:
+    """An array of compact JSON texts, one per line (`[\n{...},\n{...}\n]`, or `[]`), encoded once per batch."""
     await out.write(b"[")
-    separator = b"\n"
-    async for docs in batches:
-        parts = []
-        for doc in docs:
-            parts.append(separator)
-            parts.append(_dump(doc))
-            separator = b",\n"
-        await out.write(b"".join(parts))
-    await out.write(b"]" if separator == b"\n" else b"\n]")
+    empty = True
+    async for texts in batches:
+        if texts:
+            await out.write((("\n" if empty else ",\n") + ",\n".join(texts)).encode())
+            empty = False
+    await out.write(b"]" if empty else b"\n]")
 
 
-async def _mapped(query: QuerySet[M], convert: Callable[[M], dict]) -> AsyncIterator[list[dict]]:
+async def _mapped(query: QuerySet[M], convert: Callable[[M], dict]) -> AsyncIterator[list[str]]:
     async for rows in keyset(query):
-        yield [convert(row) for row in rows]
+        yield [_json(convert(row)) for row in rows]
 
 
 async def write_json(org: Organization, out: ChunkWriter, now: datetime) -> None:
@@ -368,15 +400,15 @@ async def write_json(org: Organization, out: ChunkWriter, now: datetime) -> None
     await out.write(b'{"organization":' + _dump(organization_doc(org, now)) + b',\n"products":' + _dump(products))
     rows = Rows(org)
 
-    async def users() -> AsyncIterator[list[dict]]:
+    async def users() -> AsyncIterator[list[str]]:
         async for batch in rows.users(JSON_USER_COLUMNS, JSON_LICENSE_COLUMNS):
-            yield [user_doc(user, held, conflicts) for user, held in batch]
+            yield [user_json(user, held, conflicts) for user, held in batch]
 
-    async def audit_events() -> AsyncIterator[list[dict]]:
+    async def audit_events() -> AsyncIterator[list[str]]:
         async for batch in rows.batches(AuditEvent, AUDIT_COLUMNS):
-            yield [audit_doc(row) for row in batch]
+            yield [audit_json(row) for row in batch]
 
-    sections: list[tuple[bytes, AsyncIterator[list[dict]]]] = [
+    sections: list[tuple[bytes, AsyncIterator[list[str]]]] = [
         (b"subscriptions", _mapped(Subscription.filter(organization_id=org.id), subscription_doc)),
         (b"users", users()),
         (b"paymentCards", _mapped(PaymentCard.filter(organization_id=org.id), lambda c: card_doc(c, now))),
@@ -432,8 +464,8 @@ WRITERS: dict[ExportFormat, Callable[[Organization, ChunkWriter, datetime], Awai
 async def create_export(org: Organization, fmt: ExportFormat, *, actor: Actor, now: datetime) -> DataExport:
     """Write an export of the organization and record `data.exported`; returns the finished export."""
     export = await DataExport.create(organization_id=org.id, format=fmt, created_at=now)
+    out = ChunkWriter(export.id)
     try:
-        out = ChunkWriter(export.id)
         await WRITERS[fmt](org, out, now)
         await out.close()
         async with in_transaction():
@@ -448,6 +480,7 @@ async def create_export(org: Organization, fmt: ExportFormat, *, actor: Actor, n
                 details={"format": fmt.value, "sizeBytes": out.size, "sha256": out.sha256},
             )
     except BaseException:
+        await out.abandon()
         await DataExport.filter(id=export.id).delete()
         raise
     export.size_bytes, export.sha256 = out.size, out.sha256

@@ -19,7 +19,9 @@ from seatwise.models.tables import (
     ExportFormat,
     PaymentCard,
     ServiceRequestCategory,
+    User,
 )
+from tests.events_support import suspend
 from tests.support import NOW, give_licenses, make_org, make_user
 from tests.support_helpers import bulk_users, export_now, read_export
 
@@ -95,6 +97,40 @@ async def test_json_export_holds_every_section_with_contract_names_and_matches_s
     assert doc["serviceRequests"][0]["description"] == 'Hello, "support"'
     assert "charge.failed" in {e["action"] for e in doc["auditEvents"]}
     assert SECRET_TOKEN.encode() not in body and b"gatewayToken" not in body and b"password" not in body.lower()
+
+
+async def test_json_export_prints_every_user_and_event_as_json_dumps_would_with_api_times():
+    fx = await make_org()
+    await give_licenses(fx, "CRM_BASIC", 1)
+    lapsing = await give_licenses(fx, "CRM_BASIC", 1)
+    odd = await make_user(fx, skus=["CRM_BASIC"], email="odd@acme.test", now=NOW + timedelta(microseconds=42))
+    await make_user(fx, skus=["CRM_BASIC"], email="junior@acme.test", now=NOW + timedelta(minutes=1))
+    gone = await make_user(fx, email="gone@acme.test")
+    await users.delete_user(fx.org, str(gone.id), actor=fx.actor, now=NOW + timedelta(hours=1))
+    # Text that the API refuses today but older rows may hold: every character JSON escapes, and some it keeps.
+    strange = 'Zoë "Z" \\ back\nslash\t\x01\x7f 😀 \u2028 </script>'
+    await User.filter(id=odd.id).update(display_name=strange)
+    await suspend(lapsing)  # one license too many: the junior's is in CONFLICT
+
+    body = await read_export(await export_now(fx, ExportFormat.JSON, now=NOW + timedelta(days=1)))
+
+    doc = json.loads(body)
+    by_email = {u["email"]: u for u in doc["users"]}
+    assert by_email["odd@acme.test"]["displayName"] == strange
+    assert by_email["odd@acme.test"]["createdAt"] == "2026-11-29T09:00:00.000042Z"
+    assert by_email["odd@acme.test"]["licenses"][0]["assignedAt"] == "2026-11-29T09:00:00.000042Z"
+    assert [by_email[e]["licenses"][0]["state"] for e in ("odd@acme.test", "junior@acme.test")] == ["ACTIVE", "CONFLICT"]
+    assert by_email["junior@acme.test"]["createdAt"] == "2026-11-29T09:01:00Z"
+    assert {k: by_email["gone@acme.test"][k] for k in ("status", "deletedAt", "restorableUntil", "licensesAtDeletion")} == {
+        "status": "DELETED",
+        "deletedAt": "2026-11-29T10:00:00Z",
+        "restorableUntil": "2026-12-29T10:00:00Z",
+        "licensesAtDeletion": [],
+    }
+    assert by_email["junior@acme.test"]["adminRole"] is None and by_email[fx.admin.email]["adminRole"] == "GLOBAL_ADMIN"
+    assert {e["action"] for e in doc["auditEvents"]} >= {"user.created", "license.assigned", "user.deleted"}
+    for item in doc["users"] + doc["auditEvents"]:  # one line each, the exact text of json.dumps
+        assert b"\n" + json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode() in body
 
 
 async def test_export_is_stored_in_ordered_chunks(monkeypatch):
