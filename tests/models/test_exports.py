@@ -256,6 +256,30 @@ async def test_export_of_100000_users_streams_with_bounded_memory(record_propert
     assert await _size_hash_and_count(csv_export, b"\r\n") == (csv_export.size_bytes, csv_export.sha256, 100_002)
 
 
+async def _traced_peak(fx, fmt: ExportFormat) -> int:
+    tracemalloc.start()
+    try:
+        await export_now(fx, fmt)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.slow
+async def test_export_memory_stays_flat_from_2000_to_20000_users(monkeypatch, record_property):
+    monkeypatch.setattr(exports, "CHUNK_SIZE", 64 * 1024)  # chunks smaller than a batch: what grows is what is held
+    fx = await make_org("Big")
+    await bulk_users(fx, 2_000, deleted_every=10)
+    small = {fmt: await _traced_peak(fx, fmt) for fmt in ExportFormat}
+    await bulk_users(fx, 18_000, deleted_every=10, first=2_000)
+    large = {fmt: await _traced_peak(fx, fmt) for fmt in ExportFormat}
+    for fmt in ExportFormat:
+        record_property(f"export_{fmt.value.lower()}_peak_2000_users", small[fmt])
+        record_property(f"export_{fmt.value.lower()}_peak_20000_users", large[fmt])
+        # Holding the organization would take 10 times as much; streaming takes about the same.
+        assert large[fmt] < 2 * small[fmt], (fmt, small[fmt], large[fmt])
+
+
 async def test_csv_export_neutralizes_cells_a_spreadsheet_would_run_as_formulas():
     fx = await make_org()
     await users.create_user(fx.org, "=1+cmd@x.test", '=HYPERLINK("http://evil.test","click")', actor=fx.actor, now=NOW)
