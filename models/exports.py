@@ -336,6 +336,12 @@ def _quoted(text: str | None) -> str:
     return "null" if text is None else _string(text)
 
 
+def _json_time(value: Any) -> str:
+    """A stored time as a JSON string (ISO text needs no escaping), or null."""
+    text = row_time(value)
+    return "null" if text is None else f'"{text}"'
+
+
 def user_json(user: Any, licenses: list, conflicts: set[int]) -> str:
     """A user row (JSON_USER_COLUMNS) with its license rows (JSON_LICENSE_COLUMNS): `{id, email, displayName,
     status, adminRole, licenses: [{id, product: {sku}, assignedAt, state}], createdAt, deletedAt,
@@ -343,19 +349,19 @@ def user_json(user: Any, licenses: list, conflicts: set[int]) -> str:
     user_id, email, display_name, admin_role, created_at, deleted_at, at_deletion = user
     gone = _ALIVE if deleted_at is None else _Gone(row_datetime(deleted_at))
     held = ",".join(
-        f'{{"id":"{license_id}","product":{{"sku":{_string(sku)}}},"assignedAt":{_quoted(row_time(assigned_at))},'
+        f'{{"id":"{license_id}","product":{{"sku":{_string(sku)}}},"assignedAt":{_json_time(assigned_at)},'
         f'"state":"{"CONFLICT" if license_id in conflicts else "ACTIVE"}"}}'
         for _, license_id, sku, assigned_at in licenses
     )
     text = (
         f'{{"id":"{user_id}","email":{_string(email)},"displayName":{_string(display_name)},'
         f'"status":"{status_of(gone, len(licenses)).value}","adminRole":{_quoted(admin_role)},"licenses":[{held}],'
-        f'"createdAt":{_quoted(row_time(created_at))},"deletedAt":{_quoted(row_time(deleted_at))},'
-        f'"restorableUntil":{_quoted(iso(restorable_until(gone)))}'
+        f'"createdAt":{_json_time(created_at)},"deletedAt":{_json_time(deleted_at)},'
     )
-    if deleted_at is not None:
-        text += ',"licensesAtDeletion":' + _json(sorted(row_json(at_deletion) or []))
-    return text + "}"
+    if deleted_at is None:
+        return text + '"restorableUntil":null}'
+    restorable = _quoted(iso(restorable_until(gone)))
+    return f'{text}"restorableUntil":{restorable},"licensesAtDeletion":{_json(sorted(row_json(at_deletion) or []))}}}'
 
 
 def audit_json(row: Any) -> str:
@@ -363,7 +369,7 @@ def audit_json(row: Any) -> str:
     event_id, action, actor, target_type, target_id, details, at = row
     return (
         f'{{"id":"{event_id}","action":{_quoted(action)},"actor":{_quoted(actor)},"targetType":{_quoted(target_type)},'
-        f'"targetId":{_quoted(target_id)},"details":{_json(row_json(details))},"at":{_quoted(row_time(at))}}}'
+        f'"targetId":{_quoted(target_id)},"details":{_json(row_json(details))},"at":{_json_time(at)}}}'
     )
 
 
