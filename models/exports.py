@@ -256,12 +256,28 @@ def row_json(value: Any) -> Any:
 
 
 class Rows:
-    """One organization's rows, read with plain SQL through the ORM's connection."""
+    """One organization's rows, read with plain SQL through the ORM's connection. Used as `async with`: on the
+    way out, a batch still being read ahead (the writer failed) is cancelled and waited for."""
 
     def __init__(self, org: Organization) -> None:
         self.org_id = org.id
         self.db = connections.get("default")
         self.numbered = self.db.capabilities.dialect == "postgres"  # asyncpg numbers its parameters: $1, $2, ...
+        self.reading: set[asyncio.Task] = set()
+
+    async def __aenter__(self) -> Rows:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        for task in self.reading:
+            task.cancel()
+        await asyncio.gather(*self.reading, return_exceptions=True)
+
+    def _read_ahead(self, read: Awaitable[Any]) -> asyncio.Task:
+        task = asyncio.ensure_future(read)
+        self.reading.add(task)
+        task.add_done_callback(self.reading.discard)
+        return task
 
     async def fetch(self, sql: str, params: list) -> list:
         if self.numbered:
@@ -282,16 +298,12 @@ class Rows:
             rows = await self.fetch(sql, [self.org_id, last, size])
             return rows, (await attach(rows) if attach and rows else rows)
 
-        reading: asyncio.Task | None = asyncio.create_task(read(0))
-        try:
-            while reading is not None:
-                rows, batch = await reading
-                reading = asyncio.create_task(read(rows[-1][0])) if len(rows) == size else None
-                if rows:
-                    yield batch
-        finally:
-            if reading is not None:
-                reading.cancel()
+        reading: asyncio.Task | None = self._read_ahead(read(0))
+        while reading is not None:
+            rows, batch = await reading
+            reading = self._read_ahead(read(rows[-1][0])) if len(rows) == size else None
+            if rows:
+                yield batch
 
     async def users(self, columns: str, license_columns: str) -> AsyncIterator[list[tuple[Any, list]]]:
         """Users (deleted too) in id order, each with its licenses by SKU (`license_columns` start with
@@ -407,27 +419,27 @@ async def write_json(org: Organization, out: ChunkWriter, now: datetime) -> None
     conflicts = await seats.conflict_assignment_ids(org)
     products = [product_doc(p) for p in await catalog()]
     await out.write(b'{"organization":' + _dump(organization_doc(org, now)) + b',\n"products":' + _dump(products))
-    rows = Rows(org)
+    async with Rows(org) as rows:
 
-    async def users() -> AsyncIterator[list[str]]:
-        async for batch in rows.users(JSON_USER_COLUMNS, JSON_LICENSE_COLUMNS):
-            yield [user_json(user, held, conflicts) for user, held in batch]
+        async def users() -> AsyncIterator[list[str]]:
+            async for batch in rows.users(JSON_USER_COLUMNS, JSON_LICENSE_COLUMNS):
+                yield [user_json(user, held, conflicts) for user, held in batch]
 
-    async def audit_events() -> AsyncIterator[list[str]]:
-        async for batch in rows.batches(AuditEvent, AUDIT_COLUMNS):
-            yield [audit_json(row) for row in batch]
+        async def audit_events() -> AsyncIterator[list[str]]:
+            async for batch in rows.batches(AuditEvent, AUDIT_COLUMNS):
+                yield [audit_json(row) for row in batch]
 
-    sections: list[tuple[bytes, AsyncIterator[list[str]]]] = [
-        (b"subscriptions", _mapped(Subscription.filter(organization_id=org.id), subscription_doc)),
-        (b"users", users()),
-        (b"paymentCards", _mapped(PaymentCard.filter(organization_id=org.id), lambda c: card_doc(c, now))),
-        (b"charges", _mapped(Charge.filter(organization_id=org.id), charge_doc)),
-        (b"serviceRequests", _mapped(ServiceRequest.filter(organization_id=org.id), service_request_doc)),
-        (b"auditEvents", audit_events()),
-    ]
-    for name, batches in sections:
-        await out.write(b',\n"' + name + b'":')
-        await _json_array(out, batches)
+        sections: list[tuple[bytes, AsyncIterator[list[str]]]] = [
+            (b"subscriptions", _mapped(Subscription.filter(organization_id=org.id), subscription_doc)),
+            (b"users", users()),
+            (b"paymentCards", _mapped(PaymentCard.filter(organization_id=org.id), lambda c: card_doc(c, now))),
+            (b"charges", _mapped(Charge.filter(organization_id=org.id), charge_doc)),
+            (b"serviceRequests", _mapped(ServiceRequest.filter(organization_id=org.id), service_request_doc)),
+            (b"auditEvents", audit_events()),
+        ]
+        for name, batches in sections:
+            await out.write(b',\n"' + name + b'":')
+            await _json_array(out, batches)
     await out.write(b"}\n")
 
 
@@ -442,22 +454,23 @@ async def write_csv(org: Organization, out: ChunkWriter, now: datetime) -> None:
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
-    async for batch in Rows(org).users(CSV_USER_COLUMNS, CSV_LICENSE_COLUMNS):
-        for (_, email, display_name, admin_role, created_at, deleted_at), held in batch:
-            writer.writerow(
-                (
-                    csv_cell(email),
-                    csv_cell(display_name),
-                    status_of(_ALIVE if deleted_at is None else _Gone(deleted_at), len(held)).value,
-                    admin_role or "",
-                    csv_cell(";".join(sorted(sku for _, sku in held))),
-                    row_time(created_at) or "",
-                    row_time(deleted_at) or "",
+    async with Rows(org) as rows:
+        async for batch in rows.users(CSV_USER_COLUMNS, CSV_LICENSE_COLUMNS):
+            for (_, email, display_name, admin_role, created_at, deleted_at), held in batch:
+                writer.writerow(
+                    (
+                        csv_cell(email),
+                        csv_cell(display_name),
+                        status_of(_ALIVE if deleted_at is None else _Gone(deleted_at), len(held)).value,
+                        admin_role or "",
+                        csv_cell(";".join(sorted(sku for _, sku in held))),
+                        row_time(created_at) or "",
+                        row_time(deleted_at) or "",
+                    )
                 )
-            )
-        await out.write(text.getvalue().encode())
-        text.seek(0)
-        text.truncate()
+            await out.write(text.getvalue().encode())
+            text.seek(0)
+            text.truncate()
     await out.write(text.getvalue().encode())
 
 

@@ -202,6 +202,28 @@ async def test_failed_export_leaves_nothing_behind(monkeypatch):
     assert not await AuditEvent.filter(action="data.exported").exists()
 
 
+@pytest.mark.parametrize("fmt", list(ExportFormat))
+async def test_export_failing_midway_leaves_no_chunk_behind(monkeypatch, fmt):
+    fx = await make_org()
+    for _ in range(12):
+        await make_user(fx)
+    monkeypatch.setattr(exports, "CHUNK_SIZE", 64)  # chunks stored (and one in flight) before the failure
+    monkeypatch.setattr(exports, "BATCH_SIZE", 2)  # the next batch is being read when it fails
+    seen = []
+
+    def failing(cell):
+        seen.append(cell)
+        if len(seen) > 12:
+            raise RuntimeError("encoder on fire")
+        return cell
+
+    monkeypatch.setattr(exports, "csv_cell" if fmt is ExportFormat.CSV else "_quoted", failing)
+    with pytest.raises(RuntimeError):
+        await export_now(fx, fmt)
+    assert await DataExport.all().count() == 0 and await DataExportChunk.all().count() == 0
+    assert not await AuditEvent.filter(action="data.exported").exists()
+
+
 async def test_another_organizations_export_is_not_found():
     acme, other = await make_org("Acme"), await make_org("Other")
     export = await export_now(acme, ExportFormat.CSV)
