@@ -400,7 +400,7 @@ def _json(doc: Any) -> str:
 
 
 async def _json_array(out: ChunkWriter, batches: AsyncIterator[list[str]]) -> None:
-    """An array of compact JSON texts, one per line (`[\n{...},\n{...}\n]`, or `[]`), encoded once per batch."""
+    """A JSON array of compact JSON texts, one per line after the `[` (`[]` when empty), encoded once per batch."""
     await out.write(b"[")
     empty = True
     async for texts in batches:
