@@ -5,7 +5,7 @@ from tortoise.migrations.constraints import UniqueConstraint
 
 
 class Migration(migrations.Migration):
-    dependencies = [("seatwise", "0006_token_scope")]
+    dependencies = [("seatwise", "0007_export_keyset_indexes")]
 
     initial = False
 

@@ -130,7 +130,8 @@ class User(Model):
 
     class Meta:
         table = "app_user"
-        indexes = (("organization_id", "email"), ("organization_id", "external_id"))
+        # (organization_id, id): the keyset batches of data exports
+        indexes = (("organization_id", "email"), ("organization_id", "external_id"), ("organization_id", "id"))
         unique_together = (("organization", "user_name_key"),)
 
 
@@ -493,4 +494,10 @@ class AuditEvent(Model):
 
     class Meta:
         table = "audit_event"
-        indexes = (("organization_id", "at"), ("organization_id", "action"), ("organization_id", "target_id"))
+        # (organization_id, id): the keyset batches of data exports
+        indexes = (
+            ("organization_id", "at"),
+            ("organization_id", "action"),
+            ("organization_id", "target_id"),
+            ("organization_id", "id"),
+        )

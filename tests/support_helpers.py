@@ -47,11 +47,11 @@ async def read_export(export: DataExport) -> bytes:
     return b"".join([part async for part in exports.export_bytes(export)])
 
 
-async def bulk_users(fx: OrgFixture, count: int, *, batch: int = 5000, deleted_every: int = 0) -> None:
-    """Insert `count` users directly (no audit, no licenses): fast fixtures for big exports."""
-    for start in range(0, count, batch):
+async def bulk_users(fx: OrgFixture, count: int, *, batch: int = 5000, deleted_every: int = 0, first: int = 0) -> None:
+    """Insert `count` users directly (no audit, no licenses), numbered from `first`: fast fixtures for big exports."""
+    for start in range(first, first + count, batch):
         rows = []
-        for i in range(start, min(start + batch, count)):
+        for i in range(start, min(start + batch, first + count)):
             deleted = deleted_every and i % deleted_every == 0
             rows.append(
                 User(
