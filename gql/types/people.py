@@ -16,6 +16,7 @@ from seatwise.gql.types.common import (
     PageInfo,
     UserStatus,
     connection,
+    total_count_field,
 )
 from seatwise.gql.types.seats import LicenseAssignment
 from seatwise.models import tables
@@ -113,7 +114,8 @@ class UserEdge:
 class UserConnection:
     edges: list[UserEdge]
     page_info: PageInfo
-    total_count: int
+    total_count: int = total_count_field()
+    page: strawberry.Private[Page]
 
     @classmethod
     def from_page(cls, page: Page[tables.User]) -> UserConnection:
