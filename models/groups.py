@@ -35,7 +35,7 @@ from seatwise.models.tables import (
 )
 
 GROUP_ORDER = Keyset(("name_key", "id"))
-MEMBER_ORDER = Keyset(("email", "id"))
+MEMBER_ORDER = Keyset(("email",))
 # A product's queue: who waits longest gets the next license.
 WAIT_ORDER = Keyset(("since", "id"))
 

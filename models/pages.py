@@ -64,7 +64,7 @@ class Page(Generic[T]):
 @dataclass(frozen=True)
 class Keyset:
     """An ordering as `order_by` takes it ("email", "-at"...), all ascending or all descending, ending in a
-    unique field (the id), so that every row has one place."""
+    unique field (the id, or a unique email), so that every row has one place."""
 
     fields: tuple[str, ...]
 

@@ -32,8 +32,8 @@ from seatwise.models.tables import (
 )
 
 RESTORE_WINDOW = timedelta(days=30)
-# The users page: by email (unique), then id.
-USER_ORDER = Keyset(("email", "id"))
+# The users page: by email (unique across organizations).
+USER_ORDER = Keyset(("email",))
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LOCAL = re.compile(rf"{_ATOM}(\.{_ATOM})*")
 _LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?")

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from seatwise.models.clock import add_months
@@ -24,7 +25,7 @@ from seatwise.models.tables import (
     SubscriptionStatus,
     User,
 )
-from tests.support import NOW, OrgFixture, make_org, recount
+from tests.support import NOW, OrgFixture, is_postgres, make_org, recount
 
 BATCH = 5000
 # Of CRM_ESSENTIAL's holders, this many are beyond what counts (a suspended subscription): a conflict.
@@ -150,5 +151,8 @@ async def seed_org(size: int, name: str = "Scale") -> ScaleOrg:
     await SeatPool.filter(organization_id=org_id, product_id="CRM_BASIC").update(assigned=size)
     await SeatPool.filter(organization_id=org_id, product_id="CRM_ESSENTIAL").update(assigned=essential)
     await SeatPool.filter(organization_id=org_id, product_id="CRM_PROFESSIONAL").update(waiting=WAITING)
+    if is_postgres():
+        # Statistics for the planner, as autovacuum would gather them after a bulk load.
+        await connections.get("default").execute_script("ANALYZE")
     emails = dict(await User.filter(id__in=[ids[1], ids[-1]]).values_list("id", "email"))
     return ScaleOrg(fx, size, emails[ids[1]], emails[ids[-1]], ids)
