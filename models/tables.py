@@ -165,7 +165,7 @@ class LicenseAssignment(Model):
     class Meta:
         table = "license_assignment"
         unique_together = (("user", "product"),)
-        indexes = (("organization_id", "product_id", "assigned_at"),)
+        indexes = (("organization_id", "product_id", "assigned_at", "id"),)
 
 
 class Group(Model):
@@ -357,6 +357,7 @@ class Charge(Model):
 
     class Meta:
         table = "charge"
+        indexes = (("organization_id", "created_at", "id"),)
 
 
 class ChargeAttempt(Model):
@@ -427,6 +428,7 @@ class ServiceRequest(Model):
 
     class Meta:
         table = "service_request"
+        indexes = (("organization_id", "created_at", "id"),)
 
 
 class DataExport(Model):
@@ -475,4 +477,4 @@ class AuditEvent(Model):
 
     class Meta:
         table = "audit_event"
-        indexes = (("organization_id", "at"), ("organization_id", "action"), ("organization_id", "target_id"))
+        indexes = (("organization_id", "at", "id"), ("organization_id", "action"), ("organization_id", "target_id"))
