@@ -18,7 +18,7 @@ from seatwise.models.audit import Actor, AuditAction, AuditTarget
 from seatwise.models.errors import DomainError, ErrorCode
 from seatwise.models.inputs import column_length, query_text
 from seatwise.models.ledger import PoolView
-from seatwise.models.lookups import MAX_SKU, catalog, get_product, get_user, parse_id
+from seatwise.models.lookups import MAX_SKU, catalog, get_product, get_user, parse_id, product_of
 from seatwise.models.tables import LicenseAssignment, LicenseWait, Organization, Product, User
 
 MAX_BULK = 1000
@@ -247,12 +247,16 @@ async def access_check(org: Organization, email: str, sku: str) -> AccessDenialR
         return AccessDenialReason.UNKNOWN_USER
     if user.deleted_at is not None:
         return AccessDenialReason.ACCOUNT_DELETED
-    assignment = await LicenseAssignment.get_or_none(user_id=user.id, product_id=sku)
+    assignment = (
+        await LicenseAssignment.filter(user_id=user.id, product_id=sku)
+        .annotate(pool_purchased=_pool_counter("purchased"), pool_assigned=_pool_counter("assigned"))
+        .first()
+    )
     if assignment is None:
         if await LicenseWait.exists(user_id=user.id, product_id=sku):
             return AccessDenialReason.WAITING_FOR_LICENSE
         return AccessDenialReason.NO_LICENSE
-    line = await conflict_line(org, (await seat_pools(org, sku))[0])
+    line = await conflict_line(org, pool_of(assignment, await product_of(sku)))
     if line is not None and line.holds(assignment):
         return AccessDenialReason.LICENSE_CONFLICT
     return None

@@ -39,6 +39,7 @@ class ScaleOrg:
     size: int
     first_email: str  # a user holding CRM_BASIC (and CRM_ESSENTIAL in conflict: the latest assigned)
     last_email: str
+    conflicted_email: str  # holds CRM_ESSENTIAL among the latest assigned: in CONFLICT
     user_ids: list[int]
 
 
@@ -154,5 +155,5 @@ async def seed_org(size: int, name: str = "Scale") -> ScaleOrg:
     if is_postgres():
         # Statistics for the planner, as autovacuum would gather them after a bulk load.
         await connections.get("default").execute_script("ANALYZE")
-    emails = dict(await User.filter(id__in=[ids[1], ids[-1]]).values_list("id", "email"))
-    return ScaleOrg(fx, size, emails[ids[1]], emails[ids[-1]], ids)
+    emails = dict(await User.filter(id__in=[ids[1], ids[-1], ids[essential - 1]]).values_list("id", "email"))
+    return ScaleOrg(fx, size, emails[ids[1]], emails[ids[-1]], emails[ids[essential - 1]], ids)

@@ -22,7 +22,7 @@ OPERATIONS = {
     "seats": ("{ seats { product { sku } purchased assigned available overage inConflict waiting } }", 2),
     "accessCheck": (
         'query($email: String!) { accessCheck(email: $email, productSku: "CRM_ESSENTIAL") { allowed reason } }',
-        5,
+        4,
     ),
     "alerts": ("{ alerts { kind message product { sku } } }", 4),
     "licenseConflicts": (
@@ -47,9 +47,11 @@ MUTATION_BOUND = 10
 
 async def _statements(scale: ScaleOrg, name: str) -> int:
     document, _ = OPERATIONS[name]
-    variables = {"email": scale.last_email} if "$email" in document else None
+    variables = {"email": scale.conflicted_email} if "$email" in document else None
     result, sql = await count_statements(execute(document, variables, token=scale.fx.token))
     assert result.errors is None, (name, result.errors)
+    if name == "accessCheck":  # the holder of a license in conflict: the longest path
+        assert result.data["accessCheck"] == {"allowed": False, "reason": "LICENSE_CONFLICT"}
     return len(sql)
 
 
