@@ -169,10 +169,12 @@ async def affected_users_page(org: Organization, pool: PoolView, first: int | No
     line = await conflict_line(org, pool)
     rows: list[LicenseAssignment] = []
     if line is not None:
+        # (assignedAt, id) >= the line, with `assigned_at >= ...` in front so that the index scan starts there.
         query = LicenseAssignment.filter(
-            Q(assigned_at__gt=line.assigned_at) | Q(assigned_at=line.assigned_at, id__gte=line.id),
+            Q(assigned_at__gt=line.assigned_at) | Q(id__gte=line.id),
             organization_id=org.id,
             product_id=pool.product.sku,
+            assigned_at__gte=line.assigned_at,
         )
         if start is not None:
             query = query.filter(AFFECTED_ORDER.after(start))
