@@ -28,4 +28,4 @@ class Query:
             action=filter.action if filter else None,
             target_id=str(filter.target_id) if filter and filter.target_id is not None else None,
         )
-        return AuditEventConnection.from_page(await paginate(query, first, after))
+        return AuditEventConnection.from_page(await paginate(query, first, after, audit.EVENT_ORDER))

@@ -122,7 +122,9 @@ class Query:
 
     @strawberry.field(description="Newest first.")
     async def charges(self, info: Info[Context, None], first: int | None = 50, after: str | None = None) -> ChargeConnection:
-        return ChargeConnection.from_page(await paginate(billing.charges_query(info.context.viewer.org), first, after))
+        return ChargeConnection.from_page(
+            await paginate(billing.charges_query(info.context.viewer.org), first, after, billing.CHARGE_ORDER)
+        )
 
     @strawberry.field(description="What purchaseLicenses would charge now, without charging.")
     async def purchase_quote(self, info: Info[Context, None], product_sku: str, quantity: int) -> Quote:

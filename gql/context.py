@@ -32,7 +32,7 @@ class Context(dict):
         self.wall = wall or (viewer.wall if viewer else utcnow())
         self.licenses: DataLoader[int, list[LicenseAssignment]] = DataLoader(self._load_licenses)
         # Per-request caches hold tasks, so that concurrent resolvers share one query.
-        self._conflict_lines: asyncio.Task[dict[str, seats.ConflictLine]] | None = None
+        self._conflict_lines: dict[str, asyncio.Task[seats.ConflictLine | None]] = {}
         self._products: asyncio.Task[dict[str, Product]] | None = None
         self.subscriptions: DataLoader[int, Subscription | None] = DataLoader(self._load_subscriptions)
         self._default_card: asyncio.Task[PaymentCard | None] | None = None
@@ -115,11 +115,15 @@ class Context(dict):
             self._default_card = asyncio.ensure_future(default_card(self.viewer.org))
         return await self._default_card
 
-    async def conflict_lines(self) -> dict[str, seats.ConflictLine]:
-        """Where each product's conflict starts (the license state of any assignment), derived once per request."""
-        if self._conflict_lines is None:
-            self._conflict_lines = asyncio.ensure_future(seats.conflict_lines(self.viewer.org))
-        return await self._conflict_lines
+    async def conflict_line(self, pool: seats.PoolView) -> seats.ConflictLine | None:
+        """Where a product's conflict starts (the license state of its assignments): None when it is not in
+        conflict, else one query, once per product and request."""
+        if not pool.in_conflict:
+            return None
+        sku = pool.product.sku
+        if sku not in self._conflict_lines:
+            self._conflict_lines[sku] = asyncio.ensure_future(seats.conflict_line(self.viewer.org, pool))
+        return await self._conflict_lines[sku]
 
     async def products(self) -> dict[str, Product]:
         if self._products is None:
@@ -130,7 +134,7 @@ class Context(dict):
         """After a mutation: drop caches so the payload shows the state after the change."""
         self.licenses.clear_all()
         self.subscriptions.clear_all()
-        self._conflict_lines = None
+        self._conflict_lines = {}
         self.user_groups.clear_all()
         self.license_groups.clear_all()
         self.waits.clear_all()

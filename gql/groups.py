@@ -89,7 +89,9 @@ class Query:
     async def groups(
         self, info: Info[Context, None], first: int | None = 50, after: str | None = None, search: str | None = None
     ) -> GroupConnection:
-        return GroupConnection.from_page(await paginate(groups.groups_query(info.context.viewer.org, search), first, after))
+        return GroupConnection.from_page(
+            await paginate(groups.groups_query(info.context.viewer.org, search), first, after, groups.GROUP_ORDER)
+        )
 
     @strawberry.field
     async def group(self, info: Info[Context, None], id: strawberry.ID) -> Group | None:
@@ -102,9 +104,7 @@ class Query:
     async def license_waitlist(
         self, info: Info[Context, None], product_sku: str, first: int | None = 50, after: str | None = None
     ) -> LicenseWaitConnection:
-        return LicenseWaitConnection.from_page(
-            await paginate(groups.waitlist_query(info.context.viewer.org, product_sku), first, after)
-        )
+        return LicenseWaitConnection.from_page(await groups.waitlist_page(info.context.viewer.org, product_sku, first, after))
 
 
 @strawberry.type

@@ -68,7 +68,7 @@ class Query:
         status: ServiceRequestStatus | None = None,
     ) -> ServiceRequestConnection:
         query = support.service_requests_query(info.context.viewer.org, status)
-        return ServiceRequestConnection.from_page(await paginate(query, first, after))
+        return ServiceRequestConnection.from_page(await paginate(query, first, after, support.REQUEST_ORDER))
 
 
 @strawberry.type

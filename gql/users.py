@@ -111,7 +111,7 @@ class Query:
             sku=filter.product_sku if filter else None,
             search=filter.search if filter else None,
         )
-        return UserConnection.from_page(await paginate(query, first, after))
+        return UserConnection.from_page(await paginate(query, first, after, users.USER_ORDER))
 
     @strawberry.field
     async def user(self, info: Info[Context, None], id: strawberry.ID) -> User | None:

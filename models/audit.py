@@ -10,6 +10,7 @@ from typing import Any
 from tortoise.queryset import QuerySet
 
 from seatwise.models.inputs import column_length, parse_id, query_text
+from seatwise.models.pages import Keyset
 from seatwise.models.tables import AdminRole, AuditEvent, Organization
 
 
@@ -75,6 +76,8 @@ class Actor:
 
 
 BILLING_CLOCK = Actor(email=None)
+# Audit events newest first.
+EVENT_ORDER = Keyset(("-at", "-id"))
 
 
 async def record(
@@ -147,4 +150,4 @@ def events_query(org: Organization, *, action: str | None = None, target_id: str
         query = query.filter(action=action)
     if target_id:
         query = query.filter(target_id=target_id)
-    return query.order_by("-at", "-id")
+    return query.order_by(*EVENT_ORDER.fields)

@@ -27,6 +27,7 @@ from seatwise.models.events import LicenseEventKind
 from seatwise.models.gateway import ChargeFailureCode, ChargeResult
 from seatwise.models.inputs import checked_text
 from seatwise.models.lookups import get_product, get_subscription
+from seatwise.models.pages import Keyset
 from seatwise.models.tables import (
     Charge,
     ChargeAttempt,
@@ -42,6 +43,8 @@ MIN_QUANTITY, MAX_QUANTITY = 1, 10000
 MAX_KEY_LENGTH = 255
 KEY_RETENTION = timedelta(hours=24)
 SECOND = timedelta(seconds=1)
+# Charges newest first.
+CHARGE_ORDER = Keyset(("-created_at", "-id"))
 # A duplicate purchase waits this long (polling) for the first to be charged.
 DUPLICATE_WAIT, DUPLICATE_POLL = 30.0, 0.05
 
@@ -306,4 +309,4 @@ def subscriptions_query(org: Organization, statuses: list[SubscriptionStatus] | 
 
 def charges_query(org: Organization) -> QuerySet[Charge]:
     """The organization's charges, newest first by (createdAt, id)."""
-    return Charge.filter(organization_id=org.id).order_by("-created_at", "-id")
+    return Charge.filter(organization_id=org.id).order_by(*CHARGE_ORDER.fields)

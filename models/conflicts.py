@@ -12,13 +12,17 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from tortoise.expressions import Q
+
 from seatwise.models import billing
 from seatwise.models.errors import DomainError
-from seatwise.models.pages import MAX_PAGE, Page, check_first, decode_cursor
-from seatwise.models.seats import PoolView, seat_pools
+from seatwise.models.pages import Keyset, Page, check_first, decode_cursor
+from seatwise.models.seats import PoolView, conflict_line, seat_pools
 from seatwise.models.tables import LicenseAssignment, Organization, StatusReason, Subscription, SubscriptionStatus, User
 
 NOT_COUNTING = (SubscriptionStatus.SUSPENDED, SubscriptionStatus.CANCELLED)
+# The assignments in CONFLICT, latest first.
+AFFECTED_ORDER = Keyset(("-assigned_at", "-id"))
 
 
 class ConflictCause(str, enum.Enum):
@@ -138,26 +142,48 @@ async def _remedies(org: Organization, pool: PoolView, lapsed: list[Subscription
     return remedies
 
 
-async def affected_users(org: Organization, sku: str, overage: int, *, offset: int = 0, limit: int | None = None) -> list[User]:
+async def affected_users(org: Organization, sku: str, overage: int, *, limit: int | None = None) -> list[User]:
     """The users whose licenses of `sku` are in CONFLICT, latest assignment first: the `overage`
-    latest by (assignedAt, id). Two queries whatever the size; `offset`/`limit` page through them."""
-    if overage <= 0 or offset >= overage:
+    latest by (assignedAt, id). One query whatever the size."""
+    if overage <= 0:
         return []
-    count = overage - offset if limit is None else min(limit, overage - offset)
     rows = (
         await LicenseAssignment.filter(organization_id=org.id, product_id=sku)
-        .order_by("-assigned_at", "-id")
-        .offset(offset)
-        .limit(count)
-        .values_list("user_id", flat=True)
+        .order_by(*AFFECTED_ORDER.fields)
+        .limit(overage if limit is None else min(limit, overage))
+        .select_related("user")
     )
-    users = {u.id: u for u in await User.filter(id__in=list(rows))}
-    return [users[uid] for uid in rows if uid in users]
+    return [row.user for row in rows]
 
 
 async def affected_users_page(org: Organization, pool: PoolView, first: int | None, after: str | None) -> Page[User]:
-    """One page of `affected_users` (first 1..100, offset cursors; BadUserInput otherwise)."""
+    """One page of `affected_users` (first 1..100, keyset cursors; BadUserInput otherwise): the product's
+    conflict line, then the page's rows from the cursor down to the line. Two queries whatever the size."""
     limit = check_first(first)
-    offset = decode_cursor(after)
-    items = await affected_users(org, pool.product.sku, pool.overage, offset=offset, limit=min(limit, MAX_PAGE))
-    return Page(items=items, offset=offset, total=pool.overage)
+    start = decode_cursor(after, AFFECTED_ORDER, LicenseAssignment)
+    overage = pool.overage
+
+    async def total() -> int:
+        return overage
+
+    line = await conflict_line(org, pool)
+    rows: list[LicenseAssignment] = []
+    if line is not None:
+        # (assignedAt, id) >= the line, with `assigned_at >= ...` in front so that the index scan starts there.
+        query = LicenseAssignment.filter(
+            Q(assigned_at__gt=line.assigned_at) | Q(id__gte=line.id),
+            organization_id=org.id,
+            product_id=pool.product.sku,
+            assigned_at__gte=line.assigned_at,
+        )
+        if start is not None:
+            query = query.filter(AFFECTED_ORDER.after(start))
+        rows = list(await query.order_by(*AFFECTED_ORDER.fields).limit(limit + 1).select_related("user"))
+    return Page(
+        items=[row.user for row in rows[:limit]],
+        keys=[AFFECTED_ORDER.key(row) for row in rows[:limit]],
+        order=AFFECTED_ORDER.tag,
+        has_next=len(rows) > limit,
+        has_previous=start is not None,
+        counter=total,
+    )

@@ -20,6 +20,7 @@ from seatwise.models import ledger
 from seatwise.models.audit import Actor, AuditAction, AuditTarget
 from seatwise.models.errors import DomainError, ErrorCode
 from seatwise.models.lookups import catalog, get_product, parse_id
+from seatwise.models.pages import Keyset, Page, paginate
 from seatwise.models.seats import MAX_BULK
 from seatwise.models.tables import (
     Group,
@@ -32,6 +33,11 @@ from seatwise.models.tables import (
     Product,
     User,
 )
+
+GROUP_ORDER = Keyset(("name_key", "id"))
+MEMBER_ORDER = Keyset(("email",))
+# A product's queue: who waits longest gets the next license.
+WAIT_ORDER = Keyset(("since", "id"))
 
 
 @dataclass(frozen=True)
@@ -410,12 +416,12 @@ def groups_query(org: Organization, search: str | None = None) -> QuerySet[Group
     query = Group.filter(organization_id=org.id)
     if search and search.strip():
         query = query.filter(name_key__contains=search.strip().lower())
-    return query.order_by("name_key", "id")
+    return query.order_by(*GROUP_ORDER.fields)
 
 
 def members_query(group: Group) -> QuerySet[User]:
     return User.filter(id__in=Subquery(GroupMember.filter(group_id=group.id).values("user_id")), deleted_at=None).order_by(
-        "email"
+        *MEMBER_ORDER.fields
     )
 
 
@@ -446,7 +452,22 @@ async def group_licenses(group: Group) -> list[GroupLicense]:
 
 
 def waitlist_query(org: Organization, sku: str) -> QuerySet[LicenseWait]:
-    return LicenseWait.filter(organization_id=org.id, product_id=sku).order_by("since", "id")
+    return LicenseWait.filter(organization_id=org.id, product_id=sku).order_by(*WAIT_ORDER.fields)
+
+
+async def waitlist_page(org: Organization, sku: str, first: int | None, after: str | None) -> Page[tuple[LicenseWait, int]]:
+    """One page of a product's queue, each wait with its position: the page's query, and after a cursor one
+    COUNT of the waits ahead of the page's first."""
+    page = await paginate(waitlist_query(org, sku), first, after, WAIT_ORDER)
+    start = await position_of(page.items[0]) if page.items and page.has_previous else 1
+    return Page(
+        items=[(wait, start + i) for i, wait in enumerate(page.items)],
+        keys=page.keys,
+        order=page.order,
+        has_next=page.has_next,
+        has_previous=page.has_previous,
+        counter=page.counter,
+    )
 
 
 async def position_of(wait: LicenseWait) -> int:

@@ -1,18 +1,35 @@
-"""Cursor pagination over a query: opaque offset cursors, `first` 1..100, a total from COUNT."""
+"""Keyset pagination: a page of an ordered query starts after the sort key of the last row seen.
+
+A cursor is opaque to clients. Inside it is the URL-safe base64 (no padding) of the JSON array
+`[version, order, key values...]`: the cursor format's version (1), the ordering it belongs to (e.g.
+"email,id") and the sort key of its row (e.g. `["a@x.test", 42]`). A page after a cursor is
+`WHERE key > cursor's key ORDER BY key LIMIT first + 1`: an index range scan that costs the same on page
+1,000 as on page 1 (no OFFSET). The extra row says whether there is a next page. The total is a COUNT,
+run only when asked for (`await page.total()`), since it is the one cost that grows with the rows.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
 
+from tortoise import fields as orm_fields
+from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 T = TypeVar("T")
 M = TypeVar("M", bound=Model)
 MAX_PAGE = 100
+CURSOR_VERSION = 1
+# A cursor longer than this was not issued by us (keys are an email and an id at most).
+MAX_CURSOR = 1024
+_INVALID = "Invalid cursor: use a cursor from a previous page."
 
 
 class BadUserInput(Exception):
@@ -21,38 +38,120 @@ class BadUserInput(Exception):
 
 @dataclass
 class Page(Generic[T]):
+    """One page: its items, the sort key of each (for their cursors), and whether pages follow or precede it.
+
+    `has_previous` is true when the page was asked for after a cursor (forward paging: the cursor's row came
+    before it)."""
+
     items: list[T]
-    offset: int
-    total: int
+    keys: list[tuple[Any, ...]]
+    order: str
+    has_next: bool
+    has_previous: bool
+    counter: Callable[[], Awaitable[int]] = field(repr=False)
+    _total: int | None = field(default=None, repr=False)
 
-    @property
-    def has_next(self) -> bool:
-        return self.offset + len(self.items) < self.total
-
-    @property
-    def has_previous(self) -> bool:
-        return self.offset > 0
+    async def total(self) -> int:
+        """The number of rows over all pages: a COUNT on first use, none when nobody asks."""
+        if self._total is None:
+            self._total = await self.counter()
+        return self._total
 
     def cursor(self, index: int) -> str:
-        return encode_cursor(self.offset + index)
+        return encode_cursor(self.order, self.keys[index])
 
 
-def encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
+@dataclass(frozen=True)
+class Keyset:
+    """An ordering as `order_by` takes it ("email", "-at"...), all ascending or all descending, ending in a
+    unique field (the id, or a unique email), so that every row has one place."""
+
+    fields: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if len({f.startswith("-") for f in self.fields}) != 1:
+            raise ValueError("A keyset is all ascending or all descending.")
+
+    @property
+    def names(self) -> list[str]:
+        return [f.lstrip("-") for f in self.fields]
+
+    @property
+    def descending(self) -> bool:
+        return self.fields[0].startswith("-")
+
+    @property
+    def tag(self) -> str:
+        return ",".join(self.fields)
+
+    def key(self, row: Any) -> tuple[Any, ...]:
+        return tuple(getattr(row, name) for name in self.names)
+
+    def after(self, values: Sequence[Any], prefix: str = "") -> Q:
+        """Rows strictly after `values` in this order: (a > x) OR (a = x AND b > y) ..., with a >= x in front so
+        that the database starts its index scan at x."""
+        beyond, reach = ("lt", "lte") if self.descending else ("gt", "gte")
+        names = [prefix + name for name in self.names]
+        branches = []
+        for i, name in enumerate(names):
+            equal = {names[j]: values[j] for j in range(i)}
+            branches.append(Q(**equal, **{f"{name}__{beyond}": values[i]}))
+        return Q(**{f"{names[0]}__{reach}": values[0]}) & Q(*branches, join_type="OR")
 
 
-def decode_cursor(cursor: str | None) -> int:
-    """The offset after `cursor` (0 for none); BadUserInput for anything we did not issue."""
-    if cursor is None:
-        return 0
+def encode_cursor(order: str, key: Sequence[Any]) -> str:
+    values = [v.isoformat() if isinstance(v, datetime) else v for v in key]
+    text = json.dumps([CURSOR_VERSION, order, *values], separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _value(raw: Any, column: orm_fields.Field) -> Any:
+    """A key value of a cursor as the column's type; BadUserInput for anything else."""
+    if isinstance(column, orm_fields.DatetimeField):
+        if not isinstance(raw, str) or len(raw) > 40:
+            raise BadUserInput(_INVALID)
+        try:
+            moment = datetime.fromisoformat(raw)
+        except ValueError:
+            raise BadUserInput(_INVALID) from None
+        if moment.tzinfo is None:
+            raise BadUserInput(_INVALID)
+        return moment
+    if isinstance(column, orm_fields.IntField | orm_fields.BigIntField):
+        if type(raw) is not int or not -(2**63) <= raw < 2**63:
+            raise BadUserInput(_INVALID)
+        return raw
+    if not isinstance(raw, str) or "\x00" in raw or len(raw) > (getattr(column, "max_length", None) or MAX_CURSOR):
+        raise BadUserInput(_INVALID)
     try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+        raw.encode()
+    except UnicodeError:  # a lone surrogate
+        raise BadUserInput(_INVALID) from None
+    return raw
+
+
+def decode_cursor(cursor: str | None, keyset: Keyset, model: type[Model]) -> tuple[Any, ...] | None:
+    """The sort key after which the page starts (None for no cursor); BadUserInput for anything we did not
+    issue for this ordering."""
+    if cursor is None:
+        return None
+    if not cursor.isascii() or len(cursor) > MAX_CURSOR:
+        raise BadUserInput(_INVALID)
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        parts = json.loads(text)
     except (binascii.Error, UnicodeError, ValueError):
-        raise BadUserInput("Invalid cursor: use a cursor from a previous page.") from None
-    prefix, _, number = text.partition(":")
-    if prefix != "o" or not (number.isascii() and number.isdigit()) or len(number) > 18:
-        raise BadUserInput("Invalid cursor: use a cursor from a previous page.")
-    return int(number) + 1
+        raise BadUserInput(_INVALID) from None
+    if (
+        not isinstance(parts, list)
+        or len(parts) != 2 + len(keyset.fields)
+        or parts[0] != CURSOR_VERSION
+        or type(parts[0]) is not int
+        or parts[1] != keyset.tag
+    ):
+        raise BadUserInput(_INVALID)
+    columns = model._meta.fields_map
+    return tuple(_value(raw, columns[name]) for raw, name in zip(parts[2:], keyset.names, strict=True))
 
 
 def check_first(first: int | None) -> int:
@@ -61,10 +160,18 @@ def check_first(first: int | None) -> int:
     return first
 
 
-async def paginate(query: QuerySet[M], first: int | None, after: str | None) -> Page[M]:
-    """One page of an ordered query plus its total: two queries whatever the size."""
+async def paginate(query: QuerySet[M], first: int | None, after: str | None, order: Keyset) -> Page[M]:
+    """One page of `query` in `order` after the cursor `after`: one query (first + 1 rows, from the index
+    position of the cursor); the total is counted only when asked for."""
     limit = check_first(first)
-    offset = decode_cursor(after)
-    total = await query.count()
-    items = await query.offset(offset).limit(limit) if offset < total else []
-    return Page(items=list(items), offset=offset, total=total)
+    start = decode_cursor(after, order, query.model)
+    page = query if start is None else query.filter(order.after(start))
+    rows = list(await page.order_by(*order.fields).limit(limit + 1))
+    return Page(
+        items=rows[:limit],
+        keys=[order.key(row) for row in rows[:limit]],
+        order=order.tag,
+        has_next=len(rows) > limit,
+        has_previous=start is not None,
+        counter=query.count,
+    )

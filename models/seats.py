@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
+from tortoise.expressions import RawSQL
+
 from seatwise.models import audit, ledger
 from seatwise.models.audit import Actor, AuditAction, AuditTarget
 from seatwise.models.errors import DomainError, ErrorCode
 from seatwise.models.inputs import column_length, query_text
 from seatwise.models.ledger import PoolView
-from seatwise.models.lookups import MAX_SKU, catalog, get_product, get_user, parse_id
-from seatwise.models.tables import LicenseAssignment, LicenseWait, Organization, User
+from seatwise.models.lookups import MAX_SKU, catalog, get_product, get_user, parse_id, product_of
+from seatwise.models.tables import LicenseAssignment, LicenseWait, Organization, Product, User
 
 MAX_BULK = 1000
 
@@ -102,13 +104,31 @@ async def conflict_assignment_ids(org: Organization, pools: list[PoolView] | Non
     return ids
 
 
+def _pool_counter(column: str) -> RawSQL:
+    return RawSQL(
+        f'(SELECT COALESCE(MAX(sp."{column}"), 0) FROM "seat_pool" sp WHERE sp."organization_id" = '
+        '"license_assignment"."organization_id" AND sp."product_id" = "license_assignment"."product_id")'
+    )
+
+
 async def assignments_of(user_ids: list[int]) -> dict[int, list[LicenseAssignment]]:
-    """Assignments of many users in one query (the DataLoader behind User.licenses)."""
+    """Assignments of many users in one query (the DataLoader behind User.licenses), each with its product's
+    pool counters as read in the same statement (`pool_of`): a license's state needs no other query unless its
+    product is in conflict."""
     found: dict[int, list[LicenseAssignment]] = {uid: [] for uid in user_ids}
-    rows = await LicenseAssignment.filter(user_id__in=user_ids).order_by("product_id")
+    rows = (
+        await LicenseAssignment.filter(user_id__in=user_ids)
+        .annotate(pool_purchased=_pool_counter("purchased"), pool_assigned=_pool_counter("assigned"))
+        .order_by("product_id")
+    )
     for row in rows:
         found[row.user_id].append(row)
     return found
+
+
+def pool_of(row: LicenseAssignment, product: Product) -> PoolView:
+    """The pool of an assignment read by `assignments_of` (counters only: no waiting count)."""
+    return PoolView(product, int(getattr(row, "pool_purchased", 0)), int(getattr(row, "pool_assigned", 0)))
 
 
 async def _live_user(org: Organization, user_id: str, sku: str, subject: str = "user_id") -> User:
@@ -227,12 +247,16 @@ async def access_check(org: Organization, email: str, sku: str) -> AccessDenialR
         return AccessDenialReason.UNKNOWN_USER
     if user.deleted_at is not None:
         return AccessDenialReason.ACCOUNT_DELETED
-    assignment = await LicenseAssignment.get_or_none(user_id=user.id, product_id=sku)
+    assignment = (
+        await LicenseAssignment.filter(user_id=user.id, product_id=sku)
+        .annotate(pool_purchased=_pool_counter("purchased"), pool_assigned=_pool_counter("assigned"))
+        .first()
+    )
     if assignment is None:
         if await LicenseWait.exists(user_id=user.id, product_id=sku):
             return AccessDenialReason.WAITING_FOR_LICENSE
         return AccessDenialReason.NO_LICENSE
-    line = await conflict_line(org, (await seat_pools(org, sku))[0])
+    line = await conflict_line(org, pool_of(assignment, await product_of(sku)))
     if line is not None and line.holds(assignment):
         return AccessDenialReason.LICENSE_CONFLICT
     return None

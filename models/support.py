@@ -20,6 +20,7 @@ from seatwise.models.errors import DomainError, ErrorCode
 from seatwise.models.events import LicenseEventKind
 from seatwise.models.inputs import checked_text
 from seatwise.models.lookups import get_subscription
+from seatwise.models.pages import Keyset
 from seatwise.models.tables import (
     DataExport,
     Organization,
@@ -33,6 +34,8 @@ from seatwise.models.tables import (
 
 MAX_TEXT = 2000
 EXPORT_FRESHNESS = timedelta(days=7)
+# Service requests newest first.
+REQUEST_ORDER = Keyset(("-created_at", "-id"))
 
 
 def check_text(raw: str, subject: str) -> str:
@@ -244,4 +247,4 @@ def service_requests_query(org: Organization, status: ServiceRequestStatus | Non
     query = ServiceRequest.filter(organization_id=org.id)
     if status is not None:
         query = query.filter(status=status)
-    return query.order_by("-created_at", "-id")
+    return query.order_by(*REQUEST_ORDER.fields)

@@ -182,7 +182,7 @@ class LicenseAssignment(Model):
     class Meta:
         table = "license_assignment"
         unique_together = (("user", "product"),)
-        indexes = (("organization_id", "product_id", "assigned_at"),)
+        indexes = (("organization_id", "product_id", "assigned_at", "id"),)
 
 
 class Group(Model):
@@ -376,6 +376,7 @@ class Charge(Model):
 
     class Meta:
         table = "charge"
+        indexes = (("organization_id", "created_at", "id"),)
 
 
 class ChargeAttempt(Model):
@@ -446,6 +447,7 @@ class ServiceRequest(Model):
 
     class Meta:
         table = "service_request"
+        indexes = (("organization_id", "created_at", "id"),)
 
 
 class DataExport(Model):
@@ -496,7 +498,7 @@ class AuditEvent(Model):
         table = "audit_event"
         # (organization_id, id): the keyset batches of data exports
         indexes = (
-            ("organization_id", "at"),
+            ("organization_id", "at", "id"),
             ("organization_id", "action"),
             ("organization_id", "target_id"),
             ("organization_id", "id"),

@@ -19,6 +19,7 @@ from seatwise.models.errors import DomainError, ErrorCode
 from seatwise.models.events import LicenseEventKind
 from seatwise.models.inputs import checked_text, column_length, query_text
 from seatwise.models.lookups import MAX_SKU, catalog, get_product, get_user, lock_organization
+from seatwise.models.pages import Keyset
 from seatwise.models.tables import (
     AdminRole,
     GroupMember,
@@ -31,6 +32,8 @@ from seatwise.models.tables import (
 )
 
 RESTORE_WINDOW = timedelta(days=30)
+# The users page: by email (unique across organizations).
+USER_ORDER = Keyset(("email",))
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LOCAL = re.compile(rf"{_ATOM}(\.{_ATOM})*")
 _LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?")
@@ -108,7 +111,7 @@ def users_query(
     if search and search.strip():
         term = search.strip()
         query = query.filter(Q(email__icontains=term) | Q(display_name__icontains=term))
-    return query.order_by("email")
+    return query.order_by(*USER_ORDER.fields)
 
 
 async def _is_last_global_admin(org: Organization, user: User) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 import subprocess
@@ -221,3 +222,29 @@ async def count_selects(monkeypatch, coro):
     finally:
         monkeypatch.undo()
     return result, len(calls)
+
+
+class _Statements(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.sql: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.sql.append(str(record.args[0] if record.args else record.msg))
+
+
+async def count_statements(coro) -> tuple[Any, list[str]]:
+    """Run `coro` and list every SQL statement it sent, inside transactions too (Tortoise logs each statement
+    at DEBUG on `tortoise.db_client` before running it; BEGIN and COMMIT are not among them)."""
+    logger = logging.getLogger("tortoise.db_client")
+    handler, level, propagate = _Statements(), logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    try:
+        result = await coro
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
+    return result, handler.sql

@@ -18,6 +18,7 @@ from seatwise.gql.types.common import (
     SubscriptionStatus,
     SubscriptionStatusReason,
     connection,
+    total_count_field,
 )
 from seatwise.models import tables
 from seatwise.models.pages import Page
@@ -132,7 +133,8 @@ class ChargeEdge:
 class ChargeConnection:
     edges: list[ChargeEdge]
     page_info: PageInfo
-    total_count: int
+    total_count: int = total_count_field()
+    page: strawberry.Private[Page]
 
     @classmethod
     def from_page(cls, page: Page[tables.Charge]) -> ChargeConnection:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import strawberry
 
@@ -102,4 +103,13 @@ class PageInfo:
 def connection(page: Page, node, edge_cls, connection_cls):
     """Build a <X>Connection from a page, converting each row with `node`."""
     edges = [edge_cls(cursor=page.cursor(i), node=node(item)) for i, item in enumerate(page.items)]
-    return connection_cls(edges=edges, page_info=PageInfo.from_page(page), total_count=page.total)
+    return connection_cls(edges=edges, page_info=PageInfo.from_page(page), page=page)
+
+
+async def _total_count(root: Any) -> int:
+    return await root.page.total()
+
+
+def total_count_field() -> Any:
+    """A connection's totalCount: a COUNT run only when the query selects it (models/pages.py)."""
+    return strawberry.field(resolver=_total_count)

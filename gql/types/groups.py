@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from seatwise.gql.scalars import DateTime
-from seatwise.gql.types.common import PageInfo, Product, connection, exposed
+from seatwise.gql.types.common import PageInfo, Product, connection, exposed, total_count_field
 from seatwise.models import groups as group_rules
 from seatwise.models import tables
 from seatwise.models.pages import Page, paginate
@@ -66,7 +66,9 @@ class Group:
     ) -> Annotated[UserConnection, strawberry.lazy("seatwise.gql.types.people")]:
         from seatwise.gql.types.people import UserConnection
 
-        return UserConnection.from_page(await paginate(group_rules.members_query(self.model), first, after))
+        return UserConnection.from_page(
+            await paginate(group_rules.members_query(self.model), first, after, group_rules.MEMBER_ORDER)
+        )
 
     @strawberry.field
     async def member_count(self) -> int:
@@ -83,7 +85,8 @@ class GroupEdge:
 class GroupConnection:
     edges: list[GroupEdge]
     page_info: PageInfo
-    total_count: int
+    total_count: int = total_count_field()
+    page: strawberry.Private[Page]
 
     @classmethod
     def from_page(cls, page: Page[tables.Group]) -> GroupConnection:
@@ -125,12 +128,13 @@ class LicenseWaitEdge:
 class LicenseWaitConnection:
     edges: list[LicenseWaitEdge]
     page_info: PageInfo
-    total_count: int
+    total_count: int = total_count_field()
+    page: strawberry.Private[Page]
 
     @classmethod
-    def from_page(cls, page: Page[tables.LicenseWait]) -> LicenseWaitConnection:
+    def from_page(cls, page: Page[tuple[tables.LicenseWait, int]]) -> LicenseWaitConnection:
         edges = [
-            LicenseWaitEdge(cursor=page.cursor(i), node=LicenseWait.from_model(w, page.offset + i + 1))
-            for i, w in enumerate(page.items)
+            LicenseWaitEdge(cursor=page.cursor(i), node=LicenseWait.from_model(wait, position))
+            for i, (wait, position) in enumerate(page.items)
         ]
-        return cls(edges=edges, page_info=PageInfo.from_page(page), total_count=page.total)
+        return cls(edges=edges, page_info=PageInfo.from_page(page), page=page)

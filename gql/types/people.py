@@ -16,8 +16,10 @@ from seatwise.gql.types.common import (
     PageInfo,
     UserStatus,
     connection,
+    total_count_field,
 )
 from seatwise.gql.types.seats import LicenseAssignment
+from seatwise.models import seats as seat_rules
 from seatwise.models import tables
 from seatwise.models import users as user_rules
 from seatwise.models.pages import Page
@@ -74,16 +76,12 @@ class User:
     @strawberry.field
     async def licenses(self, info: Info) -> list[LicenseAssignment]:
         rows = await info.context.licenses.load(self.model.id)
-        if not rows:
-            return []
-        lines = await info.context.conflict_lines()
-        products = await info.context.products()
-        return [
-            LicenseAssignment.from_model(
-                row, products[row.product_id], row.product_id in lines and lines[row.product_id].holds(row)
-            )
-            for row in rows
-        ]
+        products = await info.context.products() if rows else {}
+        licenses = []
+        for row in rows:
+            line = await info.context.conflict_line(seat_rules.pool_of(row, products[row.product_id]))
+            licenses.append(LicenseAssignment.from_model(row, products[row.product_id], line is not None and line.holds(row)))
+        return licenses
 
     @strawberry.field(description="The directory's id for this person (SCIM externalId), if provisioned.")
     def external_id(self) -> str | None:
@@ -113,7 +111,8 @@ class UserEdge:
 class UserConnection:
     edges: list[UserEdge]
     page_info: PageInfo
-    total_count: int
+    total_count: int = total_count_field()
+    page: strawberry.Private[Page]
 
     @classmethod
     def from_page(cls, page: Page[tables.User]) -> UserConnection:

@@ -14,6 +14,7 @@ from seatwise.gql.types.common import (
     ServiceRequestCategory,
     ServiceRequestStatus,
     connection,
+    total_count_field,
 )
 from seatwise.models import tables
 from seatwise.models.pages import Page
@@ -61,7 +62,8 @@ class ServiceRequestEdge:
 class ServiceRequestConnection:
     edges: list[ServiceRequestEdge]
     page_info: PageInfo
-    total_count: int
+    total_count: int = total_count_field()
+    page: strawberry.Private[Page]
 
     @classmethod
     def from_page(cls, page: Page[tables.ServiceRequest]) -> ServiceRequestConnection:
@@ -126,7 +128,8 @@ class AuditEventEdge:
 class AuditEventConnection:
     edges: list[AuditEventEdge]
     page_info: PageInfo
-    total_count: int
+    total_count: int = total_count_field()
+    page: strawberry.Private[Page]
 
     @classmethod
     def from_page(cls, page: Page[tables.AuditEvent]) -> AuditEventConnection:

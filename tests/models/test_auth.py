@@ -5,7 +5,7 @@ import pytest
 from seatwise.models import auth
 from seatwise.models.errors import DomainError, ErrorCode, Unauthenticated
 from seatwise.models.tables import AdminRole, Credential, CredentialKind
-from tests.support import NOW, PASSWORD, make_org, make_user
+from tests.support import NOW, PASSWORD, count_statements, make_org, make_user
 
 
 async def test_tokens_are_stored_only_as_sha256():
@@ -94,3 +94,23 @@ async def test_revoked_and_expired_api_tokens_stop_working():
         await auth.authenticate(f"Bearer {revoked}", now=NOW)
     with pytest.raises(Unauthenticated):
         await auth.authenticate(f"Bearer {expiring}", now=NOW + timedelta(days=1))
+
+
+async def test_authentication_is_one_statement_and_last_use_is_written_at_most_once_a_minute():
+    fx = await make_org()
+    viewer, first = await count_statements(auth.authenticate(f"Bearer {fx.token}", now=NOW))
+    assert (viewer.user.id, viewer.org.id, viewer.role) == (fx.admin.id, fx.org.id, AdminRole.GLOBAL_ADMIN)
+    assert len(first) == 2 and first[1].lstrip().upper().startswith("UPDATE")  # never used before: last use written
+    _, again = await count_statements(auth.authenticate(f"Bearer {fx.token}", now=NOW + timedelta(seconds=59)))
+    assert len(again) == 1 and again[0].lstrip().upper().startswith("SELECT")
+    _, later = await count_statements(auth.authenticate(f"Bearer {fx.token}", now=NOW + timedelta(minutes=1)))
+    assert len(later) == 2
+
+
+async def test_a_token_revoked_by_another_process_fails_on_the_next_request():
+    fx = await make_org()
+    viewer = await auth.authenticate(f"Bearer {fx.token}", now=NOW)
+    # Revoked behind this process's back (another instance): nothing here may remember the token.
+    await Credential.filter(id=viewer.credential.id).update(revoked_at=NOW)
+    with pytest.raises(Unauthenticated):
+        await auth.authenticate(f"Bearer {fx.token}", now=NOW)

@@ -110,7 +110,7 @@ async def test_affected_users_are_the_overage_latest_assigned_latest_first():
     first = await conflicts.affected_users_page(fx.org, conflict.pool, 2, None)
     rest = await conflicts.affected_users_page(fx.org, conflict.pool, 2, first.cursor(1))
     assert [u.id for u in first.items + rest.items] == [u.id for u in affected]
-    assert (first.total, first.has_next, rest.has_next) == (3, True, False)
+    assert (await first.total(), first.has_next, rest.has_next) == (3, True, False)
 
 
 async def test_license_states_and_access_follow_seniority_with_ties_broken_by_id():
