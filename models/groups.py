@@ -215,7 +215,6 @@ async def add_members(
     group = await get_group(org, group_id)
     _directory(group)
     users = await _users(org, user_ids, live=True)
-    queued: dict[str, list[int]] = {}
     async with ledger.change(org, actor=actor, now=now) as change:
         await _lock_group(group)
         skus = await products_of(group)
@@ -227,12 +226,7 @@ async def add_members(
         new = [u for u in users if u.id not in existing]
         if not new:
             return group, []
-        await GroupMember.bulk_create([GroupMember(group_id=group.id, user_id=u.id) for u in new], ignore_conflicts=True)
-        for sku in skus:
-            _, queued[sku] = await change.grant_from_group(new, sku, group.id)
-        await change.audit(
-            AuditAction.GROUP_MEMBERS_ADDED, AuditTarget.GROUP, group.id, {"userIds": [str(u.id) for u in new], "products": skus}
-        )
+        queued = await _join(change, group, new, skus)
     waits = [
         w
         for w in await LicenseWait.filter(
@@ -257,16 +251,31 @@ async def remove_members(org: Organization, group_id: str, user_ids: list[str], 
         leaving = [uid for uid in ids if uid in members]
         if not leaving:
             return group
-        await GroupMember.filter(group_id=group.id, user_id__in=leaving).delete()
-        for sku in skus:
-            await change.release_from_group(leaving, sku, group.id)
-        await change.audit(
-            AuditAction.GROUP_MEMBERS_REMOVED,
-            AuditTarget.GROUP,
-            group.id,
-            {"userIds": [str(u) for u in leaving], "products": skus},
-        )
+        await _leave(change, group, leaving, skus)
     return group
+
+
+async def _join(change: ledger.SeatChange, group: Group, users: list[User], skus: list[str]) -> dict[str, list[int]]:
+    """Inside a change holding the group's pools: make `users` members and grant (or queue) each product of the group
+    in their order; one audit event. Returns, per product, the user ids now waiting."""
+    await GroupMember.bulk_create([GroupMember(group_id=group.id, user_id=u.id) for u in users], ignore_conflicts=True)
+    queued: dict[str, list[int]] = {}
+    for sku in skus:
+        _, queued[sku] = await change.grant_from_group(users, sku, group.id)
+    await change.audit(
+        AuditAction.GROUP_MEMBERS_ADDED, AuditTarget.GROUP, group.id, {"userIds": [str(u.id) for u in users], "products": skus}
+    )
+    return queued
+
+
+async def _leave(change: ledger.SeatChange, group: Group, user_ids: list[int], skus: list[str]) -> None:
+    """Inside a change holding the group's pools: end these memberships and what only this group gave; one audit event."""
+    await GroupMember.filter(group_id=group.id, user_id__in=user_ids).delete()
+    for sku in skus:
+        await change.release_from_group(user_ids, sku, group.id)
+    await change.audit(
+        AuditAction.GROUP_MEMBERS_REMOVED, AuditTarget.GROUP, group.id, {"userIds": [str(u) for u in user_ids], "products": skus}
+    )
 
 
 # ---------------------------------------------------------------- the directory (SCIM)
@@ -382,26 +391,10 @@ async def directory_change(
             live = {pk for pk in await User.filter(id__in=ids, deleted_at=None).values_list("id", flat=True)}
             for user in joining:
                 user.deleted_at = None if user.id in live else (user.deleted_at or now)
-            await GroupMember.bulk_create([GroupMember(group_id=group.id, user_id=uid) for uid in ids], ignore_conflicts=True)
-            for sku in skus:
-                await change.grant_from_group(joining, sku, group.id)
-            await change.audit(
-                AuditAction.GROUP_MEMBERS_ADDED,
-                AuditTarget.GROUP,
-                group.id,
-                {"userIds": [str(pk) for pk in ids], "products": skus},
-            )
+            await _join(change, group, joining, skus)
             changed = True
         if leaving:
-            await GroupMember.filter(group_id=group.id, user_id__in=leaving).delete()
-            for sku in skus:
-                await change.release_from_group(leaving, sku, group.id)
-            await change.audit(
-                AuditAction.GROUP_MEMBERS_REMOVED,
-                AuditTarget.GROUP,
-                group.id,
-                {"userIds": [str(pk) for pk in leaving], "products": skus},
-            )
+            await _leave(change, group, leaving, skus)
             changed = True
         if changed:
             await Group.filter(id=group.id).update(last_modified=now)
