@@ -215,6 +215,7 @@ async def seed_org(size: int, tag: str, *, now: datetime | None = None) -> Seede
         f"WHERE organization_id = {mark}",
         [org.id],
     )
+    await ledger.store_lines(org)  # where each product's conflict starts, kept by the ledger from its next change on
     await check_counters(org.id)
 
     free = [uid for i, uid in enumerate(ids) if not holds(BASIC, i)]

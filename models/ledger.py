@@ -439,6 +439,18 @@ class SeatChange:
 
     # ------------------------------------------------------------ the end
 
+    async def _store_lines(self) -> None:
+        """Before commit: where the conflict of every touched product starts now (kept in its pool row, so that a
+        license's state is one row read). A change that leaves a product outside conflict writes nothing for it."""
+        for sku in sorted(self._pools):
+            before, after = self._before[sku], self._pools[sku]
+            if not (after.in_conflict or before.in_conflict):
+                continue
+            line = await find_line(self.org.id, sku, after.purchased, after.assigned)
+            await SeatPool.filter(organization_id=self.org.id, product_id=sku).update(
+                line_assigned_at=line[0] if line else None, line_id=line[1] if line else None
+            )
+
     def _conflict_flips(self) -> list[SeatEvent]:
         flips = []
         for sku, before in self._before.items():
@@ -460,8 +472,37 @@ async def change(org: Organization, *, actor: Actor, now: datetime) -> AsyncIter
     async with in_transaction():
         yield unit
         await unit.serve()
+        await unit._store_lines()
         unit.events.extend(unit._conflict_flips())
     await broker.publish_many(unit.events)
+
+
+async def find_line(org_id: int, sku: str, purchased: int, assigned: int) -> tuple[datetime, int] | None:
+    """Where the conflict of a product starts, found in the index: the (assigned_at, id) of its first assignment
+    beyond `purchased`, walking the shorter end (`min(overage, purchased)` entries); None when not in conflict."""
+    overage = assigned - purchased
+    if overage <= 0:
+        return None
+    mine = LicenseAssignment.filter(organization_id=org_id, product_id=sku)
+    if overage <= purchased:
+        mine = mine.order_by("-assigned_at", "-id").offset(overage - 1)
+    else:
+        mine = mine.order_by("assigned_at", "id").offset(purchased)
+    rows = await mine.limit(1).values_list("assigned_at", "id")
+    return cast(tuple[datetime, int], tuple(rows[0])) if rows else None
+
+
+async def store_lines(org: Organization) -> None:
+    """Store where the conflict starts in every pool of the organization (after counters were written in bulk, as
+    the benchmark's seeding does); a change of the ledger does this for the pools it touched."""
+    async with in_transaction():
+        for sku, purchased, assigned in await SeatPool.filter(organization_id=org.id).values_list(
+            "product_id", "purchased", "assigned"
+        ):
+            line = await find_line(org.id, sku, purchased, assigned)
+            await SeatPool.filter(organization_id=org.id, product_id=sku).update(
+                line_assigned_at=line[0] if line else None, line_id=line[1] if line else None
+            )
 
 
 async def open_pools(org: Organization) -> None:

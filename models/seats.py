@@ -19,7 +19,7 @@ from seatwise.models.errors import DomainError, ErrorCode
 from seatwise.models.inputs import column_length, query_text
 from seatwise.models.ledger import PoolView
 from seatwise.models.lookups import MAX_SKU, catalog, get_product, get_user, parse_id, product_of
-from seatwise.models.tables import LicenseAssignment, LicenseWait, Organization, Product, User
+from seatwise.models.tables import LicenseAssignment, LicenseWait, Organization, Product, SeatPool, User
 
 MAX_BULK = 1000
 
@@ -64,17 +64,18 @@ class ConflictLine:
 
 
 async def conflict_line(org: Organization, pool: PoolView) -> ConflictLine | None:
-    """The first assignment in CONFLICT of a product (None when it is not in conflict): one indexed query,
-    walking the shorter end of the product's assignments ordered by (assignedAt, id)."""
+    """The first assignment in CONFLICT of a product (None when it is not in conflict): the line the seat ledger
+    stored in the pool row, one primary-key read whatever the organization's size (a pool not changed since the line
+    was introduced has none yet: then found in the index, `ledger.find_line`)."""
     if not pool.in_conflict:
         return None
-    mine = LicenseAssignment.filter(organization_id=org.id, product_id=pool.product.sku)
-    if pool.overage <= pool.purchased:
-        mine = mine.order_by("-assigned_at", "-id").offset(pool.overage - 1)
-    else:
-        mine = mine.order_by("assigned_at", "id").offset(pool.purchased)
-    rows = await mine.limit(1).values_list("assigned_at", "id")
-    return ConflictLine(*rows[0]) if rows else None
+    stored = await SeatPool.filter(organization_id=org.id, product_id=pool.product.sku).values_list(
+        "line_assigned_at", "line_id", "purchased", "assigned"
+    )
+    if stored and stored[0][1] is not None and (stored[0][2], stored[0][3]) == (pool.purchased, pool.assigned):
+        return ConflictLine(stored[0][0], stored[0][1])
+    found = await ledger.find_line(org.id, pool.product.sku, pool.purchased, pool.assigned)
+    return ConflictLine(*found) if found else None
 
 
 async def conflict_lines(org: Organization) -> dict[str, ConflictLine]:

@@ -154,6 +154,11 @@ class SeatPool(Model):
     assigned = fields.IntField(default=0)
     # Users waiting for a license of this product (the COUNT of its license_wait rows).
     waiting = fields.IntField(default=0)
+    # Where the conflict starts while assigned > purchased: the (assigned_at, id) of the first assignment beyond the
+    # purchased licenses, set by the seat ledger at the end of every change of this pool (null when not in conflict,
+    # or not yet stored for a pool last changed before migration 0010: readers then find it in the index).
+    line_assigned_at = fields.DatetimeField(null=True)
+    line_id = fields.BigIntField(null=True)
 
     class Meta:
         table = "seat_pool"

@@ -10,6 +10,7 @@ from datetime import timedelta
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
+from seatwise.models import ledger
 from seatwise.models.clock import add_months
 from seatwise.models.tables import (
     AuditEvent,
@@ -152,6 +153,7 @@ async def seed_org(size: int, name: str = "Scale") -> ScaleOrg:
     await SeatPool.filter(organization_id=org_id, product_id="CRM_BASIC").update(assigned=size)
     await SeatPool.filter(organization_id=org_id, product_id="CRM_ESSENTIAL").update(assigned=essential)
     await SeatPool.filter(organization_id=org_id, product_id="CRM_PROFESSIONAL").update(waiting=WAITING)
+    await ledger.store_lines(fx.org)  # and where each conflict starts, as the ledger keeps it
     if is_postgres():
         # Statistics for the planner, as autovacuum would gather them after a bulk load.
         await connections.get("default").execute_script("ANALYZE")

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from seatwise.models import seats
-from seatwise.models.tables import LicenseAssignment
+from seatwise.models import ledger, seats
+from seatwise.models.tables import LicenseAssignment, SeatPool
 from tests.events_support import suspend
 from tests.support import NOW, give_licenses, make_org, make_user
 
@@ -33,3 +33,43 @@ async def test_no_line_while_a_product_is_not_in_conflict():
     await give_licenses(fx, "CRM_BASIC", 2)
     assert await seats.conflict_line(fx.org, await seats.seat_pool(fx.org, "CRM_BASIC")) is None
     assert await seats.conflict_lines(fx.org) == {}
+
+
+async def test_the_ledger_stores_the_line_so_that_reading_it_walks_no_assignment(monkeypatch):
+    fx = await make_org()
+    await give_licenses(fx, "CRM_BASIC", 2)
+    lapsing = await give_licenses(fx, "CRM_BASIC", 3)
+    for index in range(5):
+        user = await make_user(fx)
+        await seats.assign_license(fx.org, str(user.id), "CRM_BASIC", actor=fx.actor, now=NOW + timedelta(minutes=index))
+    await suspend(lapsing)  # 5 assigned, 2 purchased: the line is the third assignment
+    rows = await LicenseAssignment.filter(organization_id=fx.org.id).order_by("assigned_at", "id")
+
+    async def no_walk(*args, **kwargs):
+        raise AssertionError("the stored line was not used")
+
+    monkeypatch.setattr(ledger, "find_line", no_walk)
+    line = await seats.conflict_line(fx.org, await seats.seat_pool(fx.org, "CRM_BASIC"))
+
+    assert (line.assigned_at, line.id) == (rows[2].assigned_at, rows[2].id)
+
+
+async def test_a_revoke_before_the_line_moves_it_and_the_end_of_the_conflict_clears_it():
+    fx = await make_org()
+    await give_licenses(fx, "CRM_BASIC", 2)
+    lapsing = await give_licenses(fx, "CRM_BASIC", 2)
+    users = []
+    for index in range(4):
+        users.append(user := await make_user(fx))
+        await seats.assign_license(fx.org, str(user.id), "CRM_BASIC", actor=fx.actor, now=NOW + timedelta(minutes=index))
+    await suspend(lapsing)
+    rows = await LicenseAssignment.filter(organization_id=fx.org.id).order_by("assigned_at", "id")
+
+    await seats.revoke_license(fx.org, str(users[0].id), "CRM_BASIC", actor=fx.actor, now=NOW)
+    assert await SeatPool.filter(organization_id=fx.org.id, product_id="CRM_BASIC").values_list("line_id", flat=True) == [
+        rows[3].id
+    ]
+    await seats.revoke_license(fx.org, str(users[1].id), "CRM_BASIC", actor=fx.actor, now=NOW)
+    assert await SeatPool.filter(organization_id=fx.org.id, product_id="CRM_BASIC").values_list(
+        "line_assigned_at", "line_id"
+    ) == [(None, None)]

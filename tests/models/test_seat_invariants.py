@@ -26,7 +26,7 @@ from seatwise.models import billing, cards, db, renewals, seats, support, users
 from seatwise.models.audit import Actor
 from seatwise.models.errors import DomainError, ErrorCode
 from seatwise.models.ledger import COUNTING
-from seatwise.models.tables import AdminRole, AuditEvent, LicenseAssignment, Organization, Subscription, User
+from seatwise.models.tables import AdminRole, AuditEvent, LicenseAssignment, Organization, SeatPool, Subscription, User
 from tests import support as test_support
 from tests.support import NOW
 
@@ -306,6 +306,11 @@ class SeatLedger(RuleBasedStateMachine):
             assert pool.available + pool.assigned - pool.overage == pool.purchased
             assert pool.overage == max(pool.assigned - pool.purchased, 0)
             expected_conflicts |= {i for _, i in held[: pool.overage]}
+            # The line the ledger stored is where the conflict starts: the oldest of the `overage` latest.
+            [(line_at, line_id)] = await SeatPool.filter(organization_id=self.org.id, product_id=sku).values_list(
+                "line_assigned_at", "line_id"
+            )
+            assert (line_at, line_id) == (held[pool.overage - 1] if pool.overage else (None, None))
         assert await seats.conflict_assignment_ids(self.org) == expected_conflicts
 
 
