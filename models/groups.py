@@ -49,7 +49,7 @@ class GroupLicense:
 
 def _name(raw: str, subject: str = "display_name") -> tuple[str, str]:
     name = raw.strip()
-    if not 1 <= len(name) <= 256:
+    if not 1 <= len(name) <= 256 or len(name.lower()) > 256:  # the key is lower-cased: "İ".lower() is two characters
         raise DomainError(ErrorCode.INVALID_INPUT, "A group's display name has 1 to 256 characters.", subject)
     return name, name.lower()
 
@@ -295,7 +295,7 @@ async def _directory_users(org: Organization, raw_ids: list[str], subject: str) 
     ordered: dict[int, User] = {}
     for index, pk in enumerate(parsed):
         if pk is None or pk not in found:
-            raise DomainError(ErrorCode.NOT_FOUND, f"No user {raw_ids[index]}.", f"{subject}[{index}]")
+            raise DomainError(ErrorCode.NOT_FOUND, f"No user {str(raw_ids[index])[:64]!a}.", f"{subject}[{index}]")
         ordered.setdefault(pk, found[pk])
     return list(ordered.values())
 
@@ -325,8 +325,11 @@ async def directory_change(
         same = Group.filter(organization_id=org.id, name_key=key)
         if await (same.exclude(id=group.id) if group else same).exists():
             raise DomainError(ErrorCode.ALREADY_EXISTS, f"A group named {name!r} already exists.", "display_name")
-    listed = await _directory_users(org, list(dict.fromkeys([*(add or []), *(members or [])])), "members")
-    leaving_ids = [pk for pk in (parse_id(raw) for raw in remove or []) if pk is not None]
+    listed_ids = list(dict.fromkeys([*(add or []), *(members or [])]))
+    leaving_ids = list(dict.fromkeys(pk for pk in (parse_id(raw) for raw in remove or []) if pk is not None))
+    if len(listed_ids) + len(leaving_ids) > MAX_DIRECTORY_MEMBERS:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"At most {MAX_DIRECTORY_MEMBERS} members per request.", "members")
+    listed = await _directory_users(org, listed_ids, "members")
     changed = False
     async with ledger.change(org, actor=actor, now=now) as change:
         if group is None:

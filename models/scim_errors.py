@@ -20,7 +20,9 @@ class ScimError(Exception):
         self.scim_type = scim_type
 
     def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"schemas": [ERROR_SCHEMA], "status": str(self.status), "detail": self.detail}
+        # A detail that quotes the request can hold a lone surrogate, which no JSON encoder writes as UTF-8.
+        detail = self.detail.encode("utf-8", "backslashreplace").decode("utf-8")
+        body: dict[str, Any] = {"schemas": [ERROR_SCHEMA], "status": str(self.status), "detail": detail}
         if self.scim_type:
             body["scimType"] = self.scim_type
         return body

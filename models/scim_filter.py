@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from scim2_models.exceptions import SCIMException
@@ -148,10 +148,11 @@ class Moment:
             raise invalid_filter("A dateTime compares with eq, ne, gt, ge, lt or le and an ISO 8601 string.")
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise invalid_filter("This is not an ISO 8601 dateTime.") from None
-        if moment.tzinfo is None:
-            raise invalid_filter("A dateTime names its time zone (e.g. Z).")
+            if moment.tzinfo is None:
+                raise invalid_filter("A dateTime names its time zone (e.g. Z).")
+            moment = moment.astimezone(UTC)  # 9999-12-31T23:59:59-23:59 is past the last moment there is
+        except (ValueError, OverflowError):
+            raise invalid_filter("This is not an ISO 8601 dateTime within the years 1 to 9999.") from None
         lookup = "" if op in (CompareOperator.eq, CompareOperator.ne) else f"__{_SUFFIX[op]}"
         match = q(f"{self.column}{lookup}", moment)
         if self.fallback:
@@ -199,6 +200,8 @@ def parse(text: str) -> FilterNode:
     """The syntax tree of a filter; invalidFilter when it does not parse."""
     if len(text) > MAX_FILTER_LENGTH:
         raise invalid_filter(f"A filter has at most {MAX_FILTER_LENGTH} characters.")
+    if any("\ud800" <= ch <= "\udfff" for ch in text):  # no database takes a lone surrogate
+        raise invalid_filter("A filter is text without lone surrogates.")
     try:
         return ScimFilter(text).ast
     except (SCIMException, ValueError, TypeError, RecursionError) as error:

@@ -9,6 +9,7 @@ paths with a value filter such as `emails[type eq "work"].value`, attributes and
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,28 +61,43 @@ def spec(schema: str, *attributes: Attribute) -> Spec:
 
 @dataclass
 class Members:
-    """Membership changes of a group PATCH, in order: adds, removes, or a whole new list (`replace`)."""
+    """Membership changes of a group PATCH, in order: adds, removes, or a whole new list (`replace`). Ordered sets
+    (dicts), so that each listed id costs O(1) whatever the number of operations and members in the request."""
 
-    add: list[str] = field(default_factory=list)
-    remove: list[str] = field(default_factory=list)
-    replace: list[str] | None = None
+    _add: dict[str, None] = field(default_factory=dict)
+    _remove: dict[str, None] = field(default_factory=dict)
+    _replace: dict[str, None] | None = None
+
+    @property
+    def add(self) -> list[str]:
+        return list(self._add)
+
+    @property
+    def remove(self) -> list[str]:
+        return list(self._remove)
+
+    @property
+    def replace(self) -> list[str] | None:
+        return None if self._replace is None else list(self._replace)
 
     def added(self, ids: list[str]) -> None:
-        if self.replace is not None:
-            self.replace += [i for i in ids if i not in self.replace]
-        else:
-            self.remove = [i for i in self.remove if i not in ids]
-            self.add += [i for i in ids if i not in self.add]
+        for i in ids:
+            if self._replace is not None:
+                self._replace.setdefault(i)
+            else:
+                self._remove.pop(i, None)
+                self._add.setdefault(i)
 
     def removed(self, ids: list[str]) -> None:
-        if self.replace is not None:
-            self.replace = [i for i in self.replace if i not in ids]
-        else:
-            self.add = [i for i in self.add if i not in ids]
-            self.remove += [i for i in ids if i not in self.remove]
+        for i in ids:
+            if self._replace is not None:
+                self._replace.pop(i, None)
+            else:
+                self._add.pop(i, None)
+                self._remove.setdefault(i)
 
     def replaced(self, ids: list[str]) -> None:
-        self.replace, self.add, self.remove = list(dict.fromkeys(ids)), [], []
+        self._replace, self._add, self._remove = dict.fromkeys(ids), {}, {}
 
     @property
     def touched(self) -> bool:
@@ -215,6 +231,11 @@ def _single(value: Any) -> Any:
     return value
 
 
+def _key(item: dict[str, Any]) -> str:
+    """A multi-valued item as a hashable key (equal items, equal keys)."""
+    return json.dumps(item, sort_keys=True, default=str)
+
+
 def _canonical(attribute: Attribute, value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise invalid_value(f"{attribute.name} is an object.")
@@ -248,7 +269,11 @@ def _multi(
         if kind == "replace":
             items = incoming
         else:
-            items += [v for v in incoming if v not in items]
+            known = {_key(v) for v in items}
+            for v in incoming:
+                if (key := _key(v)) not in known:
+                    known.add(key)
+                    items.append(v)
         doc[attribute.name] = items
         return
     chosen = [i for i, item in enumerate(items) if value_filter is None or matches(item, value_filter)]

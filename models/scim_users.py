@@ -40,6 +40,9 @@ USER_SPEC = spec(
 )
 
 
+MAX_EMAILS = 100  # emails kept per user
+
+
 def text(value: Any, what: str, *, required: bool = False) -> str | None:
     """A kept string: at most 256 characters, no control character (U+0000 to U+001F) nor lone surrogate."""
     if value is None:
@@ -50,7 +53,7 @@ def text(value: Any, what: str, *, required: bool = False) -> str | None:
         raise invalid_value(f"{what} is a string.")
     if _BAD_TEXT.search(value):
         raise invalid_value(f"{what} contains a control character.")
-    if len(value) > MAX_TEXT:
+    if len(value) > MAX_TEXT or len(value.lower()) > MAX_TEXT:  # "İ".lower() is two characters: keys are lower-cased
         raise invalid_value(f"{what} has at most {MAX_TEXT} characters.")
     if required and not value.strip():
         raise invalid_value(f"{what} is required.")
@@ -113,6 +116,8 @@ def _emails(value: Any) -> tuple[tuple[tuple[str, Any], ...], ...] | None:
         return None
     if not isinstance(value, list):
         raise invalid_value("emails is a list.")
+    if len(value) > MAX_EMAILS:
+        raise invalid_value(f"A user has at most {MAX_EMAILS} emails.")
     kept = []
     subs = USER_SPEC.attributes["emails"]
     for item in value:
@@ -290,7 +295,9 @@ async def replace(org: Organization, raw_id: str, body: Any, *, actor: Actor, no
 async def patch(org: Organization, raw_id: str, body: Any, *, actor: Actor, now: datetime, wall: datetime) -> User:
     """PATCH /Users/{id}: the operations on the kept attributes; a PATCH that changes nothing writes nothing."""
     user = await get(org, raw_id)
-    return await _write(org, user, state_of(apply(document(user), body, USER_SPEC)), actor=actor, now=now, wall=wall)
+    # `remove` of `active` keeps the user's state, as a PUT without `active` does.
+    state = state_of(apply(document(user), body, USER_SPEC), active_by_default=user.deleted_at is None)
+    return await _write(org, user, state, actor=actor, now=now, wall=wall)
 
 
 async def delete(org: Organization, raw_id: str, *, actor: Actor, now: datetime, wall: datetime) -> None:
@@ -331,6 +338,8 @@ async def _write(org: Organization, user: User, state: UserState, *, actor: Acto
     email = state.seatwise_email() if changed else user.email
     if changed:  # checked before anything changes: a refused request changes nothing
         await _check_unique(org, state, email, user)
+    if not state.active and before.active and await users.is_last_global_admin(org, user):
+        raise from_domain(DomainError(ErrorCode.LAST_GLOBAL_ADMIN, "The last global admin cannot be deleted.", "active"))
     if state.active and not before.active:
         try:  # restoreUser, never with the admin role or password the person had
             await users.restore_user(org, str(user.id), actor=actor, now=now, without_admin_role=True)

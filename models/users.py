@@ -114,7 +114,7 @@ def users_query(
     return query.order_by(*USER_ORDER.fields)
 
 
-async def _is_last_global_admin(org: Organization, user: User) -> bool:
+async def is_last_global_admin(org: Organization, user: User) -> bool:
     if user.admin_role is not AdminRole.GLOBAL_ADMIN:
         return False
     others = (
@@ -193,7 +193,7 @@ async def set_admin_role(
     async with in_transaction():
         await lock_organization(org)
         user = await User.get(id=user.id)
-        if role is not AdminRole.GLOBAL_ADMIN and await _is_last_global_admin(org, user):
+        if role is not AdminRole.GLOBAL_ADMIN and await is_last_global_admin(org, user):
             raise DomainError(ErrorCode.LAST_GLOBAL_ADMIN, "The last global admin cannot be demoted.", "role")
         previous = user.admin_role
         user.admin_role = role
@@ -224,7 +224,7 @@ async def delete_user(
         raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is already deleted.", "user_id")
     async with ledger.change(org, actor=actor, now=now) as change:
         await lock_organization(org)
-        if await _is_last_global_admin(org, await User.get(id=user.id)):
+        if await is_last_global_admin(org, await User.get(id=user.id)):
             raise DomainError(ErrorCode.LAST_GLOBAL_ADMIN, "The last global admin cannot be deleted.", "user_id")
         # Pools first (the products held, waited for or granted by the user's groups), then the user row.
         direct = dict(await LicenseAssignment.filter(user_id=user.id).values_list("product_id", "direct"))

@@ -156,3 +156,25 @@ async def test_a_patch_adding_1000_members_costs_as_many_statements_as_adding_10
     assert await LicenseWait.filter(product_id="CRM_BASIC").count() == 410
     assert large == small and large <= 40
     await check_group_invariants(fx.org.id)
+
+
+async def test_removals_count_toward_the_members_limit_of_a_request():
+    fx = await make_org()
+    group = await _group(fx)
+
+    with pytest.raises(ScimError) as refused:
+        await _patch(fx, group, {"op": "remove", "path": "members", "value": [{"value": str(i)} for i in range(1, 10_002)]})
+
+    assert refused.value.status == 400
+
+
+async def test_an_unknown_member_id_with_a_lone_surrogate_is_named_in_a_writable_error():
+    fx = await make_org()
+
+    with pytest.raises(ScimError) as refused:
+        await scim_groups.create(fx.org, {"displayName": "g", "members": [{"value": "\ud800"}]}, actor=fx.actor, now=NOW)
+
+    assert refused.value.status in (400, 404)
+    import orjson
+
+    orjson.dumps(refused.value.body())  # encodes: the id is quoted, not copied raw

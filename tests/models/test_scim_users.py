@@ -231,3 +231,56 @@ async def test_graphql_user_external_id_is_the_stored_value():
     user = await create(fx, {"userName": "ext@acme.test", "externalId": "abc-123"})
     result = await execute("query($id: ID!) { user(id: $id) { externalId } }", {"id": str(user.id)}, token=fx.token)
     assert result.errors is None and result.data["user"]["externalId"] == "abc-123"
+
+
+async def test_deactivating_the_last_global_admin_with_other_changes_is_refused_and_changes_nothing():
+    fx = await make_org()
+    before = await User.get(id=fx.admin.id)
+    events = await AuditEvent.filter(organization_id=fx.org.id).count()
+
+    with pytest.raises(ScimError) as refused:
+        await patch(
+            fx,
+            fx.admin,
+            {"op": "replace", "path": "displayName", "value": "Renamed"},
+            {"op": "replace", "path": "active", "value": False},
+        )
+
+    assert refused.value.status == 400
+    after = await User.get(id=fx.admin.id)
+    assert (after.display_name, after.deleted_at) == (before.display_name, None)
+    assert await AuditEvent.filter(organization_id=fx.org.id).count() == events
+
+
+async def test_removing_active_keeps_a_deactivated_user_deactivated():
+    fx = await make_org()
+    user = await create(fx, {"userName": "gone@acme.test", "active": False})
+
+    await patch(fx, user, {"op": "remove", "path": "active"})
+
+    assert (await User.get(id=user.id)).deleted_at is not None
+
+
+async def test_too_many_emails_and_names_that_grow_when_lower_cased_are_invalid_values():
+    fx = await make_org()
+    for body in (
+        {"userName": "many@acme.test", "emails": [{"value": f"a{i}@acme.test"} for i in range(101)]},
+        {"userName": "\u0130" * 256, "emails": [{"value": "dotted@acme.test"}]},
+    ):
+        with pytest.raises(ScimError) as refused:
+            await create(fx, body)
+        assert refused.value.scim_type == "invalidValue"
+    assert await User.filter(organization_id=fx.org.id).count() == 1
+
+
+async def test_adding_many_emails_in_many_operations_takes_linear_time():
+    fx = await make_org()
+    user = await create(fx, {"userName": "lin@acme.test"})
+    emails = [{"value": f"e{i}@acme.test"} for i in range(20_000)]
+
+    with pytest.raises(ScimError) as refused:  # deduplicated in one pass, then refused for the count
+        await patch(
+            fx, user, {"op": "replace", "path": "emails", "value": emails}, {"op": "add", "path": "emails", "value": emails}
+        )
+
+    assert refused.value.scim_type == "invalidValue"
