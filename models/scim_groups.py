@@ -18,23 +18,12 @@ from seatwise.models.scim_errors import from_domain, invalid_value, not_found
 from seatwise.models.scim_filter import group_filter
 from seatwise.models.scim_patch import MEMBERS, Attribute, Members, apply, member_ids, spec
 from seatwise.models.scim_schema import GROUP_SCHEMA, timestamp
-from seatwise.models.scim_users import text
+from seatwise.models.scim_users import attribute, has_attribute, text
 from seatwise.models.tables import Group, GroupMember, GroupSource, Organization
 
 GROUP_SPEC = spec(GROUP_SCHEMA, Attribute("displayName"), Attribute("externalId"), Attribute("members", MEMBERS))
 
 Member = int  # a member's user id
-
-
-def _get(body: dict[str, Any], name: str) -> Any:
-    for key, value in body.items():
-        if key.lower() == name.lower():
-            return value
-    return None
-
-
-def _has(body: dict[str, Any], name: str) -> bool:
-    return any(key.lower() == name.lower() for key in body)
 
 
 def resource(group: Group, members: list[Member] | None, base: str) -> dict[str, Any]:
@@ -87,15 +76,15 @@ async def page(org: Organization, filter_text: str | None, start_index: int, cou
 def _body(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise invalid_value("A Group is a JSON object.")
-    core = _get(body, GROUP_SCHEMA)
+    core = attribute(body, GROUP_SCHEMA)
     return {**body, **core} if isinstance(core, dict) else body
 
 
 async def create(org: Organization, body: Any, *, actor: Actor, now: datetime) -> Group:
     body = _body(body)
-    name = text(_get(body, "displayName"), "displayName", required=True)
-    external_id = text(_get(body, "externalId"), "externalId")
-    listed = member_ids(_get(body, "members")) if _get(body, "members") is not None else []
+    name = text(attribute(body, "displayName"), "displayName", required=True)
+    external_id = text(attribute(body, "externalId"), "externalId")
+    listed = member_ids(attribute(body, "members")) if attribute(body, "members") is not None else []
     try:
         group, _ = await groups.directory_change(
             org, None, display_name=name, external_id=external_id, add=listed, actor=actor, now=now
@@ -109,9 +98,9 @@ async def replace(org: Organization, raw_id: str, body: Any, *, actor: Actor, no
     """PUT: the name and externalId as given; members replaced when the body lists them (kept when it has none)."""
     group = await get(org, raw_id)
     body = _body(body)
-    name = text(_get(body, "displayName"), "displayName", required=True)
-    external_id = text(_get(body, "externalId"), "externalId")
-    listed = member_ids(_get(body, "members") or []) if _has(body, "members") else None
+    name = text(attribute(body, "displayName"), "displayName", required=True)
+    external_id = text(attribute(body, "externalId"), "externalId")
+    listed = member_ids(attribute(body, "members") or []) if has_attribute(body, "members") else None
     try:
         group, _ = await groups.directory_change(
             org, group, display_name=name, external_id=external_id, members=listed, actor=actor, now=now

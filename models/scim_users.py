@@ -100,14 +100,15 @@ class UserState:
             ) from None
 
 
-def _get(body: dict[str, Any], name: str) -> Any:
+def attribute(body: dict[str, Any], name: str) -> Any:
+    """The value of an attribute of a request body, its name matched ignoring case (RFC 7643 2.1); None when absent."""
     for key, value in body.items():
         if key.lower() == name.lower():
             return value
     return None
 
 
-def _has(body: dict[str, Any], name: str) -> bool:
+def has_attribute(body: dict[str, Any], name: str) -> bool:
     return any(key.lower() == name.lower() for key in body)
 
 
@@ -139,22 +140,22 @@ def state_of(body: Any, *, active_by_default: bool = True) -> UserState:
     (true for a new user; a PUT keeps the user's state)."""
     if not isinstance(body, dict):
         raise invalid_value("A User is a JSON object.")
-    core = _get(body, USER_SCHEMA)
+    core = attribute(body, USER_SCHEMA)
     if isinstance(core, dict):  # attributes nested under the core schema's URN
         body = {**body, **core}
-    name = _get(body, "name")
+    name = attribute(body, "name")
     if name is not None and not isinstance(name, dict):
         raise invalid_value("name is an object.")
     name = name or {}
-    active = _get(body, "active")
+    active = attribute(body, "active")
     return UserState(
-        user_name=text(_get(body, "userName"), "userName", required=True) or "",
-        external_id=text(_get(body, "externalId"), "externalId"),
-        display_name=text(_get(body, "displayName"), "displayName"),
-        given_name=text(_get(name, "givenName"), "name.givenName"),
-        family_name=text(_get(name, "familyName"), "name.familyName"),
-        formatted_name=text(_get(name, "formatted"), "name.formatted"),
-        emails=_emails(_get(body, "emails")),
+        user_name=text(attribute(body, "userName"), "userName", required=True) or "",
+        external_id=text(attribute(body, "externalId"), "externalId"),
+        display_name=text(attribute(body, "displayName"), "displayName"),
+        given_name=text(attribute(name, "givenName"), "name.givenName"),
+        family_name=text(attribute(name, "familyName"), "name.familyName"),
+        formatted_name=text(attribute(name, "formatted"), "name.formatted"),
+        emails=_emails(attribute(body, "emails")),
         active=active_by_default if active is None else boolean(active, "active"),
     )
 
@@ -312,15 +313,13 @@ async def delete(org: Organization, raw_id: str, *, actor: Actor, now: datetime,
             raise from_domain(error) from None
     async with in_transaction():  # deactivated before: nothing more to free, only hidden from SCIM
         await User.filter(id=user.id).update(scim_deleted_at=now, last_modified=now)
-        await audit.record(
-            org,
-            actor,
-            AuditAction.USER_UPDATED,
-            target_type=AuditTarget.USER,
-            target_id=user.id,
-            at=now,
-            details={"removed": True},
-        )
+        await _audit_update(org, user, {"removed": True}, actor=actor, now=now)
+
+
+async def _audit_update(org: Organization, user: User, details: dict[str, Any], *, actor: Actor, now: datetime) -> None:
+    await audit.record(
+        org, actor, AuditAction.USER_UPDATED, target_type=AuditTarget.USER, target_id=user.id, at=now, details=details
+    )
 
 
 async def _deactivate(org: Organization, user: User, *, actor: Actor, now: datetime, wall: datetime) -> User:
@@ -352,14 +351,8 @@ async def _write(org: Organization, user: User, state: UserState, *, actor: Acto
         try:
             async with in_transaction():
                 await User.filter(id=user.id).update(**values, last_modified=now)
-                await audit.record(
-                    org,
-                    actor,
-                    AuditAction.USER_UPDATED,
-                    target_type=AuditTarget.USER,
-                    target_id=user.id,
-                    at=now,
-                    details={"changed": [_API_NAMES[name] for name in changed], "email": email},
+                await _audit_update(
+                    org, user, {"changed": [_API_NAMES[name] for name in changed], "email": email}, actor=actor, now=now
                 )
         except IntegrityError:
             raise ScimError(409, "A user with this userName or email already exists.", "uniqueness") from None
