@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 from seatwise.models import audit
 from seatwise.models.audit import Actor, AuditAction, AuditTarget
 from seatwise.models.clock import org_now
+from seatwise.models.db import lock_name
 from seatwise.models.errors import DomainError, ErrorCode, Forbidden, Unauthenticated
 from seatwise.models.events import broker
 from seatwise.models.inputs import checked_text, column_length, parse_id
@@ -217,18 +218,24 @@ async def sign_in(email: str, password: str, *, now: datetime) -> tuple[str, Vie
     """Start a 12-hour session for an admin; lockout after 5 failures in 15 minutes (wall clock)."""
     key = checked_text(email.strip().lower(), column_length(SignInFailure, "email"), "The email", "email")
     checked_text(password, MAX_PASSWORD_LENGTH, "The password", "password")
-    # The attempt is recorded (as a failure) before the password is checked, so that concurrent tries
-    # see each other: of a burst of wrong passwords, only the first five are even checked.
-    attempt = await SignInFailure.create(email=key, at=now)
-    earlier = (
-        await SignInFailure.filter(email=key, at__gt=now - 2 * LOCKOUT_WINDOW, id__lt=attempt.id)
-        .order_by("-at", "-id")
-        .limit(LOCKOUT_FAILURES)
-    )
-    locked_until = earlier[0].at + LOCKOUT_WINDOW if earlier else now
-    if len(earlier) >= LOCKOUT_FAILURES and earlier[0].at - earlier[-1].at <= LOCKOUT_WINDOW and now < locked_until:
-        await SignInFailure.filter(id=attempt.id).delete()  # tries during the lock do not extend it
-        raise DomainError(ErrorCode.TOO_MANY_ATTEMPTS, f"Too many failed sign-ins; try again after {locked_until.isoformat()}.")
+    # The attempt is recorded (as a failure) before the password is checked, one try at a time per email (the
+    # lock; without it, a try committed after a later one was counted could go unseen): of a burst of wrong
+    # passwords, only the first five are even checked. A refused try is rolled back, so it does not extend the lock.
+    async with in_transaction() as connection:
+        await lock_name(connection, f"sign-in:{key}")
+        attempt = await SignInFailure.create(email=key, at=now, using_db=connection)
+        earlier = (
+            await SignInFailure.filter(email=key, at__gt=now - 2 * LOCKOUT_WINDOW)
+            .exclude(id=attempt.id)
+            .order_by("-at", "-id")
+            .limit(LOCKOUT_FAILURES)
+            .using_db(connection)
+        )
+        locked_until = earlier[0].at + LOCKOUT_WINDOW if earlier else now
+        if len(earlier) >= LOCKOUT_FAILURES and earlier[0].at - earlier[-1].at <= LOCKOUT_WINDOW and now < locked_until:
+            raise DomainError(
+                ErrorCode.TOO_MANY_ATTEMPTS, f"Too many failed sign-ins; try again after {locked_until.isoformat()}."
+            )
     user = await User.filter(email=key, deleted_at=None).select_related("organization").first()
     valid = await asyncio.to_thread(_verify, user.password_hash if user else None, password)
     if user is None or not valid or user.admin_role is None:

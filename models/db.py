@@ -33,8 +33,9 @@ class PooledConnection(asyncpg.connection.Connection):
 
     asyncpg resets a connection on every release (advisory locks, cursors, LISTEN, `RESET ALL`): outside a
     transaction that is one extra round trip per statement. Seatwise sets no session state (no SET, LISTEN,
-    advisory lock or cursor; the session settings below are fixed at connect), so there is nothing to reset;
-    asyncpg still rolls back a transaction left open."""
+    session advisory lock or cursor; the session settings below are fixed at connect; `lock_name` takes a
+    transaction-level lock, which ends with the transaction), so there is nothing to reset; asyncpg still
+    rolls back a transaction left open."""
 
     def get_reset_query(self) -> str:
         return ""
@@ -129,6 +130,16 @@ def __getattr__(name: str):
     if name == "TORTOISE_ORM":
         return tortoise_config()
     raise AttributeError(name)
+
+
+async def lock_name(connection, name: str) -> None:
+    """Serialize the transactions that lock `name` until the caller's transaction ends.
+
+    PostgreSQL: a transaction-level advisory lock on a 64-bit hash of the name (a collision only makes two
+    names wait for each other). SQLite lets one writer in at a time: the caller's first write takes the lock,
+    so the caller writes before it reads."""
+    if connection.capabilities.dialect == "postgres":
+        await connection.execute_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [name])
 
 
 class _RollBack(Exception):
