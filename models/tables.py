@@ -130,8 +130,14 @@ class User(Model):
 
     class Meta:
         table = "app_user"
-        # (organization_id, id): the keyset batches of data exports
-        indexes = (("organization_id", "email"), ("organization_id", "external_id"), ("organization_id", "id"))
+        # (organization_id, id): the keyset batches of data exports; (organization_id, deleted_at): the COUNT of
+        # the users page from the index alone
+        indexes = (
+            ("organization_id", "email"),
+            ("organization_id", "external_id"),
+            ("organization_id", "id"),
+            ("organization_id", "deleted_at"),
+        )
         unique_together = (("organization", "user_name_key"),)
 
 
