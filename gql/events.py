@@ -57,7 +57,7 @@ async def _event(context: Context, event: SeatEvent) -> LicenseEvent:
         kind=event.kind,
         product=Product.from_model(product),
         user=user,
-        seats=SeatPool.from_model(PoolView(product, event.purchased, event.assigned)),
+        seats=SeatPool.from_model(PoolView(product, event.purchased, event.assigned, event.waiting)),
         at=event.at,
     )
 

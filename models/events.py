@@ -47,6 +47,7 @@ class SeatEvent:
     purchased: int
     assigned: int
     at: datetime
+    waiting: int = 0
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -64,6 +65,7 @@ class SeatEvent:
             purchased=int(data["purchased"]),
             assigned=int(data["assigned"]),
             at=datetime.fromisoformat(data["at"]),
+            waiting=int(data.get("waiting", 0)),  # absent from events of an instance older than this field
         )
 
 

@@ -258,6 +258,9 @@ async def test_waiting_and_serving_raise_live_events():
     kinds = [(e.kind, e.user_id) for e in published if e.user_id]
     assert kinds == [(LicenseEventKind.WAITING, user.id), (LicenseEventKind.ASSIGNED, user.id)]
     assert not await LicenseWait.exists()
+    # each event carries the pool right after it: the queue grew to one, then was served
+    pools = [(e.purchased, e.assigned, e.waiting) for e in published if e.user_id]
+    assert pools == [(0, 0, 1), (1, 1, 0)]
 
 
 async def test_assign_licenses_on_inherited_licenses_adds_the_direct_source_without_taking_licenses():
