@@ -264,12 +264,16 @@ async def sign_out(viewer: Viewer, *, everywhere: bool, now: datetime) -> int:
         if not everywhere:
             sessions = sessions.filter(id=viewer.credential.id)
         # An API token signing out ends nothing and records nothing.
-        ended = await _revoke(sessions, viewer.org, viewer.actor, now=now, at=viewer.now, details={"everywhere": everywhere})
+        ended = await revoke_credentials(
+            sessions, viewer.org, viewer.actor, now=now, at=viewer.now, details={"everywhere": everywhere}
+        )
     await broker.end_credentials(viewer.org.id, ended)  # after commit: their live subscriptions end, on every instance
     return len(ended)
 
 
-async def _revoke(credentials, org: Organization, actor: Actor, *, now: datetime, at: datetime, details: dict) -> list[int]:
+async def revoke_credentials(
+    credentials, org: Organization, actor: Actor, *, now: datetime, at: datetime, details: dict
+) -> list[int]:
     """Revoke the credentials of a query, one audit event per credential ended (inside the caller's transaction).
     Returns the ids of the credentials ended."""
     rows = await credentials.filter(revoked_at=None).values_list("id", "kind")
@@ -374,7 +378,9 @@ async def end_all_credentials(user: User, reason: str, *, actor: Actor, now: dat
     """Revoke every session and API token of a user (role change, deletion), each with its audit event.
     Inside the caller's transaction; `now` is the wall clock, `at` the organization's time."""
     org = await Organization.get(id=user.organization_id)
-    return len(await _revoke(Credential.filter(user_id=user.id), org, actor, now=now, at=at, details={"reason": reason}))
+    return len(
+        await revoke_credentials(Credential.filter(user_id=user.id), org, actor, now=now, at=at, details={"reason": reason})
+    )
 
 
 async def credentials_ended(user: User) -> None:

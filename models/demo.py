@@ -28,6 +28,7 @@ from tortoise.transactions import in_transaction
 from seatwise.models import auth, billing, cards, groups, seats, testclock, users
 from seatwise.models.audit import Actor
 from seatwise.models.clock import add_months, org_now, utcnow
+from seatwise.models.events import broker
 from seatwise.models.organizations import create_organization
 from seatwise.models.tables import AdminRole, Credential, CredentialKind, Organization, User
 
@@ -106,7 +107,7 @@ async def ensure_demo() -> Demo:
     actor = Actor(email=None)
     async with in_transaction():
         previous = Credential.filter(user_id=admin.id, kind=CredentialKind.API_TOKEN, name=MAKE_RUN_TOKEN)
-        await auth._revoke(
+        ended = await auth.revoke_credentials(
             previous, org, actor, now=now, at=org_now(org, now), details={"name": MAKE_RUN_TOKEN, "reason": "replaced"}
         )
         token, _ = await auth.issue_credential(
@@ -117,4 +118,5 @@ async def ensure_demo() -> Demo:
             name=MAKE_RUN_TOKEN,
             expires_at=now + MAKE_RUN_TOKEN_LIFETIME,
         )
+    await broker.end_credentials(org.id, ended)  # after commit: live subscriptions on the old token end
     return Demo(org, admin, token, built.password if built else None)

@@ -131,7 +131,9 @@ class SeatChange:
     def _announce(self, kind: LicenseEventKind | None, sku: str, user_id: int | None) -> None:
         if kind is not None:
             pool = self._pools[sku]
-            self.events.append(SeatEvent(self.org.id, kind, sku, user_id, pool.purchased, pool.assigned, self.now, waiting=pool.waiting))
+            self.events.append(
+                SeatEvent(self.org.id, kind, sku, user_id, pool.purchased, pool.assigned, self.now, waiting=pool.waiting)
+            )
 
     async def _take(self, sku: str, count: int) -> bool:
         taken = await SeatPool.filter(organization_id=self.org.id, product_id=sku, assigned__lte=F("purchased") - count).update(
@@ -457,7 +459,9 @@ class SeatChange:
             after = self._pools[sku]
             if after.in_conflict != before.in_conflict:
                 kind = LicenseEventKind.CONFLICT_OPENED if after.in_conflict else LicenseEventKind.CONFLICT_RESOLVED
-                flips.append(SeatEvent(self.org.id, kind, sku, None, after.purchased, after.assigned, self.now, waiting=after.waiting))
+                flips.append(
+                    SeatEvent(self.org.id, kind, sku, None, after.purchased, after.assigned, self.now, waiting=after.waiting)
+                )
         return flips
 
     def after(self, sku: str) -> PoolView:

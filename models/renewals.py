@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -197,15 +198,29 @@ class _Payment:
     amount: int
 
 
-async def _prepare_payment(org: Organization, sub: Subscription, step: Step, *, now: datetime, wall: datetime) -> _Payment | None:
+def _past_due(sub: Subscription) -> bool:
+    """Owed a retry after a card fix: in grace or suspended, and not asked to cancel (the clock ends those)."""
+    return sub.status in (SubscriptionStatus.GRACE_PERIOD, SubscriptionStatus.SUSPENDED) and not sub.cancel_at_period_end
+
+
+async def _prepare_payment(
+    org: Organization,
+    sub: Subscription,
+    step: Step,
+    *,
+    now: datetime,
+    wall: datetime,
+    owed: Callable[[Subscription], bool] | None = None,
+) -> _Payment | None:
     """Phase 1 of a charging step, in a short transaction with no pool lock: claim the subscription and record
-    the charge attempt. None when another clock took the step or works on its charge."""
+    the charge attempt. None when another clock took the step or works on its charge; `_NotDue` when the claimed
+    subscription no longer owes it (`owed`, by default: `step` is the clock's step due at `now`)."""
     async with in_transaction():
         if not await _claim(sub):
             return None
         fresh = await Subscription.get(id=sub.id)
-        if due_step(fresh, now) is not step:
-            raise _NotDue
+        if not (owed(fresh) if owed else due_step(fresh, now) is step):
+            raise _NotDue  # the claim's version bump is harmless
         product = await product_of(fresh.product_id)
         amount = fresh.quantity * product.unit_price_cents
         card = await default_card(org)
@@ -295,12 +310,15 @@ async def _renew(change: SeatChange, sub: Subscription, payment: _Payment, repor
 
 
 async def _retry(change: SeatChange, sub: Subscription, payment: _Payment, report: ClockReport) -> bool:
-    """RETRY in grace: ACTIVE with a new period when paid; else the failed Charge is the record of the attempt."""
+    """RETRY of a past-due subscription (the clock's daily retry in grace, or `retry_past_due` after a card fix):
+    ACTIVE with a new period when paid; else the failed Charge is the record of the attempt and a subscription in
+    grace waits a day for its next retry. Returns whether the status changed."""
     now = change.now
     report.retried += 1
     paid, details = await _settle_payment(change.org, payment, report, now=now)
     if not paid:
-        await Subscription.filter(id=sub.id).update(last_retry_at=now)
+        if sub.status is SubscriptionStatus.GRACE_PERIOD:
+            await Subscription.filter(id=sub.id).update(last_retry_at=now)
         return False
     fresh = _new_period_fields(now)
     await Subscription.filter(id=sub.id).update(**fresh)
@@ -313,6 +331,7 @@ async def _retry(change: SeatChange, sub: Subscription, payment: _Payment, repor
             "quantity": sub.quantity,
             **details,
             "retry": True,
+            "from": sub.status.value,
             "periodStart": iso(now),
             "periodEnd": iso(fresh["current_period_end"]),
         },
@@ -483,49 +502,18 @@ async def retry_past_due(org: Organization, *, actor: Actor, now: datetime, wall
         cancel_at_period_end=False,
     ).order_by("id")
     for sub in past_due:
-        async with in_transaction():
-            if not await _claim(sub):
-                continue
-            fresh = await Subscription.get(id=sub.id)
-            if fresh.status not in (SubscriptionStatus.GRACE_PERIOD, SubscriptionStatus.SUSPENDED) or fresh.cancel_at_period_end:
-                continue  # the claim's version bump is harmless
-            product = await product_of(fresh.product_id)
-            attempt = await charges.open_attempt(
-                org,
-                card,
-                fresh.quantity * product.unit_price_cents,
-                f"{product.name}: {fresh.quantity} licenses, renewal",
-                key=f"retry:{sub.id}:{now.isoformat()}",
-                subscription_id=sub.id,
-                now=now,
-                wall=wall,
-            )
-        if attempt is None:
+        try:
+            payment = await _prepare_payment(org, sub, Step.RETRY, now=now, wall=wall, owed=_past_due)
+        except _NotDue:
             continue
-        payment = _Payment(attempt, await charges.send(attempt, now=now), attempt.amount_cents)
+        if payment is None or payment.attempt is None:
+            continue  # another request or clock charges it, or the default card was removed meanwhile
+        payment.result = await charges.send(payment.attempt, now=now)
         async with ledger.change(org, actor=actor, now=now) as change:
             await change.lock(sub.product_id)
-            fresh = await Subscription.get(id=sub.id)
-            paid, details = await _settle_payment(org, payment, ClockReport(), now=now)
+            paid = await _retry(change, await Subscription.get(id=sub.id), payment, ClockReport())
             if paid:
-                period = _new_period_fields(now)
-                await Subscription.filter(id=sub.id).update(**period)
-                await change.audit(
-                    AuditAction.SUBSCRIPTION_RENEWED,
-                    AuditTarget.SUBSCRIPTION,
-                    sub.id,
-                    {
-                        "product": fresh.product_id,
-                        "quantity": fresh.quantity,
-                        **details,
-                        "from": fresh.status.value,
-                        "periodStart": iso(now),
-                        "periodEnd": iso(period["current_period_end"]),
-                    },
-                )
                 await change.recount(sub.product_id, event=LicenseEventKind.SUBSCRIPTION_STATUS_CHANGED)
-            elif fresh.status is SubscriptionStatus.GRACE_PERIOD:
-                await Subscription.filter(id=sub.id).update(last_retry_at=now)
         if paid:
             renewed.append(await Subscription.get(id=sub.id))
     return renewed
