@@ -40,3 +40,21 @@ async def test_a_document_over_the_token_limit_gets_an_error_message(server):
         await ws.send(json.dumps({"id": "2", "type": "subscribe", "payload": {"query": "{ viewer { role } }"}}))
         reply = json.loads(await asyncio.wait_for(ws.recv(), 10))
         assert reply == {"id": "2", "type": "next", "payload": {"data": {"viewer": {"role": "GLOBAL_ADMIN"}}}}
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["subscription { licenseEvents(", "subscription { noSuchField { kind } }", "{ viewer { role } } { viewer { role } }"],
+)
+async def test_a_document_that_does_not_parse_or_validate_gets_an_error_message_and_no_complete(server, query):
+    fx = await make_org()
+    async with ws_client(server.url) as ws:
+        assert (await init(ws, fx.token))["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+        reply = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert reply["type"] == "error" and reply["id"] == "1", reply
+        assert reply["payload"] and reply["payload"][0]["message"], reply
+        # `error` ends the operation: the next message is the answer to the next operation, not a `complete` for 1
+        await ws.send(json.dumps({"id": "2", "type": "subscribe", "payload": {"query": "{ viewer { role } }"}}))
+        reply = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert reply == {"id": "2", "type": "next", "payload": {"data": {"viewer": {"role": "GLOBAL_ADMIN"}}}}
