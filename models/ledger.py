@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.functions import Sum
@@ -88,6 +89,20 @@ class PoolView:
         return self.overage > 0
 
 
+_LOCK_POOL_SQL = (
+    'UPDATE "seat_pool" SET "purchased" = "purchased" WHERE "organization_id" = {} AND "product_id" = {} '
+    'RETURNING "purchased", "assigned", "waiting"'
+)
+
+
+async def _lock_pool(org_id: int, sku: str) -> tuple[int, int, int] | None:
+    """Lock one pool row until the transaction ends and read its counters (None: the organization has no row)."""
+    client = connections.get("default")  # the transaction's connection inside in_transaction()
+    marks = ("$1", "$2") if client.capabilities.dialect == "postgres" else ("?", "?")
+    rows = await client.execute_query_dict(_LOCK_POOL_SQL.format(*marks), [org_id, sku])
+    return (rows[0]["purchased"], rows[0]["assigned"], rows[0]["waiting"]) if rows else None
+
+
 @dataclass
 class SeatChange:
     """One unit of work on the seats of one organization (see the module docstring)."""
@@ -102,18 +117,19 @@ class SeatChange:
     # ------------------------------------------------------------ pools
 
     async def lock(self, *skus: str) -> None:
-        """Lock the pools of these products (SKU order) and read their counters, once per change."""
+        """Lock the pools of these products (SKU order) and read their counters, once per change: one statement
+        per pool (an UPDATE that changes nothing takes the row lock and returns the counters as locked)."""
         for sku in sorted(set(skus) - self._pools.keys()):
             product = await product_of(sku)
-            mine = SeatPool.filter(organization_id=self.org.id, product_id=sku)
-            if not await mine.update(purchased=F("purchased")):
+            counters = await _lock_pool(self.org.id, sku)
+            if counters is None:
                 try:  # an organization created before this product was in the catalog
                     await SeatPool.create(organization_id=self.org.id, product_id=sku)
                 except IntegrityError:
                     pass
-                await mine.update(purchased=F("purchased"))
-            purchased, assigned, waiting = (await mine.values_list("purchased", "assigned", "waiting"))[0]
-            self._pools[sku] = self._before[sku] = PoolView(product, purchased, assigned, waiting)
+                counters = await _lock_pool(self.org.id, sku)
+                assert counters is not None  # the row exists now
+            self._pools[sku] = self._before[sku] = PoolView(product, *counters)
 
     async def pool(self, sku: str) -> PoolView:
         """The product's pool as of now in this change (locked)."""
