@@ -99,8 +99,21 @@ def _unavailable(error: BaseException, url: str | None) -> DatabaseUnavailable:
     )
 
 
+# UPDATE ... RETURNING (the seat ledger's pool lock) needs SQLite 3.35 (2021).
+MIN_SQLITE = (3, 35, 0)
+
+
+def _check_engine(url: str | None) -> None:
+    if database_url(url).startswith("sqlite://") and sqlite3.sqlite_version_info < MIN_SQLITE:
+        raise DatabaseUnavailable(
+            f"SQLite {sqlite3.sqlite_version} is too old: Seatwise needs {'.'.join(map(str, MIN_SQLITE))} or newer "
+            "(the library Python's sqlite3 module is built with)"
+        )
+
+
 async def migrate(url: str | None = None) -> None:
     """Bring the schema up to date with the migrations under migrations/ (idempotent)."""
+    _check_engine(url)
     try:
         await migrate_api(config=tortoise_config(url))
     except CONNECTION_ERRORS as error:
@@ -114,6 +127,7 @@ async def connected(url: str | None = None, *, migrate_first: bool = True) -> As
     """Migrate (unless told not to), open the ORM for the block, close it afterwards."""
     if migrate_first:
         await migrate(url)
+    _check_engine(url)
     try:
         await Tortoise.init(config=tortoise_config(url))
     except CONNECTION_ERRORS as error:

@@ -42,3 +42,11 @@ async def test_pooled_connections_are_given_back_without_a_reset_statement():
         pytest.skip("PostgreSQL only")
     async with connections.get("default").acquire_connection() as connection:
         assert isinstance(connection, db.PooledConnection) and connection.get_reset_query() == ""
+
+
+async def test_an_sqlite_library_older_than_3_35_is_refused_with_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setattr(db.sqlite3, "sqlite_version_info", (3, 34, 1))
+    monkeypatch.setattr(db.sqlite3, "sqlite_version", "3.34.1")
+    with pytest.raises(db.DatabaseUnavailable, match=r"SQLite 3\.34\.1 is too old: Seatwise needs 3\.35\.0 or newer"):
+        await db.migrate(f"sqlite://{tmp_path}/old.sqlite3")
+    assert not (tmp_path / "old.sqlite3").exists()
