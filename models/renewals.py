@@ -220,7 +220,7 @@ async def _prepare_payment(
             return None
         fresh = await Subscription.get(id=sub.id)
         if not (owed(fresh) if owed else due_step(fresh, now) is step):
-            raise _NotDue  # the claim's version bump is harmless
+            raise _NotDue  # leaving the transaction by it rolls the claim back
         product = await product_of(fresh.product_id)
         amount = fresh.quantity * product.unit_price_cents
         card = await default_card(org)
