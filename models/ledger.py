@@ -124,7 +124,8 @@ class SeatChange:
             counters = await _lock_pool(self.org.id, sku)
             if counters is None:
                 try:  # an organization created before this product was in the catalog
-                    await SeatPool.create(organization_id=self.org.id, product_id=sku)
+                    async with in_transaction():  # a savepoint: a concurrent change may create the row first
+                        await SeatPool.create(organization_id=self.org.id, product_id=sku)
                 except IntegrityError:
                     pass
                 counters = await _lock_pool(self.org.id, sku)

@@ -1,11 +1,12 @@
 import asyncio
+from datetime import timedelta
 
 import pytest
 
 from seatwise.models import seats, users
 from seatwise.models.errors import DomainError, ErrorCode
-from seatwise.models.tables import AuditEvent, LicenseAssignment, SeatPool
-from tests.support import NOW, give_licenses, make_org, make_user
+from seatwise.models.tables import AuditEvent, LicenseAssignment, SeatPool, Subscription, SubscriptionStatus
+from tests.support import NOW, give_licenses, make_org, make_user, recount
 
 
 async def test_assign_fails_when_no_license_is_available():
@@ -151,3 +152,25 @@ async def test_bulk_assign_announces_each_license_with_the_pool_right_after_it(m
     assert [(e.kind.value, e.user_id, e.purchased, e.assigned) for e in published] == [
         ("ASSIGNED", p.id, 5, n) for n, p in enumerate(people, start=1)
     ]
+
+
+async def test_concurrent_changes_create_a_missing_pool_row_once_and_all_go_on():
+    # An organization made before a product joined the catalog has no pool row for it: the first seat change
+    # creates it. Concurrent first changes race to create it; the losers lock the winner's row and go on.
+    fx = await make_org()
+    await SeatPool.filter(organization_id=fx.org.id, product_id="CRM_BASIC").delete()
+    await Subscription.create(
+        organization_id=fx.org.id,
+        product_id="CRM_BASIC",
+        quantity=4,
+        status=SubscriptionStatus.ACTIVE,
+        period_anchor=NOW,
+        period_index=1,
+        current_period_start=NOW,
+        current_period_end=NOW + timedelta(days=30),
+        created_at=NOW,
+    )
+    results = await asyncio.gather(*(recount(fx.org.id, "CRM_BASIC") for _ in range(6)), return_exceptions=True)
+    assert results == [None] * 6, results
+    pool = await SeatPool.get(organization_id=fx.org.id, product_id="CRM_BASIC")
+    assert (pool.purchased, pool.assigned) == (4, 0)
