@@ -126,8 +126,9 @@ async def migrate(url: str | None = None) -> None:
 async def connected(url: str | None = None, *, migrate_first: bool = True) -> AsyncIterator[None]:
     """Migrate (unless told not to), open the ORM for the block, close it afterwards."""
     if migrate_first:
-        await migrate(url)
-    _check_engine(url)
+        await migrate(url)  # checks the engine first
+    else:
+        _check_engine(url)
     try:
         await Tortoise.init(config=tortoise_config(url))
     except CONNECTION_ERRORS as error:

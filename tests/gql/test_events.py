@@ -53,6 +53,29 @@ async def test_an_assignment_is_delivered_with_the_user_and_the_seats_after_it()
     }
 
 
+async def test_a_user_queued_by_a_group_is_delivered_with_the_waiting_count():
+    from seatwise.gql.context import Context
+    from seatwise.gql.schema import schema
+    from seatwise.models import groups
+
+    fx = await make_org()
+    user = await make_user(fx)
+    group = await groups.create_group(fx.org, "Sales", ["CRM_BASIC"], actor=fx.actor, now=NOW)
+    viewer = await auth.authenticate(f"Bearer {fx.token}", now=utcnow())
+    context = Context(viewer, connection_params={"Authorization": f"Bearer {fx.token}"})
+    document = "subscription { licenseEvents { kind user { id } seats { purchased assigned waiting } } }"
+    async with aclosing(await schema.subscribe(document, context_value=context)) as stream:
+        pending = await _listening(stream, fx.org.id)
+        await groups.add_members(fx.org, str(group.id), [str(user.id)], actor=fx.actor, now=NOW)
+        result = await asyncio.wait_for(pending, 5)
+    assert result.errors is None
+    assert result.data["licenseEvents"] == {
+        "kind": "WAITING",
+        "user": {"id": str(user.id)},
+        "seats": {"purchased": 0, "assigned": 0, "waiting": 1},
+    }
+
+
 async def test_a_suspension_that_opens_a_conflict_is_announced():
     fx = await make_org()
     await give_licenses(fx, "CRM_BASIC", 1)
