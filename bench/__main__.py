@@ -32,7 +32,7 @@ from typing import Any
 
 from bench import load, report, servers, workloads
 from bench.seed import SeededOrg
-from seatwise.models.settings import settings
+from seatwise.models.core.settings import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"

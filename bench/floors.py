@@ -70,7 +70,7 @@ def serve(kind: str, host: str, port: int, workers: int = 1) -> None:
     """`seatwise serve --host H --port P --workers N`, serving the floor `kind` instead of Seatwise."""
     import uvicorn
 
-    from seatwise.gql import cli
+    from seatwise.gql.cli import main as cli
 
     real_run = uvicorn.run
 

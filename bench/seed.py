@@ -28,10 +28,8 @@ from typing import Any
 from tortoise import connections
 from tortoise.models import Model
 
-from seatwise.models import auth, ledger, organizations
-from seatwise.models.audit import BILLING_CLOCK
-from seatwise.models.clock import add_months, utcnow
-from seatwise.models.tables import (
+from seatwise.models.core.clock import add_months, utcnow
+from seatwise.models.core.tables import (
     AdminRole,
     LicenseAssignment,
     StatusReason,
@@ -39,6 +37,9 @@ from seatwise.models.tables import (
     SubscriptionStatus,
     User,
 )
+from seatwise.models.events.audit import BILLING_CLOCK
+from seatwise.models.people import auth, organizations
+from seatwise.models.seats import ledger
 
 # Which users (by index) hold which product, and what was bought: shares of the organization's size.
 BASIC, ESSENTIAL, PROFESSIONAL = "CRM_BASIC", "CRM_ESSENTIAL", "CRM_PROFESSIONAL"

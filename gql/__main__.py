@@ -1,3 +1,3 @@
-from seatwise.gql.cli import main
+from seatwise.gql.cli.main import main
 
 main()

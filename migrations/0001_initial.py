@@ -6,7 +6,7 @@ from tortoise.fields.base import OnDelete
 from tortoise.indexes import Index
 from tortoise.migrations import operations as ops
 
-from seatwise.models.tables import (
+from seatwise.models.core.tables import (
     AdminRole,
     CardBrand,
     ChargeStatus,

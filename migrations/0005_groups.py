@@ -3,7 +3,7 @@ from tortoise.fields.base import OnDelete
 from tortoise.indexes import Index
 from tortoise.migrations import operations as ops
 
-from seatwise.models.tables import GroupSource
+from seatwise.models.core.tables import GroupSource
 
 
 class Migration(migrations.Migration):

@@ -1,7 +1,7 @@
 from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
 
-from seatwise.models.tables import TokenScope
+from seatwise.models.core.tables import TokenScope
 
 
 class Migration(migrations.Migration):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from seatwise.models import cards
-from seatwise.models.clock import add_months
-from seatwise.models.tables import (
+from seatwise.models.billing import cards
+from seatwise.models.core.clock import add_months
+from seatwise.models.core.tables import (
     AuditEvent,
     Charge,
     IdempotencyKey,

@@ -6,8 +6,8 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from seatwise.models.events import SeatEvent, broker
-from seatwise.models.tables import CardBrand, Charge, PaymentCard, Subscription, User
+from seatwise.models.core.tables import CardBrand, Charge, PaymentCard, Subscription, User
+from seatwise.models.events.live import SeatEvent, broker
 from tests.support import NOW, OrgFixture, give_licenses, make_user, recount
 
 PERIOD_END = datetime(2026, 12, 29, 9, 0, tzinfo=NOW.tzinfo)  # a subscription started at NOW
@@ -54,7 +54,7 @@ async def charges_of(sub: Subscription) -> list[Charge]:
 
 
 async def delete_user_at(fx: OrgFixture, when: datetime) -> User:
-    from seatwise.models import users
+    from seatwise.models.people import users
 
     user = await make_user(fx, now=when)
     return await users.delete_user(fx.org, str(user.id), actor=fx.actor, now=when)

@@ -11,7 +11,7 @@ import uuid
 import pytest
 from tortoise import Tortoise
 
-from seatwise.models import db
+from seatwise.models.core import db
 from tests import support
 
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from seatwise.models.tables import CardBrand, PaymentCard, StatusReason, Subscription, SubscriptionStatus
+from seatwise.models.core.tables import CardBrand, PaymentCard, StatusReason, Subscription, SubscriptionStatus
 from tests.support import NOW, OrgFixture, recount
 
 

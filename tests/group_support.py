@@ -1,6 +1,6 @@
 """Checks of the group-licensing invariants (docs/rules.md section 11), shared by the race and property tests."""
 
-from seatwise.models.tables import GroupMember, GroupProduct, LicenseAssignment, LicenseWait, SeatPool, User
+from seatwise.models.core.tables import GroupMember, GroupProduct, LicenseAssignment, LicenseWait, SeatPool, User
 
 
 async def check_group_invariants(org_id: int) -> None:

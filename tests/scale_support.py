@@ -10,9 +10,8 @@ from datetime import timedelta
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
-from seatwise.models import ledger
-from seatwise.models.clock import add_months
-from seatwise.models.tables import (
+from seatwise.models.core.clock import add_months
+from seatwise.models.core.tables import (
     AuditEvent,
     Charge,
     ChargeStatus,
@@ -26,6 +25,7 @@ from seatwise.models.tables import (
     SubscriptionStatus,
     User,
 )
+from seatwise.models.seats import ledger
 from tests.support import NOW, OrgFixture, is_postgres, make_org, recount
 
 BATCH = 5000
@@ -147,7 +147,7 @@ async def seed_org(size: int, name: str = "Scale") -> ScaleOrg:
         )
     for sku in ("CRM_BASIC", "CRM_ESSENTIAL", "CRM_PROFESSIONAL"):
         await recount(org_id, sku)
-    from seatwise.models.tables import SeatPool
+    from seatwise.models.core.tables import SeatPool
 
     # The counters the seat ledger would hold after these assignments and waits.
     await SeatPool.filter(organization_id=org_id, product_id="CRM_BASIC").update(assigned=size)

@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 
-from seatwise.models import auth
-from seatwise.models.audit import AuditAction
-from seatwise.models.clock import utcnow
-from seatwise.models.tables import AdminRole, AuditEvent, TokenScope
+from seatwise.models.core.clock import utcnow
+from seatwise.models.core.tables import AdminRole, AuditEvent, TokenScope
+from seatwise.models.events.audit import AuditAction
+from seatwise.models.people import auth
 from tests.support import OrgFixture, make_org, post
 
 SCIM_JSON = "application/scim+json"

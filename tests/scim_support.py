@@ -6,9 +6,9 @@ from typing import Any
 
 import httpx
 
-from seatwise.models import auth
-from seatwise.models.clock import utcnow
-from seatwise.models.tables import AdminRole, CredentialKind, TokenScope, User
+from seatwise.models.core.clock import utcnow
+from seatwise.models.core.tables import AdminRole, CredentialKind, TokenScope, User
+from seatwise.models.people import auth
 from tests.support import OrgFixture
 
 SCIM_JSON = "application/scim+json"

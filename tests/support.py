@@ -18,10 +18,10 @@ from typing import Any
 import httpx
 from tortoise import Tortoise, connections
 
-from seatwise.models import auth, organizations, users
-from seatwise.models.audit import Actor
-from seatwise.models.clock import utcnow
-from seatwise.models.tables import AdminRole, Organization, User
+from seatwise.models.core.clock import utcnow
+from seatwise.models.core.tables import AdminRole, Organization, User
+from seatwise.models.events.audit import Actor
+from seatwise.models.people import auth, organizations, users
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
@@ -89,9 +89,9 @@ async def token_for(fx: OrgFixture, user: User, role: AdminRole) -> str:
 
 async def execute(query: str, variables: dict[str, Any] | None = None, *, token: str | None = None):
     """Run an operation through the schema as a request with `token` would."""
-    from seatwise.gql.context import Context
-    from seatwise.gql.schema import schema
-    from seatwise.models.errors import Unauthenticated
+    from seatwise.gql.graphql.core.context import Context
+    from seatwise.gql.graphql.schema import schema
+    from seatwise.models.core.errors import Unauthenticated
 
     viewer = None
     if token:
@@ -176,8 +176,8 @@ async def post(client: httpx.AsyncClient, url: str, query: str, variables: dict 
 
 async def give_licenses(fx: OrgFixture, sku: str, quantity: int, *, now: datetime = NOW, status=None):
     """A paid subscription of `quantity` licenses written directly (for tests about seats, not purchases)."""
-    from seatwise.models.clock import add_months
-    from seatwise.models.tables import Subscription, SubscriptionStatus
+    from seatwise.models.core.clock import add_months
+    from seatwise.models.core.tables import Subscription, SubscriptionStatus
 
     sub = await Subscription.create(
         organization_id=fx.org.id,
@@ -197,8 +197,8 @@ async def give_licenses(fx: OrgFixture, sku: str, quantity: int, *, now: datetim
 async def recount(org_id: int, sku: str) -> None:
     """After a test wrote subscriptions directly: the seat ledger recounts what counts (no seat event but
     a conflict opened or resolved, as the billing clock would raise)."""
-    from seatwise.models import ledger
-    from seatwise.models.audit import BILLING_CLOCK
+    from seatwise.models.events.audit import BILLING_CLOCK
+    from seatwise.models.seats import ledger
 
     async with ledger.change(await Organization.get(id=org_id), actor=BILLING_CLOCK, now=NOW) as change:
         await change.recount(sku, event=None)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from seatwise.models import exports
-from seatwise.models.tables import DataExport, ExportFormat, User
+from seatwise.models.core.tables import DataExport, ExportFormat, User
+from seatwise.models.exports import files as exports
 from tests.support import NOW, OrgFixture
 
 CANCEL = """

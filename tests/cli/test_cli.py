@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
-from seatwise.gql.cli import build_parser
-from seatwise.models import auth
-from seatwise.models.clock import utcnow
-from seatwise.models.tables import User
+from seatwise.gql.cli.main import build_parser
+from seatwise.models.core.clock import utcnow
+from seatwise.models.core.tables import User
+from seatwise.models.people import auth
 from tests.support import ROOT, database_url, free_port
 
 

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from graphql import OperationDefinitionNode, parse
 
-from seatwise.models import demo
+from seatwise.models.demo import seed as demo
 from tests.billing_support import VISA
 from tests.gql.test_docs_examples import EXAMPLES
 from tests.support import error_codes, execute

@@ -1,4 +1,4 @@
-from seatwise.models.tables import AdminRole
+from seatwise.models.core.tables import AdminRole
 from tests.support import error_codes, execute, make_org, make_user, token_for
 
 EVENTS = """

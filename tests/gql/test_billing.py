@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 
-from seatwise.models.tables import AdminRole, Charge, ChargeStatus, Organization, StatusReason, SubscriptionStatus
+from seatwise.models.core.tables import AdminRole, Charge, ChargeStatus, Organization, StatusReason, SubscriptionStatus
 from tests.billing_support import DECLINES_ON_ADD, DECLINES_ON_CHARGE, MASTERCARD, VISA, add_card, changed, snapshot, subscription
 from tests.support import NOW, error_codes, execute, make_org, make_user, token_for
 

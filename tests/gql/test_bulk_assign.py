@@ -2,7 +2,7 @@
 
 import pytest
 
-from seatwise.models.tables import AuditEvent, LicenseAssignment
+from seatwise.models.core.tables import AuditEvent, LicenseAssignment
 from tests.support import execute, give_licenses, make_org, make_user
 
 BULK = """
@@ -48,7 +48,7 @@ async def test_assign_licenses_refuses_an_id_listed_twice_naming_the_second():
 async def test_assign_licenses_takes_exactly_a_thousand():
     fx = await make_org()
     await give_licenses(fx, "CRM_BASIC", 1000)
-    from seatwise.models.tables import User
+    from seatwise.models.core.tables import User
     from tests.support_helpers import bulk_users
 
     await bulk_users(fx, 1000)

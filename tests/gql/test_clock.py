@@ -1,4 +1,4 @@
-from seatwise.models.tables import AdminRole, AuditEvent, Organization
+from seatwise.models.core.tables import AdminRole, AuditEvent, Organization
 from tests.clock_support import PERIOD_END, add_card, days, subscribe
 from tests.support import NOW, error_codes, execute, make_org, make_user, token_for
 

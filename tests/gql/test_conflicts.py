@@ -1,8 +1,9 @@
 from datetime import timedelta
 
-from seatwise.models import billing, seats
-from seatwise.models.clock import utcnow
-from seatwise.models.tables import AdminRole
+from seatwise.models.billing import purchases as billing
+from seatwise.models.core.clock import utcnow
+from seatwise.models.core.tables import AdminRole
+from seatwise.models.seats import licenses as seats
 from tests.events_support import card, suspend
 from tests.support import NOW, count_selects, error_codes, execute, give_licenses, make_org, make_user, token_for
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from graphql import GraphQLSchema, build_schema, find_breaking_changes, print_schema
 
-from seatwise.gql.schema import schema
+from seatwise.gql.graphql.schema import schema
 from tests.support import ROOT
 
 LOCAL_COPY = ROOT / "tests" / "contract.graphql"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from graphql import build_schema, find_breaking_changes
 
-from seatwise.gql.schema import schema
+from seatwise.gql.graphql.schema import schema
 from tests.support import ROOT
 
 NEXT = ROOT / "tests" / "contract-next.graphql"

@@ -6,17 +6,18 @@ from datetime import timedelta
 
 import pytest
 
-from seatwise.models import auth, seats, users
-from seatwise.models.clock import utcnow
-from seatwise.models.events import LicenseEventKind, SeatEvent, broker
-from seatwise.models.tables import AdminRole, Credential, CredentialKind
+from seatwise.models.core.clock import utcnow
+from seatwise.models.core.tables import AdminRole, Credential, CredentialKind
+from seatwise.models.events.live import LicenseEventKind, SeatEvent, broker
+from seatwise.models.people import auth, users
+from seatwise.models.seats import licenses as seats
 from tests.events_support import LICENSE_EVENTS, suspend
 from tests.support import NOW, PASSWORD, error_codes, give_licenses, make_org, make_user, token_for
 
 
 async def _subscribe(fx, sku=None, token=None):
-    from seatwise.gql.context import Context
-    from seatwise.gql.schema import schema
+    from seatwise.gql.graphql.core.context import Context
+    from seatwise.gql.graphql.schema import schema
 
     token = token or fx.token
     viewer = await auth.authenticate(f"Bearer {token}", now=utcnow())
@@ -54,9 +55,9 @@ async def test_an_assignment_is_delivered_with_the_user_and_the_seats_after_it()
 
 
 async def test_a_user_queued_by_a_group_is_delivered_with_the_waiting_count():
-    from seatwise.gql.context import Context
-    from seatwise.gql.schema import schema
-    from seatwise.models import groups
+    from seatwise.gql.graphql.core.context import Context
+    from seatwise.gql.graphql.schema import schema
+    from seatwise.models.groups import lifecycle as groups
 
     fx = await make_org()
     user = await make_user(fx)

@@ -9,13 +9,13 @@ import pytest
 from starlette.websockets import WebSocketState
 from strawberry.http.exceptions import WebSocketDisconnected
 
-from seatwise.gql.context import Context
-from seatwise.gql.events import LiveEventsTransportWS
-from seatwise.gql.schema import schema
-from seatwise.gql.view import SeatwiseGraphQL
-from seatwise.models import auth
-from seatwise.models.clock import utcnow
-from seatwise.models.events import LicenseEventKind, SeatEvent, broker
+from seatwise.gql.graphql.core.context import Context
+from seatwise.gql.graphql.events.live import LiveEventsTransportWS
+from seatwise.gql.graphql.schema import schema
+from seatwise.gql.http.view import SeatwiseGraphQL
+from seatwise.models.core.clock import utcnow
+from seatwise.models.events.live import LicenseEventKind, SeatEvent, broker
+from seatwise.models.people import auth
 from tests.events_support import LICENSE_EVENTS
 from tests.support import NOW, make_org
 

@@ -1,6 +1,6 @@
 import hashlib
 
-from seatwise.models.tables import AdminRole, AuditEvent, DataExport
+from seatwise.models.core.tables import AdminRole, AuditEvent, DataExport
 from tests.support import error_codes, execute, make_org, make_user, token_for
 from tests.support_helpers import EXPORT, read_export
 

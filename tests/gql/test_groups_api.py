@@ -1,8 +1,8 @@
 """The groups API through the schema: mutations with userErrors, queries with sources and queue positions,
 and addGroupMembers of 1,000 users in as many statements as 10."""
 
-from seatwise.models import groups
-from seatwise.models.tables import User
+from seatwise.models.core.tables import User
+from seatwise.models.groups import lifecycle as groups
 from tests.models.test_group_costs import _count_statements
 from tests.support import NOW, execute, give_licenses, make_org, make_user
 

@@ -8,9 +8,9 @@ import logging
 
 import pytest
 
-from seatwise.gql.errors import without_values
-from seatwise.models.inputs import parse_id
-from seatwise.models.tables import AuditEvent, LicenseAssignment, SignInFailure, User
+from seatwise.gql.graphql.core.errors import without_values
+from seatwise.models.core.inputs import parse_id
+from seatwise.models.core.tables import AuditEvent, LicenseAssignment, SignInFailure, User
 from tests.support import PASSWORD, error_codes, execute, give_licenses, make_org, make_user
 
 CARD = "4242424242424242"

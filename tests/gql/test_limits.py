@@ -6,12 +6,12 @@ from tests.support import error_codes, execute, make_org
 async def test_documents_deeper_than_the_limit_are_refused_before_resolving():
     # The contract's types have no cycles, so no real document reaches 12 levels; the same schema
     # built with a limit of 6 shows that the limiter is wired in front of every resolver.
-    from seatwise.gql.context import Context
-    from seatwise.gql.schema import build_schema
+    from seatwise.gql.graphql.core.context import Context
+    from seatwise.gql.graphql.schema import build_schema
 
     fx = await make_org()
-    from seatwise.models import auth
-    from seatwise.models.clock import utcnow
+    from seatwise.models.core.clock import utcnow
+    from seatwise.models.people import auth
 
     viewer = await auth.authenticate(f"Bearer {fx.token}", now=utcnow())
     limited = build_schema(max_levels=6)
@@ -57,7 +57,7 @@ async def test_unexpected_errors_are_masked_with_a_request_id(monkeypatch):
         calls.append("catalog")
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr("seatwise.gql.users.catalog", broken)
+    monkeypatch.setattr("seatwise.gql.graphql.people.users.catalog", broken)
     result = await execute("{ products { sku } }", token=fx.token)
     assert error_codes(result) == ["INTERNAL_SERVER_ERROR"]
     assert "secret internals" not in str(result.errors[0].message)

@@ -2,7 +2,7 @@ import io
 import json
 import logging
 
-from seatwise.gql import logs
+from seatwise.gql.http import logs
 
 
 def test_log_lines_are_json_and_redact_card_numbers_and_tokens():

@@ -2,7 +2,7 @@
 
 import base64
 
-from seatwise.models import users
+from seatwise.models.people import users
 from tests.support import NOW, error_codes, execute, give_licenses, make_org, make_user
 
 USER_Q = "query($id: ID!) { user(id: $id) { id email } }"

@@ -2,9 +2,9 @@
 
 import pytest
 
-from seatwise.models import auth, users
-from seatwise.models.clock import utcnow
-from seatwise.models.tables import AdminRole, AuditEvent, Credential, CredentialKind, LicenseAssignment, SeatPool, User
+from seatwise.models.core.clock import utcnow
+from seatwise.models.core.tables import AdminRole, AuditEvent, Credential, CredentialKind, LicenseAssignment, SeatPool, User
+from seatwise.models.people import auth, users
 from tests.support import NOW, error_codes, execute, give_licenses, make_org, make_user, token_for
 
 SET_ROLE = (

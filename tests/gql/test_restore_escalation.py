@@ -4,9 +4,9 @@ The regression: a USER_ADMIN restored a deleted GLOBAL_ADMIN, who then signed in
 
 from __future__ import annotations
 
-from seatwise.models import auth, users
-from seatwise.models.errors import DomainError, ErrorCode
-from seatwise.models.tables import AdminRole, AuditEvent, User
+from seatwise.models.core.errors import DomainError, ErrorCode
+from seatwise.models.core.tables import AdminRole, AuditEvent, User
+from seatwise.models.people import auth, users
 from tests.support import NOW, PASSWORD, error_codes, execute, make_org, make_user, token_for
 
 RESTORE = "mutation($id: ID!) { restoreUser(input: {userId: $id}) { user { id adminRole deletedAt } userErrors { code } } }"

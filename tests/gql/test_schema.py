@@ -1,4 +1,4 @@
-from seatwise.gql.schema import schema
+from seatwise.gql.graphql.schema import schema
 from tests.support import ROOT
 
 

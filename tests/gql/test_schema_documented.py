@@ -2,9 +2,9 @@
 
 from graphql import GraphQLEnumType, graphql_sync
 
-from seatwise.gql.descriptions import DESCRIPTIONS, ERROR_CODES, coordinates
-from seatwise.gql.schema import build_schema, schema
-from seatwise.models.errors import ErrorCode
+from seatwise.gql.graphql.descriptions import DESCRIPTIONS, ERROR_CODES, coordinates
+from seatwise.gql.graphql.schema import build_schema, schema
+from seatwise.models.core.errors import ErrorCode
 
 BUILT_IN_SCALARS = {"String", "Int", "Float", "Boolean", "ID"}
 

@@ -7,7 +7,7 @@ few seconds on both databases. `make bench` measures latency at 100,000."""
 
 import pytest
 
-from seatwise.models.tables import User
+from seatwise.models.core.tables import User
 from tests.scale_support import ScaleOrg, seed_org
 from tests.support import count_statements, execute, give_licenses
 
@@ -79,7 +79,7 @@ async def test_operations_cost_the_same_statements_at_1000_and_at_20000_users():
 
 async def test_a_users_page_without_conflicts_is_three_statements_with_authentication():
     scale = await seed_org(300, "Calm")
-    from seatwise.models.tables import SeatPool
+    from seatwise.models.core.tables import SeatPool
 
     # No product in conflict: the licenses' state needs no conflict line.
     await SeatPool.filter(organization_id=scale.fx.org.id).update(purchased=1000)

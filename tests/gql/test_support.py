@@ -1,4 +1,4 @@
-from seatwise.models.tables import AdminRole, AuditEvent, ServiceRequest, Subscription
+from seatwise.models.core.tables import AdminRole, AuditEvent, ServiceRequest, Subscription
 from tests.support import error_codes, execute, give_licenses, make_org, make_user, token_for
 from tests.support_helpers import CANCEL, EXPORT, SUBMIT
 

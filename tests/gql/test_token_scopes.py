@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from seatwise.models.tables import AuditEvent, Credential, TokenScope
+from seatwise.models.core.tables import AuditEvent, Credential, TokenScope
 from tests.support import Server, error_codes, execute, make_org
 
 CREATE = """

@@ -1,4 +1,4 @@
-from seatwise.models.tables import AdminRole, AuditEvent, User
+from seatwise.models.core.tables import AdminRole, AuditEvent, User
 from tests.support import PASSWORD, error_codes, execute, give_licenses, make_org, make_user, token_for
 
 CREATE = """

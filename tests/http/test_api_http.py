@@ -4,7 +4,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from seatwise.models.tables import User
+from seatwise.models.core.tables import User
 from tests.support import PASSWORD, Server, make_org, make_user, post
 
 
@@ -49,8 +49,8 @@ async def test_a_missing_malformed_or_unknown_token_gets_401_with_a_graphql_erro
 async def test_a_lapsed_or_revoked_token_gets_401(server):
     from datetime import timedelta
 
-    from seatwise.models.clock import utcnow
-    from seatwise.models.tables import Credential
+    from seatwise.models.core.clock import utcnow
+    from seatwise.models.core.tables import Credential
 
     fx = await make_org()
     async with httpx.AsyncClient() as client:
@@ -86,7 +86,7 @@ async def test_introspection_and_sign_in_work_without_a_token(server):
 
 async def test_forbidden_role_changes_nothing(server):
     fx = await make_org()
-    from seatwise.models.tables import AdminRole
+    from seatwise.models.core.tables import AdminRole
     from tests.support import token_for
 
     reader = await make_user(fx, role=AdminRole.READER)

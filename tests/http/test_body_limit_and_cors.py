@@ -8,7 +8,7 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
-from seatwise.models.tables import User
+from seatwise.models.core.tables import User
 from tests.support import Server, make_org
 
 ALLOWED = "https://console.example.com"

@@ -10,8 +10,8 @@ from datetime import timedelta
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from seatwise.models.clock import add_months, iso, utcnow
-from seatwise.models.tables import AuditEvent, Charge, ChargeStatus, Subscription
+from seatwise.models.core.clock import add_months, iso, utcnow
+from seatwise.models.core.tables import AuditEvent, Charge, ChargeStatus, Subscription
 from tests.clock_support import add_card, subscribe
 from tests.support import NOW, ROOT, Server, database_url, make_org
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from seatwise.models import demo
+from seatwise.models.demo import seed as demo
 from tests.billing_support import add_card
 from tests.events_support import Toggle, assign_over_http
 from tests.support import PASSWORD, ROOT, Server, give_licenses, make_org, make_user, post

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema
 
-from seatwise.gql.schema import schema
+from seatwise.gql.graphql.schema import schema
 from tests.support import Server, make_org
 
 EXAMPLES = int(os.environ.get("SEATWISE_FUZZ_EXAMPLES", "25"))

@@ -6,9 +6,9 @@ import asyncio
 import httpx
 import pytest
 
-from seatwise.models import groups
-from seatwise.models.clock import utcnow
-from seatwise.models.tables import LicenseAssignment, LicenseWait, SeatPool
+from seatwise.models.core.clock import utcnow
+from seatwise.models.core.tables import LicenseAssignment, LicenseWait, SeatPool
+from seatwise.models.groups import lifecycle as groups
 from tests.billing_support import add_card
 from tests.group_support import check_group_invariants
 from tests.support import NOW, Server, give_licenses, make_org, make_user, post

@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
-from seatwise.models.clock import utcnow
-from seatwise.models.tables import Credential
+from seatwise.models.core.clock import utcnow
+from seatwise.models.core.tables import Credential
 from tests.events_support import LICENSE_EVENTS, Toggle, assign_over_http, event_matching, until_listening
 from tests.support import Server, give_licenses, make_org, make_user
 
@@ -97,7 +97,7 @@ async def test_a_multipart_subscription_ends_once_its_token_is_revoked(server):
     fx = await make_org()
     await give_licenses(fx, "CRM_BASIC", 5)
     primer, target = await make_user(fx), await make_user(fx)
-    from seatwise.models.tables import AdminRole
+    from seatwise.models.core.tables import AdminRole
     from tests.support import token_for
 
     watcher = await token_for(fx, fx.admin, AdminRole.READER)

@@ -6,8 +6,8 @@ import asyncio
 import httpx
 import pytest
 
-from seatwise.models.clock import utcnow
-from seatwise.models.tables import Charge, ChargeStatus, IdempotencyKey, LicenseAssignment, SeatPool, Subscription
+from seatwise.models.core.clock import utcnow
+from seatwise.models.core.tables import Charge, ChargeStatus, IdempotencyKey, LicenseAssignment, SeatPool, Subscription
 from tests.billing_support import add_card
 from tests.support import Server, give_licenses, make_org, make_user, post
 

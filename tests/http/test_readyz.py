@@ -6,7 +6,7 @@ import contextlib
 import httpx
 from tortoise import connections
 
-from seatwise.models import db
+from seatwise.models.core import db
 from tests.support import Server, is_postgres
 
 # What a full disk looks like to the write probe: every write to the table it touches fails (on PostgreSQL with

@@ -11,8 +11,8 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
-from seatwise.models import fanout
-from seatwise.models.events import LicenseEventKind, SeatEvent, broker
+from seatwise.models.events import fanout
+from seatwise.models.events.live import LicenseEventKind, SeatEvent, broker
 from tests.events_support import Toggle, assign_over_http, event_matching, init, subscribe, until_listening, ws_client
 from tests.live_end_support import create_token, final_message, revoke_token
 from tests.support import NOW, Server, free_port, give_licenses, make_org, make_user, post

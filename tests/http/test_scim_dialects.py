@@ -17,9 +17,10 @@ import uuid
 import httpx
 import pytest
 
-from seatwise.models import groups, seats
-from seatwise.models.audit import AuditAction
-from seatwise.models.tables import AdminRole, AuditEvent, Group, GroupSource, LicenseAssignment, LicenseWait, User
+from seatwise.models.core.tables import AdminRole, AuditEvent, Group, GroupSource, LicenseAssignment, LicenseWait, User
+from seatwise.models.events.audit import AuditAction
+from seatwise.models.groups import lifecycle as groups
+from seatwise.models.seats import licenses as seats
 from tests.scim_http_support import (
     ENTERPRISE_SCHEMA,
     ERROR_SCHEMA,

@@ -5,7 +5,7 @@ import json
 import httpx
 import pytest
 
-from seatwise.models.tables import AdminRole, User
+from seatwise.models.core.tables import AdminRole, User
 from tests.scim_support import ERROR, GROUP, SCIM_JSON, USER, is_error, patch_body, scim_client, scim_token, user_body
 from tests.support import Server, make_org, make_user, token_for
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from seatwise.models.tables import LicenseAssignment, LicenseWait
+from seatwise.models.core.tables import LicenseAssignment, LicenseWait
 from tests.scim_http_support import Scim, graphql, member_ids, ok, scim_org
 from tests.support import Server, give_licenses
 

@@ -7,7 +7,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from seatwise.gql.schema import MAX_TOKENS
+from seatwise.gql.graphql.schema import MAX_TOKENS
 from tests.events_support import init, ws_client, ws_url
 from tests.support import Server, make_org
 

@@ -6,7 +6,7 @@ import json
 import httpx
 import websockets
 
-from seatwise.models.tables import User
+from seatwise.models.core.tables import User
 from tests.support import Server, make_org, post
 
 

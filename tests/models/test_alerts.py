@@ -1,9 +1,10 @@
 from datetime import timedelta
 
-from seatwise.models import alerts, seats
-from seatwise.models.alerts import AlertKind
-from seatwise.models.renewals import SUSPENDED_FOR
-from seatwise.models.tables import StatusReason, Subscription, SubscriptionStatus
+from seatwise.models.billing import alerts
+from seatwise.models.billing.alerts import AlertKind
+from seatwise.models.billing.renewals import SUSPENDED_FOR
+from seatwise.models.core.tables import StatusReason, Subscription, SubscriptionStatus
+from seatwise.models.seats import licenses as seats
 from tests.events_support import card, set_status, suspend
 from tests.support import NOW, give_licenses, make_org, make_user
 

@@ -6,10 +6,25 @@ from datetime import timedelta
 
 import pytest
 
-from seatwise.models import audit, auth, billing, cards, exports, seats, support, testclock, users
-from seatwise.models.audit import BILLING_CLOCK, Actor, AuditAction, AuditTarget
-from seatwise.models.clock import org_now, utcnow
-from seatwise.models.tables import AdminRole, AuditEvent, ExportFormat, Organization, PaymentCard, ServiceRequestCategory, User
+from seatwise.models.billing import cards
+from seatwise.models.billing import purchases as billing
+from seatwise.models.clock import testclock
+from seatwise.models.core.clock import org_now, utcnow
+from seatwise.models.core.tables import (
+    AdminRole,
+    AuditEvent,
+    ExportFormat,
+    Organization,
+    PaymentCard,
+    ServiceRequestCategory,
+    User,
+)
+from seatwise.models.events import audit
+from seatwise.models.events.audit import BILLING_CLOCK, Actor, AuditAction, AuditTarget
+from seatwise.models.exports import files as exports
+from seatwise.models.people import auth, users
+from seatwise.models.seats import licenses as seats
+from seatwise.models.support import requests as support
 from tests.billing_support import DECLINES_ON_CHARGE, VISA
 from tests.support import NOW, PASSWORD, make_org, make_user
 

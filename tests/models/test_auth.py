@@ -2,9 +2,9 @@ from datetime import timedelta
 
 import pytest
 
-from seatwise.models import auth
-from seatwise.models.errors import DomainError, ErrorCode, Unauthenticated
-from seatwise.models.tables import AdminRole, Credential, CredentialKind
+from seatwise.models.core.errors import DomainError, ErrorCode, Unauthenticated
+from seatwise.models.core.tables import AdminRole, Credential, CredentialKind
+from seatwise.models.people import auth
 from tests.support import NOW, PASSWORD, count_statements, make_org, make_user
 
 

@@ -3,12 +3,21 @@ from datetime import timedelta
 
 import pytest
 
-from seatwise.models import billing, seats
-from seatwise.models.clock import add_months
-from seatwise.models.errors import DomainError, ErrorCode
-from seatwise.models.events import LicenseEventKind, broker
-from seatwise.models.lookups import get_subscription
-from seatwise.models.tables import AuditEvent, Charge, ChargeStatus, IdempotencyKey, SeatPool, Subscription, SubscriptionStatus
+from seatwise.models.billing import purchases as billing
+from seatwise.models.core.clock import add_months
+from seatwise.models.core.errors import DomainError, ErrorCode
+from seatwise.models.core.lookups import get_subscription
+from seatwise.models.core.tables import (
+    AuditEvent,
+    Charge,
+    ChargeStatus,
+    IdempotencyKey,
+    SeatPool,
+    Subscription,
+    SubscriptionStatus,
+)
+from seatwise.models.events.live import LicenseEventKind, broker
+from seatwise.models.seats import licenses as seats
 from tests.billing_support import DECLINES_ON_CHARGE, add_card, changed, snapshot, subscription
 from tests.support import NOW, make_org, make_user
 

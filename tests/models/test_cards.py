@@ -2,9 +2,9 @@ from datetime import timedelta
 
 import pytest
 
-from seatwise.models import cards
-from seatwise.models.errors import DomainError, ErrorCode
-from seatwise.models.tables import (
+from seatwise.models.billing import cards
+from seatwise.models.core.errors import DomainError, ErrorCode
+from seatwise.models.core.tables import (
     AuditEvent,
     CardBrand,
     Charge,

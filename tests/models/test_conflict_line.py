@@ -4,8 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from seatwise.models import ledger, seats
-from seatwise.models.tables import LicenseAssignment, SeatPool
+from seatwise.models.core.tables import LicenseAssignment, SeatPool
+from seatwise.models.seats import ledger
+from seatwise.models.seats import licenses as seats
 from tests.events_support import suspend
 from tests.support import NOW, give_licenses, make_org, make_user
 

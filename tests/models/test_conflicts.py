@@ -1,8 +1,11 @@
 from datetime import timedelta
 
-from seatwise.models import billing, conflicts, seats, users
-from seatwise.models.conflicts import ConflictCause, RemedyKind
-from seatwise.models.tables import StatusReason
+from seatwise.models.billing import purchases as billing
+from seatwise.models.core.tables import StatusReason
+from seatwise.models.people import users
+from seatwise.models.seats import conflicts
+from seatwise.models.seats import licenses as seats
+from seatwise.models.seats.conflicts import ConflictCause, RemedyKind
 from tests.events_support import cancel, card, suspend
 from tests.support import NOW, give_licenses, make_org, make_user
 

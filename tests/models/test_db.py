@@ -3,7 +3,7 @@
 import pytest
 from tortoise import connections
 
-from seatwise.models import db
+from seatwise.models.core import db
 from tests.support import is_postgres
 
 

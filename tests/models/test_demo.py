@@ -1,8 +1,9 @@
-from seatwise.models import demo, seats
-from seatwise.models.charges import default_card
-from seatwise.models.clock import org_now, utcnow
-from seatwise.models.gateway import card_expires_at
-from seatwise.models.tables import AuditEvent, StatusReason, Subscription, SubscriptionStatus, User
+from seatwise.models.billing.charges import default_card
+from seatwise.models.billing.gateway import card_expires_at
+from seatwise.models.core.clock import org_now, utcnow
+from seatwise.models.core.tables import AuditEvent, StatusReason, Subscription, SubscriptionStatus, User
+from seatwise.models.demo import seed as demo
+from seatwise.models.seats import licenses as seats
 
 
 async def test_demo_has_users_subscriptions_an_expiring_card_and_exactly_one_conflict():
@@ -31,9 +32,9 @@ async def test_demo_has_users_subscriptions_an_expiring_card_and_exactly_one_con
 async def test_make_run_revokes_its_previous_token_and_prints_a_password_once():
     from datetime import timedelta
 
-    from seatwise.models import auth
-    from seatwise.models.errors import Unauthenticated
-    from seatwise.models.tables import Credential, CredentialKind
+    from seatwise.models.core.errors import Unauthenticated
+    from seatwise.models.core.tables import Credential, CredentialKind
+    from seatwise.models.people import auth
 
     first = await demo.ensure_demo()
     assert first.password and len(first.password) >= 12

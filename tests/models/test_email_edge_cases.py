@@ -2,9 +2,9 @@
 
 import pytest
 
-from seatwise.models import users
-from seatwise.models.errors import DomainError, ErrorCode
-from seatwise.models.tables import User
+from seatwise.models.core.errors import DomainError, ErrorCode
+from seatwise.models.core.tables import User
+from seatwise.models.people import users
 from tests.support import execute, make_org
 
 

@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from seatwise.models import charges, exports, support, users
-from seatwise.models.errors import DomainError, ErrorCode
-from seatwise.models.tables import (
+from seatwise.models.billing import charges
+from seatwise.models.core.errors import DomainError, ErrorCode
+from seatwise.models.core.tables import (
     AuditEvent,
     CardBrand,
     DataExport,
@@ -21,6 +21,9 @@ from seatwise.models.tables import (
     ServiceRequestCategory,
     User,
 )
+from seatwise.models.exports import files as exports
+from seatwise.models.people import users
+from seatwise.models.support import requests as support
 from tests.events_support import suspend
 from tests.support import NOW, give_licenses, make_org, make_user
 from tests.support_helpers import bulk_users, export_now, read_export
@@ -334,7 +337,7 @@ async def _killed_export(fx, *, at):
 
 
 async def test_clock_removes_killed_exports_after_an_hour_and_finished_ones_after_30_days():
-    from seatwise.models import renewals
+    from seatwise.models.billing import renewals
 
     fx = await make_org()
     now = NOW + timedelta(days=40)
@@ -353,7 +356,7 @@ async def test_clock_removes_killed_exports_after_an_hour_and_finished_ones_afte
 
 
 async def test_clock_of_a_sandbox_removes_its_exports_on_its_test_clock_only():
-    from seatwise.models import renewals
+    from seatwise.models.billing import renewals
 
     real, sandbox = await make_org("Real"), await make_org("Sandbox", sandbox=True)
     real_export = await export_now(real, ExportFormat.CSV, now=NOW)

@@ -8,10 +8,12 @@ from datetime import timedelta
 
 import pytest
 
-from seatwise.models import billing, renewals, seats
-from seatwise.models import gateway as gateway_module
-from seatwise.models.gateway import SandboxGateway
-from seatwise.models.tables import Charge, ChargeAttempt, ChargeStatus, IdempotencyKey, SeatPool, Subscription
+from seatwise.models.billing import gateway as gateway_module
+from seatwise.models.billing import purchases as billing
+from seatwise.models.billing import renewals
+from seatwise.models.billing.gateway import SandboxGateway
+from seatwise.models.core.tables import Charge, ChargeAttempt, ChargeStatus, IdempotencyKey, SeatPool, Subscription
+from seatwise.models.seats import licenses as seats
 from tests.billing_support import add_card
 from tests.clock_support import PERIOD_END, subscribe
 from tests.support import NOW, give_licenses, make_org, make_user

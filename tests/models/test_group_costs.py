@@ -3,9 +3,10 @@ sends as many SQL statements as doing it for 10, and publishes its events in one
 
 from tortoise import connections
 
-from seatwise.models import billing, groups
-from seatwise.models.events import broker
-from seatwise.models.tables import LicenseAssignment, LicenseWait, User
+from seatwise.models.billing import purchases as billing
+from seatwise.models.core.tables import LicenseAssignment, LicenseWait, User
+from seatwise.models.events.live import broker
+from seatwise.models.groups import lifecycle as groups
 from tests.billing_support import add_card
 from tests.support import NOW, give_licenses, make_org
 

@@ -10,9 +10,11 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from seatwise.models import groups, seats, users
-from seatwise.models.errors import DomainError
-from seatwise.models.tables import Subscription, SubscriptionStatus
+from seatwise.models.core.errors import DomainError
+from seatwise.models.core.tables import Subscription, SubscriptionStatus
+from seatwise.models.groups import lifecycle as groups
+from seatwise.models.people import users
+from seatwise.models.seats import licenses as seats
 from tests.group_support import check_group_invariants
 from tests.support import NOW, give_licenses, make_org, make_user, recount, truncate_all
 

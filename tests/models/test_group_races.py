@@ -3,8 +3,9 @@ every member licensed or waiting, exactly once (SQLite, and PostgreSQL with TEST
 
 import asyncio
 
-from seatwise.models import billing, groups
-from seatwise.models.tables import LicenseAssignment, LicenseWait, SeatPool
+from seatwise.models.billing import purchases as billing
+from seatwise.models.core.tables import LicenseAssignment, LicenseWait, SeatPool
+from seatwise.models.groups import lifecycle as groups
 from tests.billing_support import add_card
 from tests.group_support import check_group_invariants
 from tests.support import NOW, give_licenses, make_org, make_user

@@ -4,11 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from seatwise.models import groups, seats, users
-from seatwise.models.errors import DomainError, ErrorCode
-from seatwise.models.events import LicenseEventKind, broker
-from seatwise.models.seats import AccessDenialReason
-from seatwise.models.tables import (
+from seatwise.models.core.errors import DomainError, ErrorCode
+from seatwise.models.core.tables import (
     AuditEvent,
     GroupMember,
     LicenseAssignment,
@@ -17,6 +14,11 @@ from seatwise.models.tables import (
     Subscription,
     SubscriptionStatus,
 )
+from seatwise.models.events.live import LicenseEventKind, broker
+from seatwise.models.groups import lifecycle as groups
+from seatwise.models.people import users
+from seatwise.models.seats import licenses as seats
+from seatwise.models.seats.licenses import AccessDenialReason
 from tests.support import NOW, give_licenses, make_org, make_user, recount
 
 LATER = NOW + timedelta(minutes=1)

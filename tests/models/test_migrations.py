@@ -7,7 +7,7 @@ import pytest
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate as migrate_api
 
-from seatwise.models import db
+from seatwise.models.core import db
 from tests.support import database_url, is_postgres
 
 
@@ -36,7 +36,7 @@ async def test_migrations_apply_from_an_earlier_schema_and_again_without_change(
         await db.migrate(empty_database_url)
         await db.migrate(empty_database_url)  # nothing left to do: no error, no duplicate catalog rows
         async with db.connected(empty_database_url, migrate_first=False):
-            from seatwise.models.tables import Product
+            from seatwise.models.core.tables import Product
 
             assert sorted(await Product.all().values_list("sku", flat=True)) == ["CRM_BASIC", "CRM_ESSENTIAL", "CRM_PROFESSIONAL"]
     finally:

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from seatwise.models import users
-from seatwise.models.pages import BadUserInput, Keyset, decode_cursor, encode_cursor, paginate
-from seatwise.models.tables import AuditEvent, User
+from seatwise.models.core.pages import BadUserInput, Keyset, decode_cursor, encode_cursor, paginate
+from seatwise.models.core.tables import AuditEvent, User
+from seatwise.models.people import users
 from tests.support import count_statements, error_codes, execute, make_org, make_user
 
 USERS = """

@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seatwise.models import users
-from seatwise.models.billing import round_half_up
-from seatwise.models.clock import add_months
-from seatwise.models.errors import DomainError
-from seatwise.models.gateway import clean_number, luhn_valid
+from seatwise.models.billing.gateway import clean_number, luhn_valid
+from seatwise.models.billing.purchases import round_half_up
+from seatwise.models.core.clock import add_months
+from seatwise.models.core.errors import DomainError
+from seatwise.models.people import users
 
 moments = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))
 

@@ -1,9 +1,10 @@
 import asyncio
 
-from seatwise.models import renewals, seats
-from seatwise.models.audit import BILLING_CLOCK
-from seatwise.models.clock import add_months
-from seatwise.models.tables import AuditEvent, Charge, ChargeStatus, StatusReason, Subscription, SubscriptionStatus, User
+from seatwise.models.billing import renewals
+from seatwise.models.core.clock import add_months
+from seatwise.models.core.tables import AuditEvent, Charge, ChargeStatus, StatusReason, Subscription, SubscriptionStatus, User
+from seatwise.models.events.audit import BILLING_CLOCK
+from seatwise.models.seats import licenses as seats
 from tests.clock_support import PERIOD_END, Events, add_card, charges_of, days, delete_user_at, reload, subscribe
 from tests.support import NOW, make_org
 
@@ -326,7 +327,8 @@ async def test_retry_past_due_with_a_declining_card_changes_nothing_but_the_fail
 
 
 async def test_a_new_card_does_not_charge_a_past_due_subscription_set_to_cancel():
-    from seatwise.models import cards, support
+    from seatwise.models.billing import cards
+    from seatwise.models.support import requests as support
 
     fx = await make_org()
     await add_card(fx, declines=True)

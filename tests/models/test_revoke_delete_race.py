@@ -9,9 +9,11 @@ import asyncio
 import pytest
 from tortoise import connections
 
-from seatwise.models import audit, seats, users
-from seatwise.models.errors import DomainError, ErrorCode
-from seatwise.models.tables import AuditEvent, LicenseAssignment, SeatPool, User
+from seatwise.models.core.errors import DomainError, ErrorCode
+from seatwise.models.core.tables import AuditEvent, LicenseAssignment, SeatPool, User
+from seatwise.models.events import audit
+from seatwise.models.people import users
+from seatwise.models.seats import licenses as seats
 from tests.support import NOW, give_licenses, is_postgres, make_org, make_user
 
 

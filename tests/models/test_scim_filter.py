@@ -2,8 +2,9 @@
 
 import pytest
 
-from seatwise.models import scim_groups, scim_users
-from seatwise.models.scim_errors import ScimError
+from seatwise.models.scim import groups as scim_groups
+from seatwise.models.scim import users as scim_users
+from seatwise.models.scim.errors import ScimError
 from tests.support import NOW, make_org, make_user
 
 

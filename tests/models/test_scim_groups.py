@@ -5,10 +5,12 @@ from dataclasses import replace
 
 import pytest
 
-from seatwise.models import groups, scim_groups, scim_users
-from seatwise.models.errors import DomainError
-from seatwise.models.scim_errors import ScimError
-from seatwise.models.tables import AuditEvent, Group, GroupSource, LicenseAssignment, LicenseWait, User
+from seatwise.models.core.errors import DomainError
+from seatwise.models.core.tables import AuditEvent, Group, GroupSource, LicenseAssignment, LicenseWait, User
+from seatwise.models.groups import lifecycle as groups
+from seatwise.models.scim import groups as scim_groups
+from seatwise.models.scim import users as scim_users
+from seatwise.models.scim.errors import ScimError
 from tests.group_support import check_group_invariants
 from tests.models.test_group_costs import _count_statements
 from tests.support import NOW, give_licenses, make_org

@@ -2,10 +2,10 @@
 
 import pytest
 
-from seatwise.models.scim_errors import ScimError
-from seatwise.models.scim_groups import GROUP_SPEC
-from seatwise.models.scim_patch import Members, apply
-from seatwise.models.scim_users import USER_SPEC, state_of
+from seatwise.models.scim.errors import ScimError
+from seatwise.models.scim.groups import GROUP_SPEC
+from seatwise.models.scim.patch import Members, apply
+from seatwise.models.scim.users import USER_SPEC, state_of
 
 DOC = {
     "userName": "alice@acme.test",

@@ -5,10 +5,10 @@ import httpx
 import pytest
 from tortoise import connections
 
-from seatwise.gql.app import create_app
-from seatwise.models import scim_users
-from seatwise.models.scim_filter import user_filter
-from seatwise.models.tables import User
+from seatwise.gql.http.app import create_app
+from seatwise.models.core.tables import User
+from seatwise.models.scim import users as scim_users
+from seatwise.models.scim.filter import user_filter
 from tests.models.test_group_costs import _count_statements
 from tests.scim_support import scim_token
 from tests.support import NOW, is_postgres, make_org

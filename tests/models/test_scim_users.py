@@ -5,9 +5,12 @@ from datetime import timedelta
 
 import pytest
 
-from seatwise.models import groups, scim_groups, scim_users, users
-from seatwise.models.scim_errors import ScimError
-from seatwise.models.tables import AdminRole, AuditEvent, Credential, LicenseAssignment, LicenseWait, User
+from seatwise.models.core.tables import AdminRole, AuditEvent, Credential, LicenseAssignment, LicenseWait, User
+from seatwise.models.groups import lifecycle as groups
+from seatwise.models.people import users
+from seatwise.models.scim import groups as scim_groups
+from seatwise.models.scim import users as scim_users
+from seatwise.models.scim.errors import ScimError
 from tests.group_support import check_group_invariants
 from tests.support import NOW, execute, give_licenses, make_org, make_user
 

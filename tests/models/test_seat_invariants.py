@@ -22,11 +22,16 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
 from tortoise import Tortoise
 
-from seatwise.models import billing, cards, db, renewals, seats, support, users
-from seatwise.models.audit import Actor
-from seatwise.models.errors import DomainError, ErrorCode
-from seatwise.models.ledger import COUNTING
-from seatwise.models.tables import AdminRole, AuditEvent, LicenseAssignment, Organization, SeatPool, Subscription, User
+from seatwise.models.billing import cards, renewals
+from seatwise.models.billing import purchases as billing
+from seatwise.models.core import db
+from seatwise.models.core.errors import DomainError, ErrorCode
+from seatwise.models.core.tables import AdminRole, AuditEvent, LicenseAssignment, Organization, SeatPool, Subscription, User
+from seatwise.models.events.audit import Actor
+from seatwise.models.people import users
+from seatwise.models.seats import licenses as seats
+from seatwise.models.seats.ledger import COUNTING
+from seatwise.models.support import requests as support
 from tests import support as test_support
 from tests.support import NOW
 

@@ -3,9 +3,10 @@ from datetime import timedelta
 
 import pytest
 
-from seatwise.models import seats, users
-from seatwise.models.errors import DomainError, ErrorCode
-from seatwise.models.tables import AuditEvent, LicenseAssignment, SeatPool, Subscription, SubscriptionStatus
+from seatwise.models.core.errors import DomainError, ErrorCode
+from seatwise.models.core.tables import AuditEvent, LicenseAssignment, SeatPool, Subscription, SubscriptionStatus
+from seatwise.models.people import users
+from seatwise.models.seats import licenses as seats
 from tests.support import NOW, give_licenses, make_org, make_user, recount
 
 
@@ -137,7 +138,7 @@ async def test_access_check_gives_every_reason():
 
 
 async def test_bulk_assign_announces_each_license_with_the_pool_right_after_it(monkeypatch):
-    from seatwise.models.events import broker
+    from seatwise.models.events.live import broker
 
     fx = await make_org()
     await give_licenses(fx, "CRM_BASIC", 5)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from seatwise.models import settings as settings_module
-from seatwise.models.settings import ConfigError, settings
+from seatwise.models.core import settings as settings_module
+from seatwise.models.core.settings import ConfigError, settings
 
 
 @pytest.fixture(autouse=True)

@@ -3,10 +3,10 @@
 import asyncio
 from collections import Counter
 
-from seatwise.models import auth
-from seatwise.models.clock import utcnow
-from seatwise.models.errors import DomainError
-from seatwise.models.tables import SignInFailure
+from seatwise.models.core.clock import utcnow
+from seatwise.models.core.errors import DomainError
+from seatwise.models.core.tables import SignInFailure
+from seatwise.models.people import auth
 from tests.support import PASSWORD, make_org
 
 

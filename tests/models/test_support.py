@@ -3,10 +3,8 @@ from datetime import timedelta
 
 import pytest
 
-from seatwise.models import conflicts, seats, support
-from seatwise.models.errors import DomainError, ErrorCode
-from seatwise.models.events import LicenseEventKind, broker
-from seatwise.models.tables import (
+from seatwise.models.core.errors import DomainError, ErrorCode
+from seatwise.models.core.tables import (
     AuditEvent,
     ServiceRequest,
     ServiceRequestCategory,
@@ -15,6 +13,10 @@ from seatwise.models.tables import (
     Subscription,
     SubscriptionStatus,
 )
+from seatwise.models.events.live import LicenseEventKind, broker
+from seatwise.models.seats import conflicts
+from seatwise.models.seats import licenses as seats
+from seatwise.models.support import requests as support
 from tests.support import NOW, give_licenses, make_org, make_user
 from tests.support_helpers import export_now, old_export
 
@@ -227,7 +229,7 @@ async def test_service_requests_are_listed_newest_first_and_filtered_by_status()
 
 
 async def test_period_end_cancellation_is_ended_by_the_billing_clock():
-    from seatwise.models import renewals
+    from seatwise.models.billing import renewals
 
     fx = await make_org()
     active = await give_licenses(fx, "CRM_BASIC", 2)

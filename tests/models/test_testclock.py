@@ -1,10 +1,11 @@
 import pytest
 
-from seatwise.models import renewals, seats
-from seatwise.models.clock import add_months, org_now, utcnow
-from seatwise.models.errors import DomainError, ErrorCode
-from seatwise.models.tables import AuditEvent, ChargeStatus, Organization, StatusReason, SubscriptionStatus, User
-from seatwise.models.testclock import advance_test_clock
+from seatwise.models.billing import renewals
+from seatwise.models.clock.testclock import advance_test_clock
+from seatwise.models.core.clock import add_months, org_now, utcnow
+from seatwise.models.core.errors import DomainError, ErrorCode
+from seatwise.models.core.tables import AuditEvent, ChargeStatus, Organization, StatusReason, SubscriptionStatus, User
+from seatwise.models.seats import licenses as seats
 from tests.clock_support import PERIOD_END, add_card, charges_of, days, delete_user_at, reload, subscribe
 from tests.support import NOW, make_org
 
@@ -108,7 +109,7 @@ async def test_advance_is_bounded_to_five_years_at_once():
 
 
 async def test_a_past_due_subscription_set_to_cancel_is_cancelled_at_the_start_of_the_next_advance():
-    from seatwise.models import support
+    from seatwise.models.support import requests as support
 
     fx = await make_org(sandbox=True)
     await add_card(fx, declines=True)

@@ -2,9 +2,9 @@ from datetime import timedelta
 
 import pytest
 
-from seatwise.models import users
-from seatwise.models.errors import DomainError, ErrorCode
-from seatwise.models.tables import AdminRole, AuditEvent, Credential, User
+from seatwise.models.core.errors import DomainError, ErrorCode
+from seatwise.models.core.tables import AdminRole, AuditEvent, Credential, User
+from seatwise.models.people import users
 from tests.support import NOW, make_org, make_user
 
 

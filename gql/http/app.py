@@ -1,0 +1,117 @@
+"""The Starlette application: /graphql (HTTP, GraphiQL, WebSocket), /scim/v2 (SCIM provisioning), health and readiness."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from tortoise.contrib.starlette import RegisterTortoise
+
+from seatwise.gql.graphql.exports.resolvers import download_export
+from seatwise.gql.graphql.schema import schema
+from seatwise.gql.http.metrics import CLOCK_FAILURES, CLOCK_RUNS, LIVE_EVENTS_DROPPED, metrics_endpoint
+from seatwise.gql.http.middleware import BodyLimit, RequestId
+from seatwise.gql.http.scim import PREFIX as SCIM_PREFIX
+from seatwise.gql.http.scim import router as scim_router
+from seatwise.gql.http.view import STATIC_PREFIX, SeatwiseGraphQL
+from seatwise.models.billing import renewals
+from seatwise.models.core import db
+from seatwise.models.core.clock import utcnow
+from seatwise.models.core.db import tortoise_config
+from seatwise.models.core.settings import settings
+from seatwise.models.events import fanout
+
+log = logging.getLogger("seatwise.app")
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    checks = {"database": await db.probe()}  # "ok", "read-only" (refuses writes) or "unreachable"
+    redis = await fanout.redis_status()  # only with REDIS_URL set
+    if redis is not None:
+        checks["redis"] = redis
+    ready = all(v == "ok" for v in checks.values())
+    body: dict[str, object] = {"status": "ready" if ready else "not ready", **checks}
+    publisher = fanout.publisher_status()  # circuit, backlog and dropped live events (with REDIS_URL)
+    if publisher is not None:
+        body["redisPublisher"] = publisher
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+async def billing_clock(interval: float) -> None:
+    """`serve`'s background billing clock: a run at start, then one every `interval` seconds."""
+    while True:
+        CLOCK_RUNS.inc()
+        try:
+            report = await renewals.run_clock(utcnow())
+            log.info("billing clock ran", extra=report.to_dict())
+        except Exception:  # logged and counted; the next run tries again
+            CLOCK_FAILURES.inc()
+            log.exception("billing clock run failed")
+        await asyncio.sleep(interval)
+
+
+def cors_origins() -> list[str]:
+    return settings().cors_origin_list
+
+
+def create_app(database_url: str | None = None) -> Starlette:
+    origins = cors_origins()
+    graphql = SeatwiseGraphQL(schema, allowed_origins=origins)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with RegisterTortoise(app, config=tortoise_config(database_url)):
+            # The billing clock in the background (SEATWISE_CLOCK_INTERVAL seconds, 0 = off); idempotent,
+            # so every worker and instance may run it.
+            interval = settings().clock_interval
+            clock = asyncio.create_task(billing_clock(interval), name="billing-clock") if interval > 0 else None
+            # With REDIS_URL, live seat events go through Redis to the subscribers of every instance.
+            if redis_url := settings().redis_url:
+                await fanout.start(redis_url, on_drop=LIVE_EVENTS_DROPPED.inc)
+            try:
+                yield
+            finally:
+                await fanout.stop()
+                if clock is not None:
+                    clock.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await clock
+
+    middleware = [Middleware(RequestId), Middleware(BodyLimit)]
+    if origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type"],
+            )
+        )
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
+            Route("/exports/{export_id}", download_export, methods=["GET"]),
+            Mount(SCIM_PREFIX, app=scim_router(), name="scim"),
+            Mount(STATIC_PREFIX, app=StaticFiles(directory=Path(__file__).parent / "static"), name="graphiql-assets"),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )

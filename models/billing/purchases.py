@@ -1,0 +1,313 @@
+"""Buying and reducing licenses, quotes, and the subscription and charge listings.
+
+A purchase adds licenses to the product's ACTIVE subscription that is not set to cancel, charged
+pro rata for the rest of its period; otherwise it starts a new subscription, charged one full
+month. The charge and every change commit together, or nothing changes but the recorded failed
+Charge. An idempotency key (per organization) makes a retried purchase return the first result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from seatwise.models.billing import charges
+from seatwise.models.billing.charges import default_card
+from seatwise.models.billing.gateway import ChargeFailureCode, ChargeResult
+from seatwise.models.core.clock import add_months, iso
+from seatwise.models.core.errors import DomainError, ErrorCode
+from seatwise.models.core.inputs import checked_text
+from seatwise.models.core.lookups import get_product, get_subscription
+from seatwise.models.core.pages import Keyset
+from seatwise.models.core.tables import (
+    Charge,
+    ChargeAttempt,
+    IdempotencyKey,
+    Organization,
+    PaymentCard,
+    Product,
+    Subscription,
+    SubscriptionStatus,
+)
+from seatwise.models.events.audit import Actor, AuditAction, AuditTarget
+from seatwise.models.events.live import LicenseEventKind
+from seatwise.models.seats import ledger
+
+MIN_QUANTITY, MAX_QUANTITY = 1, 10000
+MAX_KEY_LENGTH = 255
+KEY_RETENTION = timedelta(hours=24)
+SECOND = timedelta(seconds=1)
+# Charges newest first.
+CHARGE_ORDER = Keyset(("-created_at", "-id"))
+# A duplicate purchase waits this long (polling) for the first to be charged.
+DUPLICATE_WAIT, DUPLICATE_POLL = 30.0, 0.05
+
+
+@dataclass(frozen=True)
+class QuoteView:
+    product: Product
+    quantity: int
+    amount_cents: int
+    prorated: bool
+    period_end: datetime
+
+
+def round_half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator rounded half up, in integers (both non-negative)."""
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+def check_quantity(quantity: int, subject: str) -> None:
+    if not MIN_QUANTITY <= quantity <= MAX_QUANTITY:
+        raise DomainError(ErrorCode.INVALID_QUANTITY, f"The quantity is {MIN_QUANTITY} to {MAX_QUANTITY}.", subject)
+
+
+async def _open_subscription(org: Organization, sku: str) -> Subscription | None:
+    """The subscription a purchase adds to: ACTIVE, of this product, not set to cancel (oldest first)."""
+    return (
+        await Subscription.filter(
+            organization_id=org.id, product_id=sku, status=SubscriptionStatus.ACTIVE, cancel_at_period_end=False
+        )
+        .order_by("created_at", "id")
+        .first()
+    )
+
+
+def _price(product: Product, quantity: int, open_sub: Subscription | None, now: datetime) -> QuoteView:
+    full = product.unit_price_cents * quantity
+    if open_sub is None:
+        return QuoteView(product, quantity, full, False, add_months(now, 1))
+    period = max((open_sub.current_period_end - open_sub.current_period_start) // SECOND, 1)
+    left = min(max((open_sub.current_period_end - now) // SECOND, 0), period)
+    return QuoteView(product, quantity, round_half_up(full * left, period), True, open_sub.current_period_end)
+
+
+async def quote(org: Organization, sku: str, quantity: int, now: datetime) -> QuoteView:
+    """Exactly what purchase_licenses would charge at `now` (INVALID_QUANTITY, UNKNOWN_PRODUCT)."""
+    check_quantity(quantity, "quantity")
+    product = await get_product(sku, "product_sku")
+    return _price(product, quantity, await _open_subscription(org, sku), now)
+
+
+def request_hash(sku: str, quantity: int) -> str:
+    return hashlib.sha256(f"{sku}\n{quantity}".encode()).hexdigest()
+
+
+async def _replay(org: Organization, key: str, digest: str) -> tuple[Subscription, Charge] | None:
+    """The first result for a key already used with the same input; IDEMPOTENCY_KEY_REUSED for other input."""
+    row = await IdempotencyKey.get_or_none(organization_id=org.id, key=key)
+    if row is None:
+        return None
+    if row.request_hash != digest:
+        raise DomainError(
+            ErrorCode.IDEMPOTENCY_KEY_REUSED, "This idempotency key was already used for another purchase.", "idempotency_key"
+        )
+    if row.charge_id is None:
+        return None  # in flight
+    return await Subscription.get(id=row.subscription_id), await Charge.get(id=row.charge_id)
+
+
+class _Busy(Exception):
+    """Another request with the same idempotency key is being charged right now."""
+
+
+async def _start(
+    org: Organization, product: Product, quantity: int, key: str, digest: str, card: PaymentCard, *, now: datetime, wall: datetime
+) -> ChargeAttempt | tuple[Subscription, Charge]:
+    """Claim the idempotency key and record the charge attempt (one short transaction, no pool lock):
+    the attempt, or the first result when the key was used already."""
+    async with in_transaction():
+        try:
+            async with in_transaction():  # a savepoint: the concurrent twin of this request may have the key
+                await IdempotencyKey.create(organization_id=org.id, key=key, request_hash=digest, created_at=now)
+        except IntegrityError:
+            # The key's first request is in flight or done. Lock its row (PostgreSQL): if that request is applying
+            # its result now, this waits for it and then sees it, instead of starting a second charge.
+            row = await IdempotencyKey.filter(organization_id=org.id, key=key).select_for_update().first()
+            if row is None:
+                raise _Busy() from None  # it failed and freed the key meanwhile: start again
+            if (first := await _replay(org, key, digest)) is not None:
+                return first
+        await IdempotencyKey.filter(organization_id=org.id, created_at__lt=now - KEY_RETENTION).exclude(key=key).delete()
+        open_sub = await _open_subscription(org, product.sku)
+        price = _price(product, quantity, open_sub, now)
+        description = (
+            f"{quantity} {product.name} license(s), prorated to {price.period_end.date().isoformat()}"
+            if price.prorated
+            else f"{quantity} {product.name} license(s), first month"
+        )
+        details = {
+            "sku": product.sku,
+            "quantity": quantity,
+            "prorated": price.prorated,
+            "periodEnd": iso(price.period_end),
+            "anchor": iso(open_sub.period_anchor if open_sub else now),
+            "periodIndex": open_sub.period_index if open_sub else 1,
+        }
+        attempt = await charges.open_attempt(
+            org,
+            card,
+            price.amount_cents,
+            description,
+            key=f"purchase:{org.id}:{hashlib.sha256(key.encode()).hexdigest()}",
+            subscription_id=open_sub.id if open_sub else None,
+            details=details,
+            now=now,
+            wall=wall,
+        )
+        if attempt is None:
+            raise _Busy()
+        return attempt
+
+
+async def _lock_key(org: Organization, key: str) -> None:
+    """The key row before the attempt (PostgreSQL row locks): the lock order of a purchase and its duplicates."""
+    await IdempotencyKey.filter(organization_id=org.id, key=key).select_for_update().first()
+
+
+async def _apply_purchase(
+    org: Organization, attempt: ChargeAttempt, result: ChargeResult, key: str, *, actor: Actor, now: datetime
+):
+    """Apply the gateway's answer: the licenses and the paid Charge, or only the failed Charge (the key is freed)."""
+    details = attempt.details
+    sku, quantity = details["sku"], details["quantity"]
+    if not result.succeeded:
+        async with in_transaction():
+            await _lock_key(org, key)
+            await charges.settle(org, attempt, result, actor=actor, now=now)
+            await IdempotencyKey.filter(organization_id=org.id, key=key).delete()  # a failed charge does not use up the key
+        if result.failure_code is ChargeFailureCode.CARD_EXPIRED:
+            raise DomainError(ErrorCode.CARD_EXPIRED, "The payment card has expired.")
+        raise DomainError(ErrorCode.CARD_DECLINED, "The payment card was declined.")
+    period_end = datetime.fromisoformat(details["periodEnd"])
+    async with ledger.change(org, actor=actor, now=now) as change:
+        await change.lock(sku)
+        await _lock_key(org, key)
+        sub = await Subscription.get_or_none(id=attempt.subscription_id) if attempt.subscription_id else None
+        if (
+            sub is not None
+            and sub.status is SubscriptionStatus.ACTIVE
+            and not sub.cancel_at_period_end
+            and sub.current_period_end == period_end
+        ):
+            await Subscription.filter(id=sub.id).update(quantity=F("quantity") + quantity, version=F("version") + 1)
+            subscription = await Subscription.get(id=sub.id)
+        else:
+            # A new subscription, or the one priced stopped taking licenses (renewed, cancelled) while the gateway
+            # answered: the licenses get a subscription of their own for exactly the period that was paid.
+            subscription = await Subscription.create(
+                organization_id=org.id,
+                product_id=sku,
+                quantity=quantity,
+                status=SubscriptionStatus.ACTIVE,
+                period_anchor=datetime.fromisoformat(details["anchor"]),
+                period_index=details["periodIndex"],
+                current_period_start=attempt.created_at,
+                current_period_end=period_end,
+                created_at=attempt.created_at,
+            )
+        charge = await charges.settle(org, attempt, result, actor=actor, now=now, subscription_id=subscription.id)
+        await change.recount(sku, event=LicenseEventKind.PURCHASED)
+        await IdempotencyKey.filter(organization_id=org.id, key=key).update(subscription_id=subscription.id, charge_id=charge.id)
+        await change.audit(
+            AuditAction.LICENSES_PURCHASED,
+            AuditTarget.SUBSCRIPTION,
+            subscription.id,
+            {
+                "sku": sku,
+                "quantity": quantity,
+                "amountCents": attempt.amount_cents,
+                "chargeId": str(charge.id),
+                "prorated": details["prorated"],
+            },
+        )
+    return subscription, charge
+
+
+async def purchase_licenses(
+    org: Organization, sku: str, quantity: int, idempotency_key: str, *, actor: Actor, now: datetime, wall: datetime | None = None
+) -> tuple[Subscription, Charge]:
+    """Buy `quantity` licenses of `sku` on the default card; the same key and input return the first result.
+
+    The gateway is called with no transaction open (see models/charges.py); a duplicate arriving
+    while the first is being charged waits for its result. `wall` is the wall-clock time of the
+    request (the attempt's lease), `now` the organization's."""
+    wall = wall or now
+    check_quantity(quantity, "quantity")
+    if not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, f"The idempotency key has 1 to {MAX_KEY_LENGTH} characters.", "idempotency_key"
+        )
+    checked_text(idempotency_key, MAX_KEY_LENGTH, "The idempotency key", "idempotency_key")
+    product = await get_product(sku, "product_sku")
+    digest = request_hash(sku, quantity)
+    for _ in range(int(DUPLICATE_WAIT / DUPLICATE_POLL)):
+        if (first := await _replay(org, idempotency_key, digest)) is not None:
+            return first
+        card = await default_card(org)
+        if card is None:
+            raise DomainError(ErrorCode.NO_PAYMENT_CARD, "Add a payment card before buying licenses.")
+        try:
+            started = await _start(org, product, quantity, idempotency_key, digest, card, now=now, wall=wall)
+        except _Busy:
+            await asyncio.sleep(DUPLICATE_POLL)
+            continue
+        if isinstance(started, tuple):
+            return started
+        result = await charges.send(started, now=now)
+        return await _apply_purchase(org, started, result, idempotency_key, actor=actor, now=now)
+    raise DomainError(
+        ErrorCode.INVALID_INPUT, "A purchase with this idempotency key is still being charged; retry shortly.", "idempotency_key"
+    )
+
+
+async def reduce_licenses(org: Organization, subscription_id: str, quantity: int, *, actor: Actor, now: datetime) -> Subscription:
+    """Remove `quantity` licenses now, without refund, from an ACTIVE subscription."""
+    check_quantity(quantity, "quantity")
+    sub = await get_subscription(org, subscription_id, "subscription_id")
+    sku = sub.product_id
+    async with ledger.change(org, actor=actor, now=now) as change:
+        await change.lock(sku)
+        sub = await Subscription.get(id=sub.id)
+        if sub.status is not SubscriptionStatus.ACTIVE:
+            raise DomainError(ErrorCode.SUBSCRIPTION_NOT_ACTIVE, f"The subscription is {sub.status.value}.", "subscription_id")
+        if quantity >= sub.quantity:
+            raise DomainError(
+                ErrorCode.INVALID_QUANTITY, f"The subscription has {sub.quantity} licenses and keeps at least 1.", "quantity"
+            )
+        await Subscription.filter(id=sub.id).update(quantity=F("quantity") - quantity, version=F("version") + 1)
+        pool = await change.recount(sku, event=LicenseEventKind.REDUCED)
+        if pool.purchased < pool.assigned:
+            raise DomainError(
+                ErrorCode.LICENSES_IN_USE,
+                f"{pool.assigned} {sku} licenses are assigned; revoke some before keeping only {pool.purchased}.",
+                "quantity",
+            )
+        sub = await Subscription.get(id=sub.id)
+        await change.audit(
+            AuditAction.LICENSES_REDUCED,
+            AuditTarget.SUBSCRIPTION,
+            sub.id,
+            {"sku": sku, "quantity": quantity, "remaining": sub.quantity},
+        )
+    return sub
+
+
+def subscriptions_query(org: Organization, statuses: list[SubscriptionStatus] | None = None) -> QuerySet[Subscription]:
+    """The organization's subscriptions, oldest first, optionally of some statuses."""
+    query = Subscription.filter(organization_id=org.id)
+    if statuses:
+        query = query.filter(status__in=list(statuses))
+    return query.order_by("created_at", "id")
+
+
+def charges_query(org: Organization) -> QuerySet[Charge]:
+    """The organization's charges, newest first by (createdAt, id)."""
+    return Charge.filter(organization_id=org.id).order_by(*CHARGE_ORDER.fields)

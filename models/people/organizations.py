@@ -1,0 +1,72 @@
+"""Organizations: creating one with its first GLOBAL_ADMIN and an API token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.transactions import in_transaction
+
+from seatwise.models.core.errors import DomainError, ErrorCode
+from seatwise.models.core.tables import AdminRole, CredentialKind, Organization, User
+from seatwise.models.events import audit
+from seatwise.models.events.audit import Actor, AuditAction, AuditTarget
+from seatwise.models.people import auth
+from seatwise.models.people.users import normalize_email
+from seatwise.models.seats import ledger
+
+
+@dataclass
+class NewOrganization:
+    organization: Organization
+    admin: User
+    token: str
+
+
+async def create_organization(
+    name: str, admin_email: str, *, admin_password: str | None = None, sandbox: bool = False, now: datetime
+) -> NewOrganization:
+    """An organization, its first GLOBAL_ADMIN and a new API token for that admin (printed once)."""
+    name = name.strip()
+    if not 1 <= len(name) <= 256:
+        raise DomainError(ErrorCode.INVALID_INPUT, "An organization name has 1 to 256 characters.", "name")
+    email = normalize_email(admin_email, "admin_email")
+    if admin_password is not None:
+        auth.check_password(admin_password, "admin_password")
+    if await User.exists(email=email):
+        raise DomainError(ErrorCode.ALREADY_EXISTS, f"A user {email} already exists.", "admin_email")
+    password_hash = await auth.hash_password(admin_password) if admin_password else None
+    async with in_transaction():
+        org = await Organization.create(name=name, sandbox=sandbox, test_clock_now=now if sandbox else None, created_at=now)
+        await ledger.open_pools(org)
+        admin = await User.create(
+            organization=org,
+            email=email,
+            display_name=email.split("@")[0],
+            admin_role=AdminRole.GLOBAL_ADMIN,
+            password_hash=password_hash,
+            created_at=now,
+        )
+        actor = Actor(email=None)
+        await audit.record(
+            org,
+            actor,
+            AuditAction.USER_CREATED,
+            target_type=AuditTarget.USER,
+            target_id=admin.id,
+            at=now,
+            details={"email": email, "adminRole": AdminRole.GLOBAL_ADMIN.value, "via": "cli"},
+        )
+        token, credential = await auth.issue_credential(
+            admin, CredentialKind.API_TOKEN, AdminRole.GLOBAL_ADMIN, now=now, name="cli"
+        )
+        await audit.record(
+            org,
+            actor,
+            AuditAction.API_TOKEN_CREATED,
+            target_type=AuditTarget.API_TOKEN,
+            target_id=credential.id,
+            at=now,
+            details={"name": "cli", "role": AdminRole.GLOBAL_ADMIN.value},
+        )
+    return NewOrganization(org, admin, token)

@@ -1,0 +1,189 @@
+"""License conflicts: derived from the seat pools (never stored), with their causes and remedies.
+
+A product is in conflict when more licenses are assigned than purchased, which happens only when
+licenses stop counting (a subscription SUSPENDED or CANCELLED while its users keep their
+licenses). The assignments in CONFLICT are the `overage` latest by (assignedAt, id): the users
+who got their license last lose access first (docs/rules.md section 3).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from tortoise.expressions import Q
+
+from seatwise.models.billing import purchases as billing
+from seatwise.models.core.errors import DomainError
+from seatwise.models.core.pages import Keyset, Page, check_first, decode_cursor
+from seatwise.models.core.tables import LicenseAssignment, Organization, StatusReason, Subscription, SubscriptionStatus, User
+from seatwise.models.seats.licenses import PoolView, conflict_line, seat_pools
+
+NOT_COUNTING = (SubscriptionStatus.SUSPENDED, SubscriptionStatus.CANCELLED)
+# The assignments in CONFLICT, latest first.
+AFFECTED_ORDER = Keyset(("-assigned_at", "-id"))
+
+
+class ConflictCause(str, enum.Enum):
+    PAYMENT_FAILED = "PAYMENT_FAILED"
+    SUBSCRIPTION_CANCELLED = "SUBSCRIPTION_CANCELLED"
+
+
+class RemedyKind(str, enum.Enum):
+    PURCHASE_LICENSES = "PURCHASE_LICENSES"
+    REVOKE_LICENSES = "REVOKE_LICENSES"
+    DELETE_USERS = "DELETE_USERS"
+    UPDATE_PAYMENT_CARD = "UPDATE_PAYMENT_CARD"
+
+
+@dataclass(frozen=True)
+class Remedy:
+    kind: RemedyKind
+    description: str
+    # For PURCHASE_LICENSES: the quote for exactly the overage (None if it cannot be quoted).
+    quote: billing.QuoteView | None = None
+
+
+@dataclass(frozen=True)
+class Conflict:
+    pool: PoolView
+    causes: list[ConflictCause]
+    remedies: list[Remedy] = field(default_factory=list)
+
+    @property
+    def product(self):
+        return self.pool.product
+
+    @property
+    def purchased(self) -> int:
+        return self.pool.purchased
+
+    @property
+    def assigned(self) -> int:
+        return self.pool.assigned
+
+    @property
+    def overage(self) -> int:
+        return self.pool.overage
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _money(cents: int, currency: str) -> str:
+    return f"{cents // 100}.{cents % 100:02d} {currency}"
+
+
+async def license_conflicts(org: Organization, *, now: datetime, sku: str | None = None) -> list[Conflict]:
+    """Every product in conflict (catalog order): two aggregate queries, one for the subscriptions
+    that stopped counting, and one quote per conflict."""
+    pools = [p for p in await seat_pools(org, sku) if p.in_conflict]
+    if not pools:
+        return []
+    lapsed = await Subscription.filter(
+        organization_id=org.id, product_id__in=[p.product.sku for p in pools], status__in=NOT_COUNTING
+    ).order_by("id")
+    conflicts = []
+    for pool in pools:
+        subs = [s for s in lapsed if s.product_id == pool.product.sku]
+        causes = []
+        if any(s.status_reason is StatusReason.PAYMENT_FAILED for s in subs):
+            causes.append(ConflictCause.PAYMENT_FAILED)
+        if any(s.status_reason is StatusReason.CANCELLED_BY_REQUEST for s in subs):
+            causes.append(ConflictCause.SUBSCRIPTION_CANCELLED)
+        conflicts.append(Conflict(pool, causes, await _remedies(org, pool, subs, now)))
+    return conflicts
+
+
+async def _remedies(org: Organization, pool: PoolView, lapsed: list[Subscription], now: datetime) -> list[Remedy]:
+    product, overage = pool.product, pool.overage
+    licenses = _plural(overage, "license")
+    try:
+        quote = await billing.quote(org, product.sku, overage, now)
+    except DomainError:
+        quote = None  # e.g. an overage beyond what one purchase may buy: the remedy stays, unpriced
+    price = ""
+    if quote is not None:
+        price = f" for {_money(quote.amount_cents, product.currency)}"
+        price += (
+            f", prorated to the current period end {quote.period_end.date().isoformat()}" if quote.prorated else " for one month"
+        )
+    remedies = [
+        Remedy(
+            RemedyKind.PURCHASE_LICENSES,
+            f"Buy {overage} more {product.name} {'license' if overage == 1 else 'licenses'}{price}: "
+            f"purchaseLicenses with productSku {product.sku} and quantity {overage}.",
+            quote,
+        ),
+        Remedy(
+            RemedyKind.REVOKE_LICENSES,
+            f"Take back {licenses} of {product.name} with revokeLicense: {pool.assigned} are assigned and only "
+            f"{pool.purchased} purchased. The {overage} most recently assigned (affectedUsers) are the ones without access.",
+        ),
+        Remedy(
+            RemedyKind.DELETE_USERS,
+            f"Delete {_plural(overage, 'user')} holding a {product.name} license with deleteUser; their licenses are "
+            f"freed at once and they can be restored within 30 days.",
+        ),
+    ]
+    suspended = [s for s in lapsed if s.status is SubscriptionStatus.SUSPENDED and s.status_reason is StatusReason.PAYMENT_FAILED]
+    if suspended:
+        held = sum(s.quantity for s in suspended)
+        remedies.append(
+            Remedy(
+                RemedyKind.UPDATE_PAYMENT_CARD,
+                f"Fix the payment card (updatePaymentCard with a new expiry, or addPaymentCard): the suspended "
+                f"{product.name} {'subscription' if len(suspended) == 1 else 'subscriptions'} of {licenses if held == overage else _plural(held, 'license')} "
+                f"{'is' if len(suspended) == 1 else 'are'} charged at once and {'its' if len(suspended) == 1 else 'their'} licenses count again.",
+            )
+        )
+    return remedies
+
+
+async def affected_users(org: Organization, sku: str, overage: int, *, limit: int | None = None) -> list[User]:
+    """The users whose licenses of `sku` are in CONFLICT, latest assignment first: the `overage`
+    latest by (assignedAt, id). One query whatever the size."""
+    if overage <= 0:
+        return []
+    rows = (
+        await LicenseAssignment.filter(organization_id=org.id, product_id=sku)
+        .order_by(*AFFECTED_ORDER.fields)
+        .limit(overage if limit is None else min(limit, overage))
+        .select_related("user")
+    )
+    return [row.user for row in rows]
+
+
+async def affected_users_page(org: Organization, pool: PoolView, first: int | None, after: str | None) -> Page[User]:
+    """One page of `affected_users` (first 1..100, keyset cursors; BadUserInput otherwise): the product's
+    conflict line, then the page's rows from the cursor down to the line. Two queries whatever the size."""
+    limit = check_first(first)
+    start = decode_cursor(after, AFFECTED_ORDER, LicenseAssignment)
+    overage = pool.overage
+
+    async def total() -> int:
+        return overage
+
+    line = await conflict_line(org, pool)
+    rows: list[LicenseAssignment] = []
+    if line is not None:
+        # (assignedAt, id) >= the line, with `assigned_at >= ...` in front so that the index scan starts there.
+        query = LicenseAssignment.filter(
+            Q(assigned_at__gt=line.assigned_at) | Q(id__gte=line.id),
+            organization_id=org.id,
+            product_id=pool.product.sku,
+            assigned_at__gte=line.assigned_at,
+        )
+        if start is not None:
+            query = query.filter(AFFECTED_ORDER.after(start))
+        rows = list(await query.order_by(*AFFECTED_ORDER.fields).limit(limit + 1).select_related("user"))
+    return Page(
+        items=[row.user for row in rows[:limit]],
+        keys=[AFFECTED_ORDER.key(row) for row in rows[:limit]],
+        order=AFFECTED_ORDER.tag,
+        has_next=len(rows) > limit,
+        has_previous=start is not None,
+        counter=total,
+    )
