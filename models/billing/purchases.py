@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
@@ -21,10 +20,12 @@ from tortoise.transactions import in_transaction
 from seatwise.models.billing import charges
 from seatwise.models.billing.charges import default_card
 from seatwise.models.billing.gateway import ChargeFailureCode, ChargeResult
-from seatwise.models.core.clock import add_months, iso
+from seatwise.models.catalog import prices
+from seatwise.models.catalog.products import get_product
+from seatwise.models.core.clock import iso
 from seatwise.models.core.errors import DomainError, ErrorCode
 from seatwise.models.core.inputs import checked_text
-from seatwise.models.core.lookups import get_product, get_subscription
+from seatwise.models.core.lookups import get_subscription
 from seatwise.models.core.pages import Keyset
 from seatwise.models.core.tables import (
     Charge,
@@ -40,60 +41,12 @@ from seatwise.models.events.audit import Actor, AuditAction, AuditTarget
 from seatwise.models.events.live import LicenseEventKind
 from seatwise.models.seats import ledger
 
-MIN_QUANTITY, MAX_QUANTITY = 1, 10000
 MAX_KEY_LENGTH = 255
 KEY_RETENTION = timedelta(hours=24)
-SECOND = timedelta(seconds=1)
 # Charges newest first.
 CHARGE_ORDER = Keyset(("-created_at", "-id"))
 # A duplicate purchase waits this long (polling) for the first to be charged.
 DUPLICATE_WAIT, DUPLICATE_POLL = 30.0, 0.05
-
-
-@dataclass(frozen=True)
-class QuoteView:
-    product: Product
-    quantity: int
-    amount_cents: int
-    prorated: bool
-    period_end: datetime
-
-
-def round_half_up(numerator: int, denominator: int) -> int:
-    """numerator / denominator rounded half up, in integers (both non-negative)."""
-    return (2 * numerator + denominator) // (2 * denominator)
-
-
-def check_quantity(quantity: int, subject: str) -> None:
-    if not MIN_QUANTITY <= quantity <= MAX_QUANTITY:
-        raise DomainError(ErrorCode.INVALID_QUANTITY, f"The quantity is {MIN_QUANTITY} to {MAX_QUANTITY}.", subject)
-
-
-async def _open_subscription(org: Organization, sku: str) -> Subscription | None:
-    """The subscription a purchase adds to: ACTIVE, of this product, not set to cancel (oldest first)."""
-    return (
-        await Subscription.filter(
-            organization_id=org.id, product_id=sku, status=SubscriptionStatus.ACTIVE, cancel_at_period_end=False
-        )
-        .order_by("created_at", "id")
-        .first()
-    )
-
-
-def _price(product: Product, quantity: int, open_sub: Subscription | None, now: datetime) -> QuoteView:
-    full = product.unit_price_cents * quantity
-    if open_sub is None:
-        return QuoteView(product, quantity, full, False, add_months(now, 1))
-    period = max((open_sub.current_period_end - open_sub.current_period_start) // SECOND, 1)
-    left = min(max((open_sub.current_period_end - now) // SECOND, 0), period)
-    return QuoteView(product, quantity, round_half_up(full * left, period), True, open_sub.current_period_end)
-
-
-async def quote(org: Organization, sku: str, quantity: int, now: datetime) -> QuoteView:
-    """Exactly what purchase_licenses would charge at `now` (INVALID_QUANTITY, UNKNOWN_PRODUCT)."""
-    check_quantity(quantity, "quantity")
-    product = await get_product(sku, "product_sku")
-    return _price(product, quantity, await _open_subscription(org, sku), now)
 
 
 def request_hash(sku: str, quantity: int) -> str:
@@ -136,8 +89,8 @@ async def _start(
             if (first := await _replay(org, key, digest)) is not None:
                 return first
         await IdempotencyKey.filter(organization_id=org.id, created_at__lt=now - KEY_RETENTION).exclude(key=key).delete()
-        open_sub = await _open_subscription(org, product.sku)
-        price = _price(product, quantity, open_sub, now)
+        open_sub = await prices.open_subscription(org, product.sku)
+        price = prices.price(product, quantity, open_sub, now)
         description = (
             f"{quantity} {product.name} license(s), prorated to {price.period_end.date().isoformat()}"
             if price.prorated
@@ -240,7 +193,7 @@ async def purchase_licenses(
     while the first is being charged waits for its result. `wall` is the wall-clock time of the
     request (the attempt's lease), `now` the organization's."""
     wall = wall or now
-    check_quantity(quantity, "quantity")
+    prices.check_quantity(quantity, "quantity")
     if not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
         raise DomainError(
             ErrorCode.INVALID_INPUT, f"The idempotency key has 1 to {MAX_KEY_LENGTH} characters.", "idempotency_key"
@@ -270,7 +223,7 @@ async def purchase_licenses(
 
 async def reduce_licenses(org: Organization, subscription_id: str, quantity: int, *, actor: Actor, now: datetime) -> Subscription:
     """Remove `quantity` licenses now, without refund, from an ACTIVE subscription."""
-    check_quantity(quantity, "quantity")
+    prices.check_quantity(quantity, "quantity")
     sub = await get_subscription(org, subscription_id, "subscription_id")
     sku = sub.product_id
     async with ledger.change(org, actor=actor, now=now) as change:

@@ -49,8 +49,8 @@ from tortoise.transactions import in_transaction
 from seatwise.models.billing import charges
 from seatwise.models.billing.charges import default_card
 from seatwise.models.billing.gateway import ChargeResult
+from seatwise.models.catalog.products import product_of
 from seatwise.models.core.clock import add_months, iso
-from seatwise.models.core.lookups import product_of
 from seatwise.models.core.tables import (
     ChargeAttempt,
     Organization,

@@ -31,7 +31,8 @@ from seatwise.models.seats import licenses as seats
 from seatwise.models.events.audit import Actor, AuditAction, AuditTarget
 from seatwise.models.core.clock import iso
 from seatwise.models.billing.gateway import is_expired
-from seatwise.models.core.lookups import catalog, in_org
+from seatwise.models.catalog.products import catalog
+from seatwise.models.core.lookups import in_org
 from seatwise.models.core.tables import (
     AuditEvent,
     Charge,

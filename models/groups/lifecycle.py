@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Q, Subquery
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
+from seatwise.models.catalog.products import catalog, get_product
 from seatwise.models.core.errors import DomainError, ErrorCode
-from seatwise.models.core.lookups import catalog, get_product, parse_id
+from seatwise.models.core.locks import hold
+from seatwise.models.core.lookups import parse_id
 from seatwise.models.core.pages import Keyset, Page, paginate
 from seatwise.models.core.tables import (
     Group,
@@ -47,7 +49,7 @@ class GroupLicense:
     waiting: int
 
 
-def _name(raw: str, subject: str = "display_name") -> tuple[str, str]:
+def check_name(raw: str, subject: str = "display_name") -> tuple[str, str]:
     name = raw.strip()
     if not 1 <= len(name) <= 256 or len(name.lower()) > 256:  # the key is lower-cased: "İ".lower() is two characters
         raise DomainError(ErrorCode.INVALID_INPUT, "A group's display name has 1 to 256 characters.", subject)
@@ -71,11 +73,10 @@ async def get_group(org: Organization, group_id: str, subject: str = "group_id")
     return group
 
 
-async def _lock_group(group: Group) -> None:
-    """The first statement of every change to a group: its row lock (a no-op UPDATE; on SQLite the write lock, taken
-    before any read so that a transaction never has to upgrade from reading to writing). Lock order of group
-    changes: group row -> pool rows -> user rows."""
-    if not await Group.filter(id=group.id).update(name_key=F("name_key")):
+async def hold_group(group: Group) -> None:
+    """The first statement of every change to a group: its row held until the transaction ends (`core.locks`).
+    Lock order of group changes: group row -> pool rows -> user rows."""
+    if not await hold(Group.filter(id=group.id), "name_key"):
         raise DomainError(ErrorCode.NOT_FOUND, f"No group {group.id}.", "group_id")
 
 
@@ -87,7 +88,7 @@ async def _live_members(group: Group) -> list[User]:
     """The group's members that are not deleted. Every member row is locked first (after the pools), deleted or
     not: a concurrent delete or restore waits, or has committed and is seen."""
     ids = GroupMember.filter(group_id=group.id).values("user_id")
-    await User.filter(id__in=Subquery(ids)).update(deleted_at=F("deleted_at"))
+    await hold(User.filter(id__in=Subquery(ids)), "deleted_at")
     return list(
         await User.filter(id__in=Subquery(GroupMember.filter(group_id=group.id).values("user_id")), deleted_at=None).order_by(
             "id"
@@ -101,7 +102,7 @@ async def _live_members(group: Group) -> list[User]:
 async def create_group(
     org: Organization, display_name: str, product_skus: list[str] | None, *, actor: Actor, now: datetime
 ) -> Group:
-    name, key = _name(display_name)
+    name, key = check_name(display_name)
     skus = await _skus(product_skus or [])
     if await Group.exists(organization_id=org.id, name_key=key):
         raise DomainError(ErrorCode.ALREADY_EXISTS, f"A group named {name!r} already exists.", "display_name")
@@ -130,12 +131,12 @@ async def update_group(
     group = await get_group(org, group_id)
     name = key = None
     if display_name is not None:
-        name, key = _name(display_name)
+        name, key = check_name(display_name)
         if await Group.filter(organization_id=org.id, name_key=key).exclude(id=group.id).exists():
             raise DomainError(ErrorCode.ALREADY_EXISTS, f"A group named {name!r} already exists.", "display_name")
     skus = await _skus(product_skus) if product_skus is not None else None
     async with ledger.change(org, actor=actor, now=now) as change:
-        await _lock_group(group)
+        await hold_group(group)
         before = await products_of(group)
         added = sorted(set(skus) - set(before)) if skus is not None else []
         removed = sorted(set(before) - set(skus)) if skus is not None else []
@@ -167,7 +168,7 @@ async def delete_group(org: Organization, group_id: str, *, actor: Actor, now: d
     """Delete a group: its members lose the licenses (and waits) only it gave them."""
     group = await get_group(org, group_id)
     async with ledger.change(org, actor=actor, now=now) as change:
-        await _lock_group(group)
+        await hold_group(group)
         skus = await products_of(group)
         await change.lock(*skus)
         member_ids = cast(list[int], list(await GroupMember.filter(group_id=group.id).values_list("user_id", flat=True)))
@@ -216,7 +217,7 @@ async def add_members(
     _directory(group)
     users = await _users(org, user_ids, live=True)
     async with ledger.change(org, actor=actor, now=now) as change:
-        await _lock_group(group)
+        await hold_group(group)
         skus = await products_of(group)
         await change.lock(*skus)
         ids = [u.id for u in users]
@@ -226,7 +227,7 @@ async def add_members(
         new = [u for u in users if u.id not in existing]
         if not new:
             return group, []
-        queued = await _join(change, group, new, skus)
+        queued = await join(change, group, new, skus)
     waits = [
         w
         for w in await LicenseWait.filter(
@@ -243,7 +244,7 @@ async def remove_members(org: Organization, group_id: str, user_ids: list[str], 
     _directory(group)
     users = await _users(org, user_ids, live=False)
     async with ledger.change(org, actor=actor, now=now) as change:
-        await _lock_group(group)
+        await hold_group(group)
         skus = await products_of(group)
         await change.lock(*skus)
         ids = [u.id for u in users]
@@ -251,11 +252,11 @@ async def remove_members(org: Organization, group_id: str, user_ids: list[str], 
         leaving = [uid for uid in ids if uid in members]
         if not leaving:
             return group
-        await _leave(change, group, leaving, skus)
+        await leave(change, group, leaving, skus)
     return group
 
 
-async def _join(change: ledger.SeatChange, group: Group, users: list[User], skus: list[str]) -> dict[str, list[int]]:
+async def join(change: ledger.SeatChange, group: Group, users: list[User], skus: list[str]) -> dict[str, list[int]]:
     """Inside a change holding the group's pools: make `users` members and grant (or queue) each product of the group
     in their order; one audit event. Returns, per product, the user ids now waiting."""
     await GroupMember.bulk_create([GroupMember(group_id=group.id, user_id=u.id) for u in users], ignore_conflicts=True)
@@ -268,7 +269,7 @@ async def _join(change: ledger.SeatChange, group: Group, users: list[User], skus
     return queued
 
 
-async def _leave(change: ledger.SeatChange, group: Group, user_ids: list[int], skus: list[str]) -> None:
+async def leave(change: ledger.SeatChange, group: Group, user_ids: list[int], skus: list[str]) -> None:
     """Inside a change holding the group's pools: end these memberships and what only this group gave; one audit event."""
     await GroupMember.filter(group_id=group.id, user_id__in=user_ids).delete()
     for sku in skus:
@@ -276,133 +277,6 @@ async def _leave(change: ledger.SeatChange, group: Group, user_ids: list[int], s
     await change.audit(
         AuditAction.GROUP_MEMBERS_REMOVED, AuditTarget.GROUP, group.id, {"userIds": [str(u) for u in user_ids], "products": skus}
     )
-
-
-# ---------------------------------------------------------------- the directory (SCIM)
-
-KEEP: Any = object()  # an argument of `directory_change` left as it is
-MAX_DIRECTORY_MEMBERS = 10_000  # members one SCIM request may list
-
-
-async def _directory_users(org: Organization, raw_ids: list[str], subject: str) -> list[User]:
-    """The listed users in order (once each); NOT_FOUND naming the index for an id that is not a user of the
-    organization (a user removed by a SCIM DELETE included). Deleted (deactivated) users are members like others."""
-    if len(raw_ids) > MAX_DIRECTORY_MEMBERS:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"At most {MAX_DIRECTORY_MEMBERS} members per request.", subject)
-    parsed = [parse_id(raw) for raw in raw_ids]
-    known = [pk for pk in parsed if pk is not None]
-    found = {u.id: u for u in await User.filter(organization_id=org.id, id__in=known, scim_deleted_at=None)} if known else {}
-    ordered: dict[int, User] = {}
-    for index, pk in enumerate(parsed):
-        if pk is None or pk not in found:
-            raise DomainError(ErrorCode.NOT_FOUND, f"No user {str(raw_ids[index])[:64]!a}.", f"{subject}[{index}]")
-        ordered.setdefault(pk, found[pk])
-    return list(ordered.values())
-
-
-async def directory_change(
-    org: Organization,
-    group: Group | None,
-    *,
-    display_name: str | None = None,
-    external_id: str | None = KEEP,
-    add: list[str] | None = None,
-    remove: list[str] | None = None,
-    members: list[str] | None = None,
-    actor: Actor,
-    now: datetime,
-) -> tuple[Group, bool]:
-    """Create (`group` None) or change a DIRECTORY group in one transaction: its name, externalId and members
-    (`add` / `remove`, or `members` for the whole list). Members added are granted or queued in the order listed,
-    before the removals free their licenses for the queue. A constant number of statements for any number of
-    members. Returns the group and whether anything changed (nothing changed: nothing written, nothing audited)."""
-    name = key = None
-    if display_name is not None:
-        name, key = _name(display_name)
-    elif group is None:
-        raise DomainError(ErrorCode.INVALID_INPUT, "A group needs a display name.", "display_name")
-    if key is not None:
-        same = Group.filter(organization_id=org.id, name_key=key)
-        if await (same.exclude(id=group.id) if group else same).exists():
-            raise DomainError(ErrorCode.ALREADY_EXISTS, f"A group named {name!r} already exists.", "display_name")
-    listed_ids = list(dict.fromkeys([*(add or []), *(members or [])]))
-    leaving_ids = list(dict.fromkeys(pk for pk in (parse_id(raw) for raw in remove or []) if pk is not None))
-    if len(listed_ids) + len(leaving_ids) > MAX_DIRECTORY_MEMBERS:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"At most {MAX_DIRECTORY_MEMBERS} members per request.", "members")
-    listed = await _directory_users(org, listed_ids, "members")
-    changed = False
-    async with ledger.change(org, actor=actor, now=now) as change:
-        if group is None:
-            try:
-                group = await Group.create(
-                    organization_id=org.id,
-                    display_name=name,
-                    name_key=key,
-                    source=GroupSource.DIRECTORY,
-                    external_id=None if external_id is KEEP else external_id,
-                    created_at=now,
-                    last_modified=now,
-                )
-            except IntegrityError:
-                raise DomainError(ErrorCode.ALREADY_EXISTS, f"A group named {name!r} already exists.", "display_name") from None
-            await change.audit(
-                AuditAction.GROUP_CREATED,
-                AuditTarget.GROUP,
-                group.id,
-                {"displayName": name, "products": [], "externalId": group.external_id, "source": GroupSource.DIRECTORY.value},
-            )
-            changed = True
-            skus: list[str] = []
-            current: set[int] = set()
-        else:
-            await _lock_group(group)
-            group = await Group.get(id=group.id)
-            skus = await products_of(group)
-            await change.lock(*skus)
-            details: dict[str, Any] = {}
-            if name is not None and name != group.display_name:
-                details.update({"from": group.display_name, "to": name})
-                group.display_name, group.name_key = name, cast(str, key)
-            if external_id is not KEEP and external_id != group.external_id:
-                details.update({"externalIdFrom": group.external_id, "externalIdTo": external_id})
-                group.external_id = external_id
-            if details:
-                try:
-                    await Group.filter(id=group.id).update(
-                        display_name=group.display_name, name_key=group.name_key, external_id=group.external_id
-                    )
-                except IntegrityError:
-                    raise DomainError(
-                        ErrorCode.ALREADY_EXISTS, f"A group named {name!r} already exists.", "display_name"
-                    ) from None
-                await change.audit(AuditAction.GROUP_UPDATED, AuditTarget.GROUP, group.id, details)
-                changed = True
-            in_question = None if members is not None else [u.id for u in listed] + leaving_ids
-            query = GroupMember.filter(group_id=group.id)
-            if in_question is not None:
-                query = query.filter(user_id__in=in_question)
-            current = set(cast(list[int], await query.values_list("user_id", flat=True))) if in_question != [] else set()
-        joining = [u for u in listed if u.id not in current]
-        if members is not None:
-            kept = {u.id for u in listed}
-            leaving = sorted(uid for uid in current if uid not in kept)
-        else:
-            leaving = [uid for uid in dict.fromkeys(leaving_ids) if uid in current and uid not in {u.id for u in joining}]
-        if joining:
-            ids = [u.id for u in joining]
-            await User.filter(id__in=ids).update(deleted_at=F("deleted_at"))  # the user rows' locks (after the pools)
-            live = {pk for pk in await User.filter(id__in=ids, deleted_at=None).values_list("id", flat=True)}
-            for user in joining:
-                user.deleted_at = None if user.id in live else (user.deleted_at or now)
-            await _join(change, group, joining, skus)
-            changed = True
-        if leaving:
-            await _leave(change, group, leaving, skus)
-            changed = True
-        if changed:
-            await Group.filter(id=group.id).update(last_modified=now)
-            group.last_modified = now
-    return group, changed
 
 
 # ---------------------------------------------------------------- reading

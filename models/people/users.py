@@ -12,9 +12,10 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from seatwise.models.catalog.products import MAX_SKU, catalog, get_product
 from seatwise.models.core.errors import DomainError, ErrorCode
 from seatwise.models.core.inputs import checked_text, column_length, query_text
-from seatwise.models.core.lookups import MAX_SKU, catalog, get_product, get_user, lock_organization
+from seatwise.models.core.lookups import get_user, lock_organization
 from seatwise.models.core.pages import Keyset
 from seatwise.models.core.tables import (
     AdminRole,

@@ -2,7 +2,7 @@
 
 Groups created over SCIM are DIRECTORY groups: the directory owns their name, externalId and members, Seatwise
 which products they grant. Groups made in Seatwise are not SCIM resources. Membership changes go through
-`groups.directory_change`: one transaction, licenses granted or queued in the order the request lists members,
+`directory.directory_change`: one transaction, licenses granted or queued in the order the request lists members,
 a bounded number of statements for any number of members."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from seatwise.models.core.inputs import parse_id
 from seatwise.models.core.tables import Group, GroupMember, GroupSource, Organization
 from seatwise.models.events.audit import Actor
 from seatwise.models.groups import lifecycle as groups
+from seatwise.models.scim import directory
 from seatwise.models.scim.errors import from_domain, invalid_value, not_found
 from seatwise.models.scim.filter import group_filter
 from seatwise.models.scim.patch import MEMBERS, Attribute, Members, apply, member_ids, spec
@@ -86,7 +87,7 @@ async def create(org: Organization, body: Any, *, actor: Actor, now: datetime) -
     external_id = text(attribute(body, "externalId"), "externalId")
     listed = member_ids(attribute(body, "members")) if attribute(body, "members") is not None else []
     try:
-        group, _ = await groups.directory_change(
+        group, _ = await directory.directory_change(
             org, None, display_name=name, external_id=external_id, add=listed, actor=actor, now=now
         )
     except DomainError as error:
@@ -102,7 +103,7 @@ async def replace(org: Organization, raw_id: str, body: Any, *, actor: Actor, no
     external_id = text(attribute(body, "externalId"), "externalId")
     listed = member_ids(attribute(body, "members") or []) if has_attribute(body, "members") else None
     try:
-        group, _ = await groups.directory_change(
+        group, _ = await directory.directory_change(
             org, group, display_name=name, external_id=external_id, members=listed, actor=actor, now=now
         )
     except DomainError as error:
@@ -122,11 +123,11 @@ async def patch(org: Organization, raw_id: str, body: Any, *, actor: Actor, now:
     if after == before and not members.touched:
         return group
     try:
-        group, _ = await groups.directory_change(
+        group, _ = await directory.directory_change(
             org,
             group,
             display_name=name,
-            external_id=external_id if external_id != group.external_id else groups.KEEP,
+            external_id=external_id if external_id != group.external_id else directory.KEEP,
             add=members.add,
             remove=members.remove,
             members=members.replace,

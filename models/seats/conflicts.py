@@ -14,7 +14,7 @@ from datetime import datetime
 
 from tortoise.expressions import Q
 
-from seatwise.models.billing import purchases as billing
+from seatwise.models.catalog import prices
 from seatwise.models.core.errors import DomainError
 from seatwise.models.core.pages import Keyset, Page, check_first, decode_cursor
 from seatwise.models.core.tables import LicenseAssignment, Organization, StatusReason, Subscription, SubscriptionStatus, User
@@ -42,7 +42,7 @@ class Remedy:
     kind: RemedyKind
     description: str
     # For PURCHASE_LICENSES: the quote for exactly the overage (None if it cannot be quoted).
-    quote: billing.QuoteView | None = None
+    quote: prices.QuoteView | None = None
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ async def _remedies(org: Organization, pool: PoolView, lapsed: list[Subscription
     product, overage = pool.product, pool.overage
     licenses = _plural(overage, "license")
     try:
-        quote = await billing.quote(org, product.sku, overage, now)
+        quote = await prices.quote(org, product.sku, overage, now)
     except DomainError:
         quote = None  # e.g. an overage beyond what one purchase may buy: the remedy stays, unpriced
     price = ""

@@ -41,14 +41,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
+from seatwise.models.catalog.products import catalog, product_of
 from seatwise.models.core.errors import DomainError, ErrorCode
-from seatwise.models.core.lookups import catalog, product_of
+from seatwise.models.core.locks import hold_returning
 from seatwise.models.core.tables import (
     GroupMember,
     LicenseAssignment,
@@ -89,17 +89,11 @@ class PoolView:
         return self.overage > 0
 
 
-_LOCK_POOL_SQL = (
-    'UPDATE "seat_pool" SET "purchased" = "purchased" WHERE "organization_id" = {} AND "product_id" = {} '
-    'RETURNING "purchased", "assigned", "waiting"'
-)
-
-
 async def _lock_pool(org_id: int, sku: str) -> tuple[int, int, int] | None:
-    """Lock one pool row until the transaction ends and read its counters (None: the organization has no row)."""
-    client = connections.get("default")  # the transaction's connection inside in_transaction()
-    marks = ("$1", "$2") if client.capabilities.dialect == "postgres" else ("?", "?")
-    rows = await client.execute_query_dict(_LOCK_POOL_SQL.format(*marks), [org_id, sku])
+    """Hold one pool row until the transaction ends and read its counters (None: the organization has no row)."""
+    rows = await hold_returning(
+        SeatPool, {"organization_id": org_id, "product_id": sku}, "purchased", ("purchased", "assigned", "waiting")
+    )
     return (rows[0]["purchased"], rows[0]["assigned"], rows[0]["waiting"]) if rows else None
 
 

@@ -13,9 +13,11 @@ from typing import cast
 
 from tortoise.expressions import RawSQL
 
+from seatwise.models.catalog.products import MAX_SKU, catalog, get_product, product_of
 from seatwise.models.core.errors import DomainError, ErrorCode
 from seatwise.models.core.inputs import column_length, query_text
-from seatwise.models.core.lookups import MAX_SKU, catalog, get_product, get_user, parse_id, product_of
+from seatwise.models.core.locks import hold
+from seatwise.models.core.lookups import get_user, parse_id
 from seatwise.models.core.tables import LicenseAssignment, LicenseWait, Organization, Product, SeatPool, User
 from seatwise.models.events import audit
 from seatwise.models.events.audit import Actor, AuditAction, AuditTarget
@@ -143,8 +145,8 @@ async def _live_user(org: Organization, user_id: str, sku: str, subject: str = "
 
 
 async def _lock_live_users(users: list[User], subject: str) -> None:
-    """Row-lock users that are not deleted, after the pool (a concurrent delete waits or wins)."""
-    if await User.filter(id__in=[u.id for u in users], deleted_at=None).update(deleted_at=None) != len(users):
+    """Hold users that are not deleted, after the pool (a concurrent delete waits or wins)."""
+    if await hold(User.filter(id__in=[u.id for u in users], deleted_at=None), "deleted_at") != len(users):
         message = f"User {users[0].email} is deleted." if len(users) == 1 else "A user was deleted meanwhile."
         raise DomainError(ErrorCode.USER_DELETED, message, subject)
 

@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from seatwise.models.billing import purchases as billing
+from seatwise.models.catalog import prices
 from seatwise.models.core.clock import utcnow
 from seatwise.models.core.tables import AdminRole
 from seatwise.models.seats import licenses as seats
@@ -59,7 +59,7 @@ async def test_license_conflicts_show_numbers_causes_affected_users_and_remedies
     kinds = [r["kind"] for r in conflict["remedies"]]
     assert kinds == ["PURCHASE_LICENSES", "REVOKE_LICENSES", "DELETE_USERS", "UPDATE_PAYMENT_CARD"]
     quote = conflict["remedies"][0]["quote"]
-    expected = await billing.quote(fx.org, "CRM_BASIC", 2, NOW)
+    expected = await prices.quote(fx.org, "CRM_BASIC", 2, NOW)
     assert quote["quantity"] == 2 and quote["product"] == {"sku": "CRM_BASIC"}
     assert quote["amountDue"] == {"amountCents": expected.amount_cents, "currency": "USD"}
     assert [r["quote"] for r in conflict["remedies"][1:]] == [None, None, None]

@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 
 from seatwise.models.billing import purchases as billing
+from seatwise.models.catalog import prices
 from seatwise.models.core.clock import add_months
 from seatwise.models.core.errors import DomainError, ErrorCode
 from seatwise.models.core.lookups import get_subscription
@@ -81,8 +82,8 @@ async def test_proration_rounds_half_up_to_whole_cents():
     assert period == 30 * 86400
     # 1500 x 173664 / 2592000 = 100.5 cents exactly -> 101; one second less is 100.4994 -> 100
     exact_half = existing.current_period_end - 173664 * SECOND
-    assert (await billing.quote(fx.org, "CRM_ESSENTIAL", 1, exact_half)).amount_cents == 101
-    assert (await billing.quote(fx.org, "CRM_ESSENTIAL", 1, exact_half + SECOND)).amount_cents == 100
+    assert (await prices.quote(fx.org, "CRM_ESSENTIAL", 1, exact_half)).amount_cents == 101
+    assert (await prices.quote(fx.org, "CRM_ESSENTIAL", 1, exact_half + SECOND)).amount_cents == 100
     _, charge = await buy(fx, "CRM_ESSENTIAL", 1, now=exact_half)
     assert charge.amount_cents == 101
 
@@ -92,11 +93,11 @@ async def test_quote_is_exactly_what_the_purchase_charges():
     await add_card(fx)
     await subscription(fx, "CRM_PROFESSIONAL", 1)
     moment = NOW + timedelta(days=7, hours=3, seconds=11)
-    quote = await billing.quote(fx.org, "CRM_PROFESSIONAL", 7, moment)
+    quote = await prices.quote(fx.org, "CRM_PROFESSIONAL", 7, moment)
     _, charge = await buy(fx, "CRM_PROFESSIONAL", 7, now=moment)
     assert quote.prorated and quote.period_end == add_months(NOW, 1)
     assert quote.amount_cents == charge.amount_cents == (2 * 6500 * 7 * (23 * 86400 - 3 * 3600 - 11) + 2592000) // (2 * 2592000)
-    fresh = await billing.quote(fx.org, "CRM_BASIC", 2, moment)
+    fresh = await prices.quote(fx.org, "CRM_BASIC", 2, moment)
     assert (fresh.amount_cents, fresh.prorated, fresh.period_end) == (6000, False, add_months(moment, 1))
 
 

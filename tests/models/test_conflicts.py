@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from seatwise.models.billing import purchases as billing
+from seatwise.models.catalog import prices
 from seatwise.models.core.tables import StatusReason
 from seatwise.models.people import users
 from seatwise.models.seats import conflicts
@@ -59,7 +60,7 @@ async def test_the_purchase_remedy_quotes_exactly_the_overage_as_purchase_quote_
     [conflict] = await conflicts.license_conflicts(fx.org, now=later)
 
     purchase = conflict.remedies[0]
-    assert purchase.quote == await billing.quote(fx.org, "CRM_BASIC", 2, later)
+    assert purchase.quote == await prices.quote(fx.org, "CRM_BASIC", 2, later)
     assert purchase.quote.quantity == 2 and purchase.quote.prorated
     assert "purchaseLicenses" in purchase.description and "2" in purchase.description
     assert all(r.description for r in conflict.remedies)

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seatwise.models.billing.gateway import clean_number, luhn_valid
-from seatwise.models.billing.purchases import round_half_up
+from seatwise.models.catalog.prices import round_half_up
 from seatwise.models.core.clock import add_months
 from seatwise.models.core.errors import DomainError
 from seatwise.models.people import users

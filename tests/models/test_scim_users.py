@@ -8,6 +8,7 @@ import pytest
 from seatwise.models.core.tables import AdminRole, AuditEvent, Credential, LicenseAssignment, LicenseWait, User
 from seatwise.models.groups import lifecycle as groups
 from seatwise.models.people import users
+from seatwise.models.scim import directory
 from seatwise.models.scim import groups as scim_groups
 from seatwise.models.scim import users as scim_users
 from seatwise.models.scim.errors import ScimError
@@ -124,7 +125,7 @@ async def test_username_is_unique_in_the_organization_ignoring_case_and_email_ac
 async def test_deactivation_frees_licenses_to_the_waitlist_and_reactivation_restores():
     fx = await make_org()
     await give_licenses(fx, "CRM_BASIC", 1)
-    group, _ = await groups.directory_change(fx.org, None, display_name="Sales", actor=fx.actor, now=NOW)
+    group, _ = await directory.directory_change(fx.org, None, display_name="Sales", actor=fx.actor, now=NOW)
     await groups.update_group(fx.org, str(group.id), product_skus=["CRM_BASIC"], actor=fx.actor, now=NOW)
     leaver = await create(fx, {"userName": "leaver@acme.test"})
     waiter = await create(fx, {"userName": "waiter@acme.test"})

@@ -22,7 +22,8 @@ from seatwise.gql.graphql.types import (
 )
 from seatwise.models.billing import cards
 from seatwise.models.billing import purchases as billing
-from seatwise.models.billing.purchases import QuoteView
+from seatwise.models.catalog import prices
+from seatwise.models.catalog.prices import QuoteView
 from seatwise.models.core.errors import DomainError
 from seatwise.models.core.lookups import get_subscription
 from seatwise.models.core.pages import paginate
@@ -132,7 +133,7 @@ class Query:
     async def purchase_quote(self, info: Info[Context, None], product_sku: str, quantity: int) -> Quote:
         viewer = info.context.viewer
         try:
-            return quote_of(await billing.quote(viewer.org, product_sku, quantity, viewer.now))
+            return quote_of(await prices.quote(viewer.org, product_sku, quantity, viewer.now))
         except DomainError as error:
             raise query_input_error(error) from None
 

@@ -9,9 +9,10 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from seatwise.models.billing.charges import default_card
+from seatwise.models.catalog.products import catalog
 from seatwise.models.core.clock import utcnow
 from seatwise.models.core.errors import Unauthenticated
-from seatwise.models.core.lookups import catalog, subscriptions_by_ids
+from seatwise.models.core.lookups import subscriptions_by_ids
 from seatwise.models.core.settings import settings
 from seatwise.models.core.tables import Group, LicenseAssignment, LicenseWait, PaymentCard, Product, Subscription, User
 from seatwise.models.groups import lifecycle as groups

@@ -19,8 +19,9 @@ from seatwise.gql.graphql.types import (
     UserStatus,
     Viewer,
 )
+from seatwise.models.catalog.products import catalog
 from seatwise.models.core.errors import DomainError
-from seatwise.models.core.lookups import catalog, get_user
+from seatwise.models.core.lookups import get_user
 from seatwise.models.core.pages import paginate
 from seatwise.models.people import users
 from seatwise.models.people.auth import Viewer as AuthViewer
