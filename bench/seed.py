@@ -3,7 +3,7 @@
 `seed_org(size, tag, now=...)` runs inside an open Tortoise connection (`db.connected(url)`) and makes:
 
 - the organization, its GLOBAL_ADMIN and an API token (`organizations.create_organization`, then
-  `auth.create_api_token` as that admin: the token the requests carry);
+  `tokens.create_api_token` as that admin: the token the requests carry);
 - `size` users (`userNNNNNN@<tag>.bench.test`);
 - licenses of the three catalog products, assigned one second apart in user order:
   CRM_BASIC to 80% of the users (10% of its licenses free, for assign/revoke), CRM_ESSENTIAL to 50% (all of
@@ -38,7 +38,7 @@ from seatwise.models.core.tables import (
     User,
 )
 from seatwise.models.events.audit import BILLING_CLOCK
-from seatwise.models.people import auth, organizations
+from seatwise.models.people import auth, organizations, tokens
 from seatwise.models.seats import ledger
 
 # Which users (by index) hold which product, and what was bought: shares of the organization's size.
@@ -148,7 +148,7 @@ async def seed_org(size: int, tag: str, *, now: datetime | None = None) -> Seede
     made = await organizations.create_organization(f"Bench {tag}", f"admin@{domain}", now=now)
     org = made.organization
     viewer = await auth.authenticate(f"Bearer {made.token}", now=now)
-    token, _ = await auth.create_api_token(viewer, "bench", AdminRole.GLOBAL_ADMIN, None, now=now)
+    token, _ = await tokens.create_api_token(viewer, "bench", AdminRole.GLOBAL_ADMIN, None, now=now)
 
     first_day = now - timedelta(days=400)
     await bulk_insert(

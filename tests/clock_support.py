@@ -54,10 +54,10 @@ async def charges_of(sub: Subscription) -> list[Charge]:
 
 
 async def delete_user_at(fx: OrgFixture, when: datetime) -> User:
-    from seatwise.models.people import users
+    from seatwise.models.people import deletion
 
     user = await make_user(fx, now=when)
-    return await users.delete_user(fx.org, str(user.id), actor=fx.actor, now=when)
+    return await deletion.delete_user(fx.org, str(user.id), actor=fx.actor, now=when)
 
 
 class Events:

@@ -12,7 +12,7 @@ import httpx
 from seatwise.models.core.clock import utcnow
 from seatwise.models.core.tables import AdminRole, AuditEvent, TokenScope
 from seatwise.models.events.audit import AuditAction
-from seatwise.models.people import auth
+from seatwise.models.people import auth, tokens
 from tests.support import OrgFixture, make_org, post
 
 SCIM_JSON = "application/scim+json"
@@ -38,7 +38,7 @@ class ScimOrg:
 async def scim_org(name: str = "Acme", role: AdminRole = AdminRole.GLOBAL_ADMIN) -> ScimOrg:
     fx = await make_org(name)
     viewer = await auth.authenticate(f"Bearer {fx.token}", now=utcnow())
-    token, _ = await auth.create_api_token(viewer, "directory", role, None, scope=TokenScope.SCIM, now=utcnow())
+    token, _ = await tokens.create_api_token(viewer, "directory", role, None, scope=TokenScope.SCIM, now=utcnow())
     return ScimOrg(fx, token)
 
 

@@ -8,7 +8,7 @@ import httpx
 
 from seatwise.models.core.clock import utcnow
 from seatwise.models.core.tables import AdminRole, CredentialKind, TokenScope, User
-from seatwise.models.people import auth
+from seatwise.models.people import credentials
 from tests.support import OrgFixture
 
 SCIM_JSON = "application/scim+json"
@@ -19,7 +19,7 @@ ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 
 
 async def scim_token(fx: OrgFixture, *, owner: User | None = None, role: AdminRole = AdminRole.GLOBAL_ADMIN) -> str:
-    token, _ = await auth.issue_credential(
+    token, _ = await credentials.issue_credential(
         owner or fx.admin, CredentialKind.API_TOKEN, role, now=utcnow(), name="directory", scope=TokenScope.SCIM
     )
     return token

@@ -21,7 +21,7 @@ from tortoise import Tortoise, connections
 from seatwise.models.core.clock import utcnow
 from seatwise.models.core.tables import AdminRole, Organization, User
 from seatwise.models.events.audit import Actor
-from seatwise.models.people import auth, organizations, users
+from seatwise.models.people import auth, credentials, organizations, users
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
@@ -83,7 +83,7 @@ async def make_user(
 
 
 async def token_for(fx: OrgFixture, user: User, role: AdminRole) -> str:
-    token, _ = await auth.issue_credential(user, auth.CredentialKind.API_TOKEN, role, now=utcnow(), name="test")
+    token, _ = await credentials.issue_credential(user, auth.CredentialKind.API_TOKEN, role, now=utcnow(), name="test")
     return token
 
 

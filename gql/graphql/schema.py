@@ -12,15 +12,15 @@ from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCa
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
-from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
 
+from seatwise.gql.graphql.billing import alerts
 from seatwise.gql.graphql.billing import resolvers as billing
 from seatwise.gql.graphql.clock import resolvers as clock
 from seatwise.gql.graphql.core.errors import ShapeErrors, is_expected, shape_errors
 from seatwise.gql.graphql.core.guard import RequireCredential
+from seatwise.gql.graphql.core.metrics import Metrics
 from seatwise.gql.graphql.core.scalars import DATETIME, DateTime
-from seatwise.gql.graphql.descriptions import describe
 from seatwise.gql.graphql.events import audit
 from seatwise.gql.graphql.events import live as events
 from seatwise.gql.graphql.exports import resolvers as exports
@@ -29,48 +29,46 @@ from seatwise.gql.graphql.people import auth, users
 from seatwise.gql.graphql.seats import conflicts
 from seatwise.gql.graphql.seats import resolvers as seats
 from seatwise.gql.graphql.support import resolvers as support
-from seatwise.gql.http.metrics import Metrics
 
 log = logging.getLogger("seatwise.graphql")
 
-Query = merge_types(
-    "Query",
-    (
-        users.Query,
-        seats.Query,
-        auth.Query,
-        support.Query,
-        exports.Query,
-        audit.Query,
-        billing.Query,
-        conflicts.Query,
-        groups.Query,
-    ),
+
+@strawberry.type(description="Everything an admin of the organization may read; every query is open to every admin role.")
+class Query(
+    users.Query,
+    seats.Query,
+    auth.Query,
+    support.Query,
+    exports.Query,
+    audit.Query,
+    billing.Query,
+    conflicts.Query,
+    alerts.Query,
+    groups.Query,
+):
+    pass
+
+
+@strawberry.type(
+    description="Changes. Each returns a payload whose userErrors list expected failures; a failed mutation changes nothing."
 )
-Mutation = merge_types(
-    "Mutation",
-    (
-        auth.Mutation,
-        users.Mutation,
-        seats.Mutation,
-        support.Mutation,
-        exports.Mutation,
-        billing.Mutation,
-        clock.Mutation,
-        groups.Mutation,
-    ),
-)
+class Mutation(
+    auth.Mutation,
+    users.Mutation,
+    seats.Mutation,
+    support.Mutation,
+    exports.Mutation,
+    billing.Mutation,
+    clock.Mutation,
+    groups.Mutation,
+):
+    pass
 
 
 class SeatwiseSchema(strawberry.Schema):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        """Every type, field, argument and enum value gets its description (gql/descriptions.py)."""
-        super().__init__(*args, **kwargs)
-        describe(self._schema)
-
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         """Strawberry returns syntax and validation errors after its extensions ran: shape those here too,
-        so that no error message quotes a value of the request (gql/errors.py)."""
+        so that no error message quotes a value of the request (gql/graphql/core/errors.py)."""
         return _shaped(await super().execute(*args, **kwargs))
 
     async def stream(self, *args: Any, **kwargs: Any) -> Any:

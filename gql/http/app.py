@@ -1,4 +1,5 @@
-"""The Starlette application: /graphql (HTTP, GraphiQL, WebSocket), /scim/v2 (SCIM provisioning), health and readiness."""
+"""The Starlette application: /graphql (HTTP, GraphiQL, WebSocket), /exports/{id} (downloads), /scim/v2 (SCIM
+provisioning), /metrics, health and readiness."""
 
 from __future__ import annotations
 
@@ -17,14 +18,15 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
-from seatwise.gql.graphql.exports.resolvers import download_export
 from seatwise.gql.graphql.schema import schema
+from seatwise.gql.http.downloads import download_export
 from seatwise.gql.http.metrics import CLOCK_FAILURES, CLOCK_RUNS, LIVE_EVENTS_DROPPED, metrics_endpoint
 from seatwise.gql.http.middleware import BodyLimit, RequestId
-from seatwise.gql.http.scim import PREFIX as SCIM_PREFIX
-from seatwise.gql.http.scim import router as scim_router
+from seatwise.gql.http.scim.endpoint import PREFIX as SCIM_PREFIX
+from seatwise.gql.http.scim.endpoint import TOO_LARGE as SCIM_TOO_LARGE
+from seatwise.gql.http.scim.routes import router as scim_router
 from seatwise.gql.http.view import STATIC_PREFIX, SeatwiseGraphQL
-from seatwise.models.billing import renewals
+from seatwise.models.clock.run import run_clock
 from seatwise.models.core import db
 from seatwise.models.core.clock import utcnow
 from seatwise.models.core.db import tortoise_config
@@ -56,7 +58,7 @@ async def billing_clock(interval: float) -> None:
     while True:
         CLOCK_RUNS.inc()
         try:
-            report = await renewals.run_clock(utcnow())
+            report = await run_clock(utcnow())
             log.info("billing clock ran", extra=report.to_dict())
         except Exception:  # logged and counted; the next run tries again
             CLOCK_FAILURES.inc()
@@ -91,7 +93,7 @@ def create_app(database_url: str | None = None) -> Starlette:
                     with contextlib.suppress(asyncio.CancelledError):
                         await clock
 
-    middleware = [Middleware(RequestId), Middleware(BodyLimit)]
+    middleware = [Middleware(RequestId), Middleware(BodyLimit, too_large=SCIM_TOO_LARGE)]
     if origins:
         middleware.append(
             Middleware(

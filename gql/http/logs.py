@@ -6,14 +6,13 @@ to uvicorn, which applies it again in each worker process (`--workers N`).
 
 from __future__ import annotations
 
-import contextvars
 import json
 import logging
 import logging.config
 import re
 from datetime import UTC, datetime
 
-request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+from seatwise.gql.graphql.core.request_id import request_id
 
 # Record attributes that are not extras; `color_message` is uvicorn's copy of the message with ANSI colours.
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime", "color_message"}

@@ -6,11 +6,12 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable, Mapping
 
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from seatwise.gql.http.logs import request_id
+from seatwise.gql.graphql.core.request_id import request_id
 
 MAX_BODY = 1024 * 1024
 log = logging.getLogger("seatwise.http")
@@ -59,31 +60,31 @@ class RequestId:
             request_id.reset(token)
 
 
-def too_large(scope: Scope) -> Response:
-    """413; on /scim/ as a SCIM error body (RFC 7644 section 3.12)."""
-    if str(scope.get("path", "")).startswith("/scim/"):
-        body = {
-            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
-            "status": "413",
-            "detail": "Request body too large (1 MiB at most).",
-        }
-        return JSONResponse(body, status_code=413, media_type="application/scim+json")
-    return PlainTextResponse("Request body too large.", status_code=413)
+Answer = Callable[[], Response]  # the 413 of a path prefix, in that API's own error format
 
 
 class BodyLimit:
-    """Answer 413 to request bodies over 1 MiB, by Content-Length or by counting a chunked body."""
+    """Answer 413 to request bodies over 1 MiB, by Content-Length or by counting a chunked body: under a path
+    prefix of `too_large` with that prefix's answer (the first that matches), elsewhere in plain text."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY, too_large: Mapping[str, Answer] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.answers = dict(too_large or {})
+
+    def too_large(self, scope: Scope) -> Response:
+        path = str(scope.get("path", ""))
+        for prefix, answer in self.answers.items():
+            if path.startswith(prefix):
+                return answer()
+        return PlainTextResponse("Request body too large.", status_code=413)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         length = dict(scope.get("headers", [])).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.limit:
-            return await too_large(scope)(scope, receive, send)
+            return await self.too_large(scope)(scope, receive, send)
         body = bytearray()
         more = True
         while more:
@@ -93,7 +94,7 @@ class BodyLimit:
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > self.limit:
-                return await too_large(scope)(scope, receive, send)
+                return await self.too_large(scope)(scope, receive, send)
         sent = False
 
         async def replay() -> Message:

@@ -1,15 +1,15 @@
 """The GraphQL endpoint over HTTP and WebSocket, on Strawberry's ASGI view.
 
-- Authentication: every path calls gql.credentials.authenticate. Over HTTP a missing, malformed, unknown,
+- Authentication: every path calls gql/graphql/core/credentials.py. Over HTTP a missing, malformed, unknown,
   lapsed or revoked token gets 401 with a GraphQL error body and `WWW-Authenticate: Bearer` (only signIn and
-  introspection work without one, see gql/guard.py).
+  introspection work without one, see gql/graphql/core/guard.py).
 - GraphQL over HTTP: `application/graphql-response+json` when the client accepts it (400 for a request that
   fails to parse, validate or coerce its variables), `application/json` otherwise (200 for those). Requests
   that are not GraphQL requests at all (bad JSON, a body that is not an object, ...) get 400 with a GraphQL
   error body.
-- Subscriptions: over the WebSocket (graphql-transport-ws only; other subprotocols are refused at the
-  handshake) and over HTTP as multipart subscriptions (`Accept: multipart/mixed;subscriptionSpec=1.0`), the
-  way Strawberry and GraphiQL do.
+- Subscriptions: over the WebSocket (graphql-transport-ws only, gql/ws/transport.py; other subprotocols are
+  refused at the handshake) and over HTTP as multipart subscriptions (`Accept: multipart/mixed;subscriptionSpec=1.0`),
+  the way Strawberry and GraphiQL do.
 """
 
 from __future__ import annotations
@@ -25,23 +25,21 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, MULTIPART_SUBSCRIPTION_PROTOCOL
+from strawberry.subscriptions import MULTIPART_SUBSCRIPTION_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET
 
 from seatwise.gql.graphql.core import credentials
 from seatwise.gql.graphql.core.context import Context
-from seatwise.gql.graphql.events.live import LiveEventsTransportWS
+from seatwise.gql.graphql.core.request_id import request_id
 from seatwise.gql.graphql.schema import MAX_TOKENS
-from seatwise.gql.http.logs import request_id
+from seatwise.gql.ws import transport
 from seatwise.models.core.clock import utcnow
-from seatwise.models.core.errors import Unauthenticated
 
 STATIC_PREFIX = "/static/graphiql"
-# GraphiQL's page; its assets (react, graphiql, the explorer plugin) are served from gql/static, not unpkg.
+# GraphiQL's page; its assets (react, graphiql, the explorer plugin) are served from gql/http/static, not unpkg.
 GRAPHIQL_HTML = Path(__file__).parent / "static" / "seatwise-graphiql.html"
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -81,21 +79,11 @@ def graphql_error_response(request: Request, status_code: int, message: str, cod
     return JSONResponse(error_body(message, code), status_code=status_code, headers=headers, media_type=media_type)
 
 
-class TransportWSHandler(LiveEventsTransportWS):
-    async def _send_result_stream(self, operation: Any, result_source: Any) -> None:
-        try:
-            await super()._send_result_stream(operation, result_source)
-        except GraphQLError as error:
-            # Raised while parsing, before any result (a document over the token limit): answer the
-            # operation with an `error` message, as for any other document that cannot run.
-            await operation.send_initial_errors([GraphQLError(error.message, extensions={"code": "GRAPHQL_PARSE_FAILED"})])
-
-
 class SeatwiseGraphQL(GraphQL[Context, None]):
-    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_transport_ws_handler_class = transport.TransportWSHandler
 
     def __init__(self, schema: Any, **options: Any) -> None:
-        options.setdefault("subscription_protocols", (GRAPHQL_TRANSPORT_WS_PROTOCOL, MULTIPART_SUBSCRIPTION_PROTOCOL))
+        options.setdefault("subscription_protocols", (transport.SUBPROTOCOL, MULTIPART_SUBSCRIPTION_PROTOCOL))
         super().__init__(schema, **options)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -146,10 +134,7 @@ class SeatwiseGraphQL(GraphQL[Context, None]):
         return Context(viewer, wall=wall, request=request, response=response)
 
     async def on_ws_connect(self, context: Context) -> Any:
-        try:
-            context.set_viewer(await credentials.authenticate(context.authorization()))
-        except Unauthenticated:
-            raise ConnectionRejectionError() from None
+        await transport.authenticate_connection(context)
         return await super().on_ws_connect(context)
 
     async def execute_operation(
@@ -194,7 +179,7 @@ class SeatwiseGraphQL(GraphQL[Context, None]):
         return response
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        """Seatwise's GraphiQL (gql/static/seatwise-graphiql.html), with assets served locally (closed network)."""
+        """Seatwise's GraphiQL (gql/http/static/seatwise-graphiql.html), with assets served locally (closed network)."""
         return HTMLResponse(GRAPHIQL_HTML.read_text(), headers={"Cache-Control": "no-store"})
 
 

@@ -19,10 +19,10 @@ from datetime import datetime
 
 from seatwise.models.billing.charges import default_card
 from seatwise.models.billing.gateway import card_expires_at
-from seatwise.models.billing.renewals import SUSPENDED_FOR
+from seatwise.models.billing.schedule import SUSPENDED_FOR
 from seatwise.models.core.tables import Organization, PaymentCard, Product, Subscription, SubscriptionStatus
-from seatwise.models.seats.ledger import PoolView
 from seatwise.models.seats.licenses import seat_pools
+from seatwise.models.seats.pools import PoolView
 
 LOW_SHARE = 10  # percent
 

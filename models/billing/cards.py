@@ -7,7 +7,7 @@ the CVC end at `gateway().tokenize`. Rules:
   (subscriptions need a card to charge). Making a card default un-defaults the others in the
   same transaction.
 - Once the change has committed, a default card (new, or whose expiry was updated) retries every
-  past-due subscription at once (`models.renewals.retry_past_due`); the ones paid are returned.
+  past-due subscription at once (`models/billing/past_due.py`); the ones paid are returned.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from seatwise.models.billing.gateway import check_expiry, gateway
+from seatwise.models.billing.past_due import retry_past_due
 from seatwise.models.core.lookups import in_org, lock_organization
 from seatwise.models.core.tables import Organization, PaymentCard, Subscription
 from seatwise.models.events import audit
@@ -37,9 +38,7 @@ async def _retry(
 ) -> list[Subscription]:
     if not card.is_default:
         return []
-    from seatwise.models.billing import renewals
-
-    return await renewals.retry_past_due(org, actor=actor, now=now, wall=wall)
+    return await retry_past_due(org, actor=actor, now=now, wall=wall)
 
 
 async def add_card(

@@ -2,7 +2,7 @@
 
 The gateway is chosen by configuration (`SEATWISE_PAYMENT_GATEWAY`, `sandbox` by default) through
 `configure`. It is a remote service: callers never hold a database lock while they wait for it
-(see `models/charges.py`: record the attempt, call the gateway with an idempotency key, apply).
+(see `models/billing/charges.py`: record the attempt, call the gateway with an idempotency key, apply).
 
 The sandbox behaves like a card processor's test mode (docs/rules.md section 5). Only its token, the
 brand, the last 4 digits and the expiry leave `tokenize`: the number and CVC stop here. Like a

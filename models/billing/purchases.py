@@ -25,6 +25,7 @@ from seatwise.models.catalog.products import get_product
 from seatwise.models.core.clock import iso
 from seatwise.models.core.errors import DomainError, ErrorCode
 from seatwise.models.core.inputs import checked_text
+from seatwise.models.core.locks import hold
 from seatwise.models.core.lookups import get_subscription
 from seatwise.models.core.pages import Keyset
 from seatwise.models.core.tables import (
@@ -81,10 +82,9 @@ async def _start(
             async with in_transaction():  # a savepoint: the concurrent twin of this request may have the key
                 await IdempotencyKey.create(organization_id=org.id, key=key, request_hash=digest, created_at=now)
         except IntegrityError:
-            # The key's first request is in flight or done. Lock its row (PostgreSQL): if that request is applying
-            # its result now, this waits for it and then sees it, instead of starting a second charge.
-            row = await IdempotencyKey.filter(organization_id=org.id, key=key).select_for_update().first()
-            if row is None:
+            # The key's first request is in flight or done. Hold its row: if that request is applying its result
+            # now, this waits for it and then sees it, instead of starting a second charge.
+            if not await _hold_key(org, key):
                 raise _Busy() from None  # it failed and freed the key meanwhile: start again
             if (first := await _replay(org, key, digest)) is not None:
                 return first
@@ -120,9 +120,10 @@ async def _start(
         return attempt
 
 
-async def _lock_key(org: Organization, key: str) -> None:
-    """The key row before the attempt (PostgreSQL row locks): the lock order of a purchase and its duplicates."""
-    await IdempotencyKey.filter(organization_id=org.id, key=key).select_for_update().first()
+async def _hold_key(org: Organization, key: str) -> bool:
+    """Hold the key's row until the transaction ends (`models/core/locks.py`); False when there is none. Held
+    before the attempt: the lock order of a purchase and its duplicates."""
+    return await hold(IdempotencyKey.filter(organization_id=org.id, key=key), "request_hash") > 0
 
 
 async def _apply_purchase(
@@ -133,7 +134,7 @@ async def _apply_purchase(
     sku, quantity = details["sku"], details["quantity"]
     if not result.succeeded:
         async with in_transaction():
-            await _lock_key(org, key)
+            await _hold_key(org, key)
             await charges.settle(org, attempt, result, actor=actor, now=now)
             await IdempotencyKey.filter(organization_id=org.id, key=key).delete()  # a failed charge does not use up the key
         if result.failure_code is ChargeFailureCode.CARD_EXPIRED:
@@ -142,7 +143,7 @@ async def _apply_purchase(
     period_end = datetime.fromisoformat(details["periodEnd"])
     async with ledger.change(org, actor=actor, now=now) as change:
         await change.lock(sku)
-        await _lock_key(org, key)
+        await _hold_key(org, key)
         sub = await Subscription.get_or_none(id=attempt.subscription_id) if attempt.subscription_id else None
         if (
             sub is not None
@@ -189,7 +190,7 @@ async def purchase_licenses(
 ) -> tuple[Subscription, Charge]:
     """Buy `quantity` licenses of `sku` on the default card; the same key and input return the first result.
 
-    The gateway is called with no transaction open (see models/charges.py); a duplicate arriving
+    The gateway is called with no transaction open (see models/billing/charges.py); a duplicate arriving
     while the first is being charged waits for its result. `wall` is the wall-clock time of the
     request (the attempt's lease), `now` the organization's."""
     wall = wall or now

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from seatwise.models.billing import renewals
+from seatwise.models.billing.schedule import next_due_moment
+from seatwise.models.clock.run import run_clock
 from seatwise.models.core.clock import add_months, iso, org_now
 from seatwise.models.core.errors import DomainError, ErrorCode
 from seatwise.models.core.tables import Organization, Subscription, SubscriptionStatus, User
@@ -33,7 +34,7 @@ async def _next_moment(org: Organization, after: datetime) -> datetime | None:
     moments: list[datetime] = []
     subs = await Subscription.filter(organization_id=org.id).exclude(status=SubscriptionStatus.CANCELLED)
     for sub in subs:
-        moment = renewals.next_due_moment(sub)
+        moment = next_due_moment(sub)
         if moment is not None and moment > after:
             moments.append(moment)
     deleted = await User.filter(organization_id=org.id, deleted_at__gte=after - RESTORE_WINDOW).order_by("deleted_at").first()
@@ -76,12 +77,12 @@ async def advance_test_clock(org: Organization, to: datetime, *, actor: Actor, w
 
 async def _advance(org: Organization, start: datetime, to: datetime, *, actor: Actor, wall: datetime) -> Organization:
     # Whatever was already due at the start (e.g. a past-due subscription set to cancel) happens first.
-    report = await renewals.run_clock(start, org=org, wall=wall)
+    report = await run_clock(start, org=org, wall=wall)
     guard, current, steps = start, start, 1
     while True:
         moment = await _next_moment(org, current)
         current = moment if moment is not None and moment < to else to
-        report.add(await renewals.run_clock(current, org=org, wall=wall))
+        report.add(await run_clock(current, org=org, wall=wall))
         steps += 1
         if current == to:
             break

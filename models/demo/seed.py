@@ -33,7 +33,8 @@ from seatwise.models.core.tables import AdminRole, Credential, CredentialKind, O
 from seatwise.models.events.audit import Actor
 from seatwise.models.events.live import broker
 from seatwise.models.groups import lifecycle as groups
-from seatwise.models.people import auth, users
+from seatwise.models.groups import members as memberships
+from seatwise.models.people import credentials, users
 from seatwise.models.people.organizations import create_organization
 from seatwise.models.seats import licenses as seats
 
@@ -96,7 +97,7 @@ async def build_demo(tag: str | None = None) -> Demo:
         await seats.assign_licenses(org, [str(people[h].id) for h in holders], sku, actor=actor, now=today)
     # A "Sales" group granting CRM_BASIC: two members already hold it, one takes the last license, one waits.
     sales = await groups.create_group(org, "Sales", ["CRM_BASIC"], actor=actor, now=today)
-    await groups.add_members(org, str(sales.id), [str(people[h].id) for h in SALES], actor=actor, now=today)
+    await memberships.add_members(org, str(sales.id), [str(people[h].id) for h in SALES], actor=actor, now=today)
     return Demo(await Organization.get(id=org.id), admin, created.token, password)
 
 
@@ -112,10 +113,10 @@ async def ensure_demo() -> Demo:
     actor = Actor(email=None)
     async with in_transaction():
         previous = Credential.filter(user_id=admin.id, kind=CredentialKind.API_TOKEN, name=MAKE_RUN_TOKEN)
-        ended = await auth.revoke_credentials(
+        ended = await credentials.revoke_credentials(
             previous, org, actor, now=now, at=org_now(org, now), details={"name": MAKE_RUN_TOKEN, "reason": "replaced"}
         )
-        token, _ = await auth.issue_credential(
+        token, _ = await credentials.issue_credential(
             admin,
             CredentialKind.API_TOKEN,
             AdminRole.GLOBAL_ADMIN,

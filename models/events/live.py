@@ -1,6 +1,6 @@
 """Live seat events: published after commit, fanned out to subscribers of the same organization.
 
-In one process the broker is a set of asyncio queues. With REDIS_URL set, `models.fanout`
+In one process the broker is a set of asyncio queues. With REDIS_URL set, models/events/fanout.py
 sets a `relay` that also hands every notice to a background Redis publisher, so that an event
 raised on one instance reaches every instance. Publishing never waits: a write that raises events
 returns as soon as they sit in this process's queues.
@@ -146,7 +146,7 @@ class Broker:
         self._listeners: dict[int, set[_Listener]] = {}
         # Where each seat event raised here is delivered in this process (tests replace it to capture events).
         self.transport: Callable[[SeatEvent], Awaitable[None]] = self._deliver_event
-        # Set by a cross-instance transport (models.fanout): called with every notice raised here, must not block.
+        # Set by a cross-instance transport (models/events/fanout.py): called with every notice raised here, must not block.
         self.relay: Callable[[list[Notice]], None] | None = None
 
     def deliver(self, notice: Notice) -> None:
@@ -162,9 +162,6 @@ class Broker:
 
     async def _deliver_event(self, event: SeatEvent) -> None:
         self.deliver(event)
-
-    async def publish(self, event: SeatEvent) -> None:
-        await self.publish_many([event])
 
     async def publish_many(self, notices: Iterable[Notice]) -> None:
         """Deliver to this process's subscribers, and hand the batch to the relay (if any) in one piece.

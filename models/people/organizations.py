@@ -11,8 +11,8 @@ from seatwise.models.core.errors import DomainError, ErrorCode
 from seatwise.models.core.tables import AdminRole, CredentialKind, Organization, User
 from seatwise.models.events import audit
 from seatwise.models.events.audit import Actor, AuditAction, AuditTarget
-from seatwise.models.people import auth
-from seatwise.models.people.users import normalize_email
+from seatwise.models.people import credentials, passwords
+from seatwise.models.people.validation import normalize_email
 from seatwise.models.seats import ledger
 
 
@@ -32,10 +32,10 @@ async def create_organization(
         raise DomainError(ErrorCode.INVALID_INPUT, "An organization name has 1 to 256 characters.", "name")
     email = normalize_email(admin_email, "admin_email")
     if admin_password is not None:
-        auth.check_password(admin_password, "admin_password")
+        passwords.check_password(admin_password, "admin_password")
     if await User.exists(email=email):
         raise DomainError(ErrorCode.ALREADY_EXISTS, f"A user {email} already exists.", "admin_email")
-    password_hash = await auth.hash_password(admin_password) if admin_password else None
+    password_hash = await passwords.hash_password(admin_password) if admin_password else None
     async with in_transaction():
         org = await Organization.create(name=name, sandbox=sandbox, test_clock_now=now if sandbox else None, created_at=now)
         await ledger.open_pools(org)
@@ -57,7 +57,7 @@ async def create_organization(
             at=now,
             details={"email": email, "adminRole": AdminRole.GLOBAL_ADMIN.value, "via": "cli"},
         )
-        token, credential = await auth.issue_credential(
+        token, credential = await credentials.issue_credential(
             admin, CredentialKind.API_TOKEN, AdminRole.GLOBAL_ADMIN, now=now, name="cli"
         )
         await audit.record(

@@ -18,9 +18,10 @@ from seatwise.models.groups import lifecycle as groups
 from seatwise.models.scim import directory
 from seatwise.models.scim.errors import from_domain, invalid_value, not_found
 from seatwise.models.scim.filter import group_filter
-from seatwise.models.scim.patch import MEMBERS, Attribute, Members, apply, member_ids, spec
+from seatwise.models.scim.members import Members, member_ids
+from seatwise.models.scim.patch import MEMBERS, Attribute, apply, spec
 from seatwise.models.scim.schema import GROUP_SCHEMA, timestamp
-from seatwise.models.scim.users import attribute, has_attribute, text
+from seatwise.models.scim.values import attribute, has_attribute, text
 
 GROUP_SPEC = spec(GROUP_SCHEMA, Attribute("displayName"), Attribute("externalId"), Attribute("members", MEMBERS))
 

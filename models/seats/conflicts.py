@@ -1,9 +1,10 @@
-"""License conflicts: derived from the seat pools (never stored), with their causes and remedies.
+"""License conflicts: derived from the seat pools' counters, with their causes and remedies.
 
 A product is in conflict when more licenses are assigned than purchased, which happens only when
 licenses stop counting (a subscription SUSPENDED or CANCELLED while its users keep their
 licenses). The assignments in CONFLICT are the `overage` latest by (assignedAt, id): the users
-who got their license last lose access first (docs/rules.md section 3).
+who got their license last lose access first (docs/rules.md section 3). They are read from the
+product's conflict line, which the seat ledger keeps in the pool row (models/seats/pools.py).
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-
-from tortoise.expressions import Q
 
 from seatwise.models.catalog import prices
 from seatwise.models.core.errors import DomainError
@@ -142,23 +141,10 @@ async def _remedies(org: Organization, pool: PoolView, lapsed: list[Subscription
     return remedies
 
 
-async def affected_users(org: Organization, sku: str, overage: int, *, limit: int | None = None) -> list[User]:
-    """The users whose licenses of `sku` are in CONFLICT, latest assignment first: the `overage`
-    latest by (assignedAt, id). One query whatever the size."""
-    if overage <= 0:
-        return []
-    rows = (
-        await LicenseAssignment.filter(organization_id=org.id, product_id=sku)
-        .order_by(*AFFECTED_ORDER.fields)
-        .limit(overage if limit is None else min(limit, overage))
-        .select_related("user")
-    )
-    return [row.user for row in rows]
-
-
 async def affected_users_page(org: Organization, pool: PoolView, first: int | None, after: str | None) -> Page[User]:
-    """One page of `affected_users` (first 1..100, keyset cursors; BadUserInput otherwise): the product's
-    conflict line, then the page's rows from the cursor down to the line. Two queries whatever the size."""
+    """One page of the users whose licenses of the product are in CONFLICT, latest assignment first (first 1..100,
+    keyset cursors; BadUserInput otherwise): the product's conflict line, then the page's rows from the cursor down
+    to the line. Two queries whatever the size."""
     limit = check_first(first)
     start = decode_cursor(after, AFFECTED_ORDER, LicenseAssignment)
     overage = pool.overage
@@ -169,13 +155,7 @@ async def affected_users_page(org: Organization, pool: PoolView, first: int | No
     line = await conflict_line(org, pool)
     rows: list[LicenseAssignment] = []
     if line is not None:
-        # (assignedAt, id) >= the line, with `assigned_at >= ...` in front so that the index scan starts there.
-        query = LicenseAssignment.filter(
-            Q(assigned_at__gt=line.assigned_at) | Q(id__gte=line.id),
-            organization_id=org.id,
-            product_id=pool.product.sku,
-            assigned_at__gte=line.assigned_at,
-        )
+        query = line.assignments(org, pool.product.sku)
         if start is not None:
             query = query.filter(AFFECTED_ORDER.after(start))
         rows = list(await query.order_by(*AFFECTED_ORDER.fields).limit(limit + 1).select_related("user"))

@@ -1,7 +1,10 @@
 """Seats: assigning and revoking licenses, seat pools, the derived conflict set, access checks.
 
-Every change goes through the seat ledger (`models/ledger.py`), which holds the guarantee that no
-assignment takes more licenses than were purchased. Pools are read from the ledger's counters.
+Every change goes through the seat ledger (`models/seats/ledger.py`), which holds the guarantee that no
+assignment takes more licenses than were purchased. Pools are read from the ledger's counters, and which licenses
+of a product in conflict are in CONFLICT from the conflict line the ledger stores in the pool row
+(models/seats/pools.py): every reader (accessCheck, the users' licenses, the affected users, the exports) decides it
+with `ConflictLine`, one row read whatever the organization's size.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from tortoise.expressions import RawSQL
+from tortoise.expressions import Q, RawSQL
+from tortoise.queryset import QuerySet
 
 from seatwise.models.catalog.products import MAX_SKU, catalog, get_product, product_of
 from seatwise.models.core.errors import DomainError, ErrorCode
@@ -22,7 +26,7 @@ from seatwise.models.core.tables import LicenseAssignment, LicenseWait, Organiza
 from seatwise.models.events import audit
 from seatwise.models.events.audit import Actor, AuditAction, AuditTarget
 from seatwise.models.seats import ledger
-from seatwise.models.seats.ledger import PoolView
+from seatwise.models.seats.pools import PoolView, read_pools
 
 MAX_BULK = 1000
 
@@ -45,7 +49,7 @@ async def seat_pools(org: Organization, sku: str | None = None) -> list[PoolView
     products = await catalog()
     if sku is not None:
         products = [p for p in products if p.sku == sku]
-    return await ledger.pools(org, products)
+    return await read_pools(org, products)
 
 
 async def seat_pool(org: Organization, sku: str) -> PoolView:
@@ -65,46 +69,34 @@ class ConflictLine:
     def holds(self, row: LicenseAssignment) -> bool:
         return (row.assigned_at, row.id) >= (self.assigned_at, self.id)
 
+    def assignments(self, org: Organization, sku: str) -> QuerySet[LicenseAssignment]:
+        """The product's assignments that `holds` is true of, as a query: (assignedAt, id) >= the line, with
+        `assigned_at >= ...` in front so that an index scan starts there."""
+        return LicenseAssignment.filter(
+            Q(assigned_at__gt=self.assigned_at) | Q(id__gte=self.id),
+            organization_id=org.id,
+            product_id=sku,
+            assigned_at__gte=self.assigned_at,
+        )
+
 
 async def conflict_line(org: Organization, pool: PoolView) -> ConflictLine | None:
     """The first assignment in CONFLICT of a product (None when it is not in conflict): the line the seat ledger
-    stored in the pool row, one primary-key read whatever the organization's size (a pool not changed since the line
-    was introduced has none yet: then found in the index, `ledger.find_line`)."""
+    stored in the pool row, one read by its unique key whatever the organization's size. The row is read as it is now:
+    when a change committed since `pool` was read, the answer is the line of that later moment."""
     if not pool.in_conflict:
         return None
-    stored = await SeatPool.filter(organization_id=org.id, product_id=pool.product.sku).values_list(
-        "line_assigned_at", "line_id", "purchased", "assigned"
-    )
-    if stored and stored[0][1] is not None and (stored[0][2], stored[0][3]) == (pool.purchased, pool.assigned):
-        return ConflictLine(stored[0][0], stored[0][1])
-    found = await ledger.find_line(org.id, pool.product.sku, pool.purchased, pool.assigned)
-    return ConflictLine(*found) if found else None
-
-
-async def conflict_lines(org: Organization) -> dict[str, ConflictLine]:
-    """The conflict line of every product in conflict (a query per product in conflict, none otherwise)."""
-    lines = {}
-    for pool in await seat_pools(org):
-        if (line := await conflict_line(org, pool)) is not None:
-            lines[pool.product.sku] = line
-    return lines
+    stored = await SeatPool.filter(organization_id=org.id, product_id=pool.product.sku).values_list("line_assigned_at", "line_id")
+    return ConflictLine(*stored[0]) if stored and stored[0][1] is not None else None
 
 
 async def conflict_assignment_ids(org: Organization, pools: list[PoolView] | None = None) -> set[int]:
-    """The assignments in CONFLICT: per product in conflict, the `overage` latest by (assignedAt, id)."""
+    """The assignments in CONFLICT: per product in conflict, those at or after its conflict line."""
     pools = pools if pools is not None else await seat_pools(org)
     ids: set[int] = set()
     for pool in pools:
-        if pool.in_conflict:
-            ids.update(
-                cast(
-                    list[int],
-                    await LicenseAssignment.filter(organization_id=org.id, product_id=pool.product.sku)
-                    .order_by("-assigned_at", "-id")
-                    .limit(pool.overage)
-                    .values_list("id", flat=True),
-                )
-            )
+        if (line := await conflict_line(org, pool)) is not None:
+            ids.update(cast(list[int], await line.assignments(org, pool.product.sku).values_list("id", flat=True)))
     return ids
 
 

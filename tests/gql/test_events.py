@@ -9,7 +9,7 @@ import pytest
 from seatwise.models.core.clock import utcnow
 from seatwise.models.core.tables import AdminRole, Credential, CredentialKind
 from seatwise.models.events.live import LicenseEventKind, SeatEvent, broker
-from seatwise.models.people import auth, users
+from seatwise.models.people import auth, credentials, deletion, tokens, users
 from seatwise.models.seats import licenses as seats
 from tests.events_support import LICENSE_EVENTS, suspend
 from tests.support import NOW, PASSWORD, error_codes, give_licenses, make_org, make_user, token_for
@@ -58,6 +58,7 @@ async def test_a_user_queued_by_a_group_is_delivered_with_the_waiting_count():
     from seatwise.gql.graphql.core.context import Context
     from seatwise.gql.graphql.schema import schema
     from seatwise.models.groups import lifecycle as groups
+    from seatwise.models.groups import members as memberships
 
     fx = await make_org()
     user = await make_user(fx)
@@ -67,7 +68,7 @@ async def test_a_user_queued_by_a_group_is_delivered_with_the_waiting_count():
     document = "subscription { licenseEvents { kind user { id } seats { purchased assigned waiting } } }"
     async with aclosing(await schema.subscribe(document, context_value=context)) as stream:
         pending = await _listening(stream, fx.org.id)
-        await groups.add_members(fx.org, str(group.id), [str(user.id)], actor=fx.actor, now=NOW)
+        await memberships.add_members(fx.org, str(group.id), [str(user.id)], actor=fx.actor, now=NOW)
         result = await asyncio.wait_for(pending, 5)
     assert result.errors is None
     assert result.data["licenseEvents"] == {
@@ -83,26 +84,29 @@ async def test_a_suspension_that_opens_a_conflict_is_announced():
     lapsing = await give_licenses(fx, "CRM_BASIC", 1)
     await make_user(fx, skus=["CRM_BASIC"])
     await make_user(fx, skus=["CRM_BASIC"])
-    await suspend(lapsing)
-    after = await seats.seat_pool(fx.org, "CRM_BASIC")
     async with aclosing(await _subscribe(fx)) as stream:
         pending = await _listening(stream, fx.org.id)
-        # What the billing clock publishes after committing a suspension.
-        await broker.publish(
-            SeatEvent(fx.org.id, LicenseEventKind.CONFLICT_OPENED, "CRM_BASIC", None, after.purchased, after.assigned, NOW)
-        )
+        await suspend(lapsing)  # the seat ledger recounts, as the billing clock does, and announces the conflict
         event = (await asyncio.wait_for(pending, 5)).data["licenseEvents"]
     assert (event["kind"], event["user"]) == ("CONFLICT_OPENED", None)
     assert event["seats"] == {"purchased": 1, "assigned": 2, "available": 0, "overage": 1, "inConflict": True}
 
 
-async def test_an_unknown_or_purged_user_is_null():
+async def test_a_user_purged_before_an_event_about_them_is_delivered_is_null():
     fx = await make_org()
+    await give_licenses(fx, "CRM_BASIC", 1)
+    await give_licenses(fx, "CRM_ESSENTIAL", 1)
+    leaver = await make_user(fx, skus=["CRM_BASIC", "CRM_ESSENTIAL"])
     async with aclosing(await _subscribe(fx)) as stream:
         pending = await _listening(stream, fx.org.id)
-        await broker.publish(SeatEvent(fx.org.id, LicenseEventKind.REVOKED, "CRM_BASIC", 987654321, 0, 0, NOW))
-        event = (await asyncio.wait_for(pending, 5)).data["licenseEvents"]
-    assert event["user"] is None and event["kind"] == "REVOKED"
+        # One change, one batch: USER_DELETED for CRM_BASIC, then for CRM_ESSENTIAL. The first is delivered at once
+        # (the user still exists, deleted); the second waits in the queue until the client asks for it.
+        await deletion.delete_user(fx.org, str(leaver.id), actor=fx.actor, now=NOW)
+        first = (await asyncio.wait_for(pending, 5)).data["licenseEvents"]
+        assert await deletion.purge_deleted(fx.org, actor=fx.actor, now=NOW + users.RESTORE_WINDOW + timedelta(seconds=1)) == 1
+        second = (await asyncio.wait_for(anext(stream), 5)).data["licenseEvents"]
+    assert (first["kind"], first["product"], first["user"]["id"]) == ("USER_DELETED", {"sku": "CRM_BASIC"}, str(leaver.id))
+    assert (second["kind"], second["product"], second["user"]) == ("USER_DELETED", {"sku": "CRM_ESSENTIAL"}, None)
 
 
 async def test_the_subscriber_is_dropped_when_the_client_stops_listening():
@@ -130,7 +134,7 @@ async def test_a_credential_revoked_behind_the_brokers_back_ends_the_subscriptio
     user = await make_user(fx)
     async with aclosing(await _subscribe(fx)) as stream:
         pending = await _listening(stream, fx.org.id)
-        await Credential.filter(token_hash=auth.hash_token(fx.token)).update(revoked_at=utcnow())  # no notice
+        await Credential.filter(token_hash=credentials.hash_token(fx.token)).update(revoked_at=utcnow())  # no notice
         await seats.assign_license(fx.org, str(user.id), "CRM_BASIC", actor=fx.actor, now=NOW)
         await _ends_unauthenticated(pending, stream)
     assert broker.subscriber_count(fx.org.id) == 0
@@ -139,10 +143,10 @@ async def test_a_credential_revoked_behind_the_brokers_back_ends_the_subscriptio
 async def test_revoking_an_api_token_ends_its_subscription_with_unauthenticated_without_any_event():
     fx = await make_org()
     viewer = await auth.authenticate(f"Bearer {fx.token}", now=utcnow())
-    token, row = await auth.create_api_token(viewer, "dashboard", AdminRole.READER, None, now=utcnow())
+    token, row = await tokens.create_api_token(viewer, "dashboard", AdminRole.READER, None, now=utcnow())
     async with aclosing(await _subscribe(fx, token=token)) as stream:
         pending = await _listening(stream, fx.org.id)
-        await auth.revoke_api_token(viewer, str(row.id), now=utcnow())
+        await tokens.revoke_api_token(viewer, str(row.id), now=utcnow())
         await _ends_unauthenticated(pending, stream)
     assert broker.subscriber_count(fx.org.id) == 0
 
@@ -166,13 +170,13 @@ async def test_deleting_a_user_ends_the_subscriptions_of_its_tokens():
     token = await token_for(fx, reader, AdminRole.READER)
     async with aclosing(await _subscribe(fx, token=token)) as stream:
         pending = await _listening(stream, fx.org.id)
-        await users.delete_user(fx.org, str(reader.id), actor=fx.actor, now=NOW)
+        await deletion.delete_user(fx.org, str(reader.id), actor=fx.actor, now=NOW)
         await _ends_unauthenticated(pending, stream)
 
 
 async def test_a_lapsing_token_ends_its_subscription_with_unauthenticated_without_any_event():
     fx = await make_org()
-    token, _ = await auth.issue_credential(
+    token, _ = await credentials.issue_credential(
         fx.admin,
         CredentialKind.API_TOKEN,
         AdminRole.READER,
@@ -188,11 +192,13 @@ async def test_a_lapsing_token_ends_its_subscription_with_unauthenticated_withou
 
 async def test_a_batch_is_delivered_in_order():
     fx = await make_org()
-    batch = [SeatEvent(fx.org.id, LicenseEventKind.REVOKED, "CRM_BASIC", None, 0, n, NOW) for n in range(3)]
-    stream = broker.subscribe(fx.org.id)
-    first = asyncio.create_task(anext(stream))
-    await asyncio.sleep(0)  # the subscriber registers on its first step
-    await broker.publish_many(batch)
-    received = [await asyncio.wait_for(first, 5), await anext(stream), await anext(stream)]
-    await stream.aclose()
-    assert received == batch
+    await give_licenses(fx, "CRM_BASIC", 3)
+    people = [await make_user(fx) for _ in range(3)]
+    async with aclosing(broker.subscribe(fx.org.id)) as stream:
+        first = await _listening(stream, fx.org.id)
+        # One seat change: its three events are published after commit, in one batch.
+        await seats.assign_licenses(fx.org, [str(p.id) for p in people], "CRM_BASIC", actor=fx.actor, now=NOW)
+        received = [await asyncio.wait_for(first, 5)] + [await asyncio.wait_for(anext(stream), 5) for _ in range(2)]
+    assert received == [
+        SeatEvent(fx.org.id, LicenseEventKind.ASSIGNED, "CRM_BASIC", p.id, 3, n, NOW) for n, p in enumerate(people, start=1)
+    ]

@@ -10,14 +10,15 @@ from starlette.websockets import WebSocketState
 from strawberry.http.exceptions import WebSocketDisconnected
 
 from seatwise.gql.graphql.core.context import Context
-from seatwise.gql.graphql.events.live import LiveEventsTransportWS
 from seatwise.gql.graphql.schema import schema
 from seatwise.gql.http.view import SeatwiseGraphQL
+from seatwise.gql.ws.transport import TransportWSHandler
 from seatwise.models.core.clock import utcnow
-from seatwise.models.events.live import LicenseEventKind, SeatEvent, broker
+from seatwise.models.events.live import broker
 from seatwise.models.people import auth
+from seatwise.models.seats import licenses as seats
 from tests.events_support import LICENSE_EVENTS
-from tests.support import NOW, make_org
+from tests.support import NOW, give_licenses, make_org, make_user
 
 
 class GoneClient:
@@ -40,9 +41,11 @@ class GoneClient:
 )
 async def test_a_client_that_leaves_while_an_event_is_sent_is_not_logged_as_an_error(caplog, error):
     fx = await make_org()
+    await give_licenses(fx, "CRM_BASIC", 1)
+    user = await make_user(fx)
     viewer = await auth.authenticate(f"Bearer {fx.token}", now=utcnow())
     context = Context(viewer, connection_params={"Authorization": f"Bearer {fx.token}"})
-    handler = LiveEventsTransportWS(SeatwiseGraphQL(schema), GoneClient(error), context, None, schema, timedelta(minutes=1))
+    handler = TransportWSHandler(SeatwiseGraphQL(schema), GoneClient(error), context, None, schema, timedelta(minutes=1))
     handler.connection_acknowledged = True
     await handler.handle_subscribe({"id": "1", "type": "subscribe", "payload": {"query": LICENSE_EVENTS}})
     operation = handler.operations["1"].task
@@ -52,7 +55,7 @@ async def test_a_client_that_leaves_while_an_event_is_sent_is_not_logged_as_an_e
         await asyncio.sleep(0.01)
 
     with caplog.at_level(logging.DEBUG):
-        await broker.publish(SeatEvent(fx.org.id, LicenseEventKind.REVOKED, "CRM_BASIC", None, 0, 0, NOW))
+        await seats.assign_license(fx.org, str(user.id), "CRM_BASIC", actor=fx.actor, now=NOW)
         await asyncio.gather(asyncio.wait_for(operation, 5), return_exceptions=True)
         await handler.shutdown()
 

@@ -2,7 +2,7 @@
 
 import base64
 
-from seatwise.models.people import users
+from seatwise.models.people import deletion
 from tests.support import NOW, error_codes, execute, give_licenses, make_org, make_user
 
 USER_Q = "query($id: ID!) { user(id: $id) { id email } }"
@@ -67,7 +67,7 @@ async def test_cursor_with_non_ascii_digit_is_bad_user_input():
 async def test_assign_license_deleted_user_and_unknown_product_reports_existence_first():
     fx = await make_org()
     user = await make_user(fx)
-    await users.delete_user(fx.org, str(user.id), actor=fx.actor, now=NOW)
+    await deletion.delete_user(fx.org, str(user.id), actor=fx.actor, now=NOW)
     result = await execute(ASSIGN, {"u": str(user.id), "s": "NO_SUCH_SKU"}, token=fx.token)
     # docs/rules.md section 9: existence (UNKNOWN_PRODUCT) comes before state (USER_DELETED)
     assert result.data["assignLicense"]["userErrors"][0]["code"] == "UNKNOWN_PRODUCT", result.data

@@ -4,7 +4,7 @@ import pytest
 
 from seatwise.models.core.clock import utcnow
 from seatwise.models.core.tables import AdminRole, AuditEvent, Credential, CredentialKind, LicenseAssignment, SeatPool, User
-from seatwise.models.people import auth, users
+from seatwise.models.people import credentials, deletion
 from tests.support import NOW, error_codes, execute, give_licenses, make_org, make_user, token_for
 
 SET_ROLE = (
@@ -66,7 +66,7 @@ async def test_only_a_global_admin_may_create_api_tokens(role):
 async def test_only_a_global_admin_may_revoke_api_tokens(role):
     fx = await make_org()
     token = await _as(fx, role)
-    _, credential = await auth.issue_credential(
+    _, credential = await credentials.issue_credential(
         fx.admin, CredentialKind.API_TOKEN, AdminRole.GLOBAL_ADMIN, now=utcnow(), name="victim"
     )
     before = await _state(fx)
@@ -96,7 +96,7 @@ async def test_billing_admins_and_readers_may_not_delete_or_restore_users(role):
     token = await _as(fx, role)
     live = await make_user(fx)
     gone = await make_user(fx)
-    await users.delete_user(fx.org, str(gone.id), actor=fx.actor, now=NOW)
+    await deletion.delete_user(fx.org, str(gone.id), actor=fx.actor, now=NOW)
     before = await _state(fx)
     _forbidden(await execute(DELETE, {"id": str(live.id)}, token=token))
     _forbidden(await execute(RESTORE, {"id": str(gone.id)}, token=token))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from seatwise.models.core.errors import DomainError, ErrorCode
 from seatwise.models.core.tables import AdminRole, AuditEvent, User
-from seatwise.models.people import auth, users
+from seatwise.models.people import auth, deletion
 from tests.support import NOW, PASSWORD, error_codes, execute, make_org, make_user, token_for
 
 RESTORE = "mutation($id: ID!) { restoreUser(input: {userId: $id}) { user { id adminRole deletedAt } userErrors { code } } }"
@@ -14,7 +14,7 @@ RESTORE = "mutation($id: ID!) { restoreUser(input: {userId: $id}) { user { id ad
 
 async def _deleted_admin(fx, role: AdminRole) -> User:
     admin = await make_user(fx, role=role, password=PASSWORD)
-    await users.delete_user(fx.org, str(admin.id), actor=fx.actor, now=NOW)
+    await deletion.delete_user(fx.org, str(admin.id), actor=fx.actor, now=NOW)
     return admin
 
 
@@ -49,7 +49,7 @@ async def test_a_user_admin_restores_a_user_without_a_role_and_a_global_admin_re
     fx = await make_org()
     user_admin = await token_for(fx, await make_user(fx, role=AdminRole.USER_ADMIN), AdminRole.USER_ADMIN)
     plain = await make_user(fx)
-    await users.delete_user(fx.org, str(plain.id), actor=fx.actor, now=NOW)
+    await deletion.delete_user(fx.org, str(plain.id), actor=fx.actor, now=NOW)
     restored = (await execute(RESTORE, {"id": str(plain.id)}, token=user_admin)).data["restoreUser"]
     assert restored["userErrors"] == [] and restored["user"]["deletedAt"] is None
 

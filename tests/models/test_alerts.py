@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from seatwise.models.billing import alerts
 from seatwise.models.billing.alerts import AlertKind
-from seatwise.models.billing.renewals import SUSPENDED_FOR
+from seatwise.models.billing.schedule import SUSPENDED_FOR
 from seatwise.models.core.tables import StatusReason, Subscription, SubscriptionStatus
 from seatwise.models.seats import licenses as seats
 from tests.events_support import card, set_status, suspend

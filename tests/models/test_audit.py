@@ -22,8 +22,9 @@ from seatwise.models.core.tables import (
 from seatwise.models.events import audit
 from seatwise.models.events.audit import BILLING_CLOCK, Actor, AuditAction, AuditTarget
 from seatwise.models.exports import files as exports
-from seatwise.models.people import auth, users
+from seatwise.models.people import auth, deletion, tokens, users
 from seatwise.models.seats import licenses as seats
+from seatwise.models.support import cancellation
 from seatwise.models.support import requests as support
 from tests.billing_support import DECLINES_ON_CHARGE, VISA
 from tests.support import NOW, PASSWORD, make_org, make_user
@@ -76,23 +77,23 @@ async def test_every_audited_action_names_actor_and_target_and_keeps_secrets_out
     await seats.assign_license(org, str(keeper.id), "CRM_BASIC", actor=admin, now=now)
     await users.set_admin_role(org, str(keeper.id), AdminRole.READER, actor=admin, now=now)
     restored = await make_user(fx, skus=["CRM_BASIC"])
-    await users.delete_user(org, str(restored.id), actor=admin, now=now)
-    await users.restore_user(org, str(restored.id), actor=admin, now=now)
+    await deletion.delete_user(org, str(restored.id), actor=admin, now=now)
+    await deletion.restore_user(org, str(restored.id), actor=admin, now=now)
     purged = await make_user(fx)
-    await users.delete_user(org, str(purged.id), actor=admin, now=now)
+    await deletion.delete_user(org, str(purged.id), actor=admin, now=now)
     await billing.reduce_licenses(org, str(basic.id), 1, actor=admin, now=now)
     await cards.update_card(org, str(visa.id), 11, 2031, actor=admin, now=now)
 
     session, viewer = await auth.sign_in(fx.admin.email, PASSWORD, now=now)
-    api_secret, api_token = await auth.create_api_token(viewer, "hr-feed", AdminRole.READER, None, now=now)
-    await auth.revoke_api_token(viewer, str(api_token.id), now=now)
+    api_secret, api_token = await tokens.create_api_token(viewer, "hr-feed", AdminRole.READER, None, now=now)
+    await tokens.revoke_api_token(viewer, str(api_token.id), now=now)
     await auth.sign_out(viewer, everywhere=False, now=now)
     secrets += [session, api_secret]
 
     via_token = Actor(email=fx.admin.email, role=AdminRole.GLOBAL_ADMIN, user_id=fx.admin.id, token_name="ops-script")
     await support.submit_service_request(org, ServiceRequestCategory.BILLING, "Invoice address", actor=via_token, now=now)
     await exports.create_export(org, ExportFormat.JSON, actor=admin, now=now)
-    await support.cancel_subscription(org, str(essential.id), "Not needed", immediately=True, actor=admin, now=now)
+    await cancellation.cancel_subscription(org, str(essential.id), "Not needed", immediately=True, actor=admin, now=now)
 
     # the billing clock: a renewal, then a declining card, grace, suspension; the deleted user is purged
     await testclock.advance_test_clock(org, NOW + timedelta(days=31), actor=admin, wall=utcnow())

@@ -4,14 +4,14 @@ import pytest
 
 from seatwise.models.core.errors import DomainError, ErrorCode, Unauthenticated
 from seatwise.models.core.tables import AdminRole, Credential, CredentialKind
-from seatwise.models.people import auth
+from seatwise.models.people import auth, credentials, tokens
 from tests.support import NOW, PASSWORD, count_statements, make_org, make_user
 
 
 async def test_tokens_are_stored_only_as_sha256():
     fx = await make_org()
     stored = await Credential.get(user_id=fx.admin.id)
-    assert stored.token_hash == auth.hash_token(fx.token)
+    assert stored.token_hash == credentials.hash_token(fx.token)
     assert fx.token not in stored.token_hash and len(fx.token) >= 43
 
 
@@ -72,7 +72,7 @@ async def test_api_token_role_cannot_exceed_its_creator():
     billing = await make_user(fx, role=AdminRole.BILLING_ADMIN, password=PASSWORD)
     _, viewer = await auth.sign_in(billing.email, PASSWORD, now=NOW)
     with pytest.raises(DomainError) as failed:
-        await auth.create_api_token(viewer, "ci", AdminRole.USER_ADMIN, None, now=NOW)
+        await tokens.create_api_token(viewer, "ci", AdminRole.USER_ADMIN, None, now=NOW)
     assert failed.value.code is ErrorCode.INVALID_INPUT
     assert not await Credential.filter(kind=CredentialKind.API_TOKEN, name="ci").exists()
 
@@ -87,9 +87,9 @@ async def test_missing_or_malformed_tokens_are_unauthenticated(header):
 async def test_revoked_and_expired_api_tokens_stop_working():
     fx = await make_org()
     _, viewer = await auth.sign_in(fx.admin.email, PASSWORD, now=NOW)
-    revoked, row = await auth.create_api_token(viewer, "old", AdminRole.READER, None, now=NOW)
-    expiring, _ = await auth.create_api_token(viewer, "short", AdminRole.READER, 1, now=NOW)
-    await auth.revoke_api_token(viewer, str(row.id), now=NOW)
+    revoked, row = await tokens.create_api_token(viewer, "old", AdminRole.READER, None, now=NOW)
+    expiring, _ = await tokens.create_api_token(viewer, "short", AdminRole.READER, 1, now=NOW)
+    await tokens.revoke_api_token(viewer, str(row.id), now=NOW)
     with pytest.raises(Unauthenticated):
         await auth.authenticate(f"Bearer {revoked}", now=NOW)
     with pytest.raises(Unauthenticated):

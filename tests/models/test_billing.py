@@ -213,11 +213,11 @@ async def test_purchase_publishes_a_purchased_event_after_commit():
     fx = await make_org()
     await add_card(fx)
     events = broker.subscribe(fx.org.id)
-    waiter = asyncio.ensure_future(anext(events))
-    await asyncio.sleep(0)
-    await buy(fx, "CRM_BASIC", 2)
-    event = await asyncio.wait_for(waiter, 5)
+    buying = asyncio.ensure_future(buy(fx, "CRM_BASIC", 2))  # runs once this test waits for the event
+    async with asyncio.timeout(5):
+        event = await anext(events)  # subscribes first, in this task: then the purchase runs and publishes
     assert (event.kind, event.product_sku, event.purchased) == (LicenseEventKind.PURCHASED, "CRM_BASIC", 2)
+    await buying
     await events.aclose()
 
 

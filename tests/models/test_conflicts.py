@@ -3,7 +3,7 @@ from datetime import timedelta
 from seatwise.models.billing import purchases as billing
 from seatwise.models.catalog import prices
 from seatwise.models.core.tables import StatusReason
-from seatwise.models.people import users
+from seatwise.models.people import deletion
 from seatwise.models.seats import conflicts
 from seatwise.models.seats import licenses as seats
 from seatwise.models.seats.conflicts import ConflictCause, RemedyKind
@@ -19,6 +19,13 @@ async def _staffed(fx, sku: str, count: int, *, start=NOW):
         await seats.assign_license(fx.org, str(user.id), sku, actor=fx.actor, now=start + timedelta(minutes=index))
         people.append(user)
     return people
+
+
+async def _affected(fx, sku: str):
+    """The users whose licenses of `sku` are in CONFLICT, latest assignment first (one page holds them all here)."""
+    page = await conflicts.affected_users_page(fx.org, await seats.seat_pool(fx.org, sku), 100, None)
+    assert not page.has_next
+    return page.items
 
 
 async def test_no_conflict_while_every_assigned_license_is_purchased():
@@ -109,11 +116,9 @@ async def test_affected_users_are_the_overage_latest_assigned_latest_first():
     await suspend(lapsing)
 
     [conflict] = await conflicts.license_conflicts(fx.org, now=NOW)
-    affected = await conflicts.affected_users(fx.org, "CRM_BASIC", conflict.overage)
-    assert [u.id for u in affected] == [people[4].id, people[3].id, people[2].id]
     first = await conflicts.affected_users_page(fx.org, conflict.pool, 2, None)
     rest = await conflicts.affected_users_page(fx.org, conflict.pool, 2, first.cursor(1))
-    assert [u.id for u in first.items + rest.items] == [u.id for u in affected]
+    assert [u.id for u in first.items + rest.items] == [people[4].id, people[3].id, people[2].id]
     assert (await first.total(), first.has_next, rest.has_next) == (3, True, False)
 
 
@@ -151,12 +156,12 @@ async def test_a_restored_user_gets_a_new_assigned_at_and_loses_seniority():
     await give_licenses(fx, "CRM_BASIC", 2)
     lapsing = await give_licenses(fx, "CRM_BASIC", 1)
     oldest, _middle, newest = await _staffed(fx, "CRM_BASIC", 3)
-    await users.delete_user(fx.org, str(oldest.id), actor=fx.actor, now=NOW + timedelta(hours=1))
-    await users.restore_user(fx.org, str(oldest.id), actor=fx.actor, now=NOW + timedelta(hours=2))
+    await deletion.delete_user(fx.org, str(oldest.id), actor=fx.actor, now=NOW + timedelta(hours=1))
+    await deletion.restore_user(fx.org, str(oldest.id), actor=fx.actor, now=NOW + timedelta(hours=2))
 
     await suspend(lapsing, at=NOW + timedelta(hours=3))
 
-    affected = await conflicts.affected_users(fx.org, "CRM_BASIC", 1)
+    affected = await _affected(fx, "CRM_BASIC")
     assert [u.id for u in affected] == [oldest.id]
     assert await seats.access_check(fx.org, oldest.email, "CRM_BASIC") == "LICENSE_CONFLICT"
     assert await seats.access_check(fx.org, newest.email, "CRM_BASIC") is None
@@ -169,7 +174,7 @@ async def test_revoking_the_overage_settles_the_conflict():
     await _staffed(fx, "CRM_BASIC", 3)
     await suspend(lapsing)
 
-    for user in await conflicts.affected_users(fx.org, "CRM_BASIC", 2):
+    for user in await _affected(fx, "CRM_BASIC"):
         await seats.revoke_license(fx.org, str(user.id), "CRM_BASIC", actor=fx.actor, now=NOW)
 
     assert await conflicts.license_conflicts(fx.org, now=NOW) == []
@@ -184,8 +189,8 @@ async def test_deleting_the_overage_users_settles_the_conflict_and_the_senior_ke
     await suspend(lapsing)
     assert await seats.access_check(fx.org, senior.email, "CRM_BASIC") is None
 
-    for user in await conflicts.affected_users(fx.org, "CRM_BASIC", 2):
-        await users.delete_user(fx.org, str(user.id), actor=fx.actor, now=NOW)
+    for user in await _affected(fx, "CRM_BASIC"):
+        await deletion.delete_user(fx.org, str(user.id), actor=fx.actor, now=NOW)
 
     assert await conflicts.license_conflicts(fx.org, now=NOW) == []
     assert await seats.access_check(fx.org, senior.email, "CRM_BASIC") is None

@@ -12,10 +12,14 @@ async def test_demo_has_users_subscriptions_an_expiring_card_and_exactly_one_con
     now = org_now(org)
 
     assert org.sandbox and abs((now - utcnow()).total_seconds()) < 120  # the sandbox clock ends at today
-    assert await User.filter(organization_id=org.id, deleted_at=None).count() >= 5
-    subs = await Subscription.filter(organization_id=org.id)
-    assert len(subs) >= 2
-    assert sum(s.status is SubscriptionStatus.ACTIVE for s in subs) >= 2
+    # The admin, the billing admin and the six people of the story.
+    assert await User.filter(organization_id=org.id, deleted_at=None).count() == 2 + len(demo.PEOPLE)
+    subs = await Subscription.filter(organization_id=org.id).order_by("id")
+    assert [(s.product_id, s.status) for s in subs] == [
+        ("CRM_PROFESSIONAL", SubscriptionStatus.CANCELLED),
+        ("CRM_BASIC", SubscriptionStatus.ACTIVE),
+        ("CRM_ESSENTIAL", SubscriptionStatus.ACTIVE),
+    ]
 
     card = await default_card(org)
     expires = card_expires_at(card.exp_month, card.exp_year)

@@ -4,14 +4,14 @@ import pytest
 
 from seatwise.models.core.errors import DomainError, ErrorCode
 from seatwise.models.core.tables import User
-from seatwise.models.people import users
+from seatwise.models.people import validation
 from tests.support import execute, make_org
 
 
 @pytest.mark.parametrize("raw", ["ada\n@example.com", "ada@example\n.com", "\u212aate@example.com"])
 def test_newline_or_non_ascii_email_is_invalid_input(raw):
     with pytest.raises(DomainError) as failed:
-        print(repr(users.normalize_email(raw, "email")))
+        print(repr(validation.normalize_email(raw, "email")))
     assert failed.value.code is ErrorCode.INVALID_INPUT
 
 

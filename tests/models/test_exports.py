@@ -21,8 +21,10 @@ from seatwise.models.core.tables import (
     ServiceRequestCategory,
     User,
 )
+from seatwise.models.exports import documents, formats, writer
 from seatwise.models.exports import files as exports
-from seatwise.models.people import users
+from seatwise.models.exports import rows as export_rows
+from seatwise.models.people import deletion, users
 from seatwise.models.support import requests as support
 from tests.events_support import suspend
 from tests.support import NOW, give_licenses, make_org, make_user
@@ -38,7 +40,7 @@ async def _org_with_everything():
     await give_licenses(fx, "CRM_PROFESSIONAL", 2)
     keeper = await make_user(fx, skus=["CRM_PROFESSIONAL", "CRM_BASIC"], email="keeper@acme.test")
     gone = await make_user(fx, skus=["CRM_BASIC"], email="gone@acme.test")
-    await users.delete_user(fx.org, str(gone.id), actor=fx.actor, now=NOW)
+    await deletion.delete_user(fx.org, str(gone.id), actor=fx.actor, now=NOW)
     card = await PaymentCard.create(
         organization_id=fx.org.id,
         brand=CardBrand.VISA,
@@ -109,7 +111,7 @@ async def test_json_export_prints_every_user_and_event_as_json_dumps_would_with_
     odd = await make_user(fx, skus=["CRM_BASIC"], email="odd@acme.test", now=NOW + timedelta(microseconds=42))
     await make_user(fx, skus=["CRM_BASIC"], email="junior@acme.test", now=NOW + timedelta(minutes=1))
     gone = await make_user(fx, email="gone@acme.test")
-    await users.delete_user(fx.org, str(gone.id), actor=fx.actor, now=NOW + timedelta(hours=1))
+    await deletion.delete_user(fx.org, str(gone.id), actor=fx.actor, now=NOW + timedelta(hours=1))
     # Text that the API refuses today but older rows may hold: every character JSON escapes, and some it keeps.
     strange = 'Zoë "Z" \\ back\nslash\t\x01\x7f 😀 \u2028 </script>'
     await User.filter(id=odd.id).update(display_name=strange)
@@ -140,8 +142,8 @@ async def test_export_is_stored_in_ordered_chunks(monkeypatch):
     fx = await make_org()
     for _ in range(30):
         await make_user(fx)
-    monkeypatch.setattr(exports, "CHUNK_SIZE", 1024)
-    monkeypatch.setattr(exports, "BATCH_SIZE", 7)
+    monkeypatch.setattr(writer, "CHUNK_SIZE", 1024)
+    monkeypatch.setattr(export_rows, "BATCH_SIZE", 7)
     export = await export_now(fx, ExportFormat.JSON)
     chunks = await DataExportChunk.filter(export_id=export.id).order_by("seq")
     assert len(chunks) > 3 and [c.seq for c in chunks] == list(range(len(chunks)))
@@ -198,7 +200,7 @@ async def test_failed_export_leaves_nothing_behind(monkeypatch):
         await out.write(b"x" * 10)
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setitem(exports.WRITERS, ExportFormat.JSON, broken)
+    monkeypatch.setitem(formats.WRITERS, ExportFormat.JSON, broken)
     with pytest.raises(RuntimeError):
         await export_now(fx, ExportFormat.JSON)
     assert await DataExport.all().count() == 0 and await DataExportChunk.all().count() == 0
@@ -210,8 +212,8 @@ async def test_export_failing_midway_leaves_no_chunk_behind(monkeypatch, fmt):
     fx = await make_org()
     for _ in range(12):
         await make_user(fx)
-    monkeypatch.setattr(exports, "CHUNK_SIZE", 64)  # chunks stored (and one in flight) before the failure
-    monkeypatch.setattr(exports, "BATCH_SIZE", 2)  # the next batch is being read when it fails
+    monkeypatch.setattr(writer, "CHUNK_SIZE", 64)  # chunks stored (and one in flight) before the failure
+    monkeypatch.setattr(export_rows, "BATCH_SIZE", 2)  # the next batch is being read when it fails
     seen = []
 
     def failing(cell):
@@ -220,7 +222,10 @@ async def test_export_failing_midway_leaves_no_chunk_behind(monkeypatch, fmt):
             raise RuntimeError("encoder on fire")
         return cell
 
-    monkeypatch.setattr(exports, "csv_cell" if fmt is ExportFormat.CSV else "_quoted", failing)
+    if fmt is ExportFormat.CSV:
+        monkeypatch.setattr(formats, "csv_cell", failing)
+    else:
+        monkeypatch.setattr(documents, "_quoted", failing)
     with pytest.raises(RuntimeError):
         await export_now(fx, fmt)
     assert await DataExport.all().count() == 0 and await DataExportChunk.all().count() == 0
@@ -292,7 +297,7 @@ async def _traced_peak(fx, fmt: ExportFormat) -> int:
 
 @pytest.mark.slow
 async def test_export_memory_stays_flat_from_2000_to_20000_users(monkeypatch, record_property):
-    monkeypatch.setattr(exports, "CHUNK_SIZE", 64 * 1024)  # chunks smaller than a batch: what grows is what is held
+    monkeypatch.setattr(writer, "CHUNK_SIZE", 64 * 1024)  # chunks smaller than a batch: what grows is what is held
     fx = await make_org("Big")
     await bulk_users(fx, 2_000, deleted_every=10)
     small = {fmt: await _traced_peak(fx, fmt) for fmt in ExportFormat}
@@ -316,7 +321,7 @@ async def test_csv_export_neutralizes_cells_a_spreadsheet_would_run_as_formulas(
     table = {row[0]: row for row in rows[1:]}
     assert table["'=1+cmd@x.test"][1] == '\'=HYPERLINK("http://evil.test","click")'
     assert [table[e][1] for e in ("plain@x.test", "minus@x.test", "at@x.test")] == ["'+33 1 23", "'-2+3", "'@SUM(A1)"]
-    assert not any(cell.startswith(exports.FORMULA_STARTS) for row in rows for cell in row)
+    assert not any(cell.startswith(formats.FORMULA_STARTS) for row in rows for cell in row)
     json_export = await export_now(fx, ExportFormat.JSON)  # JSON is data, not a spreadsheet: values stay as they are
     doc = json.loads(await read_export(json_export))
     assert {u["email"] for u in doc["users"]} >= {"=1+cmd@x.test"}
@@ -326,7 +331,7 @@ async def test_csv_export_neutralizes_cells_a_spreadsheet_would_run_as_formulas(
     "value, cell", [("\tx", "'\tx"), ("\rx", "'\rx"), ("a=b", "a=b"), ("", ""), ("2026-11-29T09:00:00Z", "2026-11-29T09:00:00Z")]
 )
 def test_csv_cell_prefixes_only_formula_starts(value, cell):
-    assert exports.csv_cell(value) == cell
+    assert formats.csv_cell(value) == cell
 
 
 async def _killed_export(fx, *, at):
@@ -337,7 +342,7 @@ async def _killed_export(fx, *, at):
 
 
 async def test_clock_removes_killed_exports_after_an_hour_and_finished_ones_after_30_days():
-    from seatwise.models.billing import renewals
+    from seatwise.models.clock.run import run_clock
 
     fx = await make_org()
     now = NOW + timedelta(days=40)
@@ -346,7 +351,7 @@ async def test_clock_removes_killed_exports_after_an_hour_and_finished_ones_afte
     expired = await export_now(fx, ExportFormat.CSV, now=now - timedelta(days=31))
     kept = await export_now(fx, ExportFormat.CSV, now=now - timedelta(days=29))
 
-    await renewals.run_clock(now)
+    await run_clock(now)
 
     assert set(await DataExport.all().values_list("id", flat=True)) == {writing.id, kept.id}
     assert set(await DataExportChunk.all().values_list("export_id", flat=True)) == {writing.id, kept.id}
@@ -356,14 +361,14 @@ async def test_clock_removes_killed_exports_after_an_hour_and_finished_ones_afte
 
 
 async def test_clock_of_a_sandbox_removes_its_exports_on_its_test_clock_only():
-    from seatwise.models.billing import renewals
+    from seatwise.models.clock.run import run_clock
 
     real, sandbox = await make_org("Real"), await make_org("Sandbox", sandbox=True)
     real_export = await export_now(real, ExportFormat.CSV, now=NOW)
     sandbox_export = await export_now(sandbox, ExportFormat.CSV, now=NOW)
 
-    await renewals.run_clock(NOW + timedelta(days=31))  # the real clock leaves sandboxes alone
+    await run_clock(NOW + timedelta(days=31))  # the real clock leaves sandboxes alone
     assert set(await DataExport.all().values_list("id", flat=True)) == {sandbox_export.id}
-    await renewals.run_clock(NOW + timedelta(days=31), org=sandbox.org)  # a test-clock advance
+    await run_clock(NOW + timedelta(days=31), org=sandbox.org)  # a test-clock advance
     assert await DataExport.all().count() == 0 and await DataExportChunk.all().count() == 0
     assert real_export.id

@@ -5,8 +5,9 @@ from tortoise import connections
 
 from seatwise.models.billing import purchases as billing
 from seatwise.models.core.tables import LicenseAssignment, LicenseWait, User
-from seatwise.models.events.live import broker
+from seatwise.models.events.live import LicenseEventKind, broker
 from seatwise.models.groups import lifecycle as groups
+from seatwise.models.groups import members as memberships
 from tests.billing_support import add_card
 from tests.support import NOW, give_licenses, make_org
 
@@ -46,7 +47,7 @@ async def _add_cost(monkeypatch, fx, size: int, tag: str, sku: str) -> int:
     people = await _people(fx, size, tag)
     group = await groups.create_group(fx.org, tag, [sku], actor=fx.actor, now=NOW)
     _, cost = await _count_statements(
-        monkeypatch, groups.add_members(fx.org, str(group.id), [str(p.id) for p in people], actor=fx.actor, now=NOW)
+        monkeypatch, memberships.add_members(fx.org, str(group.id), [str(p.id) for p in people], actor=fx.actor, now=NOW)
     )
     return cost
 
@@ -62,10 +63,10 @@ async def test_adding_1000_members_costs_as_many_statements_as_adding_10(monkeyp
     assert large == small
 
 
-async def _serve_cost(monkeypatch, fx, size: int, tag: str, sku: str) -> tuple[int, list]:
+async def _serve_cost(monkeypatch, fx, size: int, tag: str, sku: str) -> tuple[int, list, list[User]]:
     people = await _people(fx, size, tag)
     group = await groups.create_group(fx.org, tag, [sku], actor=fx.actor, now=NOW)
-    await groups.add_members(fx.org, str(group.id), [str(p.id) for p in people], actor=fx.actor, now=NOW)
+    await memberships.add_members(fx.org, str(group.id), [str(p.id) for p in people], actor=fx.actor, now=NOW)
     assert await LicenseWait.filter(product_id=sku).count() == size
     batches = []
     original = broker.publish_many
@@ -80,13 +81,16 @@ async def _serve_cost(monkeypatch, fx, size: int, tag: str, sku: str) -> tuple[i
     )
     assert await LicenseWait.filter(product_id=sku).count() == 0
     assert await LicenseAssignment.filter(product_id=sku).count() == size
-    return cost, batches
+    return cost, batches, people
 
 
 async def test_a_purchase_serving_1000_waiting_users_costs_as_many_statements_as_serving_10(monkeypatch):
     fx = await make_org()
     await add_card(fx)
-    small, _ = await _serve_cost(monkeypatch, fx, 10, "small", "CRM_ESSENTIAL")
-    large, batches = await _serve_cost(monkeypatch, fx, 1000, "large", "CRM_BASIC")
+    small, _, _ = await _serve_cost(monkeypatch, fx, 10, "small", "CRM_ESSENTIAL")
+    large, batches, people = await _serve_cost(monkeypatch, fx, 1000, "large", "CRM_BASIC")
     assert large == small
-    assert len(batches) == 1 and len(batches[0]) >= 1000  # one batch: PURCHASED, then an ASSIGNED per user served
+    assert len(batches) == 1  # one batch: PURCHASED, then an ASSIGNED per user served in queue order
+    assert [(e.kind, e.user_id) for e in batches[0]] == [(LicenseEventKind.PURCHASED, None)] + [
+        (LicenseEventKind.ASSIGNED, p.id) for p in people
+    ]

@@ -13,7 +13,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from seatwise.models.core.errors import DomainError
 from seatwise.models.core.tables import Subscription, SubscriptionStatus
 from seatwise.models.groups import lifecycle as groups
-from seatwise.models.people import users
+from seatwise.models.groups import members as memberships
+from seatwise.models.people import deletion
 from seatwise.models.seats import licenses as seats
 from tests.group_support import check_group_invariants
 from tests.support import NOW, give_licenses, make_org, make_user, recount, truncate_all
@@ -55,13 +56,17 @@ def test_group_licensing_keeps_its_invariants_under_any_sequence_of_changes(loop
         @rule(team=st.integers(0, 1), picks=st.lists(st.integers(0, 5), min_size=1, max_size=4))
         def add_members(self, team, picks):
             self.run(
-                groups.add_members(self.fx.org, str(self.teams[team].id), self.ids(picks), actor=self.fx.actor, now=self.clock)
+                memberships.add_members(
+                    self.fx.org, str(self.teams[team].id), self.ids(picks), actor=self.fx.actor, now=self.clock
+                )
             )
 
         @rule(team=st.integers(0, 1), picks=st.lists(st.integers(0, 5), min_size=1, max_size=3))
         def remove_members(self, team, picks):
             self.run(
-                groups.remove_members(self.fx.org, str(self.teams[team].id), self.ids(picks), actor=self.fx.actor, now=self.clock)
+                memberships.remove_members(
+                    self.fx.org, str(self.teams[team].id), self.ids(picks), actor=self.fx.actor, now=self.clock
+                )
             )
 
         @rule(team=st.integers(0, 1), skus=st.sets(st.sampled_from(SKUS)))
@@ -98,11 +103,11 @@ def test_group_licensing_keeps_its_invariants_under_any_sequence_of_changes(loop
 
         @rule(person=st.integers(0, 5))
         def delete(self, person):
-            self.run(users.delete_user(self.fx.org, str(self.people[person].id), actor=self.fx.actor, now=self.clock))
+            self.run(deletion.delete_user(self.fx.org, str(self.people[person].id), actor=self.fx.actor, now=self.clock))
 
         @rule(person=st.integers(0, 5))
         def restore(self, person):
-            self.run(users.restore_user(self.fx.org, str(self.people[person].id), actor=self.fx.actor, now=self.clock))
+            self.run(deletion.restore_user(self.fx.org, str(self.people[person].id), actor=self.fx.actor, now=self.clock))
 
         @invariant()
         def invariants_hold(self):

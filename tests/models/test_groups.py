@@ -16,7 +16,9 @@ from seatwise.models.core.tables import (
 )
 from seatwise.models.events.live import LicenseEventKind, broker
 from seatwise.models.groups import lifecycle as groups
-from seatwise.models.people import users
+from seatwise.models.groups import members as memberships
+from seatwise.models.groups import reads, waitlist
+from seatwise.models.people import deletion
 from seatwise.models.seats import licenses as seats
 from seatwise.models.seats.licenses import AccessDenialReason
 from tests.support import NOW, give_licenses, make_org, make_user, recount
@@ -29,17 +31,17 @@ async def _group(fx, name="Sales", skus=("CRM_BASIC",)):
 
 
 async def _add(fx, group, people, now=NOW):
-    return await groups.add_members(fx.org, str(group.id), [str(p.id) for p in people], actor=fx.actor, now=now)
+    return await memberships.add_members(fx.org, str(group.id), [str(p.id) for p in people], actor=fx.actor, now=now)
 
 
 async def _remove(fx, group, people):
-    return await groups.remove_members(fx.org, str(group.id), [str(p.id) for p in people], actor=fx.actor, now=NOW)
+    return await memberships.remove_members(fx.org, str(group.id), [str(p.id) for p in people], actor=fx.actor, now=NOW)
 
 
 async def _state(fx, sku="CRM_BASIC"):
     pool = await SeatPool.get(organization_id=fx.org.id, product_id=sku)
     holders = set(await LicenseAssignment.filter(organization_id=fx.org.id, product_id=sku).values_list("user_id", flat=True))
-    queue = list(await groups.waitlist_query(fx.org, sku).values_list("user_id", flat=True))
+    queue = list(await waitlist.waitlist_query(fx.org, sku).values_list("user_id", flat=True))
     assert pool.assigned == len(holders) and pool.waiting == len(queue)
     return holders, queue
 
@@ -54,9 +56,9 @@ async def test_members_get_free_licenses_in_the_order_listed_and_the_rest_wait()
     assert holders == {people[0].id, people[1].id}
     assert queue == [people[2].id, people[3].id]
     assert [w.user_id for w in waits] == queue
-    assert [await groups.position_of(w) for w in waits] == [1, 2]
+    assert [await waitlist.position_of(w) for w in waits] == [1, 2]
     assert not await LicenseAssignment.filter(user_id=people[0].id).first().values_list("direct", flat=True)
-    lic = {g.product.sku: (g.licensed, g.waiting) for g in await groups.group_licenses(group)}
+    lic = {g.product.sku: (g.licensed, g.waiting) for g in (await reads.licenses_of_groups([group.id]))[group.id]}
     assert lic == {"CRM_BASIC": (2, 2)}
 
 
@@ -68,7 +70,7 @@ async def test_a_group_grant_on_a_held_license_adds_the_source_and_takes_no_lice
     await _add(fx, group, [user])
     row = await LicenseAssignment.get(user_id=user.id, product_id="CRM_BASIC")
     assert row.direct is True
-    assert [g.id for g in (await groups.granting_groups_of([(user.id, "CRM_BASIC")]))[(user.id, "CRM_BASIC")]] == [group.id]
+    assert [g.id for g in (await reads.granting_groups_of([(user.id, "CRM_BASIC")]))[(user.id, "CRM_BASIC")]] == [group.id]
     assert (await SeatPool.get(organization_id=fx.org.id, product_id="CRM_BASIC")).assigned == 1
 
 
@@ -171,12 +173,12 @@ async def test_deleting_a_user_frees_licenses_for_the_queue_and_a_restore_grants
     a, b = await make_user(fx), await make_user(fx)
     group = await _group(fx)
     await _add(fx, group, [a, b])
-    await users.delete_user(fx.org, str(a.id), actor=fx.actor, now=NOW)
+    await deletion.delete_user(fx.org, str(a.id), actor=fx.actor, now=NOW)
     assert await _state(fx) == ({b.id}, [])
     assert await GroupMember.filter(user_id=a.id).exists()  # memberships are kept
-    await users.restore_user(fx.org, str(a.id), actor=fx.actor, now=LATER)
+    await deletion.restore_user(fx.org, str(a.id), actor=fx.actor, now=LATER)
     assert await _state(fx) == ({b.id}, [a.id])
-    await users.delete_user(fx.org, str(a.id), actor=fx.actor, now=LATER)
+    await deletion.delete_user(fx.org, str(a.id), actor=fx.actor, now=LATER)
     assert await _state(fx) == ({b.id}, [])  # a deleted user's waits end
 
 
@@ -185,8 +187,8 @@ async def test_purged_users_leave_their_groups():
     user = await make_user(fx)
     group = await _group(fx)
     await _add(fx, group, [user])
-    await users.delete_user(fx.org, str(user.id), actor=fx.actor, now=NOW)
-    await users.purge_deleted(fx.org, actor=fx.actor, now=NOW + timedelta(days=31))
+    await deletion.delete_user(fx.org, str(user.id), actor=fx.actor, now=NOW)
+    await deletion.purge_deleted(fx.org, actor=fx.actor, now=NOW + timedelta(days=31))
     assert not await GroupMember.filter(group_id=group.id).exists()
 
 
@@ -210,13 +212,13 @@ async def test_adding_members_is_all_or_none_with_per_item_errors_and_duplicates
     fx = await make_org()
     await give_licenses(fx, "CRM_BASIC", 5)
     a, gone = await make_user(fx), await make_user(fx)
-    await users.delete_user(fx.org, str(gone.id), actor=fx.actor, now=NOW)
+    await deletion.delete_user(fx.org, str(gone.id), actor=fx.actor, now=NOW)
     group = await _group(fx)
     with pytest.raises(DomainError) as failed:
         await _add(fx, group, [a, gone])
     assert (failed.value.code, failed.value.subject) == (ErrorCode.USER_DELETED, "user_ids[1]")
     with pytest.raises(DomainError) as failed:
-        await groups.add_members(fx.org, str(group.id), [str(a.id), "999999"], actor=fx.actor, now=NOW)
+        await memberships.add_members(fx.org, str(group.id), [str(a.id), "999999"], actor=fx.actor, now=NOW)
     assert (failed.value.code, failed.value.subject) == (ErrorCode.NOT_FOUND, "user_ids[1]")
     assert not await GroupMember.exists() and await _state(fx) == (set(), [])
     await _add(fx, group, [a, a])

@@ -1,14 +1,17 @@
-"""Migrations apply on an empty database, step by step from an earlier schema, and twice without harm."""
+"""Migrations apply on an empty database, step by step from an earlier schema, and twice without harm; 0012 stores
+the conflict line of the pools that 0010 left without one, so that states answer as they did."""
 
+import importlib
 import os
 import uuid
+from datetime import timedelta
 
 import pytest
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 from tortoise.migrations.api import migrate as migrate_api
 
 from seatwise.models.core import db
-from tests.support import database_url, is_postgres
+from tests.support import NOW, database_url, is_postgres
 
 
 @pytest.fixture
@@ -39,5 +42,113 @@ async def test_migrations_apply_from_an_earlier_schema_and_again_without_change(
             from seatwise.models.core.tables import Product
 
             assert sorted(await Product.all().values_list("sku", flat=True)) == ["CRM_BASIC", "CRM_ESSENTIAL", "CRM_PROFESSIONAL"]
+    finally:
+        await Tortoise.init(config=db.tortoise_config(database_url()))
+
+
+async def _staffed(fx, sku: str, kept: int, lapsed: int):
+    """`kept + lapsed` licenses bought, one user each (two per moment: the id breaks ties), then `lapsed` suspended."""
+    from seatwise.models.seats import licenses as seats
+    from tests.events_support import suspend
+    from tests.support import give_licenses, make_user
+
+    if kept:
+        await give_licenses(fx, sku, kept)
+    lapsing = await give_licenses(fx, sku, lapsed) if lapsed else None
+    for index in range(kept + lapsed):
+        user = await make_user(fx)
+        await seats.assign_license(fx.org, str(user.id), sku, actor=fx.actor, now=NOW + timedelta(minutes=index // 2))
+    if lapsing is not None:
+        await suspend(lapsing)
+
+
+async def _seed_as_before_0012() -> list:
+    """Pools in conflict with no stored line (last changed before 0010), and a pool out of conflict with a stale
+    line (a bulk seeding that stored none since), in two organizations."""
+    from seatwise.models.core.tables import LicenseAssignment, SeatPool
+    from tests.support import make_org
+
+    acme, globex = await make_org("Acme", password=None), await make_org("Globex", password=None)
+    await _staffed(acme, "CRM_BASIC", 2, 3)  # overage 3 above purchased 2
+    await _staffed(acme, "CRM_ESSENTIAL", 3, 1)  # overage 1 below purchased 3
+    await _staffed(acme, "CRM_PROFESSIONAL", 2, 0)  # not in conflict
+    await _staffed(globex, "CRM_BASIC", 0, 2)  # nothing purchased: every license in conflict
+    first = await LicenseAssignment.filter(organization_id=acme.org.id, product_id="CRM_PROFESSIONAL").order_by("id").first()
+    await SeatPool.all().update(line_assigned_at=None, line_id=None)
+    await SeatPool.filter(organization_id=acme.org.id, product_id="CRM_PROFESSIONAL").update(
+        line_assigned_at=first.assigned_at, line_id=first.id
+    )
+    return [acme, globex]
+
+
+async def _seniority(orgs) -> dict:
+    """The state of every license by the rule (docs/rules.md section 3), from the rows alone: per product, ordered by
+    (assignedAt, id), the first `purchased` are ACTIVE and the rest CONFLICT."""
+    from seatwise.models.core.tables import LicenseAssignment, SeatPool
+
+    states = {}
+    for fx in orgs:
+        purchased = dict(await SeatPool.filter(organization_id=fx.org.id).values_list("product_id", "purchased"))
+        for sku, count in purchased.items():
+            rows = await LicenseAssignment.filter(organization_id=fx.org.id, product_id=sku).order_by("assigned_at", "id")
+            states.update({row.id: index >= count for index, row in enumerate(rows)})
+    return states
+
+
+async def _answers(orgs) -> dict:
+    """The state of every license as the readers answer it: accessCheck, the conflict set, the affected users."""
+    from seatwise.models.core.tables import LicenseAssignment
+    from seatwise.models.seats import conflicts
+    from seatwise.models.seats import licenses as seats
+
+    states = {}
+    for fx in orgs:
+        in_conflict = await seats.conflict_assignment_ids(fx.org)
+        affected = set()
+        for pool in await seats.seat_pools(fx.org):
+            affected |= {u.id for u in (await conflicts.affected_users_page(fx.org, pool, 100, None)).items}
+        for row in await LicenseAssignment.filter(organization_id=fx.org.id).select_related("user"):
+            denied = await seats.access_check(fx.org, row.user.email, row.product_id) == seats.AccessDenialReason.LICENSE_CONFLICT
+            assert denied == (row.id in in_conflict) == (row.user_id in affected), row.id
+            states[row.id] = denied
+    return states
+
+
+async def _lines() -> list:
+    from seatwise.models.core.tables import SeatPool
+
+    return sorted(
+        await SeatPool.all().values_list("organization_id", "product_id", "purchased", "assigned", "line_assigned_at", "line_id")
+    )
+
+
+async def test_0012_stores_the_line_of_every_pool_so_that_states_answer_as_before(empty_database_url):
+    from seatwise.models.seats import ledger
+
+    await Tortoise.close_connections()
+    try:
+        await migrate_api(config=db.tortoise_config(empty_database_url), target="seatwise.0011_live_users_index")
+        await Tortoise.close_connections()
+        async with db.connected(empty_database_url, migrate_first=False):
+            orgs = await _seed_as_before_0012()
+            before = await _seniority(orgs)
+            assert sum(before.values()) == 3 + 1 + 2
+            assert [line[4:] for line in await _lines() if line[3] > line[2]] == [(None, None)] * 3
+
+        await db.migrate(empty_database_url)
+
+        async with db.connected(empty_database_url, migrate_first=False):
+            assert await _answers(orgs) == before
+            migrated = await _lines()
+            assert [(line[4] is None, line[5] is None) for line in migrated] == [(line[3] <= line[2],) * 2 for line in migrated]
+            # What the ledger stores for these counters, and what 0012 stores when run again: the same lines.
+            for fx in orgs:
+                await ledger.store_lines(fx.org)
+            assert await _lines() == migrated
+            backfill = importlib.import_module("seatwise.migrations.0012_backfill_conflict_line")
+            for sql in backfill.Migration.operations[0].sql:
+                await connections.get("default").execute_query(sql)
+            assert await _lines() == migrated
+            assert await _answers(orgs) == before
     finally:
         await Tortoise.init(config=db.tortoise_config(database_url()))

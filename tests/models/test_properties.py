@@ -11,7 +11,7 @@ from seatwise.models.billing.gateway import clean_number, luhn_valid
 from seatwise.models.catalog.prices import round_half_up
 from seatwise.models.core.clock import add_months
 from seatwise.models.core.errors import DomainError
-from seatwise.models.people import users
+from seatwise.models.people import validation
 
 moments = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))
 
@@ -83,9 +83,9 @@ DEFECTS = {
 @settings(max_examples=300)
 @given(valid_emails())
 def test_email_normalisation_accepts_valid_emails_trimmed_and_lower_cased(raw):
-    email = users.normalize_email(raw, "email")
+    email = validation.normalize_email(raw, "email")
     assert email == raw.strip().lower()
-    assert users.normalize_email(email, "email") == email
+    assert validation.normalize_email(email, "email") == email
 
 
 @settings(max_examples=300)
@@ -93,7 +93,7 @@ def test_email_normalisation_accepts_valid_emails_trimmed_and_lower_cased(raw):
 def test_email_normalisation_refuses_each_broken_rule(valid, defect, where):
     raw = DEFECTS[defect](valid.strip(), min(where, len(valid.strip()) - 1))
     with pytest.raises(DomainError) as failed:
-        users.normalize_email(raw, "email")
+        validation.normalize_email(raw, "email")
     assert failed.value.code.value == "INVALID_INPUT", defect
 
 

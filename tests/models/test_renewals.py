@@ -1,6 +1,7 @@
 import asyncio
 
-from seatwise.models.billing import renewals
+from seatwise.models.billing.past_due import retry_past_due
+from seatwise.models.clock.run import ClockReport, run_clock
 from seatwise.models.core.clock import add_months
 from seatwise.models.core.tables import AuditEvent, Charge, ChargeStatus, StatusReason, Subscription, SubscriptionStatus, User
 from seatwise.models.events.audit import BILLING_CLOCK
@@ -22,7 +23,7 @@ async def test_renewal_charges_the_default_card_and_starts_the_next_period_at_th
     sub = await subscribe(fx, "CRM_BASIC", 3)
     late = PERIOD_END + days(2)  # the clock runs late: the next period still starts at the period end
 
-    report = await renewals.run_clock(late)
+    report = await run_clock(late)
 
     sub = await reload(sub)
     assert (report.renewed, report.charges, report.failed_charges) == (1, 1, 0)
@@ -38,7 +39,7 @@ async def test_nothing_happens_before_the_period_end():
     fx = await make_org()
     await add_card(fx)
     sub = await subscribe(fx)
-    report = await renewals.run_clock(PERIOD_END - days(0.01))
+    report = await run_clock(PERIOD_END - days(0.01))
     assert report.to_dict() == {**{k: 0 for k in report.to_dict()}, "organizations": 1}
     assert (await reload(sub)).version == sub.version
 
@@ -49,7 +50,7 @@ async def test_a_clock_several_periods_late_renews_period_after_period_one_charg
     start = NOW.replace(month=1, day=31)  # Jan 31: periods end Feb 28, Mar 31, Apr 30 (clamped to shorter months)
     sub = await subscribe(fx, "CRM_ESSENTIAL", 1, start=start)
 
-    report = await renewals.run_clock(start.replace(month=4, day=30) + days(1))
+    report = await run_clock(start.replace(month=4, day=30) + days(1))
 
     sub = await reload(sub)
     assert report.renewed == 3 and report.charges == 3
@@ -64,7 +65,7 @@ async def test_subscription_set_to_cancel_is_cancelled_at_period_end_without_cha
     sub = await subscribe(fx, "CRM_BASIC", 2, holders=1, cancel_at_period_end=True)
     events = Events().install(monkeypatch)
 
-    report = await renewals.run_clock(PERIOD_END + days(1))
+    report = await run_clock(PERIOD_END + days(1))
 
     sub = await reload(sub)
     assert report.cancelled == 1 and report.charges == 0
@@ -90,7 +91,7 @@ async def test_declined_renewal_starts_the_grace_period_and_licenses_still_count
     sub = await subscribe(fx, "CRM_BASIC", 2, holders=2)
     events = Events().install(monkeypatch)
 
-    report = await renewals.run_clock(PERIOD_END)
+    report = await run_clock(PERIOD_END)
 
     sub = await reload(sub)
     assert (report.grace_started, report.charges, report.failed_charges) == (1, 1, 1)
@@ -108,7 +109,7 @@ async def test_declined_renewal_starts_the_grace_period_and_licenses_still_count
 async def test_renewal_without_a_default_card_is_a_failed_renewal_recorded_in_the_audit():
     fx = await make_org()
     sub = await subscribe(fx)
-    report = await renewals.run_clock(PERIOD_END)
+    report = await run_clock(PERIOD_END)
     assert (await reload(sub)).status is SubscriptionStatus.GRACE_PERIOD
     assert report.charges == 0 and await Charge.all().count() == 0
     [event] = await audits("subscription.grace_started")
@@ -119,7 +120,7 @@ async def test_expired_card_fails_the_renewal_as_card_expired():
     fx = await make_org()
     await add_card(fx, exp_month=12, exp_year=2026)  # valid to Dec 31 2026: the Jan 29 2027 renewal fails
     sub = await subscribe(fx, start=PERIOD_END)
-    await renewals.run_clock(add_months(PERIOD_END, 1))
+    await run_clock(add_months(PERIOD_END, 1))
     [charge] = await charges_of(sub)
     assert charge.failure_code == "CARD_EXPIRED"
     assert (await reload(sub)).status is SubscriptionStatus.GRACE_PERIOD
@@ -129,12 +130,12 @@ async def test_grace_retries_at_most_once_a_day():
     fx = await make_org()
     await add_card(fx, declines=True)
     sub = await subscribe(fx)
-    await renewals.run_clock(PERIOD_END)
-    assert (await renewals.run_clock(PERIOD_END + days(0.5))).retried == 0
-    report = await renewals.run_clock(PERIOD_END + days(1))
+    await run_clock(PERIOD_END)
+    assert (await run_clock(PERIOD_END + days(0.5))).retried == 0
+    report = await run_clock(PERIOD_END + days(1))
     assert (report.retried, report.failed_charges) == (1, 1)
-    assert (await renewals.run_clock(PERIOD_END + days(1.9))).retried == 0
-    assert (await renewals.run_clock(PERIOD_END + days(2))).retried == 1
+    assert (await run_clock(PERIOD_END + days(1.9))).retried == 0
+    assert (await run_clock(PERIOD_END + days(2))).retried == 1
     sub = await reload(sub)
     assert sub.status is SubscriptionStatus.GRACE_PERIOD and sub.last_retry_at == PERIOD_END + days(2)
     assert len(await charges_of(sub)) == 3
@@ -144,11 +145,11 @@ async def test_a_paid_retry_reactivates_with_a_period_starting_at_the_payment():
     fx = await make_org()
     await add_card(fx, declines=True)
     sub = await subscribe(fx)
-    await renewals.run_clock(PERIOD_END)
+    await run_clock(PERIOD_END)
     await add_card(fx)  # a working default card, written directly (no immediate retry)
     paid_at = PERIOD_END + days(3)
 
-    report = await renewals.run_clock(paid_at)
+    report = await run_clock(paid_at)
 
     sub = await reload(sub)
     assert (report.retried, report.renewed) == (1, 1)
@@ -166,11 +167,11 @@ async def test_past_grace_end_the_subscription_is_suspended_and_its_licenses_sto
     fx = await make_org()
     await add_card(fx, declines=True)
     sub = await subscribe(fx, "CRM_PROFESSIONAL", 2, holders=2)
-    await renewals.run_clock(PERIOD_END)
+    await run_clock(PERIOD_END)
     events = Events().install(monkeypatch)
     moment = PERIOD_END + days(30)
 
-    report = await renewals.run_clock(moment)
+    report = await run_clock(moment)
 
     sub = await reload(sub)
     assert report.suspended == 1 and report.charges == 0
@@ -189,12 +190,12 @@ async def test_past_grace_end_the_subscription_is_suspended_and_its_licenses_sto
 async def test_ninety_days_suspended_cancels_for_payment_failed():
     fx = await make_org()
     sub = await subscribe(fx)
-    await renewals.run_clock(PERIOD_END)
-    await renewals.run_clock(PERIOD_END + days(30))
+    await run_clock(PERIOD_END)
+    await run_clock(PERIOD_END + days(30))
     suspended_at = PERIOD_END + days(30)
-    assert (await renewals.run_clock(suspended_at + days(89))).cancelled == 0
+    assert (await run_clock(suspended_at + days(89))).cancelled == 0
 
-    report = await renewals.run_clock(suspended_at + days(90))
+    report = await run_clock(suspended_at + days(90))
 
     sub = await reload(sub)
     assert report.cancelled == 1
@@ -211,9 +212,9 @@ async def test_users_deleted_over_30_days_ago_are_purged():
     fx = await make_org()
     old = await delete_user_at(fx, NOW)
     recent = await delete_user_at(fx, NOW + days(10))
-    report = await renewals.run_clock(NOW + days(30))
+    report = await run_clock(NOW + days(30))
     assert report.purged == 0  # exactly 30 days: still restorable
-    report = await renewals.run_clock(NOW + days(31))
+    report = await run_clock(NOW + days(31))
     assert report.purged == 1
     assert not await User.exists(id=old.id) and await User.exists(id=recent.id)
     [event] = await audits("user.purged")
@@ -228,11 +229,11 @@ async def test_running_the_clock_twice_for_the_same_time_changes_nothing_more():
     await add_card(fx, declines=True)
     declined = await subscribe(fx, "CRM_BASIC", 1)
     await add_card(fx, default=False)
-    first = await renewals.run_clock(PERIOD_END)
+    first = await run_clock(PERIOD_END)
     audit_count = await AuditEvent.all().count()
     versions = {s.id: s.version for s in await Subscription.all()}
 
-    again = await renewals.run_clock(PERIOD_END)
+    again = await run_clock(PERIOD_END)
 
     assert first.grace_started == 1 and first.charges == 1
     assert again.to_dict() == {**{k: 0 for k in again.to_dict()}, "organizations": 1}
@@ -247,7 +248,7 @@ async def test_two_clocks_at_once_charge_each_renewal_once():
     subs = [await subscribe(fx, sku, 2) for sku in ("CRM_BASIC", "CRM_ESSENTIAL", "CRM_PROFESSIONAL")]
     late = add_months(NOW, 3) + days(1)  # three periods owed each
 
-    reports = await asyncio.gather(renewals.run_clock(late), renewals.run_clock(late))
+    reports = await asyncio.gather(run_clock(late), run_clock(late))
 
     assert sum(r.renewed for r in reports) == 9 and sum(r.charges for r in reports) == 9
     for sub in subs:
@@ -261,14 +262,14 @@ async def test_the_global_clock_skips_sandboxes_and_counts_organizations():
     await add_card(sandbox)
     sub = await subscribe(sandbox)
     await make_org("Real")
-    report = await renewals.run_clock(PERIOD_END + days(1))
+    report = await run_clock(PERIOD_END + days(1))
     assert report.organizations == 1 and report.renewed == 0
     assert (await reload(sub)).period_index == 1
-    assert (await renewals.run_clock(PERIOD_END + days(1), org=sandbox.org)).renewed == 1
+    assert (await run_clock(PERIOD_END + days(1), org=sandbox.org)).renewed == 1
 
 
 async def test_report_to_dict_names_every_count():
-    assert list(renewals.ClockReport().to_dict()) == [
+    assert list(ClockReport().to_dict()) == [
         "renewed",
         "graceStarted",
         "retried",
@@ -289,15 +290,15 @@ async def test_retry_past_due_reactivates_grace_and_suspended_subscriptions_at_o
     await add_card(fx, declines=True)
     in_grace = await subscribe(fx, "CRM_BASIC", 1)
     suspended = await subscribe(fx, "CRM_PROFESSIONAL", 2, holders=2)
-    await renewals.run_clock(PERIOD_END)
+    await run_clock(PERIOD_END)
     await Subscription.filter(id=suspended.id).update(grace_ends_at=PERIOD_END + days(1))
-    await renewals.run_clock(PERIOD_END + days(1))
+    await run_clock(PERIOD_END + days(1))
     assert (await reload(suspended)).status is SubscriptionStatus.SUSPENDED
     await add_card(fx)
     events = Events().install(monkeypatch)
     now = PERIOD_END + days(2)
 
-    renewed = await renewals.retry_past_due(fx.org, actor=fx.actor, now=now)
+    renewed = await retry_past_due(fx.org, actor=fx.actor, now=now)
 
     assert sorted(s.id for s in renewed) == sorted([in_grace.id, suspended.id])
     for sub in renewed:
@@ -319,8 +320,8 @@ async def test_retry_past_due_with_a_declining_card_changes_nothing_but_the_fail
     fx = await make_org()
     await add_card(fx, declines=True)
     sub = await subscribe(fx)
-    await renewals.run_clock(PERIOD_END)
-    assert await renewals.retry_past_due(fx.org, actor=BILLING_CLOCK, now=PERIOD_END + days(0.5)) == []
+    await run_clock(PERIOD_END)
+    assert await retry_past_due(fx.org, actor=BILLING_CLOCK, now=PERIOD_END + days(0.5)) == []
     sub = await reload(sub)
     assert sub.status is SubscriptionStatus.GRACE_PERIOD and sub.grace_ends_at == PERIOD_END + days(30)
     assert [c.status for c in await charges_of(sub)] == [ChargeStatus.FAILED, ChargeStatus.FAILED]
@@ -328,18 +329,18 @@ async def test_retry_past_due_with_a_declining_card_changes_nothing_but_the_fail
 
 async def test_a_new_card_does_not_charge_a_past_due_subscription_set_to_cancel():
     from seatwise.models.billing import cards
-    from seatwise.models.support import requests as support
+    from seatwise.models.support import cancellation
 
     fx = await make_org()
     await add_card(fx, declines=True)
     sub = await subscribe(fx, "CRM_BASIC", 2)
-    await renewals.run_clock(PERIOD_END, org=fx.org)
+    await run_clock(PERIOD_END, org=fx.org)
     assert (await reload(sub)).status is SubscriptionStatus.GRACE_PERIOD
-    await support.cancel_subscription(
+    await cancellation.cancel_subscription(
         fx.org, str(sub.id), "bye", acknowledge_data_loss=True, actor=fx.actor, now=PERIOD_END + days(1)
     )
     _, renewed = await cards.add_card(fx.org, "4242424242424242", 12, 2030, "123", True, actor=fx.actor, now=PERIOD_END + days(1))
     assert renewed == []
     assert not [c for c in await charges_of(sub) if c.status is ChargeStatus.SUCCEEDED]
-    await renewals.run_clock(PERIOD_END + days(1), org=fx.org)
+    await run_clock(PERIOD_END + days(1), org=fx.org)
     assert (await reload(sub)).status is SubscriptionStatus.CANCELLED

@@ -12,7 +12,7 @@ from tortoise import connections
 from seatwise.models.core.errors import DomainError, ErrorCode
 from seatwise.models.core.tables import AuditEvent, LicenseAssignment, SeatPool, User
 from seatwise.models.events import audit
-from seatwise.models.people import users
+from seatwise.models.people import deletion
 from seatwise.models.seats import licenses as seats
 from tests.support import NOW, give_licenses, is_postgres, make_org, make_user
 
@@ -55,7 +55,7 @@ async def test_delete_waiting_for_an_uncommitted_revoke_does_not_give_the_licens
 
     async def delete_once_revoke_holds():
         await revoke_holding.wait()
-        return await users.delete_user(fx.org, str(victim.id), actor=fx.actor, now=NOW)
+        return await deletion.delete_user(fx.org, str(victim.id), actor=fx.actor, now=NOW)
 
     (revoked_user, pool_after_revoke), deleted = await asyncio.gather(
         seats.revoke_license(fx.org, str(victim.id), "CRM_BASIC", actor=fx.actor, now=NOW),

@@ -3,6 +3,7 @@
 import pytest
 
 from seatwise.models.scim import groups as scim_groups
+from seatwise.models.scim import user_resource
 from seatwise.models.scim import users as scim_users
 from seatwise.models.scim.errors import ScimError
 from tests.support import NOW, make_org, make_user
@@ -16,7 +17,7 @@ async def _scim_user(fx, user_name: str, **extra):
 async def _names(fx, text: str) -> list[str]:
     rows, total = await scim_users.page(fx.org, text, 1, 200)
     assert total == len(rows)
-    return sorted(scim_users.current_state(u).user_name for u in rows)
+    return sorted(user_resource.current_state(u).user_name for u in rows)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import pytest
 from seatwise.models.core.errors import DomainError
 from seatwise.models.core.tables import AuditEvent, Group, GroupSource, LicenseAssignment, LicenseWait, User
 from seatwise.models.groups import lifecycle as groups
+from seatwise.models.groups import members as group_members
 from seatwise.models.scim import groups as scim_groups
 from seatwise.models.scim import users as scim_users
 from seatwise.models.scim.errors import ScimError
@@ -49,7 +50,7 @@ async def test_a_scim_group_is_a_directory_group_that_graphql_cannot_change_memb
     assert group.source is GroupSource.DIRECTORY
     (someone,) = await _people(fx, 1, "p")
     with pytest.raises(DomainError) as refused:
-        await groups.add_members(fx.org, str(group.id), [str(someone.id)], actor=fx.actor, now=NOW)
+        await group_members.add_members(fx.org, str(group.id), [str(someone.id)], actor=fx.actor, now=NOW)
     assert refused.value.code.value == "MANAGED_BY_DIRECTORY"
 
 
@@ -176,7 +177,8 @@ async def test_an_unknown_member_id_with_a_lone_surrogate_is_named_in_a_writable
     with pytest.raises(ScimError) as refused:
         await scim_groups.create(fx.org, {"displayName": "g", "members": [{"value": "\ud800"}]}, actor=fx.actor, now=NOW)
 
-    assert refused.value.status in (400, 404)
+    # A member named in the request that is no user is the request's fault (400 invalidValue), not a missing resource.
+    assert (refused.value.status, refused.value.scim_type) == (400, "invalidValue")
     import orjson
 
     orjson.dumps(refused.value.body())  # encodes: the id is quoted, not copied raw

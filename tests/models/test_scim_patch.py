@@ -4,8 +4,9 @@ import pytest
 
 from seatwise.models.scim.errors import ScimError
 from seatwise.models.scim.groups import GROUP_SPEC
-from seatwise.models.scim.patch import Members, apply
-from seatwise.models.scim.users import USER_SPEC, state_of
+from seatwise.models.scim.members import Members
+from seatwise.models.scim.patch import apply
+from seatwise.models.scim.user_resource import USER_SPEC, state_of
 
 DOC = {
     "userName": "alice@acme.test",

@@ -5,10 +5,10 @@ from datetime import timedelta
 
 import pytest
 
-from seatwise.models.core.tables import AdminRole, AuditEvent, Credential, LicenseAssignment, LicenseWait, User
+from seatwise.models.core.tables import AdminRole, AuditEvent, Credential, CredentialKind, LicenseAssignment, LicenseWait, User
 from seatwise.models.groups import lifecycle as groups
-from seatwise.models.people import users
-from seatwise.models.scim import directory
+from seatwise.models.people import credentials, deletion
+from seatwise.models.scim import directory, user_resource
 from seatwise.models.scim import groups as scim_groups
 from seatwise.models.scim import users as scim_users
 from seatwise.models.scim.errors import ScimError
@@ -50,7 +50,7 @@ async def patch(fx, user, *operations, now=NOW):
 async def test_every_kept_attribute_reads_back_as_written_and_the_rest_is_ignored():
     fx = await make_org()
     user = await create(fx, FULL)
-    found = scim_users.resource(user, "https://seats.test/scim/v2")
+    found = user_resource.resource(user, "https://seats.test/scim/v2")
     assert found["userName"] == "Alice.Adams@Acme.test" and found["externalId"] == "00u1ABC"
     assert found["name"] == {"givenName": "Alice", "familyName": "Adams", "formatted": "Ms Alice Adams"}
     assert found["displayName"] == "Alice A." and found["active"] is True
@@ -129,7 +129,7 @@ async def test_deactivation_frees_licenses_to_the_waitlist_and_reactivation_rest
     await groups.update_group(fx.org, str(group.id), product_skus=["CRM_BASIC"], actor=fx.actor, now=NOW)
     leaver = await create(fx, {"userName": "leaver@acme.test"})
     waiter = await create(fx, {"userName": "waiter@acme.test"})
-    await users.auth.issue_credential(leaver, users.auth.CredentialKind.SESSION, AdminRole.READER, now=NOW)
+    await credentials.issue_credential(leaver, CredentialKind.SESSION, AdminRole.READER, now=NOW)
     await scim_groups.patch(
         fx.org,
         str(group.id),
@@ -140,7 +140,7 @@ async def test_deactivation_frees_licenses_to_the_waitlist_and_reactivation_rest
     assert await LicenseAssignment.exists(user_id=leaver.id) and await LicenseWait.exists(user_id=waiter.id)
 
     leaver = await patch(fx, leaver, {"op": "Replace", "path": "active", "value": "False"})
-    assert scim_users.resource(leaver, "")["active"] is False and leaver.deleted_at is not None
+    assert user_resource.resource(leaver, "")["active"] is False and leaver.deleted_at is not None
     assert await LicenseAssignment.exists(user_id=waiter.id) and not await LicenseWait.exists(user_id=waiter.id)
     assert not await Credential.filter(user_id=leaver.id, revoked_at=None).exists()
     check = await execute(
@@ -217,7 +217,7 @@ async def test_delete_hides_the_resource_and_a_graphql_restore_brings_it_back():
         await scim_users.get(fx.org, str(user.id))
     assert missing.value.status == 404
     assert (await scim_users.page(fx.org, 'userName eq "gone@acme.test"', 1, 10))[1] == 0
-    await users.restore_user(fx.org, str(user.id), actor=fx.actor, now=NOW + timedelta(days=2))
+    await deletion.restore_user(fx.org, str(user.id), actor=fx.actor, now=NOW + timedelta(days=2))
     assert (await scim_users.get(fx.org, str(user.id))).deleted_at is None
 
 

@@ -6,7 +6,9 @@ assignments, revocations, deletions, restores, cancellations and billing clock r
 - `available + assigned - overage == purchased`, and `purchased` is the sum of the counting subscriptions;
 - an assignment never takes a pool above `purchased`, and is refused only when it would;
 - the conflict set is exactly the latest `overage` assignments by (assignedAt, id);
-- a refused step changes nothing; a successful one writes one audit event per change.
+- a refused step changes nothing; a successful one writes one audit event per change;
+- a purchase is refused exactly as the model expects (an invalid quantity, an idempotency key reused with other
+  input) and succeeds otherwise, a reused key with the same input replaying the first result.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -22,21 +24,26 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
 from tortoise import Tortoise
 
-from seatwise.models.billing import cards, renewals
+from seatwise.models.billing import cards
 from seatwise.models.billing import purchases as billing
+from seatwise.models.billing.gateway import is_expired
+from seatwise.models.billing.purchases import KEY_RETENTION
+from seatwise.models.catalog import prices
+from seatwise.models.clock.run import run_clock
 from seatwise.models.core import db
 from seatwise.models.core.errors import DomainError, ErrorCode
 from seatwise.models.core.tables import AdminRole, AuditEvent, LicenseAssignment, Organization, SeatPool, Subscription, User
 from seatwise.models.events.audit import Actor
-from seatwise.models.people import users
+from seatwise.models.people import deletion, users
 from seatwise.models.seats import licenses as seats
 from seatwise.models.seats.ledger import COUNTING
-from seatwise.models.support import requests as support
+from seatwise.models.support import cancellation
 from tests import support as test_support
 from tests.support import NOW
 
 SKUS = ["CRM_BASIC", "CRM_ESSENTIAL"]
 VISA = "4242424242424242"
+CARD_EXPIRY = (12, 2031)  # (month, year): the default card, never expired within a run (at most ~2 years of clock)
 
 
 @pytest.fixture(autouse=True)
@@ -56,9 +63,10 @@ class SeatLedger(RuleBasedStateMachine):
         fx = self.run(test_support.make_org("Ledger", now=NOW, password=None))
         self.org: Organization = fx.org
         self.actor = Actor(email=fx.admin.email, role=AdminRole.GLOBAL_ADMIN, user_id=fx.admin.id)
-        self.run(cards.add_card(self.org, VISA, 12, 2031, "123", True, actor=self.actor, now=NOW))
+        self.run(cards.add_card(self.org, VISA, *CARD_EXPIRY, "123", True, actor=self.actor, now=NOW))
         self.user_ids: list[int] = []
-        self.keys = 0
+        self.keys = 0  # idempotency keys k1..k{keys} were used
+        self.used_keys: dict[str, tuple[tuple[str, int], datetime]] = {}  # key -> (its input, when it was used)
         self.created = 0
 
     def run(self, awaitable):
@@ -150,13 +158,43 @@ class SeatLedger(RuleBasedStateMachine):
         else:
             self.user_ids.append(result.id)
 
-    @rule(sku=st.sampled_from(SKUS), quantity=st.integers(min_value=1, max_value=3))
-    def purchase(self, sku, quantity):
-        self.keys += 1
-        self.step(
-            lambda: billing.purchase_licenses(self.org, sku, quantity, f"k{self.keys}", actor=self.actor, now=self.now),
-            Counter({"licenses.purchased": 1}),
+    @rule(
+        sku=st.sampled_from(SKUS),
+        quantity=st.integers(min_value=0, max_value=3) | st.just(prices.MAX_QUANTITY + 1),
+        reuse=st.none() | st.integers(min_value=0),
+    )
+    def purchase(self, sku, quantity, reuse=None):
+        """Buy with a new idempotency key, or with one used before (`reuse` picks it): exactly the refusal the model
+        expects, or success with exactly the audit event it expects."""
+        if reuse is None or not self.keys:
+            self.keys += 1
+            key = f"k{self.keys}"
+        else:
+            key = f"k{reuse % self.keys + 1}"
+        refusal, expected = self._purchase_outcome(key, sku, quantity)
+        result = self.step(
+            lambda: billing.purchase_licenses(self.org, sku, quantity, key, actor=self.actor, now=self.now),
+            expected,
+            refusals=(refusal,) if refusal else (),
         )
+        if refusal is None:
+            assert not isinstance(result, DomainError), f"refused with {result!r}, expected to succeed"
+        else:
+            assert isinstance(result, DomainError), f"succeeded, expected {refusal}"
+        if refusal is None and expected:  # a purchase that charged: its key is kept, older ones are let go
+            self.used_keys = {k: v for k, v in self.used_keys.items() if v[1] >= self.now - KEY_RETENTION}
+            self.used_keys[key] = ((sku, quantity), self.now)
+
+    def _purchase_outcome(self, key: str, sku: str, quantity: int) -> tuple[ErrorCode | None, Counter]:
+        """What a purchase must do in the model's state: (the refusal, None when it must succeed; the audit events)."""
+        if not prices.MIN_QUANTITY <= quantity <= prices.MAX_QUANTITY:
+            return ErrorCode.INVALID_QUANTITY, Counter()
+        if key in self.used_keys:  # kept for KEY_RETENTION: the same input replays the first result, other input is refused
+            if self.used_keys[key][0] != (sku, quantity):
+                return ErrorCode.IDEMPOTENCY_KEY_REUSED, Counter()
+            return None, Counter()
+        assert not is_expired(*CARD_EXPIRY, self.now), "the model's card outlives every run"
+        return None, Counter({"licenses.purchased": 1})
 
     @rule(data=st.data(), quantity=st.integers(min_value=1, max_value=2))
     def reduce(self, data, quantity):
@@ -184,7 +222,7 @@ class SeatLedger(RuleBasedStateMachine):
             }
         )
         self.step(
-            lambda: support.cancel_subscription(
+            lambda: cancellation.cancel_subscription(
                 self.org,
                 str(sub_id),
                 "No longer needed.",
@@ -246,7 +284,7 @@ class SeatLedger(RuleBasedStateMachine):
     def delete(self, data):
         user_id = data.draw(st.sampled_from(self.user_ids))
         self.step(
-            lambda: users.delete_user(self.org, str(user_id), actor=self.actor, now=self.now),
+            lambda: deletion.delete_user(self.org, str(user_id), actor=self.actor, now=self.now),
             Counter({"user.deleted": 1}),
             refusals=(ErrorCode.USER_DELETED, ErrorCode.NOT_FOUND),
         )
@@ -257,7 +295,7 @@ class SeatLedger(RuleBasedStateMachine):
         user_id = data.draw(st.sampled_from(self.user_ids))
         pools = {p.product.sku: p for p in self.run(seats.seat_pools(self.org))}
         result = self.step(
-            lambda: users.restore_user(self.org, str(user_id), actor=self.actor, now=self.now),
+            lambda: deletion.restore_user(self.org, str(user_id), actor=self.actor, now=self.now),
             Counter({"user.restored": 1}),
             refusals=(ErrorCode.USER_NOT_DELETED, ErrorCode.RESTORE_WINDOW_EXPIRED, ErrorCode.NOT_FOUND),
         )
@@ -275,7 +313,7 @@ class SeatLedger(RuleBasedStateMachine):
         before = {s.id: s for s in self.run(lambda: Subscription.filter(organization_id=self.org.id))}
         live_before = set(self.run(lambda: User.filter(organization_id=self.org.id).values_list("id", flat=True)))
         latest = self.run(lambda: AuditEvent.filter(organization_id=self.org.id).order_by("-id").first())
-        self.run(renewals.run_clock(self.now))
+        self.run(run_clock(self.now))
         after = {s.id: s for s in self.run(lambda: Subscription.filter(organization_id=self.org.id))}
         new = self.run(lambda: AuditEvent.filter(organization_id=self.org.id, id__gt=latest.id if latest else 0))
         changed = {

@@ -5,7 +5,7 @@ import pytest
 
 from seatwise.models.core.errors import DomainError, ErrorCode
 from seatwise.models.core.tables import AuditEvent, LicenseAssignment, SeatPool, Subscription, SubscriptionStatus
-from seatwise.models.people import users
+from seatwise.models.people import deletion, users
 from seatwise.models.seats import licenses as seats
 from tests.support import NOW, give_licenses, make_org, make_user, recount
 
@@ -105,10 +105,10 @@ async def test_delete_frees_licenses_and_restore_gives_back_what_is_free():
     await give_licenses(fx, "CRM_BASIC", 1)
     await give_licenses(fx, "CRM_ESSENTIAL", 1)
     user = await make_user(fx, skus=["CRM_BASIC", "CRM_ESSENTIAL"])
-    await users.delete_user(fx.org, str(user.id), actor=fx.actor, now=NOW)
+    await deletion.delete_user(fx.org, str(user.id), actor=fx.actor, now=NOW)
     assert [p.assigned for p in await seats.seat_pools(fx.org)] == [0, 0, 0]
     await make_user(fx, skus=["CRM_ESSENTIAL"])
-    _restored, missing = await users.restore_user(fx.org, str(user.id), actor=fx.actor, now=NOW)
+    _restored, missing = await deletion.restore_user(fx.org, str(user.id), actor=fx.actor, now=NOW)
     assert [p.sku for p in missing] == ["CRM_ESSENTIAL"]
     assert await LicenseAssignment.filter(user_id=user.id).values_list("product_id", flat=True) == ["CRM_BASIC"]
 
@@ -124,7 +124,7 @@ async def test_access_check_gives_every_reason():
     await make_user(fx, skus=["CRM_BASIC"], email="holder@acme.test")
     await make_user(fx, email="idle@acme.test")
     gone = await make_user(fx, email="gone@acme.test")
-    await users.delete_user(fx.org, str(gone.id), actor=fx.actor, now=NOW)
+    await deletion.delete_user(fx.org, str(gone.id), actor=fx.actor, now=NOW)
     latest = await make_user(fx, email="latest@acme.test")
     await seats.assign_license(fx.org, str(latest.id), "CRM_BASIC", actor=fx.actor, now=NOW + timedelta(minutes=1))
     assert await seats.access_check(fx.org, "  HOLDER@acme.test ", "CRM_BASIC") is None

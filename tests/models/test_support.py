@@ -16,6 +16,7 @@ from seatwise.models.core.tables import (
 from seatwise.models.events.live import LicenseEventKind, broker
 from seatwise.models.seats import conflicts
 from seatwise.models.seats import licenses as seats
+from seatwise.models.support import cancellation
 from seatwise.models.support import requests as support
 from tests.support import NOW, give_licenses, make_org, make_user
 from tests.support_helpers import export_now, old_export
@@ -34,7 +35,7 @@ async def test_cancel_without_recent_export_is_refused_and_changes_nothing():
     audit_before = await AuditEvent.all().count()
     for immediately in (False, True):
         with pytest.raises(DomainError) as failed:
-            await support.cancel_subscription(
+            await cancellation.cancel_subscription(
                 fx.org, str(sub.id), "Too expensive", immediately=immediately, actor=fx.actor, now=NOW
             )
         assert failed.value.code is ErrorCode.DATA_EXPORT_REQUIRED
@@ -46,7 +47,7 @@ async def test_cancel_without_recent_export_is_refused_and_changes_nothing():
 async def test_cancel_with_acknowledged_data_loss_needs_no_export():
     fx = await make_org()
     sub = await give_licenses(fx, "CRM_BASIC", 5)
-    cancelled, _ = await support.cancel_subscription(
+    cancelled, _ = await cancellation.cancel_subscription(
         fx.org, str(sub.id), "Moving on", acknowledge_data_loss=True, actor=fx.actor, now=NOW
     )
     assert cancelled.cancel_at_period_end
@@ -56,7 +57,7 @@ async def test_cancel_at_period_end_keeps_licenses_counting_and_records_a_resolv
     fx = await make_org()
     sub = await give_licenses(fx, "CRM_BASIC", 5)
     await export_now(fx, now=NOW - timedelta(days=6))
-    cancelled, request = await support.cancel_subscription(fx.org, str(sub.id), "  Too expensive  ", actor=fx.actor, now=NOW)
+    cancelled, request = await cancellation.cancel_subscription(fx.org, str(sub.id), "  Too expensive  ", actor=fx.actor, now=NOW)
     assert cancelled.status is SubscriptionStatus.ACTIVE and cancelled.cancel_at_period_end
     assert cancelled.cancelled_at is None and cancelled.version == sub.version + 1
     assert (await seats.seat_pool(fx.org, "CRM_BASIC")).purchased == 5
@@ -86,12 +87,13 @@ async def test_immediate_cancellation_ends_the_subscription_now_and_opens_a_conf
         await make_user(fx, skus=["CRM_BASIC"])
     await export_now(fx)
     events = broker.subscribe(fx.org.id)
-    pending = events.__anext__()  # registers the queue before the change
-    waiting = asyncio.ensure_future(pending)
-    await asyncio.sleep(0)
-    cancelled, request = await support.cancel_subscription(
-        fx.org, str(sub.id), "Closing a team", immediately=True, actor=fx.actor, now=NOW
+    cancelling = asyncio.ensure_future(  # runs once this test waits for the events
+        cancellation.cancel_subscription(fx.org, str(sub.id), "Closing a team", immediately=True, actor=fx.actor, now=NOW)
     )
+    async with asyncio.timeout(2):
+        first = await anext(events)  # subscribes first, in this task: then the cancellation runs and publishes
+        second = await anext(events)
+    cancelled, request = await cancelling
     assert cancelled.status is SubscriptionStatus.CANCELLED
     assert cancelled.status_reason is StatusReason.CANCELLED_BY_REQUEST and cancelled.cancelled_at == NOW
     assert not cancelled.cancel_at_period_end
@@ -99,12 +101,10 @@ async def test_immediate_cancellation_ends_the_subscription_now_and_opens_a_conf
     assert (pool.purchased, pool.assigned, pool.overage, pool.in_conflict) == (1, 3, 2, True)
     assert len(await seats.conflict_assignment_ids(fx.org)) == 2
     assert "effective immediately" in request.resolution and "no refund" in request.resolution
-    assert set(
-        await AuditEvent.filter(at=NOW, target_type="SUBSCRIPTION", target_id=str(sub.id)).values_list("action", flat=True)
-    ) == {"subscription.cancel_requested", "subscription.cancelled"}
-    first = await asyncio.wait_for(waiting, 2)
+    assert await AuditEvent.filter(at=NOW, target_type="SUBSCRIPTION", target_id=str(sub.id)).order_by("id").values_list(
+        "action", flat=True
+    ) == ["subscription.cancel_requested", "subscription.cancelled"]
     assert first.kind is LicenseEventKind.SUBSCRIPTION_STATUS_CHANGED and first.purchased == 1
-    second = await asyncio.wait_for(events.__anext__(), 2)
     assert second.kind is LicenseEventKind.CONFLICT_OPENED
     await events.aclose()
 
@@ -113,7 +113,7 @@ async def test_immediate_cancellation_conflict_names_subscription_cancelled_when
     fx = await make_org()
     sub = await give_licenses(fx, "CRM_BASIC", 1)
     await make_user(fx, skus=["CRM_BASIC"])
-    await support.cancel_subscription(
+    await cancellation.cancel_subscription(
         fx.org, str(sub.id), "Bye", immediately=True, acknowledge_data_loss=True, actor=fx.actor, now=NOW
     )
     found = await conflicts.license_conflicts(fx.org, now=NOW)
@@ -126,14 +126,14 @@ async def test_immediate_cancellation_conflict_names_subscription_cancelled_when
 async def test_cancelling_twice_is_already_cancelled(state):
     fx = await make_org()
     sub = await give_licenses(fx, "CRM_BASIC", 2)
-    await support.cancel_subscription(
+    await cancellation.cancel_subscription(
         fx.org, str(sub.id), "first", immediately=state == "cancelled", acknowledge_data_loss=True, actor=fx.actor, now=NOW
     )
     before = await _snapshot(sub.id)
     for immediately in (False, True):
         with pytest.raises(DomainError) as failed:
             # ALREADY_CANCELLED comes before DATA_EXPORT_REQUIRED (no export, no acknowledgement)
-            await support.cancel_subscription(fx.org, str(sub.id), "again", immediately=immediately, actor=fx.actor, now=NOW)
+            await cancellation.cancel_subscription(fx.org, str(sub.id), "again", immediately=immediately, actor=fx.actor, now=NOW)
         assert failed.value.code is ErrorCode.ALREADY_CANCELLED
     assert await _snapshot(sub.id) == before
 
@@ -142,7 +142,7 @@ async def test_cancelling_twice_is_already_cancelled(state):
 async def test_reason_must_have_1_to_2000_characters_before_anything_else(reason):
     fx = await make_org()
     with pytest.raises(DomainError) as failed:
-        await support.cancel_subscription(fx.org, "999999", reason, actor=fx.actor, now=NOW)
+        await cancellation.cancel_subscription(fx.org, "999999", reason, actor=fx.actor, now=NOW)
     assert (failed.value.code, failed.value.subject) == (ErrorCode.INVALID_INPUT, "reason")
 
 
@@ -152,7 +152,7 @@ async def test_unknown_or_foreign_subscription_is_not_found(raw):
     foreign = await give_licenses(other, "CRM_BASIC", 1)
     for sub_id in (raw, str(foreign.id)):
         with pytest.raises(DomainError) as failed:
-            await support.cancel_subscription(fx.org, sub_id, "why", actor=fx.actor, now=NOW)
+            await cancellation.cancel_subscription(fx.org, sub_id, "why", actor=fx.actor, now=NOW)
         assert (failed.value.code, failed.value.subject) == (ErrorCode.NOT_FOUND, "subscription_id")
     assert not (await Subscription.get(id=foreign.id)).cancel_at_period_end
 
@@ -221,7 +221,7 @@ async def test_service_requests_are_listed_newest_first_and_filtered_by_status()
     second = await support.submit_service_request(
         fx.org, ServiceRequestCategory.LICENSING, "two", actor=fx.actor, now=NOW + timedelta(hours=1)
     )
-    _, third = await support.cancel_subscription(
+    _, third = await cancellation.cancel_subscription(
         fx.org, str(sub.id), "three", acknowledge_data_loss=True, actor=fx.actor, now=NOW
     )
     assert [r.id for r in await support.service_requests_query(fx.org)] == [second.id, third.id, first.id]
@@ -229,17 +229,17 @@ async def test_service_requests_are_listed_newest_first_and_filtered_by_status()
 
 
 async def test_period_end_cancellation_is_ended_by_the_billing_clock():
-    from seatwise.models.billing import renewals
+    from seatwise.models.clock.run import run_clock
 
     fx = await make_org()
     active = await give_licenses(fx, "CRM_BASIC", 2)
     suspended = await give_licenses(fx, "CRM_ESSENTIAL", 1, status=SubscriptionStatus.SUSPENDED)
-    _, request = await support.cancel_subscription(
+    _, request = await cancellation.cancel_subscription(
         fx.org, str(suspended.id), "stop", acknowledge_data_loss=True, actor=fx.actor, now=NOW
     )
     assert "past due" in request.resolution
-    await support.cancel_subscription(fx.org, str(active.id), "stop", acknowledge_data_loss=True, actor=fx.actor, now=NOW)
-    await renewals.run_clock(NOW + timedelta(days=31), org=fx.org)
+    await cancellation.cancel_subscription(fx.org, str(active.id), "stop", acknowledge_data_loss=True, actor=fx.actor, now=NOW)
+    await run_clock(NOW + timedelta(days=31), org=fx.org)
     for sub in (active, suspended):
         ended = await Subscription.get(id=sub.id)
         assert (ended.status, ended.status_reason) == (SubscriptionStatus.CANCELLED, StatusReason.CANCELLED_BY_REQUEST)

@@ -1,6 +1,8 @@
+from datetime import timedelta
+
 import pytest
 
-from seatwise.models.billing import renewals
+from seatwise.models.clock.run import run_clock
 from seatwise.models.clock.testclock import advance_test_clock
 from seatwise.models.core.clock import add_months, org_now, utcnow
 from seatwise.models.core.errors import DomainError, ErrorCode
@@ -87,14 +89,14 @@ async def test_advance_purges_users_when_their_restore_window_ends():
     await advance_test_clock(fx.org, NOW + days(60), actor=fx.actor, wall=utcnow())
     assert not await User.exists(id=gone.id)
     [event] = await AuditEvent.filter(action="user.purged")
-    assert NOW + days(31) < event.at < NOW + days(31.001)
+    assert event.at == NOW + days(31) + timedelta(microseconds=1)  # the first instant after the 30-day restore window
 
 
 async def test_a_sandbox_is_left_alone_by_the_global_clock_until_advanced():
     fx = await make_org(sandbox=True)
     await add_card(fx)
     sub = await subscribe(fx)
-    await renewals.run_clock(PERIOD_END + days(3))
+    await run_clock(PERIOD_END + days(3))
     assert (await reload(sub)).period_index == 1
     await advance_test_clock(fx.org, PERIOD_END + days(3), actor=fx.actor, wall=utcnow())
     assert (await reload(sub)).period_index == 2
@@ -109,7 +111,7 @@ async def test_advance_is_bounded_to_five_years_at_once():
 
 
 async def test_a_past_due_subscription_set_to_cancel_is_cancelled_at_the_start_of_the_next_advance():
-    from seatwise.models.support import requests as support
+    from seatwise.models.support import cancellation
 
     fx = await make_org(sandbox=True)
     await add_card(fx, declines=True)
@@ -117,7 +119,7 @@ async def test_a_past_due_subscription_set_to_cancel_is_cancelled_at_the_start_o
     org = await advance_test_clock(fx.org, PERIOD_END + days(2), actor=fx.actor, wall=utcnow())
     assert (await reload(sub)).status is SubscriptionStatus.GRACE_PERIOD
     start = org_now(org)
-    await support.cancel_subscription(org, str(sub.id), "bye", acknowledge_data_loss=True, actor=fx.actor, now=start)
+    await cancellation.cancel_subscription(org, str(sub.id), "bye", acknowledge_data_loss=True, actor=fx.actor, now=start)
     await advance_test_clock(org, start + days(300), actor=fx.actor, wall=utcnow())
     ended = await reload(sub)
     assert ended.status is SubscriptionStatus.CANCELLED and ended.status_reason is StatusReason.CANCELLED_BY_REQUEST
@@ -131,14 +133,18 @@ async def test_a_refused_concurrent_advance_changes_nothing():
     await add_card(fx)
     sub = await subscribe(fx, "CRM_BASIC", 2)
     first, second = await Organization.get(id=fx.org.id), await Organization.get(id=fx.org.id)
+    targets = [NOW + days(10), NOW + days(100)]
     results = await asyncio.gather(
-        advance_test_clock(first, NOW + days(10), actor=fx.actor, wall=utcnow()),
-        advance_test_clock(second, NOW + days(100), actor=fx.actor, wall=utcnow()),
+        advance_test_clock(first, targets[0], actor=fx.actor, wall=utcnow()),
+        advance_test_clock(second, targets[1], actor=fx.actor, wall=utcnow()),
         return_exceptions=True,
     )
-    refused = [r for r in results if isinstance(r, DomainError)]
-    assert len(refused) == 1 and refused[0].code is ErrorCode.INVALID_INPUT
-    now = org_now(await Organization.get(id=fx.org.id))
-    assert all(charge.created_at <= now for charge in await charges_of(sub))
-    assert (await reload(sub)).current_period_start <= now
+    # Whichever advance claims the clock first moves it; the other is refused before it bills anything.
+    [refused] = [r for r in results if isinstance(r, BaseException)]
+    [(advanced, to)] = [(r, to) for r, to in zip(results, targets, strict=True) if not isinstance(r, BaseException)]
+    assert isinstance(refused, DomainError) and refused.code is ErrorCode.INVALID_INPUT
+    assert org_now(await Organization.get(id=fx.org.id)) == org_now(advanced) == to
+    renewals = [moment for moment in (add_months(NOW, k) for k in (1, 2, 3)) if moment <= to]  # the winner's, no more
+    assert [charge.created_at for charge in await charges_of(sub)] == renewals
+    assert (await reload(sub)).current_period_start == (renewals[-1] if renewals else NOW)
     assert (await Organization.get(id=fx.org.id)).test_clock_claimed_at is None

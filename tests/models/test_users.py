@@ -4,7 +4,7 @@ import pytest
 
 from seatwise.models.core.errors import DomainError, ErrorCode
 from seatwise.models.core.tables import AdminRole, AuditEvent, Credential, User
-from seatwise.models.people import users
+from seatwise.models.people import deletion, users, validation
 from tests.support import NOW, make_org, make_user
 
 
@@ -17,7 +17,7 @@ from tests.support import NOW, make_org, make_user
     ],
 )
 def test_email_is_trimmed_and_lower_cased(raw, normalized):
-    assert users.normalize_email(raw, "email") == normalized
+    assert validation.normalize_email(raw, "email") == normalized
 
 
 @pytest.mark.parametrize(
@@ -40,7 +40,7 @@ def test_email_is_trimmed_and_lower_cased(raw, normalized):
 )
 def test_email_syntax_errors_are_invalid_input(raw):
     with pytest.raises(DomainError) as failed:
-        users.normalize_email(raw, "email")
+        validation.normalize_email(raw, "email")
     assert failed.value.code is ErrorCode.INVALID_INPUT
     assert failed.value.subject == "email"
 
@@ -56,7 +56,7 @@ async def test_create_user_writes_user_and_audit_event():
 async def test_email_is_unique_across_organizations_deleted_users_included():
     acme, other = await make_org("Acme"), await make_org("Other")
     user = await make_user(acme, email="taken@shared.test")
-    await users.delete_user(acme.org, str(user.id), actor=acme.actor, now=NOW)
+    await deletion.delete_user(acme.org, str(user.id), actor=acme.actor, now=NOW)
     with pytest.raises(DomainError) as failed:
         await users.create_user(other.org, "TAKEN@shared.test", "Someone", actor=other.actor, now=NOW)
     assert failed.value.code is ErrorCode.ALREADY_EXISTS
@@ -85,7 +85,7 @@ async def test_short_password_is_refused():
 async def test_last_global_admin_can_be_neither_deleted_nor_demoted():
     fx = await make_org()
     for attempt in (
-        users.delete_user(fx.org, str(fx.admin.id), actor=fx.actor, now=NOW),
+        deletion.delete_user(fx.org, str(fx.admin.id), actor=fx.actor, now=NOW),
         users.set_admin_role(fx.org, str(fx.admin.id), AdminRole.READER, actor=fx.actor, now=NOW),
     ):
         with pytest.raises(DomainError) as failed:
@@ -113,7 +113,7 @@ async def test_delete_ends_sessions_and_tokens_and_sets_restore_window():
     from tests.support import token_for
 
     await token_for(fx, user, AdminRole.USER_ADMIN)
-    deleted = await users.delete_user(fx.org, str(user.id), actor=fx.actor, now=NOW)
+    deleted = await deletion.delete_user(fx.org, str(user.id), actor=fx.actor, now=NOW)
     assert deleted.deleted_at == NOW
     assert users.restorable_until(deleted) == NOW + timedelta(days=30)
     assert not await Credential.filter(user_id=user.id, revoked_at=None).exists()
@@ -125,9 +125,9 @@ async def test_delete_ends_sessions_and_tokens_and_sets_restore_window():
 async def test_deleting_a_deleted_user_is_user_deleted():
     fx = await make_org()
     user = await make_user(fx)
-    await users.delete_user(fx.org, str(user.id), actor=fx.actor, now=NOW)
+    await deletion.delete_user(fx.org, str(user.id), actor=fx.actor, now=NOW)
     with pytest.raises(DomainError) as failed:
-        await users.delete_user(fx.org, str(user.id), actor=fx.actor, now=NOW)
+        await deletion.delete_user(fx.org, str(user.id), actor=fx.actor, now=NOW)
     assert failed.value.code is ErrorCode.USER_DELETED
 
 
@@ -135,11 +135,11 @@ async def test_restore_inside_the_window_and_refusal_after_it():
     fx = await make_org()
     kept, late = await make_user(fx), await make_user(fx)
     for user in (kept, late):
-        await users.delete_user(fx.org, str(user.id), actor=fx.actor, now=NOW)
-    restored, missing = await users.restore_user(fx.org, str(kept.id), actor=fx.actor, now=NOW + timedelta(days=30))
+        await deletion.delete_user(fx.org, str(user.id), actor=fx.actor, now=NOW)
+    restored, missing = await deletion.restore_user(fx.org, str(kept.id), actor=fx.actor, now=NOW + timedelta(days=30))
     assert restored.deleted_at is None and missing == []
     with pytest.raises(DomainError) as failed:
-        await users.restore_user(fx.org, str(late.id), actor=fx.actor, now=NOW + timedelta(days=30, seconds=1))
+        await deletion.restore_user(fx.org, str(late.id), actor=fx.actor, now=NOW + timedelta(days=30, seconds=1))
     assert failed.value.code is ErrorCode.RESTORE_WINDOW_EXPIRED
     assert (await User.get(id=late.id)).deleted_at == NOW
 
@@ -148,7 +148,7 @@ async def test_restoring_a_user_who_is_not_deleted_is_user_not_deleted():
     fx = await make_org()
     user = await make_user(fx)
     with pytest.raises(DomainError) as failed:
-        await users.restore_user(fx.org, str(user.id), actor=fx.actor, now=NOW)
+        await deletion.restore_user(fx.org, str(user.id), actor=fx.actor, now=NOW)
     assert failed.value.code is ErrorCode.USER_NOT_DELETED
 
 
@@ -157,7 +157,7 @@ async def test_another_organizations_user_is_not_found():
     stranger = await make_user(other)
     for bad_id in (str(stranger.id), "not-an-id", "999999"):
         with pytest.raises(DomainError) as failed:
-            await users.delete_user(acme.org, bad_id, actor=acme.actor, now=NOW)
+            await deletion.delete_user(acme.org, bad_id, actor=acme.actor, now=NOW)
         assert failed.value.code is ErrorCode.NOT_FOUND
     assert (await User.get(id=stranger.id)).deleted_at is None
 
@@ -166,7 +166,7 @@ async def test_users_query_filters_by_status_and_search():
     fx = await make_org()
     ada = await make_user(fx, email="ada@acme.test")
     gone = await make_user(fx, email="gone@acme.test")
-    await users.delete_user(fx.org, str(gone.id), actor=fx.actor, now=NOW)
+    await deletion.delete_user(fx.org, str(gone.id), actor=fx.actor, now=NOW)
     live = [u.email for u in await users.users_query(fx.org)]
     assert "ada@acme.test" in live and "gone@acme.test" not in live
     assert [u.email for u in await users.users_query(fx.org, status=users.UserStatus.DELETED)] == ["gone@acme.test"]

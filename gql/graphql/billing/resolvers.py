@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
+from seatwise.gql.graphql.billing.types import (
+    Charge,
+    ChargeConnection,
+    PaymentCard,
+    ProductSubscription,
+    SubscriptionStatus,
+)
+from seatwise.gql.graphql.core.common import Quote
 from seatwise.gql.graphql.core.context import Context
 from seatwise.gql.graphql.core.errors import UserError, query_input_error
 from seatwise.gql.graphql.core.mutations import domain_mutation
 from seatwise.gql.graphql.core.permissions import CanManageBilling
-from seatwise.gql.graphql.types import (
-    Charge,
-    ChargeConnection,
-    Money,
-    PaymentCard,
-    Product,
-    ProductSubscription,
-    Quote,
-    SeatPool,
-    SubscriptionStatus,
-)
+from seatwise.gql.graphql.core.phrases import MUTATION_INPUT, PAGE_AFTER, PAGE_FIRST, USER_ERRORS
+from seatwise.gql.graphql.seats.types import SeatPool
 from seatwise.models.billing import cards
 from seatwise.models.billing import purchases as billing
 from seatwise.models.catalog import prices
-from seatwise.models.catalog.prices import QuoteView
 from seatwise.models.core.errors import DomainError
 from seatwise.models.core.lookups import get_subscription
 from seatwise.models.core.pages import paginate
@@ -31,117 +31,140 @@ from seatwise.models.people.auth import Viewer
 from seatwise.models.seats import licenses as seats
 
 
-def quote_of(view: QuoteView) -> Quote:
-    return Quote(
-        product=Product.from_model(view.product),
-        quantity=view.quantity,
-        amount_due=Money.usd(view.amount_cents, view.product.currency),
-        prorated=view.prorated,
-        period_end=view.period_end,
-    )
-
-
-@strawberry.input
+@strawberry.input(description="A payment card; the number and CVC go to the gateway and are never stored.")
 class AddPaymentCardInput:
-    number: str
-    exp_month: int
-    exp_year: int
-    cvc: str
-    make_default: bool | None = True
+    number: str = strawberry.field(description="Card number, 13 to 19 digits; spaces and dashes are ignored.")
+    exp_month: int = strawberry.field(description="Expiry month, 1 to 12.")
+    exp_year: int = strawberry.field(description="Expiry year, four digits, at most 50 years ahead.")
+    cvc: str = strawberry.field(description="Security code, 3 digits (4 for AMEX).")
+    make_default: bool | None = strawberry.field(
+        default=True, description="Make it the default card; an organization's first card is always the default."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of addPaymentCard.")
 class AddPaymentCardPayload:
-    payment_card: PaymentCard | None = None
+    payment_card: PaymentCard | None = strawberry.field(default=None, description="The card added.")
     renewed_subscriptions: list[ProductSubscription] = strawberry.field(
         default_factory=list, description="Subscriptions that were past due and are ACTIVE again after a successful retry."
     )
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
-@strawberry.input
+@strawberry.input(description="A card and its new expiry.")
 class UpdatePaymentCardInput:
-    card_id: strawberry.ID
-    exp_month: int
-    exp_year: int
+    card_id: strawberry.ID = strawberry.field(description="The payment card's id.")
+    exp_month: int = strawberry.field(description="New expiry month, 1 to 12.")
+    exp_year: int = strawberry.field(description="New expiry year, four digits, at most 50 years ahead.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of updatePaymentCard.")
 class UpdatePaymentCardPayload:
-    payment_card: PaymentCard | None = None
+    payment_card: PaymentCard | None = strawberry.field(default=None, description="The updated card.")
     renewed_subscriptions: list[ProductSubscription] = strawberry.field(
         default_factory=list, description="Subscriptions that were past due and are ACTIVE again after a successful retry."
     )
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
-@strawberry.input
+@strawberry.input(description="A purchase of licenses of one product.")
 class PurchaseLicensesInput:
-    product_sku: str
+    product_sku: str = strawberry.field(description="The product's SKU, e.g. CRM_BASIC.")
     quantity: int = strawberry.field(description="Licenses to add, 1 to 10000.")
     idempotency_key: str = strawberry.field(description="Same key and same input: the first result again, no second charge.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of purchaseLicenses.")
 class PurchaseLicensesPayload:
-    subscription: ProductSubscription | None = None
-    charge: Charge | None = None
-    seats: SeatPool | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    subscription: ProductSubscription | None = strawberry.field(
+        default=None, description="The subscription the licenses were added to, or the new one."
+    )
+    charge: Charge | None = strawberry.field(default=None, description="The successful charge.")
+    seats: SeatPool | None = strawberry.field(default=None, description="The product's seat pool after the purchase.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
-@strawberry.input
+@strawberry.input(description="A subscription and how many licenses to remove.")
 class ReduceLicensesInput:
-    subscription_id: strawberry.ID
+    subscription_id: strawberry.ID = strawberry.field(description="The subscription's id.")
     quantity: int = strawberry.field(description="Licenses to remove (not the new total).")
 
 
-@strawberry.type
+@strawberry.type(description="The result of reduceLicenses.")
 class ReduceLicensesPayload:
-    subscription: ProductSubscription | None = None
-    seats: SeatPool | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    subscription: ProductSubscription | None = strawberry.field(
+        default=None, description="The subscription with its new quantity."
+    )
+    seats: SeatPool | None = strawberry.field(default=None, description="The product's seat pool after the reduction.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
 @strawberry.type
 class Query:
-    @strawberry.field
+    @strawberry.field(description="The organization's payment cards: the default card first, then the others oldest first.")
     async def payment_cards(self, info: Info[Context, None]) -> list[PaymentCard]:
         viewer = info.context.viewer
         return [PaymentCard.from_model(card, viewer.now) for card in await cards.list_cards(viewer.org)]
 
-    @strawberry.field
+    @strawberry.field(description="The organization's subscriptions, oldest first.")
     async def subscriptions(
-        self, info: Info[Context, None], status: list[SubscriptionStatus] | None = None
+        self,
+        info: Info[Context, None],
+        status: Annotated[
+            list[SubscriptionStatus] | None,
+            strawberry.argument(description="Only subscriptions in one of these statuses; null for all."),
+        ] = None,
     ) -> list[ProductSubscription]:
         return [ProductSubscription.from_model(s) for s in await billing.subscriptions_query(info.context.viewer.org, status)]
 
-    @strawberry.field
-    async def subscription(self, info: Info[Context, None], id: strawberry.ID) -> ProductSubscription | None:
+    @strawberry.field(description="One subscription of the organization; null when there is none with this id.")
+    async def subscription(
+        self, info: Info[Context, None], id: Annotated[strawberry.ID, strawberry.argument(description="The subscription's id.")]
+    ) -> ProductSubscription | None:
         try:
             return ProductSubscription.from_model(await get_subscription(info.context.viewer.org, id, "id"))
         except DomainError:
             return None
 
     @strawberry.field(description="Newest first.")
-    async def charges(self, info: Info[Context, None], first: int | None = 50, after: str | None = None) -> ChargeConnection:
+    async def charges(
+        self,
+        info: Info[Context, None],
+        first: Annotated[int | None, strawberry.argument(description=PAGE_FIRST)] = 50,
+        after: Annotated[str | None, strawberry.argument(description=PAGE_AFTER)] = None,
+    ) -> ChargeConnection:
         return ChargeConnection.from_page(
             await paginate(billing.charges_query(info.context.viewer.org), first, after, billing.CHARGE_ORDER)
         )
 
     @strawberry.field(description="What purchaseLicenses would charge now, without charging.")
-    async def purchase_quote(self, info: Info[Context, None], product_sku: str, quantity: int) -> Quote:
+    async def purchase_quote(
+        self,
+        info: Info[Context, None],
+        product_sku: Annotated[
+            str, strawberry.argument(description="The product to buy; an unknown SKU is a top-level UNKNOWN_PRODUCT error.")
+        ],
+        quantity: Annotated[
+            int,
+            strawberry.argument(description="Licenses to add, 1 to 10000; out of range is a top-level INVALID_QUANTITY error."),
+        ],
+    ) -> Quote:
         viewer = info.context.viewer
         try:
-            return quote_of(await prices.quote(viewer.org, product_sku, quantity, viewer.now))
+            return Quote.from_view(await prices.quote(viewer.org, product_sku, quantity, viewer.now))
         except DomainError as error:
             raise query_input_error(error) from None
 
 
 @strawberry.type
 class Mutation:
-    @domain_mutation(CanManageBilling)
-    async def add_payment_card(viewer: Viewer, input: AddPaymentCardInput) -> AddPaymentCardPayload:
+    @domain_mutation(
+        CanManageBilling,
+        description="Add a payment card; a new default card pays past-due subscriptions at once. Errors: INVALID_CARD_NUMBER, INVALID_EXPIRY, INVALID_CVC, CARD_DECLINED, CARD_EXPIRED.",
+    )
+    async def add_payment_card(
+        viewer: Viewer, input: Annotated[AddPaymentCardInput, strawberry.argument(description=MUTATION_INPUT)]
+    ) -> AddPaymentCardPayload:
         card, renewed = await cards.add_card(
             viewer.org,
             input.number,
@@ -158,8 +181,13 @@ class Mutation:
             renewed_subscriptions=[ProductSubscription.from_model(s) for s in renewed],
         )
 
-    @domain_mutation(CanManageBilling)
-    async def update_payment_card(viewer: Viewer, input: UpdatePaymentCardInput) -> UpdatePaymentCardPayload:
+    @domain_mutation(
+        CanManageBilling,
+        description="Change a card's expiry; on the default card, past-due subscriptions are retried at once. Errors: NOT_FOUND, INVALID_EXPIRY.",
+    )
+    async def update_payment_card(
+        viewer: Viewer, input: Annotated[UpdatePaymentCardInput, strawberry.argument(description=MUTATION_INPUT)]
+    ) -> UpdatePaymentCardPayload:
         card, renewed = await cards.update_card(
             viewer.org, input.card_id, input.exp_month, input.exp_year, actor=viewer.actor, now=viewer.now, wall=viewer.wall
         )
@@ -168,8 +196,13 @@ class Mutation:
             renewed_subscriptions=[ProductSubscription.from_model(s) for s in renewed],
         )
 
-    @domain_mutation(CanManageBilling)
-    async def purchase_licenses(viewer: Viewer, input: PurchaseLicensesInput) -> PurchaseLicensesPayload:
+    @domain_mutation(
+        CanManageBilling,
+        description="Buy licenses of a product, charged to the default card (prorated when added to an ACTIVE subscription). Errors: INVALID_QUANTITY, INVALID_INPUT, UNKNOWN_PRODUCT, IDEMPOTENCY_KEY_REUSED, NO_PAYMENT_CARD, CARD_DECLINED, CARD_EXPIRED.",
+    )
+    async def purchase_licenses(
+        viewer: Viewer, input: Annotated[PurchaseLicensesInput, strawberry.argument(description=MUTATION_INPUT)]
+    ) -> PurchaseLicensesPayload:
         sub, charge = await billing.purchase_licenses(
             viewer.org,
             input.product_sku,
@@ -184,8 +217,13 @@ class Mutation:
             subscription=ProductSubscription.from_model(sub), charge=Charge.from_model(charge), seats=SeatPool.from_model(pool)
         )
 
-    @domain_mutation(CanManageBilling)
-    async def reduce_licenses(viewer: Viewer, input: ReduceLicensesInput) -> ReduceLicensesPayload:
+    @domain_mutation(
+        CanManageBilling,
+        description="Remove licenses from an ACTIVE subscription now, without refund. Errors: NOT_FOUND, SUBSCRIPTION_NOT_ACTIVE, INVALID_QUANTITY, LICENSES_IN_USE.",
+    )
+    async def reduce_licenses(
+        viewer: Viewer, input: Annotated[ReduceLicensesInput, strawberry.argument(description=MUTATION_INPUT)]
+    ) -> ReduceLicensesPayload:
         sub = await billing.reduce_licenses(viewer.org, input.subscription_id, input.quantity, actor=viewer.actor, now=viewer.now)
         pool = await seats.seat_pool(viewer.org, sub.product_id)
         return ReduceLicensesPayload(subscription=ProductSubscription.from_model(sub), seats=SeatPool.from_model(pool))

@@ -1,4 +1,4 @@
-"""Cards, subscriptions, charges and quotes as the API shows them."""
+"""Cards, subscriptions and charges as the API shows them."""
 
 from __future__ import annotations
 
@@ -7,38 +7,79 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
-from seatwise.gql.graphql.core.common import (
-    CardBrand,
-    ChargeFailureCode,
-    ChargeStatus,
-    Money,
-    PageInfo,
-    Product,
-    SubscriptionStatus,
-    SubscriptionStatusReason,
-    connection,
-    total_count_field,
-)
+from seatwise.gql.graphql.core.common import Money, PageInfo, Product, connection, exposed, total_count_field
+from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, PAGE_INFO, TOTAL_COUNT
 from seatwise.gql.graphql.core.scalars import DateTime
+from seatwise.models.billing import gateway
 from seatwise.models.core import tables
 from seatwise.models.core.pages import Page
 
+# `exposed` makes the domain enum itself the GraphQL enum: fields here name the domain class (mypy takes no variable as a type).
+SubscriptionStatus = exposed(
+    tables.SubscriptionStatus,
+    "SubscriptionStatus",
+    description="Where a subscription stands in billing.",
+    values={
+        "ACTIVE": "Paid up; its licenses count.",
+        "GRACE_PERIOD": "A renewal failed; licenses still count, retried daily until graceEndsAt.",
+        "SUSPENDED": "Unpaid after the grace period; its licenses no longer count.",
+        "CANCELLED": "Ended; its licenses no longer count.",
+    },
+)
+SubscriptionStatusReason = exposed(
+    tables.StatusReason,
+    "SubscriptionStatusReason",
+    description="Why a subscription is past due or cancelled.",
+    values={
+        "PAYMENT_FAILED": "A renewal charge failed.",
+        "CANCELLED_BY_REQUEST": "An admin cancelled it.",
+    },
+)
+CardBrand = exposed(
+    tables.CardBrand,
+    "CardBrand",
+    description="The card network, told from the number.",
+    values={
+        "VISA": "Visa.",
+        "MASTERCARD": "Mastercard.",
+        "AMEX": "American Express (4-digit CVC).",
+        "DISCOVER": "Discover.",
+        "UNKNOWN": "Any other network.",
+    },
+)
+ChargeStatus = exposed(
+    tables.ChargeStatus,
+    "ChargeStatus",
+    description="The outcome of a charge.",
+    values={
+        "SUCCEEDED": "The money was taken.",
+        "FAILED": "Nothing was taken; see failureCode.",
+    },
+)
+ChargeFailureCode = exposed(
+    gateway.ChargeFailureCode,
+    "ChargeFailureCode",
+    description="Why a charge failed.",
+    values={
+        "CARD_DECLINED": "The gateway declined the card.",
+        "CARD_EXPIRED": "The card had expired at the time of the charge.",
+    },
+)
 
-@strawberry.type
+
+@strawberry.type(description="A payment card of the organization; only brand, last 4 digits and expiry are kept.")
 class PaymentCard:
-    id: strawberry.ID
-    brand: CardBrand
-    last4: str
-    exp_month: int
-    exp_year: int
-    is_default: bool
+    id: strawberry.ID = strawberry.field(description="The card's id.")
+    brand: tables.CardBrand = strawberry.field(description="The card network, from the number.")
+    last4: str = strawberry.field(description="The last four digits of the number.")
+    exp_month: int = strawberry.field(description="Expiry month, 1 to 12; the card is valid to the end of it (UTC).")
+    exp_year: int = strawberry.field(description="Expiry year, four digits.")
+    is_default: bool = strawberry.field(description="Whether every subscription charges this card.")
     expired: bool = strawberry.field(description="The card's expiry month has passed.")
-    created_at: DateTime
+    created_at: DateTime = strawberry.field(description="When it was added.")
 
     @classmethod
     def from_model(cls, card: tables.PaymentCard, now: datetime) -> PaymentCard:
-        from seatwise.models.billing.gateway import is_expired
-
         return cls(
             id=strawberry.ID(str(card.id)),
             brand=card.brand,
@@ -46,24 +87,30 @@ class PaymentCard:
             exp_month=card.exp_month,
             exp_year=card.exp_year,
             is_default=card.is_default,
-            expired=is_expired(card.exp_month, card.exp_year, now),
+            expired=gateway.is_expired(card.exp_month, card.exp_year, now),
             created_at=card.created_at,
         )
 
 
 @strawberry.type(description="A subscription to one product, carrying a number of licenses.")
 class ProductSubscription:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The subscription's id.")
     quantity: int = strawberry.field(description="Licenses purchased in this subscription.")
-    status: SubscriptionStatus
-    status_reason: SubscriptionStatusReason | None
-    current_period_start: DateTime
-    current_period_end: DateTime
-    cancel_at_period_end: bool
-    grace_ends_at: DateTime | None
-    suspended_at: DateTime | None
-    cancelled_at: DateTime | None
-    created_at: DateTime
+    status: tables.SubscriptionStatus = strawberry.field(
+        description="Where it stands in billing; only ACTIVE and GRACE_PERIOD licenses count."
+    )
+    status_reason: tables.StatusReason | None = strawberry.field(
+        description="Why it is past due or cancelled; null while ACTIVE."
+    )
+    current_period_start: DateTime = strawberry.field(description="Start of the current billing period (a calendar month).")
+    current_period_end: DateTime = strawberry.field(description="End of the current billing period, when it renews or ends.")
+    cancel_at_period_end: bool = strawberry.field(description="Set to cancel at currentPeriodEnd; it takes no new licenses.")
+    grace_ends_at: DateTime | None = strawberry.field(
+        description="In GRACE_PERIOD: when it is suspended unless paid (period end + 30 days)."
+    )
+    suspended_at: DateTime | None = strawberry.field(description="When it was SUSPENDED; cancelled 90 days later unless paid.")
+    cancelled_at: DateTime | None = strawberry.field(description="When it was CANCELLED; null otherwise.")
+    created_at: DateTime = strawberry.field(description="When it started.")
     model: strawberry.Private[tables.Subscription]
 
     @classmethod
@@ -83,7 +130,7 @@ class ProductSubscription:
             model=sub,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The product licensed.")
     async def product(self, info: Info) -> Product:
         return Product.from_model((await info.context.products())[self.model.product_id])
 
@@ -93,14 +140,14 @@ class ProductSubscription:
         return PaymentCard.from_model(card, info.context.viewer.now) if card else None
 
 
-@strawberry.type
+@strawberry.type(description="One attempt to charge the default card, successful or not.")
 class Charge:
-    id: strawberry.ID
-    amount: Money
-    status: ChargeStatus
-    failure_code: ChargeFailureCode | None
-    description: str
-    created_at: DateTime
+    id: strawberry.ID = strawberry.field(description="The charge's id.")
+    amount: Money = strawberry.field(description="The amount charged (or attempted).")
+    status: tables.ChargeStatus = strawberry.field(description="Whether the payment went through.")
+    failure_code: gateway.ChargeFailureCode | None = strawberry.field(description="Why it failed; null when it succeeded.")
+    description: str = strawberry.field(description="What it was for, e.g. a purchase or a renewal.")
+    created_at: DateTime = strawberry.field(description="When it was attempted.")
     model: strawberry.Private[tables.Charge]
 
     @classmethod
@@ -115,7 +162,7 @@ class Charge:
             model=charge,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The subscription it paid for, if any.")
     async def subscription(self, info: Info) -> ProductSubscription | None:
         if self.model.subscription_id is None:
             return None
@@ -123,31 +170,19 @@ class Charge:
         return ProductSubscription.from_model(sub) if sub else None
 
 
-@strawberry.type
+@strawberry.type(description="One Charge of a page with its cursor.")
 class ChargeEdge:
-    cursor: str
-    node: Charge
+    cursor: str = strawberry.field(description=CURSOR)
+    node: Charge = strawberry.field(description=NODE)
 
 
-@strawberry.type
+@strawberry.type(description="A page of Charge items, newest first.")
 class ChargeConnection:
-    edges: list[ChargeEdge]
-    page_info: PageInfo
-    total_count: int = total_count_field()
+    edges: list[ChargeEdge] = strawberry.field(description=EDGES)
+    page_info: PageInfo = strawberry.field(description=PAGE_INFO)
+    total_count: int = total_count_field(description=TOTAL_COUNT)
     page: strawberry.Private[Page]
 
     @classmethod
     def from_page(cls, page: Page[tables.Charge]) -> ChargeConnection:
         return connection(page, Charge.from_model, ChargeEdge, cls)
-
-
-@strawberry.type
-class Quote:
-    product: Product
-    quantity: int
-    amount_due: Money
-    prorated: bool = strawberry.field(description="True when the amount covers only the rest of the current billing period.")
-    period_end: DateTime
-
-
-# ---------------------------------------------------------------- support, exports, audit

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from seatwise.gql.graphql.core.urls import public_base_url
 from seatwise.models.billing.charges import default_card
 from seatwise.models.catalog.products import catalog
 from seatwise.models.core.clock import utcnow
 from seatwise.models.core.errors import Unauthenticated
 from seatwise.models.core.lookups import subscriptions_by_ids
-from seatwise.models.core.settings import settings
+from seatwise.models.core.pages import BadUserInput, Page
 from seatwise.models.core.tables import Group, LicenseAssignment, LicenseWait, PaymentCard, Product, Subscription, User
-from seatwise.models.groups import lifecycle as groups
+from seatwise.models.groups import reads as group_reads
+from seatwise.models.groups import waitlist
 from seatwise.models.people.auth import Viewer
 from seatwise.models.seats import licenses as seats
 
@@ -41,7 +45,11 @@ class Context(dict):
         # Groups and waits: one query per batch whatever the page size.
         self.user_groups: DataLoader[int, list[Group]] = DataLoader(self._load_user_groups)
         self.license_groups: DataLoader[tuple[int, str], list[Group]] = DataLoader(self._load_license_groups)
-        self.waits: DataLoader[int, list[LicenseWait]] = DataLoader(self._load_waits)
+        self.waits: DataLoader[int, list[tuple[LicenseWait, int]]] = DataLoader(self._load_waits)
+        self.member_counts: DataLoader[int, int] = DataLoader(self._load_member_counts)
+        self.group_licenses: DataLoader[int, list[group_reads.GroupLicense]] = DataLoader(self._load_group_licenses)
+        # Keyed by (group id, first, after): a page of each group's members, one query per (first, after).
+        self.group_members: DataLoader[tuple[int, int | None, str | None], Page[User]] = DataLoader(self._load_group_members)
         self.users: DataLoader[int, User] = DataLoader(self._load_users)
 
     @property
@@ -77,32 +85,48 @@ class Context(dict):
         )
 
     def public_base_url(self) -> str:
-        """This server's address as the client sees it, without a trailing slash: SEATWISE_PUBLIC_URL if set,
-        else scheme and Host of the request (behind a proxy, uvicorn's proxy headers give the scheme:
-        FORWARDED_ALLOW_IPS must name the proxy); "" when the request named no host."""
-        configured = (settings().public_url or "").strip()
-        if configured:
-            return configured.rstrip("/")
-        request = self.get("request")
-        if request is None or not request.headers.get("host"):
-            return ""
-        return str(request.base_url).rstrip("/")
+        """This server's address as the client sees it, without a trailing slash ("" when the request named no
+        host): `urls.public_base_url` of this request."""
+        return public_base_url(self.get("request"))
 
     async def _load_licenses(self, user_ids: list[int]) -> list[list[LicenseAssignment]]:
         found = await seats.assignments_of(list(user_ids))
         return [found[uid] for uid in user_ids]
 
     async def _load_user_groups(self, user_ids: list[int]) -> list[list[Group]]:
-        found = await groups.groups_of_users(list(user_ids))
+        found = await group_reads.groups_of_users(list(user_ids))
         return [found[uid] for uid in user_ids]
 
     async def _load_license_groups(self, keys: list[tuple[int, str]]) -> list[list[Group]]:
-        found = await groups.granting_groups_of(list(keys))
+        found = await group_reads.granting_groups_of(list(keys))
         return [found[key] for key in keys]
 
-    async def _load_waits(self, user_ids: list[int]) -> list[list[LicenseWait]]:
-        found = await groups.waits_of(list(user_ids))
+    async def _load_waits(self, user_ids: list[int]) -> list[list[tuple[LicenseWait, int]]]:
+        found = await waitlist.waits_of(list(user_ids))
         return [found[uid] for uid in user_ids]
+
+    async def _load_member_counts(self, group_ids: list[int]) -> list[int]:
+        found = await group_reads.member_counts(list(group_ids))
+        return [found[gid] for gid in group_ids]
+
+    async def _load_group_licenses(self, group_ids: list[int]) -> list[list[group_reads.GroupLicense]]:
+        found = await group_reads.licenses_of_groups(list(group_ids))
+        return [found[gid] for gid in group_ids]
+
+    async def _load_group_members(self, keys: list[tuple[int, int | None, str | None]]) -> list[Page[User] | BadUserInput]:
+        """One query per (first, after) asked for (an invalid one fails only its own keys); each page's totalCount
+        comes from `member_counts`."""
+        found: dict[tuple[int, int | None, str | None], Page[User] | BadUserInput] = {}
+        for first, after in dict.fromkeys((first, after) for _, first, after in keys):
+            ids = [gid for gid, f, a in keys if (f, a) == (first, after)]
+            try:
+                pages = await group_reads.members_pages(ids, first, after)
+            except BadUserInput as error:  # the DataLoader raises it from each of these keys' load()
+                found.update({(gid, first, after): error for gid in ids})
+                continue
+            for gid, page in pages.items():
+                found[(gid, first, after)] = dataclasses.replace(page, counter=partial(self.member_counts.load, gid))
+        return [found[key] for key in keys]
 
     async def _load_users(self, ids: list[int]) -> list[User]:
         found = {u.id: u for u in await User.filter(organization_id=self.viewer.org.id, id__in=list(ids))}
@@ -140,5 +164,8 @@ class Context(dict):
         self.user_groups.clear_all()
         self.license_groups.clear_all()
         self.waits.clear_all()
+        self.member_counts.clear_all()
+        self.group_licenses.clear_all()
+        self.group_members.clear_all()
         self.users.clear_all()
         self._default_card = None

@@ -9,20 +9,55 @@ import strawberry
 from graphql.error import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
 
-from seatwise.gql.http.logs import request_id
+from seatwise.gql.graphql.core.common import exposed
+from seatwise.gql.graphql.core.request_id import request_id
 from seatwise.models.core.errors import DomainError, Forbidden, Unauthenticated
 from seatwise.models.core.errors import ErrorCode as DomainErrorCode
 from seatwise.models.core.pages import BadUserInput
 
 log = logging.getLogger("seatwise.graphql")
 
-ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode")
+ErrorCode = exposed(
+    DomainErrorCode,
+    "ErrorCode",
+    description="Machine-readable codes of userErrors (and of purchaseQuote's top-level errors).",
+    values={
+        "INVALID_INPUT": "An input is malformed or out of range: text empty or too long, a bad email, a password under 12 characters, an id listed twice, a test clock moved backwards or already being advanced.",
+        "NOT_FOUND": "No such object in the viewer's organization (also for a malformed id or another organization's id).",
+        "ALREADY_EXISTS": "A user with this email already exists (createUser; deleted users count until they are purged), or a group with this displayName, ignoring case (createGroup, updateGroup).",
+        "UNKNOWN_PRODUCT": "The SKU names no product of the catalog.",
+        "NO_LICENSES_AVAILABLE": "The product has no available licenses (purchased minus assigned) for the assignment asked; buy more first.",
+        "ALREADY_ASSIGNED": "The user already holds a license of this product.",
+        "NOT_ASSIGNED": "The user holds no license of this product, so there is none to revoke.",
+        "USER_DELETED": "The user is deleted, so its licenses and role cannot change and it cannot be deleted again.",
+        "USER_NOT_DELETED": "restoreUser on a user who is not deleted.",
+        "RESTORE_WINDOW_EXPIRED": "restoreUser more than 30 days after the user was deleted.",
+        "LAST_GLOBAL_ADMIN": "The change would delete or demote the organization's last GLOBAL_ADMIN.",
+        "INVALID_QUANTITY": "A license quantity out of range: a purchase is 1 to 10000; a reduction must leave at least 1 license in the subscription.",
+        "LICENSES_IN_USE": "reduceLicenses would leave the product with fewer purchased than assigned licenses; revoke licenses first.",
+        "NO_PAYMENT_CARD": "purchaseLicenses while the organization has no default payment card.",
+        "INVALID_CARD_NUMBER": "The card number fails the Luhn check or is not 13 to 19 digits.",
+        "INVALID_EXPIRY": "The expiry month is not 1 to 12, or the expiry is before the current month or more than 50 years ahead.",
+        "INVALID_CVC": "The security code is not 3 digits (4 for AMEX), or the gateway refused it.",
+        "CARD_DECLINED": "The payment gateway declined the card, when adding it or charging it; a failed charge is still recorded.",
+        "CARD_EXPIRED": "The card has expired (or its issuer says so), when adding it or charging it.",
+        "SUBSCRIPTION_NOT_ACTIVE": "reduceLicenses on a subscription that is not ACTIVE.",
+        "ALREADY_CANCELLED": "The subscription is CANCELLED or already set to cancel at period end.",
+        "DATA_EXPORT_REQUIRED": "Cancelling without a data export in the last 7 days; export first, or pass acknowledgeDataLoss: true.",
+        "IDEMPOTENCY_KEY_REUSED": "purchaseLicenses with an idempotency key already used for a purchase with other input.",
+        "LICENSE_INHERITED": "revokeLicense on a license the user holds only through groups: remove the user from the group instead.",
+        "MANAGED_BY_DIRECTORY": "addGroupMembers or removeGroupMembers on a DIRECTORY group: its members change in the directory (SCIM).",
+        "INVALID_CREDENTIALS": "signIn with a wrong email or password (the two are not told apart).",
+        "TOO_MANY_ATTEMPTS": "signIn for an email locked for 15 minutes after 5 failures within 15 minutes; the right password is refused too.",
+        "NOT_A_SANDBOX": "advanceTestClock in an organization that is not a sandbox (it has no test clock).",
+    },
+)
 
 
 @strawberry.type(description="An expected failure of a mutation. Nothing was changed.")
 class UserError:
-    code: DomainErrorCode  # the strawberry.enum above: named ErrorCode in the schema
-    message: str
+    code: DomainErrorCode = strawberry.field(description="What went wrong, for programs.")  # the GraphQL enum ErrorCode
+    message: str = strawberry.field(description="What went wrong, for people; never quotes the input.")
     field: list[str] | None = strawberry.field(
         default=None, description='Path to the offending input field, e.g. ["input", "userIds", "3"].'
     )

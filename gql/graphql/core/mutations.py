@@ -1,9 +1,11 @@
 """The one way a mutation meets the domain: `domain_mutation`.
 
-A mutation is written as the call and the display only:
+A mutation is written as the call and the display only, with its descriptions:
 
-    @domain_mutation(CanManageUsers)
-    async def assign_license(viewer: Viewer, input: AssignLicenseInput) -> AssignLicensePayload:
+    @domain_mutation(CanManageUsers, description="Give a user a license of a product. Errors: ...")
+    async def assign_license(
+        viewer: Viewer, input: Annotated[AssignLicenseInput, strawberry.argument(description=MUTATION_INPUT)]
+    ) -> AssignLicensePayload:
         user, _, pool = await seats.assign_license(viewer.org, input.user_id, input.product_sku, ...)
         return AssignLicensePayload(user=User.from_model(user), seats=SeatPool.from_model(pool))
 
@@ -19,7 +21,7 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.permission import BasePermission
@@ -37,9 +39,10 @@ def domain_mutation(
     `context`: the resolver also gets the request context as a third argument (e.g. for absolute URLs)."""
 
     def decorate(fn: Callable[..., Awaitable[Any]]) -> Any:
-        hints = typing.get_type_hints(fn)
+        hints = typing.get_type_hints(fn, include_extras=True)
         payload = hints["return"]
-        input_type = hints["input"]
+        input_type = hints["input"]  # Annotated with its strawberry.argument(description=...)
+        input_class = typing.get_args(input_type)[0] if typing.get_origin(input_type) is Annotated else input_type
 
         async def resolver(self, info: Info, input) -> Any:
             request: Context = info.context
@@ -55,7 +58,7 @@ def domain_mutation(
         resolver.__qualname__ = fn.__qualname__
         resolver.__module__ = fn.__module__
         resolver.__annotations__ = {"info": Info, "input": input_type, "return": payload}
-        if input_type is not None and typing.get_origin(input_type) in (typing.Union, types.UnionType):
+        if typing.get_origin(input_class) in (typing.Union, types.UnionType):
             resolver.__defaults__ = (None,)  # an optional input (signOut) may be left out
         return strawberry.mutation(resolver, permission_classes=list(permissions), description=description)
 

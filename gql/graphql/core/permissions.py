@@ -7,7 +7,7 @@ from typing import Any
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from seatwise.models.people.auth import Capability
+from seatwise.models.people.roles import Capability
 
 
 class _Requires(BasePermission):

@@ -1,23 +1,21 @@
-"""Data exports: exportData, dataExports, and the download endpoint GET /exports/{id}."""
+"""Data exports: exportData and dataExports (the download endpoint GET /exports/{id} is gql/http/downloads.py)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
 from strawberry.types import Info
 
-from seatwise.gql.graphql.core import credentials
 from seatwise.gql.graphql.core.context import Context
 from seatwise.gql.graphql.core.errors import UserError
 from seatwise.gql.graphql.core.mutations import domain_mutation
 from seatwise.gql.graphql.core.permissions import CanManageBilling
-from seatwise.gql.graphql.types import DataExport, ExportFormat
+from seatwise.gql.graphql.core.phrases import MUTATION_INPUT, USER_ERRORS
+from seatwise.gql.graphql.exports.types import DataExport, ExportFormat
+from seatwise.models.core.tables import ExportFormat as Format
 from seatwise.models.exports import files as exports
 from seatwise.models.people.auth import Viewer
-from seatwise.models.core.errors import DomainError, Forbidden, Unauthenticated
-from seatwise.models.core.tables import ExportFormat as Format
-from seatwise.models.core.tables import TokenScope
 
 
 def _with_url(context: Context, row) -> DataExport:
@@ -27,53 +25,33 @@ def _with_url(context: Context, row) -> DataExport:
     return export
 
 
-@strawberry.input
+@strawberry.input(description="The export to make.")
 class ExportDataInput:
-    format: ExportFormat
+    format: ExportFormat = strawberry.field(description="JSON (everything) or CSV (one row per user).")
 
 
-@strawberry.type
+@strawberry.type(description="The result of exportData.")
 class ExportDataPayload:
-    data_export: DataExport | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    data_export: DataExport | None = strawberry.field(default=None, description="The finished export.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
 @strawberry.type
 class Query:
-    @strawberry.field
+    @strawberry.field(description="The organization's data exports still kept (30 days), newest first.")
     async def data_exports(self, info: Info[Context, None]) -> list[DataExport]:
         return [_with_url(info.context, row) for row in await exports.list_exports(info.context.viewer.org)]
 
 
 @strawberry.type
 class Mutation:
-    @domain_mutation(CanManageBilling, context=True)
-    async def export_data(viewer: Viewer, input: ExportDataInput, context: Context) -> ExportDataPayload:
+    @domain_mutation(
+        CanManageBilling,
+        context=True,
+        description="Export the organization's data as a file to download (JSON: everything; CSV: one row per user).",
+    )
+    async def export_data(
+        viewer: Viewer, input: Annotated[ExportDataInput, strawberry.argument(description=MUTATION_INPUT)], context: Context
+    ) -> ExportDataPayload:
         row = await exports.create_export(viewer.org, Format(input.format.value), actor=viewer.actor, now=viewer.now)
         return ExportDataPayload(data_export=_with_url(context, row))
-
-
-async def download_export(request: Request) -> Response:
-    """GET /exports/{id}: the export's exact bytes, streamed from its chunks; 404 for another organization's."""
-    try:
-        viewer = await credentials.authenticate(request.headers.get("authorization"))
-    except Unauthenticated as error:
-        return JSONResponse({"error": str(error)}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
-    try:
-        viewer.require_scope(TokenScope.GRAPHQL)
-    except Forbidden as refused:
-        return JSONResponse({"error": str(refused)}, status_code=403)
-    try:
-        export = await exports.get_export(viewer.org, request.path_params["export_id"])
-    except DomainError:
-        return JSONResponse({"error": "No such data export."}, status_code=404)
-    return StreamingResponse(
-        exports.export_bytes(export),
-        media_type=exports.media_type(export.format),
-        headers={
-            "Content-Length": str(export.size_bytes),
-            "Content-Disposition": f'attachment; filename="{exports.file_name(export)}"',
-            "Cache-Control": "no-store",
-            "X-Content-SHA256": export.sha256,
-        },
-    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -9,92 +11,109 @@ from seatwise.gql.graphql.core.context import Context
 from seatwise.gql.graphql.core.errors import UserError
 from seatwise.gql.graphql.core.mutations import domain_mutation
 from seatwise.gql.graphql.core.permissions import CanManageUsers
+from seatwise.gql.graphql.core.phrases import PAGE_AFTER, PAGE_FIRST, USER_ERRORS
 from seatwise.gql.graphql.groups.types import Group, GroupConnection, LicenseWait, LicenseWaitConnection
 from seatwise.models.core.errors import DomainError
 from seatwise.models.core.pages import paginate
 from seatwise.models.groups import lifecycle as groups
+from seatwise.models.groups import members as memberships
+from seatwise.models.groups import reads, waitlist
 from seatwise.models.people.auth import Viewer
 
 
-@strawberry.input
+@strawberry.input(description="A new group.")
 class CreateGroupInput:
-    display_name: str
+    display_name: str = strawberry.field(
+        description="1 to 256 characters after trimming, unique in the organization ignoring case."
+    )
     product_skus: list[str] | None = strawberry.field(
         default_factory=list, description="Products every member gets a license of."
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of createGroup.")
 class CreateGroupPayload:
-    group: Group | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    group: Group | None = strawberry.field(default=None, description="The new group; null on error.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
-@strawberry.input
+@strawberry.input(description="A change to a group: its name, and/or the products it grants.")
 class UpdateGroupInput:
-    group_id: strawberry.ID
-    display_name: str | None = None
+    group_id: strawberry.ID = strawberry.field(description="The group to change.")
+    display_name: str | None = strawberry.field(default=None, description="The new name; null keeps it.")
     product_skus: list[str] | None = strawberry.field(
         default=None, description="When given, replaces the set of products the group grants."
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of updateGroup.")
 class UpdateGroupPayload:
-    group: Group | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    group: Group | None = strawberry.field(default=None, description="The group after the change; null on error.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
-@strawberry.input
+@strawberry.input(description="The group to delete.")
 class DeleteGroupInput:
-    group_id: strawberry.ID
+    group_id: strawberry.ID = strawberry.field(description="The group's id.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of deleteGroup.")
 class DeleteGroupPayload:
-    deleted_group_id: strawberry.ID | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    deleted_group_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The id of the group deleted; null on error."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
-@strawberry.input
+@strawberry.input(description="Users to add to a group.")
 class AddGroupMembersInput:
-    group_id: strawberry.ID
+    group_id: strawberry.ID = strawberry.field(description="The group's id.")
     user_ids: list[strawberry.ID] = strawberry.field(description="1 to 1000 users; all are added, or none.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of addGroupMembers.")
 class AddGroupMembersPayload:
-    group: Group | None = None
+    group: Group | None = strawberry.field(default=None, description="The group after the change; null on error.")
     waiting: list[LicenseWait] = strawberry.field(
         default_factory=list, description="Of the users added, those now waiting for a license."
     )
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
-@strawberry.input
+@strawberry.input(description="Users to remove from a group.")
 class RemoveGroupMembersInput:
-    group_id: strawberry.ID
+    group_id: strawberry.ID = strawberry.field(description="The group's id.")
     user_ids: list[strawberry.ID] = strawberry.field(description="1 to 1000 users; all are removed, or none.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of removeGroupMembers.")
 class RemoveGroupMembersPayload:
-    group: Group | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    group: Group | None = strawberry.field(default=None, description="The group after the change; null on error.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
 @strawberry.type
 class Query:
     @strawberry.field(description="Groups ordered by displayName; search is a case-insensitive substring of it.")
     async def groups(
-        self, info: Info[Context, None], first: int | None = 50, after: str | None = None, search: str | None = None
+        self,
+        info: Info[Context, None],
+        first: Annotated[int | None, strawberry.argument(description=PAGE_FIRST)] = 50,
+        after: Annotated[str | None, strawberry.argument(description=PAGE_AFTER)] = None,
+        search: Annotated[
+            str | None, strawberry.argument(description="Case-insensitive substring of the group's displayName.")
+        ] = None,
     ) -> GroupConnection:
         return GroupConnection.from_page(
-            await paginate(groups.groups_query(info.context.viewer.org, search), first, after, groups.GROUP_ORDER)
+            await paginate(reads.groups_query(info.context.viewer.org, search), first, after, reads.GROUP_ORDER)
         )
 
-    @strawberry.field
-    async def group(self, info: Info[Context, None], id: strawberry.ID) -> Group | None:
+    @strawberry.field(
+        description="One group of the viewer's organization by id; null when there is none (another organization's id included)."
+    )
+    async def group(
+        self, info: Info[Context, None], id: Annotated[strawberry.ID, strawberry.argument(description="The group's id.")]
+    ) -> Group | None:
         try:
             return Group.from_model(await groups.get_group(info.context.viewer.org, id, "id"))
         except DomainError:
@@ -102,20 +121,31 @@ class Query:
 
     @strawberry.field(description="Users waiting for a license of this product, in the order they will get one.")
     async def license_waitlist(
-        self, info: Info[Context, None], product_sku: str, first: int | None = 50, after: str | None = None
+        self,
+        info: Info[Context, None],
+        product_sku: Annotated[str, strawberry.argument(description="The product whose queue to list.")],
+        first: Annotated[int | None, strawberry.argument(description=PAGE_FIRST)] = 50,
+        after: Annotated[str | None, strawberry.argument(description=PAGE_AFTER)] = None,
     ) -> LicenseWaitConnection:
-        return LicenseWaitConnection.from_page(await groups.waitlist_page(info.context.viewer.org, product_sku, first, after))
+        return LicenseWaitConnection.from_page(await waitlist.waitlist_page(info.context.viewer.org, product_sku, first, after))
 
 
 @strawberry.type
 class Mutation:
-    @domain_mutation(CanManageUsers)
-    async def create_group(viewer: Viewer, input: CreateGroupInput) -> CreateGroupPayload:
+    @domain_mutation(
+        CanManageUsers,
+        description="Create a SEATWISE group granting some products. Errors: INVALID_INPUT, ALREADY_EXISTS, UNKNOWN_PRODUCT.",
+    )
+    async def create_group(
+        viewer: Viewer, input: Annotated[CreateGroupInput, strawberry.argument(description="The group's name and products.")]
+    ) -> CreateGroupPayload:
         group = await groups.create_group(viewer.org, input.display_name, input.product_skus, actor=viewer.actor, now=viewer.now)
         return CreateGroupPayload(group=Group.from_model(group))
 
     @domain_mutation(CanManageUsers, description="Rename a group, or replace the set of products it grants.")
-    async def update_group(viewer: Viewer, input: UpdateGroupInput) -> UpdateGroupPayload:
+    async def update_group(
+        viewer: Viewer, input: Annotated[UpdateGroupInput, strawberry.argument(description="The group and what to change.")]
+    ) -> UpdateGroupPayload:
         group = await groups.update_group(
             viewer.org,
             input.group_id,
@@ -126,22 +156,41 @@ class Mutation:
         )
         return UpdateGroupPayload(group=Group.from_model(group))
 
-    @domain_mutation(CanManageUsers)
-    async def delete_group(viewer: Viewer, input: DeleteGroupInput) -> DeleteGroupPayload:
+    @domain_mutation(
+        CanManageUsers,
+        description="Delete a group: its members lose the licenses they held only through it (freed for the queue) and their waits through it end. Errors: NOT_FOUND.",
+    )
+    async def delete_group(
+        viewer: Viewer, input: Annotated[DeleteGroupInput, strawberry.argument(description="The group to delete.")]
+    ) -> DeleteGroupPayload:
         deleted = await groups.delete_group(viewer.org, input.group_id, actor=viewer.actor, now=viewer.now)
         return DeleteGroupPayload(deleted_group_id=strawberry.ID(deleted))
 
     @domain_mutation(CanManageUsers, description="SEATWISE groups only: a DIRECTORY group's members change through SCIM.")
-    async def add_group_members(viewer: Viewer, input: AddGroupMembersInput) -> AddGroupMembersPayload:
-        group, waits = await groups.add_members(
+    async def add_group_members(
+        viewer: Viewer,
+        input: Annotated[
+            AddGroupMembersInput,
+            strawberry.argument(description="The group and the users to add, in the order they are granted or queued."),
+        ],
+    ) -> AddGroupMembersPayload:
+        group, waits = await memberships.add_members(
             viewer.org, input.group_id, list(input.user_ids), actor=viewer.actor, now=viewer.now
         )
-        places = await groups.positions(waits)
+        places = await waitlist.positions(waits)
         return AddGroupMembersPayload(
             group=Group.from_model(group), waiting=[LicenseWait.from_model(w, p) for w, p in zip(waits, places, strict=True)]
         )
 
-    @domain_mutation(CanManageUsers)
-    async def remove_group_members(viewer: Viewer, input: RemoveGroupMembersInput) -> RemoveGroupMembersPayload:
-        group = await groups.remove_members(viewer.org, input.group_id, list(input.user_ids), actor=viewer.actor, now=viewer.now)
+    @domain_mutation(
+        CanManageUsers,
+        description="Remove 1 to 1000 users from a SEATWISE group, all or none: licenses held only through it are revoked and freed for the queue. Errors: NOT_FOUND, INVALID_INPUT, MANAGED_BY_DIRECTORY.",
+    )
+    async def remove_group_members(
+        viewer: Viewer,
+        input: Annotated[RemoveGroupMembersInput, strawberry.argument(description="The group and the users to remove.")],
+    ) -> RemoveGroupMembersPayload:
+        group = await memberships.remove_members(
+            viewer.org, input.group_id, list(input.user_ids), actor=viewer.actor, now=viewer.now
+        )
         return RemoveGroupMembersPayload(group=Group.from_model(group))

@@ -8,10 +8,10 @@ import strawberry
 from strawberry.types import Info
 
 from seatwise.gql.graphql.core.common import PageInfo, Product, connection, exposed, total_count_field
+from seatwise.gql.graphql.core.phrases import PAGE_AFTER, PAGE_FIRST
 from seatwise.gql.graphql.core.scalars import DateTime
 from seatwise.models.core import tables
-from seatwise.models.core.pages import Page, paginate
-from seatwise.models.groups import lifecycle as group_rules
+from seatwise.models.core.pages import Page
 
 if TYPE_CHECKING:
     from seatwise.gql.graphql.people.types import User, UserConnection
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 GroupSource = exposed(
     tables.GroupSource,
     "GroupSource",
+    description="Who manages a group's name and members.",
     values={
         "SEATWISE": "Created and managed in Seatwise.",
         "DIRECTORY": "Provisioned by the organization's directory over SCIM; its members change only there.",
@@ -26,20 +27,25 @@ GroupSource = exposed(
 )
 
 
-@strawberry.type
+@strawberry.type(description="One product a group grants, with how many of its members hold it and how many wait.")
 class GroupLicense:
-    product: Product
+    product: Product = strawberry.field(description="The product granted.")
     licensed: int = strawberry.field(description="Members who hold this product's license (through this group or otherwise).")
     waiting: int = strawberry.field(description="Members waiting for one of this product's licenses.")
 
 
-@strawberry.type
+@strawberry.type(
+    description="A team of users that grants its members licenses of its products; members beyond the free licenses wait in the product's queue."
+)
 class Group:
-    id: strawberry.ID
-    display_name: str
-    source: tables.GroupSource  # exposed as the GraphQL enum GroupSource above
+    id: strawberry.ID = strawberry.field(description="The group's id (also its SCIM id for a DIRECTORY group).")
+    display_name: str = strawberry.field(description="1 to 256 characters, unique in the organization ignoring case.")
+    # The domain enum, exposed above as the GraphQL enum GroupSource.
+    source: tables.GroupSource = strawberry.field(
+        description="Where the group is managed: in Seatwise, or by the directory over SCIM."
+    )
     external_id: str | None = strawberry.field(description="The directory's id for it (SCIM externalId), if any.")
-    created_at: DateTime
+    created_at: DateTime = strawberry.field(description="When the group was created (organization time).")
     model: strawberry.Private[tables.Group]
 
     @classmethod
@@ -54,38 +60,39 @@ class Group:
         )
 
     @strawberry.field(description="The products every member gets a license of, with how far that got.")
-    async def licenses(self) -> list[GroupLicense]:
+    async def licenses(self, info: Info) -> list[GroupLicense]:
         return [
             GroupLicense(product=Product.from_model(row.product), licensed=row.licensed, waiting=row.waiting)
-            for row in await group_rules.group_licenses(self.model)
+            for row in await info.context.group_licenses.load(self.model.id)
         ]
 
     @strawberry.field(description="Members ordered by email; deleted users are not listed.")
     async def members(
-        self, first: int | None = 50, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description=PAGE_FIRST)] = 50,
+        after: Annotated[str | None, strawberry.argument(description=PAGE_AFTER)] = None,
     ) -> Annotated[UserConnection, strawberry.lazy("seatwise.gql.graphql.people.types")]:
         from seatwise.gql.graphql.people.types import UserConnection
 
-        return UserConnection.from_page(
-            await paginate(group_rules.members_query(self.model), first, after, group_rules.MEMBER_ORDER)
-        )
+        return UserConnection.from_page(await info.context.group_members.load((self.model.id, first, after)))
 
-    @strawberry.field
-    async def member_count(self) -> int:
-        return await group_rules.member_count(self.model)
+    @strawberry.field(description="Members who are not deleted.")
+    async def member_count(self, info: Info) -> int:
+        return await info.context.member_counts.load(self.model.id)
 
 
-@strawberry.type
+@strawberry.type(description="One group of a page and its cursor.")
 class GroupEdge:
-    cursor: str
-    node: Group
+    cursor: str = strawberry.field(description="Pass as `after` to start the next page after this group.")
+    node: Group = strawberry.field(description="The group.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of groups, ordered by displayName.")
 class GroupConnection:
-    edges: list[GroupEdge]
-    page_info: PageInfo
-    total_count: int = total_count_field()
+    edges: list[GroupEdge] = strawberry.field(description="The groups of this page, each with its cursor.")
+    page_info: PageInfo = strawberry.field(description="Cursors and whether more pages follow.")
+    total_count: int = total_count_field(description="Groups matching the search, over all pages.")
     page: strawberry.Private[Page]
 
     @classmethod
@@ -93,7 +100,9 @@ class GroupConnection:
         return connection(page, Group.from_model, GroupEdge, cls)
 
 
-@strawberry.type
+@strawberry.type(
+    description="A user waiting in a product's queue for a license; served in (since, id) order as licenses free up."
+)
 class LicenseWait:
     since: DateTime = strawberry.field(description="When the user started waiting; the queue is ordered by (since, id).")
     position: int = strawberry.field(description="1 = the next to get a license.")
@@ -103,13 +112,13 @@ class LicenseWait:
     def from_model(cls, wait: tables.LicenseWait, position: int) -> LicenseWait:
         return cls(since=wait.since, position=position, model=wait)
 
-    @strawberry.field
+    @strawberry.field(description="The user waiting.")
     async def user(self, info: Info) -> Annotated[User, strawberry.lazy("seatwise.gql.graphql.people.types")]:
         from seatwise.gql.graphql.people.types import User
 
         return User.from_model(await info.context.users.load(self.model.user_id))
 
-    @strawberry.field
+    @strawberry.field(description="The product waited for.")
     async def product(self, info: Info) -> Product:
         return Product.from_model((await info.context.products())[self.model.product_id])
 
@@ -118,17 +127,17 @@ class LicenseWait:
         return [Group.from_model(g) for g in await info.context.license_groups.load((self.model.user_id, self.model.product_id))]
 
 
-@strawberry.type
+@strawberry.type(description="One wait of a page and its cursor.")
 class LicenseWaitEdge:
-    cursor: str
-    node: LicenseWait
+    cursor: str = strawberry.field(description="Pass as `after` to start the next page after this wait.")
+    node: LicenseWait = strawberry.field(description="The wait.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of a product's waitlist, in queue order.")
 class LicenseWaitConnection:
-    edges: list[LicenseWaitEdge]
-    page_info: PageInfo
-    total_count: int = total_count_field()
+    edges: list[LicenseWaitEdge] = strawberry.field(description="The waits of this page, each with its cursor.")
+    page_info: PageInfo = strawberry.field(description="Cursors and whether more pages follow.")
+    total_count: int = total_count_field(description="Users waiting for the product.")
     page: strawberry.Private[Page]
 
     @classmethod

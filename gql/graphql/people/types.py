@@ -17,6 +17,7 @@ from seatwise.gql.graphql.core.common import (
     connection,
     total_count_field,
 )
+from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, PAGE_INFO, TOTAL_COUNT
 from seatwise.gql.graphql.core.scalars import DateTime
 from seatwise.gql.graphql.seats.types import LicenseAssignment
 from seatwise.models.core import tables
@@ -28,15 +29,15 @@ if TYPE_CHECKING:
     from seatwise.gql.graphql.groups.types import Group, LicenseWait
 
 
-@strawberry.type
+@strawberry.type(description="A customer of Seatwise: its users, licenses and billing.")
 class Organization:
-    id: strawberry.ID
-    name: str
+    id: strawberry.ID = strawberry.field(description="The organization's id.")
+    name: str = strawberry.field(description="The organization's name.")
     sandbox: bool = strawberry.field(description="A sandbox organization has a test clock that only advanceTestClock moves.")
     now: DateTime = strawberry.field(
         description="The organization's current time: the wall clock, or its test clock in a sandbox."
     )
-    created_at: DateTime
+    created_at: DateTime = strawberry.field(description="When it was created.")
 
     @classmethod
     def from_model(cls, org: tables.Organization) -> Organization:
@@ -45,15 +46,17 @@ class Organization:
         return cls(id=strawberry.ID(str(org.id)), name=org.name, sandbox=org.sandbox, now=org_now(org), created_at=org.created_at)
 
 
-@strawberry.type
+@strawberry.type(description="A person of the organization who may hold licenses, and may be an admin.")
 class User:
-    id: strawberry.ID
-    email: str
-    display_name: str
-    admin_role: AdminRole | None
-    created_at: DateTime
-    deleted_at: DateTime | None
-    restorable_until: DateTime | None
+    id: strawberry.ID = strawberry.field(description="The user's id.")
+    email: str = strawberry.field(description="Unique, lower-case email.")
+    display_name: str = strawberry.field(description="Name shown.")
+    admin_role: AdminRole | None = strawberry.field(description="The admin role; null for a user who is not an admin.")
+    created_at: DateTime = strawberry.field(description="When the user was created.")
+    deleted_at: DateTime | None = strawberry.field(description="When the user was deleted; null if not deleted.")
+    restorable_until: DateTime | None = strawberry.field(
+        description="Until when restoreUser works (deletedAt + 30 days); null if not deleted."
+    )
     model: strawberry.Private[tables.User]
 
     @classmethod
@@ -69,11 +72,11 @@ class User:
             model=user,
         )
 
-    @strawberry.field
+    @strawberry.field(description="DELETED, else ACTIVE with at least one license, else DISABLED.")
     async def status(self, info: Info) -> UserStatus:
         return user_rules.status_of(self.model, len(await info.context.licenses.load(self.model.id)))
 
-    @strawberry.field
+    @strawberry.field(description="The licenses the user holds (empty once deleted).")
     async def licenses(self, info: Info) -> list[LicenseAssignment]:
         rows = await info.context.licenses.load(self.model.id)
         products = await info.context.products() if rows else {}
@@ -87,7 +90,7 @@ class User:
     def external_id(self) -> str | None:
         return self.model.external_id
 
-    @strawberry.field
+    @strawberry.field(description="The groups this user is a member of, by displayName.")
     async def groups(self, info: Info) -> list[Annotated[Group, strawberry.lazy("seatwise.gql.graphql.groups.types")]]:
         from seatwise.gql.graphql.groups.types import Group
 
@@ -98,22 +101,21 @@ class User:
         self, info: Info
     ) -> list[Annotated[LicenseWait, strawberry.lazy("seatwise.gql.graphql.groups.types")]]:
         from seatwise.gql.graphql.groups.types import LicenseWait
-        from seatwise.models.groups import lifecycle as group_rules
 
-        return [LicenseWait.from_model(w, await group_rules.position_of(w)) for w in await info.context.waits.load(self.model.id)]
+        return [LicenseWait.from_model(w, position) for w, position in await info.context.waits.load(self.model.id)]
 
 
-@strawberry.type
+@strawberry.type(description="One User of a page with its cursor.")
 class UserEdge:
-    cursor: str
-    node: User
+    cursor: str = strawberry.field(description=CURSOR)
+    node: User = strawberry.field(description=NODE)
 
 
-@strawberry.type
+@strawberry.type(description="A page of User items, by email.")
 class UserConnection:
-    edges: list[UserEdge]
-    page_info: PageInfo
-    total_count: int = total_count_field()
+    edges: list[UserEdge] = strawberry.field(description=EDGES)
+    page_info: PageInfo = strawberry.field(description=PAGE_INFO)
+    total_count: int = total_count_field(description=TOTAL_COUNT)
     page: strawberry.Private[Page]
 
     @classmethod
@@ -121,12 +123,12 @@ class UserConnection:
         return connection(page, User.from_model, UserEdge, cls)
 
 
-@strawberry.type
+@strawberry.type(description="Who is asking: the signed-in admin, or an API token's owner.")
 class Viewer:
-    user: User
-    role: AdminRole
-    credential: CredentialKind
-    organization: Organization
+    user: User = strawberry.field(description="The admin as a user.")
+    role: AdminRole = strawberry.field(description="The credential's role (an API token's own role).")
+    credential: CredentialKind = strawberry.field(description="Whether the request came with a session or an API token.")
+    organization: Organization = strawberry.field(description="The organization everything is read in and changed.")
 
     @classmethod
     def from_model(cls, viewer) -> Viewer:
@@ -138,17 +140,19 @@ class Viewer:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A long-lived credential for integrations; its secret is shown once, at creation.")
 class ApiToken:
-    id: strawberry.ID
-    name: str
-    role: AdminRole
+    id: strawberry.ID = strawberry.field(description="The token's id.")
+    name: str = strawberry.field(description="The name given at creation.")
+    role: AdminRole = strawberry.field(description="What the token may do; never more than its owner.")
     owner: str = strawberry.field(description="Email of the admin who created it and whom it acts as.")
-    created_at: DateTime
-    last_used_at: DateTime | None
-    expires_at: DateTime | None
-    revoked_at: DateTime | None
-    scope: ApiTokenScope
+    created_at: DateTime = strawberry.field(description="When it was issued.")
+    last_used_at: DateTime | None = strawberry.field(
+        description="When it last authenticated a request, to the minute; null if never."
+    )
+    expires_at: DateTime | None = strawberry.field(description="When it lapses; null for never.")
+    revoked_at: DateTime | None = strawberry.field(description="When it was revoked; null while not revoked.")
+    scope: ApiTokenScope = strawberry.field(description="Which API the token may call; a SCIM token gets FORBIDDEN on /graphql.")
 
     @classmethod
     def from_model(cls, row: tables.Credential) -> ApiToken:
@@ -165,10 +169,7 @@ class ApiToken:
         )
 
 
-@strawberry.type
+@strawberry.type(description="The answer of accessCheck.")
 class AccessDecision:
-    allowed: bool
-    reason: AccessDenialReason | None
-
-
-# ---------------------------------------------------------------- billing
+    allowed: bool = strawberry.field(description="True when the person may use the product now.")
+    reason: AccessDenialReason | None = strawberry.field(description="Why access is denied; null when allowed.")

@@ -2,91 +2,90 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
+from seatwise.gql.graphql.core.common import AdminRole, Product, UserStatus
 from seatwise.gql.graphql.core.context import Context
 from seatwise.gql.graphql.core.errors import UserError
 from seatwise.gql.graphql.core.mutations import domain_mutation
 from seatwise.gql.graphql.core.permissions import CanAdminister, CanManageUsers
-from seatwise.gql.graphql.types import (
-    AccessDecision,
-    AdminRole,
-    Organization,
-    Product,
-    User,
-    UserConnection,
-    UserStatus,
-    Viewer,
-)
+from seatwise.gql.graphql.core.phrases import MUTATION_INPUT, PAGE_AFTER, PAGE_FIRST, USER_ERRORS
+from seatwise.gql.graphql.people.types import AccessDecision, Organization, User, UserConnection, Viewer
 from seatwise.models.catalog.products import catalog
 from seatwise.models.core.errors import DomainError
 from seatwise.models.core.lookups import get_user
 from seatwise.models.core.pages import paginate
-from seatwise.models.people import users
+from seatwise.models.people import deletion, users
 from seatwise.models.people.auth import Viewer as AuthViewer
 from seatwise.models.seats import licenses as seats
 
 
-@strawberry.input
+@strawberry.input(description="Narrows users; each field set must match.")
 class UserFilter:
-    status: UserStatus | None = None
+    status: UserStatus | None = strawberry.field(
+        default=None, description="Only users in this status; DELETED lists deleted users."
+    )
     product_sku: str | None = strawberry.field(default=None, description="Users holding a license of this product.")
     search: str | None = strawberry.field(default=None, description="Case-insensitive substring of email or display name.")
 
 
-@strawberry.input
+@strawberry.input(description="A new user.")
 class CreateUserInput:
-    email: str
-    display_name: str
+    email: str = strawberry.field(description="Unique email (at most 254 characters), trimmed and lower-cased.")
+    display_name: str = strawberry.field(description="Name shown, 1 to 256 characters after trimming.")
     product_skus: list[str] | None = strawberry.field(
         default_factory=list, description="Licenses to assign at once; all or none."
     )
-    admin_role: AdminRole | None = None
+    admin_role: AdminRole | None = strawberry.field(
+        default=None, description="An admin role to grant (needs GLOBAL_ADMIN); null for a user who is not an admin."
+    )
     password: str | None = strawberry.field(default=None, description="Only for admins who sign in; at least 12 characters.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of createUser.")
 class CreateUserPayload:
-    user: User | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user: User | None = strawberry.field(default=None, description="The user created.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
-@strawberry.input
+@strawberry.input(description="A user and the admin role to give.")
 class SetAdminRoleInput:
-    user_id: strawberry.ID
+    user_id: strawberry.ID = strawberry.field(description="The user's id.")
     role: AdminRole | None = strawberry.field(default=None, description="null removes the admin role.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of setAdminRole.")
 class SetAdminRolePayload:
-    user: User | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user: User | None = strawberry.field(default=None, description="The user with the new role.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
-@strawberry.input
+@strawberry.input(description="The user to delete.")
 class DeleteUserInput:
-    user_id: strawberry.ID
+    user_id: strawberry.ID = strawberry.field(description="The user's id.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of deleteUser.")
 class DeleteUserPayload:
-    user: User | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user: User | None = strawberry.field(default=None, description="The deleted user (status DELETED, with restorableUntil).")
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
-@strawberry.input
+@strawberry.input(description="The deleted user to restore.")
 class RestoreUserInput:
-    user_id: strawberry.ID
+    user_id: strawberry.ID = strawberry.field(description="The user's id.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of restoreUser.")
 class RestoreUserPayload:
-    user: User | None = None
+    user: User | None = strawberry.field(default=None, description="The restored user.")
     licenses_not_restored: list[Product] = strawberry.field(
         default_factory=list, description="Products whose license could not be given back for want of free licenses."
     )
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
 @strawberry.type
@@ -95,7 +94,7 @@ class Query:
     def viewer(self, info: Info[Context, None]) -> Viewer:
         return Viewer.from_model(info.context.viewer)
 
-    @strawberry.field
+    @strawberry.field(description="The viewer's organization.")
     def organization(self, info: Info[Context, None]) -> Organization:
         return Organization.from_model(info.context.viewer.org)
 
@@ -105,7 +104,13 @@ class Query:
 
     @strawberry.field(description="Users ordered by email; deleted users only when filter.status is DELETED.")
     async def users(
-        self, info: Info[Context, None], first: int | None = 50, after: str | None = None, filter: UserFilter | None = None
+        self,
+        info: Info[Context, None],
+        first: Annotated[int | None, strawberry.argument(description=PAGE_FIRST)] = 50,
+        after: Annotated[str | None, strawberry.argument(description=PAGE_AFTER)] = None,
+        filter: Annotated[
+            UserFilter | None, strawberry.argument(description="Narrows the list; null lists every user who is not deleted.")
+        ] = None,
     ) -> UserConnection:
         query = users.users_query(
             info.context.viewer.org,
@@ -115,23 +120,37 @@ class Query:
         )
         return UserConnection.from_page(await paginate(query, first, after, users.USER_ORDER))
 
-    @strawberry.field
-    async def user(self, info: Info[Context, None], id: strawberry.ID) -> User | None:
+    @strawberry.field(
+        description="One user of the organization, deleted ones included until purged; null when there is none with this id."
+    )
+    async def user(
+        self, info: Info[Context, None], id: Annotated[strawberry.ID, strawberry.argument(description="The user's id.")]
+    ) -> User | None:
         try:
             return User.from_model(await get_user(info.context.viewer.org, id, "id"))
         except DomainError:
             return None
 
     @strawberry.field(description="May this person use this product right now? Asked by the online service at sign-in.")
-    async def access_check(self, info: Info[Context, None], email: str, product_sku: str) -> AccessDecision:
+    async def access_check(
+        self,
+        info: Info[Context, None],
+        email: Annotated[str, strawberry.argument(description="The person's email; case and surrounding spaces are ignored.")],
+        product_sku: Annotated[str, strawberry.argument(description="The product asked for, e.g. CRM_BASIC.")],
+    ) -> AccessDecision:
         reason = await seats.access_check(info.context.viewer.org, email, product_sku)
         return AccessDecision(allowed=reason is None, reason=reason)
 
 
 @strawberry.type
 class Mutation:
-    @domain_mutation(CanManageUsers)
-    async def create_user(viewer: AuthViewer, input: CreateUserInput) -> CreateUserPayload:
+    @domain_mutation(
+        CanManageUsers,
+        description="Create a user, optionally with licenses (all or none) and an admin role. Errors: INVALID_INPUT, ALREADY_EXISTS, UNKNOWN_PRODUCT, NO_LICENSES_AVAILABLE.",
+    )
+    async def create_user(
+        viewer: AuthViewer, input: Annotated[CreateUserInput, strawberry.argument(description=MUTATION_INPUT)]
+    ) -> CreateUserPayload:
         user = await users.create_user(
             viewer.org,
             input.email,
@@ -144,19 +163,34 @@ class Mutation:
         )
         return CreateUserPayload(user=User.from_model(user))
 
-    @domain_mutation(CanAdminister)
-    async def set_admin_role(viewer: AuthViewer, input: SetAdminRoleInput) -> SetAdminRolePayload:
+    @domain_mutation(
+        CanAdminister,
+        description="GLOBAL_ADMIN only: give, change or remove a user's admin role; a change ends the user's sessions and API tokens. Errors: NOT_FOUND, USER_DELETED, LAST_GLOBAL_ADMIN.",
+    )
+    async def set_admin_role(
+        viewer: AuthViewer, input: Annotated[SetAdminRoleInput, strawberry.argument(description=MUTATION_INPUT)]
+    ) -> SetAdminRolePayload:
         user = await users.set_admin_role(
             viewer.org, input.user_id, input.role, actor=viewer.actor, now=viewer.now, wall=viewer.wall
         )
         return SetAdminRolePayload(user=User.from_model(user))
 
-    @domain_mutation(CanManageUsers)
-    async def delete_user(viewer: AuthViewer, input: DeleteUserInput) -> DeleteUserPayload:
-        user = await users.delete_user(viewer.org, input.user_id, actor=viewer.actor, now=viewer.now, wall=viewer.wall)
+    @domain_mutation(
+        CanManageUsers,
+        description="Delete a user: frees their licenses and ends their credentials; restorable for 30 days. Errors: NOT_FOUND, USER_DELETED, LAST_GLOBAL_ADMIN.",
+    )
+    async def delete_user(
+        viewer: AuthViewer, input: Annotated[DeleteUserInput, strawberry.argument(description=MUTATION_INPUT)]
+    ) -> DeleteUserPayload:
+        user = await deletion.delete_user(viewer.org, input.user_id, actor=viewer.actor, now=viewer.now, wall=viewer.wall)
         return DeleteUserPayload(user=User.from_model(user))
 
-    @domain_mutation(CanManageUsers)
-    async def restore_user(viewer: AuthViewer, input: RestoreUserInput) -> RestoreUserPayload:
-        user, missing = await users.restore_user(viewer.org, input.user_id, actor=viewer.actor, now=viewer.now)
+    @domain_mutation(
+        CanManageUsers,
+        description="Restore a user deleted less than 30 days ago, giving back the licenses still available. Errors: NOT_FOUND, USER_NOT_DELETED, RESTORE_WINDOW_EXPIRED.",
+    )
+    async def restore_user(
+        viewer: AuthViewer, input: Annotated[RestoreUserInput, strawberry.argument(description=MUTATION_INPUT)]
+    ) -> RestoreUserPayload:
+        user, missing = await deletion.restore_user(viewer.org, input.user_id, actor=viewer.actor, now=viewer.now)
         return RestoreUserPayload(user=User.from_model(user), licenses_not_restored=[Product.from_model(p) for p in missing])

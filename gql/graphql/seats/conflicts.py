@@ -1,47 +1,63 @@
-"""License conflicts and their remedies, and alerts."""
+"""License conflicts and their remedies."""
 
 from __future__ import annotations
+
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
-from seatwise.gql.graphql.billing.resolvers import quote_of
+from seatwise.gql.graphql.core.common import Product, Quote, exposed
 from seatwise.gql.graphql.core.context import Context
-from seatwise.gql.graphql.core.scalars import DateTime
-from seatwise.gql.graphql.types import (
-    AlertKind,
-    ConflictCause,
-    PaymentCard,
-    Product,
-    ProductSubscription,
-    Quote,
-    RemedyKind,
-    UserConnection,
-)
-from seatwise.models.billing import alerts as alert_rules
+from seatwise.gql.graphql.core.phrases import PAGE_AFTER, PAGE_FIRST
+from seatwise.gql.graphql.people.types import UserConnection
 from seatwise.models.seats import conflicts as conflict_rules
-from seatwise.models.seats.licenses import PoolView
+from seatwise.models.seats.pools import PoolView
+
+# `exposed` makes the domain enum itself the GraphQL enum: fields here name the domain class (mypy takes no variable as a type).
+ConflictCause = exposed(
+    conflict_rules.ConflictCause,
+    "ConflictCause",
+    description="Why a product's licenses stopped counting.",
+    values={
+        "PAYMENT_FAILED": "A subscription was suspended or cancelled after a failed payment.",
+        "SUBSCRIPTION_CANCELLED": "A subscription was cancelled by request.",
+    },
+)
+RemedyKind = exposed(
+    conflict_rules.RemedyKind,
+    "RemedyKind",
+    description="Ways out of a license conflict.",
+    values={
+        "PURCHASE_LICENSES": "Buy as many licenses as the overage (see quote).",
+        "REVOKE_LICENSES": "Revoke as many licenses as the overage.",
+        "DELETE_USERS": "Delete as many license holders as the overage.",
+        "UPDATE_PAYMENT_CARD": "Add or fix the default card, which renews a subscription suspended for a failed payment.",
+    },
+)
 
 
-@strawberry.type
+@strawberry.type(description="One way out of a license conflict.")
 class Remedy:
-    kind: RemedyKind
-    description: str
+    kind: conflict_rules.RemedyKind = strawberry.field(description="What to do.")
+    description: str = strawberry.field(description="The remedy in words, for people.")
     quote: Quote | None = strawberry.field(description="For PURCHASE_LICENSES: the price of buying exactly the overage.")
 
     @classmethod
     def from_model(cls, remedy: conflict_rules.Remedy) -> Remedy:
-        return cls(kind=remedy.kind, description=remedy.description, quote=quote_of(remedy.quote) if remedy.quote else None)
+        return cls(
+            kind=remedy.kind, description=remedy.description, quote=Quote.from_view(remedy.quote) if remedy.quote else None
+        )
 
 
-@strawberry.type
+@strawberry.type(description="A product whose assigned licenses exceed its purchased licenses.")
 class LicenseConflict:
-    product: Product
-    purchased: int
-    assigned: int
-    overage: int
-    causes: list[ConflictCause]
-    remedies: list[Remedy]
+    product: Product = strawberry.field(description="The product in conflict.")
+    purchased: int = strawberry.field(description="Licenses of its ACTIVE and GRACE_PERIOD subscriptions.")
+    assigned: int = strawberry.field(description="Licenses held by users who are not deleted.")
+    overage: int = strawberry.field(description="assigned - purchased: the number of licenses in CONFLICT.")
+    causes: list[conflict_rules.ConflictCause] = strawberry.field(description="Why licenses stopped counting.")
+    remedies: list[Remedy] = strawberry.field(description="Ways out; each, applied to the whole overage, settles the conflict.")
     pool: strawberry.Private[PoolView]
 
     @classmethod
@@ -58,33 +74,13 @@ class LicenseConflict:
 
     @strawberry.field(description="The users whose licenses are in conflict: the `overage` most recently assigned, latest first.")
     async def affected_users(
-        self, info: Info[Context, None], first: int | None = 100, after: str | None = None
+        self,
+        info: Info[Context, None],
+        first: Annotated[int | None, strawberry.argument(description=PAGE_FIRST)] = 100,
+        after: Annotated[str | None, strawberry.argument(description=PAGE_AFTER)] = None,
     ) -> UserConnection:
         return UserConnection.from_page(
             await conflict_rules.affected_users_page(info.context.viewer.org, self.pool, first, after)
-        )
-
-
-@strawberry.type
-class Alert:
-    kind: AlertKind
-    message: str
-    product: Product | None
-    subscription: ProductSubscription | None
-    payment_card: PaymentCard | None
-    due_at: DateTime | None = strawberry.field(
-        description="When it bites: the renewal date, the end of the grace period, the period end."
-    )
-
-    @classmethod
-    def from_model(cls, alert: alert_rules.Alert, now) -> Alert:
-        return cls(
-            kind=alert.kind,
-            message=alert.message,
-            product=Product.from_model(alert.product) if alert.product else None,
-            subscription=ProductSubscription.from_model(alert.subscription) if alert.subscription else None,
-            payment_card=PaymentCard.from_model(alert.card, now) if alert.card else None,
-            due_at=alert.due_at,
         )
 
 
@@ -94,9 +90,3 @@ class Query:
     async def license_conflicts(self, info: Info[Context, None]) -> list[LicenseConflict]:
         viewer = info.context.viewer
         return [LicenseConflict.from_model(c) for c in await conflict_rules.license_conflicts(viewer.org, now=viewer.now)]
-
-    @strawberry.field(description="What needs an admin's attention now, most urgent first.")
-    async def alerts(self, info: Info[Context, None]) -> list[Alert]:
-        viewer = info.context.viewer
-        now = viewer.now
-        return [Alert.from_model(a, now) for a in await alert_rules.alerts(viewer.org, now=now)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -9,50 +11,52 @@ from seatwise.gql.graphql.core.context import Context
 from seatwise.gql.graphql.core.errors import UserError
 from seatwise.gql.graphql.core.mutations import domain_mutation
 from seatwise.gql.graphql.core.permissions import CanManageUsers
-from seatwise.gql.graphql.types import LicenseAssignment, SeatPool, User
+from seatwise.gql.graphql.core.phrases import MUTATION_INPUT, USER_ERRORS
+from seatwise.gql.graphql.people.types import User
+from seatwise.gql.graphql.seats.types import LicenseAssignment, SeatPool
 from seatwise.models.people.auth import Viewer
 from seatwise.models.seats import licenses as seats
 
 
-@strawberry.input
+@strawberry.input(description="A user and the product whose license to give.")
 class AssignLicenseInput:
-    user_id: strawberry.ID
-    product_sku: str
+    user_id: strawberry.ID = strawberry.field(description="The user's id.")
+    product_sku: str = strawberry.field(description="The product's SKU, e.g. CRM_BASIC.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of assignLicense.")
 class AssignLicensePayload:
-    user: User | None = None
-    seats: SeatPool | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user: User | None = strawberry.field(default=None, description="The user with the new license.")
+    seats: SeatPool | None = strawberry.field(default=None, description="The product's seat pool after the assignment.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
-@strawberry.input
+@strawberry.input(description="Users and the product whose license to give each.")
 class AssignLicensesInput:
     user_ids: list[strawberry.ID] = strawberry.field(description="At most 1000.")
-    product_sku: str
+    product_sku: str = strawberry.field(description="The product's SKU, e.g. CRM_BASIC.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of assignLicenses.")
 class AssignLicensesPayload:
     assigned: list[LicenseAssignment] = strawberry.field(
         default_factory=list, description="All assigned, or none: on any error nothing changes."
     )
-    seats: SeatPool | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    seats: SeatPool | None = strawberry.field(default=None, description="The product's seat pool after the assignment.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
-@strawberry.input
+@strawberry.input(description="A user and the product whose license to take back.")
 class RevokeLicenseInput:
-    user_id: strawberry.ID
-    product_sku: str
+    user_id: strawberry.ID = strawberry.field(description="The user's id.")
+    product_sku: str = strawberry.field(description="The product's SKU, e.g. CRM_BASIC.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of revokeLicense.")
 class RevokeLicensePayload:
-    user: User | None = None
-    seats: SeatPool | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user: User | None = strawberry.field(default=None, description="The user without the license.")
+    seats: SeatPool | None = strawberry.field(default=None, description="The product's seat pool after the revocation.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
 @strawberry.type
@@ -60,21 +64,37 @@ class Query:
     @strawberry.field(
         description="One seat pool per catalog product (never-bought products show zeros); productSku narrows it to one."
     )
-    async def seats(self, info: Info[Context, None], product_sku: str | None = None) -> list[SeatPool]:
+    async def seats(
+        self,
+        info: Info[Context, None],
+        product_sku: Annotated[
+            str | None, strawberry.argument(description="Only this product's pool; null for every product of the catalog.")
+        ] = None,
+    ) -> list[SeatPool]:
         return [SeatPool.from_model(p) for p in await seats.seat_pools(info.context.viewer.org, product_sku)]
 
 
 @strawberry.type
 class Mutation:
-    @domain_mutation(CanManageUsers)
-    async def assign_license(viewer: Viewer, input: AssignLicenseInput) -> AssignLicensePayload:
+    @domain_mutation(
+        CanManageUsers,
+        description="Give a user a license of a product. Errors: NOT_FOUND, UNKNOWN_PRODUCT, USER_DELETED, ALREADY_ASSIGNED, NO_LICENSES_AVAILABLE.",
+    )
+    async def assign_license(
+        viewer: Viewer, input: Annotated[AssignLicenseInput, strawberry.argument(description=MUTATION_INPUT)]
+    ) -> AssignLicensePayload:
         user, _, pool = await seats.assign_license(
             viewer.org, input.user_id, input.product_sku, actor=viewer.actor, now=viewer.now
         )
         return AssignLicensePayload(user=User.from_model(user), seats=SeatPool.from_model(pool))
 
-    @domain_mutation(CanManageUsers)
-    async def assign_licenses(viewer: Viewer, input: AssignLicensesInput) -> AssignLicensesPayload:
+    @domain_mutation(
+        CanManageUsers,
+        description="Give 1 to 1000 users a license of a product, all or none; a per-user error names the item in field. Errors: INVALID_INPUT, NOT_FOUND, UNKNOWN_PRODUCT, USER_DELETED, ALREADY_ASSIGNED, NO_LICENSES_AVAILABLE.",
+    )
+    async def assign_licenses(
+        viewer: Viewer, input: Annotated[AssignLicensesInput, strawberry.argument(description=MUTATION_INPUT)]
+    ) -> AssignLicensesPayload:
         rows = await seats.assign_licenses(
             viewer.org, list(input.user_ids), input.product_sku, actor=viewer.actor, now=viewer.now
         )
@@ -84,7 +104,12 @@ class Mutation:
             assigned=[LicenseAssignment.from_model(row, pool.product, False) for row in rows], seats=SeatPool.from_model(pool)
         )
 
-    @domain_mutation(CanManageUsers)
-    async def revoke_license(viewer: Viewer, input: RevokeLicenseInput) -> RevokeLicensePayload:
+    @domain_mutation(
+        CanManageUsers,
+        description="Take a license back; a user left without licenses becomes DISABLED. Errors: NOT_FOUND, UNKNOWN_PRODUCT, USER_DELETED, NOT_ASSIGNED.",
+    )
+    async def revoke_license(
+        viewer: Viewer, input: Annotated[RevokeLicenseInput, strawberry.argument(description=MUTATION_INPUT)]
+    ) -> RevokeLicensePayload:
         user, pool = await seats.revoke_license(viewer.org, input.user_id, input.product_sku, actor=viewer.actor, now=viewer.now)
         return RevokeLicensePayload(user=User.from_model(user), seats=SeatPool.from_model(pool))

@@ -7,23 +7,35 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
-from seatwise.gql.graphql.core.common import LicenseState, Product
+from seatwise.gql.graphql.core.common import Product, exposed
 from seatwise.gql.graphql.core.scalars import DateTime
 from seatwise.models.core import tables
-from seatwise.models.seats.ledger import PoolView
+from seatwise.models.seats import licenses as seat_rules
+from seatwise.models.seats.pools import PoolView
 
 if TYPE_CHECKING:
     from seatwise.gql.graphql.groups.types import Group
 
+# `exposed` makes the domain enum itself the GraphQL enum: fields here name the domain class (mypy takes no variable as a type).
+LicenseState = exposed(
+    seat_rules.LicenseState,
+    "LicenseState",
+    description="Whether a license grants access.",
+    values={
+        "ACTIVE": "Within the purchased licenses: access is granted.",
+        "CONFLICT": "Beyond the purchased licenses of a product in conflict: access is denied.",
+    },
+)
 
-@strawberry.type
+
+@strawberry.type(description="The licenses of one product: purchased, assigned and free.")
 class SeatPool:
-    product: Product
+    product: Product = strawberry.field(description="The product.")
     purchased: int = strawberry.field(description="Licenses of ACTIVE and GRACE_PERIOD subscriptions of this product.")
     assigned: int = strawberry.field(description="Licenses assigned to users who are not deleted.")
     available: int = strawberry.field(description="max(purchased - assigned, 0)")
     overage: int = strawberry.field(description="max(assigned - purchased, 0)")
-    in_conflict: bool
+    in_conflict: bool = strawberry.field(description="overage > 0: some licenses are in CONFLICT.")
     waiting: int = strawberry.field(description="Users waiting for one of this product's licenses (group-based licensing).")
 
     @classmethod
@@ -39,14 +51,14 @@ class SeatPool:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A license of one product held by a user.")
 class LicenseAssignment:
-    id: strawberry.ID
-    product: Product
+    id: strawberry.ID = strawberry.field(description="The assignment's id.")
+    product: Product = strawberry.field(description="The licensed product.")
     assigned_at: DateTime = strawberry.field(
         description="When this license was (last) given to the user; seniority in a conflict."
     )
-    state: LicenseState
+    state: seat_rules.LicenseState = strawberry.field(description="ACTIVE grants access; CONFLICT does not.")
     direct: bool = strawberry.field(
         description="Assigned to the user directly (assignLicense and friends), not only through groups."
     )

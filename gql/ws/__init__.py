@@ -1,0 +1,1 @@
+"""GraphQL over WebSocket: the graphql-transport-ws protocol (between the schema, gql/graphql/, and the HTTP app)."""
