@@ -43,14 +43,16 @@ test-postgres: install
 test-fast: install
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -p no:cacheprovider -m "not slow"
 
-# Linters: ruff (lint and format check) over the tree, mypy over seatwise.gql and seatwise.models.
+# Linters: ruff (lint and format check) over the tree, mypy over seatwise.gql and seatwise.models, and the
+# architecture's import contracts (pyproject.toml [tool.importlinter], docs/architecture.md) with import-linter.
 lint: install typecheck-root
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy -p seatwise.gql -p seatwise.models
+	cd .typecheck && PYTHONPATH=. ../$(BIN)/lint-imports --no-cache ../pyproject.toml
 
-# mypy cannot follow setuptools' editable import hook: give it a source root, .typecheck/seatwise (git-ignored),
-# whose subpackages are symlinks to the folders they install from.
+# mypy and import-linter cannot follow setuptools' editable import hook: give them a source root,
+# .typecheck/seatwise (git-ignored), whose subpackages are symlinks to the folders they install from.
 typecheck-root:
 	@mkdir -p .typecheck/seatwise
 	@cp seatwise/__init__.py .typecheck/seatwise/__init__.py

@@ -90,7 +90,7 @@ def _seed(url: str, sizes: list[tuple[str, int]]) -> list[SeededOrg]:
     """Migrate and seed in a child process: the ORM's global state and its CPU stay out of the load client."""
     script = (
         "import asyncio, json, sys\n"
-        "from seatwise.models import db\n"
+        "from seatwise.models.core import db\n"
         "from bench import seed\n"
         "async def main(url, sizes):\n"
         "    await db.migrate(url)\n"

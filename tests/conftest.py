@@ -58,7 +58,7 @@ async def database(test_database):
 
 
 # Slow tests in files whose owners mark them later; `make test-fast` (-m "not slow") leaves them out.
-SLOW = {"tests/models/test_exports.py::test_export_of_100000_users_streams_with_bounded_memory"}
+SLOW = {"tests/models/exports/test_exports.py::test_export_of_100000_users_streams_with_bounded_memory"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -224,6 +224,28 @@ async def count_selects(monkeypatch, coro):
     return result, len(calls)
 
 
+ROUND_TRIPS = ("execute_query", "execute_query_dict", "execute_insert", "execute_many", "execute_script")
+
+
+async def count_round_trips(monkeypatch, coro):
+    """Run `coro` and count its round trips to the database (every call of the connection, a batch insert is one)."""
+    conn = connections.get("default")
+    calls = []
+    for name in ROUND_TRIPS:
+        original = getattr(conn, name)
+
+        async def counted(*args, _original=original, **kwargs):
+            calls.append(args[0] if args else None)
+            return await _original(*args, **kwargs)
+
+        monkeypatch.setattr(conn, name, counted)
+    try:
+        result = await coro
+    finally:
+        monkeypatch.undo()
+    return result, len(calls)
+
+
 class _Statements(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)

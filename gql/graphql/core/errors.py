@@ -101,7 +101,7 @@ def query_input_error(error: DomainError) -> GraphQLError:
 # graphql-core's request errors (parse, validation, variable coercion) quote the offending value: a card
 # number sent as a number, a password under a misspelled field name. `without_values` rewrites every
 # template that can carry a value so that only the names of fields, types, variables and enum values
-# stay (tests/gql/test_input_hygiene.py walks them all). A quoted value is the rest of the message after
+# stay (tests/gql/core/test_input_hygiene.py walks them all). A quoted value is the rest of the message after
 # "found:" (graphql-core prints it last), so cutting from there is safe whatever the value contains.
 _NAME = r"[_A-Za-z][_0-9A-Za-z]*"
 _SUGGESTION = rf" Did you mean (?:the enum value )?'{_NAME}'(?:(?:, |,? or )'{_NAME}')*\?"

@@ -19,7 +19,6 @@ from seatwise.gql.graphql.core.common import (
 )
 from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, PAGE_INFO, TOTAL_COUNT
 from seatwise.gql.graphql.core.scalars import DateTime
-from seatwise.gql.graphql.seats.types import LicenseAssignment
 from seatwise.models.core import tables
 from seatwise.models.core.pages import Page
 from seatwise.models.people import users as user_rules
@@ -27,6 +26,7 @@ from seatwise.models.seats import licenses as seat_rules
 
 if TYPE_CHECKING:
     from seatwise.gql.graphql.groups.types import Group, LicenseWait
+    from seatwise.gql.graphql.seats.types import LicenseAssignment
 
 
 @strawberry.type(description="A customer of Seatwise: its users, licenses and billing.")
@@ -77,7 +77,11 @@ class User:
         return user_rules.status_of(self.model, len(await info.context.licenses.load(self.model.id)))
 
     @strawberry.field(description="The licenses the user holds (empty once deleted).")
-    async def licenses(self, info: Info) -> list[LicenseAssignment]:
+    async def licenses(
+        self, info: Info
+    ) -> list[Annotated[LicenseAssignment, strawberry.lazy("seatwise.gql.graphql.seats.types")]]:
+        from seatwise.gql.graphql.seats.types import LicenseAssignment
+
         rows = await info.context.licenses.load(self.model.id)
         products = await info.context.products() if rows else {}
         licenses = []

@@ -9,9 +9,8 @@ from seatwise.gql.http.app import create_app
 from seatwise.models.core.tables import User
 from seatwise.models.scim import users as scim_users
 from seatwise.models.scim.filter import user_filter
-from tests.models.test_group_costs import _count_statements
 from tests.scim_support import scim_token
-from tests.support import NOW, is_postgres, make_org
+from tests.support import NOW, count_round_trips, is_postgres, make_org
 
 FILTERS = [
     None,
@@ -52,7 +51,7 @@ async def _costs(monkeypatch, fx) -> list[int]:
         await c.get("/Users", params={"count": 1})  # the token's first use records last_used_at (a write)
         for text in FILTERS:
             params = {"count": 50, **({"filter": text} if text else {})}
-            response, cost = await _count_statements(monkeypatch, c.get("/Users", params=params))
+            response, cost = await count_round_trips(monkeypatch, c.get("/Users", params=params))
             assert response.status_code == 200, response.text
             costs.append(cost)
     return costs

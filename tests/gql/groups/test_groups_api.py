@@ -3,8 +3,7 @@ and addGroupMembers of 1,000 users in as many statements as 10."""
 
 from seatwise.models.core.tables import User
 from seatwise.models.groups import lifecycle as groups
-from tests.models.test_group_costs import _count_statements
-from tests.support import NOW, execute, give_licenses, make_org, make_user
+from tests.support import NOW, count_round_trips, execute, give_licenses, make_org, make_user
 
 CREATE = """mutation($name: String!, $skus: [String!]) {
   createGroup(input: {displayName: $name, productSkus: $skus}) { group { id displayName source } userErrors { code field } } }"""
@@ -66,7 +65,7 @@ async def _add_through_api(monkeypatch, fx, size: int, tag: str, sku: str) -> in
     )
     people = await User.filter(email__startswith=tag).order_by("id")
     group = await groups.create_group(fx.org, tag, [sku], actor=fx.actor, now=NOW)
-    result, cost = await _count_statements(
+    result, cost = await count_round_trips(
         monkeypatch, execute(ADD, {"g": str(group.id), "u": [str(p.id) for p in people]}, token=fx.token)
     )
     assert result.errors is None and result.data["addGroupMembers"]["userErrors"] == []

@@ -1,36 +1,13 @@
 """Bounded cost (docs/rules.md section 11): adding 1,000 members, or a purchase serving 1,000 waiting users,
 sends as many SQL statements as doing it for 10, and publishes its events in one batch."""
 
-from tortoise import connections
-
 from seatwise.models.billing import purchases as billing
 from seatwise.models.core.tables import LicenseAssignment, LicenseWait, User
 from seatwise.models.events.live import LicenseEventKind, broker
 from seatwise.models.groups import lifecycle as groups
 from seatwise.models.groups import members as memberships
 from tests.billing_support import add_card
-from tests.support import NOW, give_licenses, make_org
-
-METHODS = ("execute_query", "execute_query_dict", "execute_insert", "execute_many", "execute_script")
-
-
-async def _count_statements(monkeypatch, coro):
-    """Run `coro` and count every statement (round trip) it sent to the database."""
-    conn = connections.get("default")
-    calls = []
-    for name in METHODS:
-        original = getattr(conn, name)
-
-        async def counted(*args, _original=original, **kwargs):
-            calls.append(args[0] if args else None)
-            return await _original(*args, **kwargs)
-
-        monkeypatch.setattr(conn, name, counted)
-    try:
-        result = await coro
-    finally:
-        monkeypatch.undo()
-    return result, len(calls)
+from tests.support import NOW, count_round_trips, give_licenses, make_org
 
 
 async def _people(fx, count: int, tag: str) -> list[User]:
@@ -46,7 +23,7 @@ async def _people(fx, count: int, tag: str) -> list[User]:
 async def _add_cost(monkeypatch, fx, size: int, tag: str, sku: str) -> int:
     people = await _people(fx, size, tag)
     group = await groups.create_group(fx.org, tag, [sku], actor=fx.actor, now=NOW)
-    _, cost = await _count_statements(
+    _, cost = await count_round_trips(
         monkeypatch, memberships.add_members(fx.org, str(group.id), [str(p.id) for p in people], actor=fx.actor, now=NOW)
     )
     return cost
@@ -76,7 +53,7 @@ async def _serve_cost(monkeypatch, fx, size: int, tag: str, sku: str) -> tuple[i
         await original(events)
 
     monkeypatch.setattr(broker, "publish_many", capture)
-    _, cost = await _count_statements(
+    _, cost = await count_round_trips(
         monkeypatch, billing.purchase_licenses(fx.org, sku, size, f"buy-{tag}", actor=fx.actor, now=NOW)
     )
     assert await LicenseWait.filter(product_id=sku).count() == 0

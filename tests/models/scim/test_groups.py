@@ -13,8 +13,7 @@ from seatwise.models.scim import groups as scim_groups
 from seatwise.models.scim import users as scim_users
 from seatwise.models.scim.errors import ScimError
 from tests.group_support import check_group_invariants
-from tests.models.test_group_costs import _count_statements
-from tests.support import NOW, give_licenses, make_org
+from tests.support import NOW, count_round_trips, give_licenses, make_org
 
 
 def ops(*operations):
@@ -146,7 +145,7 @@ async def _add_cost(monkeypatch, fx, size: int, tag: str) -> int:
     people = await _people(fx, size, tag)
     group = await _group(fx, tag, skus=("CRM_BASIC",))
     body = ops({"op": "Add", "path": "members", "value": [{"value": str(p.id)} for p in people]})
-    _, cost = await _count_statements(monkeypatch, scim_groups.patch(fx.org, str(group.id), body, actor=fx.actor, now=NOW))
+    _, cost = await count_round_trips(monkeypatch, scim_groups.patch(fx.org, str(group.id), body, actor=fx.actor, now=NOW))
     return cost
 
 
