@@ -1,0 +1,1 @@
+"""The `seatwise` command: one module per command, `main` builds the parser from them."""

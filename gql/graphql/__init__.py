@@ -1,0 +1,1 @@
+"""The GraphQL schema: `schema` merges one package per area; `core` holds what every area uses."""

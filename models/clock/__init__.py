@@ -1,0 +1,1 @@
+"""One run of the clock over every organization, and the sandbox test clock."""

@@ -1,7 +1,7 @@
 """Typed domain errors: a machine-readable code, a message for humans, and the subject it is about.
 
 The subject is a domain name (`quantity`, `user_ids[3]`, `card.exp_month`), never an API path:
-`gql/errors.py` maps subjects to GraphQL input paths in one table, so renaming an API input never
+`gql/graphql/core/errors.py` maps subjects to GraphQL input paths in one table, so renaming an API input never
 touches the domain.
 """
 

@@ -20,7 +20,7 @@ MAX_ID_DIGITS = 18  # every id fits a signed 64-bit BIGINT
 
 
 def column_length(model: type[Model], field: str) -> int:
-    """The max_length of a CharField of models/tables.py: the limit of text compared with it."""
+    """The max_length of a CharField of models/core/tables/: the limit of text compared with it."""
     return model._meta.fields_map[field].max_length  # type: ignore[attr-defined]
 
 

@@ -1,0 +1,1 @@
+"""The demo organization of `seatwise demo` and `make run`."""

@@ -1,0 +1,1 @@
+"""The audit trail, live seat events and their fan-out across processes."""

@@ -1,0 +1,1 @@
+"""Data exports of an organization: JSON and CSV, stored in chunks, kept 30 days."""

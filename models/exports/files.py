@@ -64,7 +64,7 @@ async def create_export(org: Organization, fmt: ExportFormat, *, actor: Actor, n
 async def remove_stale_exports(now: datetime, *, org: Organization | None = None) -> int:
     """Remove exports (with their chunks) that were killed while being written (unfinished for an hour) or
     finished more than RETENTION ago: of every organization that is not a sandbox, or of the sandbox `org`
-    at its test clock's `now` (as `renewals.run_clock`). Returns how many were removed."""
+    at its test clock's `now` (as `clock.run.run_clock`). Returns how many were removed."""
     query = DataExport.filter(organization_id=org.id) if org is not None else DataExport.filter(organization__sandbox=False)
     stale = Q(sha256="", created_at__lt=now - UNFINISHED_AFTER) | (~Q(sha256="") & Q(created_at__lt=now - RETENTION))
     ids = await query.filter(stale).values_list("id", flat=True)

@@ -1,0 +1,1 @@
+"""Groups, their members and the waitlist (docs/rules.md section 11)."""

@@ -1,0 +1,1 @@
+"""Users, organizations, admin roles, sign-in, sessions and API tokens."""

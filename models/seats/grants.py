@@ -9,6 +9,7 @@ from typing import Any, cast
 from tortoise.exceptions import IntegrityError
 
 from seatwise.models.core.errors import DomainError, ErrorCode
+from seatwise.models.core.locks import hold_returning
 from seatwise.models.core.tables import LicenseAssignment, LicenseWait, User
 from seatwise.models.events import audit
 from seatwise.models.events.audit import AuditAction, AuditTarget
@@ -141,13 +142,9 @@ class Grants(PoolCounters):
     async def release_all(self, user: User, *, event: LicenseEventKind = LicenseEventKind.USER_DELETED) -> list[str]:
         """Free every license of `user` (a deletion); returns the SKUs, sorted. The caller audits the deletion."""
         await self.lock(*cast(list[str], await LicenseAssignment.filter(user_id=user.id).values_list("product_id", flat=True)))
-        # FOR UPDATE (PostgreSQL): a concurrent revoke commits first, and its license is not given back twice.
-        skus = sorted(
-            cast(
-                list[str],
-                await LicenseAssignment.filter(user_id=user.id).select_for_update().values_list("product_id", flat=True),
-            )
-        )
+        # Held (core.locks): a concurrent revoke commits first, and its license is not given back twice.
+        held = await hold_returning(LicenseAssignment, {"user_id": user.id}, "product_id", ("product_id",))
+        skus = sorted(row["product_id"] for row in held)
         await self.lock(*skus)  # a license assigned between the first read and the lock
         await LicenseAssignment.filter(user_id=user.id).delete()
         for sku in skus:

@@ -1,0 +1,1 @@
+"""Cards, purchases and reductions, subscriptions, charges, quotes and alerts."""

@@ -1,0 +1,1 @@
+"""Live seat events (the root Subscription) and the audit trail."""

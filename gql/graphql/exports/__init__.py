@@ -1,0 +1,1 @@
+"""Data exports (the download itself is gql/http/downloads.py)."""

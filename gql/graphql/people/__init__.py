@@ -1,0 +1,1 @@
+"""Users, the viewer, the organization, sign-in and API tokens."""

@@ -1,0 +1,1 @@
+"""Seat pools, licenses, assigning and revoking, `accessCheck`, license conflicts."""

@@ -1,0 +1,1 @@
+"""Service requests and cancellation."""

@@ -39,8 +39,8 @@ class SeatPool(Model):
     # Users waiting for a license of this product (the COUNT of its license_wait rows).
     waiting = fields.IntField(default=0)
     # Where the conflict starts while assigned > purchased: the (assigned_at, id) of the first assignment beyond the
-    # purchased licenses, set by the seat ledger at the end of every change of this pool (null when not in conflict,
-    # or not yet stored for a pool last changed before migration 0010: readers then find it in the index).
+    # purchased licenses, set by the seat ledger at the end of every change of this pool, null exactly when the pool
+    # is not in conflict (migration 0012 stored it for the pools last changed before 0010). Readers use it alone.
     line_assigned_at = fields.DatetimeField(null=True)
     line_id = fields.BigIntField(null=True)
 
