@@ -1,1 +1,1 @@
-"""Seatwise domain: Tortoise models (tables.py) and one module of rules per area."""
+"""Seatwise's domain: the tables (`core/tables/`) and every rule, one package per area (docs/architecture.md)."""

@@ -18,7 +18,8 @@ from tortoise.transactions import in_transaction
 
 from seatwise.models.billing.gateway import check_expiry, gateway
 from seatwise.models.billing.past_due import retry_past_due
-from seatwise.models.core.lookups import in_org, lock_organization
+from seatwise.models.core.locks import hold_organization
+from seatwise.models.core.lookups import in_org
 from seatwise.models.core.tables import Organization, PaymentCard, Subscription
 from seatwise.models.events import audit
 from seatwise.models.events.audit import Actor, AuditAction, AuditTarget
@@ -57,7 +58,7 @@ async def add_card(
     CARD_EXPIRED from the gateway); returns it and the past-due subscriptions its retry renewed."""
     token = await gateway().tokenize(number, exp_month, exp_year, cvc, now=now)
     async with in_transaction():
-        await lock_organization(org)
+        await hold_organization(org)
         default = make_default or not await PaymentCard.exists(organization_id=org.id, is_default=True)
         if default:
             for previous in await PaymentCard.filter(organization_id=org.id, is_default=True):

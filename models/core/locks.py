@@ -9,7 +9,7 @@ upgrade from reading to writing. `hold_returning` is the same in one statement w
 back (`UPDATE ... RETURNING`, SQLite 3.35 and PostgreSQL).
 
 Lock order of every change (so that two changes never wait for each other): organization -> group -> pools (in
-SKU order) -> users. `core.db.lock_name` serializes on a name that no row stands for (a sign-in email).
+SKU order) -> users -> subscriptions. `core.db.lock_name` serializes on a name that no row stands for (a sign-in email).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from tortoise import connections
 from tortoise.expressions import F
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
+
+from seatwise.models.core.tables import Organization
 
 
 async def hold(query: QuerySet[Any], column: str) -> int:
@@ -36,3 +38,9 @@ async def hold_returning(model: type[Model], where: dict[str, Any], column: str,
     returning = ", ".join(f'"{name}"' for name in read)
     sql = f'UPDATE "{model._meta.db_table}" SET "{column}" = "{column}" WHERE {condition} RETURNING {returning}'
     return await client.execute_query_dict(sql, list(where.values()))
+
+
+async def hold_organization(org: Organization) -> None:
+    """Serialize the changes that need a rule over the whole organization (the last GLOBAL_ADMIN, the default card):
+    its row, first in the lock order."""
+    await hold(Organization.filter(id=org.id), "name")

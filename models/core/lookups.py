@@ -9,10 +9,9 @@ from tortoise.queryset import QuerySet
 
 from seatwise.models.core.errors import DomainError, ErrorCode
 from seatwise.models.core.inputs import parse_id
-from seatwise.models.core.locks import hold
 from seatwise.models.core.tables import Organization, Subscription, User
 
-__all__ = ["get_subscription", "get_user", "in_org", "lock_organization", "parse_id", "subscriptions_by_ids"]
+__all__ = ["get_subscription", "get_user", "in_org", "subscriptions_by_ids"]
 
 M = TypeVar("M", bound=Model)
 
@@ -25,12 +24,6 @@ async def in_org(query: QuerySet[M], raw_id: str | int, what: str, subject: str)
     if row is None:
         raise DomainError(ErrorCode.NOT_FOUND, f"No such {what}.", subject)
     return row
-
-
-async def lock_organization(org: Organization) -> None:
-    """Serialise changes that need a rule over the whole organization (the last GLOBAL_ADMIN, the default
-    card): its row held until the transaction ends (`core.locks`)."""
-    await hold(Organization.filter(id=org.id), "name")
 
 
 async def get_user(org: Organization, user_id: str | int, subject: str) -> User:

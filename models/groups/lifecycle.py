@@ -17,8 +17,8 @@ from tortoise.expressions import Subquery
 
 from seatwise.models.catalog.products import get_product
 from seatwise.models.core.errors import DomainError, ErrorCode
+from seatwise.models.core.inputs import parse_id
 from seatwise.models.core.locks import hold
-from seatwise.models.core.lookups import parse_id
 from seatwise.models.core.tables import Group, GroupMember, GroupProduct, GroupSource, Organization, User
 from seatwise.models.events.audit import Actor, AuditAction, AuditTarget
 from seatwise.models.seats import ledger
@@ -31,7 +31,8 @@ def check_name(raw: str, subject: str = "display_name") -> tuple[str, str]:
     return name, name.lower()
 
 
-def _taken(name: str) -> DomainError:
+def name_taken(name: str | None) -> DomainError:
+    """ALREADY_EXISTS for a group display name another group of the organization has (ignoring case)."""
     return DomainError(ErrorCode.ALREADY_EXISTS, f"A group named {name!r} already exists.", "display_name")
 
 
@@ -81,14 +82,14 @@ async def create_group(
     name, key = check_name(display_name)
     skus = await _skus(product_skus or [])
     if await Group.exists(organization_id=org.id, name_key=key):
-        raise _taken(name)
+        raise name_taken(name)
     async with ledger.change(org, actor=actor, now=now) as change:
         try:
             group = await Group.create(
                 organization_id=org.id, display_name=name, name_key=key, source=GroupSource.SEATWISE, created_at=now
             )
         except IntegrityError:
-            raise _taken(name) from None
+            raise name_taken(name) from None
         await GroupProduct.bulk_create([GroupProduct(group_id=group.id, product_id=sku) for sku in skus])
         await change.audit(AuditAction.GROUP_CREATED, AuditTarget.GROUP, group.id, {"displayName": name, "products": skus})
     return group
@@ -123,7 +124,7 @@ async def update_group(
     if display_name is not None:
         name, key = check_name(display_name)
         if await Group.filter(organization_id=org.id, name_key=key).exclude(id=group.id).exists():
-            raise _taken(name)
+            raise name_taken(name)
     skus = await _skus(product_skus) if product_skus is not None else None
     async with ledger.change(org, actor=actor, now=now) as change:
         await hold_group(group)
@@ -136,7 +137,7 @@ async def update_group(
             try:
                 await Group.filter(id=group.id).update(display_name=name, name_key=key)
             except IntegrityError:
-                raise _taken(name) from None
+                raise name_taken(name) from None
             details.update({"from": group.display_name, "to": name})
         if added or removed:
             await _regrant(change, group, added, removed)

@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from seatwise.models.core.errors import DomainError, ErrorCode
-from seatwise.models.core.lookups import parse_id
+from seatwise.models.core.inputs import parse_id
+from seatwise.models.core.locks import hold
 from seatwise.models.core.tables import Group, GroupMember, GroupSource, LicenseWait, Organization, User
 from seatwise.models.events.audit import Actor, AuditAction, AuditTarget
 from seatwise.models.groups.lifecycle import get_group, hold_group, products_of
@@ -49,7 +50,7 @@ async def add_members(
         skus = await products_of(group)
         await change.lock(*skus)
         ids = [u.id for u in users]
-        if await User.filter(id__in=ids, deleted_at=None).update(deleted_at=None) != len(ids):
+        if await hold(User.filter(id__in=ids, deleted_at=None), "deleted_at") != len(ids):
             raise DomainError(ErrorCode.USER_DELETED, "A user was deleted meanwhile.", "user_ids")
         existing = set(await GroupMember.filter(group_id=group.id, user_id__in=ids).values_list("user_id", flat=True))
         new = [u for u in users if u.id not in existing]

@@ -94,9 +94,14 @@ async def licenses_of_groups(group_ids: list[int]) -> dict[int, list[GroupLicens
     return found
 
 
+# Groups whose member pages one statement reads: a page of groups is at most 100 (SQLite: at most 500 terms).
+MAX_GROUPS_PER_STATEMENT = 100
+
+
 def _members_sql(groups: int, after: bool, postgres: bool) -> str:
-    """One statement for the first members of `groups` groups: per group the query of `members_query` with its
-    LIMIT (and after a cursor its keyset), all in one UNION ALL. Parameters per group: id, [email after,] limit."""
+    """One statement for the first members of `groups` groups (at most MAX_GROUPS_PER_STATEMENT): per group the
+    query of `members_query` with its LIMIT (and after a cursor its keyset), all in one UNION ALL. Parameters per
+    group: id, [email after,] limit."""
     columns = ", ".join(f'u."{column}"' for column in User._meta.db_fields)
     beyond = ' AND u."email" > ?' if after else ""
     branch = (
@@ -104,7 +109,8 @@ def _members_sql(groups: int, after: bool, postgres: bool) -> str:
         f'JOIN "{GroupMember._meta.db_table}" m ON m."user_id" = u."id" '
         f'WHERE m."group_id" = ? AND u."deleted_at" IS NULL{beyond} ORDER BY u."email" LIMIT ?) AS page'
     )
-    sql = " UNION ALL ".join([branch] * groups)
+    # The compound is ordered as a whole, in the database's collation: the same order as the keyset's `email > ?`.
+    sql = " UNION ALL ".join([branch] * groups) + ' ORDER BY "member_of", "email"'
     if postgres:  # asyncpg numbers its parameters: $1, $2, ...
         head, *rest = sql.split("?")
         sql = head + "".join(f"${n}{part}" for n, part in enumerate(rest, 1))
@@ -113,7 +119,10 @@ def _members_sql(groups: int, after: bool, postgres: bool) -> str:
 
 async def members_pages(group_ids: list[int], first: int | None, after: str | None) -> dict[int, Page[User]]:
     """The same page (`first` members after the cursor `after`) of the members of many groups, in one query; each
-    page's total is its group's COUNT, run only when asked for."""
+    page's total is its group's COUNT, run only when asked for. SQLite takes at most 500 terms in a compound SELECT:
+    callers pass at most MAX_GROUPS_PER_STATEMENT groups (the DataLoader's batch size)."""
+    if len(group_ids) > MAX_GROUPS_PER_STATEMENT:
+        raise ValueError(f"at most {MAX_GROUPS_PER_STATEMENT} groups per statement")
     limit = check_first(first)
     start = decode_cursor(after, MEMBER_ORDER, User)
     group_ids = list(dict.fromkeys(group_ids))
@@ -130,7 +139,6 @@ async def members_pages(group_ids: list[int], first: int | None, after: str | No
         rows[gid].append(User._init_from_db(**row))
     pages = {}
     for gid, users in rows.items():
-        users.sort(key=MEMBER_ORDER.key)
         pages[gid] = Page(
             items=users[:limit],
             keys=[MEMBER_ORDER.key(u) for u in users[:limit]],

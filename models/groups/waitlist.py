@@ -76,6 +76,9 @@ async def positions(waits: list[LicenseWait]) -> list[int]:
         await LicenseWait.filter(id__in=list(first.values())).annotate(position=_position()).values_list("product_id", "position")
     )
     place = {sku: int(position) for sku, position in rows}
+    for wait in waits:
+        if wait.product_id not in place:  # its first wait was served meanwhile: count the queue ahead of where it stood
+            place[wait.product_id] = await position_of(wait)
     found = []
     for wait in waits:
         found.append(place[wait.product_id])

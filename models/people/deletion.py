@@ -11,7 +11,8 @@ from tortoise.transactions import in_transaction
 
 from seatwise.models.catalog.products import catalog
 from seatwise.models.core.errors import DomainError, ErrorCode
-from seatwise.models.core.lookups import get_user, lock_organization
+from seatwise.models.core.locks import hold_organization
+from seatwise.models.core.lookups import get_user
 from seatwise.models.core.tables import GroupMember, GroupProduct, LicenseAssignment, LicenseWait, Organization, Product, User
 from seatwise.models.events import audit
 from seatwise.models.events.audit import Actor, AuditAction, AuditTarget
@@ -37,7 +38,7 @@ async def delete_user(
     if user.deleted_at is not None:
         raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is already deleted.", "user_id")
     async with ledger.change(org, actor=actor, now=now) as change:
-        await lock_organization(org)
+        await hold_organization(org)
         if await is_last_global_admin(org, await User.get(id=user.id)):
             raise DomainError(ErrorCode.LAST_GLOBAL_ADMIN, "The last global admin cannot be deleted.", "user_id")
         # Pools first (the products held, waited for or granted by the user's groups), then the user row.

@@ -15,7 +15,8 @@ from tortoise.transactions import in_transaction
 from seatwise.models.catalog.products import MAX_SKU, get_product
 from seatwise.models.core.errors import DomainError, ErrorCode
 from seatwise.models.core.inputs import column_length, query_text
-from seatwise.models.core.lookups import get_user, lock_organization
+from seatwise.models.core.locks import hold_organization
+from seatwise.models.core.lookups import get_user
 from seatwise.models.core.pages import Keyset
 from seatwise.models.core.tables import AdminRole, LicenseAssignment, Organization, User
 from seatwise.models.events import audit
@@ -153,7 +154,7 @@ async def set_admin_role(
     if user.admin_role == role:
         return user
     async with in_transaction():
-        await lock_organization(org)
+        await hold_organization(org)
         user = await User.get(id=user.id)
         if role is not AdminRole.GLOBAL_ADMIN and await is_last_global_admin(org, user):
             raise DomainError(ErrorCode.LAST_GLOBAL_ADMIN, "The last global admin cannot be demoted.", "role")

@@ -94,12 +94,8 @@ async def _checked_name(org: Organization, group: Group | None, display_name: st
     name, key = groups.check_name(display_name)
     same = Group.filter(organization_id=org.id, name_key=key)
     if await (same.exclude(id=group.id) if group else same).exists():
-        raise DomainError(ErrorCode.ALREADY_EXISTS, f"A group named {name!r} already exists.", "display_name")
+        raise groups.name_taken(name)
     return name, key
-
-
-def _taken(name: str | None) -> DomainError:
-    return DomainError(ErrorCode.ALREADY_EXISTS, f"A group named {name!r} already exists.", "display_name")
 
 
 async def _create(
@@ -117,7 +113,7 @@ async def _create(
             last_modified=now,
         )
     except IntegrityError:
-        raise _taken(name) from None
+        raise groups.name_taken(name) from None
     await change.audit(
         AuditAction.GROUP_CREATED,
         AuditTarget.GROUP,
@@ -143,7 +139,7 @@ async def _rename(change: ledger.SeatChange, group: Group, name: str | None, key
             display_name=group.display_name, name_key=group.name_key, external_id=group.external_id
         )
     except IntegrityError:
-        raise _taken(name) from None
+        raise groups.name_taken(name) from None
     await change.audit(AuditAction.GROUP_UPDATED, AuditTarget.GROUP, group.id, details)
     return True
 

@@ -66,11 +66,6 @@ class PoolCounters:
                 assert counters is not None  # the row exists now
             self._pools[sku] = self._before[sku] = PoolView(product, *counters)
 
-    async def pool(self, sku: str) -> PoolView:
-        """The product's pool as of now in this change (locked)."""
-        await self.lock(sku)
-        return self._pools[sku]
-
     def after(self, sku: str) -> PoolView:
         """The pool of a product this change touched, as it is after the change."""
         return self._pools[sku]

@@ -11,7 +11,7 @@ Inside it the change owns:
 - the transaction;
 - the pool lock (models/seats/counters.py): the first touch of a product locks its counter row and reads the
   counters, so the state before the change is read under the lock. Several products named up front are locked in
-  SKU order. Lock order of every seat change: organization row (admin-role rules) -> pool rows -> user rows ->
+  SKU order. Lock order (models/core/locks.py): organization -> group -> pool rows (SKU order) -> user rows ->
   subscription rows;
 - the counters, the one source of truth for counts: `seat_pool.assigned` moves only by a guarded
   UPDATE (`assigned <= purchased - n`), which the database serialises across connections and

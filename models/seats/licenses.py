@@ -19,9 +19,9 @@ from tortoise.queryset import QuerySet
 
 from seatwise.models.catalog.products import MAX_SKU, catalog, get_product, product_of
 from seatwise.models.core.errors import DomainError, ErrorCode
-from seatwise.models.core.inputs import column_length, query_text
+from seatwise.models.core.inputs import column_length, parse_id, query_text
 from seatwise.models.core.locks import hold
-from seatwise.models.core.lookups import get_user, parse_id
+from seatwise.models.core.lookups import get_user
 from seatwise.models.core.tables import LicenseAssignment, LicenseWait, Organization, Product, SeatPool, User
 from seatwise.models.events import audit
 from seatwise.models.events.audit import Actor, AuditAction, AuditTarget

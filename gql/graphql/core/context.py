@@ -49,7 +49,9 @@ class Context(dict):
         self.member_counts: DataLoader[int, int] = DataLoader(self._load_member_counts)
         self.group_licenses: DataLoader[int, list[group_reads.GroupLicense]] = DataLoader(self._load_group_licenses)
         # Keyed by (group id, first, after): a page of each group's members, one query per (first, after).
-        self.group_members: DataLoader[tuple[int, int | None, str | None], Page[User]] = DataLoader(self._load_group_members)
+        self.group_members: DataLoader[tuple[int, int | None, str | None], Page[User]] = DataLoader(
+            self._load_group_members, max_batch_size=group_reads.MAX_GROUPS_PER_STATEMENT
+        )
         self.users: DataLoader[int, User] = DataLoader(self._load_users)
 
     @property

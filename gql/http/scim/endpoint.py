@@ -46,8 +46,9 @@ TOO_LARGE: dict[str, Callable[[], Response]] = {"/scim/": too_large}
 
 
 def base_url(request: Request) -> str:
-    """This server's SCIM base URL as clients see it (SEATWISE_PUBLIC_URL, else the request's own address)."""
-    return public_base_url(request) + PREFIX
+    """This server's SCIM base URL as clients see it (SEATWISE_PUBLIC_URL, else the request's Host): absolute even
+    when the request named no host (RFC 7644 locations are absolute), from the address the request came to."""
+    return (public_base_url(request) or str(request.base_url).rstrip("/")) + PREFIX
 
 
 async def authorize(request: Request) -> Viewer:

@@ -82,3 +82,34 @@ async def test_add_group_members_of_1000_users_costs_as_many_statements_as_10(mo
     small = await _add_through_api(monkeypatch, fx, 10, "small", "CRM_ESSENTIAL")
     large = await _add_through_api(monkeypatch, fx, 1000, "large", "CRM_BASIC")
     assert large == small
+
+
+async def test_members_of_more_groups_than_one_statement_reads_come_in_database_order():
+    """A user in 501 groups (more than SQLite's 500 terms of one compound SELECT): each group's first members come,
+    in batches of at most MAX_GROUPS_PER_STATEMENT, ordered by the database as the keyset compares them."""
+    from seatwise.models.core.tables import Group, GroupMember, GroupSource
+    from seatwise.models.groups.reads import MAX_GROUPS_PER_STATEMENT
+
+    fx = await make_org()
+    user = await make_user(fx, email="m@acme.example")
+    other = await make_user(fx, email="a.z@acme.example")
+    made = [
+        Group(
+            organization_id=fx.org.id,
+            display_name=f"G{i:03}",
+            name_key=f"g{i:03}",
+            source=GroupSource.SEATWISE,
+            created_at=NOW,
+            last_modified=NOW,
+        )
+        for i in range(MAX_GROUPS_PER_STATEMENT * 5 + 1)
+    ]
+    await Group.bulk_create(made)
+    ids = [g.id for g in await Group.filter(organization_id=fx.org.id).order_by("id")]
+    await GroupMember.bulk_create([GroupMember(group_id=gid, user_id=uid) for gid in ids for uid in (user.id, other.id)])
+    query = """query($u: ID!) { user(id: $u) { groups { members(first: 1) { totalCount edges { node { email } } } } } }"""
+    result = await execute(query, {"u": str(user.id)}, token=fx.token)
+    assert result.errors is None
+    pages = [g["members"] for g in result.data["user"]["groups"]]
+    assert len(pages) == len(ids)
+    assert {(p["totalCount"], p["edges"][0]["node"]["email"]) for p in pages} == {(2, "a.z@acme.example")}
