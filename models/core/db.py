@@ -147,6 +147,15 @@ def __getattr__(name: str):
     raise AttributeError(name)
 
 
+def placeholders(sql: str, dialect: str) -> str:
+    """Plain SQL written with `?` for each parameter, as the connection's driver wants it: asyncpg numbers its
+    parameters ($1, $2, ...), SQLite takes `?` as written. Every hand-written statement passes here."""
+    if dialect != "postgres":
+        return sql
+    head, *rest = sql.split("?")
+    return head + "".join(f"${n}{part}" for n, part in enumerate(rest, 1))
+
+
 async def lock_name(connection, name: str) -> None:
     """Serialize the transactions that lock `name` until the caller's transaction ends.
 

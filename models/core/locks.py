@@ -21,6 +21,7 @@ from tortoise.expressions import F
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from seatwise.models.core.db import placeholders
 from seatwise.models.core.tables import Organization
 
 
@@ -32,12 +33,10 @@ async def hold(query: QuerySet[Any], column: str) -> int:
 async def hold_returning(model: type[Model], where: dict[str, Any], column: str, read: tuple[str, ...]) -> list[dict]:
     """Hold the rows of `model` whose columns equal `where` and read `read` of them, in one statement."""
     client = connections.get("default")  # the transaction's connection inside in_transaction()
-    postgres = client.capabilities.dialect == "postgres"
-    marks = [f"${i}" if postgres else "?" for i in range(1, len(where) + 1)]
-    condition = " AND ".join(f'"{name}" = {mark}' for name, mark in zip(where, marks, strict=True))
+    condition = " AND ".join(f'"{name}" = ?' for name in where)
     returning = ", ".join(f'"{name}"' for name in read)
     sql = f'UPDATE "{model._meta.db_table}" SET "{column}" = "{column}" WHERE {condition} RETURNING {returning}'
-    return await client.execute_query_dict(sql, list(where.values()))
+    return await client.execute_query_dict(placeholders(sql, client.capabilities.dialect), list(where.values()))
 
 
 async def hold_organization(org: Organization) -> None:

@@ -18,6 +18,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from seatwise.models.core.clock import iso
+from seatwise.models.core.db import placeholders
 from seatwise.models.core.tables import LicenseAssignment, Organization, User
 
 BATCH_SIZE = 1000
@@ -88,7 +89,7 @@ class Rows:
     def __init__(self, org: Organization) -> None:
         self.org_id = org.id
         self.db = connections.get("default")
-        self.numbered = self.db.capabilities.dialect == "postgres"  # asyncpg numbers its parameters: $1, $2, ...
+        self.dialect = self.db.capabilities.dialect
         self.reading: set[asyncio.Task] = set()
 
     async def __aenter__(self) -> Rows:
@@ -106,10 +107,7 @@ class Rows:
         return task
 
     async def fetch(self, sql: str, params: list) -> list:
-        if self.numbered:
-            head, *rest = sql.split("?")
-            sql = head + "".join(f"${n}{part}" for n, part in enumerate(rest, 1))
-        return list((await self.db.execute_query(sql, params))[1])
+        return list((await self.db.execute_query(placeholders(sql, self.dialect), params))[1])
 
     async def batches(
         self, model: type[Model], columns: str, attach: Callable[[list], Awaitable[Any]] | None = None

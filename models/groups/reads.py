@@ -15,6 +15,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from seatwise.models.catalog.products import catalog
+from seatwise.models.core.db import placeholders
 from seatwise.models.core.pages import Keyset, Page, check_first, decode_cursor
 from seatwise.models.core.tables import (
     Group,
@@ -98,7 +99,7 @@ async def licenses_of_groups(group_ids: list[int]) -> dict[int, list[GroupLicens
 MAX_GROUPS_PER_STATEMENT = 100
 
 
-def _members_sql(groups: int, after: bool, postgres: bool) -> str:
+def _members_sql(groups: int, after: bool, dialect: str) -> str:
     """One statement for the first members of `groups` groups (at most MAX_GROUPS_PER_STATEMENT): per group the
     query of `members_query` with its LIMIT (and after a cursor its keyset), all in one UNION ALL. Parameters per
     group: id, [email after,] limit."""
@@ -111,10 +112,7 @@ def _members_sql(groups: int, after: bool, postgres: bool) -> str:
     )
     # The compound is ordered as a whole, in the database's collation: the same order as the keyset's `email > ?`.
     sql = " UNION ALL ".join([branch] * groups) + ' ORDER BY "member_of", "email"'
-    if postgres:  # asyncpg numbers its parameters: $1, $2, ...
-        head, *rest = sql.split("?")
-        sql = head + "".join(f"${n}{part}" for n, part in enumerate(rest, 1))
-    return sql
+    return placeholders(sql, dialect)
 
 
 async def members_pages(group_ids: list[int], first: int | None, after: str | None) -> dict[int, Page[User]]:
@@ -132,7 +130,7 @@ async def members_pages(group_ids: list[int], first: int | None, after: str | No
     params: list = []
     for gid in group_ids:
         params += [gid, *(start or ()), limit + 1]
-    sql = _members_sql(len(group_ids), start is not None, client.capabilities.dialect == "postgres")
+    sql = _members_sql(len(group_ids), start is not None, client.capabilities.dialect)
     rows: dict[int, list[User]] = {gid: [] for gid in group_ids}
     for row in await client.execute_query_dict(sql, params):
         gid = row.pop("member_of")

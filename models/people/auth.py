@@ -11,7 +11,7 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from seatwise.models.core.clock import org_now
-from seatwise.models.core.db import lock_name
+from seatwise.models.core.db import lock_name, placeholders
 from seatwise.models.core.errors import DomainError, ErrorCode, Forbidden, Unauthenticated
 from seatwise.models.core.inputs import checked_text, column_length
 from seatwise.models.core.tables import AdminRole, Credential, CredentialKind, Organization, SignInFailure, TokenScope, User
@@ -77,10 +77,10 @@ def _authentication_sql(dialect: str) -> str:
         columns = ", ".join(
             f'{alias}."{column}" AS "{alias}__{column}"' for model, alias in _AUTH_TABLES for column in model._meta.db_fields
         )
-        mark = "$1" if dialect == "postgres" else "?"
-        _auth_sql[dialect] = (
+        _auth_sql[dialect] = placeholders(
             f'SELECT {columns} FROM "credential" c JOIN "app_user" u ON u."id" = c."user_id" '
-            f'JOIN "organization" o ON o."id" = c."organization_id" WHERE c."token_hash" = {mark}'
+            f'JOIN "organization" o ON o."id" = c."organization_id" WHERE c."token_hash" = ?',
+            dialect,
         )
     return _auth_sql[dialect]
 
