@@ -12,6 +12,7 @@ from seatwise.models.core.locks import hold
 from seatwise.models.core.tables import Group, GroupMember, GroupSource, LicenseWait, Organization, User
 from seatwise.models.events.audit import Actor, AuditAction, AuditTarget
 from seatwise.models.groups.lifecycle import get_group, hold_group, products_of
+from seatwise.models.roles.group_roles import require_may_join
 from seatwise.models.seats import ledger
 from seatwise.models.seats.licenses import MAX_BULK
 
@@ -47,6 +48,7 @@ async def add_members(
     users = await _users(org, user_ids, live=True)
     async with ledger.change(org, actor=actor, now=now) as change:
         await hold_group(group)
+        await require_may_join(actor, group)  # a group that gives SYSTEM_ADMINISTRATOR: GLOBAL_ADMIN only
         skus = await products_of(group)
         await change.lock(*skus)
         ids = [u.id for u in users]

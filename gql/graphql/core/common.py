@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from strawberry.types import Info
 
 from seatwise.gql.graphql.core.scalars import DateTime
 from seatwise.models.catalog.prices import QuoteView
@@ -13,6 +14,9 @@ from seatwise.models.core import tables
 from seatwise.models.core.pages import Page
 from seatwise.models.people import users as user_rules
 from seatwise.models.seats import licenses as seat_rules
+
+if TYPE_CHECKING:
+    from seatwise.gql.graphql.roles.types import ProductRole
 
 
 def exposed(domain_enum, name: str, *, description: str | None = None, values: dict[str, str] | None = None):
@@ -102,6 +106,14 @@ class Product:
     @classmethod
     def from_model(cls, product: tables.Product) -> Product:
         return cls(sku=product.sku, name=product.name, unit_price=Money.usd(product.unit_price_cents, product.currency))
+
+    @strawberry.field(
+        description="The security roles of this product in the viewer's organization: the shipped ones and its own."
+    )
+    async def roles(self, info: Info) -> list[Annotated[ProductRole, strawberry.lazy("seatwise.gql.graphql.roles.types")]]:
+        from seatwise.gql.graphql.roles.types import ProductRole
+
+        return [ProductRole.from_view(role) for role in (await info.context.product_roles()).get(self.sku, [])]
 
 
 @strawberry.type(description="The price of a purchase of licenses at this moment.")

@@ -26,6 +26,7 @@ from seatwise.models.seats import licenses as seat_rules
 
 if TYPE_CHECKING:
     from seatwise.gql.graphql.groups.types import Group, LicenseWait
+    from seatwise.gql.graphql.roles.types import RoleGrant
     from seatwise.gql.graphql.seats.types import LicenseAssignment
 
 
@@ -108,6 +109,19 @@ class User:
 
         return [LicenseWait.from_model(w, position) for w, position in await info.context.waits.load(self.model.id)]
 
+    @strawberry.field(description="Effective security roles, with their sources; productSku narrows to one product.")
+    async def product_roles(
+        self,
+        info: Info,
+        product_sku: Annotated[
+            str | None, strawberry.argument(description="Only this product's roles; null for every product.")
+        ] = None,
+    ) -> list[Annotated[RoleGrant, strawberry.lazy("seatwise.gql.graphql.roles.types")]]:
+        from seatwise.gql.graphql.roles.types import RoleGrant
+
+        entries = await info.context.user_roles.load((self.model, product_sku))
+        return [RoleGrant.from_entry(entry, self.model.id) for entry in entries]
+
 
 @strawberry.type(description="One User of a page with its cursor.")
 class UserEdge:
@@ -177,3 +191,7 @@ class ApiToken:
 class AccessDecision:
     allowed: bool = strawberry.field(description="True when the person may use the product now.")
     reason: AccessDenialReason | None = strawberry.field(description="Why access is denied; null when allowed.")
+    roles: list[Annotated[RoleGrant, strawberry.lazy("seatwise.gql.graphql.roles.types")]] = strawberry.field(
+        default_factory=list,
+        description="When allowed: the user's effective roles in the product, with their sources. Empty otherwise.",
+    )
