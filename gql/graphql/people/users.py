@@ -145,8 +145,25 @@ class Query:
         reason, user = await seats.access_check_user(org, email, product_sku)
         if reason is not None or user is None:
             return AccessDecision(allowed=False, reason=reason)
+        if not _asks_for_roles(info):
+            return AccessDecision(allowed=True, reason=None)
         roles = await sign_in_roles(org, user, product_sku)  # one statement more than the license's answer
         return AccessDecision(allowed=True, reason=None, roles=[RoleGrant.from_entry(entry, user.id) for entry in roles])
+
+
+def _asks_for_roles(info: Info) -> bool:
+    """Whether the operation selects `roles` of the access decision (fragments included)."""
+
+    def names(selections) -> set[str]:
+        found = set()
+        for selection in selections:
+            if getattr(selection, "name", None) is not None:
+                found.add(selection.name)
+            else:  # an inline fragment or fragment spread
+                found |= names(selection.selections)
+        return found
+
+    return any("roles" in names(field.selections) for field in info.selected_fields)
 
 
 @strawberry.type

@@ -73,7 +73,10 @@ async def test_a_group_gives_roles_and_a_role_held_only_through_it_is_inherited(
     roles = [{"productSku": "CRM_BASIC", "roleKeys": ["delegate", "SALESPERSON"]}]
     updated = (await execute(SET_GROUP, {"g": str(group.id), "roles": roles}, token=fx.token)).data["updateGroup"]
     assert updated["group"]["productRoles"] == [
-        {"product": {"sku": "CRM_BASIC"}, "roles": [{"key": "SALESPERSON", "builtIn": True}, {"key": "DELEGATE", "builtIn": True}]}
+        {
+            "product": {"sku": "CRM_BASIC"},
+            "roles": [{"key": "SALESPERSON", "builtIn": True}, {"key": "DELEGATE", "builtIn": True}],
+        }
     ]
     bad = [{"productSku": "CRM_ESSENTIAL", "roleKeys": ["SYSTEM_CUSTOMIZER"]}]
     refused = (await execute(SET_GROUP, {"g": str(group.id), "roles": bad}, token=fx.token)).data["updateGroup"]
@@ -97,7 +100,12 @@ async def test_the_sign_in_answer_carries_the_roles_only_when_allowed():
         "allowed": True,
         "reason": None,
         "roles": [
-            {"role": {"key": "SALESPERSON", "name": "Salesperson"}, "direct": True, "viaAdminRole": False, "groups": [{"displayName": "Sales"}]},
+            {
+                "role": {"key": "SALESPERSON", "name": "Salesperson"},
+                "direct": True,
+                "viaAdminRole": False,
+                "groups": [{"displayName": "Sales"}],
+            },
             {"role": {"key": "DELEGATE", "name": "Delegate"}, "direct": True, "viaAdminRole": False, "groups": []},
         ],
     }
@@ -111,7 +119,12 @@ async def test_a_global_admin_signs_in_as_system_administrator_and_the_user_show
     admin = await make_user(fx, email="boss@acme.example", role=AdminRole.GLOBAL_ADMIN, skus=["CRM_BASIC"])
     answer = (await execute(SIGN_IN, {"e": "boss@acme.example", "sku": "CRM_BASIC"}, token=fx.token)).data["accessCheck"]
     assert answer["roles"] == [
-        {"role": {"key": "SYSTEM_ADMINISTRATOR", "name": "System Administrator"}, "direct": False, "viaAdminRole": True, "groups": []}
+        {
+            "role": {"key": "SYSTEM_ADMINISTRATOR", "name": "System Administrator"},
+            "direct": False,
+            "viaAdminRole": True,
+            "groups": [],
+        }
     ]
     shown = await execute(
         "query($id: ID!) { user(id: $id) { productRoles { role { key product { sku } } viaAdminRole } } }",

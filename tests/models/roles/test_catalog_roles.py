@@ -31,7 +31,10 @@ async def test_an_organization_adds_its_own_role_after_the_shipped_ones():
     fx = await make_org()
     role = await definitions.create_role(fx.org, "CRM_BASIC", "REGIONAL_MANAGER", " Regional ", None, actor=fx.actor, now=NOW)
     assert (role.key, role.name, role.description, role.built_in) == ("REGIONAL_MANAGER", "Regional", "", False)
-    assert [r.key for r in (await catalog.roles_of_products(fx.org, ["CRM_BASIC"]))["CRM_BASIC"]] == [*CRM_ROLES, "REGIONAL_MANAGER"]
+    assert [r.key for r in (await catalog.roles_of_products(fx.org, ["CRM_BASIC"]))["CRM_BASIC"]] == [
+        *CRM_ROLES,
+        "REGIONAL_MANAGER",
+    ]
     other = await make_org("Other")
     assert "REGIONAL_MANAGER" not in [r.key for r in (await catalog.roles_of_products(other.org, ["CRM_BASIC"]))["CRM_BASIC"]]
     assert await AuditEvent.filter(organization_id=fx.org.id, action="product_role.created").count() == 1

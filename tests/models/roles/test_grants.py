@@ -93,7 +93,10 @@ async def test_a_directory_group_gives_roles_too_and_its_change_is_audited_namin
     await groups.update_group(fx.org, str(group.id), product_roles=[], actor=fx.actor, now=NOW)
     assert await held(fx.org, user, "CRM_BASIC") == {}
     revoked = await AuditEvent.get(organization_id=fx.org.id, action="role.revoked")
-    assert (revoked.target_id, revoked.details) == (str(user.id), {"product": "CRM_BASIC", "roles": ["DELEGATE"], "group": str(group.id)})
+    assert (revoked.target_id, revoked.details) == (
+        str(user.id),
+        {"product": "CRM_BASIC", "roles": ["DELEGATE"], "group": str(group.id)},
+    )
 
 
 async def test_a_group_role_the_product_does_not_have_is_an_unknown_role_naming_its_place():
@@ -165,8 +168,12 @@ async def test_a_user_admin_may_not_give_system_administrator_directly_or_throug
         await grants.grant_roles(fx.org, [str(user.id)], "CRM_BASIC", ["SYSTEM_ADMINISTRATOR"], actor=actor, now=NOW)
     group = await groups.create_group(fx.org, "Admins", [], actor=fx.actor, now=NOW)
     with pytest.raises(Forbidden):
-        await groups.update_group(fx.org, str(group.id), product_roles=[("CRM_BASIC", ["SYSTEM_ADMINISTRATOR"])], actor=actor, now=NOW)
-    await groups.update_group(fx.org, str(group.id), product_roles=[("CRM_BASIC", ["SYSTEM_ADMINISTRATOR"])], actor=fx.actor, now=NOW)
+        await groups.update_group(
+            fx.org, str(group.id), product_roles=[("CRM_BASIC", ["SYSTEM_ADMINISTRATOR"])], actor=actor, now=NOW
+        )
+    await groups.update_group(
+        fx.org, str(group.id), product_roles=[("CRM_BASIC", ["SYSTEM_ADMINISTRATOR"])], actor=fx.actor, now=NOW
+    )
     with pytest.raises(Forbidden):
         await members.add_members(fx.org, str(group.id), [str(user.id)], actor=actor, now=NOW)
     with pytest.raises(Forbidden):
