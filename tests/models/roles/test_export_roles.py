@@ -26,7 +26,7 @@ async def _org_with_roles():
 
 
 async def test_the_json_export_lists_each_users_roles_with_their_sources():
-    fx, seller, boss, group = await _org_with_roles()
+    fx, _, _, group = await _org_with_roles()
     document = json.loads(await read_export(await export_now(fx, ExportFormat.JSON)))
     by_email = {u["email"]: u for u in document["users"]}
     assert by_email["seller@acme.test"]["roles"] == [
@@ -40,7 +40,7 @@ async def test_the_json_export_lists_each_users_roles_with_their_sources():
 
 
 async def test_the_csv_export_has_a_roles_column():
-    fx, seller, boss, group = await _org_with_roles()
+    fx, _, _, group = await _org_with_roles()
     rows = list(csv.reader(io.StringIO((await read_export(await export_now(fx, ExportFormat.CSV))).decode(), newline="")))
     assert rows[0][-1] == "roles"
     table = {row[0]: row[-1] for row in rows[1:]}
