@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
-from seatwise.gql.graphql.core.common import Product
-from seatwise.models.roles.catalog import RoleView
+from seatwise.gql.graphql.core.common import Product, ProductRole
 from seatwise.models.roles.effective import EffectiveRole
 from seatwise.models.roles.group_roles import ProductRoles
 
@@ -18,23 +17,6 @@ if TYPE_CHECKING:
 
 async def _product(info: Info, sku: str) -> Product:
     return Product.from_model((await info.context.products())[sku])
-
-
-@strawberry.type(description="A security role of a product: what a user may do in it once signed in.")
-class ProductRole:
-    key: str = strawberry.field(description="e.g. SALESPERSON.")
-    name: str = strawberry.field(description="The name shown, e.g. Salesperson.")
-    description: str = strawberry.field(description="What the role may do.")
-    built_in: bool = strawberry.field(description="Shipped with the catalog (cannot be changed), or the organization's own.")
-    view: strawberry.Private[RoleView]
-
-    @classmethod
-    def from_view(cls, view: RoleView) -> ProductRole:
-        return cls(key=view.key, name=view.name, description=view.description, built_in=view.built_in, view=view)
-
-    @strawberry.field(description="The product the role belongs to.")
-    async def product(self, info: Info) -> Product:
-        return await _product(info, self.view.product_sku)
 
 
 @strawberry.type(description="A role a user holds, with its sources: direct, groups, the Seatwise admin role.")
