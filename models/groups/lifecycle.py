@@ -163,6 +163,8 @@ async def delete_group(org: Organization, group_id: str, *, actor: Actor, now: d
         skus = await products_of(group)
         await change.lock(*skus)
         member_ids = cast(list[int], list(await GroupMember.filter(group_id=group.id).values_list("user_id", flat=True)))
+        # The roles it gave end with it (its group_role rows go by CASCADE): role.revoked per member, naming it.
+        await group_roles.audit_membership(org, actor, group.id, member_ids, joined=False, now=now)
         if not await Group.filter(id=group.id).delete():
             raise DomainError(ErrorCode.NOT_FOUND, f"No group {group_id}.", "group_id")
         await GroupMember.filter(group_id=group.id).delete()  # also by CASCADE

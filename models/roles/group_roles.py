@@ -69,6 +69,18 @@ async def replace_group_roles(
     return {"rolesAdded": [f"{s}:{k}" for s, k in added], "rolesRemoved": [f"{s}:{k}" for s, k in removed]}
 
 
+async def audit_membership(
+    org: Organization, actor: Actor, group_id: int, user_ids: list[int], *, joined: bool, now: datetime
+) -> None:
+    """Members joining or leaving a group that gives roles: `role.granted` / `role.revoked` per member and product,
+    naming the group (two statements at most, whatever the number of members)."""
+    pairs = sorted(await GroupRole.filter(group_id=group_id).values_list("product_id", "role_key"))
+    action = AuditAction.ROLE_GRANTED if joined else AuditAction.ROLE_REVOKED
+    for sku in sorted({sku for sku, _ in pairs}):
+        details = {"product": sku, "roles": [k for s, k in pairs if s == sku], "group": str(group_id)}
+        await audit.record_many(org, actor, action, AuditTarget.USER, sorted(user_ids), at=now, details=details)
+
+
 async def require_may_join(actor: Actor, group: Group) -> None:
     """FORBIDDEN for a member added by anyone but a GLOBAL_ADMIN to a group that gives SYSTEM_ADMINISTRATOR."""
     if actor.role is not AdminRole.GLOBAL_ADMIN and await GroupRole.exists(group_id=group.id, role_key=SYSTEM_ADMINISTRATOR):

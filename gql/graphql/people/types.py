@@ -19,7 +19,9 @@ from seatwise.gql.graphql.core.common import (
 )
 from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, PAGE_INFO, TOTAL_COUNT
 from seatwise.gql.graphql.core.scalars import DateTime
+from seatwise.models.catalog.products import MAX_SKU
 from seatwise.models.core import tables
+from seatwise.models.core.inputs import query_text
 from seatwise.models.core.pages import Page
 from seatwise.models.people import users as user_rules
 from seatwise.models.seats import licenses as seat_rules
@@ -119,6 +121,7 @@ class User:
     ) -> list[Annotated[RoleGrant, strawberry.lazy("seatwise.gql.graphql.roles.types")]]:
         from seatwise.gql.graphql.roles.types import RoleGrant
 
+        query_text(product_sku, MAX_SKU, "The productSku")  # BAD_USER_INPUT for text that cannot be a SKU
         entries = await info.context.user_roles.load((self.model, product_sku))
         return [RoleGrant.from_entry(entry, self.model.id) for entry in entries]
 

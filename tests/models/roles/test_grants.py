@@ -186,3 +186,30 @@ async def test_a_user_admin_may_not_give_system_administrator_directly_or_throug
         "SYSTEM_ADMINISTRATOR": (False, (group.id,), False),
         "SALESPERSON": (True, (), False),
     }
+
+
+async def test_joining_and_leaving_a_group_that_gives_roles_is_audited_naming_the_group():
+    fx = await make_org()
+    user = await make_user(fx)
+    group = await groups.create_group(fx.org, "Sales", [], actor=fx.actor, now=NOW)
+    await groups.update_group(fx.org, str(group.id), product_roles=[("CRM_BASIC", ["SALESPERSON"])], actor=fx.actor, now=NOW)
+    await members.add_members(fx.org, str(group.id), [str(user.id)], actor=fx.actor, now=NOW)
+    await members.remove_members(fx.org, str(group.id), [str(user.id)], actor=fx.actor, now=NOW)
+    events = await AuditEvent.filter(organization_id=fx.org.id, action__in=["role.granted", "role.revoked"]).order_by("id")
+    details = {"product": "CRM_BASIC", "roles": ["SALESPERSON"], "group": str(group.id)}
+    assert [(e.action, e.target_id, e.details) for e in events] == [
+        ("role.granted", str(user.id), details),
+        ("role.revoked", str(user.id), details),
+    ]
+
+
+async def test_deleting_a_group_ends_the_roles_it_gave():
+    fx = await make_org()
+    user = await make_user(fx)
+    group = await groups.create_group(fx.org, "Sales", [], actor=fx.actor, now=NOW)
+    await members.add_members(fx.org, str(group.id), [str(user.id)], actor=fx.actor, now=NOW)
+    await groups.update_group(fx.org, str(group.id), product_roles=[("CRM_BASIC", ["SALESPERSON"])], actor=fx.actor, now=NOW)
+    await groups.delete_group(fx.org, str(group.id), actor=fx.actor, now=NOW)
+    assert await held(fx.org, user, "CRM_BASIC") == {}
+    revoked = await AuditEvent.filter(organization_id=fx.org.id, action="role.revoked").values_list("target_id", "details")
+    assert revoked == [(str(user.id), {"product": "CRM_BASIC", "roles": ["SALESPERSON"], "group": str(group.id)})]
