@@ -31,7 +31,11 @@ from tortoise.models import Model
 from seatwise.models.core.clock import add_months, utcnow
 from seatwise.models.core.tables import (
     AdminRole,
+    Group,
+    GroupMember,
+    GroupRole,
     LicenseAssignment,
+    RoleGrant,
     StatusReason,
     Subscription,
     SubscriptionStatus,
@@ -219,9 +223,26 @@ async def seed_org(size: int, tag: str, *, now: datetime | None = None) -> Seede
     await ledger.store_lines(org)  # where each product's conflict starts, kept by the ledger from its next change on
     await check_counters(org.id)
 
+    await _seed_roles(org.id, [uid for i, uid in enumerate(ids) if holds(PROFESSIONAL, i)], now)
+
     free = [uid for i, uid in enumerate(ids) if not holds(BASIC, i)]
     professional = [f"user{i:06d}@{domain}" for i in range(size) if holds(PROFESSIONAL, i)]
     return SeededOrg(tag, size, org.id, token, free, professional, time.perf_counter() - started)
+
+
+async def _seed_roles(org_id: int, professional: list[int], now: datetime) -> None:
+    """Security roles (docs/rules.md section 14): every CRM_PROFESSIONAL holder is a SALESPERSON directly, every tenth
+    also a SALES_MANAGER through the "Sales managers" group."""
+    await bulk_insert(
+        RoleGrant,
+        (
+            {"organization_id": org_id, "user_id": uid, "product_id": PROFESSIONAL, "role_key": "SALESPERSON", "granted_at": now}
+            for uid in professional
+        ),
+    )
+    group = await Group.create(organization_id=org_id, display_name="Sales managers", name_key="sales managers", created_at=now)
+    await GroupRole.create(group_id=group.id, product_id=PROFESSIONAL, role_key="SALES_MANAGER")
+    await bulk_insert(GroupMember, ({"group_id": group.id, "user_id": uid} for uid in professional[::10]))
 
 
 async def check_counters(org_id: int) -> None:

@@ -11,6 +11,11 @@ from bench.seed import SeededOrg
 
 SEATS = "{ seats { product { sku } purchased assigned available overage inConflict waiting } }"
 ACCESS = "query($e: String!, $p: String!) { accessCheck(email: $e, productSku: $p) { allowed reason } }"
+# The sign-in answer with the user's security roles and their sources (docs/rules.md section 14).
+ACCESS_ROLES = (
+    "query($e: String!, $p: String!) { accessCheck(email: $e, productSku: $p) { allowed reason"
+    " roles { role { key name } direct viaAdminRole groups { displayName } } } }"
+)
 ALERTS = "{ alerts { kind message dueAt product { sku } subscription { id } } }"
 CONFLICTS = (
     "{ licenseConflicts { product { sku } purchased assigned overage causes remedies { kind description }"
@@ -47,11 +52,22 @@ PG_SEATS = (
 )
 
 # The operations of the main table, in the order they are shown.
-OPERATIONS = ["seats", "accessCheck", "alerts", "licenseConflicts", "subscriptions", "usersPage", "assignRevoke", "viewer"]
+OPERATIONS = [
+    "seats",
+    "accessCheck",
+    "accessCheckRoles",
+    "alerts",
+    "licenseConflicts",
+    "subscriptions",
+    "usersPage",
+    "assignRevoke",
+    "viewer",
+]
 PEER_OPERATIONS = ["peerUsers", "peerUsersNoTotal", "peerSeats"]
 LABELS = {
     "seats": "`seats`",
     "accessCheck": "`accessCheck`",
+    "accessCheckRoles": "`accessCheck` with roles",
     "alerts": "`alerts`",
     "licenseConflicts": "`licenseConflicts` (+ affectedUsers 100)",
     "subscriptions": "`subscriptions`",
@@ -89,11 +105,13 @@ def seatwise(op: str, port: int, org: SeededOrg, concurrency: int) -> Workload:
         return load.graphql_request(load_host(), port, query, variables, org.token)
 
     label = org.tag
-    if op == "accessCheck":
-        # Users holding CRM_PROFESSIONAL, spread over the organization: the later ones are in conflict.
+    if op in ("accessCheck", "accessCheckRoles"):
+        # Users holding CRM_PROFESSIONAL, spread over the organization: the later ones are in conflict. Each holds
+        # SALESPERSON directly, every tenth SALES_MANAGER through a group too.
         emails = org.professional_emails
         step = max(1, len(emails) // 200)
-        requests = [gql(ACCESS, {"e": e, "p": "CRM_PROFESSIONAL"}) for e in emails[::step]]
+        document = ACCESS if op == "accessCheck" else ACCESS_ROLES
+        requests = [gql(document, {"e": e, "p": "CRM_PROFESSIONAL"}) for e in emails[::step]]
         return Workload(lambda k: [(label, [r]) for r in requests[k:] + requests[:k]])
     if op == "assignRevoke":
         # Each connection cycles through its own users without CRM_BASIC: assign, then revoke, as one unit.

@@ -40,7 +40,7 @@ def is_postgres() -> bool:
 
 async def truncate_all() -> None:
     conn = connections.get("default")
-    tables = [m._meta.db_table for m in Tortoise.apps["seatwise"].values() if m._meta.db_table != "product"]
+    tables = [m._meta.db_table for m in Tortoise.apps["seatwise"].values() if m._meta.db_table not in ("product", "catalog_role")]
     if is_postgres():
         await conn.execute_script(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
     else:

@@ -26,6 +26,7 @@ from seatwise.gql.graphql.events import live as events
 from seatwise.gql.graphql.exports import resolvers as exports
 from seatwise.gql.graphql.groups import resolvers as groups
 from seatwise.gql.graphql.people import auth, users
+from seatwise.gql.graphql.roles import resolvers as roles
 from seatwise.gql.graphql.seats import conflicts
 from seatwise.gql.graphql.seats import resolvers as seats
 from seatwise.gql.graphql.support import resolvers as support
@@ -61,6 +62,7 @@ class Mutation(
     billing.Mutation,
     clock.Mutation,
     groups.Mutation,
+    roles.Mutation,
 ):
     pass
 

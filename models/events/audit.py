@@ -47,6 +47,11 @@ class AuditAction(str, enum.Enum):
     GROUP_MEMBERS_ADDED = "group.members_added"
     GROUP_MEMBERS_REMOVED = "group.members_removed"
     USER_UPDATED = "user.updated"  # attributes written by the directory (SCIM): userName, names, emails, externalId
+    ROLE_GRANTED = "role.granted"
+    ROLE_REVOKED = "role.revoked"
+    PRODUCT_ROLE_CREATED = "product_role.created"
+    PRODUCT_ROLE_UPDATED = "product_role.updated"
+    PRODUCT_ROLE_DELETED = "product_role.deleted"
 
 
 class AuditTarget(str, enum.Enum):

@@ -14,6 +14,7 @@ from seatwise.models.core.clock import iso
 from seatwise.models.core.tables import Charge, Organization, PaymentCard, ServiceRequest, Subscription
 from seatwise.models.exports.rows import NOT_DELETED, Deletion, row_datetime, row_json, row_time
 from seatwise.models.people.users import restorable_until, status_of
+from seatwise.models.roles.effective import EffectiveRole
 
 
 def _ref(pk: int | None) -> dict | None:
@@ -108,10 +109,39 @@ def _json_time(value: Any) -> str:
     return "null" if text is None else f'"{text}"'
 
 
-def user_json(user: Any, licenses: list, conflicts: set[int]) -> str:
+def roles_json(roles: list[EffectiveRole]) -> str:
+    """A user's effective roles with their sources: `[{product: {sku}, key, direct, groups: [id], viaAdminRole}]`."""
+    return json_text(
+        [
+            {
+                "product": {"sku": e.role.product_sku},
+                "key": e.role.key,
+                "direct": e.direct,
+                "groups": [str(g) for g in sorted(e.group_ids)],
+                "viaAdminRole": e.via_admin_role,
+            }
+            for e in roles
+        ]
+    )
+
+
+def roles_cell(roles: list[EffectiveRole]) -> str:
+    """The CSV cell of a user's roles: `SKU:KEY(sources)` separated by `;`, sources `direct`, `group <id>`, `admin`."""
+    cells = []
+    for e in roles:
+        sources = (
+            (["direct"] if e.direct else [])
+            + [f"group {g}" for g in sorted(e.group_ids)]
+            + (["admin"] if e.via_admin_role else [])
+        )
+        cells.append(f"{e.role.product_sku}:{e.role.key}({'+'.join(sources)})")
+    return ";".join(cells)
+
+
+def user_json(user: Any, licenses: list, conflicts: set[int], roles: list[EffectiveRole] | None = None) -> str:
     """A user row (JSON_USER_COLUMNS) with its license rows (JSON_LICENSE_COLUMNS): `{id, email, displayName,
-    status, adminRole, licenses: [{id, product: {sku}, assignedAt, state}], createdAt, deletedAt,
-    restorableUntil}`, and `licensesAtDeletion` (sorted SKUs) for a deleted user."""
+    status, adminRole, licenses: [{id, product: {sku}, assignedAt, state}], roles (see `roles_json`), createdAt,
+    deletedAt, restorableUntil}`, and `licensesAtDeletion` (sorted SKUs) for a deleted user."""
     user_id, email, display_name, admin_role, created_at, deleted_at, at_deletion = user
     gone = NOT_DELETED if deleted_at is None else Deletion(row_datetime(deleted_at))
     held = ",".join(
@@ -122,7 +152,7 @@ def user_json(user: Any, licenses: list, conflicts: set[int]) -> str:
     text = (
         f'{{"id":"{user_id}","email":{_string(email)},"displayName":{_string(display_name)},'
         f'"status":"{status_of(gone, len(licenses)).value}","adminRole":{_quoted(admin_role)},"licenses":[{held}],'
-        f'"createdAt":{_json_time(created_at)},"deletedAt":{_json_time(deleted_at)},'
+        f'"roles":{roles_json(roles or [])},"createdAt":{_json_time(created_at)},"deletedAt":{_json_time(deleted_at)},'
     )
     if deleted_at is None:
         return text + '"restorableUntil":null}'

@@ -25,6 +25,7 @@ from seatwise.models.exports.documents import (
     json_text,
     organization_doc,
     product_doc,
+    roles_cell,
     service_request_doc,
     subscription_doc,
     user_json,
@@ -32,11 +33,12 @@ from seatwise.models.exports.documents import (
 from seatwise.models.exports.rows import NOT_DELETED, Deletion, Rows, keyset, row_time
 from seatwise.models.exports.writer import ChunkWriter
 from seatwise.models.people.users import status_of
+from seatwise.models.roles.effective import roles_for_export
 from seatwise.models.seats import licenses as seats
 
 M = TypeVar("M", bound=Model)
 
-CSV_HEADER = ["email", "displayName", "status", "adminRole", "licenses", "createdAt", "deletedAt"]
+CSV_HEADER = ["email", "displayName", "status", "adminRole", "licenses", "createdAt", "deletedAt", "roles"]
 CSV_USER_COLUMNS = "id, email, display_name, admin_role, created_at, deleted_at"
 CSV_LICENSE_COLUMNS = "user_id, product_id"
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP, "CSV Injection").
@@ -67,7 +69,8 @@ async def write_json(org: Organization, out: ChunkWriter, now: datetime) -> None
 
         async def users() -> AsyncIterator[list[str]]:
             async for batch in rows.users(JSON_USER_COLUMNS, JSON_LICENSE_COLUMNS):
-                yield [user_json(user, held, conflicts) for user, held in batch]
+                roles = await roles_for_export(org, [(user[0], user[3], {row[2] for row in held}) for user, held in batch])
+                yield [user_json(user, held, conflicts, roles[user[0]]) for user, held in batch]
 
         async def audit_events() -> AsyncIterator[list[str]]:
             async for batch in rows.batches(AuditEvent, AUDIT_COLUMNS):
@@ -100,7 +103,8 @@ async def write_csv(org: Organization, out: ChunkWriter, now: datetime) -> None:
     writer.writerow(CSV_HEADER)
     async with Rows(org) as rows:
         async for batch in rows.users(CSV_USER_COLUMNS, CSV_LICENSE_COLUMNS):
-            for (_, email, display_name, admin_role, created_at, deleted_at), held in batch:
+            roles = await roles_for_export(org, [(user[0], user[3], {sku for _, sku in held}) for user, held in batch])
+            for (user_id, email, display_name, admin_role, created_at, deleted_at), held in batch:
                 writer.writerow(
                     (
                         csv_cell(email),
@@ -110,6 +114,7 @@ async def write_csv(org: Organization, out: ChunkWriter, now: datetime) -> None:
                         csv_cell(";".join(sorted(sku for _, sku in held))),
                         row_time(created_at) or "",
                         row_time(deleted_at) or "",
+                        csv_cell(roles_cell(roles[user_id])),
                     )
                 )
             await out.write(text.getvalue().encode())

@@ -21,6 +21,7 @@ from seatwise.models.core.inputs import parse_id
 from seatwise.models.core.locks import hold
 from seatwise.models.core.tables import Group, GroupMember, GroupProduct, GroupSource, Organization, User
 from seatwise.models.events.audit import Actor, AuditAction, AuditTarget
+from seatwise.models.roles import group_roles
 from seatwise.models.seats import ledger
 
 
@@ -115,11 +116,14 @@ async def update_group(
     *,
     display_name: str | None = None,
     product_skus: list[str] | None = None,
+    product_roles: list[tuple[str, list[str]]] | None = None,
     actor: Actor,
     now: datetime,
 ) -> Group:
-    """Rename, and/or replace the products the group grants: members gain (license or wait) or lose them."""
+    """Rename, and/or replace the products the group grants: members gain (license or wait) or lose them; and/or
+    replace the roles it gives (`models/roles/group_roles.py`), DIRECTORY groups too."""
     group = await get_group(org, group_id)
+    roles = await group_roles.check_product_roles(org, product_roles) if product_roles is not None else None
     name = key = None
     if display_name is not None:
         name, key = check_name(display_name)
@@ -142,6 +146,10 @@ async def update_group(
         if added or removed:
             await _regrant(change, group, added, removed)
             details.update({"productsAdded": added, "productsRemoved": removed, "products": sorted(skus or [])})
+        if roles is not None:
+            details.update(await group_roles.replace_group_roles(org, group, roles, actor=actor, now=now))
+        else:
+            await group_roles.require_may_join(actor, group)  # a group that gives SYSTEM_ADMINISTRATOR: GLOBAL_ADMIN only
         if details:
             await change.audit(AuditAction.GROUP_UPDATED, AuditTarget.GROUP, group.id, details)
     return await Group.get(id=group.id)
@@ -155,6 +163,8 @@ async def delete_group(org: Organization, group_id: str, *, actor: Actor, now: d
         skus = await products_of(group)
         await change.lock(*skus)
         member_ids = cast(list[int], list(await GroupMember.filter(group_id=group.id).values_list("user_id", flat=True)))
+        # The roles it gave end with it (its group_role rows go by CASCADE): role.revoked per member, naming it.
+        await group_roles.audit_membership(org, actor, group.id, member_ids, joined=False, now=now)
         if not await Group.filter(id=group.id).delete():
             raise DomainError(ErrorCode.NOT_FOUND, f"No group {group_id}.", "group_id")
         await GroupMember.filter(group_id=group.id).delete()  # also by CASCADE

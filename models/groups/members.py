@@ -12,6 +12,7 @@ from seatwise.models.core.locks import hold
 from seatwise.models.core.tables import Group, GroupMember, GroupSource, LicenseWait, Organization, User
 from seatwise.models.events.audit import Actor, AuditAction, AuditTarget
 from seatwise.models.groups.lifecycle import get_group, hold_group, products_of
+from seatwise.models.roles.group_roles import audit_membership, require_may_join
 from seatwise.models.seats import ledger
 from seatwise.models.seats.licenses import MAX_BULK
 
@@ -47,6 +48,7 @@ async def add_members(
     users = await _users(org, user_ids, live=True)
     async with ledger.change(org, actor=actor, now=now) as change:
         await hold_group(group)
+        await require_may_join(actor, group)  # a group that gives SYSTEM_ADMINISTRATOR: GLOBAL_ADMIN only
         skus = await products_of(group)
         await change.lock(*skus)
         ids = [u.id for u in users]
@@ -95,6 +97,7 @@ async def join(change: ledger.SeatChange, group: Group, users: list[User], skus:
     await change.audit(
         AuditAction.GROUP_MEMBERS_ADDED, AuditTarget.GROUP, group.id, {"userIds": [str(u.id) for u in users], "products": skus}
     )
+    await audit_membership(change.org, change.actor, group.id, [u.id for u in users], joined=True, now=change.now)
     return queued
 
 
@@ -106,3 +109,4 @@ async def leave(change: ledger.SeatChange, group: Group, user_ids: list[int], sk
     await change.audit(
         AuditAction.GROUP_MEMBERS_REMOVED, AuditTarget.GROUP, group.id, {"userIds": [str(u) for u in user_ids], "products": skus}
     )
+    await audit_membership(change.org, change.actor, group.id, user_ids, joined=False, now=change.now)

@@ -236,11 +236,20 @@ async def revoke_license(org: Organization, user_id: str, sku: str, *, actor: Ac
 
 async def access_check(org: Organization, email: str, sku: str) -> AccessDenialReason | None:
     """None when the person may use the product now, else why not."""
+    return (await access_check_user(org, email, sku))[0]
+
+
+async def access_check_user(org: Organization, email: str, sku: str) -> tuple[AccessDenialReason | None, User | None]:
+    """`access_check` with the user it found (the sign-in answer reads the user's roles next)."""
     key = query_text(email.strip().lower(), column_length(User, "email"), "The email")
     query_text(sku, MAX_SKU, "The productSku")
     user = await User.get_or_none(organization_id=org.id, email=key)
     if user is None:
-        return AccessDenialReason.UNKNOWN_USER
+        return AccessDenialReason.UNKNOWN_USER, None
+    return await _access_of(org, user, sku), user
+
+
+async def _access_of(org: Organization, user: User, sku: str) -> AccessDenialReason | None:
     if user.deleted_at is not None:
         return AccessDenialReason.ACCOUNT_DELETED
     assignment = (

@@ -49,7 +49,16 @@ def test_the_benchmark_runs_one_tiny_round_and_writes_its_results(tmp_path):
     results = json.loads(output.read_text())
     cells = results["cells"]
     operations = {c["op"] for c in cells}
-    assert {"seats", "accessCheck", "alerts", "licenseConflicts", "subscriptions", "usersPage", "assignRevoke"} <= operations
+    assert {
+        "seats",
+        "accessCheck",
+        "accessCheckRoles",
+        "alerts",
+        "licenseConflicts",
+        "subscriptions",
+        "usersPage",
+        "assignRevoke",
+    } <= operations
     assert {"viewer", "ping", "json"} <= operations
     assert {c["target"] for c in cells} >= {*databases, "floor-strawberry", "floor-starlette"}
     for cell in cells:

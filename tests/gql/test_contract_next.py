@@ -33,3 +33,51 @@ def test_local_copy_of_the_next_contract_is_the_authoritative_one():
         pytest.skip("SEATWISE_CONTRACT_NEXT_PATH is not set: the copy in tests/ is checked above")
     # The same schema (types, fields, arguments, descriptions); comments may differ.
     assert print_schema(build_schema(NEXT.read_text())) == print_schema(build_schema(Path(path).read_text()))
+
+
+# Section 14 (product security roles): every type, field and argument of its part of the next contract, same types.
+ROLES_TYPES = [
+    "ProductRole",
+    "RoleGrant",
+    "GroupProductRoles",
+    "ProductRolesInput",
+    "CreateProductRoleInput",
+    "CreateProductRolePayload",
+    "UpdateProductRoleInput",
+    "UpdateProductRolePayload",
+    "DeleteProductRoleInput",
+    "DeleteProductRolePayload",
+    "GrantProductRolesInput",
+    "GrantProductRolesPayload",
+    "RevokeProductRolesInput",
+    "RevokeProductRolesPayload",
+]
+ROLES_FIELDS = {
+    "Product": ["roles"],
+    "User": ["productRoles"],
+    "AccessDecision": ["roles"],
+    "Group": ["productRoles"],
+    "UpdateGroupInput": ["productRoles"],
+    "Mutation": ["createProductRole", "updateProductRole", "deleteProductRole", "grantProductRoles", "revokeProductRoles"],
+}
+SECTION_17 = {("ProductRole", "id")}  # the Node interface is section 17's
+
+
+def _shape(field) -> tuple:
+    return (str(field.type), sorted((name, str(arg.type)) for name, arg in getattr(field, "args", {}).items()))
+
+
+def test_the_schema_keeps_the_product_roles_of_the_next_contract():
+    next_contract = build_schema(NEXT.read_text())
+    served = build_schema((ROOT / "schema.graphql").read_text())
+    wanted = {(t, f) for t in ROLES_TYPES for f in next_contract.type_map[t].fields} | {
+        (t, f) for t, fields in ROLES_FIELDS.items() for f in fields
+    }
+    missing = []
+    for type_name, field_name in sorted(wanted - SECTION_17):
+        expected = next_contract.type_map[type_name].fields[field_name]
+        actual = served.type_map[type_name].fields.get(field_name) if type_name in served.type_map else None
+        if actual is None or _shape(actual) != _shape(expected):
+            missing.append(f"{type_name}.{field_name}")
+    assert missing == []
+    assert {"UNKNOWN_ROLE", "ROLE_INHERITED"} <= set(served.type_map["ErrorCode"].values)

@@ -144,6 +144,44 @@ async def test_python_example_refused_purchase_exits_1_and_creates_no_user(serve
     assert await api_state(server.url, fx.token) == before
 
 
+def run_sign_in_example(python: Path, url: str, token: str, email: str, sku: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SEATWISE_") and k != "PYTHONPATH"}
+    return subprocess.run(
+        [str(python), "sign_in_roles.py", "--url", f"{url}/graphql", "--email", email, "--product", sku],
+        cwd=EXAMPLES,
+        env={**clean, "SEATWISE_TOKEN": token},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+async def test_python_sign_in_example_reads_the_roles_with_the_license(server, examples_python):
+    from seatwise.models.groups import lifecycle as groups
+    from seatwise.models.groups import members
+    from seatwise.models.roles import grants
+    from tests.support import NOW
+
+    fx = await make_org("Roles Co")
+    await give_licenses(fx, "CRM_BASIC", 1)
+    ana = await make_user(fx, email="ana@roles.example", skus=["CRM_BASIC"])
+    await make_user(fx, email="bo@roles.example")
+    team = await groups.create_group(fx.org, "Sales", [], actor=fx.actor, now=NOW)
+    await members.add_members(fx.org, str(team.id), [str(ana.id)], actor=fx.actor, now=NOW)
+    await groups.update_group(fx.org, str(team.id), product_roles=[("CRM_BASIC", ["SALESPERSON"])], actor=fx.actor, now=NOW)
+    await grants.grant_roles(fx.org, [str(ana.id)], "CRM_BASIC", ["DELEGATE"], actor=fx.actor, now=NOW)
+
+    allowed = run_sign_in_example(examples_python, server.url, fx.token, "ana@roles.example", "CRM_BASIC")
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+    assert allowed.stdout.splitlines() == [
+        "ana@roles.example may sign in to CRM_BASIC with roles: SALESPERSON, DELEGATE",
+        "  SALESPERSON: group Sales",
+        "  DELEGATE: direct",
+    ]
+    denied = run_sign_in_example(examples_python, server.url, fx.token, "bo@roles.example", "CRM_BASIC")
+    assert (denied.returncode, denied.stdout.strip()) == (3, "bo@roles.example may not sign in to CRM_BASIC: NO_LICENSE")
+
+
 # ------------------------------------------------------------------------------------------- Node
 
 

@@ -6,12 +6,14 @@ import dataclasses
 from typing import Any
 
 import strawberry
+from strawberry.types import Info
 
 from seatwise.gql.graphql.core.scalars import DateTime
 from seatwise.models.catalog.prices import QuoteView
 from seatwise.models.core import tables
 from seatwise.models.core.pages import Page
 from seatwise.models.people import users as user_rules
+from seatwise.models.roles.catalog import RoleView
 from seatwise.models.seats import licenses as seat_rules
 
 
@@ -102,6 +104,30 @@ class Product:
     @classmethod
     def from_model(cls, product: tables.Product) -> Product:
         return cls(sku=product.sku, name=product.name, unit_price=Money.usd(product.unit_price_cents, product.currency))
+
+    @strawberry.field(
+        description="The security roles of this product in the viewer's organization: the shipped ones and its own."
+    )
+    async def roles(self, info: Info) -> list[ProductRole]:
+        return [ProductRole.from_view(role) for role in (await info.context.product_roles()).get(self.sku, [])]
+
+
+@strawberry.type(description="A security role of a product: what a user may do in it once signed in (docs/rules.md section 14).")
+class ProductRole:
+    # Beside Product (its field `roles` lists them); the rest of the roles area is gql/graphql/roles/.
+    key: str = strawberry.field(description="e.g. SALESPERSON.")
+    name: str = strawberry.field(description="The name shown, e.g. Salesperson.")
+    description: str = strawberry.field(description="What the role may do.")
+    built_in: bool = strawberry.field(description="Shipped with the catalog (cannot be changed), or the organization's own.")
+    view: strawberry.Private[RoleView]
+
+    @classmethod
+    def from_view(cls, view: RoleView) -> ProductRole:
+        return cls(key=view.key, name=view.name, description=view.description, built_in=view.built_in, view=view)
+
+    @strawberry.field(description="The product the role belongs to.")
+    async def product(self, info: Info) -> Product:
+        return Product.from_model((await info.context.products())[self.view.product_sku])
 
 
 @strawberry.type(description="The price of a purchase of licenses at this moment.")

@@ -21,6 +21,9 @@ from seatwise.models.core.tables import Group, LicenseAssignment, LicenseWait, P
 from seatwise.models.groups import reads as group_reads
 from seatwise.models.groups import waitlist
 from seatwise.models.people.auth import Viewer
+from seatwise.models.roles import catalog as role_catalog
+from seatwise.models.roles import effective as role_reads
+from seatwise.models.roles import group_roles
 from seatwise.models.seats import licenses as seats
 
 
@@ -53,6 +56,13 @@ class Context(dict):
             self._load_group_members, max_batch_size=group_reads.MAX_GROUPS_PER_STATEMENT
         )
         self.users: DataLoader[int, User] = DataLoader(self._load_users)
+        # Product security roles: a page of users' effective roles (keyed by user and product, None for all), a page
+        # of groups' roles, every product's roles: a constant number of queries whatever the page size.
+        self.user_roles: DataLoader[tuple[User, str | None], list[role_reads.EffectiveRole]] = DataLoader(
+            self._load_user_roles, cache_key_fn=lambda key: (key[0].id, key[1])
+        )
+        self.group_roles: DataLoader[int, list[group_roles.ProductRoles]] = DataLoader(self._load_group_roles)
+        self._product_roles: asyncio.Task[dict[str, list[role_catalog.RoleView]]] | None = None
 
     @property
     def viewer(self) -> Viewer:
@@ -134,6 +144,24 @@ class Context(dict):
         found = {u.id: u for u in await User.filter(organization_id=self.viewer.org.id, id__in=list(ids))}
         return [found[i] for i in ids]
 
+    async def _load_user_roles(self, keys: list[tuple[User, str | None]]) -> list[list[role_reads.EffectiveRole]]:
+        found: dict[tuple[int, str | None], list[role_reads.EffectiveRole]] = {}
+        for sku in dict.fromkeys(sku for _, sku in keys):
+            users = {u.id: u for u, s in keys if s == sku}
+            for uid, roles in (await role_reads.effective_roles(self.viewer.org, users.values(), sku)).items():
+                found[(uid, sku)] = roles
+        return [found[(u.id, sku)] for u, sku in keys]
+
+    async def _load_group_roles(self, group_ids: list[int]) -> list[list[group_roles.ProductRoles]]:
+        found = await group_roles.roles_of_groups(self.viewer.org, list(group_ids))
+        return [found[gid] for gid in group_ids]
+
+    async def product_roles(self) -> dict[str, list[role_catalog.RoleView]]:
+        """Every product's roles in the viewer's organization: one query per request."""
+        if self._product_roles is None:
+            self._product_roles = asyncio.ensure_future(role_catalog.roles_of_products(self.viewer.org))
+        return await self._product_roles
+
     async def _load_subscriptions(self, ids: list[int]) -> list[Subscription | None]:
         found = await subscriptions_by_ids(self.viewer.org, list(ids))
         return [found.get(i) for i in ids]
@@ -170,4 +198,7 @@ class Context(dict):
         self.group_licenses.clear_all()
         self.group_members.clear_all()
         self.users.clear_all()
+        self.user_roles.clear_all()
+        self.group_roles.clear_all()
+        self._product_roles = None
         self._default_card = None

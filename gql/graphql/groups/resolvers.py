@@ -13,6 +13,7 @@ from seatwise.gql.graphql.core.mutations import domain_mutation
 from seatwise.gql.graphql.core.permissions import CanManageUsers
 from seatwise.gql.graphql.core.phrases import PAGE_AFTER, PAGE_FIRST, USER_ERRORS
 from seatwise.gql.graphql.groups.types import Group, GroupConnection, LicenseWait, LicenseWaitConnection
+from seatwise.gql.graphql.roles.types import ProductRolesInput
 from seatwise.models.core.errors import DomainError
 from seatwise.models.core.pages import paginate
 from seatwise.models.groups import lifecycle as groups
@@ -43,6 +44,9 @@ class UpdateGroupInput:
     display_name: str | None = strawberry.field(default=None, description="The new name; null keeps it.")
     product_skus: list[str] | None = strawberry.field(
         default=None, description="When given, replaces the set of products the group grants."
+    )
+    product_roles: list[ProductRolesInput] | None = strawberry.field(
+        default=None, description="When given, replaces the roles the group grants its members, per product."
     )
 
 
@@ -151,6 +155,9 @@ class Mutation:
             input.group_id,
             display_name=input.display_name,
             product_skus=input.product_skus,
+            product_roles=[(e.product_sku, list(e.role_keys)) for e in input.product_roles]
+            if input.product_roles is not None
+            else None,
             actor=viewer.actor,
             now=viewer.now,
         )

@@ -10,6 +10,7 @@ from strawberry.types import Info
 from seatwise.gql.graphql.core.common import PageInfo, Product, connection, exposed, total_count_field
 from seatwise.gql.graphql.core.phrases import PAGE_AFTER, PAGE_FIRST
 from seatwise.gql.graphql.core.scalars import DateTime
+from seatwise.gql.graphql.roles.types import GroupProductRoles
 from seatwise.models.core import tables
 from seatwise.models.core.pages import Page
 
@@ -80,6 +81,10 @@ class Group:
     @strawberry.field(description="Members who are not deleted.")
     async def member_count(self, info: Info) -> int:
         return await info.context.member_counts.load(self.model.id)
+
+    @strawberry.field(description="The roles every member holds through this group, per product.")
+    async def product_roles(self, info: Info) -> list[GroupProductRoles]:
+        return [GroupProductRoles.from_entry(entry) for entry in await info.context.group_roles.load(self.model.id)]
 
 
 @strawberry.type(description="One group of a page and its cursor.")

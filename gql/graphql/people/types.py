@@ -19,13 +19,16 @@ from seatwise.gql.graphql.core.common import (
 )
 from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, PAGE_INFO, TOTAL_COUNT
 from seatwise.gql.graphql.core.scalars import DateTime
+from seatwise.models.catalog.products import MAX_SKU
 from seatwise.models.core import tables
+from seatwise.models.core.inputs import query_text
 from seatwise.models.core.pages import Page
 from seatwise.models.people import users as user_rules
 from seatwise.models.seats import licenses as seat_rules
 
 if TYPE_CHECKING:
     from seatwise.gql.graphql.groups.types import Group, LicenseWait
+    from seatwise.gql.graphql.roles.types import RoleGrant
     from seatwise.gql.graphql.seats.types import LicenseAssignment
 
 
@@ -108,6 +111,20 @@ class User:
 
         return [LicenseWait.from_model(w, position) for w, position in await info.context.waits.load(self.model.id)]
 
+    @strawberry.field(description="Effective security roles, with their sources; productSku narrows to one product.")
+    async def product_roles(
+        self,
+        info: Info,
+        product_sku: Annotated[
+            str | None, strawberry.argument(description="Only this product's roles; null for every product.")
+        ] = None,
+    ) -> list[Annotated[RoleGrant, strawberry.lazy("seatwise.gql.graphql.roles.types")]]:
+        from seatwise.gql.graphql.roles.types import RoleGrant
+
+        query_text(product_sku, MAX_SKU, "The productSku")  # BAD_USER_INPUT for text that cannot be a SKU
+        entries = await info.context.user_roles.load((self.model, product_sku))
+        return [RoleGrant.from_entry(entry, self.model.id) for entry in entries]
+
 
 @strawberry.type(description="One User of a page with its cursor.")
 class UserEdge:
@@ -177,3 +194,7 @@ class ApiToken:
 class AccessDecision:
     allowed: bool = strawberry.field(description="True when the person may use the product now.")
     reason: AccessDenialReason | None = strawberry.field(description="Why access is denied; null when allowed.")
+    roles: list[Annotated[RoleGrant, strawberry.lazy("seatwise.gql.graphql.roles.types")]] = strawberry.field(
+        default_factory=list,
+        description="When allowed: the user's effective roles in the product, with their sources. Empty otherwise.",
+    )

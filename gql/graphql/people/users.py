@@ -20,6 +20,7 @@ from seatwise.models.core.lookups import get_user
 from seatwise.models.core.pages import paginate
 from seatwise.models.people import deletion, users
 from seatwise.models.people.auth import Viewer as AuthViewer
+from seatwise.models.roles.effective import sign_in_roles
 from seatwise.models.seats import licenses as seats
 
 
@@ -138,8 +139,31 @@ class Query:
         email: Annotated[str, strawberry.argument(description="The person's email; case and surrounding spaces are ignored.")],
         product_sku: Annotated[str, strawberry.argument(description="The product asked for, e.g. CRM_BASIC.")],
     ) -> AccessDecision:
-        reason = await seats.access_check(info.context.viewer.org, email, product_sku)
-        return AccessDecision(allowed=reason is None, reason=reason)
+        from seatwise.gql.graphql.roles.types import RoleGrant
+
+        org = info.context.viewer.org
+        reason, user = await seats.access_check_user(org, email, product_sku)
+        if reason is not None or user is None:
+            return AccessDecision(allowed=False, reason=reason)
+        if not _asks_for_roles(info):
+            return AccessDecision(allowed=True, reason=None)
+        roles = await sign_in_roles(org, user, product_sku)  # one statement more than the license's answer
+        return AccessDecision(allowed=True, reason=None, roles=[RoleGrant.from_entry(entry, user.id) for entry in roles])
+
+
+def _asks_for_roles(info: Info) -> bool:
+    """Whether the operation selects `roles` of the access decision (fragments included)."""
+
+    def names(selections) -> set[str]:
+        found = set()
+        for selection in selections:
+            if getattr(selection, "name", None) is not None:
+                found.add(selection.name)
+            else:  # an inline fragment or fragment spread
+                found |= names(selection.selections)
+        return found
+
+    return any("roles" in names(field.selections) for field in info.selected_fields)
 
 
 @strawberry.type

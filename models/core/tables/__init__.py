@@ -21,12 +21,14 @@ from seatwise.models.core.tables.enums import (
 from seatwise.models.core.tables.groups import Group, GroupMember, GroupProduct
 from seatwise.models.core.tables.people import Credential, Organization, SignInFailure, User
 from seatwise.models.core.tables.records import AuditEvent, DataExport, DataExportChunk, ServiceRequest
+from seatwise.models.core.tables.roles import CatalogRole, GroupRole, ProductRole, RoleGrant
 from seatwise.models.core.tables.seats import LicenseAssignment, LicenseWait, Product, SeatPool
 
 __all__ = [
     "AdminRole",
     "AuditEvent",
     "CardBrand",
+    "CatalogRole",
     "Charge",
     "ChargeAttempt",
     "ChargeStatus",
@@ -38,6 +40,7 @@ __all__ = [
     "Group",
     "GroupMember",
     "GroupProduct",
+    "GroupRole",
     "GroupSource",
     "IdempotencyKey",
     "LicenseAssignment",
@@ -45,6 +48,8 @@ __all__ = [
     "Organization",
     "PaymentCard",
     "Product",
+    "ProductRole",
+    "RoleGrant",
     "SeatPool",
     "ServiceRequest",
     "ServiceRequestCategory",

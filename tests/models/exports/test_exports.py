@@ -161,7 +161,9 @@ async def test_csv_export_is_rfc4180_utf8_one_row_per_user():
     body = await read_export(export)
     assert (len(body), hashlib.sha256(body).hexdigest()) == (export.size_bytes, export.sha256)
     assert not body.startswith(b"\xef\xbb\xbf")
-    assert body.startswith(b"email,displayName,status,adminRole,licenses,createdAt,deletedAt\r\n") and body.endswith(b"\r\n")
+    assert body.startswith(b"email,displayName,status,adminRole,licenses,createdAt,deletedAt,roles\r\n") and body.endswith(
+        b"\r\n"
+    )
     assert b'"Zo\xc3\xab ""Z"", Jr."' in body
     rows = list(csv.reader(io.StringIO(body.decode("utf-8"), newline="")))
     table = {row[0]: row for row in rows[1:]}
@@ -174,8 +176,9 @@ async def test_csv_export_is_rfc4180_utf8_one_row_per_user():
         "CRM_BASIC;CRM_PROFESSIONAL",
         "2026-11-29T09:00:00Z",
         "",
+        "",
     ]
-    assert table["gone@acme.test"][2:] == ["DELETED", "", "", "2026-11-29T09:00:00Z", "2026-11-29T09:00:00Z"]
+    assert table["gone@acme.test"][2:] == ["DELETED", "", "", "2026-11-29T09:00:00Z", "2026-11-29T09:00:00Z", ""]
     assert table[fx.admin.email][3] == "GLOBAL_ADMIN"
 
 
