@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 
 from seatwise.models.billing import charges
 from seatwise.models.billing.charges import default_card
-from seatwise.models.billing.gateway import ChargeFailureCode, ChargeResult
+from seatwise.models.billing.gateways import ChargeFailureCode, ChargeResult, GatewayUnavailable
 from seatwise.models.catalog import prices
 from seatwise.models.catalog.products import get_product
 from seatwise.models.core.clock import iso
@@ -139,6 +139,8 @@ async def _apply_purchase(
             await IdempotencyKey.filter(organization_id=org.id, key=key).delete()  # a failed charge does not use up the key
         if result.failure_code is ChargeFailureCode.CARD_EXPIRED:
             raise DomainError(ErrorCode.CARD_EXPIRED, "The payment card has expired.")
+        if result.failure_code is ChargeFailureCode.AUTHENTICATION_REQUIRED:
+            raise DomainError(ErrorCode.CARD_DECLINED, "The card's bank wants the cardholder to confirm each payment; use another card.")
         raise DomainError(ErrorCode.CARD_DECLINED, "The payment card was declined.")
     period_end = datetime.fromisoformat(details["periodEnd"])
     async with ledger.change(org, actor=actor, now=now) as change:
@@ -215,7 +217,13 @@ async def purchase_licenses(
             continue
         if isinstance(started, tuple):
             return started
-        result = await charges.send(started, now=now)
+        try:
+            result = await charges.send(started, now=now)
+        except GatewayUnavailable:
+            raise DomainError(
+                ErrorCode.GATEWAY_UNAVAILABLE,
+                "The payment processor could not be reached; retry with the same idempotency key (nothing is charged twice).",
+            ) from None
         return await _apply_purchase(org, started, result, idempotency_key, actor=actor, now=now)
     raise DomainError(
         ErrorCode.INVALID_INPUT, "A purchase with this idempotency key is still being charged; retry shortly.", "idempotency_key"

@@ -47,6 +47,8 @@ ErrorCode = exposed(
         "IDEMPOTENCY_KEY_REUSED": "purchaseLicenses with an idempotency key already used for a purchase with other input.",
         "LICENSE_INHERITED": "revokeLicense on a license the user holds only through groups: remove the user from the group instead.",
         "MANAGED_BY_DIRECTORY": "addGroupMembers or removeGroupMembers on a DIRECTORY group: its members change in the directory (SCIM).",
+        "CARD_IN_USE": "The default card pays for active subscriptions and no other card can take over.",
+        "GATEWAY_UNAVAILABLE": "The payment processor could not be reached after several tries; nothing was charged twice. Retry with the same idempotency key.",
         "INVALID_CREDENTIALS": "signIn with a wrong email or password (the two are not told apart).",
         "TOO_MANY_ATTEMPTS": "signIn for an email locked for 15 minutes after 5 failures within 15 minutes; the right password is refused too.",
         "NOT_A_SANDBOX": "advanceTestClock in an organization that is not a sandbox (it has no test clock).",
