@@ -60,6 +60,16 @@ def _transient(error: stripe.StripeError) -> bool:
     return isinstance(error, stripe.APIError) and (error.http_status or 500) >= 500
 
 
+def _field(obj: Any, key: str) -> Any:
+    """`obj[key]` of a Stripe object (or dict), None when absent."""
+    if obj is None:
+        return None
+    try:
+        return obj[key]
+    except (KeyError, TypeError):
+        return None
+
+
 def _failure(code: str | None, decline_code: str | None, reference: str | None) -> ChargeResult:
     if code in ("authentication_required", "requires_action"):
         return ChargeResult(False, ChargeFailureCode.AUTHENTICATION_REQUIRED, reference, "authentication_required")
@@ -74,8 +84,20 @@ def _outcome(intent: Any) -> ChargeResult:
         return ChargeResult(True, None, intent.id)
     if intent.status == "requires_action":
         return _failure("authentication_required", None, intent.id)
-    error = getattr(intent, "last_payment_error", None) or {}
-    return _failure(error.get("code"), error.get("decline_code"), intent.id)
+    error = _field(intent, "last_payment_error")
+    return _failure(_field(error, "code"), _field(error, "decline_code"), intent.id)
+
+
+class HTTPXClient(stripe.HTTPXClient):
+    """stripe's httpx client, sending the encoded body as `content` (stripe 16 passes bytes as `data`, which httpx
+    0.28 deprecates)."""
+
+    def _get_request_args_kwargs(self, method: str, url: str, headers, post_data):
+        args, kwargs = super()._get_request_args_kwargs(method, url, headers, post_data)
+        body = kwargs.pop("data")
+        if body:
+            kwargs["content"] = body
+        return args, kwargs
 
 
 class StripeGateway:
@@ -93,13 +115,18 @@ class StripeGateway:
     ) -> None:
         if not secret_key:
             raise ValueError("SEATWISE_STRIPE_SECRET_KEY is not set (the stripe gateway needs a secret key)")
+        self.http_client = http_client or HTTPXClient()
         self.client = stripe.StripeClient(
             secret_key,
             base_addresses={"api": api_base} if api_base else None,
-            http_client=http_client or stripe.HTTPXClient(),
+            http_client=self.http_client,
             max_network_retries=0,  # retried here, with a look-up before each new try (see `charge`)
         )
         self.backoff = self.BACKOFF if backoff is None else backoff
+
+    async def close(self) -> None:
+        """Close the HTTP connections (they belong to the event loop that opened them)."""
+        await self.http_client.close_async()
 
     async def _with_backoff(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
         for pause in (*self.backoff, None):
@@ -173,7 +200,7 @@ class StripeGateway:
     async def find_intent(self, idempotency_key: str) -> Any | None:
         """The PaymentIntent made for this key, if any (metadata `seatwise_key`, among the 100 newest)."""
         page = await self.client.v1.payment_intents.list_async(params={"limit": 100})
-        return next((intent for intent in page.data if (intent.metadata or {}).get("seatwise_key") == idempotency_key), None)
+        return next((intent for intent in page.data if _field(_field(intent, "metadata"), "seatwise_key") == idempotency_key), None)
 
     async def _create_intent(self, customer: str, token: str, amount_cents: int, idempotency_key: str, organization_id: int) -> ChargeResult:
         try:
@@ -191,8 +218,8 @@ class StripeGateway:
             )
         except stripe.CardError as error:
             details = error.error
-            intent_id = getattr(getattr(details, "payment_intent", None), "id", None) if details else None
-            return _failure(error.code, getattr(details, "decline_code", None) if details else None, intent_id)
+            intent_id = _field(_field(details, "payment_intent"), "id")
+            return _failure(error.code, _field(details, "decline_code"), intent_id)
         return _outcome(intent)
 
     async def charge(
