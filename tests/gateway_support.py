@@ -58,20 +58,29 @@ def localstripe():
 
 
 class FlakyHTTPClient(HTTPXClient):
-    """Loses the answer of the next `drop` requests to create a PaymentIntent after the server has processed them
-    (a network failure in the middle of a charge), and counts those requests."""
+    """A network between Seatwise and Stripe that fails on demand: `drop` loses the answer of the next requests to
+    create a PaymentIntent after the server has processed them (a failure in the middle of a charge); `down` fails
+    every request before it is sent, and `down_after_drop` goes down right after a lost answer. Counts the requests
+    tried and the PaymentIntent creations that reached the server."""
 
     def __init__(self) -> None:
         super().__init__()
         self.drop = 0
+        self.down = False
+        self.down_after_drop = False
+        self.tries = 0
         self.intent_creations = 0
 
     async def request_async(self, method, url, headers, post_data=None):
+        self.tries += 1
+        if self.down:
+            raise stripe.APIConnectionError("network unreachable (test)")
         answer = await super().request_async(method, url, headers, post_data)
         if method == "post" and url.rstrip("/").endswith("/v1/payment_intents"):
             self.intent_creations += 1
             if self.drop:
                 self.drop -= 1
+                self.down = self.down_after_drop
                 raise stripe.APIConnectionError("connection reset (test)")
         return answer
 
