@@ -95,7 +95,9 @@ class CardGateway:
     admin: stripe.StripeClient | None = field(default=None, repr=False)
     http_clients: list[HTTPXClient] = field(default_factory=list, repr=False)
 
-    async def token(self, number: str, exp_month: int = 12, exp_year: int = 2030, cvc: str = "123", *, wall: datetime = NOW) -> str:
+    async def token(
+        self, number: str, exp_month: int = 12, exp_year: int = 2030, cvc: str = "123", *, wall: datetime = NOW
+    ) -> str:
         """What the browser gets: the sandbox tokenizer's tok_..., or Stripe.js's PaymentMethod pm_..."""
         if self.admin is None:
             return (await create_token(number, exp_month, exp_year, cvc, wall=wall)).token

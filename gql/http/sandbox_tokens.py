@@ -32,7 +32,14 @@ _STRIPE_CODES = {
 
 def _error(status: int, code: str, param: str | None, message: str) -> JSONResponse:
     return JSONResponse(
-        {"error": {"type": "card_error" if status == 402 else "invalid_request_error", "code": code, "param": param, "message": message}},
+        {
+            "error": {
+                "type": "card_error" if status == 402 else "invalid_request_error",
+                "code": code,
+                "param": param,
+                "message": message,
+            }
+        },
         status_code=status,
         headers={"Cache-Control": "no-store"},
     )

@@ -74,10 +74,14 @@ async def _card_of(
         return await card_gateway.attach(org.id, token, now=now, wall=wall)
     if not card_gateway.accepts_card_numbers:
         raise DomainError(
-            ErrorCode.INVALID_INPUT, "Send a token: card numbers go to the processor's browser library, never to Seatwise.", "token"
+            ErrorCode.INVALID_INPUT,
+            "Send a token: card numbers go to the processor's browser library, never to Seatwise.",
+            "token",
         )
     if number is None or exp_month is None or exp_year is None or cvc is None:
-        raise DomainError(ErrorCode.INVALID_INPUT, "Send a token (or, in the sandbox, number, expMonth, expYear and cvc).", "token")
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "Send a token (or, in the sandbox, number, expMonth, expYear and cvc).", "token"
+        )
     return await card_gateway.tokenize(number, exp_month, exp_year, cvc, now=now)
 
 

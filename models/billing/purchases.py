@@ -140,7 +140,9 @@ async def _apply_purchase(
         if result.failure_code is ChargeFailureCode.CARD_EXPIRED:
             raise DomainError(ErrorCode.CARD_EXPIRED, "The payment card has expired.")
         if result.failure_code is ChargeFailureCode.AUTHENTICATION_REQUIRED:
-            raise DomainError(ErrorCode.CARD_DECLINED, "The card's bank wants the cardholder to confirm each payment; use another card.")
+            raise DomainError(
+                ErrorCode.CARD_DECLINED, "The card's bank wants the cardholder to confirm each payment; use another card."
+            )
         raise DomainError(ErrorCode.CARD_DECLINED, "The payment card was declined.")
     period_end = datetime.fromisoformat(details["periodEnd"])
     async with ledger.change(org, actor=actor, now=now) as change:

@@ -40,7 +40,9 @@ async def resume_subscription(org: Organization, subscription_id: str, *, actor:
             cancel_at_period_end=False, version=F("version") + 1
         )
         if not resumed:
-            raise DomainError(ErrorCode.SUBSCRIPTION_NOT_ACTIVE, "The subscription changed meanwhile; look again.", "subscription_id")
+            raise DomainError(
+                ErrorCode.SUBSCRIPTION_NOT_ACTIVE, "The subscription changed meanwhile; look again.", "subscription_id"
+            )
         await change.audit(
             AuditAction.SUBSCRIPTION_RESUMED,
             AuditTarget.SUBSCRIPTION,

@@ -30,7 +30,6 @@ from seatwise.models.core.pages import paginate
 from seatwise.models.people.auth import Viewer
 from seatwise.models.seats import licenses as seats
 
-
 SANDBOX_ONLY = "Sandbox gateway only (test mode): send a token from the processor's browser library instead."
 
 
@@ -47,7 +46,9 @@ class AddPaymentCardInput:
         default=None, description="Expiry month, 1 to 12. Sandbox only, with number.", deprecation_reason=SANDBOX_ONLY
     )
     exp_year: int | None = strawberry.field(
-        default=None, description="Expiry year, four digits, at most 50 years ahead. Sandbox only.", deprecation_reason=SANDBOX_ONLY
+        default=None,
+        description="Expiry year, four digits, at most 50 years ahead. Sandbox only.",
+        deprecation_reason=SANDBOX_ONLY,
     )
     cvc: str | None = strawberry.field(
         default=None, description="Security code, 3 digits (4 for AMEX). Sandbox only.", deprecation_reason=SANDBOX_ONLY

@@ -33,7 +33,12 @@ BAD_CVC_ON_ADD = "4000000000000127"
 DECLINE_ON_CHARGE = "4000000000000341"
 TOKEN_LIFETIME = timedelta(minutes=10)
 
-_ON_ADD = {DECLINE_ON_ADD: "declined", EXPIRED_ON_ADD: "expired", BAD_CVC_ON_ADD: "bad_cvc", DECLINE_ON_CHARGE: "decline_on_charge"}
+_ON_ADD = {
+    DECLINE_ON_ADD: "declined",
+    EXPIRED_ON_ADD: "expired",
+    BAD_CVC_ON_ADD: "bad_cvc",
+    DECLINE_ON_CHARGE: "decline_on_charge",
+}
 
 
 def _refuse(outcome: str) -> None:

@@ -135,7 +135,13 @@ class StripeGateway:
             except stripe.StripeError as error:
                 if not _transient(error):
                     raise
-                log.warning("stripe %s: %s (http %s), %s", what, type(error).__name__, error.http_status, "retrying" if pause is not None else "giving up")
+                log.warning(
+                    "stripe %s: %s (http %s), %s",
+                    what,
+                    type(error).__name__,
+                    error.http_status,
+                    "retrying" if pause is not None else "giving up",
+                )
                 if pause is None:
                     raise GatewayUnavailable(what) from None
                 await asyncio.sleep(pause)
@@ -154,7 +160,9 @@ class StripeGateway:
             ),
         )
         try:
-            await GatewayCustomer.create(organization_id=organization_id, gateway=self.name, reference=customer.id, created_at=now)
+            await GatewayCustomer.create(
+                organization_id=organization_id, gateway=self.name, reference=customer.id, created_at=now
+            )
         except IntegrityError:
             pass  # a concurrent first card made it: use that one
         return (await GatewayCustomer.get(organization_id=organization_id, gateway=self.name)).reference
@@ -177,7 +185,9 @@ class StripeGateway:
                 "attach", lambda: self.client.v1.payment_methods.attach_async(token, params={"customer": customer})
             )
         except stripe.CardError as error:
-            code, message, subject = _ON_ATTACH.get(error.code or "", (ErrorCode.CARD_DECLINED, "The card was declined.", "token"))
+            code, message, subject = _ON_ATTACH.get(
+                error.code or "", (ErrorCode.CARD_DECLINED, "The card was declined.", "token")
+            )
             raise DomainError(code, message, subject) from None
         except stripe.InvalidRequestError:
             raise DomainError(ErrorCode.INVALID_INPUT, "Unknown or used card token.", "token") from None
@@ -200,9 +210,13 @@ class StripeGateway:
     async def find_intent(self, idempotency_key: str) -> Any | None:
         """The PaymentIntent made for this key, if any (metadata `seatwise_key`, among the 100 newest)."""
         page = await self.client.v1.payment_intents.list_async(params={"limit": 100})
-        return next((intent for intent in page.data if _field(_field(intent, "metadata"), "seatwise_key") == idempotency_key), None)
+        return next(
+            (intent for intent in page.data if _field(_field(intent, "metadata"), "seatwise_key") == idempotency_key), None
+        )
 
-    async def _create_intent(self, customer: str, token: str, amount_cents: int, idempotency_key: str, organization_id: int) -> ChargeResult:
+    async def _create_intent(
+        self, customer: str, token: str, amount_cents: int, idempotency_key: str, organization_id: int
+    ) -> ChargeResult:
         try:
             intent = await self.client.v1.payment_intents.create_async(
                 params={

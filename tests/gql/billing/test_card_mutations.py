@@ -46,7 +46,10 @@ async def test_cards_are_added_by_token_removed_and_made_default():
 async def test_an_unknown_token_names_the_token_field_and_adds_nothing():
     fx = await make_org()
     result = await execute(ADD, {"input": {"token": "tok_made_up"}}, token=fx.token)
-    assert result.data["addPaymentCard"] == {"paymentCard": None, "userErrors": [{"code": "INVALID_INPUT", "field": ["input", "token"]}]}
+    assert result.data["addPaymentCard"] == {
+        "paymentCard": None,
+        "userErrors": [{"code": "INVALID_INPUT", "field": ["input", "token"]}],
+    }
     assert not await PaymentCard.exists()
 
 

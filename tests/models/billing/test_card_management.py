@@ -118,7 +118,9 @@ async def test_resuming_before_the_period_ends_undoes_the_cancellation_and_the_c
     fx = await make_org()
     await add(fx, card_gateway)
     sub = await subscribe(fx, "CRM_BASIC", 2)
-    await cancellation.cancel_subscription(fx.org, str(sub.id), "Too expensive", acknowledge_data_loss=True, actor=fx.actor, now=NOW)
+    await cancellation.cancel_subscription(
+        fx.org, str(sub.id), "Too expensive", acknowledge_data_loss=True, actor=fx.actor, now=NOW
+    )
 
     resumed = await resume_subscription(fx.org, str(sub.id), actor=fx.actor, now=NOW)
 

@@ -49,7 +49,7 @@ async def test_a_purchase_charges_the_card_added_by_token(card_gateway):
     sub, charge = await billing.purchase_licenses(fx.org, "CRM_BASIC", 3, "k1", actor=fx.actor, now=NOW)
     assert (sub.quantity, charge.status, charge.amount_cents) == (3, ChargeStatus.SUCCEEDED, 9000)
     if card_gateway.admin is not None:
-        customer = (await card_gateway.gateway._customer(fx.org.id, now=NOW))
+        customer = await card_gateway.gateway._customer(fx.org.id, now=NOW)
         intents = await card_gateway.intents(customer)
         assert [(i.id, i.amount, i.status) for i in intents] == [(charge.gateway_reference, 9000, "succeeded")]
 

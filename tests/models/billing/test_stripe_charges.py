@@ -43,7 +43,14 @@ async def test_localstripe_ignores_idempotency_keys_so_the_guarantee_is_seatwise
     fx = await make_org()
     card = await _card(fx, chosen)
     customer = await chosen.gateway._customer(fx.org.id, now=NOW)
-    params = {"amount": 100, "currency": "usd", "customer": customer, "payment_method": card.gateway_token, "off_session": True, "confirm": True}
+    params = {
+        "amount": 100,
+        "currency": "usd",
+        "customer": customer,
+        "payment_method": card.gateway_token,
+        "off_session": True,
+        "confirm": True,
+    }
     for _ in range(2):
         await chosen.admin.v1.payment_intents.create_async(params=params, options={"idempotency_key": "same-key"})
     assert len(await chosen.intents(customer)) == 2
@@ -131,5 +138,7 @@ async def test_an_unreachable_processor_is_tried_with_back_off_then_reported(fla
     card = await _card(fx, chosen)
     http.down, http.tries = True, 0
     with pytest.raises(GatewayUnavailable):
-        await chosen.gateway.charge(card.gateway_token, 12, 2030, 500, now=NOW, idempotency_key="k-unreachable", organization_id=fx.org.id)
+        await chosen.gateway.charge(
+            card.gateway_token, 12, 2030, 500, now=NOW, idempotency_key="k-unreachable", organization_id=fx.org.id
+        )
     assert http.tries == 1 + len(chosen.gateway.backoff)
