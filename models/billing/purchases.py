@@ -126,6 +126,17 @@ async def _hold_key(org: Organization, key: str) -> bool:
     return await hold(IdempotencyKey.filter(organization_id=org.id, key=key), "request_hash") > 0
 
 
+def _refusal(result: ChargeResult) -> DomainError:
+    """The error of a failed purchase charge."""
+    if result.failure_code is ChargeFailureCode.CARD_EXPIRED:
+        return DomainError(ErrorCode.CARD_EXPIRED, "The payment card has expired.")
+    if result.failure_code is ChargeFailureCode.AUTHENTICATION_REQUIRED:
+        return DomainError(
+            ErrorCode.CARD_DECLINED, "The card's bank wants the cardholder to confirm each payment; use another card."
+        )
+    return DomainError(ErrorCode.CARD_DECLINED, "The payment card was declined.")
+
+
 async def _apply_purchase(
     org: Organization, attempt: ChargeAttempt, result: ChargeResult, key: str, *, actor: Actor, now: datetime
 ):
@@ -137,13 +148,7 @@ async def _apply_purchase(
             await _hold_key(org, key)
             await charges.settle(org, attempt, result, actor=actor, now=now)
             await IdempotencyKey.filter(organization_id=org.id, key=key).delete()  # a failed charge does not use up the key
-        if result.failure_code is ChargeFailureCode.CARD_EXPIRED:
-            raise DomainError(ErrorCode.CARD_EXPIRED, "The payment card has expired.")
-        if result.failure_code is ChargeFailureCode.AUTHENTICATION_REQUIRED:
-            raise DomainError(
-                ErrorCode.CARD_DECLINED, "The card's bank wants the cardholder to confirm each payment; use another card."
-            )
-        raise DomainError(ErrorCode.CARD_DECLINED, "The payment card was declined.")
+        raise _refusal(result)
     period_end = datetime.fromisoformat(details["periodEnd"])
     async with ledger.change(org, actor=actor, now=now) as change:
         await change.lock(sku)

@@ -14,7 +14,7 @@ import functools
 import os
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite://seatwise.sqlite3"
@@ -119,6 +119,12 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(REDIS_SCHEMES):
             raise ValueError("must start with " + ", ".join(REDIS_SCHEMES))
         return value
+
+    @model_validator(mode="after")
+    def _stripe_needs_a_key(self) -> Settings:
+        if self.payment_gateway == "stripe" and self.stripe_secret_key is None:
+            raise ValueError("SEATWISE_STRIPE_SECRET_KEY is required when SEATWISE_GATEWAY=stripe")
+        return self
 
     @property
     def cors_origin_list(self) -> list[str]:

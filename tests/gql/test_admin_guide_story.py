@@ -122,7 +122,9 @@ async def test_the_guide_settles_the_demo_conflict_buys_idempotently_and_fixes_t
     assert (await _run("Advance", token, {"to": later}))["advanceTestClock"]["userErrors"] == []
     past_due = (await execute("{ subscriptions(status: [GRACE_PERIOD]) { id } }", token=token)).data["subscriptions"]
     assert past_due
-    old_card = next(c for c in (await execute("{ paymentCards { id isDefault } }", token=token)).data["paymentCards"] if c["isDefault"])
+    old_card = next(
+        c for c in (await execute("{ paymentCards { id isDefault } }", token=token)).data["paymentCards"] if c["isDefault"]
+    )
     card = (await _run("AddCard", token, {"token": await _sandbox_token()}))["addPaymentCard"]
     assert card["userErrors"] == [] and card["paymentCard"]["isDefault"]
     assert {s["id"] for s in card["renewedSubscriptions"]} == {s["id"] for s in past_due}

@@ -72,9 +72,11 @@ def test_the_tokenizer_exists_only_with_the_sandbox_gateway(monkeypatch):
     paths = lambda: {getattr(route, "path", None) for route in create_app().routes}  # noqa: E731
     assert PATH in paths()
     monkeypatch.setenv("SEATWISE_GATEWAY", "stripe")
+    monkeypatch.setenv("SEATWISE_STRIPE_SECRET_KEY", "sk_test_unused")
     settings.reload()
     try:
         assert PATH not in paths()
     finally:
         monkeypatch.delenv("SEATWISE_GATEWAY")
+        monkeypatch.delenv("SEATWISE_STRIPE_SECRET_KEY")
         settings.reload()
