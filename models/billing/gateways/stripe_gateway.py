@@ -179,6 +179,12 @@ class StripeGateway:
             raise DomainError(ErrorCode.INVALID_INPUT, "Send a Stripe PaymentMethod id (pm_...) made by Stripe.js.", "token")
         if await PaymentCard.exists(gateway_token=token):
             raise DomainError(ErrorCode.INVALID_INPUT, "This card token was already used.", "token")
+        try:  # first, whether Stripe knows it and it is still free (before making a Customer for it)
+            found = await self._with_backoff("retrieve", lambda: self.client.v1.payment_methods.retrieve_async(token))
+        except stripe.InvalidRequestError:
+            raise DomainError(ErrorCode.INVALID_INPUT, "Unknown card token.", "token") from None
+        if _field(found, "customer"):
+            raise DomainError(ErrorCode.INVALID_INPUT, "This card token was already used.", "token")
         customer = await self._customer(organization_id, now=now)
         try:
             method = await self._with_backoff(

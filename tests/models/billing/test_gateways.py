@@ -15,6 +15,7 @@ from seatwise.models.core.tables import (
     CardBrand,
     Charge,
     ChargeStatus,
+    GatewayCustomer,
     PaymentCard,
     SandboxCardToken,
     Subscription,
@@ -141,7 +142,7 @@ async def test_an_unknown_token_is_refused_and_nothing_changes(card_gateway, tok
     with pytest.raises(DomainError) as failed:
         await cards.add_card(fx.org, None, None, None, None, True, actor=fx.actor, now=NOW, wall=NOW, token=token)
     assert (failed.value.code, failed.value.subject) == (ErrorCode.INVALID_INPUT, "token")
-    assert changed(before, await snapshot()) == set()
+    assert changed(before, await snapshot()) == set() and not await GatewayCustomer.exists()
 
 
 async def test_a_sandbox_token_lapses_after_10_minutes(card_gateway):
@@ -157,3 +158,15 @@ async def test_a_sandbox_token_lapses_after_10_minutes(card_gateway):
         )
     assert (failed.value.code, failed.value.subject) == (ErrorCode.INVALID_INPUT, "token")
     assert not await PaymentCard.exists() and (await SandboxCardToken.get(token=token)).used_at is None
+
+
+async def test_a_token_another_organization_added_is_used_and_nothing_changes(card_gateway):
+    fx, other = await make_org(), await make_org("Other")
+    token = await card_gateway.token(VISA)
+    await cards.add_card(other.org, None, None, None, None, True, actor=other.actor, now=NOW, wall=NOW, token=token)
+    before = await snapshot()
+    with pytest.raises(DomainError) as failed:
+        await cards.add_card(fx.org, None, None, None, None, True, actor=fx.actor, now=NOW, wall=NOW, token=token)
+    assert (failed.value.code, failed.value.subject) == (ErrorCode.INVALID_INPUT, "token")
+    assert changed(before, await snapshot()) == set()
+    assert not await GatewayCustomer.exists(organization_id=fx.org.id)
