@@ -154,10 +154,9 @@ class StripeGateway:
             return row.reference
         customer = await self._with_backoff(
             "customer",
-            lambda: self.client.v1.customers.create_async(
-                params={"metadata": {"seatwise_organization": str(organization_id)}},
-                options={"idempotency_key": f"seatwise-customer-{organization_id}"},
-            ),
+            # No idempotency key: organization ids repeat across databases (a test run, a restored backup) that may share
+            # one Stripe account. Two first cards at once may make two Customers; one is kept (the row is unique).
+            lambda: self.client.v1.customers.create_async(params={"metadata": {"seatwise_organization": str(organization_id)}}),
         )
         try:
             await GatewayCustomer.create(
