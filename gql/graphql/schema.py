@@ -14,7 +14,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
-from seatwise.gql.graphql.billing import alerts
+from seatwise.gql.graphql.billing import alerts, card_mutations
 from seatwise.gql.graphql.billing import resolvers as billing
 from seatwise.gql.graphql.clock import resolvers as clock
 from seatwise.gql.graphql.core.errors import ShapeErrors, is_expected, shape_errors
@@ -60,6 +60,7 @@ class Mutation(
     support.Mutation,
     exports.Mutation,
     billing.Mutation,
+    card_mutations.Mutation,
     clock.Mutation,
     groups.Mutation,
     roles.Mutation,

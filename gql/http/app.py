@@ -1,5 +1,5 @@
 """The Starlette application: /graphql (HTTP, GraphiQL, WebSocket), /exports/{id} (downloads), /scim/v2 (SCIM
-provisioning), /metrics, health and readiness."""
+provisioning), /sandbox-gateway/tokens (the sandbox's card tokenizer), /metrics, health and readiness."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from seatwise.gql.graphql.schema import schema
 from seatwise.gql.http.downloads import download_export
 from seatwise.gql.http.metrics import CLOCK_FAILURES, CLOCK_RUNS, LIVE_EVENTS_DROPPED, metrics_endpoint
 from seatwise.gql.http.middleware import BodyLimit, RequestId
+from seatwise.gql.http.sandbox_tokens import PATH as SANDBOX_TOKENS
+from seatwise.gql.http.sandbox_tokens import create_card_token
 from seatwise.gql.http.scim.endpoint import PREFIX as SCIM_PREFIX
 from seatwise.gql.http.scim.endpoint import TOO_LARGE as SCIM_TOO_LARGE
 from seatwise.gql.http.scim.routes import router as scim_router
@@ -103,8 +105,11 @@ def create_app(database_url: str | None = None) -> Starlette:
                 allow_headers=["authorization", "content-type"],
             )
         )
+    # The sandbox gateway's tokenizer (what Stripe.js is to Stripe); absent with a real processor.
+    sandbox = [Route(SANDBOX_TOKENS, create_card_token, methods=["POST"])] if settings().payment_gateway == "sandbox" else []
     return Starlette(
         routes=[
+            *sandbox,
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),

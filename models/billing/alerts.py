@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from seatwise.models.billing.charges import default_card
-from seatwise.models.billing.gateway import card_expires_at
+from seatwise.models.billing.gateways import card_expires_at
 from seatwise.models.billing.schedule import SUSPENDED_FOR
 from seatwise.models.core.tables import Organization, PaymentCard, Product, Subscription, SubscriptionStatus
 from seatwise.models.seats.licenses import seat_pools

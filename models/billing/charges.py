@@ -22,7 +22,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from seatwise.models.billing.gateway import ChargeResult, gateway
+from seatwise.models.billing.gateways import ChargeFailureCode, ChargeResult, gateway
 from seatwise.models.core.tables import Charge, ChargeAttempt, ChargeStatus, Organization, PaymentCard
 from seatwise.models.events import audit
 from seatwise.models.events.audit import Actor, AuditAction, AuditTarget
@@ -74,9 +74,17 @@ async def open_attempt(
 
 async def send(attempt: ChargeAttempt, *, now: datetime) -> ChargeResult:
     """Ask the gateway for the attempt's charge (outside any transaction); expiry is judged at `now`."""
-    card = await PaymentCard.get(id=attempt.card_id)
+    card = await PaymentCard.get_or_none(id=attempt.card_id) if attempt.card_id else None
+    if card is None:  # removed while the charge was on its way: nothing was sent
+        return ChargeResult(False, ChargeFailureCode.CARD_DECLINED, None, "card_removed")
     return await gateway().charge(
-        card.gateway_token, card.exp_month, card.exp_year, attempt.amount_cents, now=now, idempotency_key=attempt.gateway_key
+        card.gateway_token,
+        card.exp_month,
+        card.exp_year,
+        attempt.amount_cents,
+        now=now,
+        idempotency_key=attempt.gateway_key,
+        organization_id=attempt.organization_id,
     )
 
 
@@ -104,13 +112,16 @@ async def settle(
     )
     if not result.succeeded:
         card = await PaymentCard.get_or_none(id=attempt.card_id) if attempt.card_id else None
-        await audit_failure(org, charge, card.last4 if card else None, actor=actor, now=now)
+        await audit_failure(org, charge, card.last4 if card else None, processor_code=result.processor_code, actor=actor, now=now)
     await ChargeAttempt.filter(id=attempt.id).delete()
     return charge
 
 
-async def audit_failure(org: Organization, charge: Charge, last4: str | None, *, actor: Actor, now: datetime) -> None:
-    """`charge.failed` (target: the card), with nothing of the card but its last 4 digits."""
+async def audit_failure(
+    org: Organization, charge: Charge, last4: str | None, *, processor_code: str | None = None, actor: Actor, now: datetime
+) -> None:
+    """`charge.failed` (target: the card), with nothing of the card but its last 4 digits; `processorCode` is the
+    processor's own decline code (e.g. Stripe's `insufficient_funds`)."""
     await audit.record(
         org,
         actor,
@@ -124,5 +135,6 @@ async def audit_failure(org: Organization, charge: Charge, last4: str | None, *,
             "failureCode": charge.failure_code,
             "subscriptionId": str(charge.subscription_id) if charge.subscription_id else None,
             "last4": last4,
+            "processorCode": processor_code,
         },
     )

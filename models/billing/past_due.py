@@ -11,6 +11,7 @@ from datetime import datetime
 
 from seatwise.models.billing import charges
 from seatwise.models.billing.charges import default_card
+from seatwise.models.billing.gateways import GatewayUnavailable
 from seatwise.models.billing.payments import prepare_payment
 from seatwise.models.billing.schedule import NotDue, Step
 from seatwise.models.billing.steps import StepReport, retry
@@ -49,7 +50,10 @@ async def retry_past_due(org: Organization, *, actor: Actor, now: datetime, wall
             continue
         if payment is None or payment.attempt is None:
             continue  # another request or clock charges it, or the default card was removed meanwhile
-        payment.result = await charges.send(payment.attempt, now=now)
+        try:
+            payment.result = await charges.send(payment.attempt, now=now)
+        except GatewayUnavailable:
+            continue  # its attempt stays: the clock asks again with the same key
         async with ledger.change(org, actor=actor, now=now) as change:
             await change.lock(sub.product_id)
             paid = await retry(change, await Subscription.get(id=sub.id), payment, StepReport())

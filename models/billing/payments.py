@@ -21,7 +21,7 @@ from tortoise.transactions import in_transaction
 
 from seatwise.models.billing import charges
 from seatwise.models.billing.charges import default_card
-from seatwise.models.billing.gateway import ChargeResult
+from seatwise.models.billing.gateways import ChargeResult
 from seatwise.models.billing.schedule import NotDue, Step, claim, due_step
 from seatwise.models.catalog.products import product_of
 from seatwise.models.core.tables import Charge, ChargeAttempt, ChargeStatus, Organization, PaymentCard, Subscription

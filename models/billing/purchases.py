@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 
 from seatwise.models.billing import charges
 from seatwise.models.billing.charges import default_card
-from seatwise.models.billing.gateway import ChargeFailureCode, ChargeResult
+from seatwise.models.billing.gateways import ChargeFailureCode, ChargeResult, GatewayUnavailable
 from seatwise.models.catalog import prices
 from seatwise.models.catalog.products import get_product
 from seatwise.models.core.clock import iso
@@ -126,6 +126,17 @@ async def _hold_key(org: Organization, key: str) -> bool:
     return await hold(IdempotencyKey.filter(organization_id=org.id, key=key), "request_hash") > 0
 
 
+def _refusal(result: ChargeResult) -> DomainError:
+    """The error of a failed purchase charge."""
+    if result.failure_code is ChargeFailureCode.CARD_EXPIRED:
+        return DomainError(ErrorCode.CARD_EXPIRED, "The payment card has expired.")
+    if result.failure_code is ChargeFailureCode.AUTHENTICATION_REQUIRED:
+        return DomainError(
+            ErrorCode.CARD_DECLINED, "The card's bank wants the cardholder to confirm each payment; use another card."
+        )
+    return DomainError(ErrorCode.CARD_DECLINED, "The payment card was declined.")
+
+
 async def _apply_purchase(
     org: Organization, attempt: ChargeAttempt, result: ChargeResult, key: str, *, actor: Actor, now: datetime
 ):
@@ -137,9 +148,7 @@ async def _apply_purchase(
             await _hold_key(org, key)
             await charges.settle(org, attempt, result, actor=actor, now=now)
             await IdempotencyKey.filter(organization_id=org.id, key=key).delete()  # a failed charge does not use up the key
-        if result.failure_code is ChargeFailureCode.CARD_EXPIRED:
-            raise DomainError(ErrorCode.CARD_EXPIRED, "The payment card has expired.")
-        raise DomainError(ErrorCode.CARD_DECLINED, "The payment card was declined.")
+        raise _refusal(result)
     period_end = datetime.fromisoformat(details["periodEnd"])
     async with ledger.change(org, actor=actor, now=now) as change:
         await change.lock(sku)
@@ -215,7 +224,13 @@ async def purchase_licenses(
             continue
         if isinstance(started, tuple):
             return started
-        result = await charges.send(started, now=now)
+        try:
+            result = await charges.send(started, now=now)
+        except GatewayUnavailable:
+            raise DomainError(
+                ErrorCode.GATEWAY_UNAVAILABLE,
+                "The payment processor could not be reached; retry with the same idempotency key (nothing is charged twice).",
+            ) from None
         return await _apply_purchase(org, started, result, idempotency_key, actor=actor, now=now)
     raise DomainError(
         ErrorCode.INVALID_INPUT, "A purchase with this idempotency key is still being charged; retry shortly.", "idempotency_key"

@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from seatwise.models.billing import charges
+from seatwise.models.billing.gateways import GatewayUnavailable
 from seatwise.models.billing.payments import Payment, prepare_payment, settle_payment
 from seatwise.models.billing.schedule import CHARGING, GRACE, NotDue, Step, claim, due_step
 from seatwise.models.core.clock import add_months, iso
@@ -223,7 +224,12 @@ async def take_step(org: Organization, sub: Subscription, step: Step, *, now: da
             if payment is None:
                 return None
             if payment.attempt is not None:
-                payment.result = await charges.send(payment.attempt, now=now)
+                try:
+                    payment.result = await charges.send(payment.attempt, now=now)
+                except GatewayUnavailable:
+                    # Nothing is known of the charge: its attempt stays, and the next run asks again with the same key.
+                    log.warning("subscription %s: the payment processor could not be reached; retried next run", sub.id)
+                    return None
         async with ledger.change(org, actor=BILLING_CLOCK, now=now) as change:
             await change.lock(sub.product_id)
             if payment is None:

@@ -14,7 +14,7 @@ import functools
 import os
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite://seatwise.sqlite3"
@@ -67,10 +67,20 @@ class Settings(BaseSettings):
         validation_alias="SEATWISE_PUBLIC_URL",
         description="this server's address as clients see it (e.g. https://seats.example.com); downloadUrl starts with it",
     )
-    payment_gateway: Literal["sandbox"] = Field(
+    payment_gateway: Literal["sandbox", "stripe"] = Field(
         "sandbox",
-        validation_alias="SEATWISE_PAYMENT_GATEWAY",
-        description="the payment gateway cards are charged through; `sandbox` (a card processor's test mode) is built in",
+        validation_alias="SEATWISE_GATEWAY",
+        description="the payment gateway cards are charged through: `sandbox` (a card processor's test mode, built in) or `stripe`",
+    )
+    stripe_secret_key: SecretStr | None = Field(
+        None,
+        validation_alias="SEATWISE_STRIPE_SECRET_KEY",
+        description="Stripe's secret API key (sk_test_... for test mode) when SEATWISE_GATEWAY=stripe",
+    )
+    stripe_api_base: str | None = Field(
+        None,
+        validation_alias="SEATWISE_STRIPE_API_BASE",
+        description="where the Stripe gateway sends its requests (default https://api.stripe.com; e.g. a localstripe)",
     )
     host: str = Field("127.0.0.1", validation_alias="HOST", description="default of `serve --host`")
     port: int = Field(8000, ge=1, le=65535, validation_alias="PORT", description="default of `serve --port` (and of `make run`)")
@@ -109,6 +119,12 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(REDIS_SCHEMES):
             raise ValueError("must start with " + ", ".join(REDIS_SCHEMES))
         return value
+
+    @model_validator(mode="after")
+    def _stripe_needs_a_key(self) -> Settings:
+        if self.payment_gateway == "stripe" and self.stripe_secret_key is None:
+            raise ValueError("SEATWISE_STRIPE_SECRET_KEY is required when SEATWISE_GATEWAY=stripe")
+        return self
 
     @property
     def cors_origin_list(self) -> list[str]:

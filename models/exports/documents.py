@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from seatwise.models.billing.gateway import is_expired
+from seatwise.models.billing.gateways import is_expired
 from seatwise.models.core.clock import iso
 from seatwise.models.core.tables import Charge, Organization, PaymentCard, ServiceRequest, Subscription
 from seatwise.models.exports.rows import NOT_DELETED, Deletion, row_datetime, row_json, row_time

@@ -4,6 +4,8 @@ from datetime import datetime, timedelta
 
 from graphql import OperationDefinitionNode, parse
 
+from seatwise.models.billing.gateways.sandbox import create_token
+from seatwise.models.core.clock import utcnow
 from seatwise.models.demo import seed as demo
 from tests.billing_support import VISA
 from tests.gql.test_docs_examples import EXAMPLES
@@ -29,6 +31,11 @@ def _guide_examples() -> list[tuple[str, str]]:
     return [(where, source) for where, source in EXAMPLES if where.startswith("docs/admin-guide.md")]
 
 
+async def _sandbox_token() -> str:
+    """What the console's card form gets from the sandbox tokenizer (POST /sandbox-gateway/tokens)."""
+    return (await create_token(VISA, 12, 2030, "123", wall=utcnow())).token
+
+
 async def _run(name: str, token: str, variables: dict | None = None) -> dict:
     result = await execute(GUIDE[name], variables, token=token)
     assert result.errors is None, (name, [e.message for e in result.errors])
@@ -45,7 +52,10 @@ async def test_every_admin_guide_example_runs_on_the_demo_without_a_top_level_er
         "Bulk": {"userIds": ["999999"], "sku": "CRM_BASIC"},
         "Quote": {"sku": "CRM_BASIC", "quantity": 2},
         "Buy": {"sku": "CRM_BASIC", "quantity": 2, "key": "guide-buy"},
-        "AddCard": {"number": VISA, "cvc": "123"},
+        "AddCard": {"token": await _sandbox_token()},
+        "RemoveCard": {"id": "999999"},
+        "MakeDefault": {"id": "999999"},
+        "Resume": {"id": "999999"},
         "Restore": {"id": "999999"},
         "Revoke": {"id": "999999"},
         "Cancel": {"id": "999999", "reason": "Consolidating tools"},
@@ -112,10 +122,16 @@ async def test_the_guide_settles_the_demo_conflict_buys_idempotently_and_fixes_t
     assert (await _run("Advance", token, {"to": later}))["advanceTestClock"]["userErrors"] == []
     past_due = (await execute("{ subscriptions(status: [GRACE_PERIOD]) { id } }", token=token)).data["subscriptions"]
     assert past_due
-    card = (await _run("AddCard", token, {"number": VISA, "cvc": "123"}))["addPaymentCard"]
+    old_card = next(
+        c for c in (await execute("{ paymentCards { id isDefault } }", token=token)).data["paymentCards"] if c["isDefault"]
+    )
+    card = (await _run("AddCard", token, {"token": await _sandbox_token()}))["addPaymentCard"]
     assert card["userErrors"] == [] and card["paymentCard"]["isDefault"]
     assert {s["id"] for s in card["renewedSubscriptions"]} == {s["id"] for s in past_due}
     assert all(s["status"] == "ACTIVE" for s in card["renewedSubscriptions"])
+    # The outdated card goes; the new one stays the default. It could not go first while it was the only one paying.
+    removed = (await _run("RemoveCard", token, {"id": old_card["id"]}))["removePaymentCard"]
+    assert removed["userErrors"] == [] and removed["defaultCard"]["id"] == card["paymentCard"]["id"]
 
     # Cancelling needs a recent export first.
     subscription = past_due[0]["id"]
@@ -127,6 +143,11 @@ async def test_the_guide_settles_the_demo_conflict_buys_idempotently_and_fixes_t
     cancelled = (await _run("Cancel", token, cancel))["cancelSubscription"]
     assert cancelled["userErrors"] == [] and cancelled["subscription"]["cancelAtPeriodEnd"] is True
     assert cancelled["serviceRequest"]["status"] == "RESOLVED"
+    # Changing one's mind before the period ends: it renews again; resuming it once more changes nothing.
+    resumed = (await _run("Resume", token, {"id": subscription}))["resumeSubscription"]
+    assert resumed["userErrors"] == [] and resumed["subscription"]["cancelAtPeriodEnd"] is False
+    cancelled = (await _run("Cancel", token, cancel))["cancelSubscription"]
+    assert cancelled["userErrors"] == []
 
     # The audit trail shows it, newest first.
     audit = (await _run("Audit", token))["auditEvents"]["edges"]

@@ -81,3 +81,34 @@ def test_the_schema_keeps_the_product_roles_of_the_next_contract():
             missing.append(f"{type_name}.{field_name}")
     assert missing == []
     assert {"UNKNOWN_ROLE", "ROLE_INHERITED"} <= set(served.type_map["ErrorCode"].values)
+
+
+SECTION_18_TYPES = [
+    "RemovePaymentCardInput",
+    "RemovePaymentCardPayload",
+    "SetDefaultPaymentCardInput",
+    "SetDefaultPaymentCardPayload",
+    "ResumeSubscriptionInput",
+    "ResumeSubscriptionPayload",
+]
+SECTION_18_MUTATIONS = ["removePaymentCard", "setDefaultPaymentCard", "resumeSubscription"]
+
+
+def _fields(schema, name: str) -> dict[str, str]:
+    kind = schema.type_map[name]
+    return {field: str(value.type) for field, value in kind.fields.items()}
+
+
+def _arguments(field) -> dict[str, str]:
+    return {name: str(arg.type) for name, arg in field.args.items()}
+
+
+def test_the_schema_keeps_section_18_cards_through_a_processor():
+    served, wanted = build_schema((ROOT / "schema.graphql").read_text()), build_schema(NEXT.read_text())
+    for name in SECTION_18_TYPES:
+        assert _fields(served, name) == _fields(wanted, name), name
+    assert _fields(served, "AddPaymentCardInput")["token"] == _fields(wanted, "AddPaymentCardInput")["token"] == "String"
+    assert "CARD_IN_USE" in served.type_map["ErrorCode"].values
+    for name in SECTION_18_MUTATIONS:
+        mine, theirs = served.mutation_type.fields[name], wanted.mutation_type.fields[name]
+        assert (str(mine.type), _arguments(mine)) == (str(theirs.type), _arguments(theirs)), name

@@ -170,3 +170,71 @@ async def test_a_card_number_sent_with_the_wrong_type_stays_out_of_the_log(serve
     assert body["data"] is None
     server.stop()
     assert VISA not in server.log()
+
+
+async def test_card_numbers_posted_to_the_sandbox_tokenizer_are_nowhere_at_rest_or_in_logs(server):
+    fx = await make_org()
+    async with httpx.AsyncClient(timeout=30) as client:
+        for number in (VISA, AMEX, DECLINES_ON_ADD, "4242424242424241"):
+            form = {"card[number]": number, "card[exp_month]": "12", "card[exp_year]": "2031", "card[cvc]": cvc_of(number)}
+            response = await client.post(f"{server.url}/sandbox-gateway/tokens", data=form)
+            assert number not in response.text
+            if response.status_code == 200:
+                await post(client, server.url, ADD_CARD, {"input": {"token": response.json()["id"]}}, token=fx.token)
+    server.stop()
+    log, rows = server.log(), await dump_rows()
+    assert "POST /sandbox-gateway/tokens" in log and "0005" in rows  # the AMEX card was added: the searches see real data
+    for number in (VISA, AMEX, DECLINES_ON_ADD, "4242424242424241"):
+        assert number not in log and number not in rows
+    assert "cvc" not in rows.lower()
+    assert_no_cvc_value(rows, "the database rows")
+
+
+STRIPE_KEY = "sk_test_seatwise_secret_" + "9f3c1a7e5b2d4c6e8a0b"  # distinctive: searched for everywhere
+
+
+async def test_the_stripe_secret_key_is_nowhere_in_logs_errors_exports_or_metrics(localstripe):
+    import stripe
+
+    from seatwise.models.billing.gateways.stripe_gateway import HTTPXClient
+
+    fx = await make_org()
+    env = {"SEATWISE_GATEWAY": "stripe", "SEATWISE_STRIPE_SECRET_KEY": STRIPE_KEY, "SEATWISE_STRIPE_API_BASE": localstripe.url}
+    running = Server(env).wait_ready()
+    browser_http = HTTPXClient()
+    browser = stripe.StripeClient(STRIPE_KEY, base_addresses={"api": localstripe.url}, http_client=browser_http)
+    seen = []
+    try:
+        async with httpx.AsyncClient(timeout=30) as client:
+            for number in (VISA, DECLINES_ON_ADD, DECLINES_ON_CHARGE):
+                method = await browser.v1.payment_methods.create_async(
+                    params={"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2031, "cvc": CVC3}}
+                )
+                seen.append(await post(client, running.url, ADD_CARD, {"input": {"token": method.id}}, token=fx.token))
+            seen.append(await post(client, running.url, ADD_CARD, {"input": {"token": "pm_unknown"}}, token=fx.token))
+            seen.append(
+                await post(
+                    client,
+                    running.url,
+                    ADD_CARD,
+                    {"input": {"number": VISA, "expMonth": 1, "expYear": 2031, "cvc": CVC3}},
+                    token=fx.token,
+                )
+            )
+            purchase = {"input": {"productSku": "CRM_BASIC", "quantity": 1, "idempotencyKey": "s1"}}
+            seen.append(await post(client, running.url, PURCHASE, purchase, token=fx.token))
+            export = "mutation { exportData(input: {format: JSON}) { dataExport { id } userErrors { code } } }"
+            seen.append(await post(client, running.url, export, token=fx.token))
+            seen.append({"metrics": (await client.get(f"{running.url}/metrics")).text})
+            seen.append({"tokenizer": (await client.post(f"{running.url}/sandbox-gateway/tokens", data={})).status_code})
+    finally:
+        running.stop()
+        await browser_http.close_async()
+    codes = [[e["code"] for e in body["data"]["addPaymentCard"]["userErrors"]] for body in seen[:5]]
+    assert codes == [[], ["CARD_DECLINED"], [], ["INVALID_INPUT"], ["INVALID_INPUT"]]
+    assert seen[5]["data"]["purchaseLicenses"]["userErrors"] == [{"code": "CARD_DECLINED"}]  # the default card declines charges
+    assert seen[-1] == {"tokenizer": 404}  # no sandbox tokenizer with a real processor
+    rows = await dump_rows()
+    assert "CARD_DECLINED" in rows and "pm_" in rows  # the searches see real data
+    for where, text in (("the server log", running.log()), ("the responses", str(seen)), ("the database", rows)):
+        assert STRIPE_KEY not in text and STRIPE_KEY[-12:] not in text, f"the Stripe secret key reached {where}"

@@ -30,15 +30,35 @@ from seatwise.models.core.pages import paginate
 from seatwise.models.people.auth import Viewer
 from seatwise.models.seats import licenses as seats
 
+SANDBOX_ONLY = "Sandbox gateway only (test mode): send a token from the processor's browser library instead."
 
-@strawberry.input(description="A payment card; the number and CVC go to the gateway and are never stored.")
+
+@strawberry.input(
+    description="A payment card, as a token from the processor's browser library; only brand, last 4 digits, expiry and the processor's reference are kept."
+)
 class AddPaymentCardInput:
-    number: str = strawberry.field(description="Card number, 13 to 19 digits; spaces and dashes are ignored.")
-    exp_month: int = strawberry.field(description="Expiry month, 1 to 12.")
-    exp_year: int = strawberry.field(description="Expiry year, four digits, at most 50 years ahead.")
-    cvc: str = strawberry.field(description="Security code, 3 digits (4 for AMEX).")
+    number: str | None = strawberry.field(
+        default=None,
+        description="Card number, 13 to 19 digits; spaces and dashes are ignored. Sandbox only.",
+        deprecation_reason=SANDBOX_ONLY,
+    )
+    exp_month: int | None = strawberry.field(
+        default=None, description="Expiry month, 1 to 12. Sandbox only, with number.", deprecation_reason=SANDBOX_ONLY
+    )
+    exp_year: int | None = strawberry.field(
+        default=None,
+        description="Expiry year, four digits, at most 50 years ahead. Sandbox only.",
+        deprecation_reason=SANDBOX_ONLY,
+    )
+    cvc: str | None = strawberry.field(
+        default=None, description="Security code, 3 digits (4 for AMEX). Sandbox only.", deprecation_reason=SANDBOX_ONLY
+    )
     make_default: bool | None = strawberry.field(
         default=True, description="Make it the default card; an organization's first card is always the default."
+    )
+    token: str | None = strawberry.field(
+        default=None,
+        description="A token from the processor's browser library (Stripe: a PaymentMethod pm_...; the sandbox: tok_... from /sandbox-gateway/tokens).",
     )
 
 
@@ -160,7 +180,7 @@ class Query:
 class Mutation:
     @domain_mutation(
         CanManageBilling,
-        description="Add a payment card; a new default card pays past-due subscriptions at once. Errors: INVALID_CARD_NUMBER, INVALID_EXPIRY, INVALID_CVC, CARD_DECLINED, CARD_EXPIRED.",
+        description="Add a payment card by its token; a new default card pays past-due subscriptions at once. Errors: INVALID_INPUT (an unknown, used or expired token; a card number sent to a processor other than the sandbox), INVALID_CARD_NUMBER, INVALID_EXPIRY, INVALID_CVC, CARD_DECLINED, CARD_EXPIRED.",
     )
     async def add_payment_card(
         viewer: Viewer, input: Annotated[AddPaymentCardInput, strawberry.argument(description=MUTATION_INPUT)]
@@ -175,6 +195,7 @@ class Mutation:
             actor=viewer.actor,
             now=viewer.now,
             wall=viewer.wall,
+            token=input.token,
         )
         return AddPaymentCardPayload(
             payment_card=PaymentCard.from_model(card, viewer.now),

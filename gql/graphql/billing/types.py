@@ -10,7 +10,7 @@ from strawberry.types import Info
 from seatwise.gql.graphql.core.common import Money, PageInfo, Product, connection, exposed, total_count_field
 from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, PAGE_INFO, TOTAL_COUNT
 from seatwise.gql.graphql.core.scalars import DateTime
-from seatwise.models.billing import gateway
+from seatwise.models.billing import gateways
 from seatwise.models.core import tables
 from seatwise.models.core.pages import Page
 
@@ -57,12 +57,13 @@ ChargeStatus = exposed(
     },
 )
 ChargeFailureCode = exposed(
-    gateway.ChargeFailureCode,
+    gateways.ChargeFailureCode,
     "ChargeFailureCode",
     description="Why a charge failed.",
     values={
         "CARD_DECLINED": "The gateway declined the card.",
         "CARD_EXPIRED": "The card had expired at the time of the charge.",
+        "AUTHENTICATION_REQUIRED": "The bank wants the cardholder to confirm the payment (3-D Secure); an off-session charge cannot, so it failed.",
     },
 )
 
@@ -87,7 +88,7 @@ class PaymentCard:
             exp_month=card.exp_month,
             exp_year=card.exp_year,
             is_default=card.is_default,
-            expired=gateway.is_expired(card.exp_month, card.exp_year, now),
+            expired=gateways.is_expired(card.exp_month, card.exp_year, now),
             created_at=card.created_at,
         )
 
@@ -145,7 +146,7 @@ class Charge:
     id: strawberry.ID = strawberry.field(description="The charge's id.")
     amount: Money = strawberry.field(description="The amount charged (or attempted).")
     status: tables.ChargeStatus = strawberry.field(description="Whether the payment went through.")
-    failure_code: gateway.ChargeFailureCode | None = strawberry.field(description="Why it failed; null when it succeeded.")
+    failure_code: gateways.ChargeFailureCode | None = strawberry.field(description="Why it failed; null when it succeeded.")
     description: str = strawberry.field(description="What it was for, e.g. a purchase or a renewal.")
     created_at: DateTime = strawberry.field(description="When it was attempted.")
     model: strawberry.Private[tables.Charge]

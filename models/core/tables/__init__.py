@@ -4,7 +4,15 @@ Every table and enumeration is imported from here (`from seatwise.models.core.ta
 configured with this module (models/core/db.py) and finds the models among its attributes, and the migrations
 import their enumerations from it."""
 
-from seatwise.models.core.tables.billing import Charge, ChargeAttempt, IdempotencyKey, PaymentCard, Subscription
+from seatwise.models.core.tables.billing import (
+    Charge,
+    ChargeAttempt,
+    GatewayCustomer,
+    IdempotencyKey,
+    PaymentCard,
+    SandboxCardToken,
+    Subscription,
+)
 from seatwise.models.core.tables.enums import (
     AdminRole,
     CardBrand,
@@ -37,6 +45,7 @@ __all__ = [
     "DataExport",
     "DataExportChunk",
     "ExportFormat",
+    "GatewayCustomer",
     "Group",
     "GroupMember",
     "GroupProduct",
@@ -50,6 +59,7 @@ __all__ = [
     "Product",
     "ProductRole",
     "RoleGrant",
+    "SandboxCardToken",
     "SeatPool",
     "ServiceRequest",
     "ServiceRequestCategory",

@@ -136,3 +136,40 @@ class IdempotencyKey(Model):
     class Meta:
         table = "idempotency_key"
         unique_together = (("organization", "key"),)
+
+
+class SandboxCardToken(Model):
+    # A single-use card token of the sandbox gateway's tokenizer (POST /sandbox-gateway/tokens), what Stripe.js makes
+    # in a browser: the number and CVC stop at the tokenizer; `outcome` is what the test number does when it is added
+    # or charged (ok, decline_on_charge, declined, expired, bad_cvc). Valid 10 minutes (wall clock), used once.
+
+    id = fields.BigIntField(primary_key=True)
+    token = fields.CharField(max_length=64, unique=True)
+    brand = fields.CharEnumField(CardBrand, max_length=16)
+    last4 = fields.CharField(max_length=4)
+    exp_month = fields.IntField()
+    exp_year = fields.IntField()
+    outcome = fields.CharField(max_length=24)
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField(db_index=True)
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "sandbox_card_token"
+
+
+class GatewayCustomer(Model):
+    # The organization's customer at a processor (Stripe: a Customer cus_...), made when its first card is added.
+
+    id = fields.BigIntField(primary_key=True)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "seatwise.Organization", related_name="gateway_customers", on_delete=fields.CASCADE
+    )
+    organization_id: int  # the column Tortoise adds for the foreign key
+    gateway = fields.CharField(max_length=16)
+    reference = fields.CharField(max_length=128)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "gateway_customer"
+        unique_together = (("organization", "gateway"),)

@@ -79,10 +79,9 @@ TEMPLATES = [
         id="literal-unknown-field",
     ),
     pytest.param(
-        'mutation { addPaymentCard(input: {numbr: "%s", cvc: "%s", expMonth: 1, expYear: 2030}) { userErrors { code } } }'
-        % (CARD, SECRET),
+        'mutation { signIn(input: {email: "%s", pasword: "%s"}) { token } }' % (CARD, SECRET),
         None,
-        "required field 'number'",
+        "required field 'password'",
         id="literal-required-field-missing",
     ),
     pytest.param(

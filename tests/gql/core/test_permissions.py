@@ -103,3 +103,48 @@ async def test_billing_admins_and_readers_may_not_delete_or_restore_users(role):
     assert await _state(fx) == before
     assert (await User.get(id=live.id)).deleted_at is None
     assert (await User.get(id=gone.id)).deleted_at is not None
+
+
+CARD_CHANGES = {
+    "removePaymentCard": "mutation($id: ID!) { removePaymentCard(input: {cardId: $id}) { removedCardId userErrors { code } } }",
+    "setDefaultPaymentCard": "mutation($id: ID!) { setDefaultPaymentCard(input: {cardId: $id}) { paymentCard { id } userErrors { code } } }",
+    "resumeSubscription": "mutation($id: ID!) { resumeSubscription(input: {subscriptionId: $id}) { subscription { id } userErrors { code } } }",
+}
+NO_BILLING = [AdminRole.USER_ADMIN, AdminRole.READER]
+
+
+@pytest.mark.parametrize("mutation", sorted(CARD_CHANGES))
+@pytest.mark.parametrize("role", NO_BILLING, ids=lambda r: r.value)
+async def test_user_admins_and_readers_may_not_manage_cards_or_resume_subscriptions(role, mutation):
+    from seatwise.models.core.tables import PaymentCard, Subscription
+    from tests.billing_support import add_card
+
+    fx = await make_org()
+    token = await _as(fx, role)
+    card = await add_card(fx)
+    await add_card(fx, "5555555555554444", make_default=False)
+    sub = await give_licenses(fx, "CRM_BASIC", 1)
+    await Subscription.filter(id=sub.id).update(cancel_at_period_end=True)
+    target = sub.id if mutation == "resumeSubscription" else card.id
+    cards_before = sorted(await PaymentCard.filter(organization_id=fx.org.id).values_list("id", "is_default"))
+    before = await _state(fx)
+    _forbidden(await execute(CARD_CHANGES[mutation], {"id": str(target)}, token=token))
+    assert await _state(fx) == before
+    assert sorted(await PaymentCard.filter(organization_id=fx.org.id).values_list("id", "is_default")) == cards_before
+    assert (await Subscription.get(id=sub.id)).cancel_at_period_end
+
+
+@pytest.mark.parametrize("mutation", sorted(CARD_CHANGES))
+async def test_billing_admins_may_manage_cards_and_resume_subscriptions(mutation):
+    from seatwise.models.core.tables import Subscription
+    from tests.billing_support import add_card
+
+    fx = await make_org()
+    token = await _as(fx, AdminRole.BILLING_ADMIN)
+    await add_card(fx)
+    other = await add_card(fx, "5555555555554444", make_default=False)
+    sub = await give_licenses(fx, "CRM_BASIC", 1)
+    await Subscription.filter(id=sub.id).update(cancel_at_period_end=True)
+    target = sub.id if mutation == "resumeSubscription" else other.id
+    result = await execute(CARD_CHANGES[mutation], {"id": str(target)}, token=token)
+    assert result.errors is None and result.data[mutation]["userErrors"] == []

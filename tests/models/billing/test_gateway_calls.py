@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from seatwise.models.billing import gateway as gateway_module
+from seatwise.models.billing import gateways as gateway_module
 from seatwise.models.billing import purchases as billing
-from seatwise.models.billing.gateway import SandboxGateway
+from seatwise.models.billing.gateways import SandboxGateway
 from seatwise.models.clock.run import run_clock
 from seatwise.models.core.clock import add_months
 from seatwise.models.core.errors import DomainError, ErrorCode

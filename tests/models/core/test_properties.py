@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seatwise.models.billing.gateway import clean_number, luhn_valid
+from seatwise.models.billing.gateways import clean_number, luhn_valid
 from seatwise.models.catalog.prices import round_half_up
 from seatwise.models.core.clock import add_months
 from seatwise.models.core.errors import DomainError

@@ -69,3 +69,15 @@ def test_only_the_settings_module_reads_the_environment():
         and path.name != "settings.py"
     ]
     assert readers == []
+
+
+def test_the_stripe_gateway_without_a_secret_key_is_a_one_line_config_error(monkeypatch):
+    monkeypatch.setenv("SEATWISE_GATEWAY", "stripe")
+    monkeypatch.delenv("SEATWISE_STRIPE_SECRET_KEY", raising=False)
+    try:
+        with pytest.raises(settings_module.ConfigError) as refused:
+            settings_module.reload()
+        assert "SEATWISE_STRIPE_SECRET_KEY is required when SEATWISE_GATEWAY=stripe" in str(refused.value)
+    finally:
+        monkeypatch.delenv("SEATWISE_GATEWAY")
+        settings_module.reload()

@@ -1,5 +1,5 @@
 from seatwise.models.billing.charges import default_card
-from seatwise.models.billing.gateway import card_expires_at
+from seatwise.models.billing.gateways import card_expires_at
 from seatwise.models.core.clock import org_now, utcnow
 from seatwise.models.core.tables import AuditEvent, StatusReason, Subscription, SubscriptionStatus, User
 from seatwise.models.demo import seed as demo

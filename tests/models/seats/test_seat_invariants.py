@@ -26,7 +26,7 @@ from tortoise import Tortoise
 
 from seatwise.models.billing import cards
 from seatwise.models.billing import purchases as billing
-from seatwise.models.billing.gateway import is_expired
+from seatwise.models.billing.gateways import is_expired
 from seatwise.models.billing.purchases import KEY_RETENTION
 from seatwise.models.catalog import prices
 from seatwise.models.clock.run import run_clock
