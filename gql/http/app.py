@@ -11,7 +11,6 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -19,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
 from seatwise.gql.graphql.schema import schema
+from seatwise.gql.http.cors import cors_middleware
 from seatwise.gql.http.downloads import download_export
 from seatwise.gql.http.metrics import CLOCK_FAILURES, CLOCK_RUNS, LIVE_EVENTS_DROPPED, metrics_endpoint
 from seatwise.gql.http.middleware import BodyLimit, RequestId
@@ -95,14 +95,7 @@ def create_app(database_url: str | None = None) -> Starlette:
 
     middleware = [Middleware(RequestId), Middleware(BodyLimit, too_large=SCIM_TOO_LARGE)]
     if origins:
-        middleware.append(
-            Middleware(
-                CORSMiddleware,
-                allow_origins=origins,
-                allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type"],
-            )
-        )
+        middleware.append(cors_middleware(origins, settings().cors_header_list))
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),

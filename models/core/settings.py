@@ -62,6 +62,11 @@ class Settings(BaseSettings):
         validation_alias="SEATWISE_CORS_ORIGINS",
         description="comma-separated origins allowed to call the API (and open WebSockets) from a browser",
     )
+    cors_headers: str = Field(
+        "",
+        validation_alias="SEATWISE_CORS_HEADERS",
+        description="comma-separated request headers a browser may send besides the built-in ones (authorization, content-type, apollographql-client-name/-version, x-request-id, traceparent, tracestate)",
+    )
     public_url: str | None = Field(
         None,
         validation_alias="SEATWISE_PUBLIC_URL",
@@ -113,6 +118,10 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+    @property
+    def cors_header_list(self) -> list[str]:
+        return [h.strip().lower() for h in self.cors_headers.split(",") if h.strip()]
 
 
 def _one_line(error: ValidationError) -> str:
