@@ -22,6 +22,7 @@ from seatwise.gql.http.cors import cors_middleware
 from seatwise.gql.http.downloads import download_export
 from seatwise.gql.http.metrics import CLOCK_FAILURES, CLOCK_RUNS, LIVE_EVENTS_DROPPED, metrics_endpoint
 from seatwise.gql.http.middleware import BodyLimit, RequestId
+from seatwise.gql.http.persisted import PersistedQueries
 from seatwise.gql.http.scim.endpoint import PREFIX as SCIM_PREFIX
 from seatwise.gql.http.scim.endpoint import TOO_LARGE as SCIM_TOO_LARGE
 from seatwise.gql.http.scim.routes import router as scim_router
@@ -72,7 +73,8 @@ def cors_origins() -> list[str]:
 
 def create_app(database_url: str | None = None) -> Starlette:
     origins = cors_origins()
-    graphql = SeatwiseGraphQL(schema, allowed_origins=origins)
+    persisted = PersistedQueries(settings().apq_cache_size, settings().redis_url)
+    graphql = SeatwiseGraphQL(schema, allowed_origins=origins, persisted=persisted)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -88,6 +90,7 @@ def create_app(database_url: str | None = None) -> Starlette:
                 yield
             finally:
                 await fanout.stop()
+                await persisted.close()
                 if clock is not None:
                     clock.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

@@ -67,6 +67,13 @@ class Settings(BaseSettings):
         validation_alias="SEATWISE_CORS_HEADERS",
         description="comma-separated request headers a browser may send besides the built-in ones (authorization, content-type, apollographql-client-name/-version, x-request-id, traceparent, tracestate)",
     )
+    apq_cache_size: int = Field(
+        1000,
+        ge=0,
+        le=1_000_000,
+        validation_alias="SEATWISE_APQ_CACHE_SIZE",
+        description="automatic persisted queries kept per process (least recently used go first; 0 keeps none); with REDIS_URL they are shared through Redis too",
+    )
     public_url: str | None = Field(
         None,
         validation_alias="SEATWISE_PUBLIC_URL",
