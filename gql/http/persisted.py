@@ -78,7 +78,7 @@ class PersistedQueries:
             return None
         if stored is None:
             return None
-        text = stored.decode()
+        text = stored.decode() if isinstance(stored, bytes) else str(stored)
         if sha256_hex(text) != digest:  # never trust a value that is not what its key says
             return None
         self._remember(digest, text)

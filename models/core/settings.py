@@ -74,6 +74,18 @@ class Settings(BaseSettings):
         validation_alias="SEATWISE_APQ_CACHE_SIZE",
         description="automatic persisted queries kept per process (least recently used go first; 0 keeps none); with REDIS_URL they are shared through Redis too",
     )
+    rate_limit: int = Field(
+        5000,
+        ge=1,
+        validation_alias="SEATWISE_RATE_LIMIT",
+        description="points each credential may spend per hour (a sliding window; a request costs 1 plus its page sizes / 100); in Redis with REDIS_URL",
+    )
+    access_rate: int = Field(
+        200,
+        ge=1,
+        validation_alias="SEATWISE_ACCESS_RATE",
+        description="accessCheck / recordLicenseUses calls each credential may make per second, a budget apart from SEATWISE_RATE_LIMIT",
+    )
     public_url: str | None = Field(
         None,
         validation_alias="SEATWISE_PUBLIC_URL",
