@@ -13,9 +13,10 @@ SERVED = build_schema((ROOT / "schema.graphql").read_text())
 FIELDS = [
     ("RevokeLicensePayload", "keptThroughGroups"),
     ("Mutation", "changePassword"),
+    ("Query", "rateLimit"),
 ]
 # Whole types of section 17 that the schema serves (every field of each).
-TYPES = ["ChangePasswordInput", "ChangePasswordPayload"]
+TYPES = ["ChangePasswordInput", "ChangePasswordPayload", "RateLimit"]
 
 
 def _fields(schema, name: str) -> dict:
