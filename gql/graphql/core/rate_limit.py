@@ -9,6 +9,7 @@ IETF draft's `RateLimit-Policy` and `RateLimit` headers.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import AsyncIterator
@@ -20,6 +21,8 @@ from graphql import ExecutionResult, GraphQLError
 from limits import RateLimitItemPerHour, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.errors import StorageError
+from redis.exceptions import RedisError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
@@ -29,6 +32,9 @@ from seatwise.models.core.settings import settings
 
 ACCESS_FIELDS = frozenset({"accessCheck", "recordLicenseUses"})
 KEY_PREFIX = "seatwise-limits"
+REDIS_TIMEOUT = 0.25  # seconds: a stalled Redis delays a request by at most this, once per cooldown
+OUTAGE_COOLDOWN = 5.0  # seconds of counting in memory after the shared storage failed
+log = logging.getLogger("seatwise.ratelimit")
 
 
 @dataclass(frozen=True)
@@ -61,10 +67,13 @@ class Spent:
 
 
 class Budgets:
-    """The two budgets of every credential, in one storage."""
+    """The two budgets of every credential, in one storage. When a shared storage (Redis) fails, this process
+    counts alone in memory for OUTAGE_COOLDOWN seconds, then tries it again: an outage never fails a request."""
 
     def __init__(self, storage: Storage, points_per_hour: int, access_per_second: int) -> None:
         self.limiter = SlidingWindowCounterRateLimiter(storage)
+        self.local = self.limiter if isinstance(storage, MemoryStorage) else SlidingWindowCounterRateLimiter(MemoryStorage())
+        self.shared_down_until = 0.0
         self.hour = RateLimitItemPerHour(points_per_hour, namespace="points")
         self.access = RateLimitItemPerSecond(access_per_second, namespace="access")
 
@@ -73,8 +82,18 @@ class Budgets:
         access_only = bool(cost.root_fields) and set(cost.root_fields) <= ACCESS_FIELDS | {"__typename"}
         item, policy = (self.access, "access") if access_only else (self.hour, "hour")
         points = sum(1 for f in cost.root_fields if f in ACCESS_FIELDS) if access_only else cost.points
-        allowed = await self.limiter.hit(item, credential, cost=points) if points else True
-        stats = await self.limiter.get_window_stats(item, credential)
+        if time.monotonic() >= self.shared_down_until:
+            try:
+                return await self._spend(self.limiter, item, policy, credential, points)
+            except (StorageError, RedisError, OSError, TimeoutError):
+                log.warning("rate limits: the shared storage failed; counting in this process for %s s", OUTAGE_COOLDOWN)
+                self.shared_down_until = time.monotonic() + OUTAGE_COOLDOWN
+        return await self._spend(self.local, item, policy, credential, points)
+
+    @staticmethod
+    async def _spend(limiter: SlidingWindowCounterRateLimiter, item, policy: str, credential: str, points: int) -> Spent:
+        allowed = await limiter.hit(item, credential, cost=points) if points else True
+        stats = await limiter.get_window_stats(item, credential)
         return Spent(policy, item.amount, item.get_expiry(), points, stats.remaining, stats.reset_time, allowed)
 
 
@@ -87,7 +106,14 @@ def budgets() -> Budgets:
     if _budgets is None:
         config = settings()
         storage: Storage = (
-            RedisStorage(f"async+{config.redis_url}", implementation="redispy", key_prefix=KEY_PREFIX)
+            RedisStorage(
+                f"async+{config.redis_url}",
+                implementation="redispy",
+                key_prefix=KEY_PREFIX,
+                wrap_exceptions=True,
+                socket_connect_timeout=REDIS_TIMEOUT,
+                socket_timeout=REDIS_TIMEOUT,
+            )
             if config.redis_url
             else MemoryStorage()
         )
