@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import load, report, servers, workloads
+from bench import cost, load, report, servers, workloads
 from bench.seed import SeededOrg
 from seatwise.models.core.settings import settings
 
@@ -385,6 +385,7 @@ async def _measure(
         "seed": seed_info,
         "cells": [row for c in cells for row in c.summary()],
         "exports": exports,
+        "rateLimiting": await cost.measure(),
     }
 
 

@@ -123,6 +123,19 @@ def ratios(results: dict[str, Any], baseline: dict[str, Any] | None = None) -> l
                     "met": export["seconds"] < 5,
                 }
         rows.append(row)
+
+    priced = results.get("rateLimiting")
+    row = {"measure": f"cost computation / users page p50 latency, {large}, c={low}", "target": "< 5%"}
+    for db in DATABASES:
+        page = _cell(results, db, "usersPage", large, low)
+        if priced and page and page["p50Ms"]:
+            value = priced["costMicroseconds"] / 1000 / page["p50Ms"]
+            row[db] = {
+                "value": round(value, 4),
+                "text": f"{value:.2%} ({priced['costMicroseconds']:.0f} us; charging it {priced['chargeMicroseconds']:.0f} us)",
+                "met": value < 0.05,
+            }
+    rows.append(row)
     return rows
 
 

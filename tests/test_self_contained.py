@@ -8,7 +8,7 @@ from tests.support import ROOT
 
 # A path into a sibling "shared" folder, or the name of the specification the rules were first written in.
 OUTSIDE = re.compile(r"\bshared/|\bSPEC\.md\b")
-SKIPPED_DIRS = {".git", ".venv", "__pycache__", ".pytest_cache", ".hypothesis", "build", "exports", "results"}
+SKIPPED_DIRS = {".git", ".venv", "__pycache__", ".pytest_cache", ".hypothesis", "build", "exports", "results", "node_modules"}
 VENDORED = ROOT / "gql" / "http" / "static"  # third-party bundles (GraphiQL, React), byte-for-byte as published
 THIS_FILE = Path(__file__).resolve()
 # Docstrings still to be reworded ("SPEC.md section N" -> "docs/rules.md section N") while these modules change

@@ -1,4 +1,4 @@
-"""The `seatwise` command: serve, migrate, create-org, demo, clock, export-schema.
+"""The `seatwise` command: serve, migrate, create-org, demo, reset-password, clock, export-schema.
 
 Each command is a module of this package with `add_parser(sub, common)` (its options, and `run` as the
 `run` default) and `run(args)` (a coroutine function, or a plain one for commands that run their own loop).
@@ -15,12 +15,12 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from seatwise.gql.cli import clock, create_org, demo, export_schema, migrate, serve
+from seatwise.gql.cli import clock, create_org, demo, export_schema, migrate, reset_password, serve
 from seatwise.gql.cli.output import Failed, fail
 from seatwise.gql.http import logs
 from seatwise.models.core.settings import ConfigError, settings, variables
 
-COMMANDS = (serve, migrate, create_org, demo, clock, export_schema)
+COMMANDS = (serve, migrate, create_org, demo, reset_password, clock, export_schema)
 
 
 def _version() -> str:

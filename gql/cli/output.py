@@ -48,7 +48,12 @@ def print_org(result, as_json: bool) -> None:
     """A new organization's admin and token (create-org, demo); the admin's password when it was just made."""
     password = getattr(result, "password", None)
     if as_json:
-        line = {"organizationId": str(result.organization.id), "adminUserId": str(result.admin.id), "token": result.token}
+        line = {
+            "organizationId": str(result.organization.id),
+            "adminUserId": str(result.admin.id),
+            "adminEmail": result.admin.email,
+            "token": result.token,
+        }
         if password:
             line["adminPassword"] = password
         print(json.dumps(line))

@@ -17,9 +17,11 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from seatwise.gql.graphql.billing import alerts, card_mutations
 from seatwise.gql.graphql.billing import resolvers as billing
 from seatwise.gql.graphql.clock import resolvers as clock
+from seatwise.gql.graphql.core import rate_limit
 from seatwise.gql.graphql.core.errors import ShapeErrors, is_expected, shape_errors
 from seatwise.gql.graphql.core.guard import RequireCredential
 from seatwise.gql.graphql.core.metrics import Metrics
+from seatwise.gql.graphql.core.rate_limit import RateLimits
 from seatwise.gql.graphql.core.scalars import DATETIME, DateTime
 from seatwise.gql.graphql.events import audit
 from seatwise.gql.graphql.events import live as events
@@ -37,6 +39,7 @@ log = logging.getLogger("seatwise.graphql")
 @strawberry.type(description="Everything an admin of the organization may read; every query is open to every admin role.")
 class Query(
     users.Query,
+    rate_limit.Query,
     seats.Query,
     auth.Query,
     support.Query,
@@ -129,6 +132,7 @@ def build_schema(max_levels: int = MAX_LEVELS) -> SeatwiseSchema:
         extensions=[
             Metrics,
             RequireCredential,
+            RateLimits,
             lambda: AddValidationRules(limits),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: ParserCache(maxsize=256),

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -19,9 +18,11 @@ from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
 from seatwise.gql.graphql.schema import schema
+from seatwise.gql.http.cors import cors_middleware
 from seatwise.gql.http.downloads import download_export
 from seatwise.gql.http.metrics import CLOCK_FAILURES, CLOCK_RUNS, LIVE_EVENTS_DROPPED, metrics_endpoint
 from seatwise.gql.http.middleware import BodyLimit, RequestId
+from seatwise.gql.http.persisted import PersistedQueries
 from seatwise.gql.http.sandbox_tokens import PATH as SANDBOX_TOKENS
 from seatwise.gql.http.sandbox_tokens import create_card_token
 from seatwise.gql.http.scim.endpoint import PREFIX as SCIM_PREFIX
@@ -74,7 +75,8 @@ def cors_origins() -> list[str]:
 
 def create_app(database_url: str | None = None) -> Starlette:
     origins = cors_origins()
-    graphql = SeatwiseGraphQL(schema, allowed_origins=origins)
+    persisted = PersistedQueries(settings().apq_cache_size, settings().redis_url)
+    graphql = SeatwiseGraphQL(schema, allowed_origins=origins, persisted=persisted)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -90,6 +92,7 @@ def create_app(database_url: str | None = None) -> Starlette:
                 yield
             finally:
                 await fanout.stop()
+                await persisted.close()
                 if clock is not None:
                     clock.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -97,14 +100,7 @@ def create_app(database_url: str | None = None) -> Starlette:
 
     middleware = [Middleware(RequestId), Middleware(BodyLimit, too_large=SCIM_TOO_LARGE)]
     if origins:
-        middleware.append(
-            Middleware(
-                CORSMiddleware,
-                allow_origins=origins,
-                allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type"],
-            )
-        )
+        middleware.append(cors_middleware(origins, settings().cors_header_list))
     # The sandbox gateway's tokenizer (what Stripe.js is to Stripe); absent with a real processor.
     sandbox = [Route(SANDBOX_TOKENS, create_card_token, methods=["POST"])] if settings().payment_gateway == "sandbox" else []
     return Starlette(

@@ -7,6 +7,7 @@
   fails to parse, validate or coerce its variables), `application/json` otherwise (200 for those). Requests
   that are not GraphQL requests at all (bad JSON, a body that is not an object, ...) get 400 with a GraphQL
   error body.
+- Automatic persisted queries (Apollo's protocol) over GET and POST: gql/http/persisted.py.
 - Subscriptions: over the WebSocket (graphql-transport-ws only, gql/ws/transport.py; other subprotocols are
   refused at the handshake) and over HTTP as multipart subscriptions (`Accept: multipart/mixed;subscriptionSpec=1.0`),
   the way Strawberry and GraphiQL do.
@@ -35,6 +36,7 @@ from seatwise.gql.graphql.core import credentials
 from seatwise.gql.graphql.core.context import Context
 from seatwise.gql.graphql.core.request_id import request_id
 from seatwise.gql.graphql.schema import MAX_TOKENS
+from seatwise.gql.http.persisted import PersistedQueries
 from seatwise.gql.ws import transport
 from seatwise.models.core.clock import utcnow
 
@@ -82,9 +84,10 @@ def graphql_error_response(request: Request, status_code: int, message: str, cod
 class SeatwiseGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = transport.TransportWSHandler
 
-    def __init__(self, schema: Any, **options: Any) -> None:
+    def __init__(self, schema: Any, *, persisted: PersistedQueries | None = None, **options: Any) -> None:
         options.setdefault("subscription_protocols", (transport.SUBPROTOCOL, MULTIPART_SUBSCRIPTION_PROTOCOL))
         super().__init__(schema, **options)
+        self.persisted = persisted if persisted is not None else PersistedQueries(0)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -93,7 +96,7 @@ class SeatwiseGraphQL(GraphQL[Context, None]):
         try:
             response = await self.run(request)
         except HTTPException as error:
-            response = graphql_error_response(request, error.status_code, error.reason)
+            response = graphql_error_response(request, error.status_code, error.reason, getattr(error, "code", None))
         await response(scope, receive, send)
 
     async def run(self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET) -> Any:
@@ -119,8 +122,14 @@ class SeatwiseGraphQL(GraphQL[Context, None]):
             raise HTTPException(400, "A GraphQL request must be a JSON object.")
         return value
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """A browser's GET shows GraphiQL, unless it names a persisted query (a GET with the hash only)."""
+        return super().should_render_graphql_ide(request) and "extensions" not in request.query_params
+
     async def parse_http_body(self, request: Any) -> Any:
         data = await super().parse_http_body(request)
+        for item in data if isinstance(data, list) else [data]:
+            await self.persisted.resolve(item)  # automatic persisted queries (gql/http/persisted.py)
         if not isinstance(data, list) and data.protocol == "http" and _is_subscription(data.query, data.operation_name):
             raise HTTPException(400, _SUBSCRIPTION_TRANSPORT)
         return data

@@ -62,6 +62,30 @@ class Settings(BaseSettings):
         validation_alias="SEATWISE_CORS_ORIGINS",
         description="comma-separated origins allowed to call the API (and open WebSockets) from a browser",
     )
+    cors_headers: str = Field(
+        "",
+        validation_alias="SEATWISE_CORS_HEADERS",
+        description="comma-separated request headers a browser may send besides the built-in ones (authorization, content-type, apollographql-client-name/-version, x-request-id, traceparent, tracestate)",
+    )
+    apq_cache_size: int = Field(
+        1000,
+        ge=0,
+        le=1_000_000,
+        validation_alias="SEATWISE_APQ_CACHE_SIZE",
+        description="automatic persisted queries kept per process (least recently used go first; 0 keeps none); with REDIS_URL they are shared through Redis too",
+    )
+    rate_limit: int = Field(
+        5000,
+        ge=1,
+        validation_alias="SEATWISE_RATE_LIMIT",
+        description="points each credential may spend per hour (a sliding window; a request costs 1 plus its page sizes / 100); in Redis with REDIS_URL",
+    )
+    access_rate: int = Field(
+        200,
+        ge=1,
+        validation_alias="SEATWISE_ACCESS_RATE",
+        description="accessCheck / recordLicenseUses calls each credential may make per second, a budget apart from SEATWISE_RATE_LIMIT",
+    )
     public_url: str | None = Field(
         None,
         validation_alias="SEATWISE_PUBLIC_URL",
@@ -129,6 +153,10 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+    @property
+    def cors_header_list(self) -> list[str]:
+        return [h.strip().lower() for h in self.cors_headers.split(",") if h.strip()]
 
 
 def _one_line(error: ValidationError) -> str:

@@ -22,6 +22,7 @@ class AuditAction(str, enum.Enum):
     USER_RESTORED = "user.restored"
     USER_PURGED = "user.purged"
     USER_ADMIN_ROLE_CHANGED = "user.admin_role_changed"
+    USER_PASSWORD_CHANGED = "user.password_changed"
     LICENSE_ASSIGNED = "license.assigned"
     LICENSE_REVOKED = "license.revoked"
     LICENSES_PURCHASED = "licenses.purchased"

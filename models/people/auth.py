@@ -129,24 +129,7 @@ async def sign_in(email: str, password: str, *, now: datetime) -> tuple[str, Vie
     """Start a 12-hour session for an admin; lockout after 5 failures in 15 minutes (wall clock)."""
     key = checked_text(email.strip().lower(), column_length(SignInFailure, "email"), "The email", "email")
     checked_text(password, MAX_PASSWORD_LENGTH, "The password", "password")
-    # The attempt is recorded (as a failure) before the password is checked, one try at a time per email (the
-    # lock; without it, a try committed after a later one was counted could go unseen): of a burst of wrong
-    # passwords, only the first five are even checked. A refused try is rolled back, so it does not extend the lock.
-    async with in_transaction() as connection:
-        await lock_name(connection, f"sign-in:{key}")
-        attempt = await SignInFailure.create(email=key, at=now, using_db=connection)
-        earlier = (
-            await SignInFailure.filter(email=key, at__gt=now - 2 * LOCKOUT_WINDOW)
-            .exclude(id=attempt.id)
-            .order_by("-at", "-id")
-            .limit(LOCKOUT_FAILURES)
-            .using_db(connection)
-        )
-        locked_until = earlier[0].at + LOCKOUT_WINDOW if earlier else now
-        if len(earlier) >= LOCKOUT_FAILURES and earlier[0].at - earlier[-1].at <= LOCKOUT_WINDOW and now < locked_until:
-            raise DomainError(
-                ErrorCode.TOO_MANY_ATTEMPTS, f"Too many failed sign-ins; try again after {locked_until.isoformat()}."
-            )
+    await record_attempt(key, now=now)
     user = await User.filter(email=key, deleted_at=None).select_related("organization").first()
     valid = await verify_password(user.password_hash if user else None, password)
     if user is None or not valid or user.admin_role is None:
@@ -166,6 +149,30 @@ async def sign_in(email: str, password: str, *, now: datetime) -> tuple[str, Vie
             at=viewer.now,
         )
     return token, viewer
+
+
+async def record_attempt(key: str, *, now: datetime) -> None:
+    """Count a password try for the email `key` (lowercased) as a failure until it succeeds; TOO_MANY_ATTEMPTS after
+    5 failures in 15 minutes. Sign-ins and password changes share the count: a stolen session cannot guess on.
+
+    The attempt is recorded (as a failure) before the password is checked, one try at a time per email (the
+    lock; without it, a try committed after a later one was counted could go unseen): of a burst of wrong
+    passwords, only the first five are even checked. A refused try is rolled back, so it does not extend the lock."""
+    async with in_transaction() as connection:
+        await lock_name(connection, f"sign-in:{key}")
+        attempt = await SignInFailure.create(email=key, at=now, using_db=connection)
+        earlier = (
+            await SignInFailure.filter(email=key, at__gt=now - 2 * LOCKOUT_WINDOW)
+            .exclude(id=attempt.id)
+            .order_by("-at", "-id")
+            .limit(LOCKOUT_FAILURES)
+            .using_db(connection)
+        )
+        locked_until = earlier[0].at + LOCKOUT_WINDOW if earlier else now
+        if len(earlier) >= LOCKOUT_FAILURES and earlier[0].at - earlier[-1].at <= LOCKOUT_WINDOW and now < locked_until:
+            raise DomainError(
+                ErrorCode.TOO_MANY_ATTEMPTS, f"Too many failed sign-ins; try again after {locked_until.isoformat()}."
+            )
 
 
 async def sign_out(viewer: Viewer, *, everywhere: bool, now: datetime) -> int:

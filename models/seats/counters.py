@@ -49,6 +49,8 @@ class PoolCounters:
     events: list[SeatEvent] = field(default_factory=list)
     _before: dict[str, PoolView] = field(default_factory=dict)
     _pools: dict[str, PoolView] = field(default_factory=dict)
+    # (user id, sku) -> ids of the groups through which a released license was kept (no silent no-op: the API says so)
+    kept: dict[tuple[int, str], list[int]] = field(default_factory=dict)
 
     async def lock(self, *skus: str) -> None:
         """Lock the pools of these products (SKU order) and read their counters, once per change: one statement

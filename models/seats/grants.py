@@ -114,12 +114,13 @@ class Grants(PoolCounters):
         """Remove the direct source of `user`'s license of `sku`; False (nothing changed) when the user holds none.
 
         The license is revoked when no group of the user grants the product; otherwise it stays (`direct`
-        becomes false). LICENSE_INHERITED on a license held only through groups."""
+        becomes false) and `kept[user.id, sku]` names those groups. LICENSE_INHERITED on a license held only through
+        groups."""
         await self.lock(sku)
         held = await LicenseAssignment.get_or_none(user_id=user.id, product_id=sku)
         if held is None:
             return False
-        if await granting_groups(user.id, sku):
+        if groups := await granting_groups(user.id, sku):
             if not held.direct:
                 raise DomainError(
                     ErrorCode.LICENSE_INHERITED,
@@ -127,6 +128,7 @@ class Grants(PoolCounters):
                     "product_sku",
                 )
             await LicenseAssignment.filter(id=held.id).update(direct=False)
+            self.kept[user.id, sku] = groups
             if action is not None:
                 await self.audit(action, AuditTarget.USER, user.id, {"product": sku, "source": "direct", "licenseKept": True})
             return True

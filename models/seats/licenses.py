@@ -22,7 +22,7 @@ from seatwise.models.core.errors import DomainError, ErrorCode
 from seatwise.models.core.inputs import column_length, parse_id, query_text
 from seatwise.models.core.locks import hold
 from seatwise.models.core.lookups import get_user
-from seatwise.models.core.tables import LicenseAssignment, LicenseWait, Organization, Product, SeatPool, User
+from seatwise.models.core.tables import Group, LicenseAssignment, LicenseWait, Organization, Product, SeatPool, User
 from seatwise.models.events import audit
 from seatwise.models.events.audit import Actor, AuditAction, AuditTarget
 from seatwise.models.seats import ledger
@@ -219,8 +219,11 @@ async def assign_licenses(
     return created
 
 
-async def revoke_license(org: Organization, user_id: str, sku: str, *, actor: Actor, now: datetime) -> tuple[User, PoolView]:
-    """Take a license back; the user is DISABLED when it was the last. Returns the pool after it."""
+async def revoke_license(
+    org: Organization, user_id: str, sku: str, *, actor: Actor, now: datetime
+) -> tuple[User, PoolView, list[Group]]:
+    """Take a license back; the user is DISABLED when it was the last. Returns the pool after it and the groups
+    through which the user still holds the license (empty: it was taken back)."""
     user = await _live_user(org, user_id, sku)
     async with ledger.change(org, actor=actor, now=now) as change:
         await change.lock(sku)
@@ -228,7 +231,9 @@ async def revoke_license(org: Organization, user_id: str, sku: str, *, actor: Ac
         await _lock_live_users([user], "user_id")
         if not await change.release(user, sku):
             raise DomainError(ErrorCode.NOT_ASSIGNED, f"{user.email} holds no {sku} license.", "product_sku")
-    return user, change.after(sku)
+    kept = change.kept.get((user.id, sku), [])
+    groups = await Group.filter(id__in=kept).order_by("id") if kept else []
+    return user, change.after(sku), groups
 
 
 # ---------------------------------------------------------------- access

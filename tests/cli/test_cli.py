@@ -102,3 +102,44 @@ def test_an_empty_stdin_password_is_refused_and_creates_nothing():
 async def test_nothing_is_created_by_a_refused_stdin_password():
     seatwise("create-org", "--name", "Acme", "--admin-email", "none@acme.test", "--admin-password-stdin", stdin="\n")
     assert not await User.exists(email="none@acme.test")
+
+
+async def test_reset_password_takes_the_new_password_from_stdin_and_never_prints_it():
+    email = "reset-stdin@acme.test"
+    seatwise("create-org", "--name", "Acme", "--admin-email", email, "--admin-password-stdin", stdin="the old passphrase\n")
+    new = "the new passphrase"
+
+    done = seatwise("reset-password", "--email", email.upper(), "--password-stdin", "--json", stdin=new + "\n")
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"adminUserId": json.loads(done.stdout)["adminUserId"], "adminEmail": email}
+    assert new not in done.stdout + done.stderr
+    _, viewer = await auth.sign_in(email, new, now=utcnow())
+    assert viewer.user.email == email
+
+
+async def test_reset_password_without_stdin_prints_a_generated_password_once():
+    email = "reset-generated@acme.test"
+    seatwise("create-org", "--name", "Acme", "--admin-email", email, stdin="")
+
+    done = seatwise("reset-password", "--email", email, "--json")
+
+    assert done.returncode == 0, done.stderr
+    generated = json.loads(done.stdout)["adminPassword"]
+    assert len(generated) >= 12 and generated not in done.stderr
+    _, viewer = await auth.sign_in(email, generated, now=utcnow())
+    assert viewer.user.email == email
+
+
+def test_reset_password_of_an_unknown_email_fails_in_one_line():
+    done = seatwise("reset-password", "--email", "nobody@nowhere.test", "--json")
+    assert done.returncode == 2 and json.loads(done.stdout)["error"]["code"] == "NOT_FOUND"
+
+
+async def test_demo_json_prints_the_admin_email_that_sign_in_needs():
+    done = seatwise("demo", "--json")
+
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout)
+    _, viewer = await auth.sign_in(printed["adminEmail"], printed["adminPassword"], now=utcnow())
+    assert str(viewer.user.id) == printed["adminUserId"]

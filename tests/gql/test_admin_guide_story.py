@@ -7,6 +7,7 @@ from graphql import OperationDefinitionNode, parse
 from seatwise.models.billing.gateways.sandbox import create_token
 from seatwise.models.core.clock import utcnow
 from seatwise.models.demo import seed as demo
+from seatwise.models.people import auth
 from tests.billing_support import VISA
 from tests.gql.test_docs_examples import EXAMPLES
 from tests.support import error_codes, execute
@@ -61,6 +62,7 @@ async def test_every_admin_guide_example_runs_on_the_demo_without_a_top_level_er
         "Cancel": {"id": "999999", "reason": "Consolidating tools"},
         "Audit": {},
         "Advance": {"to": (datetime.fromisoformat(now) + timedelta(days=1)).isoformat()},
+        "ChangePassword": {"current": built.password, "new": "a brand new passphrase"},
     }
     ran = 0
     for where, source in _guide_examples():
@@ -68,7 +70,10 @@ async def test_every_admin_guide_example_runs_on_the_demo_without_a_top_level_er
         if operation.operation.value == "subscription":
             continue  # live events need a WebSocket; tests/http/test_events_ws.py covers them
         name = operation.name.value if operation.name else None
-        result = await execute(source, variables.get(name), token=built.token)
+        token = built.token
+        if name == "ChangePassword":  # a session (an API token gets FORBIDDEN), as the guide says
+            token, _ = await auth.sign_in(built.admin.email, built.password, now=utcnow())
+        result = await execute(source, variables.get(name), token=token)
         assert result.errors is None, (where, error_codes(result), [e.message for e in result.errors])
         ran += 1
     assert ran >= 25

@@ -18,7 +18,8 @@ CREATE = 'mutation($e: String!) { createUser(input: {email: $e, displayName: "Ch
 
 @pytest.fixture(scope="module")
 def server():
-    running = Server(env={"SEATWISE_CORS_ORIGINS": f"{ALLOWED}, https://other.example.com"}).wait_ready()
+    env = {"SEATWISE_CORS_ORIGINS": f"{ALLOWED}, https://other.example.com", "SEATWISE_CORS_HEADERS": "X-Console-Build"}
+    running = Server(env=env).wait_ready()
     yield running
     running.stop()
 
@@ -72,6 +73,36 @@ async def test_preflight_from_an_allowed_origin_is_answered_and_from_another_ref
     }
     assert refused.status_code == 400
     assert "access-control-allow-origin" not in refused.headers
+
+
+CONSOLE_HEADERS = (
+    "authorization, content-type, apollographql-client-name, apollographql-client-version, x-request-id, "
+    "traceparent, tracestate, x-console-build"
+)
+
+
+async def test_a_preflight_allows_apollo_trace_and_configured_headers(server):
+    ask = {"Origin": ALLOWED, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": CONSOLE_HEADERS}
+    async with httpx.AsyncClient() as client:
+        allowed = await client.options(f"{server.url}/graphql", headers=ask)
+        unknown = await client.options(f"{server.url}/graphql", headers={**ask, "Access-Control-Request-Headers": "x-other"})
+    assert allowed.status_code == 200
+    assert {h.strip() for h in CONSOLE_HEADERS.split(",")} <= {
+        h.strip().lower() for h in allowed.headers["access-control-allow-headers"].split(",")
+    }
+    assert unknown.status_code == 400  # a header neither built in nor in SEATWISE_CORS_HEADERS
+
+
+async def test_a_response_to_an_allowed_origin_exposes_the_request_id_and_rate_limit_headers(server):
+    fx = await make_org()
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            f"{server.url}/graphql",
+            json={"query": "{ viewer { role } }"},
+            headers={"Origin": ALLOWED, "Authorization": f"Bearer {fx.token}"},
+        )
+    exposed = {h.strip().lower() for h in response.headers["access-control-expose-headers"].split(",")}
+    assert exposed == {"x-request-id", "ratelimit", "ratelimit-policy", "retry-after"}
 
 
 async def test_only_an_allowed_origin_may_read_a_response(server):

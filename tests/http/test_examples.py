@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -273,3 +274,31 @@ async def test_node_example_with_a_forged_token_is_refused_and_exits_1(server, n
     assert example.process.returncode == 1
     assert out == b""
     assert "Refused (4403)" in err_bytes.decode()
+
+
+async def test_node_apollo_example_uses_persisted_queries_and_its_cache_takes_the_mutations_seats(server, node_example):
+    fx = await make_org()
+    await give_licenses(fx, "CRM_BASIC", 5)
+    user = await make_user(fx)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEATWISE_")}
+    env |= {"SEATWISE_TOKEN": fx.token, "SEATWISE_USER_ID": str(user.id), "SEATWISE_URL": f"{server.url}/graphql"}
+
+    done = subprocess.run(
+        [str(node_example), "apollo-console.mjs"], cwd=NODE_EXAMPLE, env=env, capture_output=True, text=True, timeout=120
+    )
+
+    assert done.returncode == 0, done.stderr
+    steps = [json.loads(line) for line in done.stdout.splitlines()]
+    hashed_get, text_post, hashed_post = (
+        {"method": "GET", "withText": False, "status": 200},
+        {"method": "POST", "withText": True, "status": 200},
+        {"method": "POST", "withText": False, "status": 200},
+    )
+    assert steps == [
+        # an unknown hash over GET is answered PERSISTED_QUERY_NOT_FOUND: the link sends the text, once
+        {"step": "get", "assigned": 0, "requests": [hashed_get, text_post]},
+        {"step": "get-again", "assigned": 0, "requests": [hashed_get]},
+        {"step": "post", "assigned": 0, "requests": [hashed_post]},
+        # the mutation's answer updated the cached seats query: no refetch was sent
+        {"step": "mutation", "errors": [], "assigned": 1, "cachedAssigned": 1, "requests": [hashed_post, text_post]},
+    ]

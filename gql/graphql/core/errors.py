@@ -51,8 +51,8 @@ ErrorCode = exposed(
         "ROLE_INHERITED": "revokeProductRoles on a role the user holds only through groups (or the admin role): change the group instead.",
         "CARD_IN_USE": "The default card pays for active subscriptions and no other card can take over.",
         "GATEWAY_UNAVAILABLE": "The payment processor could not be reached after several tries; nothing was charged twice. Retry with the same idempotency key.",
-        "INVALID_CREDENTIALS": "signIn with a wrong email or password (the two are not told apart).",
-        "TOO_MANY_ATTEMPTS": "signIn for an email locked for 15 minutes after 5 failures within 15 minutes; the right password is refused too.",
+        "INVALID_CREDENTIALS": "signIn with a wrong email or password (the two are not told apart); changePassword with a wrong current password.",
+        "TOO_MANY_ATTEMPTS": "signIn (or changePassword) for an email locked for 15 minutes after 5 failures within 15 minutes; the right password is refused too.",
         "NOT_A_SANDBOX": "advanceTestClock in an organization that is not a sandbox (it has no test clock).",
     },
 )

@@ -14,7 +14,7 @@ from seatwise.gql.graphql.core.mutations import domain_mutation
 from seatwise.gql.graphql.core.permissions import CanAdminister
 from seatwise.gql.graphql.core.phrases import MUTATION_INPUT, USER_ERRORS
 from seatwise.gql.graphql.people.types import ApiToken, Viewer
-from seatwise.models.people import auth, tokens
+from seatwise.models.people import account, auth, tokens
 from seatwise.models.people.auth import Viewer as AuthViewer
 
 
@@ -73,6 +73,18 @@ class RevokeApiTokenPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
+@strawberry.input(description="The signed-in admin's current password and the new one.")
+class ChangePasswordInput:
+    current_password: str = strawberry.field(description="The password the admin signs in with now.")
+    new_password: str = strawberry.field(description="At least 12 characters, different from the current one.")
+
+
+@strawberry.type(description="The result of changePassword.")
+class ChangePasswordPayload:
+    viewer: Viewer | None = strawberry.field(default=None, description="The admin, still signed in with this session.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="The organization's API tokens, revoked and expired ones included, newest first.")
@@ -120,3 +132,12 @@ class Mutation:
     ) -> RevokeApiTokenPayload:
         row = await tokens.revoke_api_token(viewer, input.id, now=viewer.wall)
         return RevokeApiTokenPayload(api_token=ApiToken.from_model(row))
+
+    @domain_mutation(
+        description="The signed-in admin's new password (a session only: an API token gets FORBIDDEN); every other session of the admin ends, API tokens stay. Errors: INVALID_INPUT, INVALID_CREDENTIALS (the current password is wrong; counts towards the sign-in lockout), TOO_MANY_ATTEMPTS.",
+    )
+    async def change_password(
+        viewer: AuthViewer, input: Annotated[ChangePasswordInput, strawberry.argument(description=MUTATION_INPUT)]
+    ) -> ChangePasswordPayload:
+        await account.change_password(viewer, input.current_password, input.new_password, now=viewer.wall)
+        return ChangePasswordPayload(viewer=Viewer.from_model(viewer))

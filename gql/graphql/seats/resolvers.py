@@ -12,6 +12,7 @@ from seatwise.gql.graphql.core.errors import UserError
 from seatwise.gql.graphql.core.mutations import domain_mutation
 from seatwise.gql.graphql.core.permissions import CanManageUsers
 from seatwise.gql.graphql.core.phrases import MUTATION_INPUT, USER_ERRORS
+from seatwise.gql.graphql.groups.types import Group
 from seatwise.gql.graphql.people.types import User
 from seatwise.gql.graphql.seats.types import LicenseAssignment, SeatPool
 from seatwise.models.people.auth import Viewer
@@ -57,6 +58,10 @@ class RevokeLicensePayload:
     user: User | None = strawberry.field(default=None, description="The user without the license.")
     seats: SeatPool | None = strawberry.field(default=None, description="The product's seat pool after the revocation.")
     user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
+    kept_through_groups: list[Group] = strawberry.field(
+        default_factory=list,
+        description="The groups through which the user still holds the license (empty: it was taken back).",
+    )
 
 
 @strawberry.type
@@ -106,10 +111,14 @@ class Mutation:
 
     @domain_mutation(
         CanManageUsers,
-        description="Take a license back; a user left without licenses becomes DISABLED. Errors: NOT_FOUND, UNKNOWN_PRODUCT, USER_DELETED, NOT_ASSIGNED.",
+        description="Take a license back; a user left without licenses becomes DISABLED; a license the user also holds through groups stays (keptThroughGroups names them). Errors: NOT_FOUND, UNKNOWN_PRODUCT, USER_DELETED, NOT_ASSIGNED.",
     )
     async def revoke_license(
         viewer: Viewer, input: Annotated[RevokeLicenseInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> RevokeLicensePayload:
-        user, pool = await seats.revoke_license(viewer.org, input.user_id, input.product_sku, actor=viewer.actor, now=viewer.now)
-        return RevokeLicensePayload(user=User.from_model(user), seats=SeatPool.from_model(pool))
+        user, pool, kept = await seats.revoke_license(
+            viewer.org, input.user_id, input.product_sku, actor=viewer.actor, now=viewer.now
+        )
+        return RevokeLicensePayload(
+            user=User.from_model(user), seats=SeatPool.from_model(pool), kept_through_groups=[Group.from_model(g) for g in kept]
+        )

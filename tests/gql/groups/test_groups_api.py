@@ -3,6 +3,8 @@ and addGroupMembers of 1,000 users in as many statements as 10."""
 
 from seatwise.models.core.tables import User
 from seatwise.models.groups import lifecycle as groups
+from seatwise.models.groups import members as memberships
+from seatwise.models.seats import licenses as seats
 from tests.support import NOW, count_round_trips, execute, give_licenses, make_org, make_user
 
 CREATE = """mutation($name: String!, $skus: [String!]) {
@@ -113,3 +115,28 @@ async def test_members_of_more_groups_than_one_statement_reads_come_in_database_
     pages = [g["members"] for g in result.data["user"]["groups"]]
     assert len(pages) == len(ids)
     assert {(p["totalCount"], p["edges"][0]["node"]["email"]) for p in pages} == {(2, "a.z@acme.example")}
+
+
+KEPT = """mutation($u: ID!) { revokeLicense(input: {userId: $u, productSku: "CRM_BASIC"}) {
+  user { email } seats { assigned } keptThroughGroups { displayName } userErrors { code } } }"""
+
+
+async def test_revoke_license_says_which_groups_keep_the_license_and_an_empty_list_when_it_was_taken_back():
+    fx = await make_org()
+    await give_licenses(fx, "CRM_BASIC", 2)
+    member, loner = await make_user(fx), await make_user(fx)
+    group = await groups.create_group(fx.org, "Sales", ["CRM_BASIC"], actor=fx.actor, now=NOW)
+    await memberships.add_members(fx.org, str(group.id), [str(member.id)], actor=fx.actor, now=NOW)
+    await seats.assign_license(fx.org, str(member.id), "CRM_BASIC", actor=fx.actor, now=NOW)
+    await seats.assign_license(fx.org, str(loner.id), "CRM_BASIC", actor=fx.actor, now=NOW)
+
+    kept = (await execute(KEPT, {"u": str(member.id)}, token=fx.token)).data["revokeLicense"]
+    taken = (await execute(KEPT, {"u": str(loner.id)}, token=fx.token)).data["revokeLicense"]
+
+    assert kept == {
+        "user": {"email": member.email},
+        "seats": {"assigned": 2},
+        "keptThroughGroups": [{"displayName": "Sales"}],
+        "userErrors": [],
+    }
+    assert taken == {"user": {"email": loner.email}, "seats": {"assigned": 1}, "keptThroughGroups": [], "userErrors": []}

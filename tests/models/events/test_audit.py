@@ -22,7 +22,7 @@ from seatwise.models.core.tables import (
 from seatwise.models.events import audit
 from seatwise.models.events.audit import BILLING_CLOCK, Actor, AuditAction, AuditTarget
 from seatwise.models.exports import files as exports
-from seatwise.models.people import auth, deletion, tokens, users
+from seatwise.models.people import account, auth, deletion, tokens, users
 from seatwise.models.seats import licenses as seats
 from seatwise.models.support import cancellation
 from seatwise.models.support import requests as support
@@ -35,6 +35,7 @@ DOCUMENTED_ACTIONS = {
     "user.restored": "USER",
     "user.purged": "USER",
     "user.admin_role_changed": "USER",
+    "user.password_changed": "USER",
     "license.assigned": "USER",
     "license.revoked": "USER",
     "licenses.purchased": "SUBSCRIPTION",
@@ -87,8 +88,9 @@ async def test_every_audited_action_names_actor_and_target_and_keeps_secrets_out
     session, viewer = await auth.sign_in(fx.admin.email, PASSWORD, now=now)
     api_secret, api_token = await tokens.create_api_token(viewer, "hr-feed", AdminRole.READER, None, now=now)
     await tokens.revoke_api_token(viewer, str(api_token.id), now=now)
+    await account.change_password(viewer, PASSWORD, "a brand new passphrase", now=now)
     await auth.sign_out(viewer, everywhere=False, now=now)
-    secrets += [session, api_secret]
+    secrets += [session, api_secret, "a brand new passphrase"]
 
     via_token = Actor(email=fx.admin.email, role=AdminRole.GLOBAL_ADMIN, user_id=fx.admin.id, token_name="ops-script")
     await support.submit_service_request(org, ServiceRequestCategory.BILLING, "Invoice address", actor=via_token, now=now)

@@ -97,6 +97,24 @@ async def test_assign_on_an_inherited_license_adds_the_direct_source_and_revoke_
     assert await _state(fx) == (set(), [])
 
 
+async def test_revoking_a_license_also_held_through_groups_names_the_groups_and_changes_no_seat():
+    fx = await make_org()
+    await give_licenses(fx, "CRM_BASIC", 2)
+    user, other = await make_user(fx), await make_user(fx)
+    sales, support = await _group(fx, "Sales"), await _group(fx, "Support")
+    await _add(fx, sales, [user])
+    await _add(fx, support, [user])
+    await seats.assign_license(fx.org, str(user.id), "CRM_BASIC", actor=fx.actor, now=NOW)
+    await seats.assign_license(fx.org, str(other.id), "CRM_BASIC", actor=fx.actor, now=NOW)
+
+    kept_user, kept_pool, kept = await seats.revoke_license(fx.org, str(user.id), "CRM_BASIC", actor=fx.actor, now=NOW)
+    _, taken_pool, taken = await seats.revoke_license(fx.org, str(other.id), "CRM_BASIC", actor=fx.actor, now=NOW)
+
+    assert kept_user.id == user.id and [g.display_name for g in kept] == ["Sales", "Support"]
+    assert kept_pool.assigned == 2  # the license stayed: only its direct source went
+    assert taken == [] and taken_pool.assigned == 1
+
+
 async def test_leaving_a_group_keeps_a_direct_license_and_one_from_another_group():
     fx = await make_org()
     await give_licenses(fx, "CRM_BASIC", 2)

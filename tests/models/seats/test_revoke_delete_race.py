@@ -57,7 +57,7 @@ async def test_delete_waiting_for_an_uncommitted_revoke_does_not_give_the_licens
         await revoke_holding.wait()
         return await deletion.delete_user(fx.org, str(victim.id), actor=fx.actor, now=NOW)
 
-    (revoked_user, pool_after_revoke), deleted = await asyncio.gather(
+    (revoked_user, pool_after_revoke, _), deleted = await asyncio.gather(
         seats.revoke_license(fx.org, str(victim.id), "CRM_BASIC", actor=fx.actor, now=NOW),
         delete_once_revoke_holds(),
     )
