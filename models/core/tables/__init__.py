@@ -19,6 +19,7 @@ from seatwise.models.core.tables.enums import (
     TokenScope,
 )
 from seatwise.models.core.tables.groups import Group, GroupMember, GroupProduct
+from seatwise.models.core.tables.outbox import Event, EventCounter, WebhookDelivery, WebhookEndpoint
 from seatwise.models.core.tables.people import Credential, Organization, SignInFailure, User
 from seatwise.models.core.tables.records import AuditEvent, DataExport, DataExportChunk, ServiceRequest
 from seatwise.models.core.tables.seats import LicenseAssignment, LicenseWait, Product, SeatPool
@@ -34,6 +35,8 @@ __all__ = [
     "CredentialKind",
     "DataExport",
     "DataExportChunk",
+    "Event",
+    "EventCounter",
     "ExportFormat",
     "Group",
     "GroupMember",
@@ -55,4 +58,6 @@ __all__ = [
     "SubscriptionStatus",
     "TokenScope",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -1,0 +1,118 @@
+"""The outbox: every audit event and notice is an event row, written in the transaction of the change that causes it.
+
+Each organization's events carry a gap-free `sequence` (1, 2, 3, ... in commit order). It is handed out by the
+organization's row of `event_counter`, updated (`INSERT ... ON CONFLICT DO UPDATE ... RETURNING`) in the same
+transaction as the events: on PostgreSQL the update locks the row until the transaction ends, so a second writer of
+the same organization waits for the first to commit or roll back and then continues from the number it left (a
+rolled-back transaction gives its numbers back: no hole); SQLite lets one writer in at a time, which serializes the
+same way. A transaction that numbers events therefore commits before any transaction numbering after it, and a
+reader never sees sequence n+1 before n. The counter is the last lock of the lock order (core/locks.py): writers
+number their events after the rows they change.
+
+Webhook deliveries of an event are written with it (same transaction), one per enabled endpoint that takes its type.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from tortoise import connections
+from tortoise.backends.base.client import TransactionalDBClient
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from seatwise.models.core.db import placeholders
+from seatwise.models.core.errors import DomainError, ErrorCode
+from seatwise.models.core.tables import Event, WebhookDelivery, WebhookEndpoint
+
+# Events are kept this long (then pruned by `prune`).
+RETENTION = timedelta(days=30)
+MAX_PAGE = 100
+
+_NUMBER = (
+    'INSERT INTO "event_counter" ("organization_id", "last_sequence") VALUES (?, ?) '
+    'ON CONFLICT ("organization_id") DO UPDATE SET "last_sequence" = "event_counter"."last_sequence" + excluded."last_sequence" '
+    'RETURNING "last_sequence"'
+)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """One event to append: its type (an audit action or a notice), when, and its payload."""
+
+    type: str
+    at: datetime
+    data: dict[str, Any]
+
+
+@contextlib.asynccontextmanager
+async def atomic() -> AsyncIterator[None]:
+    """The caller's transaction, or a new one when there is none (a change and its events commit together)."""
+    if isinstance(connections.get("default"), TransactionalDBClient):
+        yield
+    else:
+        async with in_transaction():
+            yield
+
+
+async def _reserve(org_id: int, count: int) -> int:
+    """Take `count` numbers from the organization's counter (held until the transaction ends); the first one."""
+    client = connections.get("default")
+    rows = await client.execute_query_dict(placeholders(_NUMBER, client.capabilities.dialect), [org_id, count])
+    return int(rows[0]["last_sequence"]) - count + 1
+
+
+async def append(org_id: int, items: list[Pending]) -> list[Event]:
+    """Append events in the caller's transaction, numbered in order, with their webhook deliveries."""
+    if not items:
+        return []
+    if not isinstance(connections.get("default"), TransactionalDBClient):
+        async with in_transaction():
+            return await append(org_id, items)
+    first = await _reserve(org_id, len(items))
+    rows = [Event(organization_id=org_id, sequence=first + n, type=p.type, at=p.at, data=p.data) for n, p in enumerate(items)]
+    await Event.bulk_create(rows)
+    endpoints = await WebhookEndpoint.filter(organization_id=org_id, enabled=True).values("id", "event_types")
+    wanted = [(row, [e["id"] for e in endpoints if not e["event_types"] or row.type in e["event_types"]]) for row in rows]
+    if any(ids for _, ids in wanted):
+        ids = dict(
+            await Event.filter(organization_id=org_id, sequence__gte=first, sequence__lt=first + len(rows)).values_list(
+                "sequence", "id"
+            )
+        )
+        now = items[-1].at
+        await WebhookDelivery.bulk_create(
+            [WebhookDelivery(endpoint_id=e, event_id=ids[row.sequence], created_at=now) for row, targets in wanted for e in targets]
+        )
+    return rows
+
+
+async def append_one(org_id: int, type: str, at: datetime, data: dict[str, Any]) -> Event:
+    """One event (a notice, a test event); the row read back with its id."""
+    row = (await append(org_id, [Pending(type, at, data)]))[0]
+    return await Event.get(organization_id=org_id, sequence=row.sequence)
+
+
+def events_query(org_id: int, *, after: int, types: list[str] | None) -> QuerySet[Event]:
+    """The organization's events after sequence `after`, in sequence order (types: only these; None or empty: all)."""
+    if after < 0:
+        raise DomainError(ErrorCode.INVALID_INPUT, "after is a sequence number, 0 or more.", "after")
+    query = Event.filter(organization_id=org_id, sequence__gt=after)
+    if types:
+        query = query.filter(type__in=types)
+    return query.order_by("sequence")
+
+
+async def page(org_id: int, *, after: int, first: int, types: list[str] | None) -> tuple[list[Event], bool]:
+    """One page of events and whether more follow (first: 1 to 100)."""
+    rows = await events_query(org_id, after=after, types=types).limit(first + 1)
+    return rows[:first], len(rows) > first
+
+
+async def prune(now: datetime) -> int:
+    """Delete the events older than 30 days (their deliveries with them); how many."""
+    return await Event.filter(at__lt=now - RETENTION).delete()
