@@ -29,6 +29,7 @@ from seatwise.gql.graphql.people import auth, users
 from seatwise.gql.graphql.seats import conflicts
 from seatwise.gql.graphql.seats import resolvers as seats
 from seatwise.gql.graphql.support import resolvers as support
+from seatwise.gql.graphql.webhooks import resolvers as webhooks
 
 log = logging.getLogger("seatwise.graphql")
 
@@ -45,6 +46,7 @@ class Query(
     conflicts.Query,
     alerts.Query,
     groups.Query,
+    webhooks.Query,
 ):
     pass
 
@@ -61,6 +63,7 @@ class Mutation(
     billing.Mutation,
     clock.Mutation,
     groups.Mutation,
+    webhooks.Mutation,
 ):
     pass
 

@@ -84,6 +84,22 @@ class Settings(BaseSettings):
         validation_alias="SEATWISE_ADMIN_PASSWORD",
         description="the first admin's password for `create-org`",
     )
+    secret_key: SecretStr | None = Field(
+        None,
+        validation_alias="SEATWISE_SECRET_KEY",
+        description="Fernet key(s), comma-separated, newest first, that encrypt webhook secrets at rest; unset: a development key derived from DATABASE_URL",
+    )
+    webhook_allow_private: bool = Field(
+        False,
+        validation_alias="SEATWISE_WEBHOOK_ALLOW_PRIVATE",
+        description="development and tests only: webhook URLs may be http:// and reach loopback and private addresses",
+    )
+    webhook_interval: float = Field(
+        1.0,
+        ge=0,
+        validation_alias="SEATWISE_WEBHOOK_INTERVAL",
+        description="seconds between the delivery worker's looks for due webhook deliveries inside `serve`; 0 turns it off",
+    )
     bench_database_url: str | None = Field(
         None,
         validation_alias="BENCH_DATABASE_URL",

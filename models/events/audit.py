@@ -48,6 +48,10 @@ class AuditAction(str, enum.Enum):
     GROUP_DELETED = "group.deleted"
     GROUP_MEMBERS_ADDED = "group.members_added"
     GROUP_MEMBERS_REMOVED = "group.members_removed"
+    WEBHOOK_ENDPOINT_CREATED = "webhook_endpoint.created"
+    WEBHOOK_ENDPOINT_UPDATED = "webhook_endpoint.updated"
+    WEBHOOK_ENDPOINT_DELETED = "webhook_endpoint.deleted"
+    WEBHOOK_ENDPOINT_SECRET_ROTATED = "webhook_endpoint.secret_rotated"
     USER_UPDATED = "user.updated"  # attributes written by the directory (SCIM): userName, names, emails, externalId
 
 

@@ -66,16 +66,19 @@ async def _reserve(org_id: int, count: int) -> int:
     return int(rows[0]["last_sequence"]) - count + 1
 
 
-async def append(org_id: int, items: list[Pending]) -> list[Event]:
-    """Append events in the caller's transaction, numbered in order, with their webhook deliveries."""
+async def append(org_id: int, items: list[Pending], *, deliver: bool = True) -> list[Event]:
+    """Append events in the caller's transaction, numbered in order, with their webhook deliveries (unless not
+    `deliver`: the caller addresses them itself)."""
     if not items:
         return []
     if not isinstance(connections.get("default"), TransactionalDBClient):
         async with in_transaction():
-            return await append(org_id, items)
+            return await append(org_id, items, deliver=deliver)
     first = await _reserve(org_id, len(items))
     rows = [Event(organization_id=org_id, sequence=first + n, type=p.type, at=p.at, data=p.data) for n, p in enumerate(items)]
     await Event.bulk_create(rows)
+    if not deliver:
+        return rows
     endpoints = await WebhookEndpoint.filter(organization_id=org_id, enabled=True).values("id", "event_types")
     wanted = [(row, [e["id"] for e in endpoints if not e["event_types"] or row.type in e["event_types"]]) for row in rows]
     if any(ids for _, ids in wanted):
@@ -86,14 +89,18 @@ async def append(org_id: int, items: list[Pending]) -> list[Event]:
         )
         now = items[-1].at
         await WebhookDelivery.bulk_create(
-            [WebhookDelivery(endpoint_id=e, event_id=ids[row.sequence], created_at=now) for row, targets in wanted for e in targets]
+            [
+                WebhookDelivery(endpoint_id=e, event_id=ids[row.sequence], created_at=now)
+                for row, targets in wanted
+                for e in targets
+            ]
         )
     return rows
 
 
-async def append_one(org_id: int, type: str, at: datetime, data: dict[str, Any]) -> Event:
+async def append_one(org_id: int, type: str, at: datetime, data: dict[str, Any], *, deliver: bool = True) -> Event:
     """One event (a notice, a test event); the row read back with its id."""
-    row = (await append(org_id, [Pending(type, at, data)]))[0]
+    row = (await append(org_id, [Pending(type, at, data)], deliver=deliver))[0]
     return await Event.get(organization_id=org_id, sequence=row.sequence)
 
 
