@@ -100,6 +100,12 @@ class Settings(BaseSettings):
         validation_alias="SEATWISE_WEBHOOK_INTERVAL",
         description="seconds between the delivery worker's looks for due webhook deliveries inside `serve`; 0 turns it off",
     )
+    webhook_lease: float = Field(
+        60,
+        ge=1,
+        validation_alias="SEATWISE_WEBHOOK_LEASE",
+        description="seconds a delivery attempt is leased to one process (keep it above the 15 s timeout); a process killed mid-attempt leaves it to the next after this",
+    )
     bench_database_url: str | None = Field(
         None,
         validation_alias="BENCH_DATABASE_URL",

@@ -18,12 +18,12 @@ from tortoise import connections
 
 from seatwise.models.core.clock import utcnow
 from seatwise.models.core.db import placeholders
+from seatwise.models.core.settings import settings
 from seatwise.models.core.tables import WebhookDelivery
 from seatwise.models.events import outbox
 from seatwise.models.webhooks import attempts
 
 log = logging.getLogger("seatwise.webhooks")
-LEASE = timedelta(seconds=60)  # longer than an attempt (15 s) with its bookkeeping
 PER_ENDPOINT = 4
 CONCURRENCY = 32
 
@@ -39,13 +39,14 @@ WHERE "id" IN (
 
 
 async def claim(now: datetime, limit: int, busy: list[int] | None = None) -> list[WebhookDelivery]:
-    """Lease up to `limit` due deliveries (not of the `busy` endpoints) until now + LEASE."""
+    """Lease up to `limit` due deliveries (not of the `busy` endpoints) until now + SEATWISE_WEBHOOK_LEASE (60 s:
+    longer than an attempt, 15 s, with its bookkeeping)."""
     client = connections.get("default")
     dialect = client.capabilities.dialect
     exclude = f'AND d."endpoint_id" NOT IN ({", ".join("?" for _ in busy)})' if busy else ""
     lock = "FOR UPDATE OF d SKIP LOCKED" if dialect == "postgres" else ""
     sql = placeholders(_CLAIM.format(busy=exclude, lock=lock), dialect)
-    rows = await client.execute_query_dict(sql, [now + LEASE, now, now, *(busy or []), limit])
+    rows = await client.execute_query_dict(sql, [now + timedelta(seconds=settings().webhook_lease), now, now, *(busy or []), limit])
     ids = [row["id"] for row in rows]
     return await WebhookDelivery.filter(id__in=ids).order_by("id") if ids else []
 
