@@ -29,10 +29,10 @@ from seatwise.gql.http.view import STATIC_PREFIX, SeatwiseGraphQL
 from seatwise.models.clock.run import run_clock
 from seatwise.models.core import db
 from seatwise.models.core.clock import utcnow
-from seatwise.models.webhooks.worker import Worker
 from seatwise.models.core.db import tortoise_config
 from seatwise.models.core.settings import settings
 from seatwise.models.events import fanout
+from seatwise.models.webhooks.worker import Worker
 
 log = logging.getLogger("seatwise.app")
 

@@ -46,7 +46,9 @@ async def claim(now: datetime, limit: int, busy: list[int] | None = None) -> lis
     exclude = f'AND d."endpoint_id" NOT IN ({", ".join("?" for _ in busy)})' if busy else ""
     lock = "FOR UPDATE OF d SKIP LOCKED" if dialect == "postgres" else ""
     sql = placeholders(_CLAIM.format(busy=exclude, lock=lock), dialect)
-    rows = await client.execute_query_dict(sql, [now + timedelta(seconds=settings().webhook_lease), now, now, *(busy or []), limit])
+    rows = await client.execute_query_dict(
+        sql, [now + timedelta(seconds=settings().webhook_lease), now, now, *(busy or []), limit]
+    )
     ids = [row["id"] for row in rows]
     return await WebhookDelivery.filter(id__in=ids).order_by("id") if ids else []
 

@@ -8,7 +8,6 @@ from cryptography.fernet import Fernet
 from werkzeug import Request, Response
 
 from seatwise.models.core.settings import reload
-
 from seatwise.models.core.tables import WebhookDelivery
 from tests.support import Server, make_org, make_user
 from tests.webhook_support import make_endpoint, private_allowed  # noqa: F401  (fixture)
