@@ -24,6 +24,7 @@ from seatwise.models.events import outbox
 from seatwise.models.webhooks import attempts
 
 log = logging.getLogger("seatwise.webhooks")
+logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request would flood the log; attempts are recorded
 PER_ENDPOINT = 4
 CONCURRENCY = 32
 

@@ -2,6 +2,7 @@
 retry schedule driven by the clock, Retry-After, 410 and 5 days of failures disabling the endpoint, no redirects,
 bounded responses."""
 
+import asyncio
 from datetime import timedelta
 
 import orjson
@@ -166,3 +167,40 @@ async def test_the_stored_secret_is_encrypted_and_never_in_the_audit_trail(https
     assert secret not in row.secret and secret.removeprefix("whsec_") not in row.secret
     events = orjson.dumps([e.data for e in await Event.filter(organization_id=fx.org.id)]).decode()
     assert "whsec_" not in events and secret.removeprefix("whsec_") not in events
+
+
+async def test_a_receiver_that_never_answers_times_out_without_delaying_other_endpoints(httpserver, worker, monkeypatch):
+    monkeypatch.setattr(attempts, "TIMEOUT", 2.0)  # 15 s in production
+    held = []
+    silent = await asyncio.start_server(lambda reader, writer: held.append(writer), "127.0.0.1", 0)  # never answers
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    fx = await make_org()
+    hanging, _ = await make_endpoint(fx, f"http://127.0.0.1:{silent.sockets[0].getsockname()[1]}/hook", ["webhook.test"])
+    fast, _ = await make_endpoint(fx, httpserver.url_for("/hook"), ["webhook.test"])
+    stuck = await endpoints.send_test(fx.org, hanging.id, now=NOW)
+    quick = await endpoints.send_test(fx.org, fast.id, now=NOW)
+    try:
+        assert await worker.tick(NOW) == 2
+        while (await WebhookDelivery.get(id=quick.id)).status == "PENDING":
+            await asyncio.sleep(0.02)
+        assert worker.in_flight[hanging.id] == 1  # delivered while the other attempt still waits
+        await worker.run_once(NOW)
+    finally:
+        for writer in held:
+            writer.close()
+        silent.close()
+        await silent.wait_closed()
+    row = await WebhookDelivery.get(id=stuck.id)
+    assert row.status == "PENDING" and row.attempts[0]["error"] == "No response within 2 s."
+    assert row.attempts[0]["httpStatus"] is None
+
+
+async def test_a_tls_failure_is_a_recorded_failed_attempt(httpserver, worker):
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    fx = await make_org()
+    endpoint, _ = await make_endpoint(fx, httpserver.url_for("/hook").replace("http://", "https://"), ["webhook.test"])
+    delivery = await endpoints.send_test(fx.org, endpoint.id, now=NOW)
+    await worker.run_once(NOW)
+    row = await WebhookDelivery.get(id=delivery.id)
+    assert row.status == "PENDING" and row.attempts[0]["httpStatus"] is None
+    assert row.attempts[0]["error"].startswith("ConnectError: ") and "SSL" in row.attempts[0]["error"]
