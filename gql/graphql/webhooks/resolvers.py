@@ -40,8 +40,8 @@ class CreateWebhookEndpointInput:
 
 @strawberry.type(description="The new endpoint and its secret.")
 class CreateWebhookEndpointPayload:
-    endpoint: WebhookEndpoint | None = strawberry.field(description="The endpoint.")
-    secret: str | None = strawberry.field(description="whsec_...: shown only here.")
+    endpoint: WebhookEndpoint | None = strawberry.field(default=None, description="The endpoint.")
+    secret: str | None = strawberry.field(default=None, description="whsec_...: shown only here.")
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
@@ -56,7 +56,7 @@ class UpdateWebhookEndpointInput:
 
 @strawberry.type(description="The changed endpoint.")
 class UpdateWebhookEndpointPayload:
-    endpoint: WebhookEndpoint | None = strawberry.field(description="The endpoint.")
+    endpoint: WebhookEndpoint | None = strawberry.field(default=None, description="The endpoint.")
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
@@ -67,7 +67,7 @@ class DeleteWebhookEndpointInput:
 
 @strawberry.type(description="Which endpoint was deleted.")
 class DeleteWebhookEndpointPayload:
-    deleted_endpoint_id: strawberry.ID | None = strawberry.field(description="Its id.")
+    deleted_endpoint_id: strawberry.ID | None = strawberry.field(default=None, description="Its id.")
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
@@ -78,8 +78,10 @@ class RotateWebhookSecretInput:
 
 @strawberry.type(description="The endpoint and its new secret.")
 class RotateWebhookSecretPayload:
-    endpoint: WebhookEndpoint | None = strawberry.field(description="The endpoint.")
-    secret: str | None = strawberry.field(description="The new secret; the old one still signs alongside it for 24 hours.")
+    endpoint: WebhookEndpoint | None = strawberry.field(default=None, description="The endpoint.")
+    secret: str | None = strawberry.field(
+        default=None, description="The new secret; the old one still signs alongside it for 24 hours."
+    )
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
@@ -90,7 +92,7 @@ class SendTestWebhookInput:
 
 @strawberry.type(description="The test delivery.")
 class SendTestWebhookPayload:
-    delivery: WebhookDelivery | None = strawberry.field(description="Pending; the worker delivers it.")
+    delivery: WebhookDelivery | None = strawberry.field(default=None, description="Pending; the worker delivers it.")
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
@@ -101,7 +103,7 @@ class RedeliverWebhookInput:
 
 @strawberry.type(description="The new delivery of the same event.")
 class RedeliverWebhookPayload:
-    delivery: WebhookDelivery | None = strawberry.field(description="Pending; the worker delivers it.")
+    delivery: WebhookDelivery | None = strawberry.field(default=None, description="Pending; the worker delivers it.")
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
