@@ -10,6 +10,7 @@ import pytest
 from standardwebhooks import Webhook
 from werkzeug import Response
 
+from seatwise.models.billing.alerts import AlertKind, alerts
 from seatwise.models.core.tables import Event, WebhookDelivery, WebhookEndpoint
 from seatwise.models.webhooks import attempts, endpoints
 from seatwise.models.webhooks.worker import Worker
@@ -120,6 +121,11 @@ async def test_410_gone_disables_the_endpoint_at_once_and_raises_webhook_disable
     assert notice.data == {"endpointId": str(endpoint.id), "url": endpoint.url, "reason": endpoint.disabled_reason}
     await endpoints.send_test(fx.org, endpoint.id, now=NOW)
     assert await worker.run_once(NOW) == 0  # a disabled endpoint gets nothing
+    [alert] = [a for a in await alerts(fx.org, now=NOW) if a.kind is AlertKind.WEBHOOK_DISABLED]
+    assert (
+        alert.message
+        == f"The webhook endpoint {endpoint.url} was disabled: The receiver answered 410 Gone. Fix it, then enable it again."
+    )
 
 
 async def test_five_days_without_success_while_deliveries_fail_disable_the_endpoint(httpserver, worker):
