@@ -20,6 +20,7 @@ import tempfile
 import time
 from statistics import median
 
+from bench.seed import seed_org
 from seatwise.models.core import db
 from seatwise.models.core.clock import utcnow
 from seatwise.models.core.settings import reload
@@ -28,8 +29,6 @@ from seatwise.models.events.audit import Actor
 from seatwise.models.seats import licenses
 from seatwise.models.webhooks import endpoints
 from seatwise.models.webhooks.worker import Worker
-
-from bench.seed import seed_org
 
 PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/seatwise_bench"
 
@@ -108,7 +107,9 @@ async def _fresh_postgres(url: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Webhook benchmark: write throughput with and without an endpoint; deliveries/s.")
+    parser = argparse.ArgumentParser(
+        description="Webhook benchmark: write throughput with and without an endpoint; deliveries/s."
+    )
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=3.0, help="recorded seconds per cell")

@@ -27,7 +27,7 @@ from tortoise.transactions import in_transaction
 
 from seatwise.models.core.db import placeholders
 from seatwise.models.core.errors import DomainError, ErrorCode
-from seatwise.models.core.tables import Event, WebhookDelivery, WebhookEndpoint
+from seatwise.models.core.tables import Event, WebhookEndpoint
 
 # Events are kept this long (then pruned by `prune`).
 RETENTION = timedelta(days=30)
@@ -37,6 +37,12 @@ _NUMBER = (
     'INSERT INTO "event_counter" ("organization_id", "last_sequence") VALUES (?, ?) '
     'ON CONFLICT ("organization_id") DO UPDATE SET "last_sequence" = "event_counter"."last_sequence" + excluded."last_sequence" '
     'RETURNING "last_sequence"'
+)
+
+
+_DELIVER = (
+    'INSERT INTO "webhook_delivery" ("endpoint_id", "event_id", "status", "attempts", "created_at") '
+    """SELECT ?, "id", 'PENDING', '[]', "at" FROM "event" WHERE "organization_id" = ? AND "sequence" BETWEEN ? AND ?"""
 )
 
 
@@ -80,20 +86,16 @@ async def append(org_id: int, items: list[Pending], *, deliver: bool = True) -> 
     if not deliver:
         return rows
     endpoints = await WebhookEndpoint.filter(organization_id=org_id, enabled=True).values("id", "event_types")
-    wanted = [(row, [e["id"] for e in endpoints if not e["event_types"] or row.type in e["event_types"]]) for row in rows]
-    if any(ids for _, ids in wanted):
-        ids = dict(
-            await Event.filter(organization_id=org_id, sequence__gte=first, sequence__lt=first + len(rows)).values_list(
-                "sequence", "id"
-            )
-        )
-        now = items[-1].at
-        await WebhookDelivery.bulk_create(
-            [
-                WebhookDelivery(endpoint_id=e, event_id=ids[row.sequence], created_at=now)
-                for row, targets in wanted
-                for e in targets
-            ]
+    client = connections.get("default")
+    for endpoint in endpoints:
+        types = sorted({row.type for row in rows} & set(endpoint["event_types"])) if endpoint["event_types"] else None
+        if types == []:
+            continue
+        # One INSERT ... SELECT per endpoint: the deliveries of the events just written, without reading their ids back.
+        only = f' AND "type" IN ({", ".join("?" for _ in types)})' if types else ""
+        sql = _DELIVER + only
+        await client.execute_query(
+            placeholders(sql, client.capabilities.dialect), [endpoint["id"], org_id, first, first + len(rows) - 1, *(types or [])]
         )
     return rows
 

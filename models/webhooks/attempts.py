@@ -113,10 +113,10 @@ def record(outcome: Outcome, now: datetime) -> dict[str, Any]:
     }
 
 
-async def attempt(client: httpx.AsyncClient, delivery: WebhookDelivery, now: datetime) -> Outcome:
+async def attempt(
+    client: httpx.AsyncClient, delivery: WebhookDelivery, endpoint: WebhookEndpoint, event: Event, now: datetime
+) -> Outcome:
     """Attempt a claimed delivery and store its outcome (the lease ends)."""
-    endpoint = await WebhookEndpoint.get(id=delivery.endpoint_id)
-    event = await Event.get(id=delivery.event_id)
     payload = signing.body(event)
     headers = signing.headers(
         event, payload, endpoints.signing_secrets(endpoint, now), utcnow()
@@ -130,9 +130,10 @@ async def settle(delivery: WebhookDelivery, endpoint: WebhookEndpoint, outcome: 
     attempts = [*delivery.attempts, record(outcome, now)]
     values: dict[str, Any] = {"attempts": attempts, "lease_until": None}
     disable: str | None = None
+    failing_since = endpoint.failing_since
     if outcome.delivered:
         values.update(status="DELIVERED", next_attempt_at=None)
-        endpoint.last_success_at, endpoint.failing_since = now, None
+        endpoint.failing_since = None
     else:
         endpoint.failing_since = endpoint.failing_since or now
         retries = len(attempts) - 1
@@ -151,7 +152,10 @@ async def settle(delivery: WebhookDelivery, endpoint: WebhookEndpoint, outcome: 
         newly_disabled = bool(disable and endpoint.enabled)
         if newly_disabled:
             endpoint.enabled, endpoint.disabled_reason = False, disable
-        await endpoint.save(update_fields=["enabled", "disabled_reason", "last_success_at", "failing_since"])
+        if newly_disabled or endpoint.failing_since != failing_since:  # a success after a success writes nothing more
+            await WebhookEndpoint.filter(id=endpoint.id).update(
+                enabled=endpoint.enabled, disabled_reason=endpoint.disabled_reason, failing_since=endpoint.failing_since
+            )
         if newly_disabled:
             await outbox.append_one(
                 endpoint.organization_id,

@@ -19,7 +19,7 @@ from tortoise import connections
 from seatwise.models.core.clock import utcnow
 from seatwise.models.core.db import placeholders
 from seatwise.models.core.settings import settings
-from seatwise.models.core.tables import WebhookDelivery
+from seatwise.models.core.tables import Event, WebhookDelivery, WebhookEndpoint
 from seatwise.models.events import outbox
 from seatwise.models.webhooks import attempts
 
@@ -82,19 +82,25 @@ class Worker:
         if free <= 0:
             return 0
         started = 0
-        for delivery in await claim(now, free, self._busy()):
+        claimed = await claim(now, free, self._busy())
+        if not claimed:
+            return 0
+        # The batch's endpoints and events in two queries (not two per delivery).
+        endpoints = {e.id: e for e in await WebhookEndpoint.filter(id__in={d.endpoint_id for d in claimed})}
+        events = {e.id: e for e in await Event.filter(id__in={d.event_id for d in claimed})}
+        for delivery in claimed:
             if self.in_flight[delivery.endpoint_id] >= PER_ENDPOINT:
                 await WebhookDelivery.filter(id=delivery.id).update(lease_until=None)  # over the endpoint's share: later
                 continue
             self.in_flight[delivery.endpoint_id] += 1
-            task = asyncio.create_task(self._attempt(delivery, now))
+            task = asyncio.create_task(self._attempt(delivery, endpoints[delivery.endpoint_id], events[delivery.event_id], now))
             self.tasks.add(task)
             started += 1
         return started
 
-    async def _attempt(self, delivery: WebhookDelivery, now: datetime) -> None:
+    async def _attempt(self, delivery: WebhookDelivery, endpoint: WebhookEndpoint, event: Event, now: datetime) -> None:
         try:
-            await attempts.attempt(self.client, delivery, now)
+            await attempts.attempt(self.client, delivery, endpoint, event, now)
         except Exception:  # the lease lapses and another attempt follows
             log.exception("webhook delivery %s could not be attempted", delivery.id)
         finally:
