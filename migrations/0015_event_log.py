@@ -126,5 +126,44 @@ class Migration(migrations.Migration):
             },
             bases=["Model"],
         ),
+        ops.CreateModel(
+            name="NotificationPreference",
+            fields=[
+                ("user_id", fields.BigIntField(primary_key=True, unique=True, db_index=True)),
+                ("disabled", fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+            ],
+            options={"table": "notification_preference", "app": "seatwise", "pk_attr": "user_id"},
+            bases=["Model"],
+        ),
+        ops.CreateModel(
+            name="MailDelivery",
+            fields=[
+                ("id", fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                (
+                    "event",
+                    fields.ForeignKeyField(
+                        "seatwise.Event",
+                        source_field="event_id",
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="mails",
+                        on_delete=OnDelete.CASCADE,
+                    ),
+                ),
+                ("user_id", fields.BigIntField()),
+                ("recipient", fields.CharField(max_length=320)),
+                ("status", fields.CharField(default="PENDING", max_length=16)),
+                ("attempts", fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+                ("next_attempt_at", fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ("lease_until", fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={
+                "table": "mail_delivery",
+                "app": "seatwise",
+                "indexes": [Index(fields=["status", "next_attempt_at"])],
+                "pk_attr": "id",
+            },
+            bases=["Model"],
+        ),
         ops.RunSQL([COUNTERS], reverse_sql=ops.RunSQL.noop),
     ]

@@ -19,7 +19,14 @@ from seatwise.models.core.tables.enums import (
     TokenScope,
 )
 from seatwise.models.core.tables.groups import Group, GroupMember, GroupProduct
-from seatwise.models.core.tables.outbox import Event, EventCounter, WebhookDelivery, WebhookEndpoint
+from seatwise.models.core.tables.outbox import (
+    Event,
+    EventCounter,
+    MailDelivery,
+    NotificationPreference,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from seatwise.models.core.tables.people import Credential, Organization, SignInFailure, User
 from seatwise.models.core.tables.records import AuditEvent, DataExport, DataExportChunk, ServiceRequest
 from seatwise.models.core.tables.seats import LicenseAssignment, LicenseWait, Product, SeatPool
@@ -45,6 +52,8 @@ __all__ = [
     "IdempotencyKey",
     "LicenseAssignment",
     "LicenseWait",
+    "MailDelivery",
+    "NotificationPreference",
     "Organization",
     "PaymentCard",
     "Product",

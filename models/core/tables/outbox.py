@@ -81,3 +81,31 @@ class WebhookDelivery(Model):
     class Meta:
         table = "webhook_delivery"
         indexes = (("status", "next_attempt_at"), ("endpoint_id", "id"))
+
+
+class NotificationPreference(Model):
+    # The kinds of notice an admin gets no email for (models/notices/mail.py); no row: every kind.
+    user_id = fields.BigIntField(primary_key=True, generated=False)
+    disabled: list[str] = fields.JSONField(default=list)
+
+    class Meta:
+        table = "notification_preference"
+
+
+class MailDelivery(Model):
+    # One notice's email to one admin, sent by the delivery worker with the webhooks' retry schedule.
+    id = fields.BigIntField(primary_key=True)
+    event: fields.ForeignKeyRelation[Event] = fields.ForeignKeyField(
+        "seatwise.Event", related_name="mails", on_delete=fields.CASCADE
+    )
+    event_id: int  # the column Tortoise adds for the foreign key
+    user_id = fields.BigIntField()
+    recipient = fields.CharField(max_length=320)
+    status = fields.CharField(max_length=16, default="PENDING")
+    attempts: list[dict[str, Any]] = fields.JSONField(default=list)
+    next_attempt_at = fields.DatetimeField(null=True)
+    lease_until = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "mail_delivery"
+        indexes = (("status", "next_attempt_at"),)
