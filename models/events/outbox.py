@@ -27,7 +27,9 @@ from tortoise.transactions import in_transaction
 
 from seatwise.models.core.db import placeholders
 from seatwise.models.core.errors import DomainError, ErrorCode
-from seatwise.models.core.tables import Event, WebhookEndpoint
+from seatwise.models.core.settings import settings
+from seatwise.models.core.tables import Event, MailDelivery, WebhookEndpoint
+from seatwise.models.events import notices
 
 # Events are kept this long (then pruned by `prune`).
 RETENTION = timedelta(days=30)
@@ -85,6 +87,7 @@ async def append(org_id: int, items: list[Pending], *, deliver: bool = True) -> 
     await Event.bulk_create(rows)
     if not deliver:
         return rows
+    await _mails(org_id, rows)
     endpoints = await WebhookEndpoint.filter(organization_id=org_id, enabled=True).values("id", "event_types")
     client = connections.get("default")
     for endpoint in endpoints:
@@ -98,6 +101,23 @@ async def append(org_id: int, items: list[Pending], *, deliver: bool = True) -> 
             placeholders(sql, client.capabilities.dialect), [endpoint["id"], org_id, first, first + len(rows) - 1, *(types or [])]
         )
     return rows
+
+
+async def _mails(org_id: int, rows: list[Event]) -> None:
+    """The emails of the notices among `rows` (only with SEATWISE_SMTP_URL): one per admin who gets that kind."""
+    mailed = [row for row in rows if row.type in notices.MAILED]
+    if not mailed or settings().smtp_url is None:
+        return
+    ids = dict(
+        await Event.filter(organization_id=org_id, sequence__in=[r.sequence for r in mailed]).values_list("sequence", "id")
+    )
+    mails = [
+        MailDelivery(event_id=ids[row.sequence], user_id=user_id, recipient=email)
+        for row in mailed
+        for user_id, email in await notices.recipients(org_id, row.type)
+    ]
+    if mails:
+        await MailDelivery.bulk_create(mails)
 
 
 async def append_one(org_id: int, type: str, at: datetime, data: dict[str, Any], *, deliver: bool = True) -> Event:

@@ -21,6 +21,7 @@ from seatwise.models.core.db import placeholders
 from seatwise.models.core.settings import settings
 from seatwise.models.core.tables import Event, WebhookDelivery, WebhookEndpoint
 from seatwise.models.events import outbox
+from seatwise.models.notices import mail
 from seatwise.models.webhooks import attempts
 
 log = logging.getLogger("seatwise.webhooks")
@@ -124,6 +125,7 @@ class Worker:
             now = utcnow()
             try:
                 await self.tick(now)
+                await mail.send_due(now)
                 if pruned_at is None or now - pruned_at >= timedelta(hours=1):
                     await outbox.prune(now)
                     pruned_at = now
