@@ -25,7 +25,7 @@ from seatwise.gql.graphql.events import audit
 from seatwise.gql.graphql.events import live as events
 from seatwise.gql.graphql.exports import resolvers as exports
 from seatwise.gql.graphql.groups import resolvers as groups
-from seatwise.gql.graphql.people import auth, users
+from seatwise.gql.graphql.people import auth, notifications, users
 from seatwise.gql.graphql.seats import conflicts
 from seatwise.gql.graphql.seats import resolvers as seats
 from seatwise.gql.graphql.support import resolvers as support
@@ -64,6 +64,7 @@ class Mutation(
     clock.Mutation,
     groups.Mutation,
     webhooks.Mutation,
+    notifications.Mutation,
 ):
     pass
 

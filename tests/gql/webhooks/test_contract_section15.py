@@ -30,6 +30,10 @@ TYPES = [
     "SendTestWebhookPayload",
     "RedeliverWebhookInput",
     "RedeliverWebhookPayload",
+    "NotificationKind",
+    "NotificationPreferences",
+    "UpdateNotificationPreferencesInput",
+    "UpdateNotificationPreferencesPayload",
 ]
 QUERIES = ["events", "webhookEndpoints", "webhookDeliveries"]
 MUTATIONS = [
@@ -39,6 +43,7 @@ MUTATIONS = [
     "rotateWebhookSecret",
     "sendTestWebhook",
     "redeliverWebhook",
+    "updateNotificationPreferences",
 ]
 # Fields the next contract adds to these types in other sections (17: Node and nodes).
 OTHER_SECTIONS = {"nodes"}
@@ -72,3 +77,8 @@ def test_the_schema_keeps_the_roots_of_section_15_with_their_arguments():
             assert {a: v.default_value for a, v in mine.args.items()} == {a: v.default_value for a, v in theirs.args.items()}, (
                 name
             )
+
+
+def test_the_viewer_shows_its_notification_preferences():
+    field = SCHEMA.type_map["Viewer"].fields["notificationPreferences"]
+    assert str(field.type) == str(NEXT.type_map["Viewer"].fields["notificationPreferences"].type)
