@@ -68,7 +68,7 @@ async def resolve(url: str) -> Target:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise Refused(f"The host {host} does not resolve.") from None
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses:
         raise Refused(f"The host {host} does not resolve.")
     if not allow_private() and not all(is_public(a) for a in addresses):

@@ -106,7 +106,7 @@ class Worker:
             log.exception("webhook delivery %s could not be attempted", delivery.id)
         finally:
             self.in_flight[delivery.endpoint_id] -= 1
-            self.tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
+            self.tasks.discard(asyncio.current_task())
 
     async def run_once(self, now: datetime) -> int:
         """Attempt every delivery due at `now` (once each) and wait for them; how many."""

@@ -149,9 +149,7 @@ class Query:
             endpoint = await endpoints.find(info.context.viewer.org, endpoint_id)
         except DomainError:
             raise BadUserInput("No such webhook endpoint.") from None
-        page = await paginate(
-            endpoints.deliveries_query(endpoint, status.value if status else None), first, after, DELIVERY_ORDER
-        )
+        page = await paginate(endpoints.deliveries_query(endpoint, status.name if status else None), first, after, DELIVERY_ORDER)
         events = await endpoints.events_of(page.items)
         return connection(
             page,
