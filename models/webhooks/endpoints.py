@@ -19,7 +19,7 @@ MAX_DESCRIPTION = 500
 MAX_TYPES = 100
 # The old secret signs alongside the new one this long after a rotation.
 ROTATION_OVERLAP = timedelta(hours=24)
-NOTICES = ("card.expiring", "seats.low", "licenses.waiting", "webhook.disabled", "webhook.test")
+NOTICES = ("card.expiring", "conflict.opened", "seats.low", "licenses.waiting", "webhook.disabled", "webhook.test")
 TEST_EVENT = "webhook.test"
 
 

@@ -11,6 +11,8 @@ from seatwise.models.events import outbox
 from seatwise.models.seats import licenses
 from tests.support import NOW, give_licenses, make_org, make_user
 
+NOTICES = {"seats.low", "licenses.waiting", "conflict.opened"}
+
 
 async def _sequences(org_id: int) -> list[int]:
     return [e.sequence for e in await Event.filter(organization_id=org_id).order_by("sequence")]
@@ -25,9 +27,11 @@ async def test_every_audit_event_is_an_event_with_the_next_sequence_of_its_organ
         await licenses.assign_license(fx.org, str(person.id), "CRM_BASIC", actor=fx.actor, now=NOW)
 
     audited = await AuditEvent.filter(organization_id=fx.org.id).order_by("id")
-    events = await Event.filter(organization_id=fx.org.id).order_by("sequence")
-    assert [e.sequence for e in events] == list(range(1, len(audited) + 1))
+    everything = await Event.filter(organization_id=fx.org.id).order_by("sequence")
+    assert [e.sequence for e in everything] == list(range(1, len(everything) + 1))
+    events = [e for e in everything if e.type not in NOTICES]
     assert [e.type for e in events] == [a.action for a in audited]
+    assert [e.type for e in everything if e.type in NOTICES] == ["seats.low"]  # the 3rd of 3 licenses
     assert events[-1].data["targetId"] == str(people[-1].id) and events[-1].data["details"]["product"] == "CRM_BASIC"
     theirs = await AuditEvent.filter(organization_id=other.org.id).count()
     assert await _sequences(other.org.id) == list(range(1, theirs + 1))  # its own numbers
@@ -70,3 +74,18 @@ async def test_events_older_than_30_days_are_pruned_by_the_clock():
     assert await _sequences(fx.org.id) == kept[-1:]
     await make_user(fx, now=NOW + timedelta(days=31))
     assert await _sequences(fx.org.id) == [kept[-1], kept[-1] + 1]  # numbering goes on; pruning leaves no reuse
+
+
+async def test_a_seat_change_that_starts_an_alert_writes_its_notice_once():
+    fx = await make_org()
+    await give_licenses(fx, "CRM_BASIC", 10)
+    people = [await make_user(fx) for _ in range(10)]
+    for person in people[:8]:
+        await licenses.assign_license(fx.org, str(person.id), "CRM_BASIC", actor=fx.actor, now=NOW)
+    assert await Event.filter(organization_id=fx.org.id, type="seats.low").count() == 0
+    await licenses.assign_license(fx.org, str(people[8].id), "CRM_BASIC", actor=fx.actor, now=NOW)  # 1 of 10 left: low
+    await licenses.assign_license(fx.org, str(people[9].id), "CRM_BASIC", actor=fx.actor, now=NOW)  # still low: no second
+    [low] = await Event.filter(organization_id=fx.org.id, type="seats.low")
+    assert low.data == {"product": "CRM_BASIC", "purchased": 10, "assigned": 9, "available": 1, "waiting": 0}
+    audited = await Event.filter(organization_id=fx.org.id).order_by("sequence")
+    assert [e.sequence for e in audited] == list(range(1, len(audited) + 1))
