@@ -7,8 +7,9 @@
 2. Deliveries per second: the worker (models/webhooks/worker.py) delivering the pending deliveries of part 1 to a
    local receiver (an asyncio HTTP/1.1 server in this process answering 200), 32 at once.
 
-SQLite in a temporary directory; `--database postgres` uses BENCH_DATABASE_URL (default
-postgres://postgres@127.0.0.1:5432/seatwise_bench, dropped and created).
+SQLite in a temporary directory; `--database postgres` uses BENCH_WEBHOOKS_DATABASE_URL (default
+postgres://postgres@127.0.0.1:5432/seatwise_bench_webhooks, dropped and created; the main
+benchmark's seatwise_bench is left alone).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from seatwise.models.seats import licenses
 from seatwise.models.webhooks import endpoints
 from seatwise.models.webhooks.worker import Worker
 
-PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/seatwise_bench"
+PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/seatwise_bench_webhooks"
 
 
 async def _receiver() -> tuple[asyncio.Server, int]:
@@ -117,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
     os.environ["SEATWISE_WEBHOOK_ALLOW_PRIVATE"] = "true"  # the receiver is on loopback
     reload()
     if args.database == "postgres":
-        url = os.environ.get("BENCH_DATABASE_URL") or PG_DEFAULT
+        url = os.environ.get("BENCH_WEBHOOKS_DATABASE_URL") or PG_DEFAULT
         asyncio.run(_fresh_postgres(url))
     else:
         url = f"sqlite://{tempfile.mkdtemp(prefix='seatwise-bench-hooks-')}/bench.sqlite3"
