@@ -83,3 +83,11 @@ async def check_for_endpoint(url: str) -> str:
     except Refused as refused:
         raise DomainError(ErrorCode.INVALID_INPUT, str(refused), "url") from None
     return url.strip()
+
+
+def check_shape(url: str) -> None:
+    """The URL's form only (no lookup), as INVALID_INPUT on url."""
+    try:
+        shape(url)
+    except Refused as refused:
+        raise DomainError(ErrorCode.INVALID_INPUT, str(refused), "url") from None

@@ -12,7 +12,7 @@ from seatwise.models.core.tables import Event, Organization, WebhookDelivery, We
 from seatwise.models.events import audit, outbox
 from seatwise.models.events.audit import Actor, AuditAction, AuditTarget
 from seatwise.models.webhooks import secrets
-from seatwise.models.webhooks.addresses import check_for_endpoint
+from seatwise.models.webhooks.addresses import check_for_endpoint, check_shape
 
 MAX_ENDPOINTS = 10
 MAX_DESCRIPTION = 500
@@ -87,6 +87,8 @@ async def update(org: Organization, endpoint_id: Any, changes: dict[str, Any], *
         values["event_types"] = _types(changes["event_types"])
     if changes.get("description") is not None:
         values["description"] = _description(changes["description"])
+    if changes.get("url") is not None:
+        check_shape(changes["url"])  # the input's form before the endpoint's existence (docs/rules.md section 9)
     row = await find(org, endpoint_id)
     if changes.get("url") is not None:
         values["url"] = await check_for_endpoint(changes["url"])

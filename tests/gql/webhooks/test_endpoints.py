@@ -138,3 +138,10 @@ async def test_a_test_webhook_shows_in_the_delivery_log_and_can_be_redelivered(h
     finally:
         await worker.close()
     assert len(httpserver.log) == 2
+
+
+async def test_a_bad_url_for_an_unknown_endpoint_is_invalid_input_first():
+    fx = await make_org()
+    update = 'mutation { updateWebhookEndpoint(input: {endpointId: "999", url: "ftp://x"}) { userErrors { code field } } }'
+    errors = (await execute(update, token=fx.token)).data["updateWebhookEndpoint"]["userErrors"]
+    assert errors == [{"code": "INVALID_INPUT", "field": ["input", "url"]}]
