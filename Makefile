@@ -86,7 +86,7 @@ schema: install
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench.webhooks --database sqlite
-	@url="$${BENCH_WEBHOOKS_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/seatwise_bench_webhooks}"; \
+	@url="$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/seatwise_bench}"; \
 	if $(BIN)/python -m tests.pg_ready "$${url%/*}/postgres"; then $(BIN)/python -m bench.webhooks --database postgres; fi
 
 # Seatwise against PostGraphile (bench/peer, pinned, installed here with npm ci) on the same PostgreSQL data.

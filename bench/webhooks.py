@@ -7,16 +7,15 @@
 2. Deliveries per second: the worker (models/webhooks/worker.py) delivering the pending deliveries of part 1 to a
    local receiver (an asyncio HTTP/1.1 server in this process answering 200), 32 at once.
 
-SQLite in a temporary directory; `--database postgres` uses BENCH_WEBHOOKS_DATABASE_URL (default
-postgres://postgres@127.0.0.1:5432/seatwise_bench_webhooks, dropped and created; the main
-benchmark's seatwise_bench is left alone).
+SQLite in a temporary directory; `--database postgres` uses the server of BENCH_DATABASE_URL (default
+postgres://postgres@127.0.0.1:5432) in the database seatwise_bench_webhooks, dropped and created (the main
+benchmark's database is left alone).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import tempfile
 import time
 from statistics import median
@@ -24,14 +23,14 @@ from statistics import median
 from bench.seed import seed_org
 from seatwise.models.core import db
 from seatwise.models.core.clock import utcnow
-from seatwise.models.core.settings import reload
+from seatwise.models.core.settings import export_to_workers, settings
 from seatwise.models.core.tables import Organization, WebhookDelivery
 from seatwise.models.events.audit import Actor
 from seatwise.models.seats import licenses
 from seatwise.models.webhooks import endpoints
 from seatwise.models.webhooks.worker import Worker
 
-PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/seatwise_bench_webhooks"
+PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/seatwise_bench"
 
 
 async def _receiver() -> tuple[asyncio.Server, int]:
@@ -115,10 +114,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=3.0, help="recorded seconds per cell")
     args = parser.parse_args(argv)
-    os.environ["SEATWISE_WEBHOOK_ALLOW_PRIVATE"] = "true"  # the receiver is on loopback
-    reload()
+    export_to_workers("SEATWISE_WEBHOOK_ALLOW_PRIVATE", "true")  # the receiver is on loopback
     if args.database == "postgres":
-        url = os.environ.get("BENCH_WEBHOOKS_DATABASE_URL") or PG_DEFAULT
+        # BENCH_DATABASE_URL's server, in a database of its own (the main benchmark's is left alone).
+        url = (settings().bench_database_url or PG_DEFAULT).rpartition("/")[0] + "/seatwise_bench_webhooks"
         asyncio.run(_fresh_postgres(url))
     else:
         url = f"sqlite://{tempfile.mkdtemp(prefix='seatwise-bench-hooks-')}/bench.sqlite3"
