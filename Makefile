@@ -81,9 +81,13 @@ schema: install
 # The benchmark (README "Benchmark"): organizations of 1,000 and 100,000 users on SQLite and on PostgreSQL
 # (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/seatwise_bench: dropped and created), real servers,
 # interleaved rounds; prints the tables and writes bench/results.json. About 7 minutes; options in BENCH_ARGS
-# (e.g. BENCH_ARGS="--rounds 5"; `.venv/bin/python -m bench --help` lists them).
+# (e.g. BENCH_ARGS="--rounds 5"; `.venv/bin/python -m bench --help` lists them). Then the webhook benchmark
+# (bench/webhooks.py): assignLicense + revokeLicense with no endpoint vs one, and deliveries per second.
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/python -m bench.webhooks --database sqlite
+	@url="$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/seatwise_bench}"; \
+	if $(BIN)/python -m tests.pg_ready "$${url%/*}/postgres"; then $(BIN)/python -m bench.webhooks --database postgres; fi
 
 # Seatwise against PostGraphile (bench/peer, pinned, installed here with npm ci) on the same PostgreSQL data.
 bench-peer: install bench/peer/node_modules/.installed

@@ -15,12 +15,12 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from seatwise.gql.cli import clock, create_org, demo, export_schema, migrate, reset_password, serve
+from seatwise.gql.cli import clock, create_org, deliver, demo, export_schema, migrate, reset_password, serve
 from seatwise.gql.cli.output import Failed, fail
 from seatwise.gql.http import logs
 from seatwise.models.core.settings import ConfigError, settings, variables
 
-COMMANDS = (serve, migrate, create_org, demo, reset_password, clock, export_schema)
+COMMANDS = (serve, migrate, create_org, demo, reset_password, clock, deliver, export_schema)
 
 
 def _version() -> str:

@@ -27,11 +27,12 @@ from seatwise.gql.graphql.events import audit
 from seatwise.gql.graphql.events import live as events
 from seatwise.gql.graphql.exports import resolvers as exports
 from seatwise.gql.graphql.groups import resolvers as groups
-from seatwise.gql.graphql.people import auth, users
+from seatwise.gql.graphql.people import auth, notifications, users
 from seatwise.gql.graphql.roles import resolvers as roles
 from seatwise.gql.graphql.seats import conflicts
 from seatwise.gql.graphql.seats import resolvers as seats
 from seatwise.gql.graphql.support import resolvers as support
+from seatwise.gql.graphql.webhooks import resolvers as webhooks
 
 log = logging.getLogger("seatwise.graphql")
 
@@ -49,6 +50,7 @@ class Query(
     conflicts.Query,
     alerts.Query,
     groups.Query,
+    webhooks.Query,
 ):
     pass
 
@@ -67,6 +69,8 @@ class Mutation(
     clock.Mutation,
     groups.Mutation,
     roles.Mutation,
+    webhooks.Mutation,
+    notifications.Mutation,
 ):
     pass
 

@@ -35,6 +35,7 @@ from seatwise.models.core.clock import utcnow
 from seatwise.models.core.db import tortoise_config
 from seatwise.models.core.settings import settings
 from seatwise.models.events import fanout
+from seatwise.models.webhooks.worker import Worker
 
 log = logging.getLogger("seatwise.app")
 
@@ -73,6 +74,15 @@ def cors_origins() -> list[str]:
     return settings().cors_origin_list
 
 
+async def deliver_webhooks(stop: asyncio.Event, interval: float) -> None:
+    """`serve`'s webhook delivery worker, until `stop`."""
+    worker = Worker()
+    try:
+        await worker.run(stop, interval)
+    finally:
+        await worker.close()
+
+
 def create_app(database_url: str | None = None) -> Starlette:
     origins = cors_origins()
     persisted = PersistedQueries(settings().apq_cache_size, settings().redis_url)
@@ -85,6 +95,11 @@ def create_app(database_url: str | None = None) -> Starlette:
             # so every worker and instance may run it.
             interval = settings().clock_interval
             clock = asyncio.create_task(billing_clock(interval), name="billing-clock") if interval > 0 else None
+            # The webhook delivery worker (SEATWISE_WEBHOOK_INTERVAL seconds, 0 = off): leases let every worker
+            # process and instance run it (models/webhooks/worker.py).
+            stop_delivering = asyncio.Event()
+            every = settings().webhook_interval
+            delivering = asyncio.create_task(deliver_webhooks(stop_delivering, every), name="webhooks") if every > 0 else None
             # With REDIS_URL, live seat events go through Redis to the subscribers of every instance.
             if redis_url := settings().redis_url:
                 await fanout.start(redis_url, on_drop=LIVE_EVENTS_DROPPED.inc)
@@ -92,6 +107,10 @@ def create_app(database_url: str | None = None) -> Starlette:
                 yield
             finally:
                 await fanout.stop()
+                stop_delivering.set()
+                if delivering is not None:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await delivering
                 await persisted.close()
                 if clock is not None:
                     clock.cancel()

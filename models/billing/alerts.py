@@ -1,6 +1,6 @@
 """Alerts: what needs an admin's attention now, most urgent first (docs/rules.md section 8).
 
-Order: LICENSE_CONFLICT, PAYMENT_FAILED, CARD_EXPIRING, SUBSCRIPTION_ENDING, SEATS_LOW, LICENSES_WAITING; inside a
+Order: LICENSE_CONFLICT, PAYMENT_FAILED, CARD_EXPIRING, SUBSCRIPTION_ENDING, SEATS_LOW, LICENSES_WAITING, WEBHOOK_DISABLED; inside a
 kind by `due_at` (alerts without one last), then catalog order and subscription id.
 
 Rules of our own (documented in docs/rules.md):
@@ -20,7 +20,7 @@ from datetime import datetime
 from seatwise.models.billing.charges import default_card
 from seatwise.models.billing.gateways import card_expires_at
 from seatwise.models.billing.schedule import SUSPENDED_FOR
-from seatwise.models.core.tables import Organization, PaymentCard, Product, Subscription, SubscriptionStatus
+from seatwise.models.core.tables import Organization, PaymentCard, Product, Subscription, SubscriptionStatus, WebhookEndpoint
 from seatwise.models.seats.licenses import seat_pools
 from seatwise.models.seats.pools import PoolView
 
@@ -34,6 +34,7 @@ class AlertKind(str, enum.Enum):
     SUBSCRIPTION_ENDING = "SUBSCRIPTION_ENDING"
     SEATS_LOW = "SEATS_LOW"
     LICENSES_WAITING = "LICENSES_WAITING"
+    WEBHOOK_DISABLED = "WEBHOOK_DISABLED"
 
 
 ORDER = list(AlertKind)
@@ -58,7 +59,7 @@ def _licenses(count: int) -> str:
 
 
 async def alerts(org: Organization, *, now: datetime) -> list[Alert]:
-    """Every alert of the organization at `now` (its own clock): three queries, the catalog from memory."""
+    """Every alert of the organization at `now` (its own clock): four queries, the catalog from memory."""
     pools = await seat_pools(org)
     products = {p.product.sku: p.product for p in pools}
     subs = await Subscription.filter(organization_id=org.id).exclude(status=SubscriptionStatus.CANCELLED).order_by("id")
@@ -70,6 +71,12 @@ async def alerts(org: Organization, *, now: datetime) -> list[Alert]:
         *_subscriptions_ending(subs, products),
         *_seats_low(pools),
         *_licenses_waiting(pools),
+        *[
+            Alert(AlertKind.WEBHOOK_DISABLED, f"The webhook endpoint {url} was disabled: {reason} Fix it, then enable it again.")
+            for url, reason in await WebhookEndpoint.filter(
+                organization_id=org.id, enabled=False, disabled_reason__isnull=False
+            ).values_list("url", "disabled_reason")
+        ],
     ]
     position = {sku: index for index, sku in enumerate(products)}
 

@@ -118,6 +118,38 @@ class Settings(BaseSettings):
         validation_alias="SEATWISE_ADMIN_PASSWORD",
         description="the first admin's password for `create-org`",
     )
+    secret_key: SecretStr | None = Field(
+        None,
+        validation_alias="SEATWISE_SECRET_KEY",
+        description="Fernet key(s), comma-separated, newest first, that encrypt webhook secrets at rest; unset: a development key derived from DATABASE_URL",
+    )
+    webhook_allow_private: bool = Field(
+        False,
+        validation_alias="SEATWISE_WEBHOOK_ALLOW_PRIVATE",
+        description="development and tests only: webhook URLs may be http:// and reach loopback and private addresses",
+    )
+    webhook_interval: float = Field(
+        1.0,
+        ge=0,
+        validation_alias="SEATWISE_WEBHOOK_INTERVAL",
+        description="seconds between the delivery worker's looks for due webhook deliveries inside `serve`; 0 turns it off",
+    )
+    webhook_lease: float = Field(
+        60,
+        ge=1,
+        validation_alias="SEATWISE_WEBHOOK_LEASE",
+        description="seconds a delivery attempt is leased to one process (keep it above the 15 s timeout); a process killed mid-attempt leaves it to the next after this",
+    )
+    smtp_url: SecretStr | None = Field(
+        None,
+        validation_alias="SEATWISE_SMTP_URL",
+        description="smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465: admins get notices by email; unset: no mail",
+    )
+    mail_from: str = Field(
+        "Seatwise <seatwise@localhost>",
+        validation_alias="SEATWISE_MAIL_FROM",
+        description="the From of notice emails",
+    )
     bench_database_url: str | None = Field(
         None,
         validation_alias="BENCH_DATABASE_URL",
@@ -135,6 +167,13 @@ class Settings(BaseSettings):
     def _database_scheme(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(DATABASE_SCHEMES):
             raise ValueError("must start with " + ", ".join(DATABASE_SCHEMES))
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("smtp://", "smtps://")):
+            raise ValueError("must start with smtp:// or smtps://")
         return value
 
     @field_validator("redis_url")

@@ -9,9 +9,11 @@ from typing import Any
 
 from tortoise.queryset import QuerySet
 
+from seatwise.models.core.clock import iso
 from seatwise.models.core.inputs import column_length, parse_id, query_text
 from seatwise.models.core.pages import Keyset
 from seatwise.models.core.tables import AdminRole, AuditEvent, Organization
+from seatwise.models.events import outbox
 
 
 class AuditAction(str, enum.Enum):
@@ -50,6 +52,10 @@ class AuditAction(str, enum.Enum):
     GROUP_DELETED = "group.deleted"
     GROUP_MEMBERS_ADDED = "group.members_added"
     GROUP_MEMBERS_REMOVED = "group.members_removed"
+    WEBHOOK_ENDPOINT_CREATED = "webhook_endpoint.created"
+    WEBHOOK_ENDPOINT_UPDATED = "webhook_endpoint.updated"
+    WEBHOOK_ENDPOINT_DELETED = "webhook_endpoint.deleted"
+    WEBHOOK_ENDPOINT_SECRET_ROTATED = "webhook_endpoint.secret_rotated"
     USER_UPDATED = "user.updated"  # attributes written by the directory (SCIM): userName, names, emails, externalId
     ROLE_GRANTED = "role.granted"
     ROLE_REVOKED = "role.revoked"
@@ -99,8 +105,11 @@ async def record(
     at: datetime,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one audit event. Callers pass details without secrets; events are never updated."""
-    return await AuditEvent.create(**_row(org, actor, action, target_type, target_id, at, details))
+    """Append one audit event (and its event in the outbox). Callers pass details without secrets; events are never updated."""
+    async with outbox.atomic():
+        row = await AuditEvent.create(**_row(org, actor, action, target_type, target_id, at, details))
+        await outbox.append(row.organization_id, [_pending(row)])
+    return row
 
 
 async def record_many(
@@ -114,7 +123,7 @@ async def record_many(
     details: dict[str, Any] | None = None,
 ) -> None:
     """One audit event per target, in one INSERT (a bulk change of 1,000 users is one statement)."""
-    await AuditEvent.bulk_create([AuditEvent(**_row(org, actor, action, target_type, t, at, details)) for t in target_ids])
+    await _many([AuditEvent(**_row(org, actor, action, target_type, t, at, details)) for t in target_ids])
 
 
 async def record_each(
@@ -128,7 +137,28 @@ async def record_each(
 ) -> None:
     """One audit event per (target, details), in one INSERT."""
     if items:
-        await AuditEvent.bulk_create([AuditEvent(**_row(org, actor, action, target_type, t, at, d)) for t, d in items])
+        await _many([AuditEvent(**_row(org, actor, action, target_type, t, at, d)) for t, d in items])
+
+
+async def _many(rows: list[AuditEvent]) -> None:
+    if rows:
+        async with outbox.atomic():
+            await AuditEvent.bulk_create(rows)
+            await outbox.append(rows[0].organization_id, [_pending(row) for row in rows])
+
+
+def _pending(row: AuditEvent) -> outbox.Pending:
+    """The event of an audit event: its action as the type, the audit event as the API shows it as the data."""
+    data = {
+        "auditEventId": str(row.id) if row.id is not None else None,
+        "action": row.action,
+        "actor": row.actor,
+        "targetType": row.target_type,
+        "targetId": row.target_id,
+        "details": row.details,
+        "at": iso(row.at),
+    }
+    return outbox.Pending(row.action, row.at, data)
 
 
 def _row(org, actor: Actor, action: AuditAction, target_type: AuditTarget, target_id: Any, at: datetime, details) -> dict:

@@ -22,6 +22,8 @@ Inside it the change owns:
 - the conflict line: before commit, where the conflict of every touched product starts
   (`seat_pool.line_assigned_at`, `line_id`; see models/seats/pools.py), null when it is not in conflict;
 - the audit events, one per changed target, written in the same transaction;
+- the notices a pool's new state starts (conflict.opened, seats.low, licenses.waiting: models/seats/notices.py),
+  written to the outbox in the same transaction;
 - the live events: one per change with the pool right after it, and CONFLICT_OPENED or
   CONFLICT_RESOLVED when a product's conflict state differs between before and after. They are
   published after commit, in one batch, and dropped when the transaction rolls back.
@@ -42,10 +44,12 @@ from tortoise.transactions import in_transaction
 
 from seatwise.models.catalog.products import catalog
 from seatwise.models.core.tables import Organization, SeatPool, Subscription, SubscriptionStatus
+from seatwise.models.events import outbox
 from seatwise.models.events.audit import Actor
 from seatwise.models.events.live import LicenseEventKind, SeatEvent, broker
 from seatwise.models.seats.grants import Grants
 from seatwise.models.seats.group_sources import GroupSources
+from seatwise.models.seats.notices import pool_notices
 from seatwise.models.seats.pools import PoolView, find_line
 
 COUNTING = (SubscriptionStatus.ACTIVE, SubscriptionStatus.GRACE_PERIOD)
@@ -102,6 +106,7 @@ async def change(org: Organization, *, actor: Actor, now: datetime) -> AsyncIter
         await unit.serve()
         await unit._store_lines()
         unit.events.extend(unit._conflict_flips())
+        await outbox.append(org.id, pool_notices(unit._before, unit._pools, now))
     await broker.publish_many(unit.events)
 
 

@@ -19,6 +19,7 @@ from seatwise.gql.graphql.core.common import (
 )
 from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, PAGE_INFO, TOTAL_COUNT
 from seatwise.gql.graphql.core.scalars import DateTime
+from seatwise.gql.graphql.people.notifications import NotificationPreferences, preferences_of
 from seatwise.models.catalog.products import MAX_SKU
 from seatwise.models.core import tables
 from seatwise.models.core.inputs import query_text
@@ -150,10 +151,16 @@ class Viewer:
     role: AdminRole = strawberry.field(description="The credential's role (an API token's own role).")
     credential: CredentialKind = strawberry.field(description="Whether the request came with a session or an API token.")
     organization: Organization = strawberry.field(description="The organization everything is read in and changed.")
+    user_id: strawberry.Private[int]
+
+    @strawberry.field(description="Which notices this admin gets by email.")
+    async def notification_preferences(self) -> NotificationPreferences:
+        return await preferences_of(self.user_id)
 
     @classmethod
     def from_model(cls, viewer) -> Viewer:
         return cls(
+            user_id=viewer.user.id,
             user=User.from_model(viewer.user),
             role=viewer.role,
             credential=viewer.credential.kind,

@@ -27,6 +27,14 @@ from seatwise.models.core.tables.enums import (
     TokenScope,
 )
 from seatwise.models.core.tables.groups import Group, GroupMember, GroupProduct
+from seatwise.models.core.tables.outbox import (
+    Event,
+    EventCounter,
+    MailDelivery,
+    NotificationPreference,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from seatwise.models.core.tables.people import Credential, Organization, SignInFailure, User
 from seatwise.models.core.tables.records import AuditEvent, DataExport, DataExportChunk, ServiceRequest
 from seatwise.models.core.tables.roles import CatalogRole, GroupRole, ProductRole, RoleGrant
@@ -44,6 +52,8 @@ __all__ = [
     "CredentialKind",
     "DataExport",
     "DataExportChunk",
+    "Event",
+    "EventCounter",
     "ExportFormat",
     "GatewayCustomer",
     "Group",
@@ -54,6 +64,8 @@ __all__ = [
     "IdempotencyKey",
     "LicenseAssignment",
     "LicenseWait",
+    "MailDelivery",
+    "NotificationPreference",
     "Organization",
     "PaymentCard",
     "Product",
@@ -70,4 +82,6 @@ __all__ = [
     "SubscriptionStatus",
     "TokenScope",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]
