@@ -25,7 +25,8 @@ from seatwise.gql.graphql.events import audit
 from seatwise.gql.graphql.events import live as events
 from seatwise.gql.graphql.exports import resolvers as exports
 from seatwise.gql.graphql.groups import resolvers as groups
-from seatwise.gql.graphql.people import auth, users
+from seatwise.gql.graphql.people import auth, everyday, users
+from seatwise.gql.graphql.seats import bulk as seat_bulk
 from seatwise.gql.graphql.seats import conflicts
 from seatwise.gql.graphql.seats import resolvers as seats
 from seatwise.gql.graphql.support import resolvers as support
@@ -55,7 +56,9 @@ class Query(
 class Mutation(
     auth.Mutation,
     users.Mutation,
+    everyday.Mutation,
     seats.Mutation,
+    seat_bulk.Mutation,
     support.Mutation,
     exports.Mutation,
     billing.Mutation,
