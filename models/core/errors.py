@@ -39,6 +39,7 @@ class ErrorCode(enum.Enum):
     NOT_A_SANDBOX = "NOT_A_SANDBOX"
     LICENSE_INHERITED = "LICENSE_INHERITED"
     MANAGED_BY_DIRECTORY = "MANAGED_BY_DIRECTORY"
+    PLAN_STALE = "PLAN_STALE"
 
 
 class DomainError(Exception):

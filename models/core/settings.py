@@ -84,6 +84,11 @@ class Settings(BaseSettings):
         validation_alias="SEATWISE_ADMIN_PASSWORD",
         description="the first admin's password for `create-org`",
     )
+    secret_key: SecretStr | None = Field(
+        None,
+        validation_alias="SEATWISE_SECRET_KEY",
+        description="the server secret that plan tokens are signed with (HMAC-SHA256 of a key derived from it); the same on every instance; unset: a random key per process",
+    )
     bench_database_url: str | None = Field(
         None,
         validation_alias="BENCH_DATABASE_URL",

@@ -23,33 +23,34 @@ from seatwise.models.core.tables import (
 from seatwise.models.events import audit
 from seatwise.models.events.audit import Actor, AuditAction, AuditTarget
 from seatwise.models.people import credentials
+from seatwise.models.plans.previews import AccessChangeReason, Preview
+from seatwise.models.plans.tokens import Plan
 from seatwise.models.seats import ledger
 from seatwise.models.seats.bulk import listed_users
 
 
 async def delete_users(
-    org: Organization, user_ids: list[str], *, actor: Actor, now: datetime, wall: datetime | None = None
-) -> list[User]:
+    org: Organization,
+    user_ids: list[str],
+    *,
+    actor: Actor,
+    now: datetime,
+    wall: datetime | None = None,
+    dry_run: bool = False,
+    plan_token: str | None = None,
+) -> tuple[list[User], Preview | None]:
     """Delete 1 to 1000 users as `deleteUser` does each (licenses freed and remembered, waits ended, sessions and
     tokens ended, memberships kept), all or none: NOT_FOUND, USER_DELETED, LAST_GLOBAL_ADMIN per item. Freed
-    licenses settle conflicts first, then serve the queues, in the same transaction."""
+    licenses settle conflicts first, then serve the queues, in the same transaction. Returns the users deleted (none
+    for a dry run) and a dry run's preview."""
     users = await listed_users(org, user_ids)
     ids = [u.id for u in users]
-    async with ledger.change(org, actor=actor, now=now) as change:
+    plan = Plan("deleteUsers", {"users": ids}, plan_token, dry_run)
+    async with ledger.change(org, actor=actor, now=now, plan=plan) as change:
+        change.loss_reason = AccessChangeReason.USER_DELETED
         await hold_organization(org)
         await _keep_a_global_admin(org, ids)
-        direct = {
-            (uid, sku): is_direct
-            for uid, sku, is_direct in await LicenseAssignment.filter(user_id__in=ids).values_list(
-                "user_id", "product_id", "direct"
-            )
-        }
-        granted = GroupProduct.filter(group_id__in=Subquery(GroupMember.filter(user_id__in=ids).values("group_id")))
-        await change.lock(
-            *{sku for _, sku in direct},
-            *cast(list[str], await granted.distinct().values_list("product_id", flat=True)),
-            *cast(list[str], await LicenseWait.filter(user_id__in=ids).distinct().values_list("product_id", flat=True)),
-        )
+        direct = await _lock_pools(change, ids)
         if await User.filter(id__in=ids, deleted_at=None).update(deleted_at=now, last_modified=now) != len(ids):
             raise DomainError(ErrorCode.USER_DELETED, "A user was deleted meanwhile.", "user_ids")
         held = await change.release_all_many(ids)
@@ -73,9 +74,11 @@ async def delete_users(
             [(u.id, {"email": u.email, "licenses": held[u.id], "bulk": True}) for u in users],
             at=now,
         )
+    if dry_run:
+        return [], change.preview
     await credentials.credentials_ended_many(org.id, ids)
     rows = {u.id: u for u in await User.filter(id__in=ids)}
-    return [rows[uid] for uid in ids]
+    return [rows[uid] for uid in ids], None
 
 
 async def _keep_a_global_admin(org: Organization, ids: list[int]) -> None:
@@ -90,3 +93,19 @@ async def _keep_a_global_admin(org: Organization, ids: list[int]) -> None:
     if admins and set(admins) <= set(ids):
         index = min(ids.index(uid) for uid in admins)
         raise DomainError(ErrorCode.LAST_GLOBAL_ADMIN, "The last global admin cannot be deleted.", f"user_ids[{index}]")
+
+
+async def _lock_pools(change: ledger.SeatChange, ids: list[int]) -> dict[tuple[int, str], bool]:
+    """Lock the pools of the products the users hold, wait for, or are granted by their groups (before the user
+    rows, in the lock order). Returns whether each (user, product) license is held directly."""
+    direct = {
+        (uid, sku): is_direct
+        for uid, sku, is_direct in await LicenseAssignment.filter(user_id__in=ids).values_list("user_id", "product_id", "direct")
+    }
+    granted = GroupProduct.filter(group_id__in=Subquery(GroupMember.filter(user_id__in=ids).values("group_id")))
+    await change.lock(
+        *{sku for _, sku in direct},
+        *cast(list[str], await granted.distinct().values_list("product_id", flat=True)),
+        *cast(list[str], await LicenseWait.filter(user_id__in=ids).distinct().values_list("product_id", flat=True)),
+    )
+    return direct

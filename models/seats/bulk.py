@@ -11,6 +11,8 @@ from seatwise.models.core.inputs import parse_id
 from seatwise.models.core.locks import hold
 from seatwise.models.core.tables import Organization, User
 from seatwise.models.events.audit import Actor
+from seatwise.models.plans.previews import Preview
+from seatwise.models.plans.tokens import Plan
 from seatwise.models.seats import ledger
 from seatwise.models.seats.pools import PoolView
 
@@ -47,15 +49,23 @@ async def hold_live_users(users: list[User], subject: str = "user_ids") -> None:
 
 
 async def revoke_licenses(
-    org: Organization, user_ids: list[str], sku: str, *, actor: Actor, now: datetime
-) -> tuple[list[User], PoolView]:
+    org: Organization,
+    user_ids: list[str],
+    sku: str,
+    *,
+    actor: Actor,
+    now: datetime,
+    dry_run: bool = False,
+    plan_token: str | None = None,
+) -> tuple[list[User], PoolView, Preview | None]:
     """Take back the direct license of `sku` from 1 to 1000 users, all or none (NOT_ASSIGNED, LICENSE_INHERITED
     per item). Freed licenses settle the product's conflict first, then serve its queue, in the same transaction.
-    Returns the users, in order, and the pool after the change."""
+    Returns the users, in order, the pool after the change (before it, for a dry run) and a dry run's preview."""
     users = await listed_users(org, user_ids)
     await get_product(sku, "product_sku")
-    async with ledger.change(org, actor=actor, now=now) as change:
+    plan = Plan("revokeLicenses", {"users": [u.id for u in users], "sku": sku}, plan_token, dry_run)
+    async with ledger.change(org, actor=actor, now=now, plan=plan) as change:
         await change.lock(sku)
         await hold_live_users(users)
         await change.release_many(users, sku)
-    return users, change.after(sku)
+    return users, change._before[sku] if dry_run else change.after(sku), change.preview

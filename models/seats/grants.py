@@ -132,6 +132,7 @@ class Grants(PoolCounters):
             return True
         if not await LicenseAssignment.filter(id=held.id).delete():
             return False
+        self._lost.append((user.id, sku, (held.assigned_at, held.id)))
         await self._give_back(sku, 1)
         self._moved(sku, assigned=-1)
         if action is not None:
@@ -144,12 +145,11 @@ class Grants(PoolCounters):
         in a constant number of statements. The caller has locked the users (live)."""
         await self.lock(sku)
         ids = [u.id for u in users]
-        held = {
-            uid: (pk, direct)
-            for pk, uid, direct in await LicenseAssignment.filter(product_id=sku, user_id__in=ids).values_list(
-                "id", "user_id", "direct"
-            )
-        }
+        rows = await LicenseAssignment.filter(product_id=sku, user_id__in=ids).values_list(
+            "id", "user_id", "direct", "assigned_at"
+        )
+        held = {uid: (pk, direct, at) for pk, uid, direct, at in rows}
+
         grouped = set(await GroupMember.filter(user_id__in=ids, group__grants__product_id=sku).values_list("user_id", flat=True))
         for index, user in enumerate(users):
             if user.id not in held:
@@ -167,6 +167,7 @@ class Grants(PoolCounters):
             if gone != len(revoked):  # cannot happen under the pool and user locks; never count twice anyway
                 raise DomainError(ErrorCode.NOT_ASSIGNED, "A license was revoked meanwhile.", subject)
             await self._give_back(sku, len(revoked))
+            self._lost.extend((uid, sku, (held[uid][2], held[uid][0])) for uid in revoked)
         items = [(uid, {"product": sku, "bulk": True}) for uid in revoked]
         items += [(uid, {"product": sku, "bulk": True, "source": "direct", "licenseKept": True}) for uid in kept]
         await audit.record_each(self.org, self.actor, AuditAction.LICENSE_REVOKED, AuditTarget.USER, items, at=self.now)
@@ -181,9 +182,9 @@ class Grants(PoolCounters):
             *cast(list[str], await LicenseAssignment.filter(user_id__in=user_ids).distinct().values_list("product_id", flat=True))
         )
         await hold(LicenseAssignment.filter(user_id__in=user_ids), "product_id")  # a concurrent revoke commits first
-        rows = cast(
-            list[tuple[int, str]], await LicenseAssignment.filter(user_id__in=user_ids).values_list("user_id", "product_id")
-        )
+        found = await LicenseAssignment.filter(user_id__in=user_ids).values_list("user_id", "product_id", "assigned_at", "id")
+        self._lost.extend((uid, sku, (at, pk)) for uid, sku, at, pk in found)
+        rows = [(cast(int, uid), cast(str, sku)) for uid, sku, _, _ in found]
         await self.lock(*{sku for _, sku in rows})  # a license assigned between the first read and the hold
         held: dict[int, list[str]] = {uid: [] for uid in user_ids}
         for uid, sku in sorted(rows, key=lambda r: r[1]):
@@ -206,8 +207,9 @@ class Grants(PoolCounters):
         """Free every license of `user` (a deletion); returns the SKUs, sorted. The caller audits the deletion."""
         await self.lock(*cast(list[str], await LicenseAssignment.filter(user_id=user.id).values_list("product_id", flat=True)))
         # Held (core.locks): a concurrent revoke commits first, and its license is not given back twice.
-        held = await hold_returning(LicenseAssignment, {"user_id": user.id}, "product_id", ("product_id",))
+        held = await hold_returning(LicenseAssignment, {"user_id": user.id}, "product_id", ("product_id", "assigned_at", "id"))
         skus = sorted(row["product_id"] for row in held)
+        self._lost.extend((user.id, row["product_id"], (row["assigned_at"], row["id"])) for row in held)
         await self.lock(*skus)  # a license assigned between the first read and the lock
         await LicenseAssignment.filter(user_id=user.id).delete()
         for sku in skus:

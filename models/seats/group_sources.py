@@ -97,10 +97,13 @@ class GroupSources(PoolCounters):
         lost = [uid for uid in dict.fromkeys(user_ids) if uid not in still]
         if not lost:
             return []
-        rows = await LicenseAssignment.filter(product_id=sku, user_id__in=lost, direct=False).values_list("id", "user_id")
-        revoked = [uid for _, uid in rows]
+        rows = await LicenseAssignment.filter(product_id=sku, user_id__in=lost, direct=False).values_list(
+            "id", "user_id", "assigned_at"
+        )
+        revoked = [uid for _, uid, _ in rows]
         if rows:
-            await LicenseAssignment.filter(id__in=[rid for rid, _ in rows]).delete()
+            self._lost.extend((uid, sku, (at, rid)) for rid, uid, at in rows)
+            await LicenseAssignment.filter(id__in=[rid for rid, _, _ in rows]).delete()
             await self._give_back(sku, len(rows))
             await audit.record_many(
                 self.org,

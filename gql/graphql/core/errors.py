@@ -49,6 +49,7 @@ ErrorCode = exposed(
         "MANAGED_BY_DIRECTORY": "addGroupMembers or removeGroupMembers on a DIRECTORY group: its members change in the directory (SCIM).",
         "INVALID_CREDENTIALS": "signIn with a wrong email or password (the two are not told apart).",
         "TOO_MANY_ATTEMPTS": "signIn for an email locked for 15 minutes after 5 failures within 15 minutes; the right password is refused too.",
+        "PLAN_STALE": "The plan's state changed since the preview (or the token is expired, forged, or for another input): preview again.",
         "NOT_A_SANDBOX": "advanceTestClock in an organization that is not a sandbox (it has no test clock).",
     },
 )

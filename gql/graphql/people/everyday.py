@@ -68,5 +68,16 @@ class Mutation:
     async def delete_users(
         viewer: AuthViewer, input: Annotated[DeleteUsersInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> DeleteUsersPayload:
-        users = await bulk.delete_users(viewer.org, list(input.user_ids), actor=viewer.actor, now=viewer.now, wall=viewer.wall)
-        return DeleteUsersPayload(deleted_users=[User.from_model(u) for u in users])
+        users, preview = await bulk.delete_users(
+            viewer.org,
+            list(input.user_ids),
+            actor=viewer.actor,
+            now=viewer.now,
+            wall=viewer.wall,
+            dry_run=bool(input.dry_run),
+            plan_token=input.plan_token,
+        )
+        return DeleteUsersPayload(
+            deleted_users=[User.from_model(u) for u in users],
+            preview=ChangePreview.from_view(preview) if preview is not None else None,
+        )

@@ -42,7 +42,17 @@ class Mutation:
     async def revoke_licenses(
         viewer: Viewer, input: Annotated[RevokeLicensesInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> RevokeLicensesPayload:
-        users, pool = await bulk.revoke_licenses(
-            viewer.org, list(input.user_ids), input.product_sku, actor=viewer.actor, now=viewer.now
+        users, pool, preview = await bulk.revoke_licenses(
+            viewer.org,
+            list(input.user_ids),
+            input.product_sku,
+            actor=viewer.actor,
+            now=viewer.now,
+            dry_run=bool(input.dry_run),
+            plan_token=input.plan_token,
         )
-        return RevokeLicensesPayload(users=[User.from_model(u) for u in users], seats=SeatPool.from_model(pool))
+        return RevokeLicensesPayload(
+            users=[User.from_model(u) for u in users],
+            seats=SeatPool.from_model(pool),
+            preview=ChangePreview.from_view(preview) if preview is not None else None,
+        )

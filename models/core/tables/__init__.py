@@ -22,6 +22,7 @@ from seatwise.models.core.tables.groups import Group, GroupMember, GroupProduct
 from seatwise.models.core.tables.people import Credential, Organization, SignInFailure, User
 from seatwise.models.core.tables.records import AuditEvent, DataExport, DataExportChunk, ServiceRequest
 from seatwise.models.core.tables.seats import LicenseAssignment, LicenseWait, Product, SeatPool
+from seatwise.models.core.tables.usage import LicenseDormancy, ReclaimPolicy
 
 __all__ = [
     "AdminRole",
@@ -41,10 +42,12 @@ __all__ = [
     "GroupSource",
     "IdempotencyKey",
     "LicenseAssignment",
+    "LicenseDormancy",
     "LicenseWait",
     "Organization",
     "PaymentCard",
     "Product",
+    "ReclaimPolicy",
     "SeatPool",
     "ServiceRequest",
     "ServiceRequestCategory",
