@@ -30,6 +30,7 @@ from seatwise.gql.graphql.seats import bulk as seat_bulk
 from seatwise.gql.graphql.seats import conflicts
 from seatwise.gql.graphql.seats import resolvers as seats
 from seatwise.gql.graphql.support import resolvers as support
+from seatwise.gql.graphql.usage import resolvers as usage
 
 log = logging.getLogger("seatwise.graphql")
 
@@ -46,6 +47,7 @@ class Query(
     conflicts.Query,
     alerts.Query,
     groups.Query,
+    usage.Query,
 ):
     pass
 
@@ -64,6 +66,7 @@ class Mutation(
     billing.Mutation,
     clock.Mutation,
     groups.Mutation,
+    usage.Mutation,
 ):
     pass
 

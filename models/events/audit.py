@@ -46,6 +46,9 @@ class AuditAction(str, enum.Enum):
     GROUP_DELETED = "group.deleted"
     GROUP_MEMBERS_ADDED = "group.members_added"
     GROUP_MEMBERS_REMOVED = "group.members_removed"
+    RECLAIM_POLICY_UPDATED = "reclaim_policy.updated"
+    LICENSE_RECLAIM_SCHEDULED = "license.reclaim_scheduled"
+    LICENSE_RECLAIMED = "license.reclaimed"
     USER_UPDATED = "user.updated"  # attributes written by the directory (SCIM): userName, names, emails, externalId
 
 

@@ -10,7 +10,7 @@ from tortoise.exceptions import IntegrityError
 
 from seatwise.models.core.errors import DomainError, ErrorCode
 from seatwise.models.core.locks import hold, hold_returning
-from seatwise.models.core.tables import GroupMember, LicenseAssignment, LicenseWait, User
+from seatwise.models.core.tables import GroupMember, LicenseAssignment, LicenseDormancy, LicenseWait, User
 from seatwise.models.events import audit
 from seatwise.models.events.audit import AuditAction, AuditTarget
 from seatwise.models.events.live import LicenseEventKind
@@ -43,6 +43,7 @@ class Grants(PoolCounters):
             raise DomainError(ErrorCode.ALREADY_ASSIGNED, f"{user.email} already holds a {sku} license.", subject) from None
         self._moved(sku, assigned=1)
         await self._end_waits(sku, [user.id])
+        await LicenseDormancy.filter(user_id=user.id, product_id=sku).delete()  # a direct assignment ends dormancy
         if action is not None:
             await self.audit(action, AuditTarget.USER, user.id, {"product": sku, **(details or {})})
         self._announce(event, sku, user.id)
@@ -78,6 +79,7 @@ class Grants(PoolCounters):
         except IntegrityError:
             raise DomainError(ErrorCode.ALREADY_ASSIGNED, "A user was given this license meanwhile.", subject) from None
         await self._end_waits(sku, [u.id for u in users])
+        await LicenseDormancy.filter(product_id=sku, user_id__in=[u.id for u in users]).delete()
         for user in users:
             self._moved(sku, assigned=1)
             self._announce(LicenseEventKind.ASSIGNED, sku, user.id)

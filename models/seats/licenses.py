@@ -236,13 +236,21 @@ async def revoke_license(org: Organization, user_id: str, sku: str, *, actor: Ac
 
 async def access_check(org: Organization, email: str, sku: str) -> AccessDenialReason | None:
     """None when the person may use the product now, else why not."""
+    reason, _, _ = await access_decision(org, email, sku)
+    return reason
+
+
+async def access_decision(
+    org: Organization, email: str, sku: str
+) -> tuple[AccessDenialReason | None, User | None, LicenseAssignment | None]:
+    """`access_check` with the user and the license it decided on (models/usage records the use)."""
     key = query_text(email.strip().lower(), column_length(User, "email"), "The email")
     query_text(sku, MAX_SKU, "The productSku")
     user = await User.get_or_none(organization_id=org.id, email=key)
     if user is None:
-        return AccessDenialReason.UNKNOWN_USER
+        return AccessDenialReason.UNKNOWN_USER, None, None
     if user.deleted_at is not None:
-        return AccessDenialReason.ACCOUNT_DELETED
+        return AccessDenialReason.ACCOUNT_DELETED, user, None
     assignment = (
         await LicenseAssignment.filter(user_id=user.id, product_id=sku)
         .annotate(pool_purchased=_pool_counter("purchased"), pool_assigned=_pool_counter("assigned"))
@@ -250,9 +258,9 @@ async def access_check(org: Organization, email: str, sku: str) -> AccessDenialR
     )
     if assignment is None:
         if await LicenseWait.exists(user_id=user.id, product_id=sku):
-            return AccessDenialReason.WAITING_FOR_LICENSE
-        return AccessDenialReason.NO_LICENSE
+            return AccessDenialReason.WAITING_FOR_LICENSE, user, None
+        return AccessDenialReason.NO_LICENSE, user, None
     line = await conflict_line(org, pool_of(assignment, await product_of(sku)))
     if line is not None and line.holds(assignment):
-        return AccessDenialReason.LICENSE_CONFLICT
-    return None
+        return AccessDenialReason.LICENSE_CONFLICT, user, assignment
+    return None, user, assignment

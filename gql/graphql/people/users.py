@@ -20,7 +20,7 @@ from seatwise.models.core.lookups import get_user
 from seatwise.models.core.pages import paginate
 from seatwise.models.people import deletion, users
 from seatwise.models.people.auth import Viewer as AuthViewer
-from seatwise.models.seats import licenses as seats
+from seatwise.models.usage import access
 
 
 @strawberry.input(description="Narrows users; each field set must match.")
@@ -138,7 +138,8 @@ class Query:
         email: Annotated[str, strawberry.argument(description="The person's email; case and surrounding spaces are ignored.")],
         product_sku: Annotated[str, strawberry.argument(description="The product asked for, e.g. CRM_BASIC.")],
     ) -> AccessDecision:
-        reason = await seats.access_check(info.context.viewer.org, email, product_sku)
+        viewer = info.context.viewer  # an allowed answer is a use; a dormant user's sign-in is a grant
+        reason = await access.sign_in(viewer.org, email, product_sku, actor=viewer.actor, now=viewer.now)
         return AccessDecision(allowed=reason is None, reason=reason)
 
 
