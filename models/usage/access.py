@@ -45,3 +45,13 @@ async def _wake(org: Organization, user: User, sku: str, *, actor: Actor, now: d
         await uses.record_use(row, now)
         return None
     return AccessDenialReason.WAITING_FOR_LICENSE if waiting else AccessDenialReason.NO_LICENSE
+
+
+async def dormant_products(user_ids: list[int]) -> dict[int, list[str]]:
+    """The products each user is dormant for (the DataLoader behind User.dormantProducts), in one query."""
+    found: dict[int, list[str]] = {uid: [] for uid in user_ids}
+    for uid, sku in (
+        await LicenseDormancy.filter(user_id__in=user_ids).order_by("product_id").values_list("user_id", "product_id")
+    ):
+        found[uid].append(sku)
+    return found

@@ -22,6 +22,7 @@ from seatwise.models.groups import reads as group_reads
 from seatwise.models.groups import waitlist
 from seatwise.models.people.auth import Viewer
 from seatwise.models.seats import licenses as seats
+from seatwise.models.usage.access import dormant_products
 
 
 async def _catalog_by_sku() -> dict[str, Product]:
@@ -53,6 +54,7 @@ class Context(dict):
             self._load_group_members, max_batch_size=group_reads.MAX_GROUPS_PER_STATEMENT
         )
         self.users: DataLoader[int, User] = DataLoader(self._load_users)
+        self.dormant: DataLoader[int, list[str]] = DataLoader(self._load_dormant)
 
     @property
     def viewer(self) -> Viewer:
@@ -133,6 +135,10 @@ class Context(dict):
     async def _load_users(self, ids: list[int]) -> list[User]:
         found = {u.id: u for u in await User.filter(organization_id=self.viewer.org.id, id__in=list(ids))}
         return [found[i] for i in ids]
+
+    async def _load_dormant(self, user_ids: list[int]) -> list[list[str]]:
+        found = await dormant_products(list(user_ids))
+        return [found[uid] for uid in user_ids]
 
     async def _load_subscriptions(self, ids: list[int]) -> list[Subscription | None]:
         found = await subscriptions_by_ids(self.viewer.org, list(ids))
