@@ -25,10 +25,20 @@ from seatwise.models.core.lookups import get_user
 from seatwise.models.core.tables import LicenseAssignment, LicenseWait, Organization, Product, SeatPool, User
 from seatwise.models.events import audit
 from seatwise.models.events.audit import Actor, AuditAction, AuditTarget
+from seatwise.models.plans.previews import Preview
+from seatwise.models.plans.tokens import Plan
 from seatwise.models.seats import ledger
 from seatwise.models.seats.pools import PoolView, read_pools
 
 MAX_BULK = 1000
+
+
+class Previewed(Exception):
+    """A dry run of a single change ended: nothing was kept; `preview` says what it would have done."""
+
+    def __init__(self, preview: Preview) -> None:
+        super().__init__("dry run")
+        self.preview = preview
 
 
 class LicenseState(str, enum.Enum):
@@ -219,15 +229,28 @@ async def assign_licenses(
     return created
 
 
-async def revoke_license(org: Organization, user_id: str, sku: str, *, actor: Actor, now: datetime) -> tuple[User, PoolView]:
-    """Take a license back; the user is DISABLED when it was the last. Returns the pool after it."""
+async def revoke_license(
+    org: Organization,
+    user_id: str,
+    sku: str,
+    *,
+    actor: Actor,
+    now: datetime,
+    dry_run: bool = False,
+    plan_token: str | None = None,
+) -> tuple[User, PoolView]:
+    """Take a license back; the user is DISABLED when it was the last. Returns the pool after it (before it, for a
+    dry run: the preview is `last_preview`'s)."""
     user = await _live_user(org, user_id, sku)
-    async with ledger.change(org, actor=actor, now=now) as change:
+    plan = Plan("revokeLicense", {"user": user.id, "sku": sku}, plan_token, dry_run) if dry_run or plan_token else None
+    async with ledger.change(org, actor=actor, now=now, plan=plan) as change:
         await change.lock(sku)
         # The user is locked after the pool, as assign and delete do: a concurrent delete cannot give this license back twice.
         await _lock_live_users([user], "user_id")
         if not await change.release(user, sku):
             raise DomainError(ErrorCode.NOT_ASSIGNED, f"{user.email} holds no {sku} license.", "product_sku")
+    if change.preview is not None:
+        raise Previewed(change.preview)
     return user, change.after(sku)
 
 

@@ -125,3 +125,35 @@ async def test_a_forged_expired_or_foreign_plan_token_is_stale():
         else:
             raise AssertionError(f"applied with {plan!r}")
     assert not await User.filter(id__in=[a.id, b.id]).exclude(deleted_at=None).exists()
+
+
+REVOKE_ONE = """
+mutation($u: ID!, $dry: Boolean, $plan: String) {
+  revokeLicense(input: {userId: $u, productSku: "CRM_BASIC", dryRun: $dry, planToken: $plan}) {
+    seats { assigned } preview { totalLosingAccess gainingAccess { reason } planToken } userErrors { code field }
+  }
+}"""
+DELETE_ONE = """
+mutation($u: ID!, $dry: Boolean) {
+  deleteUser(input: {userId: $u, dryRun: $dry}) { user { id } preview { losingAccess { reason before } } userErrors { code } }
+}"""
+
+
+async def test_revoke_license_and_delete_user_preview_too_and_apply_their_plan():
+    fx, a, b, c, _ = await _conflict_with_a_waiter()
+    dry = await execute(REVOKE_ONE, {"u": str(a.id), "dry": True}, token=fx.token)
+    payload = dry.data["revokeLicense"]
+    assert payload["userErrors"] == [] and payload["seats"] is None
+    assert payload["preview"]["totalLosingAccess"] == 1
+    assert payload["preview"]["gainingAccess"] == [{"reason": "CONFLICT_SETTLED"}]
+    deleted = await execute(DELETE_ONE, {"u": str(c.id), "dry": True}, token=fx.token)
+    assert deleted.data["deleteUser"] == {
+        "user": None,
+        "preview": {"losingAccess": [{"reason": "USER_DELETED", "before": "CONFLICT"}]},
+        "userErrors": [],
+    }
+    assert (await User.get(id=c.id)).deleted_at is None
+    applied = await execute(REVOKE_ONE, {"u": str(a.id), "plan": payload["preview"]["planToken"]}, token=fx.token)
+    assert applied.data["revokeLicense"]["seats"] == {"assigned": 2}
+    again = await execute(REVOKE_ONE, {"u": str(b.id), "plan": payload["preview"]["planToken"]}, token=fx.token)
+    assert again.data["revokeLicense"]["userErrors"] == [{"code": "PLAN_STALE", "field": ["input", "planToken"]}]
