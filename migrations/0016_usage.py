@@ -1,4 +1,4 @@
-"""Licenses that follow use (docs/rules.md section 17) and plans (section 18):
+"""Licenses that follow use (docs/rules.md section 12) and plans (section 13):
 
 - license_assignment: `last_used_at` (the latest use since the license was given; null: never), `idle_since`
   (= last_used_at, else assigned_at: what idleness is measured from, filled here for every license), `reclaim_at`

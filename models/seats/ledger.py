@@ -104,7 +104,7 @@ class _DryRun(Exception):
 async def change(org: Organization, *, actor: Actor, now: datetime, plan: Plan | None = None) -> AsyncIterator[SeatChange]:
     """One seat change: commit and publish its events, or roll back and publish nothing.
 
-    With a `plan` (section 18): the plan token given back must match the seat state as this change finds it
+    With a `plan` (section 13): the plan token given back must match the seat state as this change finds it
     (PLAN_STALE otherwise, nothing changed); with `plan.dry_run` the change is made exactly as it would be, its
     preview worked out (`unit.preview`, with a plan token), then rolled back: no row, audit or live event is kept."""
     unit = SeatChange(org, actor, now)

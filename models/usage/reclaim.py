@@ -1,4 +1,4 @@
-"""The billing clock's reclaim step (docs/rules.md section 17): per organization and product with an enabled
+"""The billing clock's reclaim step (docs/rules.md section 12): per organization and product with an enabled
 policy, in one seat change:
 
 1. licenses idle at least `idle_days` and not yet scheduled get `reclaim_at = now + notice_days` (audit

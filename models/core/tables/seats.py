@@ -70,7 +70,7 @@ class LicenseAssignment(Model):
     # Held as a direct assignment (assignLicense and friends); the group sources are the user's
     # groups that grant the product (derived from group_member and group_product).
     direct = fields.BooleanField(default=True)
-    # Use (docs/rules.md section 17): the latest use since the license was given (null: never); what idleness is
+    # Use (docs/rules.md section 12): the latest use since the license was given (null: never); what idleness is
     # measured from (last_used_at, else assigned_at: set with the row, moved by a use); when a reclaim policy takes
     # it back unless it is used first.
     last_used_at = fields.DatetimeField(null=True)

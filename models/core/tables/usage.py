@@ -1,4 +1,4 @@
-"""The tables of licenses that follow use: reclaim policies and dormant users (docs/rules.md section 17). The use
+"""The tables of licenses that follow use: reclaim policies and dormant users (docs/rules.md section 12). The use
 columns of a license (`last_used_at`, `idle_since`, `reclaim_at`) are in models/core/tables/seats.py."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""updateUser corrects a user's display name or email (docs/rules.md section 19); deleteUsers deletes 1 to 1000
+"""updateUser corrects a user's display name or email (docs/rules.md section 16); deleteUsers deletes 1 to 1000
 users at once, all or none, with per-item errors."""
 
 from datetime import timedelta

@@ -1,5 +1,5 @@
 """A dry run works the change out exactly as it would be made and keeps nothing; its preview says who loses and who
-gains access; its plan token applies exactly that change, or is PLAN_STALE (docs/rules.md section 18)."""
+gains access; its plan token applies exactly that change, or is PLAN_STALE (docs/rules.md section 13)."""
 
 from datetime import timedelta
 

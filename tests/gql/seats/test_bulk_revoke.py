@@ -1,5 +1,5 @@
 """revokeLicenses takes 1 to 1000 users' licenses of one product back, all or none; freed licenses settle the
-conflict first, then serve the waitlist, in the same transaction (docs/rules.md sections 11.1 and 19). It and
+conflict first, then serve the waitlist, in the same transaction (docs/rules.md sections 11.1 and 16). It and
 deleteUsers cost the same statements for 3 users as for 300."""
 
 from seatwise.models.core.tables import (

@@ -1,4 +1,4 @@
-"""Uses, idle licenses, reclaim policies and the reclaim step, read as the rules of docs/rules.md section 17."""
+"""Uses, idle licenses, reclaim policies and the reclaim step, read as the rules of docs/rules.md section 12."""
 
 from datetime import timedelta
 
