@@ -83,6 +83,15 @@ SECTION_13 = [
     "DeleteUserInput.dryRun",
     "DeleteUserInput.planToken",
     "DeleteUserPayload.preview",
+    "RemoveGroupMembersInput.dryRun",
+    "RemoveGroupMembersInput.planToken",
+    "RemoveGroupMembersPayload.preview",
+    "UpdateGroupInput.dryRun",
+    "UpdateGroupInput.planToken",
+    "UpdateGroupPayload.preview",
+    "DeleteGroupInput.dryRun",
+    "DeleteGroupInput.planToken",
+    "DeleteGroupPayload.preview",
 ]
 
 

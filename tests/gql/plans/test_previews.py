@@ -157,3 +157,29 @@ async def test_revoke_license_and_delete_user_preview_too_and_apply_their_plan()
     assert applied.data["revokeLicense"]["seats"] == {"assigned": 2}
     again = await execute(REVOKE_ONE, {"u": str(b.id), "plan": payload["preview"]["planToken"]}, token=fx.token)
     assert again.data["revokeLicense"]["userErrors"] == [{"code": "PLAN_STALE", "field": ["input", "planToken"]}]
+
+
+async def test_group_changes_preview_who_loses_the_licenses_the_group_gave():
+    fx = await make_org()
+    await give_licenses(fx, "CRM_BASIC", 3)
+    member = await make_user(fx)
+    group = await groups.create_group(fx.org, "Sales", ["CRM_BASIC"], actor=fx.actor, now=NOW)
+    await members.add_members(fx.org, str(group.id), [str(member.id)], actor=fx.actor, now=NOW)
+    await execute("{ viewer { role } }", token=fx.token)
+    before = await _everything()
+    documents = {
+        "removeGroupMembers": f'mutation {{ removeGroupMembers(input: {{groupId: "{group.id}", userIds: ["{member.id}"], dryRun: true}})'
+        " { group { id } preview { losingAccess { reason before } planToken } userErrors { code } } }",
+        "updateGroup": f'mutation {{ updateGroup(input: {{groupId: "{group.id}", productSkus: [], dryRun: true}})'
+        " { group { id } preview { losingAccess { reason before } planToken } userErrors { code } } }",
+        "deleteGroup": f'mutation {{ deleteGroup(input: {{groupId: "{group.id}", dryRun: true}})'
+        " { deletedGroupId preview { losingAccess { reason before } planToken } userErrors { code } } }",
+    }
+    reasons = {"removeGroupMembers": "GROUP_LEFT", "updateGroup": "GROUP_PRODUCT_REMOVED", "deleteGroup": "GROUP_PRODUCT_REMOVED"}
+    for name, document in documents.items():
+        payload = (await execute(document, token=fx.token)).data[name]
+        assert payload["userErrors"] == [] and payload["preview"]["losingAccess"] == [
+            {"reason": reasons[name], "before": "ACTIVE"}
+        ]
+        assert payload.get("group", payload.get("deletedGroupId")) is None
+    assert await _everything() == before
