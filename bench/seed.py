@@ -49,6 +49,9 @@ from seatwise.models.seats import ledger
 BASIC, ESSENTIAL, PROFESSIONAL = "CRM_BASIC", "CRM_ESSENTIAL", "CRM_PROFESSIONAL"
 
 
+IDLE_USERS = 200  # per product: licenses never used (the rest were used a day before the benchmark's now)
+
+
 def holds(sku: str, index: int) -> bool:
     if sku == BASIC:
         return index % 10 < 8
@@ -184,8 +187,12 @@ async def seed_org(size: int, tag: str, *, now: datetime | None = None) -> Seede
         for i, uid in enumerate(ids):
             if holds(sku, i):
                 at = assigned_from + timedelta(seconds=offset * size + i)
+                # The first IDLE_USERS holders of each product never used it; the others signed in yesterday: the
+                # idle set is the same size at every organization size (idleLicenses, SeatPool.idle).
+                used = None if i < IDLE_USERS else now - timedelta(days=1)
                 assignments.append(
                     {"organization_id": org.id, "user_id": uid, "product_id": sku, "assigned_at": at, "direct": True}
+                    | {"last_used_at": used, "idle_since": used or at}
                 )
     await bulk_insert(LicenseAssignment, assignments)
 

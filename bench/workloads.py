@@ -29,6 +29,11 @@ USERS_PAGE = (
 ASSIGN = 'mutation($u: ID!) { assignLicense(input: {userId: $u, productSku: "CRM_BASIC"}) { seats { assigned available } userErrors { code message } } }'
 REVOKE = 'mutation($u: ID!) { revokeLicense(input: {userId: $u, productSku: "CRM_BASIC"}) { seats { assigned available } userErrors { code message } } }'
 VIEWER = "{ viewer { role } }"
+IDLE = (
+    '{ idleLicenses(productSku: "CRM_BASIC", idleDays: 30, first: 50) { totalCount'
+    " edges { node { id assignedAt lastUsedAt user { email } } } pageInfo { hasNextPage endCursor } } }"
+)
+SEATS_IDLE = "{ seats { product { sku } assigned idle(days: 30) reclaimPolicy { idleDays } } }"
 PING = "{ ping }"
 EXPORT = (
     "mutation($f: ExportFormat!) { exportData(input: {format: $f}) { dataExport { id sizeBytes } userErrors { code message } } }"
@@ -62,6 +67,8 @@ OPERATIONS = [
     "usersPage",
     "assignRevoke",
     "viewer",
+    "idleLicenses",
+    "seatsIdle",
 ]
 PEER_OPERATIONS = ["peerUsers", "peerUsersNoTotal", "peerSeats"]
 LABELS = {
@@ -74,6 +81,8 @@ LABELS = {
     "usersPage": "users page (100, licenses, totalCount)",
     "assignRevoke": "`assignLicense` + `revokeLicense`",
     "viewer": "`{ viewer { role } }`",
+    "idleLicenses": "`idleLicenses` (50, totalCount; 200 idle at both sizes)",
+    "seatsIdle": "`seats` with `idle(days: 30)` and `reclaimPolicy`",
     "ping": "floor: Strawberry `{ ping }`",
     "json": "floor: plain Starlette JSON",
     "peerUsers": "users page (100, licenses, totalCount)",
@@ -129,6 +138,8 @@ def seatwise(op: str, port: int, org: SeededOrg, concurrency: int) -> Workload:
         "subscriptions": SUBSCRIPTIONS,
         "usersPage": USERS_PAGE,
         "viewer": VIEWER,
+        "idleLicenses": IDLE,
+        "seatsIdle": SEATS_IDLE,
         "peerUsers": PEER_USERS,
         "peerUsersNoTotal": PEER_USERS_NO_TOTAL,
         "peerSeats": PEER_SEATS,

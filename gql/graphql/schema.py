@@ -27,11 +27,13 @@ from seatwise.gql.graphql.events import audit
 from seatwise.gql.graphql.events import live as events
 from seatwise.gql.graphql.exports import resolvers as exports
 from seatwise.gql.graphql.groups import resolvers as groups
-from seatwise.gql.graphql.people import auth, notifications, users
+from seatwise.gql.graphql.people import auth, everyday, notifications, users
 from seatwise.gql.graphql.roles import resolvers as roles
+from seatwise.gql.graphql.seats import bulk as seat_bulk
 from seatwise.gql.graphql.seats import conflicts
 from seatwise.gql.graphql.seats import resolvers as seats
 from seatwise.gql.graphql.support import resolvers as support
+from seatwise.gql.graphql.usage import resolvers as usage
 from seatwise.gql.graphql.webhooks import resolvers as webhooks
 
 log = logging.getLogger("seatwise.graphql")
@@ -51,6 +53,7 @@ class Query(
     alerts.Query,
     groups.Query,
     webhooks.Query,
+    usage.Query,
 ):
     pass
 
@@ -61,7 +64,9 @@ class Query(
 class Mutation(
     auth.Mutation,
     users.Mutation,
+    everyday.Mutation,
     seats.Mutation,
+    seat_bulk.Mutation,
     support.Mutation,
     exports.Mutation,
     billing.Mutation,
@@ -71,6 +76,7 @@ class Mutation(
     roles.Mutation,
     webhooks.Mutation,
     notifications.Mutation,
+    usage.Mutation,
 ):
     pass
 

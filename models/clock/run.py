@@ -6,6 +6,7 @@ At `now`, a run:
   `models/billing/schedule.py` and `models/billing/steps.py`), subscription after subscription in
   id order, in batches;
 * purges users deleted more than 30 days before `now` (`models/people/deletion.py`, `purge_deleted`);
+* reclaims idle licenses where a reclaim policy says so (`models/usage/reclaim.py`);
 * removes stale data exports (`models/exports/files.py`, `remove_stale_exports`).
 
 Idempotent: running the clock twice for the same `now`, or in several processes at once, changes
@@ -27,6 +28,7 @@ from seatwise.models.core.tables import Organization, Subscription, User
 from seatwise.models.events.audit import BILLING_CLOCK
 from seatwise.models.exports import files as exports
 from seatwise.models.people import deletion, users
+from seatwise.models.usage import reclaim
 
 log = logging.getLogger("seatwise.clock")
 
@@ -39,12 +41,16 @@ class ClockReport(StepReport):
 
     purged: int = 0
     organizations: int = 0  # organizations the run covered
+    reclaim_scheduled: int = 0  # licenses scheduled for reclaim (models/usage/reclaim.py)
+    reclaimed: int = 0
 
     def add(self, other: StepReport) -> None:
         """Add the counts of a step or of another run (the organizations covered are not summed)."""
         super().add(other)
         if isinstance(other, ClockReport):
             self.purged += other.purged
+            self.reclaim_scheduled += other.reclaim_scheduled
+            self.reclaimed += other.reclaimed
 
     def to_dict(self) -> dict[str, int]:
         return {
@@ -73,6 +79,8 @@ async def run_clock(now: datetime, *, org: Organization | None = None, wall: dat
         orgs = {}
     await _bill(now, org, orgs, report, wall=wall or now)
     await _purge(now, org, orgs, report)
+    reclaimed = await reclaim.run_reclaim(now, org=org)
+    report.reclaim_scheduled, report.reclaimed = reclaimed.scheduled, reclaimed.reclaimed
     await exports.remove_stale_exports(now, org=org)
     return report
 

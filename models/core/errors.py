@@ -43,6 +43,7 @@ class ErrorCode(enum.Enum):
     ROLE_INHERITED = "ROLE_INHERITED"
     CARD_IN_USE = "CARD_IN_USE"
     GATEWAY_UNAVAILABLE = "GATEWAY_UNAVAILABLE"
+    PLAN_STALE = "PLAN_STALE"
 
 
 class DomainError(Exception):

@@ -121,7 +121,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(
         None,
         validation_alias="SEATWISE_SECRET_KEY",
-        description="Fernet key(s), comma-separated, newest first, that encrypt webhook secrets at rest; unset: a development key derived from DATABASE_URL",
+        description="the server secret: Fernet key(s), comma-separated, newest first, that encrypt webhook secrets at rest; plan tokens are signed with a key derived from the newest (the same on every instance); unset: development keys (webhook secrets: derived from DATABASE_URL; plan tokens: random per process)",
     )
     webhook_allow_private: bool = Field(
         False,

@@ -56,6 +56,9 @@ class AuditAction(str, enum.Enum):
     WEBHOOK_ENDPOINT_UPDATED = "webhook_endpoint.updated"
     WEBHOOK_ENDPOINT_DELETED = "webhook_endpoint.deleted"
     WEBHOOK_ENDPOINT_SECRET_ROTATED = "webhook_endpoint.secret_rotated"
+    RECLAIM_POLICY_UPDATED = "reclaim_policy.updated"
+    LICENSE_RECLAIM_SCHEDULED = "license.reclaim_scheduled"
+    LICENSE_RECLAIMED = "license.reclaimed"
     USER_UPDATED = "user.updated"  # attributes written by the directory (SCIM): userName, names, emails, externalId
     ROLE_GRANTED = "role.granted"
     ROLE_REVOKED = "role.revoked"

@@ -36,6 +36,7 @@ class LicenseEventKind(str, enum.Enum):
     CONFLICT_OPENED = "CONFLICT_OPENED"
     CONFLICT_RESOLVED = "CONFLICT_RESOLVED"
     WAITING = "WAITING"
+    RECLAIMED = "RECLAIMED"
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,11 @@ from seatwise.models.core.inputs import parse_id
 from seatwise.models.core.locks import hold
 from seatwise.models.core.tables import Group, GroupMember, GroupProduct, GroupSource, Organization, User
 from seatwise.models.events.audit import Actor, AuditAction, AuditTarget
+from seatwise.models.plans.previews import AccessChangeReason
+from seatwise.models.plans.tokens import Plan
 from seatwise.models.roles import group_roles
 from seatwise.models.seats import ledger
+from seatwise.models.seats.licenses import Previewed
 
 
 def check_name(raw: str, subject: str = "display_name") -> tuple[str, str]:
@@ -119,9 +122,12 @@ async def update_group(
     product_roles: list[tuple[str, list[str]]] | None = None,
     actor: Actor,
     now: datetime,
+    dry_run: bool = False,
+    plan_token: str | None = None,
 ) -> Group:
     """Rename, and/or replace the products the group grants: members gain (license or wait) or lose them; and/or
-    replace the roles it gives (`models/roles/group_roles.py`), DIRECTORY groups too."""
+    replace the roles it gives (`models/roles/group_roles.py`), DIRECTORY groups too. A dry run raises `Previewed`
+    once the change was worked out and rolled back."""
     group = await get_group(org, group_id)
     roles = await group_roles.check_product_roles(org, product_roles) if product_roles is not None else None
     name = key = None
@@ -130,7 +136,10 @@ async def update_group(
         if await Group.filter(organization_id=org.id, name_key=key).exclude(id=group.id).exists():
             raise name_taken(name)
     skus = await _skus(product_skus) if product_skus is not None else None
-    async with ledger.change(org, actor=actor, now=now) as change:
+    inputs = {"group": group.id, "name": name, "skus": skus, "roles": product_roles}
+    plan = Plan("updateGroup", inputs, plan_token, dry_run) if dry_run or plan_token else None
+    async with ledger.change(org, actor=actor, now=now, plan=plan) as change:
+        change.loss_reason = AccessChangeReason.GROUP_PRODUCT_REMOVED
         await hold_group(group)
         before = await products_of(group)
         added = sorted(set(skus) - set(before)) if skus is not None else []
@@ -152,13 +161,19 @@ async def update_group(
             await group_roles.require_may_join(actor, group)  # a group that gives SYSTEM_ADMINISTRATOR: GLOBAL_ADMIN only
         if details:
             await change.audit(AuditAction.GROUP_UPDATED, AuditTarget.GROUP, group.id, details)
+    if change.preview is not None:
+        raise Previewed(change.preview)
     return await Group.get(id=group.id)
 
 
-async def delete_group(org: Organization, group_id: str, *, actor: Actor, now: datetime) -> str:
-    """Delete a group: its members lose the licenses (and waits) only it gave them."""
+async def delete_group(
+    org: Organization, group_id: str, *, actor: Actor, now: datetime, dry_run: bool = False, plan_token: str | None = None
+) -> str:
+    """Delete a group: its members lose the licenses (and waits) only it gave them. A dry run raises `Previewed`."""
     group = await get_group(org, group_id)
-    async with ledger.change(org, actor=actor, now=now) as change:
+    plan = Plan("deleteGroup", {"group": group.id}, plan_token, dry_run) if dry_run or plan_token else None
+    async with ledger.change(org, actor=actor, now=now, plan=plan) as change:
+        change.loss_reason = AccessChangeReason.GROUP_PRODUCT_REMOVED
         await hold_group(group)
         skus = await products_of(group)
         await change.lock(*skus)
@@ -177,4 +192,6 @@ async def delete_group(org: Organization, group_id: str, *, actor: Actor, now: d
             group.id,
             {"displayName": group.display_name, "products": skus, "userIds": [str(u) for u in member_ids]},
         )
+    if change.preview is not None:
+        raise Previewed(change.preview)
     return str(group.id)

@@ -12,9 +12,11 @@ from seatwise.models.core.locks import hold
 from seatwise.models.core.tables import Group, GroupMember, GroupSource, LicenseWait, Organization, User
 from seatwise.models.events.audit import Actor, AuditAction, AuditTarget
 from seatwise.models.groups.lifecycle import get_group, hold_group, products_of
+from seatwise.models.plans.previews import AccessChangeReason
+from seatwise.models.plans.tokens import Plan
 from seatwise.models.roles.group_roles import audit_membership, require_may_join
 from seatwise.models.seats import ledger
-from seatwise.models.seats.licenses import MAX_BULK
+from seatwise.models.seats.licenses import MAX_BULK, Previewed
 
 
 async def _users(org: Organization, user_ids: list[str], *, live: bool) -> list[User]:
@@ -69,21 +71,35 @@ async def add_members(
     return group, waits
 
 
-async def remove_members(org: Organization, group_id: str, user_ids: list[str], *, actor: Actor, now: datetime) -> Group:
-    """Remove 1..1000 users, all or none: licenses (and waits) that only this group gave end; freed licenses serve the queue."""
+async def remove_members(
+    org: Organization,
+    group_id: str,
+    user_ids: list[str],
+    *,
+    actor: Actor,
+    now: datetime,
+    dry_run: bool = False,
+    plan_token: str | None = None,
+) -> Group:
+    """Remove 1..1000 users, all or none: licenses (and waits) that only this group gave end; freed licenses serve the
+    queue. A dry run raises `Previewed` once the change was worked out and rolled back."""
     group = await get_group(org, group_id)
     _directory(group)
     users = await _users(org, user_ids, live=False)
-    async with ledger.change(org, actor=actor, now=now) as change:
+    inputs = {"group": group.id, "users": [u.id for u in users]}
+    plan = Plan("removeGroupMembers", inputs, plan_token, dry_run) if dry_run or plan_token else None
+    async with ledger.change(org, actor=actor, now=now, plan=plan) as change:
+        change.loss_reason = AccessChangeReason.GROUP_LEFT
         await hold_group(group)
         skus = await products_of(group)
         await change.lock(*skus)
         ids = [u.id for u in users]
         members = set(await GroupMember.filter(group_id=group.id, user_id__in=ids).values_list("user_id", flat=True))
         leaving = [uid for uid in ids if uid in members]
-        if not leaving:
-            return group
-        await leave(change, group, leaving, skus)
+        if leaving:
+            await leave(change, group, leaving, skus)
+    if change.preview is not None:
+        raise Previewed(change.preview)
     return group
 
 

@@ -20,7 +20,10 @@ from seatwise.models.events.live import LicenseEventKind
 from seatwise.models.people import credentials, roles
 from seatwise.models.people.roles import Capability
 from seatwise.models.people.users import RESTORE_WINDOW, is_last_global_admin
+from seatwise.models.plans.previews import AccessChangeReason
+from seatwise.models.plans.tokens import Plan
 from seatwise.models.seats import ledger
+from seatwise.models.seats.licenses import Previewed
 
 
 async def delete_user(
@@ -31,13 +34,18 @@ async def delete_user(
     now: datetime,
     wall: datetime | None = None,
     columns: Mapping[str, Any] | None = None,
+    dry_run: bool = False,
+    plan_token: str | None = None,
 ) -> User:
     """Delete a user: free its licenses (remembered for a restore), end its sessions and tokens. `columns`: more
-    columns of the row set with the deletion, by the area that owns them (a SCIM DELETE: models/scim/provisioning.py)."""
+    columns of the row set with the deletion, by the area that owns them (a SCIM DELETE: models/scim/provisioning.py).
+    A dry run raises `Previewed` with the preview once the change was worked out and rolled back."""
     user = await get_user(org, user_id, "user_id")
     if user.deleted_at is not None:
         raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is already deleted.", "user_id")
-    async with ledger.change(org, actor=actor, now=now) as change:
+    plan = Plan("deleteUser", {"user": user.id}, plan_token, dry_run) if dry_run or plan_token else None
+    async with ledger.change(org, actor=actor, now=now, plan=plan) as change:
+        change.loss_reason = AccessChangeReason.USER_DELETED
         await hold_organization(org)
         if await is_last_global_admin(org, await User.get(id=user.id)):
             raise DomainError(ErrorCode.LAST_GLOBAL_ADMIN, "The last global admin cannot be deleted.", "user_id")
@@ -55,6 +63,8 @@ async def delete_user(
         await User.filter(id=user.id).update(licenses_at_deletion=[sku for sku in skus if direct.get(sku, True)])
         await credentials.end_all_credentials(user, AuditAction.USER_DELETED.value, actor=actor, now=wall or now, at=now)
         await change.audit(AuditAction.USER_DELETED, AuditTarget.USER, user.id, {"email": user.email, "licenses": skus})
+    if change.preview is not None:
+        raise Previewed(change.preview)
     await credentials.credentials_ended(user)  # after commit: open live-event subscriptions of the user end everywhere
     return await User.get(id=user.id)
 

@@ -28,15 +28,23 @@ from seatwise.models.core.tables import LicenseWait, Organization, SeatPool
 from seatwise.models.events import audit
 from seatwise.models.events.audit import Actor, AuditAction, AuditTarget
 from seatwise.models.events.live import LicenseEventKind, SeatEvent
+from seatwise.models.plans.previews import AccessChangeReason, Preview
 from seatwise.models.seats.pools import PoolView
 
 
-async def _lock_pool(org_id: int, sku: str) -> tuple[int, int, int] | None:
-    """Hold one pool row until the transaction ends and read its counters (None: the organization has no row)."""
+async def _lock_pool(org_id: int, sku: str) -> tuple[tuple[int, int, int], tuple[Any, Any]] | None:
+    """Hold one pool row until the transaction ends and read its counters and conflict line (None: the organization
+    has no row)."""
     rows = await hold_returning(
-        SeatPool, {"organization_id": org_id, "product_id": sku}, "purchased", ("purchased", "assigned", "waiting")
+        SeatPool,
+        {"organization_id": org_id, "product_id": sku},
+        "purchased",
+        ("purchased", "assigned", "waiting", "line_assigned_at", "line_id"),
     )
-    return (rows[0]["purchased"], rows[0]["assigned"], rows[0]["waiting"]) if rows else None
+    if not rows:
+        return None
+    row = rows[0]
+    return (row["purchased"], row["assigned"], row["waiting"]), (row["line_assigned_at"], row["line_id"])
 
 
 @dataclass
@@ -51,21 +59,28 @@ class PoolCounters:
     _pools: dict[str, PoolView] = field(default_factory=dict)
     # (user id, sku) -> ids of the groups through which a released license was kept (no silent no-op: the API says so)
     kept: dict[tuple[int, str], list[int]] = field(default_factory=dict)
+    # For previews (models/seats/previewing.py): each pool's conflict line as locked (raw column values), and the
+    # licenses this change took away: (user id, sku, (assigned_at, id)).
+    _lines_before: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    _lost: list[tuple[int, str, tuple[Any, int]]] = field(default_factory=list)
+    loss_reason: AccessChangeReason = AccessChangeReason.REVOKED  # why the licenses taken away end (a preview says)
+    preview: Preview | None = None  # a dry run's outcome (models/seats/previewing.py)
 
     async def lock(self, *skus: str) -> None:
         """Lock the pools of these products (SKU order) and read their counters, once per change: one statement
         per pool (an UPDATE that changes nothing takes the row lock and returns the counters as locked)."""
         for sku in sorted(set(skus) - self._pools.keys()):
             product = await product_of(sku)
-            counters = await _lock_pool(self.org.id, sku)
-            if counters is None:
+            locked = await _lock_pool(self.org.id, sku)
+            if locked is None:
                 try:  # an organization created before this product was in the catalog
                     async with in_transaction():  # a savepoint: a concurrent change may create the row first
                         await SeatPool.create(organization_id=self.org.id, product_id=sku)
                 except IntegrityError:
                     pass
-                counters = await _lock_pool(self.org.id, sku)
-                assert counters is not None  # the row exists now
+                locked = await _lock_pool(self.org.id, sku)
+                assert locked is not None  # the row exists now
+            counters, self._lines_before[sku] = locked
             self._pools[sku] = self._before[sku] = PoolView(product, *counters)
 
     def after(self, sku: str) -> PoolView:

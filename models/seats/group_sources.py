@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import cast
 
 from seatwise.models.core.errors import DomainError, ErrorCode
-from seatwise.models.core.tables import GroupMember, LicenseAssignment, LicenseWait, User
+from seatwise.models.core.tables import GroupMember, LicenseAssignment, LicenseDormancy, LicenseWait, User
 from seatwise.models.events import audit
 from seatwise.models.events.audit import AuditAction, AuditTarget
 from seatwise.models.events.live import LicenseEventKind
@@ -35,13 +35,18 @@ async def granting_groups(user_id: int, sku: str) -> list[int]:
 class GroupSources(PoolCounters):
     """A seat change's licenses and waits through groups, and its serving of the queue."""
 
-    async def grant_from_group(self, users: list[User], sku: str, group_id: int | None) -> tuple[list[int], list[int]]:
+    async def grant_from_group(
+        self, users: list[User], sku: str, group_id: int | None, details: dict[str, str] | None = None
+    ) -> tuple[list[int], list[int]]:
         """Give each live user (in order) a reason to hold `sku`: a held license only gains the source, a free
         license is taken, and when none is free the user waits. Returns (user ids licensed, user ids now waiting).
 
         A constant number of statements for any number of users. The caller has locked the users (live)."""
         await self.lock(sku)
         ids = [u.id for u in users if u.deleted_at is None]
+        if ids:  # dormant users (a reclaimed inherited license) get nothing from groups until they sign in again
+            dormant = set(await LicenseDormancy.filter(product_id=sku, user_id__in=ids).values_list("user_id", flat=True))
+            ids = [uid for uid in ids if uid not in dormant]
         if not ids:
             return [], []
         holders = set(await LicenseAssignment.filter(product_id=sku, user_id__in=ids).values_list("user_id", flat=True))
@@ -51,7 +56,7 @@ class GroupSources(PoolCounters):
         rest = [uid for uid in dict.fromkeys(ids) if uid not in holders and uid not in waiting]
         count = min(self._pools[sku].available, len(rest))
         lucky, queued = rest[:count], rest[count:]
-        await self._assign_bulk(sku, lucky, {uid: group_id for uid in lucky})
+        await self._assign_bulk(sku, lucky, {uid: group_id for uid in lucky}, details)
         if queued:
             await LicenseWait.bulk_create(
                 [LicenseWait(organization_id=self.org.id, user_id=uid, product_id=sku, since=self.now) for uid in queued]
@@ -61,7 +66,9 @@ class GroupSources(PoolCounters):
                 self._announce(LicenseEventKind.WAITING, sku, uid)
         return lucky, queued
 
-    async def _assign_bulk(self, sku: str, user_ids: list[int], groups: dict[int, int | None]) -> None:
+    async def _assign_bulk(
+        self, sku: str, user_ids: list[int], groups: dict[int, int | None], details: dict[str, str] | None = None
+    ) -> None:
         """Licenses for users known to hold none, through groups (`direct` false): under this change's lock."""
         if not user_ids:
             return
@@ -78,7 +85,10 @@ class GroupSources(PoolCounters):
             self.actor,
             AuditAction.LICENSE_ASSIGNED,
             AuditTarget.USER,
-            [(uid, {"product": sku, **({"group": str(groups[uid])} if groups.get(uid) else {})}) for uid in user_ids],
+            [
+                (uid, {"product": sku, **({"group": str(groups[uid])} if groups.get(uid) else {}), **(details or {})})
+                for uid in user_ids
+            ],
             at=self.now,
         )
         for uid in user_ids:
@@ -97,10 +107,13 @@ class GroupSources(PoolCounters):
         lost = [uid for uid in dict.fromkeys(user_ids) if uid not in still]
         if not lost:
             return []
-        rows = await LicenseAssignment.filter(product_id=sku, user_id__in=lost, direct=False).values_list("id", "user_id")
-        revoked = [uid for _, uid in rows]
+        rows = await LicenseAssignment.filter(product_id=sku, user_id__in=lost, direct=False).values_list(
+            "id", "user_id", "assigned_at"
+        )
+        revoked = [uid for _, uid, _ in rows]
         if rows:
-            await LicenseAssignment.filter(id__in=[rid for rid, _ in rows]).delete()
+            self._lost.extend((uid, sku, (at, rid)) for rid, uid, at in rows)
+            await LicenseAssignment.filter(id__in=[rid for rid, _, _ in rows]).delete()
             await self._give_back(sku, len(rows))
             await audit.record_many(
                 self.org,
@@ -115,6 +128,7 @@ class GroupSources(PoolCounters):
                 self._moved(sku, assigned=-1)
                 self._announce(LicenseEventKind.REVOKED, sku, uid)
         await self._end_waits(sku, lost)
+        await LicenseDormancy.filter(product_id=sku, user_id__in=lost).delete()  # no group grants it: dormancy ends
         return revoked
 
     async def serve(self) -> None:

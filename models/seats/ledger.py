@@ -39,6 +39,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import cast
 
+from tortoise.expressions import F
 from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
@@ -47,6 +48,8 @@ from seatwise.models.core.tables import Organization, SeatPool, Subscription, Su
 from seatwise.models.events import outbox
 from seatwise.models.events.audit import Actor
 from seatwise.models.events.live import LicenseEventKind, SeatEvent, broker
+from seatwise.models.plans.tokens import Plan
+from seatwise.models.seats import previewing
 from seatwise.models.seats.grants import Grants
 from seatwise.models.seats.group_sources import GroupSources
 from seatwise.models.seats.notices import pool_notices
@@ -97,17 +100,50 @@ class SeatChange(Grants, GroupSources):
         return flips
 
 
+class _DryRun(Exception):
+    """Ends a dry run's transaction: everything it wrote is rolled back."""
+
+
 @asynccontextmanager
-async def change(org: Organization, *, actor: Actor, now: datetime) -> AsyncIterator[SeatChange]:
-    """One seat change: commit and publish its events, or roll back and publish nothing."""
+async def change(org: Organization, *, actor: Actor, now: datetime, plan: Plan | None = None) -> AsyncIterator[SeatChange]:
+    """One seat change: commit and publish its events, or roll back and publish nothing.
+
+    With a `plan` (section 13): the plan token given back must match the seat state as this change finds it
+    (PLAN_STALE otherwise, nothing changed); with `plan.dry_run` the change is made exactly as it would be, its
+    preview worked out (`unit.preview`, with a plan token), then rolled back: no row, audit or live event is kept."""
     unit = SeatChange(org, actor, now)
-    async with in_transaction():
-        yield unit
-        await unit.serve()
-        await unit._store_lines()
-        unit.events.extend(unit._conflict_flips())
-        await outbox.append(org.id, pool_notices(unit._before, unit._pools, now))
+    try:
+        async with in_transaction():
+            yield unit
+            await unit.serve()
+            await unit._store_lines()
+            unit.events.extend(unit._conflict_flips())
+            await outbox.append(org.id, pool_notices(unit._before, unit._pools, now))
+            if plan is not None:
+                version = await _seat_version(org)  # before this change moves it
+                plan.check(org.id, version, now)
+                await _move_versions(org, sorted(unit._pools))
+                if plan.dry_run:
+                    unit.preview = await previewing.work_out(unit)
+                    unit.preview.plan_token, unit.preview.plan_expires_at = plan.sign(org.id, version, now)
+                    raise _DryRun
+            else:
+                await _move_versions(org, sorted(unit._pools))
+    except _DryRun:
+        unit.events = []
+        return
     await broker.publish_many(unit.events)
+
+
+async def _seat_version(org: Organization) -> int:
+    rows = await SeatPool.filter(organization_id=org.id).values_list("version", flat=True)
+    return sum(cast(list[int], rows))
+
+
+async def _move_versions(org: Organization, skus: list[str]) -> None:
+    """Every seat change moves the version of the pools it touched: a plan made before it is stale."""
+    if skus:
+        await SeatPool.filter(organization_id=org.id, product_id__in=skus).update(version=F("version") + 1)
 
 
 async def _store_line(org_id: int, sku: str, purchased: int, assigned: int) -> None:

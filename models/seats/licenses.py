@@ -25,10 +25,20 @@ from seatwise.models.core.lookups import get_user
 from seatwise.models.core.tables import Group, LicenseAssignment, LicenseWait, Organization, Product, SeatPool, User
 from seatwise.models.events import audit
 from seatwise.models.events.audit import Actor, AuditAction, AuditTarget
+from seatwise.models.plans.previews import Preview
+from seatwise.models.plans.tokens import Plan
 from seatwise.models.seats import ledger
 from seatwise.models.seats.pools import PoolView, read_pools
 
 MAX_BULK = 1000
+
+
+class Previewed(Exception):
+    """A dry run of a single change ended: nothing was kept; `preview` says what it would have done."""
+
+    def __init__(self, preview: Preview) -> None:
+        super().__init__("dry run")
+        self.preview = preview
 
 
 class LicenseState(str, enum.Enum):
@@ -220,17 +230,27 @@ async def assign_licenses(
 
 
 async def revoke_license(
-    org: Organization, user_id: str, sku: str, *, actor: Actor, now: datetime
+    org: Organization,
+    user_id: str,
+    sku: str,
+    *,
+    actor: Actor,
+    now: datetime,
+    dry_run: bool = False,
+    plan_token: str | None = None,
 ) -> tuple[User, PoolView, list[Group]]:
     """Take a license back; the user is DISABLED when it was the last. Returns the pool after it and the groups
-    through which the user still holds the license (empty: it was taken back)."""
+    through which the user still holds the license (empty: it was taken back). A dry run raises `Previewed`."""
     user = await _live_user(org, user_id, sku)
-    async with ledger.change(org, actor=actor, now=now) as change:
+    plan = Plan("revokeLicense", {"user": user.id, "sku": sku}, plan_token, dry_run) if dry_run or plan_token else None
+    async with ledger.change(org, actor=actor, now=now, plan=plan) as change:
         await change.lock(sku)
         # The user is locked after the pool, as assign and delete do: a concurrent delete cannot give this license back twice.
         await _lock_live_users([user], "user_id")
         if not await change.release(user, sku):
             raise DomainError(ErrorCode.NOT_ASSIGNED, f"{user.email} holds no {sku} license.", "product_sku")
+    if change.preview is not None:
+        raise Previewed(change.preview)
     kept = change.kept.get((user.id, sku), [])
     groups = await Group.filter(id__in=kept).order_by("id") if kept else []
     return user, change.after(sku), groups
@@ -241,22 +261,21 @@ async def revoke_license(
 
 async def access_check(org: Organization, email: str, sku: str) -> AccessDenialReason | None:
     """None when the person may use the product now, else why not."""
-    return (await access_check_user(org, email, sku))[0]
+    reason, _, _ = await access_decision(org, email, sku)
+    return reason
 
 
-async def access_check_user(org: Organization, email: str, sku: str) -> tuple[AccessDenialReason | None, User | None]:
-    """`access_check` with the user it found (the sign-in answer reads the user's roles next)."""
+async def access_decision(
+    org: Organization, email: str, sku: str
+) -> tuple[AccessDenialReason | None, User | None, LicenseAssignment | None]:
+    """`access_check` with the user and the license it decided on (models/usage records the use)."""
     key = query_text(email.strip().lower(), column_length(User, "email"), "The email")
     query_text(sku, MAX_SKU, "The productSku")
     user = await User.get_or_none(organization_id=org.id, email=key)
     if user is None:
-        return AccessDenialReason.UNKNOWN_USER, None
-    return await _access_of(org, user, sku), user
-
-
-async def _access_of(org: Organization, user: User, sku: str) -> AccessDenialReason | None:
+        return AccessDenialReason.UNKNOWN_USER, None, None
     if user.deleted_at is not None:
-        return AccessDenialReason.ACCOUNT_DELETED
+        return AccessDenialReason.ACCOUNT_DELETED, user, None
     assignment = (
         await LicenseAssignment.filter(user_id=user.id, product_id=sku)
         .annotate(pool_purchased=_pool_counter("purchased"), pool_assigned=_pool_counter("assigned"))
@@ -264,9 +283,9 @@ async def _access_of(org: Organization, user: User, sku: str) -> AccessDenialRea
     )
     if assignment is None:
         if await LicenseWait.exists(user_id=user.id, product_id=sku):
-            return AccessDenialReason.WAITING_FOR_LICENSE
-        return AccessDenialReason.NO_LICENSE
+            return AccessDenialReason.WAITING_FOR_LICENSE, user, None
+        return AccessDenialReason.NO_LICENSE, user, None
     line = await conflict_line(org, pool_of(assignment, await product_of(sku)))
     if line is not None and line.holds(assignment):
-        return AccessDenialReason.LICENSE_CONFLICT
-    return None
+        return AccessDenialReason.LICENSE_CONFLICT, user, assignment
+    return None, user, assignment

@@ -61,6 +61,8 @@ async def test_every_admin_guide_example_runs_on_the_demo_without_a_top_level_er
         "Revoke": {"id": "999999"},
         "Cancel": {"id": "999999", "reason": "Consolidating tools"},
         "Audit": {},
+        "Preview": {"ids": ["999999"]},
+        "Apply": {"ids": ["999999"], "plan": "not-a-plan"},
         "Advance": {"to": (datetime.fromisoformat(now) + timedelta(days=1)).isoformat()},
         "ChangePassword": {"current": built.password, "new": "a brand new passphrase"},
     }

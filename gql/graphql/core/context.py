@@ -25,6 +25,7 @@ from seatwise.models.roles import catalog as role_catalog
 from seatwise.models.roles import effective as role_reads
 from seatwise.models.roles import group_roles
 from seatwise.models.seats import licenses as seats
+from seatwise.models.usage.access import dormant_products
 
 
 async def _catalog_by_sku() -> dict[str, Product]:
@@ -63,6 +64,7 @@ class Context(dict):
         )
         self.group_roles: DataLoader[int, list[group_roles.ProductRoles]] = DataLoader(self._load_group_roles)
         self._product_roles: asyncio.Task[dict[str, list[role_catalog.RoleView]]] | None = None
+        self.dormant: DataLoader[int, list[str]] = DataLoader(self._load_dormant)
 
     @property
     def viewer(self) -> Viewer:
@@ -161,6 +163,10 @@ class Context(dict):
         if self._product_roles is None:
             self._product_roles = asyncio.ensure_future(role_catalog.roles_of_products(self.viewer.org))
         return await self._product_roles
+
+    async def _load_dormant(self, user_ids: list[int]) -> list[list[str]]:
+        found = await dormant_products(list(user_ids))
+        return [found[uid] for uid in user_ids]
 
     async def _load_subscriptions(self, ids: list[int]) -> list[Subscription | None]:
         found = await subscriptions_by_ids(self.viewer.org, list(ids))

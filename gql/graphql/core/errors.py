@@ -53,6 +53,7 @@ ErrorCode = exposed(
         "GATEWAY_UNAVAILABLE": "The payment processor could not be reached after several tries; nothing was charged twice. Retry with the same idempotency key.",
         "INVALID_CREDENTIALS": "signIn with a wrong email or password (the two are not told apart); changePassword with a wrong current password.",
         "TOO_MANY_ATTEMPTS": "signIn (or changePassword) for an email locked for 15 minutes after 5 failures within 15 minutes; the right password is refused too.",
+        "PLAN_STALE": "The plan's state changed since the preview (or the token is expired, forged, or for another input): preview again.",
         "NOT_A_SANDBOX": "advanceTestClock in an organization that is not a sandbox (it has no test clock).",
     },
 )

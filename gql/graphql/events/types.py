@@ -46,6 +46,7 @@ LicenseEventKind = exposed(
         "CONFLICT_OPENED": "The product went into conflict (follows the change that caused it).",
         "CONFLICT_RESOLVED": "The product is no longer in conflict (follows the change that settled it).",
         "WAITING": "A user joined the product's waitlist.",
+        "RECLAIMED": "A license taken back by a reclaim policy.",
     },
 )
 

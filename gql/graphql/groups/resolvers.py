@@ -13,6 +13,7 @@ from seatwise.gql.graphql.core.mutations import domain_mutation
 from seatwise.gql.graphql.core.permissions import CanManageUsers
 from seatwise.gql.graphql.core.phrases import PAGE_AFTER, PAGE_FIRST, USER_ERRORS
 from seatwise.gql.graphql.groups.types import Group, GroupConnection, LicenseWait, LicenseWaitConnection
+from seatwise.gql.graphql.plans.types import PREVIEW, ChangePreview
 from seatwise.gql.graphql.roles.types import ProductRolesInput
 from seatwise.models.core.errors import DomainError
 from seatwise.models.core.pages import paginate
@@ -20,6 +21,7 @@ from seatwise.models.groups import lifecycle as groups
 from seatwise.models.groups import members as memberships
 from seatwise.models.groups import reads, waitlist
 from seatwise.models.people.auth import Viewer
+from seatwise.models.seats.licenses import Previewed
 
 
 @strawberry.input(description="A new group.")
@@ -48,17 +50,22 @@ class UpdateGroupInput:
     product_roles: list[ProductRolesInput] | None = strawberry.field(
         default=None, description="When given, replaces the roles the group grants its members, per product."
     )
+    dry_run: bool | None = strawberry.field(default=False, description="Work the change out and keep nothing (see preview).")
+    plan_token: str | None = strawberry.field(default=None, description="A preview's planToken: apply exactly that plan.")
 
 
 @strawberry.type(description="The result of updateGroup.")
 class UpdateGroupPayload:
     group: Group | None = strawberry.field(default=None, description="The group after the change; null on error.")
+    preview: ChangePreview | None = strawberry.field(default=None, description=PREVIEW)
     user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
 @strawberry.input(description="The group to delete.")
 class DeleteGroupInput:
     group_id: strawberry.ID = strawberry.field(description="The group's id.")
+    dry_run: bool | None = strawberry.field(default=False, description="Work the change out and keep nothing (see preview).")
+    plan_token: str | None = strawberry.field(default=None, description="A preview's planToken: apply exactly that plan.")
 
 
 @strawberry.type(description="The result of deleteGroup.")
@@ -66,6 +73,7 @@ class DeleteGroupPayload:
     deleted_group_id: strawberry.ID | None = strawberry.field(
         default=None, description="The id of the group deleted; null on error."
     )
+    preview: ChangePreview | None = strawberry.field(default=None, description=PREVIEW)
     user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
@@ -88,11 +96,14 @@ class AddGroupMembersPayload:
 class RemoveGroupMembersInput:
     group_id: strawberry.ID = strawberry.field(description="The group's id.")
     user_ids: list[strawberry.ID] = strawberry.field(description="1 to 1000 users; all are removed, or none.")
+    dry_run: bool | None = strawberry.field(default=False, description="Work the change out and keep nothing (see preview).")
+    plan_token: str | None = strawberry.field(default=None, description="A preview's planToken: apply exactly that plan.")
 
 
 @strawberry.type(description="The result of removeGroupMembers.")
 class RemoveGroupMembersPayload:
     group: Group | None = strawberry.field(default=None, description="The group after the change; null on error.")
+    preview: ChangePreview | None = strawberry.field(default=None, description=PREVIEW)
     user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
@@ -150,17 +161,22 @@ class Mutation:
     async def update_group(
         viewer: Viewer, input: Annotated[UpdateGroupInput, strawberry.argument(description="The group and what to change.")]
     ) -> UpdateGroupPayload:
-        group = await groups.update_group(
-            viewer.org,
-            input.group_id,
-            display_name=input.display_name,
-            product_skus=input.product_skus,
-            product_roles=[(e.product_sku, list(e.role_keys)) for e in input.product_roles]
-            if input.product_roles is not None
-            else None,
-            actor=viewer.actor,
-            now=viewer.now,
-        )
+        try:
+            group = await groups.update_group(
+                viewer.org,
+                input.group_id,
+                display_name=input.display_name,
+                product_skus=input.product_skus,
+                product_roles=[(e.product_sku, list(e.role_keys)) for e in input.product_roles]
+                if input.product_roles is not None
+                else None,
+                actor=viewer.actor,
+                now=viewer.now,
+                dry_run=bool(input.dry_run),
+                plan_token=input.plan_token,
+            )
+        except Previewed as done:
+            return UpdateGroupPayload(preview=ChangePreview.from_view(done.preview))
         return UpdateGroupPayload(group=Group.from_model(group))
 
     @domain_mutation(
@@ -170,7 +186,17 @@ class Mutation:
     async def delete_group(
         viewer: Viewer, input: Annotated[DeleteGroupInput, strawberry.argument(description="The group to delete.")]
     ) -> DeleteGroupPayload:
-        deleted = await groups.delete_group(viewer.org, input.group_id, actor=viewer.actor, now=viewer.now)
+        try:
+            deleted = await groups.delete_group(
+                viewer.org,
+                input.group_id,
+                actor=viewer.actor,
+                now=viewer.now,
+                dry_run=bool(input.dry_run),
+                plan_token=input.plan_token,
+            )
+        except Previewed as done:
+            return DeleteGroupPayload(preview=ChangePreview.from_view(done.preview))
         return DeleteGroupPayload(deleted_group_id=strawberry.ID(deleted))
 
     @domain_mutation(CanManageUsers, description="SEATWISE groups only: a DIRECTORY group's members change through SCIM.")
@@ -197,7 +223,16 @@ class Mutation:
         viewer: Viewer,
         input: Annotated[RemoveGroupMembersInput, strawberry.argument(description="The group and the users to remove.")],
     ) -> RemoveGroupMembersPayload:
-        group = await memberships.remove_members(
-            viewer.org, input.group_id, list(input.user_ids), actor=viewer.actor, now=viewer.now
-        )
+        try:
+            group = await memberships.remove_members(
+                viewer.org,
+                input.group_id,
+                list(input.user_ids),
+                actor=viewer.actor,
+                now=viewer.now,
+                dry_run=bool(input.dry_run),
+                plan_token=input.plan_token,
+            )
+        except Previewed as done:
+            return RemoveGroupMembersPayload(preview=ChangePreview.from_view(done.preview))
         return RemoveGroupMembersPayload(group=Group.from_model(group))

@@ -13,6 +13,7 @@ from seatwise.gql.graphql.core.common import (
     ApiTokenScope,
     CredentialKind,
     PageInfo,
+    Product,
     UserStatus,
     connection,
     total_count_field,
@@ -103,6 +104,14 @@ class User:
         from seatwise.gql.graphql.groups.types import Group
 
         return [Group.from_model(g) for g in await info.context.user_groups.load(self.model.id)]
+
+    @strawberry.field(
+        description="Products whose licenses were reclaimed while the user held them through groups: granted again at the next sign-in."
+    )
+    async def dormant_products(self, info: Info) -> list[Product]:
+        skus = await info.context.dormant.load(self.model.id)
+        products = await info.context.products() if skus else {}
+        return [Product.from_model(products[sku]) for sku in skus]
 
     @strawberry.field(description="Licenses this user waits for.")
     async def license_waits(

@@ -14,6 +14,7 @@ from seatwise.gql.graphql.core.mutations import domain_mutation
 from seatwise.gql.graphql.core.permissions import CanAdminister, CanManageUsers
 from seatwise.gql.graphql.core.phrases import MUTATION_INPUT, PAGE_AFTER, PAGE_FIRST, USER_ERRORS
 from seatwise.gql.graphql.people.types import AccessDecision, Organization, User, UserConnection, Viewer
+from seatwise.gql.graphql.plans.types import PREVIEW, ChangePreview
 from seatwise.models.catalog.products import catalog
 from seatwise.models.core.errors import DomainError
 from seatwise.models.core.lookups import get_user
@@ -21,7 +22,8 @@ from seatwise.models.core.pages import paginate
 from seatwise.models.people import deletion, users
 from seatwise.models.people.auth import Viewer as AuthViewer
 from seatwise.models.roles.effective import sign_in_roles
-from seatwise.models.seats import licenses as seats
+from seatwise.models.seats.licenses import Previewed
+from seatwise.models.usage import access
 
 
 @strawberry.input(description="Narrows users; each field set must match.")
@@ -67,11 +69,14 @@ class SetAdminRolePayload:
 @strawberry.input(description="The user to delete.")
 class DeleteUserInput:
     user_id: strawberry.ID = strawberry.field(description="The user's id.")
+    dry_run: bool | None = strawberry.field(default=False, description="Work the change out and keep nothing (see preview).")
+    plan_token: str | None = strawberry.field(default=None, description="A preview's planToken: apply exactly that plan.")
 
 
 @strawberry.type(description="The result of deleteUser.")
 class DeleteUserPayload:
     user: User | None = strawberry.field(default=None, description="The deleted user (status DELETED, with restorableUntil).")
+    preview: ChangePreview | None = strawberry.field(default=None, description=PREVIEW)
     user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
@@ -141,8 +146,9 @@ class Query:
     ) -> AccessDecision:
         from seatwise.gql.graphql.roles.types import RoleGrant
 
-        org = info.context.viewer.org
-        reason, user = await seats.access_check_user(org, email, product_sku)
+        viewer = info.context.viewer  # an allowed answer is a use; a dormant user's sign-in is a grant
+        org = viewer.org
+        reason, user = await access.sign_in_user(org, email, product_sku, actor=viewer.actor, now=viewer.now)
         if reason is not None or user is None:
             return AccessDecision(allowed=False, reason=reason)
         if not _asks_for_roles(info):
@@ -206,7 +212,18 @@ class Mutation:
     async def delete_user(
         viewer: AuthViewer, input: Annotated[DeleteUserInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> DeleteUserPayload:
-        user = await deletion.delete_user(viewer.org, input.user_id, actor=viewer.actor, now=viewer.now, wall=viewer.wall)
+        try:
+            user = await deletion.delete_user(
+                viewer.org,
+                input.user_id,
+                actor=viewer.actor,
+                now=viewer.now,
+                wall=viewer.wall,
+                dry_run=bool(input.dry_run),
+                plan_token=input.plan_token,
+            )
+        except Previewed as done:
+            return DeleteUserPayload(preview=ChangePreview.from_view(done.preview))
         return DeleteUserPayload(user=User.from_model(user))
 
     @domain_mutation(

@@ -14,6 +14,7 @@ from seatwise.gql.graphql.core.permissions import CanManageUsers
 from seatwise.gql.graphql.core.phrases import MUTATION_INPUT, USER_ERRORS
 from seatwise.gql.graphql.groups.types import Group
 from seatwise.gql.graphql.people.types import User
+from seatwise.gql.graphql.plans.types import PREVIEW, ChangePreview
 from seatwise.gql.graphql.seats.types import LicenseAssignment, SeatPool
 from seatwise.models.people.auth import Viewer
 from seatwise.models.seats import licenses as seats
@@ -51,12 +52,15 @@ class AssignLicensesPayload:
 class RevokeLicenseInput:
     user_id: strawberry.ID = strawberry.field(description="The user's id.")
     product_sku: str = strawberry.field(description="The product's SKU, e.g. CRM_BASIC.")
+    dry_run: bool | None = strawberry.field(default=False, description="Work the change out and keep nothing (see preview).")
+    plan_token: str | None = strawberry.field(default=None, description="A preview's planToken: apply exactly that plan.")
 
 
 @strawberry.type(description="The result of revokeLicense.")
 class RevokeLicensePayload:
     user: User | None = strawberry.field(default=None, description="The user without the license.")
     seats: SeatPool | None = strawberry.field(default=None, description="The product's seat pool after the revocation.")
+    preview: ChangePreview | None = strawberry.field(default=None, description=PREVIEW)
     user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
     kept_through_groups: list[Group] = strawberry.field(
         default_factory=list,
@@ -116,9 +120,18 @@ class Mutation:
     async def revoke_license(
         viewer: Viewer, input: Annotated[RevokeLicenseInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> RevokeLicensePayload:
-        user, pool, kept = await seats.revoke_license(
-            viewer.org, input.user_id, input.product_sku, actor=viewer.actor, now=viewer.now
-        )
+        try:
+            user, pool, kept = await seats.revoke_license(
+                viewer.org,
+                input.user_id,
+                input.product_sku,
+                actor=viewer.actor,
+                now=viewer.now,
+                dry_run=bool(input.dry_run),
+                plan_token=input.plan_token,
+            )
+        except seats.Previewed as done:
+            return RevokeLicensePayload(preview=ChangePreview.from_view(done.preview))
         return RevokeLicensePayload(
             user=User.from_model(user), seats=SeatPool.from_model(pool), kept_through_groups=[Group.from_model(g) for g in kept]
         )

@@ -39,6 +39,7 @@ from seatwise.models.core.tables.people import Credential, Organization, SignInF
 from seatwise.models.core.tables.records import AuditEvent, DataExport, DataExportChunk, ServiceRequest
 from seatwise.models.core.tables.roles import CatalogRole, GroupRole, ProductRole, RoleGrant
 from seatwise.models.core.tables.seats import LicenseAssignment, LicenseWait, Product, SeatPool
+from seatwise.models.core.tables.usage import LicenseDormancy, ReclaimPolicy
 
 __all__ = [
     "AdminRole",
@@ -63,6 +64,7 @@ __all__ = [
     "GroupSource",
     "IdempotencyKey",
     "LicenseAssignment",
+    "LicenseDormancy",
     "LicenseWait",
     "MailDelivery",
     "NotificationPreference",
@@ -70,6 +72,7 @@ __all__ = [
     "PaymentCard",
     "Product",
     "ProductRole",
+    "ReclaimPolicy",
     "RoleGrant",
     "SandboxCardToken",
     "SeatPool",

@@ -43,6 +43,9 @@ class SeatPool(Model):
     # is not in conflict (migration 0012 stored it for the pools last changed before 0010). Readers use it alone.
     line_assigned_at = fields.DatetimeField(null=True)
     line_id = fields.BigIntField(null=True)
+    # Moved by every seat change of the pool (the ledger, before commit): a plan token is bound to the sum over the
+    # organization's pools (models/plans/tokens.py).
+    version = fields.BigIntField(default=0)
 
     class Meta:
         table = "seat_pool"
@@ -67,11 +70,21 @@ class LicenseAssignment(Model):
     # Held as a direct assignment (assignLicense and friends); the group sources are the user's
     # groups that grant the product (derived from group_member and group_product).
     direct = fields.BooleanField(default=True)
+    # Use (docs/rules.md section 12): the latest use since the license was given (null: never); what idleness is
+    # measured from (last_used_at, else assigned_at: set with the row, moved by a use); when a reclaim policy takes
+    # it back unless it is used first.
+    last_used_at = fields.DatetimeField(null=True)
+    idle_since = fields.DatetimeField(null=True)
+    reclaim_at = fields.DatetimeField(null=True)
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("idle_since", kwargs.get("last_used_at") or kwargs.get("assigned_at"))
+        super().__init__(**kwargs)
 
     class Meta:
         table = "license_assignment"
         unique_together = (("user", "product"),)
-        indexes = (("organization_id", "product_id", "assigned_at", "id"),)
+        indexes = (("organization_id", "product_id", "assigned_at", "id"), ("organization_id", "product_id", "idle_since", "id"))
 
 
 class LicenseWait(Model):

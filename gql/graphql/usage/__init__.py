@@ -1,0 +1,1 @@
+"""Licenses that follow use: idleLicenses, recordLicenseUses, setReclaimPolicy (docs/rules.md section 12)."""
