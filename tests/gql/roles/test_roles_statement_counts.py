@@ -52,7 +52,7 @@ async def _grant_statements(count: int) -> int:
 
 async def test_granting_roles_to_1000_users_costs_the_statements_of_10():
     ten, thousand = await _grant_statements(10), await _grant_statements(1000)
-    assert ten == thousand <= 8, (ten, thousand)
+    assert ten == thousand <= 10, (ten, thousand)  # 2 of them the event log: the counter and the rows (rules.md section 15)
 
 
 async def _group_statements(count: int) -> int:
