@@ -34,7 +34,7 @@ async def create_organization(
     if admin_password is not None:
         passwords.check_password(admin_password, "admin_password")
     if await User.exists(email=email):
-        raise DomainError(ErrorCode.ALREADY_EXISTS, f"A user {email} already exists.", "admin_email")
+        raise DomainError(ErrorCode.ALREADY_EXISTS, "A user with this email already exists.", "admin_email")
     password_hash = await passwords.hash_password(admin_password) if admin_password else None
     async with in_transaction():
         org = await Organization.create(name=name, sandbox=sandbox, test_clock_now=now if sandbox else None, created_at=now)

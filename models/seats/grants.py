@@ -40,7 +40,7 @@ class Grants(PoolCounters):
                 organization_id=self.org.id, user_id=user.id, product_id=sku, assigned_at=self.now
             )
         except IntegrityError:
-            raise DomainError(ErrorCode.ALREADY_ASSIGNED, f"{user.email} already holds a {sku} license.", subject) from None
+            raise DomainError(ErrorCode.ALREADY_ASSIGNED, f"This user already holds a {sku} license.", subject) from None
         self._moved(sku, assigned=1)
         await self._end_waits(sku, [user.id])
         if action is not None:
@@ -123,7 +123,7 @@ class Grants(PoolCounters):
             if not held.direct:
                 raise DomainError(
                     ErrorCode.LICENSE_INHERITED,
-                    f"{user.email} holds {sku} through groups only: remove them from the group.",
+                    f"This user holds {sku} through groups only: remove them from the group.",
                     "product_sku",
                 )
             await LicenseAssignment.filter(id=held.id).update(direct=False)

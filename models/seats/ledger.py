@@ -41,6 +41,7 @@ from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
 from seatwise.models.catalog.products import catalog
+from seatwise.models.core.atomic import after_commit
 from seatwise.models.core.tables import Organization, SeatPool, Subscription, SubscriptionStatus
 from seatwise.models.events.audit import Actor
 from seatwise.models.events.live import LicenseEventKind, SeatEvent, broker
@@ -102,7 +103,7 @@ async def change(org: Organization, *, actor: Actor, now: datetime) -> AsyncIter
         await unit.serve()
         await unit._store_lines()
         unit.events.extend(unit._conflict_flips())
-    await broker.publish_many(unit.events)
+    await after_commit(lambda: broker.publish_many(unit.events))
 
 
 async def _store_line(org_id: int, sku: str, purchased: int, assigned: int) -> None:

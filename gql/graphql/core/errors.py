@@ -46,7 +46,7 @@ ErrorCode = exposed(
         "DATA_EXPORT_REQUIRED": "Cancelling without a data export in the last 7 days; export first, or pass acknowledgeDataLoss: true.",
         "IDEMPOTENCY_KEY_REUSED": "purchaseLicenses with an idempotency key already used for a purchase with other input.",
         "LICENSE_INHERITED": "revokeLicense on a license the user holds only through groups: remove the user from the group instead.",
-        "MANAGED_BY_DIRECTORY": "addGroupMembers or removeGroupMembers on a DIRECTORY group: its members change in the directory (SCIM).",
+        "MANAGED_BY_DIRECTORY": "addGroupMembers, removeGroupMembers or deleteGroup on a DIRECTORY group, or updateGroup with its displayName: its name, members and existence change in the directory (SCIM).",
         "INVALID_CREDENTIALS": "signIn with a wrong email or password (the two are not told apart).",
         "TOO_MANY_ATTEMPTS": "signIn for an email locked for 15 minutes after 5 failures within 15 minutes; the right password is refused too.",
         "NOT_A_SANDBOX": "advanceTestClock in an organization that is not a sandbox (it has no test clock).",
