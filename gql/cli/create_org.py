@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from seatwise.gql.cli.output import Failed, fail, json_option, print_org
+from seatwise.models.core.inputs import has_forbidden_text
 from seatwise.models.core.settings import settings
 
 PASSWORD_HELP = (
@@ -51,6 +52,8 @@ def _admin_password(args: argparse.Namespace) -> str | None:
         line = sys.stdin.readline()
         if not line.strip():
             raise Failed("INVALID_INPUT", "--admin-password-stdin: stdin has no password on its first line")
+        if has_forbidden_text(line):
+            raise Failed("INVALID_INPUT", "--admin-password-stdin: the password contains NUL or a lone surrogate")
         return line.rstrip("\r\n")
     if (password := settings().admin_password) is not None:
         return password.get_secret_value()

@@ -102,3 +102,14 @@ def test_an_empty_stdin_password_is_refused_and_creates_nothing():
 async def test_nothing_is_created_by_a_refused_stdin_password():
     seatwise("create-org", "--name", "Acme", "--admin-email", "none@acme.test", "--admin-password-stdin", stdin="\n")
     assert not await User.exists(email="none@acme.test")
+
+
+# A process receives bytes: those that are not UTF-8 (a byte 0xFF, the encoded surrogate ED A0 80) reach argv as
+# lone surrogates (PEP 383).
+@pytest.mark.parametrize("name", ["Acme\udcff", "Acme\udced\udca0\udc80"], ids=["undecodable-byte", "encoded-surrogate"])
+async def test_an_option_with_text_no_database_stores_is_invalid_input_naming_the_option(name):
+    done = seatwise("create-org", "--name", name, "--admin-email", "odd@acme.test", "--json", env={"PYTHONUTF8": "1"})
+    assert done.returncode == 2
+    error = json.loads(done.stdout)["error"]
+    assert error["code"] == "INVALID_INPUT" and "--name" in error["message"]
+    assert not await User.exists(email="odd@acme.test")
