@@ -61,19 +61,20 @@ SALES = ["ken", "barbara", "grace", "alan"]
 class Demo:
     organization: Organization
     admin: User
-    token: str
+    token: str | None  # None: build_demo(with_token=False)
     password: str | None = None  # only when the demo was just built
 
 
-async def build_demo(tag: str | None = None) -> Demo:
-    """A new sandbox organization; emails carry a tag so that several demos can coexist."""
+async def build_demo(tag: str | None = None, *, with_token: bool = True) -> Demo:
+    """A new sandbox organization; emails carry a tag so that several demos can coexist. Its admin's API token
+    (30 days) is for the caller to show; `with_token` False: none is made (ensure_demo makes its own)."""
     tag = tag or secrets.token_hex(3)
     domain = f"{tag}.{DEMO_DOMAIN}"
     today = utcnow().replace(microsecond=0)
     start = add_months(today, -6)
     password = secrets.token_urlsafe(12)
     created = await create_organization(
-        f"Seatwise Demo {tag}", f"admin@{domain}", admin_password=password, sandbox=True, now=start
+        f"Seatwise Demo {tag}", f"admin@{domain}", admin_password=password, sandbox=True, now=start, with_token=with_token
     )
     org, admin = created.organization, created.admin
     actor = Actor(email=admin.email, role=AdminRole.GLOBAL_ADMIN, user_id=admin.id)
@@ -107,7 +108,7 @@ async def ensure_demo() -> Demo:
     admin = await User.filter(email=f"admin@main.{DEMO_DOMAIN}", deleted_at=None).select_related("organization").first()
     built = None
     if admin is None:
-        built = await build_demo("main")
+        built = await build_demo("main", with_token=False)  # no token nobody is shown: the `make run` one below
         admin = await User.get(id=built.admin.id).select_related("organization")
     org, now = admin.organization, utcnow()
     actor = Actor(email=None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
@@ -15,18 +15,30 @@ from seatwise.models.people import credentials, passwords
 from seatwise.models.people.validation import normalize_email
 from seatwise.models.seats import ledger
 
+# An API token the command line creates expires (docs/rules.md section 12); `create-org --expires-in` sets another.
+TOKEN_LIFETIME = timedelta(days=30)
+
 
 @dataclass
 class NewOrganization:
     organization: Organization
     admin: User
-    token: str
+    token: str | None  # None when none was asked for
 
 
 async def create_organization(
-    name: str, admin_email: str, *, admin_password: str | None = None, sandbox: bool = False, now: datetime
+    name: str,
+    admin_email: str,
+    *,
+    admin_password: str | None = None,
+    sandbox: bool = False,
+    now: datetime,
+    token_lifetime: timedelta | None = TOKEN_LIFETIME,
+    with_token: bool = True,
 ) -> NewOrganization:
-    """An organization, its first GLOBAL_ADMIN and a new API token for that admin (printed once)."""
+    """An organization, its first GLOBAL_ADMIN and a new API token for that admin (printed once by the caller;
+    `with_token` False: none, for a caller that would show nobody). The token expires after `token_lifetime`
+    (30 days; None: never)."""
     name = name.strip()
     if not 1 <= len(name) <= 256:
         raise DomainError(ErrorCode.INVALID_INPUT, "An organization name has 1 to 256 characters.", "name")
@@ -57,8 +69,11 @@ async def create_organization(
             at=now,
             details={"email": email, "adminRole": AdminRole.GLOBAL_ADMIN.value, "via": "cli"},
         )
+        if not with_token:
+            return NewOrganization(org, admin, None)
+        expires_at = (now + token_lifetime).replace(microsecond=0) if token_lifetime is not None else None
         token, credential = await credentials.issue_credential(
-            admin, CredentialKind.API_TOKEN, AdminRole.GLOBAL_ADMIN, now=now, name="cli"
+            admin, CredentialKind.API_TOKEN, AdminRole.GLOBAL_ADMIN, now=now, name="cli", expires_at=expires_at
         )
         await audit.record(
             org,
