@@ -5,11 +5,12 @@ no-op (docs/rules.md section 12)."""
 
 import asyncio
 
+import httpx
 import pytest
 
 from seatwise.models.core.tables import AdminRole, AuditEvent, User
 from tests.scim_support import patch_body, scim_client, scim_token, user_body
-from tests.support import Server, make_org, make_user
+from tests.support import Server, make_org, make_user, post
 
 BURSTS = 4
 
@@ -98,3 +99,26 @@ async def test_repeated_deactivations_and_reactivations_racing_are_200_no_ops(se
     deleted = await AuditEvent.filter(organization_id=fx.org.id, target_id=str(person.id), action="user.deleted").count()
     restored = await AuditEvent.filter(organization_id=fx.org.id, target_id=str(person.id), action="user.restored").count()
     assert (deleted, restored) == (2, 1)
+
+
+CREATE_USER = (
+    """mutation($e: String!) { createUser(input: {email: $e, displayName: "Racer"}) { user { id } userErrors { code field } } }"""
+)
+CREATE_GROUP = """mutation($n: String!) { createGroup(input: {displayName: $n}) { group { id } userErrors { code field } } }"""
+
+
+async def test_graphql_creates_that_lose_a_uniqueness_race_answer_already_exists(servers):
+    fx = await make_org()
+    async with httpx.AsyncClient(timeout=60) as client:
+        for burst in range(BURSTS):
+            for document, variables, name in (
+                (CREATE_USER, [{"e": f"racer{burst}@acme.example"}, {"e": f"RACER{burst}@acme.example"}], "createUser"),
+                (CREATE_GROUP, [{"n": f"Team {burst}"}, {"n": f"team {burst} "}], "createGroup"),
+            ):
+                bodies = await asyncio.gather(
+                    *(post(client, servers[i].url, document, v, token=fx.token) for i, v in enumerate(variables))
+                )
+                assert all("errors" not in body for body in bodies), bodies
+                field = "email" if name == "createUser" else "displayName"
+                errors = sorted((body["data"][name]["userErrors"] for body in bodies), key=len)
+                assert errors == [[], [{"code": "ALREADY_EXISTS", "field": ["input", field]}]], bodies
