@@ -15,9 +15,6 @@ from seatwise.models.people import credentials, passwords
 from seatwise.models.people.validation import normalize_email
 from seatwise.models.seats import ledger
 
-# An API token the command line creates expires (docs/rules.md section 12); `create-org --expires-in` sets another.
-TOKEN_LIFETIME = timedelta(days=30)
-
 
 @dataclass
 class NewOrganization:
@@ -33,12 +30,12 @@ async def create_organization(
     admin_password: str | None = None,
     sandbox: bool = False,
     now: datetime,
-    token_lifetime: timedelta | None = TOKEN_LIFETIME,
+    token_lifetime: timedelta | None = None,
     with_token: bool = True,
 ) -> NewOrganization:
     """An organization, its first GLOBAL_ADMIN and a new API token for that admin (printed once by the caller;
     `with_token` False: none, for a caller that would show nobody). The token expires after `token_lifetime`
-    (30 days; None: never)."""
+    (None: never; the command line's `create-org` passes 30 days unless told otherwise)."""
     name = name.strip()
     if not 1 <= len(name) <= 256:
         raise DomainError(ErrorCode.INVALID_INPUT, "An organization name has 1 to 256 characters.", "name")
