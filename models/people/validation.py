@@ -22,7 +22,7 @@ def normalize_email(raw: str, subject: str) -> str:
         checked = validate_email(raw.strip(), check_deliverability=False, allow_smtputf8=False, allow_quoted_local=False)
     except EmailNotValidError:
         raise DomainError(ErrorCode.INVALID_INPUT, "This is not a valid email address.", subject) from None
-    email = checked.ascii_email.lower()
+    email = (checked.ascii_email or checked.normalized).lower()  # ascii_email is set: SMTPUTF8 is refused
     if len(email) > MAX_EMAIL:
         raise DomainError(ErrorCode.INVALID_INPUT, "This is not a valid email address.", subject)
     return email
