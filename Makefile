@@ -58,9 +58,16 @@ typecheck-root:
 	@cp seatwise/__init__.py .typecheck/seatwise/__init__.py
 	@for pkg in gql models migrations; do ln -sfn ../../$$pkg .typecheck/seatwise/$$pkg; done
 
-# The API fuzzer with many more examples than the suite's default, on SQLite.
+# The API fuzzers (GraphQL and SCIM) with many more examples than the suite's default, on SQLite and then on
+# PostgreSQL when it answers at TEST_DATABASE_URL (each run prints how many examples it sent).
+FUZZ_EXAMPLES ?= 2000
 fuzz: install
-	env -u TEST_DATABASE_URL SEATWISE_FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest -p no:cacheprovider tests/http/test_fuzz.py
+	env -u TEST_DATABASE_URL SEATWISE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -p no:cacheprovider -s tests/http/test_fuzz.py tests/http/test_scim_fuzz.py
+	@if $(BIN)/python -m tests.pg_ready "$(TEST_DATABASE_URL)"; then \
+		TEST_DATABASE_URL="$(TEST_DATABASE_URL)" SEATWISE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -p no:cacheprovider -s tests/http/test_fuzz.py tests/http/test_scim_fuzz.py; \
+	else \
+		echo "== PostgreSQL does not answer at $(TEST_DATABASE_URL): fuzzed on SQLite only"; \
+	fi
 
 # The SCIM 2.0 conformance checker (scim2-cli running scim2-tester) in its own virtual environment .venv-scim,
 # pinned by tests/scim-conformance-requirements.txt, then run against a live server (`make test` runs it too).

@@ -1,4 +1,5 @@
 import functools
+from enum import Enum
 from json import dumps, loads
 
 from tortoise import fields, migrations
@@ -6,17 +7,62 @@ from tortoise.fields.base import OnDelete
 from tortoise.indexes import Index
 from tortoise.migrations import operations as ops
 
-from seatwise.models.core.tables import (
-    AdminRole,
-    CardBrand,
-    ChargeStatus,
-    CredentialKind,
-    ExportFormat,
-    ServiceRequestCategory,
-    ServiceRequestStatus,
-    StatusReason,
-    SubscriptionStatus,
-)
+# Frozen (docs/rules.md section 19): the enums as they were when this migration was written, in literal text;
+# a migration never imports application code, so that changing an enum later cannot change what it creates.
+
+
+class ExportFormat(str, Enum):
+    JSON = "JSON"
+    CSV = "CSV"
+
+
+class CardBrand(str, Enum):
+    VISA = "VISA"
+    MASTERCARD = "MASTERCARD"
+    AMEX = "AMEX"
+    DISCOVER = "DISCOVER"
+    UNKNOWN = "UNKNOWN"
+
+
+class SubscriptionStatus(str, Enum):
+    ACTIVE = "ACTIVE"
+    GRACE_PERIOD = "GRACE_PERIOD"
+    SUSPENDED = "SUSPENDED"
+    CANCELLED = "CANCELLED"
+
+
+class StatusReason(str, Enum):
+    PAYMENT_FAILED = "PAYMENT_FAILED"
+    CANCELLED_BY_REQUEST = "CANCELLED_BY_REQUEST"
+
+
+class ChargeStatus(str, Enum):
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+class ServiceRequestCategory(str, Enum):
+    CANCEL_SUBSCRIPTION = "CANCEL_SUBSCRIPTION"
+    BILLING = "BILLING"
+    LICENSING = "LICENSING"
+    OTHER = "OTHER"
+
+
+class ServiceRequestStatus(str, Enum):
+    OPEN = "OPEN"
+    RESOLVED = "RESOLVED"
+
+
+class AdminRole(str, Enum):
+    GLOBAL_ADMIN = "GLOBAL_ADMIN"
+    BILLING_ADMIN = "BILLING_ADMIN"
+    USER_ADMIN = "USER_ADMIN"
+    READER = "READER"
+
+
+class CredentialKind(str, Enum):
+    SESSION = "SESSION"
+    API_TOKEN = "API_TOKEN"
 
 
 class Migration(migrations.Migration):

@@ -1,9 +1,17 @@
+from enum import Enum
+
 from tortoise import fields, migrations
 from tortoise.fields.base import OnDelete
 from tortoise.indexes import Index
 from tortoise.migrations import operations as ops
 
-from seatwise.models.core.tables import GroupSource
+# Frozen (docs/rules.md section 19): the enums as they were when this migration was written, in literal text;
+# a migration never imports application code, so that changing an enum later cannot change what it creates.
+
+
+class GroupSource(str, Enum):
+    SEATWISE = "SEATWISE"
+    DIRECTORY = "DIRECTORY"
 
 
 class Migration(migrations.Migration):

@@ -1,7 +1,15 @@
+from enum import Enum
+
 from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
 
-from seatwise.models.core.tables import TokenScope
+# Frozen (docs/rules.md section 19): the enums as they were when this migration was written, in literal text;
+# a migration never imports application code, so that changing an enum later cannot change what it creates.
+
+
+class TokenScope(str, Enum):
+    GRAPHQL = "GRAPHQL"
+    SCIM = "SCIM"
 
 
 class Migration(migrations.Migration):

@@ -8,9 +8,11 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from datetime import timedelta
 from typing import Any
 
 from seatwise.gql.cli.output import Failed, fail, json_option, print_org
+from seatwise.models.core.inputs import has_forbidden_text
 from seatwise.models.core.settings import settings
 
 PASSWORD_HELP = (
@@ -42,8 +44,21 @@ def add_parser(sub: Any, common: dict[str, Any]) -> None:
     )
     create.add_argument("--admin-password", action=_RemovedPasswordOption, help=argparse.SUPPRESS)
     create.add_argument("--sandbox", action="store_true", help="a sandbox: its own test clock, never charged by the real clock")
+    create.add_argument(
+        "--expires-in",
+        type=_days,
+        default=30,
+        metavar="DAYS",
+        help="the printed API token expires after this many days (1 to 3650; default 30)",
+    )
     json_option(create)
     create.set_defaults(run=run)
+
+
+def _days(raw: str) -> int:
+    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 3650):
+        raise argparse.ArgumentTypeError("a number of days, 1 to 3650")
+    return int(raw)
 
 
 def _admin_password(args: argparse.Namespace) -> str | None:
@@ -51,6 +66,8 @@ def _admin_password(args: argparse.Namespace) -> str | None:
         line = sys.stdin.readline()
         if not line.strip():
             raise Failed("INVALID_INPUT", "--admin-password-stdin: stdin has no password on its first line")
+        if has_forbidden_text(line):
+            raise Failed("INVALID_INPUT", "--admin-password-stdin: the password contains NUL or a lone surrogate")
         return line.rstrip("\r\n")
     if (password := settings().admin_password) is not None:
         return password.get_secret_value()
@@ -69,7 +86,12 @@ async def run(args: argparse.Namespace) -> int:
     async with db.connected():
         try:
             result = await organizations.create_organization(
-                args.name, args.admin_email, admin_password=password, sandbox=args.sandbox, now=utcnow()
+                args.name,
+                args.admin_email,
+                admin_password=password,
+                sandbox=args.sandbox,
+                now=utcnow(),
+                token_lifetime=timedelta(days=args.expires_in),
             )
         except DomainError as error:
             return fail(args, error.code.value, error.message)

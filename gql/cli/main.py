@@ -18,6 +18,7 @@ from typing import Any
 from seatwise.gql.cli import clock, create_org, deliver, demo, export_schema, migrate, reset_password, serve
 from seatwise.gql.cli.output import Failed, fail
 from seatwise.gql.http import logs
+from seatwise.models.core.inputs import has_forbidden_text
 from seatwise.models.core.settings import ConfigError, settings, variables
 
 COMMANDS = (serve, migrate, create_org, demo, reset_password, clock, deliver, export_schema)
@@ -51,10 +52,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_text(args: argparse.Namespace) -> None:
+    """The command line's text boundary (docs/rules.md section 19): an option holding NUL or a lone surrogate (an
+    argument's bytes that are not UTF-8 decode to lone surrogates) is INVALID_INPUT naming the option, not its value."""
+    for name, value in vars(args).items():
+        if isinstance(value, str) and has_forbidden_text(value):
+            option = "--" + name.replace("_", "-")
+            raise Failed("INVALID_INPUT", f"{option} contains a character that is not allowed (NUL or a lone surrogate).")
+
+
 def _run(args: argparse.Namespace) -> int:
     from seatwise.models.core.db import DatabaseUnavailable
 
     try:
+        check_text(args)
         config = settings()
         logs.setup(config.log_level)
         result = args.run(args)

@@ -23,6 +23,7 @@ from seatwise.gql.graphql.core.guard import RequireCredential
 from seatwise.gql.graphql.core.metrics import Metrics
 from seatwise.gql.graphql.core.rate_limit import RateLimits
 from seatwise.gql.graphql.core.scalars import DATETIME, DateTime
+from seatwise.gql.graphql.core.text_boundary import RefuseForbiddenText
 from seatwise.gql.graphql.events import audit
 from seatwise.gql.graphql.events import live as events
 from seatwise.gql.graphql.exports import resolvers as exports
@@ -147,6 +148,7 @@ def build_schema(max_levels: int = MAX_LEVELS) -> SeatwiseSchema:
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
+            RefuseForbiddenText,  # after the validation cache: it reads the document's validation errors
             ShapeErrors,
         ],
     )

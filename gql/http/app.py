@@ -12,7 +12,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
@@ -27,6 +27,7 @@ from seatwise.gql.http.sandbox_tokens import PATH as SANDBOX_TOKENS
 from seatwise.gql.http.sandbox_tokens import create_card_token
 from seatwise.gql.http.scim.endpoint import PREFIX as SCIM_PREFIX
 from seatwise.gql.http.scim.endpoint import TOO_LARGE as SCIM_TOO_LARGE
+from seatwise.gql.http.scim.endpoint import error_response
 from seatwise.gql.http.scim.routes import router as scim_router
 from seatwise.gql.http.view import STATIC_PREFIX, SeatwiseGraphQL
 from seatwise.models.clock.run import run_clock
@@ -35,6 +36,7 @@ from seatwise.models.core.clock import utcnow
 from seatwise.models.core.db import tortoise_config
 from seatwise.models.core.settings import settings
 from seatwise.models.events import fanout
+from seatwise.models.scim.errors import ScimError
 from seatwise.models.webhooks.worker import Worker
 
 log = logging.getLogger("seatwise.app")
@@ -136,4 +138,13 @@ def create_app(database_url: str | None = None) -> Starlette:
         ],
         middleware=middleware,
         lifespan=lifespan,
+        exception_handlers={404: _not_found},
     )
+
+
+async def _not_found(request: Request, error: Exception) -> Response:
+    """A path no route matches. Under /scim/ a SCIM error body: Starlette's Mount does not match a path holding a
+    newline (`.` in its pattern), which a directory may still send."""
+    if request.url.path.startswith(SCIM_PREFIX + "/"):
+        return error_response(ScimError(404, "No such SCIM endpoint."))
+    return PlainTextResponse(str(getattr(error, "detail", "Not Found")), status_code=404, headers=getattr(error, "headers", None))

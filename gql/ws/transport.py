@@ -27,7 +27,8 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from seatwise.gql.graphql.core import credentials
 from seatwise.gql.graphql.core.context import Context
-from seatwise.models.core.errors import Unauthenticated
+from seatwise.models.core.errors import Forbidden, Unauthenticated
+from seatwise.models.core.tables import TokenScope
 
 log = logging.getLogger("seatwise.events")
 
@@ -37,9 +38,11 @@ SUBPROTOCOL = GRAPHQL_TRANSPORT_WS_PROTOCOL
 async def authenticate_connection(context: Context) -> None:
     """`connection_init`: the payload's bearer token becomes the connection's viewer, else the connection is refused."""
     try:
-        context.set_viewer(await credentials.authenticate(context.authorization()))
-    except Unauthenticated:
+        viewer = await credentials.authenticate(context.authorization())
+        viewer.require_scope(TokenScope.GRAPHQL)  # a SCIM token provisions over /scim/v2 only: refused here (4403)
+    except (Unauthenticated, Forbidden):
         raise ConnectionRejectionError() from None
+    context.set_viewer(viewer)
 
 
 def _unauthenticated(result: ExecutionResult) -> bool:

@@ -1,9 +1,10 @@
 """Checked input: text that may reach a query or a write, and ids, parsed once and the same way everywhere.
 
 Text from a client is refused, without quoting it, when it is longer than the column it is compared with
-or stored in (Tortoise refuses it then, as an unexpected error), or when it holds a NUL character or a lone
-surrogate (PostgreSQL and the drivers refuse those; SQLite would store them): both databases answer alike.
-Mutations get INVALID_INPUT userErrors (`checked_text`); queries a top-level BAD_USER_INPUT (`query_text`).
+or stored in (Tortoise refuses it then, as an unexpected error). Mutations get INVALID_INPUT userErrors
+(`checked_text`); queries a top-level BAD_USER_INPUT (`query_text`). A NUL character or a lone surrogate
+(PostgreSQL and the drivers refuse those; SQLite would store them) is refused where text enters, once for every
+field (`has_forbidden_text`: the GraphQL, SCIM and command-line boundaries, docs/rules.md section 19).
 """
 
 from __future__ import annotations
@@ -24,12 +25,15 @@ def column_length(model: type[Model], field: str) -> int:
     return model._meta.fields_map[field].max_length  # type: ignore[attr-defined]
 
 
+def has_forbidden_text(raw: str) -> bool:
+    """Whether text holds a character no database stores: NUL or a lone surrogate (the boundaries refuse it)."""
+    return _FORBIDDEN.search(raw) is not None
+
+
 def text_problem(raw: str, max_length: int) -> str | None:
     """What is wrong with this text (None when nothing): it never repeats the text."""
     if len(raw) > max_length:
         return f"is longer than {max_length} characters"
-    if _FORBIDDEN.search(raw):
-        return "contains a character that is not allowed (NUL or a lone surrogate)"
     return None
 
 

@@ -53,7 +53,7 @@ BASIC = ["ada", "edsger", "barbara", "ken"]
 ESSENTIAL = ["grace"]
 # `make run` starts with a token of this name; each start revokes the previous one.
 MAKE_RUN_TOKEN = "make run"
-MAKE_RUN_TOKEN_LIFETIME = timedelta(days=30)
+MAKE_RUN_TOKEN_LIFETIME = DEMO_TOKEN_LIFETIME = timedelta(days=30)
 SALES = ["ken", "barbara", "grace", "alan"]
 
 
@@ -61,19 +61,20 @@ SALES = ["ken", "barbara", "grace", "alan"]
 class Demo:
     organization: Organization
     admin: User
-    token: str
+    token: str | None  # None: build_demo(with_token=False)
     password: str | None = None  # only when the demo was just built
 
 
-async def build_demo(tag: str | None = None) -> Demo:
-    """A new sandbox organization; emails carry a tag so that several demos can coexist."""
+async def build_demo(tag: str | None = None, *, with_token: bool = True) -> Demo:
+    """A new sandbox organization; emails carry a tag so that several demos can coexist. Its admin's API token
+    (30 days) is for the caller to show; `with_token` False: none is made (ensure_demo makes its own)."""
     tag = tag or secrets.token_hex(3)
     domain = f"{tag}.{DEMO_DOMAIN}"
     today = utcnow().replace(microsecond=0)
     start = add_months(today, -6)
     password = secrets.token_urlsafe(12)
     created = await create_organization(
-        f"Seatwise Demo {tag}", f"admin@{domain}", admin_password=password, sandbox=True, now=start
+        f"Seatwise Demo {tag}", f"admin@{domain}", admin_password=password, sandbox=True, now=start, with_token=False
     )
     org, admin = created.organization, created.admin
     actor = Actor(email=admin.email, role=AdminRole.GLOBAL_ADMIN, user_id=admin.id)
@@ -98,7 +99,13 @@ async def build_demo(tag: str | None = None) -> Demo:
     # A "Sales" group granting CRM_BASIC: two members already hold it, one takes the last license, one waits.
     sales = await groups.create_group(org, "Sales", ["CRM_BASIC"], actor=actor, now=today)
     await memberships.add_members(org, str(sales.id), [str(people[h].id) for h in SALES], actor=actor, now=today)
-    return Demo(await Organization.get(id=org.id), admin, created.token, password)
+    token = None
+    if with_token:  # made now, not at the demo's start six months back: it expires 30 days from today
+        wall = utcnow()
+        token, _ = await credentials.issue_credential(
+            admin, CredentialKind.API_TOKEN, AdminRole.GLOBAL_ADMIN, now=wall, name="cli", expires_at=wall + DEMO_TOKEN_LIFETIME
+        )
+    return Demo(await Organization.get(id=org.id), admin, token, password)
 
 
 async def ensure_demo() -> Demo:
@@ -107,7 +114,7 @@ async def ensure_demo() -> Demo:
     admin = await User.filter(email=f"admin@main.{DEMO_DOMAIN}", deleted_at=None).select_related("organization").first()
     built = None
     if admin is None:
-        built = await build_demo("main")
+        built = await build_demo("main", with_token=False)  # no token nobody is shown: the `make run` one below
         admin = await User.get(id=built.admin.id).select_related("organization")
     org, now = admin.organization, utcnow()
     actor = Actor(email=None)

@@ -37,14 +37,14 @@ def check_name(raw: str, subject: str = "display_name") -> tuple[str, str]:
 
 def name_taken(name: str | None) -> DomainError:
     """ALREADY_EXISTS for a group display name another group of the organization has (ignoring case)."""
-    return DomainError(ErrorCode.ALREADY_EXISTS, f"A group named {name!r} already exists.", "display_name")
+    return DomainError(ErrorCode.ALREADY_EXISTS, "A group with this display name already exists.", "display_name")
 
 
 async def _skus(raw: list[str]) -> list[str]:
     skus = list(raw)
     for index, sku in enumerate(skus):
         if sku in skus[:index]:
-            raise DomainError(ErrorCode.INVALID_INPUT, f"{sku} is listed twice.", f"product_skus[{index}]")
+            raise DomainError(ErrorCode.INVALID_INPUT, "This product is listed twice.", f"product_skus[{index}]")
         await get_product(sku, f"product_skus[{index}]")
     return skus
 
@@ -53,7 +53,7 @@ async def get_group(org: Organization, group_id: str, subject: str = "group_id")
     pk = parse_id(group_id)
     group = await Group.get_or_none(id=pk, organization_id=org.id) if pk is not None else None
     if group is None:
-        raise DomainError(ErrorCode.NOT_FOUND, f"No group {group_id}.", subject)
+        raise DomainError(ErrorCode.NOT_FOUND, "No group has this id.", subject)
     return group
 
 
@@ -61,7 +61,7 @@ async def hold_group(group: Group) -> None:
     """The first statement of every change to a group: its row held until the transaction ends (`core.locks`).
     Lock order of group changes: group row -> pool rows -> user rows."""
     if not await hold(Group.filter(id=group.id), "name_key"):
-        raise DomainError(ErrorCode.NOT_FOUND, f"No group {group.id}.", "group_id")
+        raise DomainError(ErrorCode.NOT_FOUND, "No group has this id.", "group_id")
 
 
 async def products_of(group: Group) -> list[str]:
@@ -131,6 +131,8 @@ async def update_group(
     group = await get_group(org, group_id)
     roles = await group_roles.check_product_roles(org, product_roles) if product_roles is not None else None
     name = key = None
+    if display_name is not None and group.source is GroupSource.DIRECTORY:  # its products stay Seatwise's
+        raise DomainError(ErrorCode.MANAGED_BY_DIRECTORY, "The directory names this group; rename it there.", "display_name")
     if display_name is not None:
         name, key = check_name(display_name)
         if await Group.filter(organization_id=org.id, name_key=key).exclude(id=group.id).exists():
@@ -167,10 +169,21 @@ async def update_group(
 
 
 async def delete_group(
-    org: Organization, group_id: str, *, actor: Actor, now: datetime, dry_run: bool = False, plan_token: str | None = None
+    org: Organization,
+    group_id: str,
+    *,
+    actor: Actor,
+    now: datetime,
+    directory: bool = False,
+    dry_run: bool = False,
+    plan_token: str | None = None,
 ) -> str:
-    """Delete a group: its members lose the licenses (and waits) only it gave them. A dry run raises `Previewed`."""
+    """Delete a group: its members lose the licenses (and waits) only it gave them. A DIRECTORY group is the
+    directory's to delete (`directory`: a SCIM DELETE): MANAGED_BY_DIRECTORY otherwise (docs/rules.md 11.2).
+    A dry run raises `Previewed`."""
     group = await get_group(org, group_id)
+    if group.source is GroupSource.DIRECTORY and not directory:
+        raise DomainError(ErrorCode.MANAGED_BY_DIRECTORY, "The directory manages this group; delete it there.", "group_id")
     plan = Plan("deleteGroup", {"group": group.id}, plan_token, dry_run) if dry_run or plan_token else None
     async with ledger.change(org, actor=actor, now=now, plan=plan) as change:
         change.loss_reason = AccessChangeReason.GROUP_PRODUCT_REMOVED
@@ -181,7 +194,7 @@ async def delete_group(
         # The roles it gave end with it (its group_role rows go by CASCADE): role.revoked per member, naming it.
         await group_roles.audit_membership(org, actor, group.id, member_ids, joined=False, now=now)
         if not await Group.filter(id=group.id).delete():
-            raise DomainError(ErrorCode.NOT_FOUND, f"No group {group_id}.", "group_id")
+            raise DomainError(ErrorCode.NOT_FOUND, "No group has this id.", "group_id")
         await GroupMember.filter(group_id=group.id).delete()  # also by CASCADE
         await GroupProduct.filter(group_id=group.id).delete()
         for sku in skus:

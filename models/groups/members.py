@@ -28,9 +28,9 @@ async def _users(org: Organization, user_ids: list[str], *, live: bool) -> list[
     ordered: dict[int, User] = {}
     for index, pk in enumerate(parsed):
         if pk is None or pk not in found:
-            raise DomainError(ErrorCode.NOT_FOUND, f"No user {user_ids[index]}.", f"user_ids[{index}]")
+            raise DomainError(ErrorCode.NOT_FOUND, "No user has this id.", f"user_ids[{index}]")
         if live and found[pk].deleted_at is not None:
-            raise DomainError(ErrorCode.USER_DELETED, f"User {found[pk].email} is deleted.", f"user_ids[{index}]")
+            raise DomainError(ErrorCode.USER_DELETED, "This user is deleted.", f"user_ids[{index}]")
         ordered.setdefault(pk, found[pk])
     return list(ordered.values())
 

@@ -51,7 +51,7 @@ async def reset_password(email: str, new: str, *, now: datetime) -> User:
     check_password(new, "password")
     user = await User.filter(email=key, deleted_at=None, admin_role__not_isnull=True).first()
     if user is None:
-        raise DomainError(ErrorCode.NOT_FOUND, f"No admin has the email {key}.", "email")
+        raise DomainError(ErrorCode.NOT_FOUND, "No admin has this email.", "email")
     org = await Organization.get(id=user.organization_id)
     sessions = Credential.filter(user_id=user.id, kind=CredentialKind.SESSION)
     await _set_password(org, user, new, sessions, OPERATOR, now=now, at=org_now(org, now))

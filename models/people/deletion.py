@@ -10,6 +10,7 @@ from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 from seatwise.models.catalog.products import catalog
+from seatwise.models.core.atomic import after_commit
 from seatwise.models.core.errors import DomainError, ErrorCode
 from seatwise.models.core.locks import hold_organization
 from seatwise.models.core.lookups import get_user
@@ -42,7 +43,7 @@ async def delete_user(
     A dry run raises `Previewed` with the preview once the change was worked out and rolled back."""
     user = await get_user(org, user_id, "user_id")
     if user.deleted_at is not None:
-        raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is already deleted.", "user_id")
+        raise DomainError(ErrorCode.USER_DELETED, "This user is already deleted.", "user_id")
     plan = Plan("deleteUser", {"user": user.id}, plan_token, dry_run) if dry_run or plan_token else None
     async with ledger.change(org, actor=actor, now=now, plan=plan) as change:
         change.loss_reason = AccessChangeReason.USER_DELETED
@@ -57,7 +58,7 @@ async def delete_user(
             *cast(list[str], await LicenseWait.filter(user_id=user.id).values_list("product_id", flat=True)),
         )
         if not await User.filter(id=user.id, deleted_at=None).update(deleted_at=now, last_modified=now, **(columns or {})):
-            raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is already deleted.", "user_id")
+            raise DomainError(ErrorCode.USER_DELETED, "This user is already deleted.", "user_id")
         skus = await change.release_all(user)  # also ends the user's waits; memberships are kept
         # A restore gives back the direct licenses; the groups grant theirs again.
         await User.filter(id=user.id).update(licenses_at_deletion=[sku for sku in skus if direct.get(sku, True)])
@@ -65,7 +66,9 @@ async def delete_user(
         await change.audit(AuditAction.USER_DELETED, AuditTarget.USER, user.id, {"email": user.email, "licenses": skus})
     if change.preview is not None:
         raise Previewed(change.preview)
-    await credentials.credentials_ended(user)  # after commit: open live-event subscriptions of the user end everywhere
+    await after_commit(
+        lambda: credentials.credentials_ended(user)
+    )  # after commit: open live-event subscriptions of the user end everywhere
     return await User.get(id=user.id)
 
 
@@ -80,11 +83,11 @@ async def restore_user(
     audited as `user.admin_role_changed`."""
     user = await get_user(org, user_id, "user_id")
     if user.deleted_at is None:
-        raise DomainError(ErrorCode.USER_NOT_DELETED, f"User {user.email} is not deleted.", "user_id")
+        raise DomainError(ErrorCode.USER_NOT_DELETED, "This user is not deleted.", "user_id")
     if now > user.deleted_at + RESTORE_WINDOW:
         raise DomainError(
             ErrorCode.RESTORE_WINDOW_EXPIRED,
-            f"User {user.email} could be restored until {(user.deleted_at + RESTORE_WINDOW).isoformat()}.",
+            f"This user could be restored until {(user.deleted_at + RESTORE_WINDOW).isoformat()}.",
             "user_id",
         )
     if user.admin_role is not None and not without_admin_role:
@@ -93,12 +96,13 @@ async def restore_user(
     restored: list[str] = []
     from_groups = await _group_products(user)  # read before the change: its first statement is a lock (a write)
     async with ledger.change(org, actor=actor, now=now) as change:
+        await hold_organization(org)  # as a deletion does: a restore and a deletion of one user wait for each other
         await change.lock(*wanted, *from_groups)
         # Undone whichever way it was deleted: a SCIM DELETE's mark goes too (the SCIM resource is back).
         if not await User.filter(id=user.id, deleted_at__isnull=False).update(
             deleted_at=None, licenses_at_deletion=[], scim_deleted_at=None, last_modified=now
         ):
-            raise DomainError(ErrorCode.USER_NOT_DELETED, f"User {user.email} is not deleted.", "user_id")
+            raise DomainError(ErrorCode.USER_NOT_DELETED, "This user is not deleted.", "user_id")
         if without_admin_role:
             previous = (await User.get(id=user.id)).admin_role
             if previous is not None:

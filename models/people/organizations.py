@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
@@ -20,13 +20,22 @@ from seatwise.models.seats import ledger
 class NewOrganization:
     organization: Organization
     admin: User
-    token: str
+    token: str | None  # None when none was asked for
 
 
 async def create_organization(
-    name: str, admin_email: str, *, admin_password: str | None = None, sandbox: bool = False, now: datetime
+    name: str,
+    admin_email: str,
+    *,
+    admin_password: str | None = None,
+    sandbox: bool = False,
+    now: datetime,
+    token_lifetime: timedelta | None = None,
+    with_token: bool = True,
 ) -> NewOrganization:
-    """An organization, its first GLOBAL_ADMIN and a new API token for that admin (printed once)."""
+    """An organization, its first GLOBAL_ADMIN and a new API token for that admin (printed once by the caller;
+    `with_token` False: none, for a caller that would show nobody). The token expires after `token_lifetime`
+    (None: never; the command line's `create-org` passes 30 days unless told otherwise)."""
     name = name.strip()
     if not 1 <= len(name) <= 256:
         raise DomainError(ErrorCode.INVALID_INPUT, "An organization name has 1 to 256 characters.", "name")
@@ -34,7 +43,7 @@ async def create_organization(
     if admin_password is not None:
         passwords.check_password(admin_password, "admin_password")
     if await User.exists(email=email):
-        raise DomainError(ErrorCode.ALREADY_EXISTS, f"A user {email} already exists.", "admin_email")
+        raise DomainError(ErrorCode.ALREADY_EXISTS, "A user with this email already exists.", "admin_email")
     password_hash = await passwords.hash_password(admin_password) if admin_password else None
     async with in_transaction():
         org = await Organization.create(name=name, sandbox=sandbox, test_clock_now=now if sandbox else None, created_at=now)
@@ -57,8 +66,11 @@ async def create_organization(
             at=now,
             details={"email": email, "adminRole": AdminRole.GLOBAL_ADMIN.value, "via": "cli"},
         )
+        if not with_token:
+            return NewOrganization(org, admin, None)
+        expires_at = (now + token_lifetime).replace(microsecond=0) if token_lifetime is not None else None
         token, credential = await credentials.issue_credential(
-            admin, CredentialKind.API_TOKEN, AdminRole.GLOBAL_ADMIN, now=now, name="cli"
+            admin, CredentialKind.API_TOKEN, AdminRole.GLOBAL_ADMIN, now=now, name="cli", expires_at=expires_at
         )
         await audit.record(
             org,

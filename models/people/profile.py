@@ -39,7 +39,7 @@ async def update_user(
     if email is not None:
         changes["email"] = normalize_email(email, "email")
     if user.deleted_at is not None:
-        raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is deleted.", "user_id")
+        raise DomainError(ErrorCode.USER_DELETED, "This user is deleted.", "user_id")
     changes = {name: value for name, value in changes.items() if getattr(user, name) != value}
     if changes and directory_managed(user):
         field = "email" if "email" in changes else "display_name"
@@ -55,7 +55,7 @@ async def update_user(
         except IntegrityError:  # the email taken meanwhile
             raise DomainError(ErrorCode.ALREADY_EXISTS, "A user with this email already exists.", "email") from None
         if not updated:
-            raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is deleted.", "user_id")
+            raise DomainError(ErrorCode.USER_DELETED, "This user is deleted.", "user_id")
         await audit.record(
             org, actor, AuditAction.USER_UPDATED, target_type=AuditTarget.USER, target_id=user.id, at=now, details=details
         )

@@ -44,7 +44,8 @@ async def create_api_token(
         raise DomainError(ErrorCode.INVALID_INPUT, "A token's role cannot exceed its creator's.", "role")
     if scope is TokenScope.SCIM and role not in SCIM_ROLES:
         raise DomainError(ErrorCode.INVALID_INPUT, "A SCIM token has the role GLOBAL_ADMIN or USER_ADMIN.", "scope")
-    expires_at = now + timedelta(days=expires_in_days) if expires_in_days else None
+    # Whole seconds, as every DateTime reads (the stored expiry is the one shown).
+    expires_at = (now + timedelta(days=expires_in_days)).replace(microsecond=0) if expires_in_days else None
     async with in_transaction():
         token, credential = await issue_credential(
             viewer.user, CredentialKind.API_TOKEN, role, now=now, name=name, expires_at=expires_at, scope=scope

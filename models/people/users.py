@@ -13,6 +13,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from seatwise.models.catalog.products import MAX_SKU, get_product
+from seatwise.models.core.atomic import after_commit
 from seatwise.models.core.errors import DomainError, ErrorCode
 from seatwise.models.core.inputs import column_length, query_text
 from seatwise.models.core.locks import hold_organization
@@ -150,7 +151,7 @@ async def set_admin_role(
     `wall` is the wall-clock time stamped on the credentials ended (default `now`)."""
     user = await get_user(org, user_id, "user_id")
     if user.deleted_at is not None:
-        raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is deleted.", "user_id")
+        raise DomainError(ErrorCode.USER_DELETED, "This user is deleted.", "user_id")
     if user.admin_role == role:
         return user
     async with in_transaction():
@@ -173,5 +174,5 @@ async def set_admin_role(
             at=now,
             details={"from": previous.value if previous else None, "to": role.value if role else None, "credentialsEnded": ended},
         )
-    await credentials.credentials_ended(user)
+    await after_commit(lambda: credentials.credentials_ended(user))
     return user

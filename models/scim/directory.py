@@ -34,7 +34,7 @@ async def _directory_users(org: Organization, raw_ids: list[str], subject: str) 
     ordered: dict[int, User] = {}
     for index, pk in enumerate(parsed):
         if pk is None or pk not in found:
-            raise DomainError(ErrorCode.NOT_FOUND, f"No user {str(raw_ids[index])[:64]!a}.", f"{subject}[{index}]")
+            raise DomainError(ErrorCode.NOT_FOUND, "No user has this id.", f"{subject}[{index}]")
         ordered.setdefault(pk, found[pk])
     return list(ordered.values())
 

@@ -41,7 +41,7 @@ def invalid_filter(detail: str) -> ScimError:
 
 
 def not_found(what: str, raw_id: str) -> ScimError:
-    return ScimError(404, f"No {what} {raw_id}.")
+    return ScimError(404, f"No {what} has this id.")
 
 
 # DomainError code -> (HTTP status, scimType)

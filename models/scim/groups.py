@@ -10,8 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from seatwise.models.core.atomic import atomic
 from seatwise.models.core.errors import DomainError
 from seatwise.models.core.inputs import parse_id
+from seatwise.models.core.locks import hold
 from seatwise.models.core.tables import Group, GroupMember, GroupSource, Organization
 from seatwise.models.events.audit import Actor
 from seatwise.models.groups import lifecycle as groups
@@ -66,6 +68,15 @@ async def get(org: Organization, raw_id: str) -> Group:
     return group
 
 
+async def _held(org: Organization, raw_id: str) -> Group:
+    """The group of a SCIM write, held until the request's transaction ends (`core.locks`: the group first),
+    then read: 404 as `get`."""
+    pk = parse_id(raw_id)
+    if pk is None or not await hold(Group.filter(id=pk, organization_id=org.id, source=GroupSource.DIRECTORY), "name_key"):
+        raise not_found("group", raw_id)
+    return await Group.get(id=pk)
+
+
 async def page(org: Organization, filter_text: str | None, start_index: int, count: int) -> tuple[list[Group], int]:
     query = Group.filter(organization_id=org.id, source=GroupSource.DIRECTORY)
     if filter_text is not None and filter_text.strip():
@@ -88,9 +99,10 @@ async def create(org: Organization, body: Any, *, actor: Actor, now: datetime) -
     external_id = text(attribute(body, "externalId"), "externalId")
     listed = member_ids(attribute(body, "members")) if attribute(body, "members") is not None else []
     try:
-        group, _ = await directory.directory_change(
-            org, None, display_name=name, external_id=external_id, add=listed, actor=actor, now=now
-        )
+        async with atomic():
+            group, _ = await directory.directory_change(
+                org, None, display_name=name, external_id=external_id, add=listed, actor=actor, now=now
+            )
     except DomainError as error:
         raise from_domain(error) from None
     return group
@@ -98,7 +110,11 @@ async def create(org: Organization, body: Any, *, actor: Actor, now: datetime) -
 
 async def replace(org: Organization, raw_id: str, body: Any, *, actor: Actor, now: datetime) -> Group:
     """PUT: the name and externalId as given; members replaced when the body lists them (kept when it has none)."""
-    group = await get(org, raw_id)
+    async with atomic():
+        return await _replace(org, await _held(org, raw_id), body, actor=actor, now=now)
+
+
+async def _replace(org: Organization, group: Group, body: Any, *, actor: Actor, now: datetime) -> Group:
     body = _body(body)
     name = text(attribute(body, "displayName"), "displayName", required=True)
     external_id = text(attribute(body, "externalId"), "externalId")
@@ -113,7 +129,12 @@ async def replace(org: Organization, raw_id: str, body: Any, *, actor: Actor, no
 
 
 async def patch(org: Organization, raw_id: str, body: Any, *, actor: Actor, now: datetime) -> Group:
-    group = await get(org, raw_id)
+    """PATCH: the operations applied to the group as it is under the request's lock."""
+    async with atomic():
+        return await _patch(org, await _held(org, raw_id), body, actor=actor, now=now)
+
+
+async def _patch(org: Organization, group: Group, body: Any, *, actor: Actor, now: datetime) -> Group:
     before: dict[str, Any] = {"displayName": group.display_name}
     if group.external_id is not None:
         before["externalId"] = group.external_id
@@ -141,8 +162,9 @@ async def patch(org: Organization, raw_id: str, body: Any, *, actor: Actor, now:
 
 
 async def delete(org: Organization, raw_id: str, *, actor: Actor, now: datetime) -> None:
-    group = await get(org, raw_id)
     try:
-        await groups.delete_group(org, str(group.id), actor=actor, now=now)
+        async with atomic():
+            group = await _held(org, raw_id)
+            await groups.delete_group(org, str(group.id), actor=actor, now=now, directory=True)
     except DomainError as error:
         raise from_domain(error) from None

@@ -103,12 +103,10 @@ def _parse(path: str) -> AttrPath | ValuePath:
     """The path's attribute, its value filter and sub-attribute (`emails[type eq "work"].value`); invalidPath else."""
     try:
         node = Path(path).ast
-    except (SCIMException, ValueError, TypeError) as error:
-        raise ScimError(
-            400, f"The path {path!r} does not parse: {getattr(error, 'detail', None) or error}.", "invalidPath"
-        ) from None
+    except (SCIMException, ValueError, TypeError):
+        raise ScimError(400, "The path does not parse.", "invalidPath") from None
     if not isinstance(node, ValuePath | AttrPath):
-        raise ScimError(400, f"The path {path!r} is not an attribute path.", "invalidPath")
+        raise ScimError(400, "The path is not an attribute path.", "invalidPath")
     return node
 
 

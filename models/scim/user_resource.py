@@ -90,6 +90,8 @@ def _emails(value: Any) -> tuple[tuple[tuple[str, Any], ...], ...] | None:
                 continue
             entry[name] = boolean(raw, "emails.primary") if name == "primary" else text(raw, f"emails.{name}")
         kept.append(tuple(sorted(entry.items(), key=lambda kv: subs.subs.index(kv[0]))))
+    if sum(1 for entry in kept if ("primary", True) in entry) > 1:
+        raise invalid_value("At most one email is primary (RFC 7643 section 2.4).")
     return tuple(kept)
 
 

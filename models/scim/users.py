@@ -6,16 +6,19 @@ Every change goes through models/people/ and the seat ledger, audited with the t
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
+from seatwise.models.core.atomic import atomic
 from seatwise.models.core.errors import DomainError, ErrorCode
 from seatwise.models.core.inputs import parse_id
+from seatwise.models.core.locks import hold_organization
 from seatwise.models.core.tables import Organization, User
 from seatwise.models.events import audit
 from seatwise.models.events.audit import Actor, AuditAction, AuditTarget
@@ -79,54 +82,67 @@ async def page(org: Organization, filter_text: str | None, start_index: int, cou
 
 
 async def create(org: Organization, body: Any, *, actor: Actor, now: datetime, wall: datetime) -> User:
-    """POST /Users: a new user (deactivated at once when `active` is false)."""
+    """POST /Users: a new user (deactivated at once when `active` is false), in one transaction."""
     state = state_of(body)
     email = state.seatwise_email()
-    await _check_unique(org, state, email, None)
-    try:
-        user = await provisioning.create_user(
-            org,
-            email,
-            state.derived_display_name(),
-            {**{k: v for k, v in _columns(state).items() if k != "display_name"}, "last_modified": now},
-            actor=actor,
-            now=now,
-        )
-    except DomainError as error:
-        raise from_domain(error) from None
-    if not state.active:
-        user = await _deactivate(org, user, actor=actor, now=now, wall=wall)
+    async with _request(org):
+        await _check_unique(org, state, email, None)
+        try:
+            user = await provisioning.create_user(
+                org,
+                email,
+                state.derived_display_name(),
+                {**{k: v for k, v in _columns(state).items() if k != "display_name"}, "last_modified": now},
+                actor=actor,
+                now=now,
+            )
+        except DomainError as error:
+            raise from_domain(error) from None
+        if not state.active:
+            user = await _deactivate(org, user, actor=actor, now=now, wall=wall)
     return user
 
 
 async def replace(org: Organization, raw_id: str, body: Any, *, actor: Actor, now: datetime, wall: datetime) -> User:
     """PUT /Users/{id}: the whole resource (Okta's PUT with `active: false` deactivates)."""
-    user = await get(org, raw_id)
-    state = state_of(body, active_by_default=user.deleted_at is None)
-    return await _write(org, user, state, actor=actor, now=now, wall=wall)
+    async with _request(org):
+        user = await get(org, raw_id)
+        state = state_of(body, active_by_default=user.deleted_at is None)
+        return await _write(org, user, state, actor=actor, now=now, wall=wall)
 
 
 async def patch(org: Organization, raw_id: str, body: Any, *, actor: Actor, now: datetime, wall: datetime) -> User:
     """PATCH /Users/{id}: the operations on the kept attributes; a PATCH that changes nothing writes nothing."""
-    user = await get(org, raw_id)
-    # `remove` of `active` keeps the user's state, as a PUT without `active` does.
-    state = state_of(apply(document(user), body, USER_SPEC), active_by_default=user.deleted_at is None)
-    return await _write(org, user, state, actor=actor, now=now, wall=wall)
+    async with _request(org):
+        user = await get(org, raw_id)
+        # `remove` of `active` keeps the user's state, as a PUT without `active` does.
+        state = state_of(apply(document(user), body, USER_SPEC), active_by_default=user.deleted_at is None)
+        return await _write(org, user, state, actor=actor, now=now, wall=wall)
 
 
 async def delete(org: Organization, raw_id: str, *, actor: Actor, now: datetime, wall: datetime) -> None:
     """DELETE /Users/{id}: deleteUser, and the resource answers 404 from then on (restorable through GraphQL)."""
-    user = await get(org, raw_id)
-    try:
+    async with _request(org):
+        user = await get(org, raw_id)
         if user.deleted_at is None:
-            await provisioning.delete_user(org, str(user.id), actor=actor, now=now, wall=wall)
+            try:
+                await provisioning.delete_user(org, str(user.id), actor=actor, now=now, wall=wall)
+            except DomainError as error:
+                raise from_domain(error) from None
             return
-    except DomainError as error:
-        if error.code is not ErrorCode.USER_DELETED:
-            raise from_domain(error) from None
-    async with in_transaction():  # deactivated before: nothing more to free, only hidden from SCIM
+        # deactivated before: nothing more to free, only hidden from SCIM
         await User.filter(id=user.id).update(scim_deleted_at=now, last_modified=now)
         await _audit_update(org, user, {"removed": True}, actor=actor, now=now)
+
+
+@asynccontextmanager
+async def _request(org: Organization) -> AsyncIterator[None]:
+    """One SCIM write: one transaction (a refused request writes nothing) that first holds the organization, so
+    that what it reads and decides on (the user, the organization's global admins) stays as read until it commits.
+    Lock order (models/core/locks.py): the organization first, then what the change below locks."""
+    async with atomic():
+        await hold_organization(org)
+        yield
 
 
 async def _audit_update(org: Organization, user: User, details: dict[str, Any], *, actor: Actor, now: datetime) -> None:
@@ -161,14 +177,11 @@ async def _write(org: Organization, user: User, state: UserState, *, actor: Acto
         values = _columns(state)
         if email != user.email:
             values["email"] = email
-        try:
-            async with in_transaction():
-                await User.filter(id=user.id).update(**values, last_modified=now)
-                await _audit_update(
-                    org, user, {"changed": [_API_NAMES[name] for name in changed], "email": email}, actor=actor, now=now
-                )
+        try:  # a unique column taken meanwhile (by GraphQL): the request's transaction rolls back, nothing more runs in it
+            await User.filter(id=user.id).update(**values, last_modified=now)
         except IntegrityError:
             raise ScimError(409, "A user with this userName or email already exists.", "uniqueness") from None
+        await _audit_update(org, user, {"changed": [_API_NAMES[name] for name in changed], "email": email}, actor=actor, now=now)
     fresh = await User.get(id=user.id)
     if not state.active and before.active:
         fresh = await _deactivate(org, fresh, actor=actor, now=now, wall=wall)

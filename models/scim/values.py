@@ -9,7 +9,7 @@ from typing import Any
 from seatwise.models.scim.errors import invalid_value
 
 MAX_TEXT = 256
-_BAD_TEXT = re.compile("[\x00-\x1f\ud800-\udfff]")
+_BAD_TEXT = re.compile("[\x01-\x1f]")  # NUL and lone surrogates: the request boundary (gql/http/scim/endpoint.py)
 
 
 def attribute(body: dict[str, Any], name: str) -> Any:
@@ -25,7 +25,8 @@ def has_attribute(body: dict[str, Any], name: str) -> bool:
 
 
 def text(value: Any, what: str, *, required: bool = False) -> str | None:
-    """A kept string: at most 256 characters, no control character (U+0000 to U+001F) nor lone surrogate."""
+    """A kept string: at most 256 characters, no control character (U+0001 to U+001F; NUL and lone surrogates never
+    get this far: docs/rules.md section 19)."""
     if value is None:
         if required:
             raise invalid_value(f"{what} is required.")

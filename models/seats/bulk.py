@@ -38,7 +38,7 @@ async def listed_users(org: Organization, user_ids: list[str], subject: str = "u
     ordered = [found[pk] for pk in parsed if pk is not None]
     for index, user in enumerate(ordered):
         if user.deleted_at is not None:
-            raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is deleted.", f"{subject}[{index}]")
+            raise DomainError(ErrorCode.USER_DELETED, "This user is deleted.", f"{subject}[{index}]")
     return ordered
 
 

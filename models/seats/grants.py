@@ -40,7 +40,7 @@ class Grants(PoolCounters):
                 organization_id=self.org.id, user_id=user.id, product_id=sku, assigned_at=self.now
             )
         except IntegrityError:
-            raise DomainError(ErrorCode.ALREADY_ASSIGNED, f"{user.email} already holds a {sku} license.", subject) from None
+            raise DomainError(ErrorCode.ALREADY_ASSIGNED, f"This user already holds a {sku} license.", subject) from None
         self._moved(sku, assigned=1)
         await self._end_waits(sku, [user.id])
         await LicenseDormancy.filter(user_id=user.id, product_id=sku).delete()  # a direct assignment ends dormancy
@@ -126,7 +126,7 @@ class Grants(PoolCounters):
             if not held.direct:
                 raise DomainError(
                     ErrorCode.LICENSE_INHERITED,
-                    f"{user.email} holds {sku} through groups only: remove them from the group.",
+                    f"This user holds {sku} through groups only: remove them from the group.",
                     "product_sku",
                 )
             await LicenseAssignment.filter(id=held.id).update(direct=False)
@@ -157,7 +157,7 @@ class Grants(PoolCounters):
         grouped = set(await GroupMember.filter(user_id__in=ids, group__grants__product_id=sku).values_list("user_id", flat=True))
         for index, user in enumerate(users):
             if user.id not in held:
-                raise DomainError(ErrorCode.NOT_ASSIGNED, f"{user.email} holds no {sku} license.", f"{subject}[{index}]")
+                raise DomainError(ErrorCode.NOT_ASSIGNED, f"This user holds no {sku} license.", f"{subject}[{index}]")
             if user.id in grouped and not held[user.id][1]:
                 raise DomainError(
                     ErrorCode.LICENSE_INHERITED, f"{user.email} holds {sku} through groups only.", f"{subject}[{index}]"

@@ -44,6 +44,7 @@ from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
 from seatwise.models.catalog.products import catalog
+from seatwise.models.core.atomic import after_commit
 from seatwise.models.core.tables import Organization, SeatPool, Subscription, SubscriptionStatus
 from seatwise.models.events import outbox
 from seatwise.models.events.audit import Actor
@@ -132,7 +133,7 @@ async def change(org: Organization, *, actor: Actor, now: datetime, plan: Plan |
     except _DryRun:
         unit.events = []
         return
-    await broker.publish_many(unit.events)
+    await after_commit(lambda: broker.publish_many(unit.events))
 
 
 async def _seat_version(org: Organization) -> int:

@@ -142,7 +142,7 @@ async def _live_user(org: Organization, user_id: str, sku: str, subject: str = "
     user = await get_user(org, user_id, subject)
     await get_product(sku, "product_sku")
     if user.deleted_at is not None:
-        raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is deleted.", subject)
+        raise DomainError(ErrorCode.USER_DELETED, "This user is deleted.", subject)
     return user
 
 
@@ -168,7 +168,7 @@ async def assign_license(
         await _lock_live_users([user], "user_id")
         held = await LicenseAssignment.get_or_none(user_id=user.id, product_id=sku)
         if held is not None and held.direct:
-            raise DomainError(ErrorCode.ALREADY_ASSIGNED, f"{user.email} already holds a {sku} license.", "product_sku")
+            raise DomainError(ErrorCode.ALREADY_ASSIGNED, f"This user already holds a {sku} license.", "product_sku")
         if held is not None:
             await change.add_direct(held)
             assignment = held
@@ -202,9 +202,9 @@ async def assign_licenses(
     ordered = [users[pk] for pk in parsed if pk is not None]
     for index, user in enumerate(ordered):
         if user.deleted_at is not None:
-            raise DomainError(ErrorCode.USER_DELETED, f"User {user.email} is deleted.", f"user_ids[{index}]")
+            raise DomainError(ErrorCode.USER_DELETED, "This user is deleted.", f"user_ids[{index}]")
         if user.id in holders:
-            raise DomainError(ErrorCode.ALREADY_ASSIGNED, f"{user.email} already holds a {sku} license.", f"user_ids[{index}]")
+            raise DomainError(ErrorCode.ALREADY_ASSIGNED, f"This user already holds a {sku} license.", f"user_ids[{index}]")
     async with ledger.change(org, actor=actor, now=now) as change:
         await change.lock(sku)
         await _lock_live_users(ordered, "user_ids")
@@ -248,7 +248,7 @@ async def revoke_license(
         # The user is locked after the pool, as assign and delete do: a concurrent delete cannot give this license back twice.
         await _lock_live_users([user], "user_id")
         if not await change.release(user, sku):
-            raise DomainError(ErrorCode.NOT_ASSIGNED, f"{user.email} holds no {sku} license.", "product_sku")
+            raise DomainError(ErrorCode.NOT_ASSIGNED, f"This user holds no {sku} license.", "product_sku")
     if change.preview is not None:
         raise Previewed(change.preview)
     kept = change.kept.get((user.id, sku), [])

@@ -143,3 +143,34 @@ async def test_demo_json_prints_the_admin_email_that_sign_in_needs():
     printed = json.loads(done.stdout)
     _, viewer = await auth.sign_in(printed["adminEmail"], printed["adminPassword"], now=utcnow())
     assert str(viewer.user.id) == printed["adminUserId"]
+
+
+# A process receives bytes: those that are not UTF-8 (a byte 0xFF, the encoded surrogate ED A0 80) reach argv as
+# lone surrogates (PEP 383).
+@pytest.mark.parametrize("name", ["Acme\udcff", "Acme\udced\udca0\udc80"], ids=["undecodable-byte", "encoded-surrogate"])
+async def test_an_option_with_text_no_database_stores_is_invalid_input_naming_the_option(name):
+    done = seatwise("create-org", "--name", name, "--admin-email", "odd@acme.test", "--json", env={"PYTHONUTF8": "1"})
+    assert done.returncode == 2
+    error = json.loads(done.stdout)["error"]
+    assert error["code"] == "INVALID_INPUT" and "--name" in error["message"]
+    assert not await User.exists(email="odd@acme.test")
+
+
+@pytest.mark.parametrize(("args", "days"), [([], 30), (["--expires-in", "7"], 7)])
+async def test_create_org_prints_a_token_that_expires(args, days):
+    from datetime import timedelta
+
+    from seatwise.models.core.tables import Credential
+
+    email = f"expiring{days}@acme.test"
+    done = seatwise("create-org", "--name", "Acme", "--admin-email", email, "--json", *args)
+    assert done.returncode == 0, done.stderr
+    [token] = await Credential.filter(user__email=email)
+    assert token.expires_at - token.created_at.replace(microsecond=0) == timedelta(days=days)
+    assert token.expires_at.microsecond == 0
+
+
+@pytest.mark.parametrize("days", ["0", "3651", "١", "x"])
+def test_create_org_refuses_an_expiry_out_of_range(days):
+    done = seatwise("create-org", "--name", "Acme", "--admin-email", "never@acme.test", "--expires-in", days)
+    assert done.returncode == 2 and "--expires-in" in done.stderr

@@ -8,6 +8,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.events_support import Toggle, assign_over_http, event_matching, init, subscribe, until_listening, ws_client
 from tests.live_end_support import create_token, final_message, revoke_token
+from tests.scim_support import scim_token
 from tests.support import Server, give_licenses, make_org, make_user
 
 
@@ -88,3 +89,13 @@ async def test_revoking_a_token_ends_its_open_subscription_with_an_unauthenticat
         ending, _ = await final_message(ws)
     assert ending["type"] == "error" and ending["id"] == "live", ending
     assert [e["extensions"]["code"] for e in ending["payload"]] == ["UNAUTHENTICATED"]
+
+
+async def test_a_scim_token_is_closed_with_4403_at_connection_init(server):
+    fx = await make_org()
+    async with ws_client(server.url) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {await scim_token(fx)}"}}))
+        with pytest.raises(ConnectionClosed):
+            message = await ws.recv()
+            pytest.fail(f"got {message} instead of a close")
+        assert ws.close_code == 4403

@@ -3,13 +3,18 @@ ones, and ones with one schema violation); half of them have their arguments mov
 comes, the server answers without a 5xx, without an unmasked error, without quoting a value of the request in
 any message, and it is healthy afterwards.
 
+Every String and ID is drawn from text a client may send: any Unicode, NUL, lone surrogates, 10,000 characters,
+right-to-left text and combining marks. A request refused as a whole (top-level errors and no data, or every
+mutation answering userErrors) changed nothing: the newest audit event is the same before and after.
+
 SEATWISE_FUZZ_EXAMPLES sets the number of documents (a few dozen by default, so that `make test` stays fast;
-`make fuzz` runs thousands).
+`make fuzz` runs thousands, on SQLite and on PostgreSQL). The run prints how many examples it sent.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -21,7 +26,7 @@ from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema
 
 from seatwise.gql.graphql.schema import schema
-from tests.support import Server, make_org
+from tests.support import Server, is_postgres, make_org
 
 EXAMPLES = int(os.environ.get("SEATWISE_FUZZ_EXAMPLES", "25"))
 GRAPHQL_SCHEMA = schema._schema
@@ -37,7 +42,37 @@ _DATETIME = st.one_of(
     _moments.map(lambda moment: graphql.StringValueNode(value=moment.isoformat())),
     st.text(max_size=40).map(lambda text: graphql.StringValueNode(value=text)),
 )
-CUSTOM_SCALARS = {"DateTime": _DATETIME, "JSON": st.text(max_size=20).map(lambda text: graphql.StringValueNode(value=text))}
+# Text as clients send it, for every String and ID: what the databases cannot store (NUL, lone surrogates), the
+# longest, right-to-left, combining marks, and any Unicode.
+HOSTILE_TEXT = st.one_of(
+    st.text(max_size=40),
+    st.text(st.characters(categories=["Cs", "Cc", "Mn", "Cf"]), min_size=1, max_size=8),
+    st.sampled_from(
+        [
+            "a\x00b",
+            "\x00",
+            "\ud800",
+            "a\udfffb",
+            "x" * 10_000,
+            "\u202eevil\u202c",
+            "e\u0301\u0301",
+            "שלום",
+            "مرحبا",
+            "CRM_BASIC\x00",
+        ]
+    ),
+    st.tuples(st.text(max_size=6), st.sampled_from(["\x00", "\ud83d", "\u0301", "\u200f"]), st.text(max_size=6)).map("".join),
+)
+_STRING = HOSTILE_TEXT.map(lambda text: graphql.StringValueNode(value=text))
+CUSTOM_SCALARS = {
+    "DateTime": _DATETIME,
+    "JSON": st.text(max_size=20).map(lambda text: graphql.StringValueNode(value=text)),
+    "String": _STRING,
+    "ID": st.one_of(_STRING, st.integers(min_value=0, max_value=2**63).map(lambda n: graphql.IntValueNode(value=str(n)))),
+}
+# Refusals that are recorded on purpose (docs/rules.md): a declined charge, a failed sign-in.
+RECORDED_REFUSALS = {"CARD_DECLINED", "CARD_EXPIRED", "INVALID_CREDENTIALS", "TOO_MANY_ATTEMPTS"}
+NEWEST_AUDIT = "{ auditEvents(first: 1) { edges { node { id } } } }"
 
 
 def _documents() -> st.SearchStrategy[graphql.DocumentNode]:
@@ -123,6 +158,29 @@ def _messages(body: Any) -> list[str]:
     return found
 
 
+def refused(body: Any) -> bool:
+    """Refused as a whole: top-level errors without data, or every mutation payload with userErrors (not one that
+    is recorded on purpose)."""
+    data = body.get("data")
+    if data is None:
+        return bool(body.get("errors"))
+    payloads = [value for value in data.values() if isinstance(value, dict) and "userErrors" in value]
+    return (
+        bool(payloads)
+        and all(p["userErrors"] and not {e.get("code") for e in p["userErrors"]} & RECORDED_REFUSALS for p in payloads)
+        and len(payloads) == len(data)
+    )
+
+
+def newest_audit(client: httpx.Client) -> Any:
+    return client.post("/graphql", json={"query": NEWEST_AUDIT}).json().get("data")
+
+
+def post_json(client: httpx.Client, path: str, payload: Any) -> httpx.Response:
+    """JSON with escapes (ensure_ascii): a lone surrogate has no UTF-8 form, JSON's \\ud800 escape carries it."""
+    return client.post(path, content=json.dumps(payload), headers={"Content-Type": "application/json"})
+
+
 def check_answer(response: httpx.Response, sent: list[str]) -> None:
     assert response.status_code < 500, response.text[:2000]
     body = response.json()
@@ -157,10 +215,16 @@ async def test_generated_documents_never_break_the_server_nor_echo_their_values(
                 if as_variables:
                     document, variables = hoist_arguments(document)
                 sent = _sent_values(document, variables)
-                response = client.post("/graphql", json={"query": graphql.print_ast(document), "variables": variables})
+                before = newest_audit(client)
+                response = post_json(client, "/graphql", {"query": graphql.print_ast(document), "variables": variables})
                 check_answer(response, sent)
+                if refused(response.json()):
+                    assert newest_audit(client) == before, response.text[:2000]
+                sent_count[0] += 1
 
+            sent_count = [0]
             send()
+            print(f"\nGraphQL fuzz: {sent_count[0]} examples on {'PostgreSQL' if is_postgres() else 'SQLite'}")
 
             assert client.get("/healthz").status_code == 200
             alive = client.post("/graphql", json={"query": "{ viewer { user { email } } }"})
@@ -171,8 +235,6 @@ async def test_generated_documents_never_break_the_server_nor_echo_their_values(
 
 
 async def test_a_websocket_error_quotes_no_value_of_the_operation():
-    import json
-
     from tests.events_support import init, ws_client
 
     fx = await make_org("Socket")

@@ -46,7 +46,7 @@ ErrorCode = exposed(
         "DATA_EXPORT_REQUIRED": "Cancelling without a data export in the last 7 days; export first, or pass acknowledgeDataLoss: true.",
         "IDEMPOTENCY_KEY_REUSED": "purchaseLicenses with an idempotency key already used for a purchase with other input.",
         "LICENSE_INHERITED": "revokeLicense on a license the user holds only through groups: remove the user from the group instead.",
-        "MANAGED_BY_DIRECTORY": "addGroupMembers or removeGroupMembers on a DIRECTORY group: its members change in the directory (SCIM).",
+        "MANAGED_BY_DIRECTORY": "addGroupMembers, removeGroupMembers or deleteGroup on a DIRECTORY group, or updateGroup with its displayName: its name, members and existence change in the directory (SCIM).",
         "UNKNOWN_ROLE": "No such role in this product (a shipped role the product does not allow, e.g. SALES_MANAGER in CRM_ESSENTIAL, included).",
         "ROLE_INHERITED": "revokeProductRoles on a role the user holds only through groups (or the admin role): change the group instead.",
         "CARD_IN_USE": "The default card pays for active subscriptions and no other card can take over.",

@@ -44,6 +44,6 @@ else:
 DATETIME = strawberry.scalar(
     name="DateTime",
     description="ISO-8601 date-time, always UTC, e.g. 2026-11-29T09:00:00Z.",
-    serialize=iso,
+    serialize=lambda moment: iso(moment.replace(microsecond=0)),  # whole seconds, one format for every DateTime
     parse_value=_parse,
 )

@@ -157,7 +157,10 @@ class Mutation:
         group = await groups.create_group(viewer.org, input.display_name, input.product_skus, actor=viewer.actor, now=viewer.now)
         return CreateGroupPayload(group=Group.from_model(group))
 
-    @domain_mutation(CanManageUsers, description="Rename a group, or replace the set of products it grants.")
+    @domain_mutation(
+        CanManageUsers,
+        description="Rename a group, or replace the set of products it grants. A DIRECTORY group's name is the directory's: Errors: NOT_FOUND, INVALID_INPUT, ALREADY_EXISTS, MANAGED_BY_DIRECTORY (displayName of a DIRECTORY group; its products may change).",
+    )
     async def update_group(
         viewer: Viewer, input: Annotated[UpdateGroupInput, strawberry.argument(description="The group and what to change.")]
     ) -> UpdateGroupPayload:
@@ -181,7 +184,7 @@ class Mutation:
 
     @domain_mutation(
         CanManageUsers,
-        description="Delete a group: its members lose the licenses they held only through it (freed for the queue) and their waits through it end. Errors: NOT_FOUND.",
+        description="Delete a group: its members lose the licenses they held only through it (freed for the queue) and their waits through it end. A DIRECTORY group is deleted in the directory (SCIM). Errors: NOT_FOUND, MANAGED_BY_DIRECTORY.",
     )
     async def delete_group(
         viewer: Viewer, input: Annotated[DeleteGroupInput, strawberry.argument(description="The group to delete.")]

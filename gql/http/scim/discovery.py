@@ -27,7 +27,7 @@ async def get_resource_type(request: Request) -> Response:
     for item in resource_types(base_url(request)):
         if item["id"] == wanted:
             return scim_response(item)
-    raise ScimError(404, f"No resource type {wanted}.")
+    raise ScimError(404, "No resource type has this name.")
 
 
 async def list_schemas(request: Request) -> Response:
@@ -42,4 +42,4 @@ async def get_schema(request: Request) -> Response:
     for item in schemas(base_url(request)):
         if item["id"] == wanted:
             return scim_response(item)
-    raise ScimError(404, f"No schema {wanted}.")
+    raise ScimError(404, "No schema has this id.")

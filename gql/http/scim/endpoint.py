@@ -16,11 +16,12 @@ from seatwise.gql.graphql.core import credentials
 from seatwise.gql.graphql.core.request_id import request_id
 from seatwise.gql.graphql.core.urls import public_base_url
 from seatwise.models.core.errors import Forbidden, Unauthenticated
+from seatwise.models.core.inputs import has_forbidden_text
 from seatwise.models.core.tables import TokenScope
 from seatwise.models.events.audit import Actor
 from seatwise.models.people.auth import Viewer
 from seatwise.models.people.roles import Capability
-from seatwise.models.scim.errors import ScimError, invalid_syntax
+from seatwise.models.scim.errors import ScimError, invalid_syntax, invalid_value
 
 PREFIX = "/scim/v2"
 MEDIA_TYPE = "application/scim+json"
@@ -74,9 +75,41 @@ async def read_json(request: Request) -> Any:
     if not raw.strip():
         raise invalid_syntax("The request needs a JSON body.")
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
     except (ValueError, RecursionError):
         raise invalid_syntax("The body is not valid JSON.") from None
+    if _has_forbidden_text(body):
+        raise invalid_value(FORBIDDEN_TEXT.format(where="The body"))
+    return body
+
+
+# The one boundary for text no database stores (docs/rules.md section 19), as for GraphQL (core/text_boundary.py).
+FORBIDDEN_TEXT = "{where} contains a character that is not allowed (NUL or a lone surrogate)."
+
+
+def _has_forbidden_text(value: Any) -> bool:
+    """Whether a JSON value holds NUL or a lone surrogate in any string or key, at any depth (no recursion: a
+    body nested thousands deep is valid JSON)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if has_forbidden_text(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+def check_request_text(request: Request) -> None:
+    """The path and the query parameters (names and values; a filter among them) of a SCIM request."""
+    if has_forbidden_text(request.url.path) or _has_forbidden_text(
+        [part for pair in request.query_params.multi_items() for part in pair]
+    ):
+        raise invalid_value(FORBIDDEN_TEXT.format(where="The request's path or query"))
 
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -90,6 +123,7 @@ def scim_endpoint(handlers: dict[str, Handler]) -> Handler:
         try:
             if handler is None:
                 raise ScimError(405, f"{request.method} is not supported here.")
+            check_request_text(request)
             return await handler(request)
         except ScimError as error:
             return error_response(error)

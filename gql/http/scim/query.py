@@ -4,6 +4,7 @@ SearchRequest body (POST .search, section 3.4.3), and the attributes an answer s
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 from starlette.requests import Request
@@ -12,6 +13,7 @@ from seatwise.gql.http.scim.endpoint import read_json
 from seatwise.models.scim.errors import invalid_syntax, invalid_value
 from seatwise.models.scim.schema import DEFAULT_COUNT, MAX_RESULTS, project
 
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 MAX_START_INDEX = 2**31  # past every row; keeps OFFSET within what both databases take
 
 
@@ -20,11 +22,8 @@ def _number(raw: Any, name: str, default: int) -> int:
         return default
     if isinstance(raw, int) and not isinstance(raw, bool):
         return raw
-    if isinstance(raw, str):
-        try:
-            return int(raw.strip())
-        except ValueError:
-            pass
+    if isinstance(raw, str) and _INTEGER.fullmatch(raw.strip()):
+        return int(raw.strip())  # ASCII digits only: int() also reads "١٢" (Arabic-Indic digits) as 12
     raise invalid_value(f"{name} is an integer.")
 
 

@@ -152,3 +152,75 @@ async def test_0012_stores_the_line_of_every_pool_so_that_states_answer_as_befor
             assert await _answers(orgs) == before
     finally:
         await Tortoise.init(config=db.tortoise_config(database_url()))
+
+
+def test_no_migration_imports_application_code():
+    """Migrations are frozen text (docs/rules.md section 19): an import of seatwise would let a later change of the
+    application change what an old migration creates."""
+    import ast
+    from pathlib import Path
+
+    for path in sorted((Path(__file__).parents[3] / "migrations").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] if node.level == 0 else ["(relative)"]
+            for name in names:
+                assert name.split(".")[0] not in ("seatwise", "gql", "models", "(relative)"), (path.name, name)
+
+
+async def _columns(url: str) -> dict:
+    """Every table's columns as (name, nullable), read from the database."""
+    async with db.connected(url, migrate_first=False):
+        client = connections.get("default")
+        if is_postgres():
+            rows = await client.execute_query_dict(
+                "SELECT table_name, column_name, is_nullable FROM information_schema.columns WHERE table_schema = 'public'"
+            )
+            found = {(r["table_name"], r["column_name"], r["is_nullable"] == "YES") for r in rows}
+        else:
+            tables = await client.execute_query_dict(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+            found = set()
+            for table in tables:
+                for column in await client.execute_query_dict(f'PRAGMA table_info("{table["name"]}")'):
+                    found.add((table["name"], column["name"], not column["notnull"] and not column["pk"]))
+    tables: dict = {}
+    for table, column, nullable in found:
+        if not table.startswith("tortoise"):  # the migrations' own bookkeeping
+            tables.setdefault(table, set()).add((column, nullable))
+    return tables
+
+
+async def test_migrations_from_empty_and_from_the_previous_release_give_the_schema_the_models_expect(empty_database_url):
+    await Tortoise.close_connections()
+    urls = [empty_database_url + suffix for suffix in ("", "_previous", "_models")]
+    if is_postgres():
+        import asyncpg
+
+        admin = await asyncpg.connect(database_url().replace("postgres://", "postgresql://", 1))
+        for url in urls[1:]:
+            await admin.execute(f'CREATE DATABASE "{url.rpartition("/")[2]}"')
+    try:
+        await db.migrate(urls[0])
+        await Tortoise.close_connections()
+        # An earlier release's database (before groups, tokens' scope and SCIM), then every migration after it.
+        await migrate_api(config=db.tortoise_config(urls[1]), target="seatwise.0004_charge_attempt")
+        await Tortoise.close_connections()
+        await db.migrate(urls[1])
+        await Tortoise.close_connections()
+        await Tortoise.init(config=db.tortoise_config(urls[2]))
+        await Tortoise.generate_schemas()
+        await Tortoise.close_connections()
+        expected = await _columns(urls[2])
+        assert await _columns(urls[0]) == expected
+        assert await _columns(urls[1]) == expected
+    finally:
+        await Tortoise.close_connections()
+        if is_postgres():
+            for url in urls[1:]:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)')
+            await admin.close()
+        await Tortoise.init(config=db.tortoise_config(database_url()))

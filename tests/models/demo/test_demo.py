@@ -58,3 +58,12 @@ async def test_make_run_revokes_its_previous_token_and_prints_a_password_once():
     live = await Credential.filter(user_id=first.admin.id, kind=CredentialKind.API_TOKEN, name="make run", revoked_at=None)
     assert len(live) == 1 and live[0].expires_at - live[0].created_at == timedelta(days=30)
     assert await AuditEvent.filter(organization_id=first.organization.id, action="api_token.revoked").count() == 2
+
+
+async def test_make_run_leaves_no_token_nobody_was_shown():
+    """The demo `make run` builds has one live API token: the `make run` one it prints (docs/rules.md section 19)."""
+    from seatwise.models.core.tables import Credential, CredentialKind
+
+    built = await demo.ensure_demo()
+    live = await Credential.filter(user__organization_id=built.organization.id, kind=CredentialKind.API_TOKEN, revoked_at=None)
+    assert [c.name for c in live] == ["make run"]

@@ -98,7 +98,6 @@ async def test_value_filter_on_emails_value(people):
         'meta.created gt "yesterday"',
         "x" * 5000,
         'userName eq "' + "a" * 300 + '"',
-        'displayName eq "\ud800"',  # a lone surrogate: no database takes it
         'meta.created gt "9999-12-31T23:59:59-23:59"',  # past the last moment there is, in UTC
         'meta.created lt "0001-01-01T00:00:00+23:59"',
     ],
