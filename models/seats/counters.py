@@ -59,6 +59,7 @@ class PoolCounters:
     _pools: dict[str, PoolView] = field(default_factory=dict)
     # (user id, sku) -> ids of the groups through which a released license was kept (no silent no-op: the API says so)
     kept: dict[tuple[int, str], list[int]] = field(default_factory=dict)
+    audited: bool = False  # whether the change recorded anything (a no-op moves no plan version)
     # For previews (models/seats/previewing.py): each pool's conflict line as locked (raw column values), and the
     # licenses this change took away: (user id, sku, (assigned_at, id)).
     _lines_before: dict[str, tuple[Any, Any]] = field(default_factory=dict)
@@ -127,6 +128,7 @@ class PoolCounters:
             )
 
     async def audit(self, action: AuditAction, target: AuditTarget, target_id: Any, details: dict[str, Any] | None = None):
+        self.audited = True
         return await audit.record(
             self.org, self.actor, action, target_type=target, target_id=target_id, at=self.now, details=details
         )

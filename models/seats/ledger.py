@@ -101,6 +101,10 @@ class SeatChange(Grants, GroupSources):
         return flips
 
 
+def _moved(unit: SeatChange) -> bool:
+    return unit.audited or bool(unit.events) or any(unit._before.get(sku) != pool for sku, pool in unit._pools.items())
+
+
 class _DryRun(Exception):
     """Ends a dry run's transaction: everything it wrote is rolled back."""
 
@@ -128,7 +132,7 @@ async def change(org: Organization, *, actor: Actor, now: datetime, plan: Plan |
                     unit.preview = await previewing.work_out(unit)
                     unit.preview.plan_token, unit.preview.plan_expires_at = plan.sign(org.id, version, now)
                     raise _DryRun
-            else:
+            elif _moved(unit):
                 await _move_versions(org, sorted(unit._pools))
     except _DryRun:
         unit.events = []

@@ -13,7 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema
 
-from tests.http.test_fuzz import CUSTOM_SCALARS, EXAMPLES, GRAPHQL_SCHEMA, _sent_values, check_answer, hoist_arguments
+from tests.http.test_fuzz import (
+    CUSTOM_SCALARS,
+    EXAMPLES,
+    GRAPHQL_SCHEMA,
+    _sent_values,
+    check_answer,
+    hoist_arguments,
+    post_json,
+)
 from tests.support import Server, make_org, make_user
 
 pytestmark = pytest.mark.fuzz
@@ -60,7 +68,7 @@ async def test_generated_usage_and_plan_documents_never_break_the_server():
                 variables: dict[str, Any] = {}
                 if as_variables:
                     document, variables = hoist_arguments(document)
-                response = client.post("/graphql", json={"query": graphql.print_ast(document), "variables": variables})
+                response = post_json(client, "/graphql", {"query": graphql.print_ast(document), "variables": variables})
                 check_answer(response, _sent_values(document, variables))
 
             send()

@@ -69,7 +69,7 @@ async def _group_statements(count: int) -> int:
 
 async def test_a_group_of_10000_members_gains_roles_in_the_statements_of_a_group_of_10():
     ten, ten_thousand = await _group_statements(10), await _group_statements(10_000)
-    assert ten == ten_thousand <= 16, (ten, ten_thousand)
+    assert ten == ten_thousand <= 19, (ten, ten_thousand)  # with the event log (counter, rows) and the pools' plan version
 
 
 async def test_the_sign_in_answer_with_roles_costs_one_statement_more_than_without():
