@@ -3,7 +3,7 @@
 
 from datetime import timedelta
 
-from seatwise.models.billing import alerts
+from seatwise.models.billing import alerts, cards
 from seatwise.models.billing.alerts import AlertKind
 from seatwise.models.billing.card_notices import notice_expiring_cards
 from seatwise.models.clock.run import run_clock
@@ -85,3 +85,17 @@ async def test_no_notice_without_the_alert():
     assert await notice_expiring_cards(NOW, org=fx.org) == 0
     assert (await PaymentCard.get(id=ending.id)).expiry_noticed is None
     assert await Event.filter(type="card.expiring").count() == 0
+
+
+async def test_a_card_change_that_starts_the_alert_writes_the_notice_in_its_own_transaction():
+    fx = await make_org()
+    mine = await card(fx, 12, 2030)
+    await give_licenses(fx, "CRM_BASIC", 5)
+    assert await Event.filter(organization_id=fx.org.id, type="card.expiring").count() == 0
+
+    await cards.update_card(fx.org, str(mine.id), 11, 2026, actor=fx.actor, now=NOW)  # now before the renewal
+
+    [notice] = await _notices(fx)
+    [updated] = await Event.filter(organization_id=fx.org.id, type="card.updated")
+    assert notice.sequence == updated.sequence + 1 and notice.data["paymentCard"]["expMonth"] == 11
+    assert await notice_expiring_cards(NOW, org=fx.org) == 0  # the clock finds it noticed
