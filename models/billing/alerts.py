@@ -139,11 +139,20 @@ def _payments_failed(subs: list[Subscription], products: dict[str, Product], car
     return found
 
 
+def renews(sub: Subscription) -> bool:
+    """Whether the subscription's next renewal will be charged (ACTIVE, not set to cancel): CARD_EXPIRING looks at it."""
+    return sub.status is SubscriptionStatus.ACTIVE and not sub.cancel_at_period_end
+
+
+def card_expiring(card: PaymentCard, renewal: datetime) -> bool:
+    """Whether the card expires at or before a renewal (CARD_EXPIRING's condition)."""
+    return card_expires_at(card.exp_month, card.exp_year) <= renewal
+
+
 def _cards_expiring(subs: list[Subscription], products: dict[str, Product], card: PaymentCard | None) -> list[Alert]:
     found = []
-    expires = card_expires_at(card.exp_month, card.exp_year) if card else None
     for sub in subs:
-        if sub.status is not SubscriptionStatus.ACTIVE or sub.cancel_at_period_end:
+        if not renews(sub):
             continue
         product, renewal = products[sub.product_id], sub.current_period_end
         if card is None:
@@ -157,7 +166,7 @@ def _cards_expiring(subs: list[Subscription], products: dict[str, Product], card
                     due_at=renewal,
                 )
             )
-        elif expires is not None and expires <= renewal:
+        elif card_expiring(card, renewal):
             found.append(
                 Alert(
                     AlertKind.CARD_EXPIRING,

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
+from seatwise.models.billing.card_notices import notice_expiring_cards
 from seatwise.models.billing.gateways import CardToken, GatewayUnavailable, check_expiry, gateway
 from seatwise.models.billing.past_due import retry_past_due
 from seatwise.models.core.errors import DomainError, ErrorCode
@@ -135,6 +136,7 @@ async def add_card(
             created_at=now,
         )
         await _audit(org, actor, AuditAction.CARD_ADDED, card, now)
+        await notice_expiring_cards(now, org=org)  # a new default card may start CARD_EXPIRING
     return card, await _retry(org, card, actor=actor, now=now, wall=wall)
 
 
@@ -148,6 +150,7 @@ async def update_card(
         await PaymentCard.filter(id=card.id).update(exp_month=exp_month, exp_year=exp_year)
         card = await PaymentCard.get(id=card.id)
         await _audit(org, actor, AuditAction.CARD_UPDATED, card, now)
+        await notice_expiring_cards(now, org=org)  # new expiry dates are a new period
     return card, await _retry(org, card, actor=actor, now=now, wall=wall)
 
 
@@ -179,6 +182,7 @@ async def set_default_card(
         await _audit(
             org, actor, AuditAction.CARD_DEFAULT_CHANGED, card, now, previousDefault=str(previous[0].id) if previous else None
         )
+        await notice_expiring_cards(now, org=org)
     return card, await _retry(org, card, actor=actor, now=now, wall=wall)
 
 
@@ -211,6 +215,7 @@ async def remove_card(org: Organization, card_id: str, *, actor: Actor, now: dat
             await PaymentCard.filter(id=successor.id).update(is_default=True)
             successor = await PaymentCard.get(id=successor.id)
             await _audit(org, actor, AuditAction.CARD_DEFAULT_CHANGED, successor, now, previousDefault=str(card.id))
+            await notice_expiring_cards(now, org=org)
     try:
         await gateway().detach(org.id, card.gateway_token)
     except GatewayUnavailable:

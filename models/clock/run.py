@@ -6,6 +6,8 @@ At `now`, a run:
   `models/billing/schedule.py` and `models/billing/steps.py`), subscription after subscription in
   id order, in batches;
 * purges users deleted more than 30 days before `now` (`models/people/deletion.py`, `purge_deleted`);
+* writes the `card.expiring` notices of default cards that now expire before a renewal
+  (`models/billing/card_notices.py`);
 * reclaims idle licenses where a reclaim policy says so (`models/usage/reclaim.py`);
 * removes stale data exports (`models/exports/files.py`, `remove_stale_exports`).
 
@@ -22,6 +24,7 @@ from datetime import datetime
 from typing import cast
 
 from seatwise.models.billing import steps
+from seatwise.models.billing.card_notices import notice_expiring_cards
 from seatwise.models.billing.schedule import due_filter
 from seatwise.models.billing.steps import StepReport
 from seatwise.models.core.tables import Organization, Subscription, User
@@ -43,6 +46,7 @@ class ClockReport(StepReport):
     organizations: int = 0  # organizations the run covered
     reclaim_scheduled: int = 0  # licenses scheduled for reclaim (models/usage/reclaim.py)
     reclaimed: int = 0
+    cards_expiring: int = 0  # card.expiring notices written (models/billing/card_notices.py)
 
     def add(self, other: StepReport) -> None:
         """Add the counts of a step or of another run (the organizations covered are not summed)."""
@@ -51,6 +55,7 @@ class ClockReport(StepReport):
             self.purged += other.purged
             self.reclaim_scheduled += other.reclaim_scheduled
             self.reclaimed += other.reclaimed
+            self.cards_expiring += other.cards_expiring
 
     def to_dict(self) -> dict[str, int]:
         return {
@@ -78,6 +83,7 @@ async def run_clock(now: datetime, *, org: Organization | None = None, wall: dat
         report.organizations = await Organization.filter(sandbox=False).count()
         orgs = {}
     await _bill(now, org, orgs, report, wall=wall or now)
+    report.cards_expiring = await notice_expiring_cards(now, org=org)
     await _purge(now, org, orgs, report)
     reclaimed = await reclaim.run_reclaim(now, org=org)
     report.reclaim_scheduled, report.reclaimed = reclaimed.scheduled, reclaimed.reclaimed

@@ -13,7 +13,7 @@ from seatwise.models.core.clock import iso
 from seatwise.models.core.inputs import column_length, parse_id, query_text
 from seatwise.models.core.pages import Keyset
 from seatwise.models.core.tables import AdminRole, AuditEvent, Organization
-from seatwise.models.events import outbox
+from seatwise.models.events import outbox, states
 
 
 class AuditAction(str, enum.Enum):
@@ -111,7 +111,8 @@ async def record(
     """Append one audit event (and its event in the outbox). Callers pass details without secrets; events are never updated."""
     async with outbox.atomic():
         row = await AuditEvent.create(**_row(org, actor, action, target_type, target_id, at, details))
-        await outbox.append(row.organization_id, [_pending(row)])
+        [state] = await states.current(row.organization_id, [row])
+        await outbox.append(row.organization_id, [_pending(row, state)])
     return row
 
 
@@ -147,11 +148,13 @@ async def _many(rows: list[AuditEvent]) -> None:
     if rows:
         async with outbox.atomic():
             await AuditEvent.bulk_create(rows)
-            await outbox.append(rows[0].organization_id, [_pending(row) for row in rows])
+            found = await states.current(rows[0].organization_id, rows)
+            await outbox.append(rows[0].organization_id, [_pending(row, state) for row, state in zip(rows, found, strict=True)])
 
 
-def _pending(row: AuditEvent) -> outbox.Pending:
-    """The event of an audit event: its action as the type, the audit event as the API shows it as the data."""
+def _pending(row: AuditEvent, state: dict[str, Any]) -> outbox.Pending:
+    """The event of an audit event: its action as the type, the audit event as the API shows it plus the target's
+    current state (models/events/states.py) as the data."""
     data = {
         "auditEventId": str(row.id) if row.id is not None else None,
         "action": row.action,
@@ -160,6 +163,7 @@ def _pending(row: AuditEvent) -> outbox.Pending:
         "targetId": row.target_id,
         "details": row.details,
         "at": iso(row.at),
+        **state,
     }
     return outbox.Pending(row.action, row.at, data)
 

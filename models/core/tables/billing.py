@@ -25,6 +25,8 @@ class PaymentCard(Model):
     gateway_token = fields.CharField(max_length=128)
     is_default = fields.BooleanField(default=False)
     created_at = fields.DatetimeField()
+    # The expiry ("YYYY-MM") the card.expiring notice was written for: once per card and expiry period.
+    expiry_noticed = fields.CharField(max_length=7, null=True)
 
     class Meta:
         table = "payment_card"

@@ -63,6 +63,7 @@ async def test_only_brand_last4_expiry_and_token_are_kept_and_audited_without_se
         "gateway_token",
         "is_default",
         "created_at",
+        "expiry_noticed",  # the expiry the card.expiring notice was written for (docs/rules.md section 15)
     }
     assert "4242424242424242" not in str(row)
     event = await AuditEvent.get(action="card.added")

@@ -6,12 +6,15 @@ from email import message_from_bytes, policy
 import pytest
 from aiosmtpd.controller import Controller
 
+from seatwise.models.billing.card_notices import notice_expiring_cards
 from seatwise.models.core.settings import reload
 from seatwise.models.core.tables import AdminRole, MailDelivery
 from seatwise.models.events import audit, notices
 from seatwise.models.events.audit import AuditAction, AuditTarget
 from seatwise.models.notices import mail
-from tests.support import NOW, free_port, make_org, make_user
+from seatwise.models.webhooks.endpoints import NOTICES
+from tests.events_support import card
+from tests.support import NOW, free_port, give_licenses, make_org, make_user
 
 
 class Inbox:
@@ -99,3 +102,53 @@ async def test_without_smtp_no_mail_is_queued_and_nothing_fails():
     await _grace_started(fx)
     assert await MailDelivery.all().count() == 0
     assert await mail.send_due(NOW) == 0
+
+
+def _recipients(inbox) -> set[str]:
+    return {to for tos, _ in inbox.messages for to in tos}
+
+
+async def test_an_expiring_card_mails_billing_and_global_admins_once(inbox):
+    fx = await make_org()
+    billing = await make_user(fx, role=AdminRole.BILLING_ADMIN)
+    await make_user(fx, role=AdminRole.USER_ADMIN)  # not told of cards
+    await card(fx, 11, 2026)
+    await give_licenses(fx, "CRM_BASIC", 5)
+    await notice_expiring_cards(NOW, org=fx.org)
+    await notice_expiring_cards(NOW, org=fx.org)  # the next run: no second mail
+
+    assert await mail.send_due(NOW) == 2
+    assert _recipients(inbox) == {fx.admin.email, billing.email}
+    assert {m["Subject"] for _, m in inbox.messages} == {"Seatwise: A payment card expires"}
+
+
+async def test_a_scheduled_reclaim_mails_user_and_global_admins(inbox):
+    fx = await make_org()
+    users = await make_user(fx, role=AdminRole.USER_ADMIN)
+    await make_user(fx, role=AdminRole.BILLING_ADMIN)  # not told of licenses
+    idle = [await make_user(fx), await make_user(fx)]
+    # As the reclaim step writes it (models/usage/reclaim.py): one audit event per license, each mailed.
+    await audit.record_many(
+        fx.org, audit.BILLING_CLOCK, AuditAction.LICENSE_RECLAIM_SCHEDULED, AuditTarget.USER, [u.id for u in idle], at=NOW
+    )
+
+    assert await mail.send_due(NOW) == 4
+    assert _recipients(inbox) == {fx.admin.email, users.email}
+    assert {m["Subject"] for _, m in inbox.messages} == {"Seatwise: Idle licenses will be reclaimed"}
+
+
+def test_every_mailed_kind_of_section_15_is_mapped_to_its_roles():
+    billing, users = {AdminRole.BILLING_ADMIN, AdminRole.GLOBAL_ADMIN}, {AdminRole.USER_ADMIN, AdminRole.GLOBAL_ADMIN}
+    assert {kind: set(roles) for kind, (_, roles) in notices.MAILED.items()} == {
+        "subscription.grace_started": billing,
+        "subscription.suspended": billing,
+        "card.expiring": billing,
+        "conflict.opened": users,
+        "license.reclaim_scheduled": users,
+        "licenses.waiting": users,
+        "webhook.disabled": {AdminRole.GLOBAL_ADMIN},
+    }
+    # Each is an event some change writes: an audit action or a notice.
+    written = {a.value for a in AuditAction} | set(NOTICES)
+    assert set(notices.MAILED) <= written
+    assert set(mail.TEXT) == {kind for kind, _ in notices.MAILED.values()}
