@@ -29,7 +29,7 @@ OPERATIONS = {
     "licenseConflicts": (
         "{ licenseConflicts { product { sku } overage causes remedies { kind }"
         " affectedUsers(first: 100) { edges { cursor node { email } } pageInfo { hasNextPage } } } }",
-        6,
+        7,  # the 7th: one grouped count of the idle licenses of the products in conflict (RECLAIM_IDLE_LICENSES)
     ),
     "subscriptions": ("{ subscriptions { id status quantity } }", 2),
     "users page": (
