@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+
+from tortoise.functions import Count, Min
 
 from seatwise.models.billing.charges import default_card
 from seatwise.models.billing.gateways import card_expires_at
 from seatwise.models.billing.schedule import SUSPENDED_FOR
-from tortoise.functions import Count, Min
-
 from seatwise.models.core.tables import (
     LicenseAssignment,
     Organization,
@@ -255,6 +255,6 @@ async def _reclaims_scheduled(org: Organization, products: dict[str, Product]) -
 def _moment(value) -> datetime:
     """MIN() of a datetime column: a datetime on PostgreSQL, text on SQLite."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     parsed = datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

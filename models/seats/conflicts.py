@@ -115,9 +115,7 @@ async def _idle_counts(org: Organization, skus: list[str], now: datetime) -> dic
     return {sku: count for sku, count in rows}
 
 
-async def _remedies(
-    org: Organization, pool: PoolView, lapsed: list[Subscription], now: datetime, idle: int = 0
-) -> list[Remedy]:
+async def _remedies(org: Organization, pool: PoolView, lapsed: list[Subscription], now: datetime, idle: int = 0) -> list[Remedy]:
     product, overage = pool.product, pool.overage
     licenses = _plural(overage, "license")
     try:
