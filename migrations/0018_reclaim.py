@@ -7,7 +7,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [("seatwise", "0016_usage")]
+    dependencies = [("seatwise", "0017_notices")]
 
     initial = False
 
