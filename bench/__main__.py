@@ -241,6 +241,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     started_servers: dict[str, servers.Server] = {}
     for database in args.databases:
         started_servers[database] = servers.seatwise(f"seatwise-{database}", urls[database], run_dir, log_level=args.log_level)
+        if "accessCheckNoUses" in args.operations:
+            started_servers[f"{database}-nouses"] = servers.seatwise(
+                f"seatwise-{database}-nouses", urls[database], run_dir, log_level=args.log_level, record_uses=False
+            )
     if "postgres" in args.databases and not args.no_workers:
         started_servers["postgres-w2"] = servers.seatwise(
             "seatwise-postgres-w2", urls["postgres"], run_dir, workers=2, log_level=args.log_level
@@ -279,7 +283,7 @@ async def _measure(
     cells: list[Cell] = []
     for op in args.operations:
         for database in args.databases:
-            port = started_servers[database].port
+            port = started_servers[f"{database}-nouses" if op == "accessCheckNoUses" else database].port
             small, large = seeded[database][small_tag], seeded[database][large_tag]
             for c in args.concurrency:
                 if c == 1:  # latency: both organizations request by request on one connection

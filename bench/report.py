@@ -124,6 +124,15 @@ def ratios(results: dict[str, Any], baseline: dict[str, Any] | None = None) -> l
                 }
         rows.append(row)
 
+    # Use recording (docs/rules.md section 12): the same accessCheck against a server that records no use.
+    row = {"measure": f"`accessCheck` with / without use recording p50 latency, {large}, c={low}", "target": "≤ 1.1x"}
+    for db in DATABASES:
+        used, unused = _cell(results, db, "accessCheck", large, low), _cell(results, db, "accessCheckNoUses", large, low)
+        if used and unused and unused["p50Ms"]:
+            value = used["p50Ms"] / unused["p50Ms"]
+            row[db] = {"value": round(value, 2), "text": f"{value:.2f}x ({unused['p50Ms']:.1f} ms without)", "met": value <= 1.1}
+    rows.append(row)
+
     priced = results.get("rateLimiting")
     row = {"measure": f"cost computation / users page p50 latency, {large}, c={low}", "target": "< 5%"}
     for db in DATABASES:

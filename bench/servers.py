@@ -90,9 +90,13 @@ def base_env(database_url: str, log_level: str) -> dict[str, str]:
     return env
 
 
-def seatwise(name: str, database_url: str, log_dir: Path, *, workers: int = 1, log_level: str = "INFO") -> Server:
-    """`seatwise serve`, as in production (the billing clock off: its runs would land inside measurements)."""
-    command = [sys.executable, "-m", "seatwise.gql", "serve", "--host", HOST, "--port", "{port}", "--workers", str(workers)]
+def seatwise(
+    name: str, database_url: str, log_dir: Path, *, workers: int = 1, log_level: str = "INFO", record_uses: bool = True
+) -> Server:
+    """`seatwise serve`, as in production (the billing clock off: its runs would land inside measurements); with
+    `record_uses` False, through bench/no_uses.py (one worker: accessCheck records no use)."""
+    module = "seatwise.gql" if record_uses else "bench.no_uses"
+    command = [sys.executable, "-m", module, "serve", "--host", HOST, "--port", "{port}", "--workers", str(workers)]
     return Server(name, command, env=base_env(database_url, log_level), log_dir=log_dir)
 
 

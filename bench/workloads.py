@@ -60,6 +60,7 @@ PG_SEATS = (
 OPERATIONS = [
     "seats",
     "accessCheck",
+    "accessCheckNoUses",
     "accessCheckRoles",
     "alerts",
     "licenseConflicts",
@@ -74,6 +75,7 @@ PEER_OPERATIONS = ["peerUsers", "peerUsersNoTotal", "peerSeats"]
 LABELS = {
     "seats": "`seats`",
     "accessCheck": "`accessCheck`",
+    "accessCheckNoUses": "`accessCheck` without use recording (bench/no_uses.py)",
     "accessCheckRoles": "`accessCheck` with roles",
     "alerts": "`alerts`",
     "licenseConflicts": "`licenseConflicts` (+ affectedUsers 100)",
@@ -114,12 +116,12 @@ def seatwise(op: str, port: int, org: SeededOrg, concurrency: int) -> Workload:
         return load.graphql_request(load_host(), port, query, variables, org.token)
 
     label = org.tag
-    if op in ("accessCheck", "accessCheckRoles"):
+    if op in ("accessCheck", "accessCheckNoUses", "accessCheckRoles"):
         # Users holding CRM_PROFESSIONAL, spread over the organization: the later ones are in conflict. Each holds
         # SALESPERSON directly, every tenth SALES_MANAGER through a group too.
         emails = org.professional_emails
         step = max(1, len(emails) // 200)
-        document = ACCESS if op == "accessCheck" else ACCESS_ROLES
+        document = ACCESS_ROLES if op == "accessCheckRoles" else ACCESS
         requests = [gql(document, {"e": e, "p": "CRM_PROFESSIONAL"}) for e in emails[::step]]
         return Workload(lambda k: [(label, [r]) for r in requests[k:] + requests[:k]])
     if op == "assignRevoke":

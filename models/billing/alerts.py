@@ -1,6 +1,7 @@
 """Alerts: what needs an admin's attention now, most urgent first (docs/rules.md section 8).
 
-Order: LICENSE_CONFLICT, PAYMENT_FAILED, CARD_EXPIRING, SUBSCRIPTION_ENDING, SEATS_LOW, LICENSES_WAITING, WEBHOOK_DISABLED; inside a
+Order: LICENSE_CONFLICT, PAYMENT_FAILED, CARD_EXPIRING, SUBSCRIPTION_ENDING, SEATS_LOW, LICENSES_WAITING, RECLAIM_SCHEDULED,
+WEBHOOK_DISABLED; inside a
 kind by `due_at` (alerts without one last), then catalog order and subscription id.
 
 Rules of our own (documented in docs/rules.md):
@@ -15,12 +16,22 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+
+from tortoise.functions import Count, Min
 
 from seatwise.models.billing.charges import default_card
 from seatwise.models.billing.gateways import card_expires_at
 from seatwise.models.billing.schedule import SUSPENDED_FOR
-from seatwise.models.core.tables import Organization, PaymentCard, Product, Subscription, SubscriptionStatus, WebhookEndpoint
+from seatwise.models.core.tables import (
+    LicenseAssignment,
+    Organization,
+    PaymentCard,
+    Product,
+    Subscription,
+    SubscriptionStatus,
+    WebhookEndpoint,
+)
 from seatwise.models.seats.licenses import seat_pools
 from seatwise.models.seats.pools import PoolView
 
@@ -34,6 +45,7 @@ class AlertKind(str, enum.Enum):
     SUBSCRIPTION_ENDING = "SUBSCRIPTION_ENDING"
     SEATS_LOW = "SEATS_LOW"
     LICENSES_WAITING = "LICENSES_WAITING"
+    RECLAIM_SCHEDULED = "RECLAIM_SCHEDULED"
     WEBHOOK_DISABLED = "WEBHOOK_DISABLED"
 
 
@@ -59,7 +71,7 @@ def _licenses(count: int) -> str:
 
 
 async def alerts(org: Organization, *, now: datetime) -> list[Alert]:
-    """Every alert of the organization at `now` (its own clock): four queries, the catalog from memory."""
+    """Every alert of the organization at `now` (its own clock): six queries, the catalog from memory."""
     pools = await seat_pools(org)
     products = {p.product.sku: p.product for p in pools}
     subs = await Subscription.filter(organization_id=org.id).exclude(status=SubscriptionStatus.CANCELLED).order_by("id")
@@ -71,6 +83,7 @@ async def alerts(org: Organization, *, now: datetime) -> list[Alert]:
         *_subscriptions_ending(subs, products),
         *_seats_low(pools),
         *_licenses_waiting(pools),
+        *await _reclaims_scheduled(org, products),
         *[
             Alert(AlertKind.WEBHOOK_DISABLED, f"The webhook endpoint {url} was disabled: {reason} Fix it, then enable it again.")
             for url, reason in await WebhookEndpoint.filter(
@@ -221,3 +234,36 @@ def _licenses_waiting(pools: list[PoolView]) -> list[Alert]:
         for pool in pools
         if pool.waiting > 0
     ]
+
+
+async def _reclaims_scheduled(org: Organization, products: dict[str, Product]) -> list[Alert]:
+    """One alert per product with licenses scheduled for reclaim: how many, due at the earliest `reclaim_at`.
+    One grouped query over the index (organization_id, reclaim_at)."""
+    rows = (
+        await LicenseAssignment.filter(organization_id=org.id, reclaim_at__isnull=False)
+        .annotate(scheduled=Count("id"), first=Min("reclaim_at"))
+        .group_by("product_id")
+        .values("product_id", "scheduled", "first")
+    )
+    found = []
+    for row in rows:
+        product, count = products[row["product_id"]], row["scheduled"]
+        first = _moment(row["first"])
+        found.append(
+            Alert(
+                AlertKind.RECLAIM_SCHEDULED,
+                f"{product.name}: {_licenses(count)} idle {'is' if count == 1 else 'are'} scheduled to be reclaimed, "
+                f"the first on {_day(first)}. A use keeps a license; see idleLicenses.",
+                product=product,
+                due_at=first,
+            )
+        )
+    return found
+
+
+def _moment(value) -> datetime:
+    """MIN() of a datetime column: a datetime on PostgreSQL, text on SQLite."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

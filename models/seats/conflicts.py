@@ -10,18 +10,24 @@ product's conflict line, which the seat ledger keeps in the pool row (models/sea
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from tortoise.functions import Count
 
 from seatwise.models.catalog import prices
 from seatwise.models.core.errors import DomainError
-from seatwise.models.core.pages import Keyset, Page, check_first, decode_cursor
+from seatwise.models.core.pages import Keyset, Page, check_first, decode_cursor, paginate
 from seatwise.models.core.tables import LicenseAssignment, Organization, StatusReason, Subscription, SubscriptionStatus, User
 from seatwise.models.seats.licenses import PoolView, conflict_line, seat_pools
 
 NOT_COUNTING = (SubscriptionStatus.SUSPENDED, SubscriptionStatus.CANCELLED)
 # The assignments in CONFLICT, latest first.
 AFFECTED_ORDER = Keyset(("-assigned_at", "-id"))
+# RECLAIM_IDLE_LICENSES: licenses idle this long, longest idle first (the index (organization_id, product_id,
+# idle_since, id), as idleLicenses reads it: models/usage/idle.py, a layer above).
+REMEDY_IDLE_DAYS = 30
+IDLE_ORDER = Keyset(("idle_since", "id"))
 
 
 class ConflictCause(str, enum.Enum):
@@ -34,6 +40,7 @@ class RemedyKind(str, enum.Enum):
     REVOKE_LICENSES = "REVOKE_LICENSES"
     DELETE_USERS = "DELETE_USERS"
     UPDATE_PAYMENT_CARD = "UPDATE_PAYMENT_CARD"
+    RECLAIM_IDLE_LICENSES = "RECLAIM_IDLE_LICENSES"
 
 
 @dataclass(frozen=True)
@@ -77,13 +84,14 @@ def _money(cents: int, currency: str) -> str:
 
 async def license_conflicts(org: Organization, *, now: datetime, sku: str | None = None) -> list[Conflict]:
     """Every product in conflict (catalog order): two aggregate queries, one for the subscriptions
-    that stopped counting, and one quote per conflict."""
+    that stopped counting, one grouped count of the idle licenses (RECLAIM_IDLE_LICENSES), and one quote per conflict."""
     pools = [p for p in await seat_pools(org, sku) if p.in_conflict]
     if not pools:
         return []
     lapsed = await Subscription.filter(
         organization_id=org.id, product_id__in=[p.product.sku for p in pools], status__in=NOT_COUNTING
     ).order_by("id")
+    idle = await _idle_counts(org, [p.product.sku for p in pools], now)
     conflicts = []
     for pool in pools:
         subs = [s for s in lapsed if s.product_id == pool.product.sku]
@@ -92,11 +100,22 @@ async def license_conflicts(org: Organization, *, now: datetime, sku: str | None
             causes.append(ConflictCause.PAYMENT_FAILED)
         if any(s.status_reason is StatusReason.CANCELLED_BY_REQUEST for s in subs):
             causes.append(ConflictCause.SUBSCRIPTION_CANCELLED)
-        conflicts.append(Conflict(pool, causes, await _remedies(org, pool, subs, now)))
+        conflicts.append(Conflict(pool, causes, await _remedies(org, pool, subs, now, idle.get(pool.product.sku, 0))))
     return conflicts
 
 
-async def _remedies(org: Organization, pool: PoolView, lapsed: list[Subscription], now: datetime) -> list[Remedy]:
+def _idle_query(org: Organization, sku: str | list[str], now: datetime):
+    skus = [sku] if isinstance(sku, str) else sku
+    cutoff = now - timedelta(days=REMEDY_IDLE_DAYS)
+    return LicenseAssignment.filter(organization_id=org.id, product_id__in=skus, idle_since__lte=cutoff)
+
+
+async def _idle_counts(org: Organization, skus: list[str], now: datetime) -> dict[str, int]:
+    rows = await _idle_query(org, skus, now).annotate(idle=Count("id")).group_by("product_id").values_list("product_id", "idle")
+    return {sku: count for sku, count in rows}
+
+
+async def _remedies(org: Organization, pool: PoolView, lapsed: list[Subscription], now: datetime, idle: int = 0) -> list[Remedy]:
     product, overage = pool.product, pool.overage
     licenses = _plural(overage, "license")
     try:
@@ -127,6 +146,15 @@ async def _remedies(org: Organization, pool: PoolView, lapsed: list[Subscription
             f"freed at once and they can be restored within 30 days.",
         ),
     ]
+    if idle:
+        remedies.append(
+            Remedy(
+                RemedyKind.RECLAIM_IDLE_LICENSES,
+                f"Take back the licenses idle longest: {_plural(idle, 'license')} of {product.name} "
+                f"{'is' if idle == 1 else 'are'} idle {REMEDY_IDLE_DAYS} days or more (idleUsers, longest idle first). "
+                f"revokeLicenses with those users and dryRun true previews exactly that change.",
+            )
+        )
     suspended = [s for s in lapsed if s.status is SubscriptionStatus.SUSPENDED and s.status_reason is StatusReason.PAYMENT_FAILED]
     if suspended:
         held = sum(s.quantity for s in suspended)
@@ -167,3 +195,11 @@ async def affected_users_page(org: Organization, pool: PoolView, first: int | No
         has_previous=start is not None,
         counter=total,
     )
+
+
+async def idle_users_page(org: Organization, sku: str, first: int | None, after: str | None, now: datetime) -> Page[User]:
+    """One page of the users whose licenses of the product are idle REMEDY_IDLE_DAYS or more, longest idle first
+    (first 1..100, keyset cursors): one query per page, the total counted only when asked for."""
+    query = _idle_query(org, sku, now)
+    page = await paginate(query.select_related("user"), first, after, IDLE_ORDER)
+    return replace(page, items=[row.user for row in page.items], counter=query.count)

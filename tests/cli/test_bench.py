@@ -52,6 +52,7 @@ def test_the_benchmark_runs_one_tiny_round_and_writes_its_results(tmp_path):
     assert {
         "seats",
         "accessCheck",
+        "accessCheckNoUses",
         "accessCheckRoles",
         "alerts",
         "licenseConflicts",

@@ -147,6 +147,7 @@ async def test_the_suspension_after_the_grace_period_opens_a_conflict_with_four_
         "PURCHASE_LICENSES",
         "REVOKE_LICENSES",
         "DELETE_USERS",
+        "RECLAIM_IDLE_LICENSES",  # months into the story, the members' licenses are idle 30 days or more
         "UPDATE_PAYMENT_CARD",
     ]
     assert conflict["remedies"][0]["quote"] == {"quantity": 3, "amountDue": {"amountCents": 9000}}
@@ -207,7 +208,8 @@ async def test_purchasing_the_overage_settles_the_conflict():
     assert state["subscription"]["status"] == "CANCELLED" and state["subscription"]["statusReason"] == "PAYMENT_FAILED"
     [conflict] = state["licenseConflicts"]
     assert conflict["causes"] == ["PAYMENT_FAILED"]
-    assert [r["kind"] for r in conflict["remedies"]] == ["PURCHASE_LICENSES", "REVOKE_LICENSES", "DELETE_USERS"]
+    kinds = ["PURCHASE_LICENSES", "REVOKE_LICENSES", "DELETE_USERS", "RECLAIM_IDLE_LICENSES"]  # idle for months by now
+    assert [r["kind"] for r in conflict["remedies"]] == kinds
     added = (await story.run(ADD_CARD, number="5555 5555 5555 4444", m=12, y=2030))["addPaymentCard"]
     assert added["userErrors"] == []
 

@@ -25,11 +25,11 @@ OPERATIONS = {
         'query($email: String!) { accessCheck(email: $email, productSku: "CRM_ESSENTIAL") { allowed reason } }',
         4,
     ),
-    "alerts": ("{ alerts { kind message product { sku } } }", 5),  # the 5th: disabled webhook endpoints
+    "alerts": ("{ alerts { kind message product { sku } } }", 6),  # 5th: disabled webhooks; 6th: scheduled reclaims (grouped)
     "licenseConflicts": (
         "{ licenseConflicts { product { sku } overage causes remedies { kind }"
         " affectedUsers(first: 100) { edges { cursor node { email } } pageInfo { hasNextPage } } } }",
-        6,
+        7,  # the 7th: one grouped count of the idle licenses of the products in conflict (RECLAIM_IDLE_LICENSES)
     ),
     "subscriptions": ("{ subscriptions { id status quantity } }", 2),
     "users page": (

@@ -23,6 +23,7 @@ AlertKind = exposed(
         "SUBSCRIPTION_ENDING": "A subscription is set to cancel at its period end.",
         "SEATS_LOW": "A bought product has 10% or less of its licenses available.",
         "LICENSES_WAITING": "Users wait for licenses of a product that has none available; buy more to serve them.",
+        "RECLAIM_SCHEDULED": "Idle licenses of a product are scheduled to be reclaimed.",
         "WEBHOOK_DISABLED": "A webhook endpoint was disabled after failing deliveries.",
     },
 )

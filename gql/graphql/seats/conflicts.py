@@ -33,6 +33,7 @@ RemedyKind = exposed(
         "REVOKE_LICENSES": "Revoke as many licenses as the overage.",
         "DELETE_USERS": "Delete as many license holders as the overage.",
         "UPDATE_PAYMENT_CARD": "Add or fix the default card, which renews a subscription suspended for a failed payment.",
+        "RECLAIM_IDLE_LICENSES": "Take back the licenses idle longest (see idleUsers).",
     },
 )
 
@@ -42,12 +43,30 @@ class Remedy:
     kind: conflict_rules.RemedyKind = strawberry.field(description="What to do.")
     description: str = strawberry.field(description="The remedy in words, for people.")
     quote: Quote | None = strawberry.field(description="For PURCHASE_LICENSES: the price of buying exactly the overage.")
+    sku: strawberry.Private[str]
 
     @classmethod
-    def from_model(cls, remedy: conflict_rules.Remedy) -> Remedy:
+    def from_model(cls, remedy: conflict_rules.Remedy, sku: str) -> Remedy:
         return cls(
-            kind=remedy.kind, description=remedy.description, quote=Quote.from_view(remedy.quote) if remedy.quote else None
+            kind=remedy.kind,
+            description=remedy.description,
+            quote=Quote.from_view(remedy.quote) if remedy.quote else None,
+            sku=sku,
         )
+
+    @strawberry.field(
+        description="For RECLAIM_IDLE_LICENSES: the users whose licenses of the product are idle 30 days or more, longest idle first."
+    )
+    async def idle_users(
+        self,
+        info: Info[Context, None],
+        first: Annotated[int | None, strawberry.argument(description=PAGE_FIRST)] = 100,
+        after: Annotated[str | None, strawberry.argument(description=PAGE_AFTER)] = None,
+    ) -> UserConnection | None:
+        if self.kind is not conflict_rules.RemedyKind.RECLAIM_IDLE_LICENSES:
+            return None
+        viewer = info.context.viewer
+        return UserConnection.from_page(await conflict_rules.idle_users_page(viewer.org, self.sku, first, after, viewer.now))
 
 
 @strawberry.type(description="A product whose assigned licenses exceed its purchased licenses.")
@@ -68,7 +87,7 @@ class LicenseConflict:
             assigned=conflict.assigned,
             overage=conflict.overage,
             causes=list(conflict.causes),
-            remedies=[Remedy.from_model(r) for r in conflict.remedies],
+            remedies=[Remedy.from_model(r, conflict.product.sku) for r in conflict.remedies],
             pool=conflict.pool,
         )
 

@@ -84,7 +84,11 @@ class LicenseAssignment(Model):
     class Meta:
         table = "license_assignment"
         unique_together = (("user", "product"),)
-        indexes = (("organization_id", "product_id", "assigned_at", "id"), ("organization_id", "product_id", "idle_since", "id"))
+        indexes = (
+            ("organization_id", "product_id", "assigned_at", "id"),
+            ("organization_id", "product_id", "idle_since", "id"),
+            ("organization_id", "reclaim_at"),
+        )
 
 
 class LicenseWait(Model):

@@ -168,3 +168,72 @@ async def test_conflicts_with_their_affected_users_cost_the_same_queries_whateve
     assert few.errors is None and many.errors is None
     assert many.data["licenseConflicts"][0]["affectedUsers"]["totalCount"] == 50
     assert many_queries == few_queries, (few_queries, many_queries)
+
+
+IDLE_REMEDY = """
+query Idle($first: Int, $after: String) {
+  licenseConflicts {
+    remedies {
+      kind description
+      idleUsers(first: $first, after: $after) { totalCount edges { cursor node { email } } pageInfo { hasNextPage endCursor } }
+    }
+  }
+}
+"""
+
+
+async def _idle_conflict(fx, idle: int, fresh: int = 1):
+    """A CRM_BASIC conflict (the sandbox clock at NOW): `idle` holders assigned 40+ days ago, one day apart (the first
+    idle longest), and `fresh` assigned at NOW; all but one license suspended."""
+    await card(fx, 12, 2030)
+    await give_licenses(fx, "CRM_BASIC", 1)
+    lapsing = await give_licenses(fx, "CRM_BASIC", idle + fresh)
+    people = []
+    for index in range(idle + fresh):
+        user = await make_user(fx)
+        at = NOW - timedelta(days=40 + idle - index) if index < idle else NOW
+        await seats.assign_license(fx.org, str(user.id), "CRM_BASIC", actor=fx.actor, now=at)
+        people.append(user)
+    await suspend(lapsing)
+    return people
+
+
+async def test_a_conflict_with_idle_licenses_offers_to_reclaim_them_longest_idle_first_page_by_page():
+    # given a conflict on CRM_BASIC with 3 licenses idle 40 days or more and 1 used today
+    fx = await make_org(sandbox=True)
+    people = await _idle_conflict(fx, idle=3)
+
+    # when the admin reads the remedies, the idle users a page of 2 at a time
+    first = (await execute(IDLE_REMEDY, {"first": 2}, token=fx.token)).data["licenseConflicts"][0]["remedies"]
+    [reclaim] = [r for r in first if r["kind"] == "RECLAIM_IDLE_LICENSES"]
+    after = reclaim["idleUsers"]["pageInfo"]["endCursor"]
+    second = (await execute(IDLE_REMEDY, {"first": 2, "after": after}, token=fx.token)).data["licenseConflicts"][0]["remedies"]
+
+    # then the remedy counts and lists the idle holders, longest idle first; the other remedies have no idleUsers
+    assert "3 licenses of CRM Online Basic are idle 30 days or more" in reclaim["description"]
+    assert reclaim["idleUsers"]["totalCount"] == 3 and reclaim["idleUsers"]["pageInfo"]["hasNextPage"] is True
+    assert [e["node"]["email"] for e in reclaim["idleUsers"]["edges"]] == [people[0].email, people[1].email]
+    [rest] = [r["idleUsers"] for r in second if r["kind"] == "RECLAIM_IDLE_LICENSES"]
+    assert [e["node"]["email"] for e in rest["edges"]] == [people[2].email] and rest["pageInfo"]["hasNextPage"] is False
+    assert all(r["idleUsers"] is None for r in first if r["kind"] != "RECLAIM_IDLE_LICENSES")
+
+
+async def test_a_conflict_without_idle_licenses_offers_no_reclaim():
+    fx = await make_org(sandbox=True)
+    await _idle_conflict(fx, idle=0, fresh=2)
+    remedies = (await execute(IDLE_REMEDY, {"first": 2}, token=fx.token)).data["licenseConflicts"][0]["remedies"]
+    assert "RECLAIM_IDLE_LICENSES" not in [r["kind"] for r in remedies]
+
+
+async def test_the_idle_users_of_a_remedy_cost_the_same_statements_for_3_and_for_40_idle_holders(monkeypatch):
+    small, large = await make_org(sandbox=True), await make_org(sandbox=True)
+    await _idle_conflict(small, idle=3)
+    await _idle_conflict(large, idle=40)
+
+    few, few_queries = await count_selects(monkeypatch, execute(IDLE_REMEDY, {"first": 100}, token=small.token))
+    many, many_queries = await count_selects(monkeypatch, execute(IDLE_REMEDY, {"first": 100}, token=large.token))
+
+    assert few.errors is None and many.errors is None
+    [idle] = [r["idleUsers"] for r in many.data["licenseConflicts"][0]["remedies"] if r["idleUsers"]]
+    assert idle["totalCount"] == 40 and len(idle["edges"]) == 40
+    assert many_queries == few_queries, (few_queries, many_queries)

@@ -135,3 +135,32 @@ async def test_seats_low_at_or_below_ten_percent_available():
     assert (alert.kind, alert.product.sku, alert.due_at) == (AlertKind.SEATS_LOW, "CRM_BASIC", None)
     assert "1 of 10" in alert.message
     assert (await seats.seat_pool(fx.org, "CRM_ESSENTIAL")).purchased == 0  # never bought: no alert for it
+
+
+async def test_idle_licenses_scheduled_for_reclaim_raise_one_alert_per_product_due_at_the_first_reclaim():
+    from seatwise.models.clock.run import run_clock
+    from seatwise.models.core.tables import LicenseAssignment
+    from seatwise.models.usage import access, policies
+
+    # given 3 idle CRM_BASIC licenses and a policy: 14 idle days, 7 days of notice
+    fx = await make_org()
+    await card(fx, 12, 2030)
+    sub = await give_licenses(fx, "CRM_BASIC", 3)
+    await Subscription.filter(id=sub.id).update(current_period_end=NOW + timedelta(days=3650))
+    people = [await make_user(fx, skus=["CRM_BASIC"]) for _ in range(3)]
+    await policies.set_reclaim_policy(fx.org, "CRM_BASIC", enabled=True, idle_days=14, notice_days=7, actor=fx.actor, now=NOW)
+    later = NOW + timedelta(days=20)
+
+    async def scheduled(at):
+        return [a for a in await alerts.alerts(fx.org, now=at) if a.kind is AlertKind.RECLAIM_SCHEDULED]
+
+    assert await scheduled(later) == []
+    # when the clock schedules them, and one holder signs in (a use keeps the license)
+    await run_clock(later)
+    await access.sign_in(fx.org, people[0].email, "CRM_BASIC", actor=fx.actor, now=later + timedelta(hours=1))
+    # then one alert names the product, the 2 still scheduled, due at the first reclaim
+    [alert] = await scheduled(later + timedelta(hours=1))
+    assert alert.product.sku == "CRM_BASIC"
+    assert alert.due_at == later + timedelta(days=7)
+    assert "2 licenses idle are scheduled to be reclaimed" in alert.message
+    assert await LicenseAssignment.filter(organization_id=fx.org.id, reclaim_at__isnull=False).count() == 2
