@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from tortoise.functions import Count
 
@@ -19,15 +19,14 @@ from seatwise.models.catalog import prices
 from seatwise.models.core.errors import DomainError
 from seatwise.models.core.pages import Keyset, Page, check_first, decode_cursor, paginate
 from seatwise.models.core.tables import LicenseAssignment, Organization, StatusReason, Subscription, SubscriptionStatus, User
+from seatwise.models.seats.idle import IDLE_ORDER, idle_since
 from seatwise.models.seats.licenses import PoolView, conflict_line, seat_pools
 
 NOT_COUNTING = (SubscriptionStatus.SUSPENDED, SubscriptionStatus.CANCELLED)
 # The assignments in CONFLICT, latest first.
 AFFECTED_ORDER = Keyset(("-assigned_at", "-id"))
-# RECLAIM_IDLE_LICENSES: licenses idle this long, longest idle first (the index (organization_id, product_id,
-# idle_since, id), as idleLicenses reads it: models/usage/idle.py, a layer above).
+# RECLAIM_IDLE_LICENSES: licenses idle this long, longest idle first (models/seats/idle.py, as idleLicenses reads them).
 REMEDY_IDLE_DAYS = 30
-IDLE_ORDER = Keyset(("idle_since", "id"))
 
 
 class ConflictCause(str, enum.Enum):
@@ -105,9 +104,7 @@ async def license_conflicts(org: Organization, *, now: datetime, sku: str | None
 
 
 def _idle_query(org: Organization, sku: str | list[str], now: datetime):
-    skus = [sku] if isinstance(sku, str) else sku
-    cutoff = now - timedelta(days=REMEDY_IDLE_DAYS)
-    return LicenseAssignment.filter(organization_id=org.id, product_id__in=skus, idle_since__lte=cutoff)
+    return idle_since(org, [sku] if isinstance(sku, str) else sku, REMEDY_IDLE_DAYS, now)
 
 
 async def _idle_counts(org: Organization, skus: list[str], now: datetime) -> dict[str, int]:

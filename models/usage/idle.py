@@ -4,16 +4,16 @@ organization's size (licenses of deleted users are freed at deletion, so every l
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from tortoise.queryset import QuerySet
 
 from seatwise.models.catalog.products import get_product
 from seatwise.models.core.errors import DomainError, ErrorCode
-from seatwise.models.core.pages import Keyset
 from seatwise.models.core.tables import LicenseAssignment, Organization
+from seatwise.models.seats.idle import IDLE_ORDER, idle_since
 
-IDLE_ORDER = Keyset(("idle_since", "id"))
+__all__ = ["IDLE_ORDER", "check_idle_days", "idle_count", "idle_licenses", "idle_query"]
 MIN_IDLE_DAYS, MAX_IDLE_DAYS = 1, 3650
 
 
@@ -25,9 +25,7 @@ def check_idle_days(days: int, subject: str = "idle_days", low: int = MIN_IDLE_D
 
 def idle_query(org: Organization, sku: str, days: int, now: datetime) -> QuerySet[LicenseAssignment]:
     """The product's licenses idle at least `days` days at `now`, longest idle first."""
-    return LicenseAssignment.filter(organization_id=org.id, product_id=sku, idle_since__lte=now - timedelta(days=days)).order_by(
-        *IDLE_ORDER.fields
-    )
+    return idle_since(org, [sku], days, now).order_by(*IDLE_ORDER.fields)
 
 
 async def idle_licenses(org: Organization, sku: str, days: int, now: datetime) -> QuerySet[LicenseAssignment]:
