@@ -169,6 +169,8 @@ async def cancel_subscription(
 
 async def _billed(sub: Subscription, immediately: bool, now: datetime) -> tuple[int, None, datetime | None]:
     """How a cancellation changes the bill: its renewals stop (nothing refunded, nothing charged), from its period end
-    when it cancels then, else now (a past-due subscription: the clock ends it at its next run)."""
+    when it cancels then, else now (a past-due subscription: the clock ends it at its next run). A SUSPENDED
+    subscription is billed no more already: no change."""
     _, effective = _resolution(sub, immediately, now)
-    return -(await product_of(sub.product_id)).unit_price_cents * sub.quantity, None, effective
+    billed = sub.status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.GRACE_PERIOD)
+    return -(await product_of(sub.product_id)).unit_price_cents * sub.quantity if billed else 0, None, effective

@@ -10,7 +10,7 @@ from tortoise import Tortoise
 
 from seatwise.models.billing import gateways
 from seatwise.models.core.clock import add_months
-from seatwise.models.core.tables import Charge, Organization, Subscription, SubscriptionStatus
+from seatwise.models.core.tables import Charge, Organization, StatusReason, Subscription, SubscriptionStatus
 from seatwise.models.events.live import broker
 from seatwise.models.seats import licenses
 from tests.billing_support import add_card, subscription
@@ -309,3 +309,18 @@ async def test_previews_of_changes_that_bill_nothing_have_no_charge_or_monthly_c
     document = f'mutation {{ revokeLicense(input: {{userId: "{holders[0].id}", productSku: "CRM_BASIC", dryRun: true}}) {{ {PREVIEW} }} }}'
     preview = (await execute(document, token=fx.token)).data["revokeLicense"]["preview"]
     assert preview["charge"] is None and preview["monthlyChange"] is None and preview["totalLosingAccess"] == 1
+
+
+async def test_cancelling_a_suspended_subscription_changes_no_monthly_bill():
+    fx, _, _ = await _sandbox_with_a_plan()
+    suspended = await subscription(
+        fx,
+        "CRM_BASIC",
+        3,
+        start=NOW - timedelta(days=70),
+        status=SubscriptionStatus.SUSPENDED,
+        reason=StatusReason.PAYMENT_FAILED,
+    )
+    cancel = {"subscriptionId": str(suspended.id), "reason": "Unpaid", "immediately": True, "acknowledgeDataLoss": True}
+    preview = (await execute(CANCEL, {"input": {**cancel, "dryRun": True}}, token=fx.token)).data["cancelSubscription"]["preview"]
+    assert preview["monthlyChange"] == {"amountCents": 0, "currency": "USD"} and preview["losingAccess"] == []
