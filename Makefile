@@ -95,6 +95,9 @@ bench: install
 	$(BIN)/python -m bench.webhooks --database sqlite
 	@url="$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/seatwise_bench}"; \
 	if $(BIN)/python -m tests.pg_ready "$${url%/*}/postgres"; then $(BIN)/python -m bench.webhooks --database postgres; fi
+	@url="$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/seatwise_bench}"; \
+	if $(BIN)/python -m tests.pg_ready "$${url%/*}/postgres"; then $(BIN)/python -m bench.plans; \
+	else $(BIN)/python -m bench.plans --databases sqlite; fi
 
 # Seatwise against PostGraphile (bench/peer, pinned, installed here with npm ci) on the same PostgreSQL data.
 bench-peer: install bench/peer/node_modules/.installed

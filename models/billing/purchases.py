@@ -13,20 +13,17 @@ import hashlib
 from datetime import datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from seatwise.models.billing import charges
+from seatwise.models.billing import charges, priced
 from seatwise.models.billing.charges import default_card
 from seatwise.models.billing.gateways import ChargeFailureCode, ChargeResult, GatewayUnavailable
 from seatwise.models.catalog import prices
 from seatwise.models.catalog.products import get_product
-from seatwise.models.core.clock import iso
 from seatwise.models.core.errors import DomainError, ErrorCode
 from seatwise.models.core.inputs import checked_text
 from seatwise.models.core.locks import hold
-from seatwise.models.core.lookups import get_subscription
 from seatwise.models.core.pages import Keyset
 from seatwise.models.core.tables import (
     Charge,
@@ -39,8 +36,9 @@ from seatwise.models.core.tables import (
     SubscriptionStatus,
 )
 from seatwise.models.events.audit import Actor, AuditAction, AuditTarget
-from seatwise.models.events.live import LicenseEventKind
+from seatwise.models.plans.tokens import Plan
 from seatwise.models.seats import ledger
+from seatwise.models.seats.licenses import Previewed
 
 MAX_KEY_LENGTH = 255
 KEY_RETENTION = timedelta(hours=24)
@@ -73,10 +71,20 @@ class _Busy(Exception):
 
 
 async def _start(
-    org: Organization, product: Product, quantity: int, key: str, digest: str, card: PaymentCard, *, now: datetime, wall: datetime
+    org: Organization,
+    product: Product,
+    quantity: int,
+    key: str,
+    digest: str,
+    card: PaymentCard,
+    *,
+    now: datetime,
+    wall: datetime,
+    plan: Plan | None = None,
 ) -> ChargeAttempt | tuple[Subscription, Charge]:
     """Claim the idempotency key and record the charge attempt (one short transaction, no pool lock):
-    the attempt, or the first result when the key was used already."""
+    the attempt, or the first result when the key was used already. With a plan token: the plan is checked here,
+    before the gateway is asked (PLAN_STALE frees the key), and the previewed amount is what is charged."""
     async with in_transaction():
         try:
             async with in_transaction():  # a savepoint: the concurrent twin of this request may have the key
@@ -89,25 +97,18 @@ async def _start(
             if (first := await _replay(org, key, digest)) is not None:
                 return first
         await IdempotencyKey.filter(organization_id=org.id, created_at__lt=now - KEY_RETENTION).exclude(key=key).delete()
-        open_sub = await prices.open_subscription(org, product.sku)
-        price = prices.price(product, quantity, open_sub, now)
+        price, details, open_sub, terms = await priced.price_purchase(org, product, quantity, now)
+        if plan is not None and plan.token is not None:
+            await priced.check_terms(org, plan, terms, now)
         description = (
             f"{quantity} {product.name} license(s), prorated to {price.period_end.date().isoformat()}"
             if price.prorated
             else f"{quantity} {product.name} license(s), first month"
         )
-        details = {
-            "sku": product.sku,
-            "quantity": quantity,
-            "prorated": price.prorated,
-            "periodEnd": iso(price.period_end),
-            "anchor": iso(open_sub.period_anchor if open_sub else now),
-            "periodIndex": open_sub.period_index if open_sub else 1,
-        }
         attempt = await charges.open_attempt(
             org,
             card,
-            price.amount_cents,
+            terms["amount"],
             description,
             key=f"purchase:{org.id}:{hashlib.sha256(key.encode()).hexdigest()}",
             subscription_id=open_sub.id if open_sub else None,
@@ -149,35 +150,11 @@ async def _apply_purchase(
             await charges.settle(org, attempt, result, actor=actor, now=now)
             await IdempotencyKey.filter(organization_id=org.id, key=key).delete()  # a failed charge does not use up the key
         raise _refusal(result)
-    period_end = datetime.fromisoformat(details["periodEnd"])
     async with ledger.change(org, actor=actor, now=now) as change:
         await change.lock(sku)
         await _hold_key(org, key)
-        sub = await Subscription.get_or_none(id=attempt.subscription_id) if attempt.subscription_id else None
-        if (
-            sub is not None
-            and sub.status is SubscriptionStatus.ACTIVE
-            and not sub.cancel_at_period_end
-            and sub.current_period_end == period_end
-        ):
-            await Subscription.filter(id=sub.id).update(quantity=F("quantity") + quantity, version=F("version") + 1)
-            subscription = await Subscription.get(id=sub.id)
-        else:
-            # A new subscription, or the one priced stopped taking licenses (renewed, cancelled) while the gateway
-            # answered: the licenses get a subscription of their own for exactly the period that was paid.
-            subscription = await Subscription.create(
-                organization_id=org.id,
-                product_id=sku,
-                quantity=quantity,
-                status=SubscriptionStatus.ACTIVE,
-                period_anchor=datetime.fromisoformat(details["anchor"]),
-                period_index=details["periodIndex"],
-                current_period_start=attempt.created_at,
-                current_period_end=period_end,
-                created_at=attempt.created_at,
-            )
+        subscription = await priced.add_licenses(change, details, attempt.subscription_id, attempt.created_at)
         charge = await charges.settle(org, attempt, result, actor=actor, now=now, subscription_id=subscription.id)
-        await change.recount(sku, event=LicenseEventKind.PURCHASED)
         await IdempotencyKey.filter(organization_id=org.id, key=key).update(subscription_id=subscription.id, charge_id=charge.id)
         await change.audit(
             AuditAction.LICENSES_PURCHASED,
@@ -195,13 +172,23 @@ async def _apply_purchase(
 
 
 async def purchase_licenses(
-    org: Organization, sku: str, quantity: int, idempotency_key: str, *, actor: Actor, now: datetime, wall: datetime | None = None
+    org: Organization,
+    sku: str,
+    quantity: int,
+    idempotency_key: str,
+    *,
+    actor: Actor,
+    now: datetime,
+    wall: datetime | None = None,
+    dry_run: bool = False,
+    plan_token: str | None = None,
 ) -> tuple[Subscription, Charge]:
     """Buy `quantity` licenses of `sku` on the default card; the same key and input return the first result.
 
     The gateway is called with no transaction open (see models/billing/charges.py); a duplicate arriving
     while the first is being charged waits for its result. `wall` is the wall-clock time of the
-    request (the attempt's lease), `now` the organization's."""
+    request (the attempt's lease), `now` the organization's. A dry run raises `Previewed` (a key already used
+    with this input returns its first result, as the real run would)."""
     wall = wall or now
     prices.check_quantity(quantity, "quantity")
     if not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
@@ -211,14 +198,17 @@ async def purchase_licenses(
     checked_text(idempotency_key, MAX_KEY_LENGTH, "The idempotency key", "idempotency_key")
     product = await get_product(sku, "product_sku")
     digest = request_hash(sku, quantity)
+    plan = Plan("purchaseLicenses", {"sku": sku, "quantity": quantity, "key": idempotency_key}, plan_token, dry_run)
     for _ in range(int(DUPLICATE_WAIT / DUPLICATE_POLL)):
         if (first := await _replay(org, idempotency_key, digest)) is not None:
             return first
         card = await default_card(org)
         if card is None:
             raise DomainError(ErrorCode.NO_PAYMENT_CARD, "Add a payment card before buying licenses.")
+        if dry_run:
+            raise Previewed(await priced.preview(org, product, quantity, plan, actor=actor, now=now))
         try:
-            started = await _start(org, product, quantity, idempotency_key, digest, card, now=now, wall=wall)
+            started = await _start(org, product, quantity, idempotency_key, digest, card, now=now, wall=wall, plan=plan)
         except _Busy:
             await asyncio.sleep(DUPLICATE_POLL)
             continue
@@ -235,38 +225,6 @@ async def purchase_licenses(
     raise DomainError(
         ErrorCode.INVALID_INPUT, "A purchase with this idempotency key is still being charged; retry shortly.", "idempotency_key"
     )
-
-
-async def reduce_licenses(org: Organization, subscription_id: str, quantity: int, *, actor: Actor, now: datetime) -> Subscription:
-    """Remove `quantity` licenses now, without refund, from an ACTIVE subscription."""
-    prices.check_quantity(quantity, "quantity")
-    sub = await get_subscription(org, subscription_id, "subscription_id")
-    sku = sub.product_id
-    async with ledger.change(org, actor=actor, now=now) as change:
-        await change.lock(sku)
-        sub = await Subscription.get(id=sub.id)
-        if sub.status is not SubscriptionStatus.ACTIVE:
-            raise DomainError(ErrorCode.SUBSCRIPTION_NOT_ACTIVE, f"The subscription is {sub.status.value}.", "subscription_id")
-        if quantity >= sub.quantity:
-            raise DomainError(
-                ErrorCode.INVALID_QUANTITY, f"The subscription has {sub.quantity} licenses and keeps at least 1.", "quantity"
-            )
-        await Subscription.filter(id=sub.id).update(quantity=F("quantity") - quantity, version=F("version") + 1)
-        pool = await change.recount(sku, event=LicenseEventKind.REDUCED)
-        if pool.purchased < pool.assigned:
-            raise DomainError(
-                ErrorCode.LICENSES_IN_USE,
-                f"{pool.assigned} {sku} licenses are assigned; revoke some before keeping only {pool.purchased}.",
-                "quantity",
-            )
-        sub = await Subscription.get(id=sub.id)
-        await change.audit(
-            AuditAction.LICENSES_REDUCED,
-            AuditTarget.SUBSCRIPTION,
-            sub.id,
-            {"sku": sku, "quantity": quantity, "remaining": sub.quantity},
-        )
-    return sub
 
 
 def subscriptions_query(org: Organization, statuses: list[SubscriptionStatus] | None = None) -> QuerySet[Subscription]:

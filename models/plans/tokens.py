@@ -41,25 +41,29 @@ def _mac(body: bytes) -> str:
 @dataclass(frozen=True)
 class Plan:
     """A mutation's plan request: its name and input (what the token is bound to), the token given back (if any),
-    and whether this is a dry run."""
+    and whether this is a dry run. `terms`: what a preview promised beyond the seat state (a purchase's price),
+    signed into the token and given back by `check`."""
 
     mutation: str
     inputs: dict[str, Any]
     token: str | None = None
     dry_run: bool = False
+    terms: dict[str, Any] | None = None
 
     def sign(self, org_id: int, version: int, now: datetime) -> tuple[str, datetime]:
         """The token of a preview made on seat state `version`, and when it expires."""
         expires = now + PLAN_LIFETIME
         claims = {"o": org_id, "m": self.mutation, "i": _digest(self.inputs), "v": version, "e": expires.isoformat()}
+        if self.terms is not None:
+            claims["t"] = self.terms
         body = base64.urlsafe_b64encode(json.dumps(claims, sort_keys=True).encode()).decode().rstrip("=")
         return f"{body}.{_mac(body.encode())}", expires
 
-    def check(self, org_id: int, version: int, now: datetime) -> None:
+    def check(self, org_id: int, version: int, now: datetime) -> dict[str, Any] | None:
         """PLAN_STALE unless the token given back was signed here for this organization, mutation, input and
-        seat state, and has not expired. Nothing to check without a token."""
+        seat state, and has not expired; then the terms it carries. Nothing to check without a token."""
         if self.token is None:
-            return
+            return None
         body, _, mac = self.token.partition(".")
         if not body or not hmac.compare_digest(mac, _mac(body.encode())):
             raise DomainError(ErrorCode.PLAN_STALE, STALE, "plan_token")
@@ -71,3 +75,4 @@ class Plan:
         expected = {"o": org_id, "m": self.mutation, "i": _digest(self.inputs), "v": version}
         if any(claims.get(k) != v for k, v in expected.items()) or now > expires:
             raise DomainError(ErrorCode.PLAN_STALE, STALE, "plan_token")
+        return claims.get("t")

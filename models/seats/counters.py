@@ -66,6 +66,9 @@ class PoolCounters:
     _lost: list[tuple[int, str, tuple[Any, int]]] = field(default_factory=list)
     loss_reason: AccessChangeReason = AccessChangeReason.REVOKED  # why the licenses taken away end (a preview says)
     preview: Preview | None = None  # a dry run's outcome (models/seats/previewing.py)
+    # What the change does to the bill, for its preview: (monthly change in cents, the charge now (a QuoteView),
+    # when it takes effect (None: now)). Set by the billing changes; None: nothing billed changes.
+    billed: tuple[int, Any, datetime | None] | None = None
 
     async def lock(self, *skus: str) -> None:
         """Lock the pools of these products (SKU order) and read their counters, once per change: one statement

@@ -140,6 +140,12 @@ async def change(org: Organization, *, actor: Actor, now: datetime, plan: Plan |
     await after_commit(lambda: broker.publish_many(unit.events))
 
 
+async def check_plan(org: Organization, plan: Plan, now: datetime) -> dict | None:
+    """A plan token checked against the seat state as it is now, before a change that cannot be rolled back (a
+    purchase's gateway call): PLAN_STALE, or the terms the preview signed into it."""
+    return plan.check(org.id, await _seat_version(org), now)
+
+
 async def _seat_version(org: Organization) -> int:
     rows = await SeatPool.filter(organization_id=org.id).values_list("version", flat=True)
     return sum(cast(list[int], rows))

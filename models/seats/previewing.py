@@ -41,6 +41,9 @@ def _before(line: Key) -> Q:
 async def work_out(change: PoolCounters) -> Preview:
     """The preview of `change` (inside its transaction, after its last write)."""
     preview = Preview(effective_at=change.now)
+    if change.billed is not None:
+        preview.monthly_change_cents, preview.charge, effective = change.billed
+        preview.effective_at = effective or change.now
     for uid, sku, (at, pk) in change._lost:
         line = _line(change._lines_before.get(sku))
         before = "CONFLICT" if line is not None and (_when(at), int(pk)) >= line else "ACTIVE"
@@ -49,12 +52,31 @@ async def work_out(change: PoolCounters) -> Preview:
         if event.kind is LicenseEventKind.ASSIGNED and event.user_id is not None:
             preview.gain(AccessChange(event.user_id, event.product_sku, None, "ACTIVE", AccessChangeReason.FROM_WAITLIST))
     for sku in sorted(change._pools):
+        await _conflicted(change, sku, preview)
         await _settled(change, sku, preview)
         preview.seats.append((change._before[sku], change._pools[sku]))
     ids = {c.user_id for c in preview.losing + preview.gaining}
     preview.users = {u.id: u for u in await User.filter(id__in=list(ids))} if ids else {}
     preview.products = {p.sku: p for p in await catalog()}
     return preview
+
+
+async def _conflicted(change: PoolCounters, sku: str, preview: Preview) -> None:
+    """The licenses of `sku` that were ACTIVE before the change and are in CONFLICT after it (licenses stopped
+    counting: a cancellation)."""
+    stored = await SeatPool.filter(organization_id=change.org.id, product_id=sku).values_list("line_assigned_at", "line_id")
+    after = _line(stored[0] if stored else None)
+    if after is None:
+        return
+    before = _line(change._lines_before.get(sku))
+    query = LicenseAssignment.filter(_at_or_after(after), organization_id=change.org.id, product_id=sku)
+    if before is not None:
+        query = query.filter(_before(before))
+    total = await query.count()
+    rows = await query.order_by("assigned_at", "id").limit(MAX_LISTED).values_list("user_id", flat=True)
+    for uid in rows:
+        preview.lose(AccessChange(cast(int, uid), sku, "ACTIVE", "CONFLICT", AccessChangeReason.SUBSCRIPTION_CANCELLED))
+    preview.total_losing += total - len(rows)
 
 
 async def _settled(change: PoolCounters, sku: str, preview: Preview) -> None:

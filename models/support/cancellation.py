@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from tortoise.expressions import F, Q
 
+from seatwise.models.catalog.products import product_of
 from seatwise.models.core.clock import iso
 from seatwise.models.core.errors import DomainError, ErrorCode
 from seatwise.models.core.lookups import get_subscription
@@ -25,8 +26,10 @@ from seatwise.models.core.tables import (
 )
 from seatwise.models.events.audit import Actor, AuditAction, AuditTarget
 from seatwise.models.events.live import LicenseEventKind
+from seatwise.models.plans.tokens import Plan
 from seatwise.models.seats import ledger
 from seatwise.models.seats.ledger import SeatChange
+from seatwise.models.seats.licenses import Previewed
 from seatwise.models.support.records import audit_submitted, check_text, create_request
 
 EXPORT_FRESHNESS = timedelta(days=7)
@@ -129,17 +132,21 @@ async def cancel_subscription(
     actor: Actor,
     now: datetime,
     reason_subject: str = "reason",
+    dry_run: bool = False,
+    plan_token: str | None = None,
 ) -> tuple[Subscription, ServiceRequest]:
     """Cancel at the period end (default) or now, recorded as a RESOLVED CANCEL_SUBSCRIPTION request.
 
     Order of checks (docs/rules.md section 9): the reason, the subscription, ALREADY_CANCELLED, DATA_EXPORT_REQUIRED.
     Both are checked under the pool lock, ALREADY_CANCELLED by the guarded change itself; a refusal rolls it back.
     An immediate cancellation refunds nothing; its licenses stop counting at once, which may open a
-    license conflict (cause SUBSCRIPTION_CANCELLED) when they were in use.
+    license conflict (cause SUBSCRIPTION_CANCELLED) when they were in use. A dry run raises `Previewed`.
     """
     text = check_text(reason, reason_subject)
     sub = await get_subscription(org, subscription_id, "subscription_id")
-    async with ledger.change(org, actor=actor, now=now) as change:
+    inputs = {"sub": sub.id, "reason": text, "immediately": immediately, "acknowledgeDataLoss": acknowledge_data_loss}
+    plan = Plan("cancelSubscription", inputs, plan_token, dry_run) if dry_run or plan_token else None
+    async with ledger.change(org, actor=actor, now=now, plan=plan) as change:
         await change.lock(sub.product_id)
         if not await _claim(sub, immediately, now):
             raise DomainError(
@@ -154,4 +161,16 @@ async def cancel_subscription(
         if immediately:
             await change.recount(sub.product_id, event=LicenseEventKind.SUBSCRIPTION_STATUS_CHANGED)
         request = await _record(change, sub, text, immediately=immediately, acknowledge_data_loss=acknowledge_data_loss)
+        change.billed = await _billed(sub, immediately, now)
+    if change.preview is not None:
+        raise Previewed(change.preview)
     return await Subscription.get(id=sub.id), request
+
+
+async def _billed(sub: Subscription, immediately: bool, now: datetime) -> tuple[int, None, datetime | None]:
+    """How a cancellation changes the bill: its renewals stop (nothing refunded, nothing charged), from its period end
+    when it cancels then, else now (a past-due subscription: the clock ends it at its next run). A SUSPENDED
+    subscription is billed no more already: no change."""
+    _, effective = _resolution(sub, immediately, now)
+    billed = sub.status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.GRACE_PERIOD)
+    return -(await product_of(sub.product_id)).unit_price_cents * sub.quantity if billed else 0, None, effective

@@ -1,6 +1,6 @@
 """The schema fuzzer (tests/http/test_fuzz.py) aimed at the fields of sections 12, 13 and 16 alone: updateUser,
-revokeLicenses, deleteUsers, revokeLicense and deleteUser with dryRun and planToken, recordLicenseUses,
-setReclaimPolicy, idleLicenses and the pools' idle counts. No 5xx, no unmasked error, no value quoted back."""
+revokeLicenses, deleteUsers, revokeLicense, deleteUser, purchaseLicenses, reduceLicenses and cancelSubscription with
+dryRun and planToken, recordLicenseUses, setReclaimPolicy, idleLicenses and the pools' idle counts. No 5xx, no unmasked error, no value quoted back."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema
 
+from tests.billing_support import add_card, subscription
 from tests.http.test_fuzz import (
     CUSTOM_SCALARS,
     EXAMPLES,
@@ -34,6 +35,9 @@ MUTATIONS = [
     "deleteUser",
     "recordLicenseUses",
     "setReclaimPolicy",
+    "purchaseLicenses",
+    "reduceLicenses",
+    "cancelSubscription",
 ]
 QUERIES = ["idleLicenses", "seats"]
 
@@ -49,8 +53,10 @@ def _documents() -> st.SearchStrategy[graphql.DocumentNode]:
 
 async def test_generated_usage_and_plan_documents_never_break_the_server():
     fx = await make_org("FuzzUse", sandbox=True)
+    await add_card(fx)  # the billing changes get past NO_PAYMENT_CARD
+    await subscription(fx, "CRM_BASIC", 5)
     for _ in range(3):
-        await make_user(fx)
+        await make_user(fx, skus=["CRM_BASIC"])
     server = Server()
     try:
         server.wait_ready(timeout=120)

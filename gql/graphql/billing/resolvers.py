@@ -20,8 +20,9 @@ from seatwise.gql.graphql.core.errors import UserError, query_input_error
 from seatwise.gql.graphql.core.mutations import domain_mutation
 from seatwise.gql.graphql.core.permissions import CanManageBilling
 from seatwise.gql.graphql.core.phrases import MUTATION_INPUT, PAGE_AFTER, PAGE_FIRST, USER_ERRORS
+from seatwise.gql.graphql.plans.types import PREVIEW, ChangePreview
 from seatwise.gql.graphql.seats.types import SeatPool
-from seatwise.models.billing import cards
+from seatwise.models.billing import cards, reductions
 from seatwise.models.billing import purchases as billing
 from seatwise.models.catalog import prices
 from seatwise.models.core.errors import DomainError
@@ -92,6 +93,8 @@ class PurchaseLicensesInput:
     product_sku: str = strawberry.field(description="The product's SKU, e.g. CRM_BASIC.")
     quantity: int = strawberry.field(description="Licenses to add, 1 to 10000.")
     idempotency_key: str = strawberry.field(description="Same key and same input: the first result again, no second charge.")
+    dry_run: bool | None = strawberry.field(default=False, description="Work the change out and keep nothing (see preview).")
+    plan_token: str | None = strawberry.field(default=None, description="A preview's planToken: apply exactly that plan.")
 
 
 @strawberry.type(description="The result of purchaseLicenses.")
@@ -101,6 +104,7 @@ class PurchaseLicensesPayload:
     )
     charge: Charge | None = strawberry.field(default=None, description="The successful charge.")
     seats: SeatPool | None = strawberry.field(default=None, description="The product's seat pool after the purchase.")
+    preview: ChangePreview | None = strawberry.field(default=None, description=PREVIEW)
     user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
@@ -108,6 +112,8 @@ class PurchaseLicensesPayload:
 class ReduceLicensesInput:
     subscription_id: strawberry.ID = strawberry.field(description="The subscription's id.")
     quantity: int = strawberry.field(description="Licenses to remove (not the new total).")
+    dry_run: bool | None = strawberry.field(default=False, description="Work the change out and keep nothing (see preview).")
+    plan_token: str | None = strawberry.field(default=None, description="A preview's planToken: apply exactly that plan.")
 
 
 @strawberry.type(description="The result of reduceLicenses.")
@@ -116,6 +122,7 @@ class ReduceLicensesPayload:
         default=None, description="The subscription with its new quantity."
     )
     seats: SeatPool | None = strawberry.field(default=None, description="The product's seat pool after the reduction.")
+    preview: ChangePreview | None = strawberry.field(default=None, description=PREVIEW)
     user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
@@ -219,20 +226,25 @@ class Mutation:
 
     @domain_mutation(
         CanManageBilling,
-        description="Buy licenses of a product, charged to the default card (prorated when added to an ACTIVE subscription). Errors: INVALID_QUANTITY, INVALID_INPUT, UNKNOWN_PRODUCT, IDEMPOTENCY_KEY_REUSED, NO_PAYMENT_CARD, CARD_DECLINED, CARD_EXPIRED.",
+        description="Buy licenses of a product, charged to the default card (prorated when added to an ACTIVE subscription). Errors: INVALID_QUANTITY, INVALID_INPUT, UNKNOWN_PRODUCT, IDEMPOTENCY_KEY_REUSED, NO_PAYMENT_CARD, CARD_DECLINED, CARD_EXPIRED, PLAN_STALE (with dryRun: the price and the change, no charge).",
     )
     async def purchase_licenses(
         viewer: Viewer, input: Annotated[PurchaseLicensesInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> PurchaseLicensesPayload:
-        sub, charge = await billing.purchase_licenses(
-            viewer.org,
-            input.product_sku,
-            input.quantity,
-            input.idempotency_key,
-            actor=viewer.actor,
-            now=viewer.now,
-            wall=viewer.wall,
-        )
+        try:
+            sub, charge = await billing.purchase_licenses(
+                viewer.org,
+                input.product_sku,
+                input.quantity,
+                input.idempotency_key,
+                actor=viewer.actor,
+                now=viewer.now,
+                wall=viewer.wall,
+                dry_run=bool(input.dry_run),
+                plan_token=input.plan_token,
+            )
+        except seats.Previewed as done:
+            return PurchaseLicensesPayload(preview=ChangePreview.from_view(done.preview))
         pool = await seats.seat_pool(viewer.org, input.product_sku)
         return PurchaseLicensesPayload(
             subscription=ProductSubscription.from_model(sub), charge=Charge.from_model(charge), seats=SeatPool.from_model(pool)
@@ -240,11 +252,22 @@ class Mutation:
 
     @domain_mutation(
         CanManageBilling,
-        description="Remove licenses from an ACTIVE subscription now, without refund. Errors: NOT_FOUND, SUBSCRIPTION_NOT_ACTIVE, INVALID_QUANTITY, LICENSES_IN_USE.",
+        description="Remove licenses from an ACTIVE subscription now, without refund. Errors: NOT_FOUND, SUBSCRIPTION_NOT_ACTIVE, INVALID_QUANTITY, LICENSES_IN_USE, PLAN_STALE.",
     )
     async def reduce_licenses(
         viewer: Viewer, input: Annotated[ReduceLicensesInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> ReduceLicensesPayload:
-        sub = await billing.reduce_licenses(viewer.org, input.subscription_id, input.quantity, actor=viewer.actor, now=viewer.now)
+        try:
+            sub = await reductions.reduce_licenses(
+                viewer.org,
+                input.subscription_id,
+                input.quantity,
+                actor=viewer.actor,
+                now=viewer.now,
+                dry_run=bool(input.dry_run),
+                plan_token=input.plan_token,
+            )
+        except seats.Previewed as done:
+            return ReduceLicensesPayload(preview=ChangePreview.from_view(done.preview))
         pool = await seats.seat_pool(viewer.org, sub.product_id)
         return ReduceLicensesPayload(subscription=ProductSubscription.from_model(sub), seats=SeatPool.from_model(pool))

@@ -13,6 +13,7 @@ from seatwise.gql.graphql.core.errors import UserError
 from seatwise.gql.graphql.core.mutations import domain_mutation
 from seatwise.gql.graphql.core.permissions import CanManageBilling, CanSubmitRequests
 from seatwise.gql.graphql.core.phrases import MUTATION_INPUT, PAGE_AFTER, PAGE_FIRST, USER_ERRORS
+from seatwise.gql.graphql.plans.types import PREVIEW, ChangePreview
 from seatwise.gql.graphql.support.types import (
     ServiceRequest,
     ServiceRequestCategory,
@@ -22,6 +23,7 @@ from seatwise.gql.graphql.support.types import (
 from seatwise.models.core.pages import paginate
 from seatwise.models.core.tables import ServiceRequestCategory as Category
 from seatwise.models.people.auth import Viewer
+from seatwise.models.seats.licenses import Previewed
 from seatwise.models.support import cancellation
 from seatwise.models.support import requests as support
 
@@ -38,6 +40,8 @@ class CancelSubscriptionInput:
     acknowledge_data_loss: bool | None = strawberry.field(
         default=False, description="Cancel even though no data export was made in the last 7 days."
     )
+    dry_run: bool | None = strawberry.field(default=False, description="Work the change out and keep nothing (see preview).")
+    plan_token: str | None = strawberry.field(default=None, description="A preview's planToken: apply exactly that plan.")
 
 
 @strawberry.type(description="The result of cancelSubscription.")
@@ -48,6 +52,7 @@ class CancelSubscriptionPayload:
     service_request: ServiceRequest | None = strawberry.field(
         default=None, description="The RESOLVED CANCEL_SUBSCRIPTION request recording the cancellation."
     )
+    preview: ChangePreview | None = strawberry.field(default=None, description=PREVIEW)
     user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
@@ -89,20 +94,25 @@ class Query:
 class Mutation:
     @domain_mutation(
         CanManageBilling,
-        description="Cancel a subscription at period end (or now with immediately), recorded as a resolved service request. Errors: INVALID_INPUT, NOT_FOUND, ALREADY_CANCELLED, DATA_EXPORT_REQUIRED.",
+        description="Cancel a subscription at period end (or now with immediately), recorded as a resolved service request. Errors: INVALID_INPUT, NOT_FOUND, ALREADY_CANCELLED, DATA_EXPORT_REQUIRED, PLAN_STALE.",
     )
     async def cancel_subscription(
         viewer: Viewer, input: Annotated[CancelSubscriptionInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> CancelSubscriptionPayload:
-        sub, request = await cancellation.cancel_subscription(
-            viewer.org,
-            input.subscription_id,
-            input.reason,
-            immediately=bool(input.immediately),
-            acknowledge_data_loss=bool(input.acknowledge_data_loss),
-            actor=viewer.actor,
-            now=viewer.now,
-        )
+        try:
+            sub, request = await cancellation.cancel_subscription(
+                viewer.org,
+                input.subscription_id,
+                input.reason,
+                immediately=bool(input.immediately),
+                acknowledge_data_loss=bool(input.acknowledge_data_loss),
+                actor=viewer.actor,
+                now=viewer.now,
+                dry_run=bool(input.dry_run),
+                plan_token=input.plan_token,
+            )
+        except Previewed as done:
+            return CancelSubscriptionPayload(preview=ChangePreview.from_view(done.preview))
         return CancelSubscriptionPayload(
             subscription=ProductSubscription.from_model(sub), service_request=ServiceRequest.from_model(request)
         )

@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 
 from seatwise.models.billing import purchases as billing
+from seatwise.models.billing import reductions
 from seatwise.models.catalog import prices
 from seatwise.models.core.clock import add_months
 from seatwise.models.core.errors import DomainError, ErrorCode
@@ -225,7 +226,7 @@ async def test_purchase_publishes_a_purchased_event_after_commit():
 
 
 async def reduce(fx, sub_id, quantity):
-    return await billing.reduce_licenses(fx.org, str(sub_id), quantity, actor=fx.actor, now=NOW + timedelta(days=3))
+    return await reductions.reduce_licenses(fx.org, str(sub_id), quantity, actor=fx.actor, now=NOW + timedelta(days=3))
 
 
 async def test_reduce_removes_licenses_now_without_refund():

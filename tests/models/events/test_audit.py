@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from seatwise.models.billing import cards
+from seatwise.models.billing import cards, reductions
 from seatwise.models.billing import purchases as billing
 from seatwise.models.clock import testclock
 from seatwise.models.core.clock import org_now, utcnow
@@ -82,7 +82,7 @@ async def test_every_audited_action_names_actor_and_target_and_keeps_secrets_out
     await deletion.restore_user(org, str(restored.id), actor=admin, now=now)
     purged = await make_user(fx)
     await deletion.delete_user(org, str(purged.id), actor=admin, now=now)
-    await billing.reduce_licenses(org, str(basic.id), 1, actor=admin, now=now)
+    await reductions.reduce_licenses(org, str(basic.id), 1, actor=admin, now=now)
     await cards.update_card(org, str(visa.id), 11, 2031, actor=admin, now=now)
 
     session, viewer = await auth.sign_in(fx.admin.email, PASSWORD, now=now)

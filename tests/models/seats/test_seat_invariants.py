@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
 from tortoise import Tortoise
 
-from seatwise.models.billing import cards
+from seatwise.models.billing import cards, reductions
 from seatwise.models.billing import purchases as billing
 from seatwise.models.billing.gateways import is_expired
 from seatwise.models.billing.purchases import KEY_RETENTION
@@ -203,7 +203,7 @@ class SeatLedger(RuleBasedStateMachine):
             return
         sub_id = data.draw(st.sampled_from(subs))
         self.step(
-            lambda: billing.reduce_licenses(self.org, str(sub_id), quantity, actor=self.actor, now=self.now),
+            lambda: reductions.reduce_licenses(self.org, str(sub_id), quantity, actor=self.actor, now=self.now),
             Counter({"licenses.reduced": 1}),
             refusals=(ErrorCode.SUBSCRIPTION_NOT_ACTIVE, ErrorCode.INVALID_QUANTITY, ErrorCode.LICENSES_IN_USE),
         )
