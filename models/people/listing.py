@@ -1,0 +1,83 @@
+"""The users page's orders and the filters of section 17 (docs/rules.md): users by email, display name, creation
+or latest use, either way, each read by keyset from an index of its own ((organization_id, key, id)); narrowed by
+the state of a license they hold, a group they belong to, their admin role."""
+
+from __future__ import annotations
+
+import enum
+
+from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
+
+from seatwise.models.core.inputs import parse_id
+from seatwise.models.core.pages import Keyset
+from seatwise.models.core.tables import AdminRole, GroupMember, LicenseAssignment, Organization, SeatPool, User
+from seatwise.models.people.users import USER_ORDER
+from seatwise.models.seats.licenses import LicenseState
+
+
+class UserOrderField(str, enum.Enum):
+    EMAIL = "EMAIL"
+    DISPLAY_NAME = "DISPLAY_NAME"
+    CREATED_AT = "CREATED_AT"
+    LAST_USED_AT = "LAST_USED_AT"  # app_user.latest_use: never used sorts last ascending
+
+
+class OrderDirection(str, enum.Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+# The sort key of each order, ending in a unique column (the email is unique; the others end in the id).
+_KEYS = {
+    UserOrderField.EMAIL: ("email",),
+    UserOrderField.DISPLAY_NAME: ("display_name", "id"),
+    UserOrderField.CREATED_AT: ("created_at", "id"),
+    UserOrderField.LAST_USED_AT: ("latest_use", "id"),
+}
+ORDERS = {
+    (field, direction): Keyset(tuple(f"-{name}" for name in names) if direction is OrderDirection.DESC else names)
+    for field, names in _KEYS.items()
+    for direction in OrderDirection
+}
+
+
+def user_order(field: UserOrderField | None, direction: OrderDirection | None) -> Keyset:
+    """The keyset of an order (no order: by email, ascending; no direction: ascending)."""
+    return ORDERS[field or UserOrderField.EMAIL, direction or OrderDirection.ASC]
+
+
+async def narrowed(
+    query: QuerySet[User],
+    org: Organization,
+    *,
+    license_state: LicenseState | None = None,
+    group_id: str | None = None,
+    admin_role: AdminRole | None = None,
+) -> QuerySet[User]:
+    """`query` (the organization's users) with the filters of section 17, each set one a condition (AND): users
+    holding at least one license in `license_state` (one read of the pools' conflict lines), members of the group
+    `group_id` (an unknown id or another organization's group: no user), users with `admin_role`."""
+    if admin_role is not None:
+        query = query.filter(admin_role=admin_role)
+    if group_id is not None:
+        pk = parse_id(group_id)
+        members = GroupMember.filter(group_id=pk if pk is not None else -1, group__organization_id=org.id)
+        query = query.filter(id__in=Subquery(members.values("user_id")))
+    if license_state is not None:
+        holders = LicenseAssignment.filter(await _in_state(org, license_state), organization_id=org.id)
+        query = query.filter(id__in=Subquery(holders.values("user_id")))
+    return query
+
+
+async def _in_state(org: Organization, state: LicenseState) -> Q:
+    """The organization's licenses in `state`: CONFLICT are those at or after their product's conflict line (the
+    pools in conflict store it), ACTIVE all others."""
+    lines = await SeatPool.filter(organization_id=org.id, line_id__isnull=False).values_list(
+        "product_id", "line_assigned_at", "line_id"
+    )
+    beyond = [
+        Q(Q(assigned_at__gt=at) | Q(assigned_at=at, id__gte=pk), product_id=sku) for sku, at, pk in lines if pk is not None
+    ]
+    in_conflict = Q(*beyond, join_type="OR") if beyond else Q(id__lt=0)
+    return in_conflict if state is LicenseState.CONFLICT else ~in_conflict
