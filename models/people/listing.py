@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import enum
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import RawSQL, Subquery
 from tortoise.queryset import QuerySet
 
 from seatwise.models.core.inputs import parse_id
 from seatwise.models.core.pages import Keyset
-from seatwise.models.core.tables import AdminRole, GroupMember, LicenseAssignment, Organization, SeatPool, User
+from seatwise.models.core.tables import AdminRole, GroupMember, Organization, User
 from seatwise.models.people.users import USER_ORDER
 from seatwise.models.seats.licenses import LicenseState
 
@@ -42,12 +42,29 @@ ORDERS = {
 }
 
 
+# A license at or after its product's conflict line (the pool stores it while in conflict) is in CONFLICT; every other
+# license is ACTIVE. Correlated to the user row (the unique index (user_id, product_id), then the pool's unique key):
+# a page costs the users it walks, not the organization's licenses.
+_BEYOND_LINE = (
+    '"sp"."line_id" IS NOT NULL AND ("la"."assigned_at" > "sp"."line_assigned_at"'
+    ' OR ("la"."assigned_at" = "sp"."line_assigned_at" AND "la"."id" >= "sp"."line_id"))'
+)
+_HOLDING = (
+    'EXISTS (SELECT 1 FROM "license_assignment" "la" LEFT JOIN "seat_pool" "sp" ON "sp"."organization_id" = '
+    '"la"."organization_id" AND "sp"."product_id" = "la"."product_id" WHERE "la"."user_id" = "app_user"."id" AND {})'
+)
+_HOLDS = {
+    LicenseState.CONFLICT: _HOLDING.format(f"({_BEYOND_LINE})"),
+    LicenseState.ACTIVE: _HOLDING.format(f"NOT ({_BEYOND_LINE})"),
+}
+
+
 def user_order(field: UserOrderField | None, direction: OrderDirection | None) -> Keyset:
     """The keyset of an order (no order: by email, ascending; no direction: ascending)."""
     return ORDERS[field or UserOrderField.EMAIL, direction or OrderDirection.ASC]
 
 
-async def narrowed(
+def narrowed(
     query: QuerySet[User],
     org: Organization,
     *,
@@ -56,7 +73,7 @@ async def narrowed(
     admin_role: AdminRole | None = None,
 ) -> QuerySet[User]:
     """`query` (the organization's users) with the filters of section 17, each set one a condition (AND): users
-    holding at least one license in `license_state` (one read of the pools' conflict lines), members of the group
+    holding at least one license in `license_state` (a correlated EXISTS: no statement more), members of the group
     `group_id` (an unknown id or another organization's group: no user), users with `admin_role`."""
     if admin_role is not None:
         query = query.filter(admin_role=admin_role)
@@ -65,19 +82,5 @@ async def narrowed(
         members = GroupMember.filter(group_id=pk if pk is not None else -1, group__organization_id=org.id)
         query = query.filter(id__in=Subquery(members.values("user_id")))
     if license_state is not None:
-        holders = LicenseAssignment.filter(await _in_state(org, license_state), organization_id=org.id)
-        query = query.filter(id__in=Subquery(holders.values("user_id")))
+        query = query.annotate(holds_in_state=RawSQL(_HOLDS[license_state])).filter(holds_in_state=True)
     return query
-
-
-async def _in_state(org: Organization, state: LicenseState) -> Q:
-    """The organization's licenses in `state`: CONFLICT are those at or after their product's conflict line (the
-    pools in conflict store it), ACTIVE all others."""
-    lines = await SeatPool.filter(organization_id=org.id, line_id__isnull=False).values_list(
-        "product_id", "line_assigned_at", "line_id"
-    )
-    beyond = [
-        Q(Q(assigned_at__gt=at) | Q(assigned_at=at, id__gte=pk), product_id=sku) for sku, at, pk in lines if pk is not None
-    ]
-    in_conflict = Q(*beyond, join_type="OR") if beyond else Q(id__lt=0)
-    return in_conflict if state is LicenseState.CONFLICT else ~in_conflict

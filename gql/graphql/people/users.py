@@ -137,7 +137,7 @@ class Query:
     ) -> UserConnection:
         org, wanted = info.context.viewer.org, filter or UserFilter()
         query = users.users_query(org, status=wanted.status, sku=wanted.product_sku, search=wanted.search)
-        query = await listing.narrowed(
+        query = listing.narrowed(
             query, org, license_state=wanted.license_state, group_id=wanted.group_id, admin_role=wanted.admin_role
         )
         order = listing.user_order(order_by.field if order_by else None, order_by.direction if order_by else None)
