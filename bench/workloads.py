@@ -28,12 +28,17 @@ USERS_PAGE = (
 )
 # Section 17: the users page in other orders (each from its index), backward, and filtered.
 USERS_FIELDS = "pageInfo { hasNextPage endCursor } nodes { id email displayName status licenses { product { sku } state } }"
-USERS_BY_LAST_USE = "{ users(first: 100, orderBy: {field: LAST_USED_AT, direction: DESC}) { %s } }" % USERS_FIELDS
-USERS_BY_NAME = "{ users(first: 100, orderBy: {field: DISPLAY_NAME}) { %s } }" % USERS_FIELDS
-USERS_BY_NAME_BACKWARD = "{ users(last: 100, orderBy: {field: DISPLAY_NAME}) { %s } }" % USERS_FIELDS
-USERS_FILTERED = (
-    "{ users(first: 100, orderBy: {field: CREATED_AT, direction: DESC}, filter: {licenseState: ACTIVE, adminRole: null})"
-    " { %s } }" % USERS_FIELDS
+
+
+def _users(arguments: str) -> str:
+    return "{ users(" + arguments + ") { " + USERS_FIELDS + " } }"
+
+
+USERS_BY_LAST_USE = _users("first: 100, orderBy: {field: LAST_USED_AT, direction: DESC}")
+USERS_BY_NAME = _users("first: 100, orderBy: {field: DISPLAY_NAME}")
+USERS_BY_NAME_BACKWARD = _users("last: 100, orderBy: {field: DISPLAY_NAME}")
+USERS_FILTERED = _users(
+    "first: 100, orderBy: {field: CREATED_AT, direction: DESC}, filter: {licenseState: ACTIVE, adminRole: null}"
 )
 ASSIGN = 'mutation($u: ID!) { assignLicense(input: {userId: $u, productSku: "CRM_BASIC"}) { seats { assigned available } userErrors { code message } } }'
 REVOKE = 'mutation($u: ID!) { revokeLicense(input: {userId: $u, productSku: "CRM_BASIC"}) { seats { assigned available } userErrors { code message } } }'

@@ -12,7 +12,6 @@ from tortoise.queryset import QuerySet
 from seatwise.models.core.inputs import parse_id
 from seatwise.models.core.pages import Keyset
 from seatwise.models.core.tables import AdminRole, GroupMember, Organization, User
-from seatwise.models.people.users import USER_ORDER
 from seatwise.models.seats.licenses import LicenseState
 
 

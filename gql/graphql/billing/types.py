@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from seatwise.gql.graphql.core.common import Money, PageInfo, Product, connection, exposed, total_count_field
-from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODES, NODE, PAGE_INFO, TOTAL_COUNT
+from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, NODES, PAGE_INFO, TOTAL_COUNT
 from seatwise.gql.graphql.core.scalars import DateTime
 from seatwise.models.billing import gateways
 from seatwise.models.core import tables

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from seatwise.gql.graphql.core.common import PageInfo, Product, connection, exposed, total_count_field
-from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODES, NODE, PAGE_INFO, TOTAL_COUNT
+from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, NODES, PAGE_INFO, TOTAL_COUNT
 from seatwise.gql.graphql.core.scalars import JSON, DateTime
 from seatwise.gql.graphql.people.types import User
 from seatwise.gql.graphql.seats.types import SeatPool

@@ -28,5 +28,7 @@ OrderDirection = exposed(
 
 @strawberry.input(description="The order of the users page; every order pages by keyset at the same cost on any page.")
 class UserOrder:
-    field: UserOrderField = strawberry.field(description="What to order by.")
-    direction: OrderDirection | None = strawberry.field(default=listing.OrderDirection.ASC, description="ASC or DESC.")
+    # `exposed` makes the domain enum itself the GraphQL enum: the fields name the domain class (mypy takes no
+    # variable as a type).
+    field: listing.UserOrderField = strawberry.field(description="What to order by.")
+    direction: listing.OrderDirection | None = strawberry.field(default=listing.OrderDirection.ASC, description="ASC or DESC.")

@@ -18,7 +18,7 @@ from seatwise.gql.graphql.core.common import (
     connection,
     total_count_field,
 )
-from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODES, NODE, PAGE_INFO, TOTAL_COUNT
+from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, NODES, PAGE_INFO, TOTAL_COUNT
 from seatwise.gql.graphql.core.scalars import DateTime
 from seatwise.gql.graphql.people.notifications import NotificationPreferences, preferences_of
 from seatwise.models.catalog.products import MAX_SKU

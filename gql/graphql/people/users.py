@@ -11,8 +11,8 @@ from seatwise.gql.graphql.core.common import AdminRole, Product, UserStatus
 from seatwise.gql.graphql.core.context import Context
 from seatwise.gql.graphql.core.errors import UserError
 from seatwise.gql.graphql.core.mutations import domain_mutation
-from seatwise.gql.graphql.core.permissions import CanAdminister, CanManageUsers
 from seatwise.gql.graphql.core.paging import asked_first
+from seatwise.gql.graphql.core.permissions import CanAdminister, CanManageUsers
 from seatwise.gql.graphql.core.phrases import MUTATION_INPUT, PAGE_AFTER, PAGE_BEFORE, PAGE_FIRST, PAGE_LAST, USER_ERRORS
 from seatwise.gql.graphql.people.orders import UserOrder
 from seatwise.gql.graphql.people.types import AccessDecision, Organization, User, UserConnection, Viewer
@@ -131,9 +131,7 @@ class Query:
         filter: Annotated[
             UserFilter | None, strawberry.argument(description="Narrows the list; null lists every user who is not deleted.")
         ] = None,
-        order_by: Annotated[
-            UserOrder | None, strawberry.argument(description="The order; null: by email, ascending.")
-        ] = None,
+        order_by: Annotated[UserOrder | None, strawberry.argument(description="The order; null: by email, ascending.")] = None,
     ) -> UserConnection:
         org, wanted = info.context.viewer.org, filter or UserFilter()
         query = users.users_query(org, status=wanted.status, sku=wanted.product_sku, search=wanted.search)

@@ -7,7 +7,7 @@ from strawberry.types import Info
 
 from seatwise.gql.graphql.billing.types import ProductSubscription
 from seatwise.gql.graphql.core.common import PageInfo, connection, exposed, total_count_field
-from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODES, NODE, PAGE_INFO, TOTAL_COUNT
+from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, NODES, PAGE_INFO, TOTAL_COUNT
 from seatwise.gql.graphql.core.scalars import DateTime
 from seatwise.models.core import tables
 from seatwise.models.core.pages import Page

@@ -42,7 +42,10 @@ async def _people(fx) -> dict[str, User]:
         made[email] = await make_user(fx, email=f"{email}@orders.test", skus=["CRM_BASIC"], now=NOW + timedelta(hours=hour))
         await User.filter(id=made[email].id).update(display_name=name)
     for email, hours in (("bob", 5), ("ann", 7)):
-        assert await access.sign_in(fx.org, f"{email}@orders.test", "CRM_BASIC", actor=fx.actor, now=NOW + timedelta(hours=hours)) is None
+        assert (
+            await access.sign_in(fx.org, f"{email}@orders.test", "CRM_BASIC", actor=fx.actor, now=NOW + timedelta(hours=hours))
+            is None
+        )
     return made
 
 
@@ -150,7 +153,7 @@ async def test_a_cursor_of_another_order_is_bad_user_input():
 async def test_last_alone_does_not_meet_the_default_first():
     fx = await make_org()
     await _people(fx)
-    result = await execute('{ users(last: 1, orderBy: {field: CREATED_AT}) { nodes { email } } }', token=fx.token)
+    result = await execute("{ users(last: 1, orderBy: {field: CREATED_AT}) { nodes { email } } }", token=fx.token)
     assert result.errors is None and result.data["users"]["nodes"] == [{"email": "cid@orders.test"}]
     written = await execute("{ users(first: 50, last: 1) { nodes { email } } }", token=fx.token)
     assert error_codes(written) == ["BAD_USER_INPUT"]

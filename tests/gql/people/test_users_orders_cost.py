@@ -43,9 +43,7 @@ async def test_a_page_of_20_costs_the_statements_of_a_page_of_2_in_every_order(f
         wanted = {"groupId": str(team.id), "licenseState": "ACTIVE", "adminRole": None} if filtered else None
         counts[size] = []
         for order in ORDERS:
-            result, sql = await count_statements(
-                execute(PAGE, {"size": size, "order": order, "filter": wanted}, token=fx.token)
-            )
+            result, sql = await count_statements(execute(PAGE, {"size": size, "order": order, "filter": wanted}, token=fx.token))
             assert result.errors is None, result.errors
             assert len(result.data["forward"]["nodes"]) == len(result.data["backward"]["nodes"]) == size
             counts[size].append(len(sql))

@@ -79,8 +79,15 @@ async def test_a_backward_page_is_the_last_rows_before_the_cursor_in_the_lists_o
 
 @pytest.mark.parametrize(
     ("first", "after", "last", "before"),
-    [(5, None, 5, None), (None, "x", None, "y"), (5, None, None, "y"), (None, "x", 5, None), (None, None, 0, None),
-     (None, None, 101, None), (None, None, None, "y")],
+    [
+        (5, None, 5, None),
+        (None, "x", None, "y"),
+        (5, None, None, "y"),
+        (None, "x", 5, None),
+        (None, None, 0, None),
+        (None, None, 101, None),
+        (None, None, None, "y"),
+    ],
 )
 def test_forward_and_backward_arguments_do_not_mix_and_last_is_1_to_100(first, after, last, before):
     with pytest.raises(BadUserInput):
