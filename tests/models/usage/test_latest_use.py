@@ -2,15 +2,18 @@
 sign-in or a reported use writes it in the statement after the license's, never backwards, never within the hour of
 the license's last write; migration 0019 fills it from the licenses' last use."""
 
+import asyncio
 import importlib
 from datetime import timedelta
 
+import pytest
 from tortoise import connections
+from tortoise.transactions import in_transaction
 
 from seatwise.models.core.tables import LicenseAssignment, User
 from seatwise.models.core.tables.people import NEVER_USED
 from seatwise.models.usage import access, uses
-from tests.support import NOW, give_licenses, make_org, make_user
+from tests.support import NOW, give_licenses, is_postgres, make_org, make_user
 
 
 async def _latest(user: User):
@@ -63,3 +66,32 @@ async def test_0019_fills_the_latest_use_from_the_licenses():
         for sql in migration.operations[1].sql:
             await connections.get("default").execute_query(sql)
         assert await _latest(ada) == NOW + timedelta(days=3) and await _latest(bob) == NEVER_USED
+
+
+async def test_a_sign_in_never_waits_for_a_user_row_a_seat_change_holds():
+    """PostgreSQL: while a seat change holds the user's row, the sign-in is answered and its license's use written;
+    the user's latest use is skipped (it moves at the license's next write), not waited for."""
+    if not is_postgres():
+        pytest.skip("PostgreSQL only: SQLite serialises every statement of a process")
+    fx = await make_org()
+    await give_licenses(fx, "CRM_BASIC", 1)
+    ada = await make_user(fx, skus=["CRM_BASIC"])
+    held, done = asyncio.Event(), asyncio.Event()
+
+    async def seat_change() -> None:
+        async with in_transaction():
+            await User.filter(id=ada.id).select_for_update().get()
+            held.set()
+            await done.wait()
+
+    holder = asyncio.create_task(seat_change())
+    await held.wait()
+    try:
+        at = NOW + timedelta(hours=3)
+        # a fail-safe, not a timing: were the sign-in waiting for the row, it would never end while the row is held
+        answer = await asyncio.wait_for(access.sign_in(fx.org, ada.email, "CRM_BASIC", actor=fx.actor, now=at), 30)
+    finally:
+        done.set()
+        await holder
+    assert answer is None
+    assert (await LicenseAssignment.get(user_id=ada.id)).last_used_at == at and await _latest(ada) == NEVER_USED
