@@ -31,8 +31,9 @@ T = TypeVar("T")
 M = TypeVar("M", bound=Model)
 MAX_PAGE = 100
 CURSOR_VERSION = 1
-# A cursor longer than this was not issued by us (keys are an email and an id at most).
-MAX_CURSOR = 1024
+# A cursor longer than this was not issued by us: the longest key is a display name (256 characters, up to 4 bytes
+# each in UTF-8) and an id, about 1,450 characters once in base64.
+MAX_CURSOR = 2048
 _INVALID = "Invalid cursor: use a cursor from a previous page."
 
 

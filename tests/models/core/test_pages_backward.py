@@ -135,3 +135,16 @@ async def test_paging_forward_then_backward_visits_every_row_once_in_order(data,
     expected = _expected(people, order)
     assert await _forward(query, order, size) == expected
     assert await _backward(query, order, size) == expected
+
+
+async def test_the_longest_display_name_pages_by_its_cursor():
+    fx = await make_org()
+    longest = "\U0001f600" * 256  # 256 characters of 4 bytes each in UTF-8
+    await _people(fx, [(longest, 0, None), (longest, 1, None), ("b", 2, None)])
+    query = User.filter(organization_id=fx.org.id, email__endswith="@pages.test")
+    order = listing.user_order(UserOrderField.DISPLAY_NAME, OrderDirection.DESC)
+    first = await paginate(query, 1, None, order)
+    second = await paginate(query, 1, first.cursor(0), order)
+    back = await paginate(query, None, None, order, last=1, before=second.cursor(0))
+    assert [u.display_name for u in first.items + second.items] == [longest, longest]
+    assert [u.id for u in back.items] == [u.id for u in first.items] and first.items[0].id > second.items[0].id
