@@ -41,6 +41,7 @@ from seatwise.models.core.tables import (
     SubscriptionStatus,
     User,
 )
+from seatwise.models.core.tables.people import NEVER_USED
 from seatwise.models.events.audit import BILLING_CLOCK
 from seatwise.models.people import auth, organizations, tokens
 from seatwise.models.seats import ledger
@@ -58,6 +59,10 @@ def holds(sku: str, index: int) -> bool:
     if sku == ESSENTIAL:
         return index % 2 == 0
     return index % 5 < 3  # PROFESSIONAL
+
+
+def _holds_any(index: int) -> bool:
+    return any(holds(sku, index) for sku in (BASIC, ESSENTIAL, PROFESSIONAL))
 
 
 def purchases(size: int) -> list[tuple[str, int, SubscriptionStatus]]:
@@ -166,6 +171,8 @@ async def seed_org(size: int, tag: str, *, now: datetime | None = None) -> Seede
                 "email": f"user{i:06d}@{domain}",
                 "display_name": f"User {i:06d}",
                 "created_at": first_day + timedelta(seconds=i),
+                # as the licenses' last use below: a holder past IDLE_USERS used them a day ago (users by LAST_USED_AT)
+                "latest_use": now - timedelta(days=1) if i >= IDLE_USERS and _holds_any(i) else NEVER_USED,
             }
             for i in range(size)
         ),

@@ -26,6 +26,20 @@ USERS_PAGE = (
     "{ users(first: 100) { totalCount pageInfo { hasNextPage endCursor }"
     " edges { node { id email displayName status licenses { product { sku } state assignedAt } } } } }"
 )
+# Section 17: the users page in other orders (each from its index), backward, and filtered.
+USERS_FIELDS = "pageInfo { hasNextPage endCursor } nodes { id email displayName status licenses { product { sku } state } }"
+
+
+def _users(arguments: str) -> str:
+    return "{ users(" + arguments + ") { " + USERS_FIELDS + " } }"
+
+
+USERS_BY_LAST_USE = _users("first: 100, orderBy: {field: LAST_USED_AT, direction: DESC}")
+USERS_BY_NAME = _users("first: 100, orderBy: {field: DISPLAY_NAME}")
+USERS_BY_NAME_BACKWARD = _users("last: 100, orderBy: {field: DISPLAY_NAME}")
+USERS_FILTERED = _users(
+    "first: 100, orderBy: {field: CREATED_AT, direction: DESC}, filter: {licenseState: ACTIVE, adminRole: null}"
+)
 ASSIGN = 'mutation($u: ID!) { assignLicense(input: {userId: $u, productSku: "CRM_BASIC"}) { seats { assigned available } userErrors { code message } } }'
 REVOKE = 'mutation($u: ID!) { revokeLicense(input: {userId: $u, productSku: "CRM_BASIC"}) { seats { assigned available } userErrors { code message } } }'
 VIEWER = "{ viewer { role } }"
@@ -66,6 +80,10 @@ OPERATIONS = [
     "licenseConflicts",
     "subscriptions",
     "usersPage",
+    "usersByLastUse",
+    "usersByName",
+    "usersByNameBackward",
+    "usersFiltered",
     "assignRevoke",
     "viewer",
     "idleLicenses",
@@ -81,6 +99,10 @@ LABELS = {
     "licenseConflicts": "`licenseConflicts` (+ affectedUsers 100)",
     "subscriptions": "`subscriptions`",
     "usersPage": "users page (100, licenses, totalCount)",
+    "usersByLastUse": "users page by LAST_USED_AT DESC (100, licenses)",
+    "usersByName": "users page by DISPLAY_NAME (100, licenses)",
+    "usersByNameBackward": "users page by DISPLAY_NAME, `last: 100` (licenses)",
+    "usersFiltered": "users page, licenseState ACTIVE, by CREATED_AT DESC (100, licenses)",
     "assignRevoke": "`assignLicense` + `revokeLicense`",
     "viewer": "`{ viewer { role } }`",
     "idleLicenses": "`idleLicenses` (50, totalCount; 200 idle at both sizes)",
@@ -139,6 +161,10 @@ def seatwise(op: str, port: int, org: SeededOrg, concurrency: int) -> Workload:
         "licenseConflicts": CONFLICTS,
         "subscriptions": SUBSCRIPTIONS,
         "usersPage": USERS_PAGE,
+        "usersByLastUse": USERS_BY_LAST_USE,
+        "usersByName": USERS_BY_NAME,
+        "usersByNameBackward": USERS_BY_NAME_BACKWARD,
+        "usersFiltered": USERS_FILTERED,
         "viewer": VIEWER,
         "idleLicenses": IDLE,
         "seatsIdle": SEATS_IDLE,

@@ -25,6 +25,7 @@ from seatwise.models.core.tables import (
     SubscriptionStatus,
     User,
 )
+from seatwise.models.core.tables.people import NEVER_USED
 from seatwise.models.seats import ledger
 from tests.support import NOW, OrgFixture, is_postgres, make_org, recount
 
@@ -82,6 +83,7 @@ async def seed_org(size: int, name: str = "Scale") -> ScaleOrg:
                     email=f"u{i:07d}-{tag}@scale.test",
                     display_name=f"User {i}",
                     created_at=NOW - timedelta(seconds=size - i),
+                    latest_use=NOW - timedelta(seconds=i) if i % 2 else NEVER_USED,  # half never used
                 )
                 for i in range(size - 1)
             ]

@@ -6,6 +6,10 @@ A cursor is opaque to clients. Inside it is the URL-safe base64 (no padding) of 
 `WHERE key > cursor's key ORDER BY key LIMIT first + 1`: an index range scan that costs the same on page
 1,000 as on page 1 (no OFFSET). The extra row says whether there is a next page. The total is a COUNT,
 run only when asked for (`await page.total()`), since it is the one cost that grows with the rows.
+
+Backward paging (`last`, `before`) reads the same index the other way: `WHERE key < cursor's key ORDER BY key
+DESC LIMIT last + 1` (the keyset reversed), and the rows are returned in the list's order. A cursor carries the
+list's ordering, whichever way it was read, so that an `endCursor` of a backward page pages forward and back.
 """
 
 from __future__ import annotations
@@ -27,21 +31,23 @@ T = TypeVar("T")
 M = TypeVar("M", bound=Model)
 MAX_PAGE = 100
 CURSOR_VERSION = 1
-# A cursor longer than this was not issued by us (keys are an email and an id at most).
-MAX_CURSOR = 1024
+# A cursor longer than this was not issued by us: the longest key is a display name (256 characters, up to 4 bytes
+# each in UTF-8) and an id, about 1,450 characters once in base64.
+MAX_CURSOR = 2048
 _INVALID = "Invalid cursor: use a cursor from a previous page."
 
 
 class BadUserInput(Exception):
-    """An invalid `first` or cursor: a top-level BAD_USER_INPUT error, not a userError."""
+    """An invalid `first`, `last` or cursor: a top-level BAD_USER_INPUT error, not a userError."""
 
 
 @dataclass
 class Page(Generic[T]):
     """One page: its items, the sort key of each (for their cursors), and whether pages follow or precede it.
 
-    `has_previous` is true when the page was asked for after a cursor (forward paging: the cursor's row came
-    before it)."""
+    Per the Relay cursor spec: paging forward, `has_next` says whether rows follow and `has_previous` is true when
+    the page was asked for after a cursor (the cursor's row came before it); paging backward, `has_previous` says
+    whether rows precede and `has_next` is true when the page was asked for before a cursor."""
 
     items: list[T]
     keys: list[tuple[Any, ...]]
@@ -83,6 +89,10 @@ class Keyset:
     @property
     def tag(self) -> str:
         return ",".join(self.fields)
+
+    def reversed(self) -> Keyset:
+        """The same ordering read the other way (a backward page's scan)."""
+        return Keyset(tuple(name if self.descending else f"-{name}" for name in self.names))
 
     def key(self, row: Any) -> tuple[Any, ...]:
         return tuple(getattr(row, name) for name in self.names)
@@ -160,18 +170,61 @@ def check_first(first: int | None) -> int:
     return first
 
 
-async def paginate(query: QuerySet[M], first: int | None, after: str | None, order: Keyset) -> Page[M]:
-    """One page of `query` in `order` after the cursor `after`: one query (first + 1 rows, from the index
-    position of the cursor); the total is counted only when asked for."""
-    limit = check_first(first)
-    start = decode_cursor(after, order, query.model)
-    page = query if start is None else query.filter(order.after(start))
-    rows = list(await page.order_by(*order.fields).limit(limit + 1))
+@dataclass(frozen=True)
+class Window:
+    """Which rows of an ordered list a page asks for: the first `size` after `cursor`, or (`backward`) the last
+    `size` before it."""
+
+    size: int
+    cursor: str | None
+    backward: bool = False
+
+
+def window(first: int | None, after: str | None, last: int | None = None, before: str | None = None) -> Window:
+    """The page asked for by Relay's four arguments; BadUserInput when forward and backward arguments are mixed
+    (first with last, after with before, first with before, last with after) or a size is out of 1..100."""
+    if last is None and before is None:
+        return Window(check_first(first), after)
+    if first is not None or after is not None:
+        raise BadUserInput("Page forward with `first` and `after`, or backward with `last` and `before`, not both.")
+    if last is None or not 1 <= last <= MAX_PAGE:
+        raise BadUserInput(f"`last` must be between 1 and {MAX_PAGE}.")
+    return Window(last, before, backward=True)
+
+
+def page_of(
+    rows: list[Any], asked: Window, order: Keyset, counter: Callable[[], Awaitable[int]], *, cursor_given: bool
+) -> Page[Any]:
+    """The page of `rows` read for `asked` (size + 1 rows in the scan's order), in the list's order."""
+    more = len(rows) > asked.size
+    items = rows[: asked.size]
+    if asked.backward:
+        items.reverse()
     return Page(
-        items=rows[:limit],
-        keys=[order.key(row) for row in rows[:limit]],
+        items=items,
+        keys=[order.key(row) for row in items],
         order=order.tag,
-        has_next=len(rows) > limit,
-        has_previous=start is not None,
-        counter=query.count,
+        has_next=cursor_given if asked.backward else more,
+        has_previous=more if asked.backward else cursor_given,
+        counter=counter,
     )
+
+
+async def paginate(
+    query: QuerySet[M],
+    first: int | None,
+    after: str | None,
+    order: Keyset,
+    *,
+    last: int | None = None,
+    before: str | None = None,
+) -> Page[M]:
+    """One page of `query` in `order`: the first `first` rows after the cursor `after`, or the last `last` rows
+    before the cursor `before`. One query (size + 1 rows, from the index position of the cursor, read backward for
+    a backward page); the total is counted only when asked for."""
+    asked = window(first, after, last, before)
+    start = decode_cursor(asked.cursor, order, query.model)
+    scan = order.reversed() if asked.backward else order
+    page = query if start is None else query.filter(scan.after(start))
+    rows = list(await page.order_by(*scan.fields).limit(asked.size + 1))
+    return page_of(rows, asked, order, query.count, cursor_given=start is not None)

@@ -1,10 +1,12 @@
 """Uses of licenses: every allowed `accessCheck` and every reported use (`recordLicenseUses`) moves a license's
-`last_used_at` (and `idle_since`), at most once an hour, and clears a scheduled reclaim.
+`last_used_at` (and `idle_since`), at most once an hour, and clears a scheduled reclaim. A write moves the user's
+`latest_use` too (the key of the users page by LAST_USED_AT): one statement more, only when a license was written.
 
 The write never makes a sign-in wait on a seat change: it is one short statement of its own (autocommit), sent
 after the answer is decided, and on PostgreSQL it takes the row with SKIP LOCKED: a license that a seat change holds
 at that moment (being revoked, reclaimed, or its holder deleted) is skipped, not waited for; the change decides its
-fate. On SQLite every statement of a process is serialised anyway (one connection), so nothing changes there."""
+fate; so is a user row it holds (that user's `latest_use` moves at the license's next write). On SQLite every
+statement of a process is serialised anyway (one connection), so nothing changes there."""
 
 from __future__ import annotations
 
@@ -13,12 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tortoise import connections
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
 from seatwise.models.catalog.products import MAX_SKU
 from seatwise.models.core.errors import DomainError, ErrorCode
 from seatwise.models.core.inputs import column_length, query_text
 from seatwise.models.core.tables import LicenseAssignment, Organization, User
+from seatwise.models.core.tables.people import NEVER_USED
 
 WRITE_EVERY = timedelta(hours=1)  # a use within an hour after the stored one writes nothing
 FUTURE_SLACK = timedelta(minutes=5)  # a reported use may be this far ahead of the server's clock
@@ -43,13 +46,29 @@ WHERE "id" IN (
 )"""
 
 
+_USERS_SKIP_LOCKED = """
+UPDATE "app_user" SET "latest_use" = $1
+WHERE "id" IN (
+    SELECT "u"."id" FROM "app_user" "u" JOIN "license_assignment" "la" ON "la"."user_id" = "u"."id"
+    WHERE "la"."id" = ANY($2::bigint[]) AND "la"."last_used_at" >= $1 AND ("u"."latest_use" < $1 OR "u"."latest_use" = $3)
+    FOR UPDATE OF "u" SKIP LOCKED
+)"""
+
+
 async def _write(ids: list[int], at: datetime) -> int:
-    """One UPDATE of these licenses' use at `at`; on PostgreSQL rows a seat change holds are skipped, not waited for."""
+    """One UPDATE of these licenses' use at `at`, then (when one was written) one of their users' latest use; on
+    PostgreSQL rows a seat change holds are skipped, not waited for."""
     client = connections.get("default")
     if client.capabilities.dialect == "postgres":
         count, _ = await client.execute_query(_SKIP_LOCKED, [at, ids, at - WRITE_EVERY])
+        if count:
+            await client.execute_query(_USERS_SKIP_LOCKED, [at, ids, NEVER_USED])
         return int(count)
-    return await LicenseAssignment.filter(_worth_writing(at), id__in=ids).update(last_used_at=at, idle_since=at, reclaim_at=None)
+    count = await LicenseAssignment.filter(_worth_writing(at), id__in=ids).update(last_used_at=at, idle_since=at, reclaim_at=None)
+    if count:
+        written = LicenseAssignment.filter(id__in=ids, last_used_at__gte=at).values("user_id")
+        await User.filter(Q(latest_use__lt=at) | Q(latest_use=NEVER_USED), id__in=Subquery(written)).update(latest_use=at)
+    return count
 
 
 async def record_use(assignment: LicenseAssignment, at: datetime) -> bool:

@@ -1,8 +1,8 @@
 """Section 17 of the next contract (tests/contract-next.graphql): the parts this schema serves keep every field and
-argument written there, with the same types. The global ids, `Node`, `node`/`nodes`, backward paging and the users'
-order and filter come later and are not checked here yet."""
+argument written there, with the same types. The global ids, `Node` and `node`/`nodes` come later and are not checked
+here yet."""
 
-from graphql import GraphQLInputObjectType, GraphQLObjectType, build_schema
+from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLObjectType, build_schema
 
 from tests.support import ROOT
 
@@ -14,9 +14,29 @@ FIELDS = [
     ("RevokeLicensePayload", "keptThroughGroups"),
     ("Mutation", "changePassword"),
     ("Query", "rateLimit"),
+    # Connections: nodes on each, backward paging, the users' order and filter.
+    *[
+        (connection, "nodes")
+        for connection in [
+            "UserConnection",
+            "GroupConnection",
+            "LicenseWaitConnection",
+            "AuditEventConnection",
+            "ChargeConnection",
+            "ServiceRequestConnection",
+            "LicenseAssignmentConnection",
+            "EventConnection",
+            "WebhookDeliveryConnection",
+        ]
+    ],
+    ("Query", "users"),
+    ("UserFilter", "licenseState"),
+    ("UserFilter", "groupId"),
+    ("UserFilter", "adminRole"),
 ]
 # Whole types of section 17 that the schema serves (every field of each).
-TYPES = ["ChangePasswordInput", "ChangePasswordPayload", "RateLimit"]
+TYPES = ["ChangePasswordInput", "ChangePasswordPayload", "RateLimit", "UserOrder"]
+ENUMS = ["UserOrderField", "OrderDirection"]
 
 
 def _fields(schema, name: str) -> dict:
@@ -36,3 +56,17 @@ def test_the_served_fields_of_section_17_have_the_contract_types_and_arguments()
         served = _fields(SERVED, type_name).get(field_name)
         assert served is not None, f"{type_name}.{field_name} is missing"
         assert _shape(served) == _shape(expected), f"{type_name}.{field_name}"
+
+
+def test_every_connection_of_the_schema_has_nodes():
+    connections = [name for name in SERVED.type_map if name.endswith("Connection")]
+    assert connections and [name for name in connections if "nodes" not in _fields(SERVED, name)] == []
+
+
+def test_the_orders_of_section_17_have_the_contract_values():
+    for name in ENUMS:
+        expected, served = NEXT.type_map[name], SERVED.type_map.get(name)
+        assert isinstance(expected, GraphQLEnumType) and isinstance(served, GraphQLEnumType), name
+        assert list(served.values) == list(expected.values), name
+    direction = _fields(SERVED, "UserOrder")["direction"]
+    assert direction.ast_node.default_value.value == "ASC"

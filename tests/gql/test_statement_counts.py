@@ -38,6 +38,20 @@ OPERATIONS = {
         4,
     ),
     "users page with totalCount": ("{ users(first: 100) { totalCount edges { node { email } } } }", 3),
+    # Section 17: every order pages by keyset from its index; licenseState is a condition of the page's statement.
+    "users page by latest use": (
+        "{ users(first: 100, orderBy: {field: LAST_USED_AT, direction: DESC}) { nodes { email } pageInfo { endCursor } } }",
+        2,
+    ),
+    "users page by name, backward": (
+        "{ users(last: 100, orderBy: {field: DISPLAY_NAME}) { nodes { email } pageInfo { startCursor } } }",
+        2,
+    ),
+    "users page filtered": (
+        "{ users(first: 100, filter: {licenseState: ACTIVE, adminRole: null}, orderBy: {field: CREATED_AT, direction: DESC})"
+        " { nodes { email } totalCount } }",
+        3,
+    ),
     "audit log page": ("{ auditEvents(first: 100) { edges { node { action at } } pageInfo { endCursor } } }", 2),
     "charges page": ("{ charges(first: 100) { edges { node { amount { amountCents } } } } }", 2),
 }

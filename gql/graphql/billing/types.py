@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from seatwise.gql.graphql.core.common import Money, PageInfo, Product, connection, exposed, total_count_field
-from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, PAGE_INFO, TOTAL_COUNT
+from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, NODES, PAGE_INFO, TOTAL_COUNT
 from seatwise.gql.graphql.core.scalars import DateTime
 from seatwise.models.billing import gateways
 from seatwise.models.core import tables
@@ -180,6 +180,7 @@ class ChargeEdge:
 @strawberry.type(description="A page of Charge items, newest first.")
 class ChargeConnection:
     edges: list[ChargeEdge] = strawberry.field(description=EDGES)
+    nodes: list[Charge] = strawberry.field(description=NODES)
     page_info: PageInfo = strawberry.field(description=PAGE_INFO)
     total_count: int = total_count_field(description=TOTAL_COUNT)
     page: strawberry.Private[Page]

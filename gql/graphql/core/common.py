@@ -169,9 +169,10 @@ class PageInfo:
 
 
 def connection(page: Page, node, edge_cls, connection_cls):
-    """Build a <X>Connection from a page, converting each row with `node`."""
+    """Build a <X>Connection from a page, converting each row with `node`: its edges and its `nodes` (the same
+    objects, in the same order)."""
     edges = [edge_cls(cursor=page.cursor(i), node=node(item)) for i, item in enumerate(page.items)]
-    return connection_cls(edges=edges, page_info=PageInfo.from_page(page), page=page)
+    return connection_cls(edges=edges, nodes=[edge.node for edge in edges], page_info=PageInfo.from_page(page), page=page)
 
 
 async def _total_count(root: Any) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from seatwise.gql.graphql.core.common import PageInfo, Product, connection, exposed, total_count_field
-from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, PAGE_INFO, TOTAL_COUNT
+from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, NODES, PAGE_INFO, TOTAL_COUNT
 from seatwise.gql.graphql.core.scalars import JSON, DateTime
 from seatwise.gql.graphql.people.types import User
 from seatwise.gql.graphql.seats.types import SeatPool
@@ -85,6 +85,7 @@ class AuditEventEdge:
 @strawberry.type(description="A page of AuditEvent items, newest first.")
 class AuditEventConnection:
     edges: list[AuditEventEdge] = strawberry.field(description=EDGES)
+    nodes: list[AuditEvent] = strawberry.field(description=NODES)
     page_info: PageInfo = strawberry.field(description=PAGE_INFO)
     total_count: int = total_count_field(description=TOTAL_COUNT)
     page: strawberry.Private[Page]

@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from seatwise.gql.graphql.core.common import PageInfo, Product, connection, exposed, total_count_field
-from seatwise.gql.graphql.core.phrases import PAGE_AFTER, PAGE_FIRST
+from seatwise.gql.graphql.core.phrases import NODES, PAGE_AFTER, PAGE_FIRST
 from seatwise.gql.graphql.core.scalars import DateTime
 from seatwise.gql.graphql.roles.types import GroupProductRoles
 from seatwise.models.core import tables
@@ -96,6 +96,7 @@ class GroupEdge:
 @strawberry.type(description="A page of groups, ordered by displayName.")
 class GroupConnection:
     edges: list[GroupEdge] = strawberry.field(description="The groups of this page, each with its cursor.")
+    nodes: list[Group] = strawberry.field(description=NODES)
     page_info: PageInfo = strawberry.field(description="Cursors and whether more pages follow.")
     total_count: int = total_count_field(description="Groups matching the search, over all pages.")
     page: strawberry.Private[Page]
@@ -141,14 +142,11 @@ class LicenseWaitEdge:
 @strawberry.type(description="A page of a product's waitlist, in queue order.")
 class LicenseWaitConnection:
     edges: list[LicenseWaitEdge] = strawberry.field(description="The waits of this page, each with its cursor.")
+    nodes: list[LicenseWait] = strawberry.field(description=NODES)
     page_info: PageInfo = strawberry.field(description="Cursors and whether more pages follow.")
     total_count: int = total_count_field(description="Users waiting for the product.")
     page: strawberry.Private[Page]
 
     @classmethod
     def from_page(cls, page: Page[tuple[tables.LicenseWait, int]]) -> LicenseWaitConnection:
-        edges = [
-            LicenseWaitEdge(cursor=page.cursor(i), node=LicenseWait.from_model(wait, position))
-            for i, (wait, position) in enumerate(page.items)
-        ]
-        return cls(edges=edges, page_info=PageInfo.from_page(page), page=page)
+        return connection(page, lambda item: LicenseWait.from_model(*item), LicenseWaitEdge, cls)

@@ -18,7 +18,7 @@ from seatwise.gql.graphql.core.common import (
     connection,
     total_count_field,
 )
-from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, PAGE_INFO, TOTAL_COUNT
+from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, NODES, PAGE_INFO, TOTAL_COUNT
 from seatwise.gql.graphql.core.scalars import DateTime
 from seatwise.gql.graphql.people.notifications import NotificationPreferences, preferences_of
 from seatwise.models.catalog.products import MAX_SKU
@@ -142,9 +142,10 @@ class UserEdge:
     node: User = strawberry.field(description=NODE)
 
 
-@strawberry.type(description="A page of User items, by email.")
+@strawberry.type(description="A page of User items, in the order asked.")
 class UserConnection:
     edges: list[UserEdge] = strawberry.field(description=EDGES)
+    nodes: list[User] = strawberry.field(description=NODES)
     page_info: PageInfo = strawberry.field(description=PAGE_INFO)
     total_count: int = total_count_field(description=TOTAL_COUNT)
     page: strawberry.Private[Page]

@@ -11,17 +11,20 @@ from seatwise.gql.graphql.core.common import AdminRole, Product, UserStatus
 from seatwise.gql.graphql.core.context import Context
 from seatwise.gql.graphql.core.errors import UserError
 from seatwise.gql.graphql.core.mutations import domain_mutation
+from seatwise.gql.graphql.core.paging import asked_first
 from seatwise.gql.graphql.core.permissions import CanAdminister, CanManageUsers
-from seatwise.gql.graphql.core.phrases import MUTATION_INPUT, PAGE_AFTER, PAGE_FIRST, USER_ERRORS
+from seatwise.gql.graphql.core.phrases import MUTATION_INPUT, PAGE_AFTER, PAGE_BEFORE, PAGE_FIRST, PAGE_LAST, USER_ERRORS
+from seatwise.gql.graphql.people.orders import UserOrder
 from seatwise.gql.graphql.people.types import AccessDecision, Organization, User, UserConnection, Viewer
 from seatwise.gql.graphql.plans.types import PREVIEW, ChangePreview
 from seatwise.models.catalog.products import catalog
 from seatwise.models.core.errors import DomainError
 from seatwise.models.core.lookups import get_user
 from seatwise.models.core.pages import paginate
-from seatwise.models.people import deletion, users
+from seatwise.models.people import deletion, listing, users
 from seatwise.models.people.auth import Viewer as AuthViewer
 from seatwise.models.roles.effective import sign_in_roles
+from seatwise.models.seats import licenses as seat_rules
 from seatwise.models.seats.licenses import Previewed
 from seatwise.models.usage import access
 
@@ -33,6 +36,13 @@ class UserFilter:
     )
     product_sku: str | None = strawberry.field(default=None, description="Users holding a license of this product.")
     search: str | None = strawberry.field(default=None, description="Case-insensitive substring of email or display name.")
+    license_state: seat_rules.LicenseState | None = strawberry.field(
+        default=None, description="Users holding at least one license in this state."
+    )
+    group_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Members of this group (an unknown group: no user)."
+    )
+    admin_role: AdminRole | None = strawberry.field(default=None, description="Admins with this role.")
 
 
 @strawberry.input(description="A new user.")
@@ -108,23 +118,29 @@ class Query:
     async def products(self, info: Info[Context, None]) -> list[Product]:
         return [Product.from_model(p) for p in await catalog()]
 
-    @strawberry.field(description="Users ordered by email; deleted users only when filter.status is DELETED.")
+    @strawberry.field(
+        description="Users in the order asked (by email unless orderBy says otherwise); deleted users only when filter.status is DELETED."
+    )
     async def users(
         self,
         info: Info[Context, None],
         first: Annotated[int | None, strawberry.argument(description=PAGE_FIRST)] = 50,
         after: Annotated[str | None, strawberry.argument(description=PAGE_AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=PAGE_LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=PAGE_BEFORE)] = None,
         filter: Annotated[
             UserFilter | None, strawberry.argument(description="Narrows the list; null lists every user who is not deleted.")
         ] = None,
+        order_by: Annotated[UserOrder | None, strawberry.argument(description="The order; null: by email, ascending.")] = None,
     ) -> UserConnection:
-        query = users.users_query(
-            info.context.viewer.org,
-            status=filter.status if filter else None,
-            sku=filter.product_sku if filter else None,
-            search=filter.search if filter else None,
+        org, wanted = info.context.viewer.org, filter or UserFilter()
+        query = users.users_query(org, status=wanted.status, sku=wanted.product_sku, search=wanted.search)
+        query = listing.narrowed(
+            query, org, license_state=wanted.license_state, group_id=wanted.group_id, admin_role=wanted.admin_role
         )
-        return UserConnection.from_page(await paginate(query, first, after, users.USER_ORDER))
+        order = listing.user_order(order_by.field if order_by else None, order_by.direction if order_by else None)
+        first = asked_first(info, first, last, before)
+        return UserConnection.from_page(await paginate(query, first, after, order, last=last, before=before))
 
     @strawberry.field(
         description="One user of the organization, deleted ones included until purged; null when there is none with this id."

@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from seatwise.gql.graphql.core.common import PageInfo, Product, connection, exposed, total_count_field
-from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, PAGE_INFO, TOTAL_COUNT
+from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, NODES, PAGE_INFO, TOTAL_COUNT
 from seatwise.gql.graphql.core.scalars import DateTime
 from seatwise.gql.graphql.people.types import User
 from seatwise.models.core import tables
@@ -143,6 +143,7 @@ class LicenseAssignmentEdge:
 @strawberry.type(description="A page of licenses.")
 class LicenseAssignmentConnection:
     edges: list[LicenseAssignmentEdge] = strawberry.field(description=EDGES)
+    nodes: list[LicenseAssignment] = strawberry.field(description=NODES)
     page_info: PageInfo = strawberry.field(description=PAGE_INFO)
     total_count: int = total_count_field(description=TOTAL_COUNT)
     page: strawberry.Private[Page]

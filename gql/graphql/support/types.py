@@ -7,7 +7,7 @@ from strawberry.types import Info
 
 from seatwise.gql.graphql.billing.types import ProductSubscription
 from seatwise.gql.graphql.core.common import PageInfo, connection, exposed, total_count_field
-from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, PAGE_INFO, TOTAL_COUNT
+from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, NODES, PAGE_INFO, TOTAL_COUNT
 from seatwise.gql.graphql.core.scalars import DateTime
 from seatwise.models.core import tables
 from seatwise.models.core.pages import Page
@@ -76,6 +76,7 @@ class ServiceRequestEdge:
 @strawberry.type(description="A page of ServiceRequest items, newest first.")
 class ServiceRequestConnection:
     edges: list[ServiceRequestEdge] = strawberry.field(description=EDGES)
+    nodes: list[ServiceRequest] = strawberry.field(description=NODES)
     page_info: PageInfo = strawberry.field(description=PAGE_INFO)
     total_count: int = total_count_field(description=TOTAL_COUNT)
     page: strawberry.Private[Page]

@@ -8,7 +8,7 @@ from datetime import datetime
 import strawberry
 
 from seatwise.gql.graphql.core.common import PageInfo, total_count_field
-from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, PAGE_INFO, TOTAL_COUNT
+from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, NODES, PAGE_INFO, TOTAL_COUNT
 from seatwise.gql.graphql.core.scalars import JSON, DateTime
 from seatwise.models.core import tables
 from seatwise.models.core.pages import Page
@@ -41,6 +41,7 @@ class EventEdge:
 @strawberry.type(description="A page of events in sequence order.")
 class EventConnection:
     edges: list[EventEdge] = strawberry.field(description=EDGES)
+    nodes: list[Event] = strawberry.field(description=NODES)
     page_info: PageInfo = strawberry.field(description=PAGE_INFO)
 
     @classmethod
@@ -52,7 +53,7 @@ class EventConnection:
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         )
-        return cls(edges=edges, page_info=info)
+        return cls(edges=edges, nodes=[edge.node for edge in edges], page_info=info)
 
 
 @strawberry.enum(description="Where a webhook delivery stands.")
@@ -136,6 +137,7 @@ class WebhookDeliveryEdge:
 @strawberry.type(description="A page of deliveries, newest first.")
 class WebhookDeliveryConnection:
     edges: list[WebhookDeliveryEdge] = strawberry.field(description=EDGES)
+    nodes: list[WebhookDelivery] = strawberry.field(description=NODES)
     page_info: PageInfo = strawberry.field(description=PAGE_INFO)
     total_count: int = total_count_field(description=TOTAL_COUNT)
     page: strawberry.Private[Page]

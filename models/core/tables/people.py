@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise import fields
+from tortoise.fields.db_defaults import SqlDefault
 from tortoise.models import Model
 
 from seatwise.models.core.tables.enums import AdminRole, CredentialKind, TokenScope
+
+# A user's `latest_use` when no license of theirs was ever used: after every real moment.
+NEVER_USED = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 class Organization(Model):
@@ -53,6 +58,9 @@ class User(Model):
     last_modified = fields.DatetimeField(null=True)  # SCIM meta.lastModified (null: created_at)
     # False when the display name was derived (SCIM wrote no displayName): it is then not a SCIM attribute.
     display_name_set = fields.BooleanField(default=True)
+    # The latest use of any of the user's licenses (models/usage/uses.py moves it with the license's), NEVER_USED
+    # when none was ever used: the key of the users page by LAST_USED_AT (never used: last in ascending order).
+    latest_use = fields.DatetimeField(default=NEVER_USED, db_default=SqlDefault("'9999-12-31 00:00:00+00:00'"))
 
     class Meta:
         table = "app_user"
@@ -63,6 +71,10 @@ class User(Model):
             ("organization_id", "external_id"),
             ("organization_id", "id"),
             ("organization_id", "deleted_at"),
+            # the users page in every order but email (migration 0019_user_orders)
+            ("organization_id", "display_name", "id"),
+            ("organization_id", "created_at", "id"),
+            ("organization_id", "latest_use", "id"),
         )
         unique_together = (("organization", "user_name_key"),)
 
