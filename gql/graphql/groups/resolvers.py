@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from seatwise.gql.graphql.core import ids
 from seatwise.gql.graphql.core.context import Context
 from seatwise.gql.graphql.core.errors import UserError
 from seatwise.gql.graphql.core.mutations import domain_mutation
@@ -130,7 +131,7 @@ class Query:
         self, info: Info[Context, None], id: Annotated[strawberry.ID, strawberry.argument(description="The group's id.")]
     ) -> Group | None:
         try:
-            return Group.from_model(await groups.get_group(info.context.viewer.org, id, "id"))
+            return Group.from_model(await groups.get_group(info.context.viewer.org, ids.local(id, "Group"), "id"))
         except DomainError:
             return None
 
@@ -167,7 +168,7 @@ class Mutation:
         try:
             group = await groups.update_group(
                 viewer.org,
-                input.group_id,
+                ids.local(input.group_id, "Group"),
                 display_name=input.display_name,
                 product_skus=input.product_skus,
                 product_roles=[(e.product_sku, list(e.role_keys)) for e in input.product_roles]
@@ -192,7 +193,7 @@ class Mutation:
         try:
             deleted = await groups.delete_group(
                 viewer.org,
-                input.group_id,
+                ids.local(input.group_id, "Group"),
                 actor=viewer.actor,
                 now=viewer.now,
                 dry_run=bool(input.dry_run),
@@ -200,7 +201,7 @@ class Mutation:
             )
         except Previewed as done:
             return DeleteGroupPayload(preview=ChangePreview.from_view(done.preview))
-        return DeleteGroupPayload(deleted_group_id=strawberry.ID(deleted))
+        return DeleteGroupPayload(deleted_group_id=ids.gid("Group", deleted))
 
     @domain_mutation(CanManageUsers, description="SEATWISE groups only: a DIRECTORY group's members change through SCIM.")
     async def add_group_members(
@@ -211,7 +212,7 @@ class Mutation:
         ],
     ) -> AddGroupMembersPayload:
         group, waits = await memberships.add_members(
-            viewer.org, input.group_id, list(input.user_ids), actor=viewer.actor, now=viewer.now
+            viewer.org, ids.local(input.group_id, "Group"), ids.locals_of(input.user_ids, "User"), actor=viewer.actor, now=viewer.now
         )
         places = await waitlist.positions(waits)
         return AddGroupMembersPayload(
@@ -229,8 +230,8 @@ class Mutation:
         try:
             group = await memberships.remove_members(
                 viewer.org,
-                input.group_id,
-                list(input.user_ids),
+                ids.local(input.group_id, "Group"),
+                ids.locals_of(input.user_ids, "User"),
                 actor=viewer.actor,
                 now=viewer.now,
                 dry_run=bool(input.dry_run),

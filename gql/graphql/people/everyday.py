@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from seatwise.gql.graphql.core import ids
 from seatwise.gql.graphql.core.errors import UserError
 from seatwise.gql.graphql.core.mutations import domain_mutation
 from seatwise.gql.graphql.core.permissions import CanManageUsers
@@ -57,7 +58,7 @@ class Mutation:
         viewer: AuthViewer, input: Annotated[UpdateUserInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> UpdateUserPayload:
         user = await profile.update_user(
-            viewer.org, input.user_id, display_name=input.display_name, email=input.email, actor=viewer.actor, now=viewer.now
+            viewer.org, ids.local(input.user_id, "User"), display_name=input.display_name, email=input.email, actor=viewer.actor, now=viewer.now
         )
         return UpdateUserPayload(user=User.from_model(user))
 
@@ -70,7 +71,7 @@ class Mutation:
     ) -> DeleteUsersPayload:
         users, preview = await bulk.delete_users(
             viewer.org,
-            list(input.user_ids),
+            ids.locals_of(input.user_ids, "User"),
             actor=viewer.actor,
             now=viewer.now,
             wall=viewer.wall,

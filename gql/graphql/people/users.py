@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from seatwise.gql.graphql.core import ids
 from seatwise.gql.graphql.core.common import AdminRole, Product, UserStatus
 from seatwise.gql.graphql.core.context import Context
 from seatwise.gql.graphql.core.errors import UserError
@@ -133,7 +134,7 @@ class Query:
         self, info: Info[Context, None], id: Annotated[strawberry.ID, strawberry.argument(description="The user's id.")]
     ) -> User | None:
         try:
-            return User.from_model(await get_user(info.context.viewer.org, id, "id"))
+            return User.from_model(await get_user(info.context.viewer.org, ids.local(id, "User"), "id"))
         except DomainError:
             return None
 
@@ -201,7 +202,7 @@ class Mutation:
         viewer: AuthViewer, input: Annotated[SetAdminRoleInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> SetAdminRolePayload:
         user = await users.set_admin_role(
-            viewer.org, input.user_id, input.role, actor=viewer.actor, now=viewer.now, wall=viewer.wall
+            viewer.org, ids.local(input.user_id, "User"), input.role, actor=viewer.actor, now=viewer.now, wall=viewer.wall
         )
         return SetAdminRolePayload(user=User.from_model(user))
 
@@ -215,7 +216,7 @@ class Mutation:
         try:
             user = await deletion.delete_user(
                 viewer.org,
-                input.user_id,
+                ids.local(input.user_id, "User"),
                 actor=viewer.actor,
                 now=viewer.now,
                 wall=viewer.wall,
@@ -233,5 +234,5 @@ class Mutation:
     async def restore_user(
         viewer: AuthViewer, input: Annotated[RestoreUserInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> RestoreUserPayload:
-        user, missing = await deletion.restore_user(viewer.org, input.user_id, actor=viewer.actor, now=viewer.now)
+        user, missing = await deletion.restore_user(viewer.org, ids.local(input.user_id, "User"), actor=viewer.actor, now=viewer.now)
         return RestoreUserPayload(user=User.from_model(user), licenses_not_restored=[Product.from_model(p) for p in missing])

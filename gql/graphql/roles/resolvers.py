@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from seatwise.gql.graphql.core import ids
 from seatwise.gql.graphql.core.errors import UserError
 from seatwise.gql.graphql.core.mutations import domain_mutation
 from seatwise.gql.graphql.core.permissions import CanManageUsers
@@ -132,7 +133,7 @@ class Mutation:
         viewer: Viewer, input: Annotated[GrantProductRolesInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> GrantProductRolesPayload:
         users = await grants.grant_roles(
-            viewer.org, list(input.user_ids), input.product_sku, list(input.role_keys), actor=viewer.actor, now=viewer.now
+            viewer.org, ids.locals_of(input.user_ids, "User"), input.product_sku, list(input.role_keys), actor=viewer.actor, now=viewer.now
         )
         return GrantProductRolesPayload(users=[User.from_model(u) for u in users])
 
@@ -144,6 +145,6 @@ class Mutation:
         viewer: Viewer, input: Annotated[RevokeProductRolesInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> RevokeProductRolesPayload:
         users = await grants.revoke_roles(
-            viewer.org, list(input.user_ids), input.product_sku, list(input.role_keys), actor=viewer.actor, now=viewer.now
+            viewer.org, ids.locals_of(input.user_ids, "User"), input.product_sku, list(input.role_keys), actor=viewer.actor, now=viewer.now
         )
         return RevokeProductRolesPayload(users=[User.from_model(u) for u in users])

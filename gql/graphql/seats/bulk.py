@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from seatwise.gql.graphql.core import ids
 from seatwise.gql.graphql.core.errors import UserError
 from seatwise.gql.graphql.core.mutations import domain_mutation
 from seatwise.gql.graphql.core.permissions import CanManageUsers
@@ -44,7 +45,7 @@ class Mutation:
     ) -> RevokeLicensesPayload:
         users, pool, preview = await bulk.revoke_licenses(
             viewer.org,
-            list(input.user_ids),
+            ids.locals_of(input.user_ids, "User"),
             input.product_sku,
             actor=viewer.actor,
             now=viewer.now,

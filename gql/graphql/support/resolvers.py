@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from seatwise.gql.graphql.billing.types import ProductSubscription
+from seatwise.gql.graphql.core import ids
 from seatwise.gql.graphql.core.context import Context
 from seatwise.gql.graphql.core.errors import UserError
 from seatwise.gql.graphql.core.mutations import domain_mutation
@@ -96,7 +97,7 @@ class Mutation:
     ) -> CancelSubscriptionPayload:
         sub, request = await cancellation.cancel_subscription(
             viewer.org,
-            input.subscription_id,
+            ids.local(input.subscription_id, "ProductSubscription"),
             input.reason,
             immediately=bool(input.immediately),
             acknowledge_data_loss=bool(input.acknowledge_data_loss),
@@ -118,7 +119,7 @@ class Mutation:
             viewer.org,
             Category(input.category.value),
             input.description,
-            subscription_id=input.subscription_id,
+            subscription_id=ids.optional(input.subscription_id, "ProductSubscription"),
             acknowledge_data_loss=bool(input.acknowledge_data_loss),
             actor=viewer.actor,
             now=viewer.now,

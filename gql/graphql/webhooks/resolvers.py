@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from seatwise.gql.graphql.core import ids
 from seatwise.gql.graphql.core.common import connection
 from seatwise.gql.graphql.core.context import Context
 from seatwise.gql.graphql.core.errors import UserError
@@ -146,7 +147,7 @@ class Query:
         after: Annotated[str | None, strawberry.argument(description=PAGE_AFTER)] = None,
     ) -> WebhookDeliveryConnection:
         try:
-            endpoint = await endpoints.find(info.context.viewer.org, endpoint_id)
+            endpoint = await endpoints.find(info.context.viewer.org, ids.local(endpoint_id, "WebhookEndpoint"))
         except DomainError:
             raise BadUserInput("No such webhook endpoint.") from None
         page = await paginate(endpoints.deliveries_query(endpoint, status.name if status else None), first, after, DELIVERY_ORDER)
@@ -175,33 +176,33 @@ class Mutation:
         viewer: Viewer, input: Annotated[UpdateWebhookEndpointInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> UpdateWebhookEndpointPayload:
         changes = {"url": input.url, "event_types": input.event_types, "description": input.description, "enabled": input.enabled}
-        row = await endpoints.update(viewer.org, input.endpoint_id, changes, actor=viewer.actor, now=viewer.now)
+        row = await endpoints.update(viewer.org, ids.local(input.endpoint_id, "WebhookEndpoint"), changes, actor=viewer.actor, now=viewer.now)
         return UpdateWebhookEndpointPayload(endpoint=WebhookEndpoint.from_model(row), user_errors=[])
 
     @domain_mutation(CanAdminister, description="Delete an endpoint and its deliveries. Errors: NOT_FOUND.")
     async def delete_webhook_endpoint(
         viewer: Viewer, input: Annotated[DeleteWebhookEndpointInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> DeleteWebhookEndpointPayload:
-        deleted = await endpoints.delete(viewer.org, input.endpoint_id, actor=viewer.actor, now=viewer.now)
-        return DeleteWebhookEndpointPayload(deleted_endpoint_id=strawberry.ID(str(deleted)), user_errors=[])
+        deleted = await endpoints.delete(viewer.org, ids.local(input.endpoint_id, "WebhookEndpoint"), actor=viewer.actor, now=viewer.now)
+        return DeleteWebhookEndpointPayload(deleted_endpoint_id=ids.gid("WebhookEndpoint", deleted), user_errors=[])
 
     @domain_mutation(CanAdminister, description="A new secret; the old one signs beside it for 24 hours. Errors: NOT_FOUND.")
     async def rotate_webhook_secret(
         viewer: Viewer, input: Annotated[RotateWebhookSecretInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> RotateWebhookSecretPayload:
-        row, secret = await endpoints.rotate(viewer.org, input.endpoint_id, actor=viewer.actor, now=viewer.now)
+        row, secret = await endpoints.rotate(viewer.org, ids.local(input.endpoint_id, "WebhookEndpoint"), actor=viewer.actor, now=viewer.now)
         return RotateWebhookSecretPayload(endpoint=WebhookEndpoint.from_model(row), secret=secret, user_errors=[])
 
     @domain_mutation(CanAdminister, description="Send a webhook.test event to one endpoint. Errors: NOT_FOUND.")
     async def send_test_webhook(
         viewer: Viewer, input: Annotated[SendTestWebhookInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> SendTestWebhookPayload:
-        row = await endpoints.send_test(viewer.org, input.endpoint_id, now=viewer.now)
+        row = await endpoints.send_test(viewer.org, ids.local(input.endpoint_id, "WebhookEndpoint"), now=viewer.now)
         return SendTestWebhookPayload(delivery=await _delivery(row), user_errors=[])
 
     @domain_mutation(CanAdminister, description="Deliver a delivery's event again, as a new delivery. Errors: NOT_FOUND.")
     async def redeliver_webhook(
         viewer: Viewer, input: Annotated[RedeliverWebhookInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> RedeliverWebhookPayload:
-        row = await endpoints.redeliver(viewer.org, input.delivery_id, now=viewer.now)
+        row = await endpoints.redeliver(viewer.org, ids.local(input.delivery_id, "WebhookDelivery"), now=viewer.now)
         return RedeliverWebhookPayload(delivery=await _delivery(row), user_errors=[])

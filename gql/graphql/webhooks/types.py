@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 
 import strawberry
+from strawberry import relay
 
 from seatwise.gql.graphql.core.common import PageInfo, total_count_field
 from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, PAGE_INFO, TOTAL_COUNT
@@ -16,8 +17,8 @@ from seatwise.models.webhooks import signing
 
 
 @strawberry.type(description="An event of the organization: an audit event or a notice, in commit order.")
-class Event:
-    id: strawberry.ID = strawberry.field(description="The webhook-id of its deliveries.")
+class Event(relay.Node):
+    id: relay.NodeID[int]
     type: str = strawberry.field(
         description="The audit action (license.assigned, ...) or notice (card.expiring, seats.low, licenses.waiting, webhook.disabled)."
     )
@@ -28,7 +29,7 @@ class Event:
     @classmethod
     def from_model(cls, row: tables.Event) -> Event:
         return cls(
-            id=strawberry.ID(signing.webhook_id(row)), type=row.type, sequence=row.sequence, at=row.at, data=JSON(row.data)
+            id=row.id, type=row.type, sequence=row.sequence, at=row.at, data=JSON(row.data)
         )
 
 
@@ -63,8 +64,8 @@ class WebhookDeliveryStatus(enum.Enum):
 
 
 @strawberry.type(description="A URL that receives the organization's events, signed (Standard Webhooks).")
-class WebhookEndpoint:
-    id: strawberry.ID = strawberry.field(description="The endpoint's id.")
+class WebhookEndpoint(relay.Node):
+    id: relay.NodeID[int]
     url: str = strawberry.field(description="Where deliveries are POSTed.")
     description: str = strawberry.field(description="The admins' note.")
     event_types: list[str] = strawberry.field(description="Empty: every type.")
@@ -77,7 +78,7 @@ class WebhookEndpoint:
     @classmethod
     def from_model(cls, row: tables.WebhookEndpoint) -> WebhookEndpoint:
         return cls(
-            id=strawberry.ID(str(row.id)),
+            id=row.id,
             url=row.url,
             description=row.description,
             event_types=list(row.event_types),
@@ -107,8 +108,8 @@ class WebhookAttempt:
 
 
 @strawberry.type(description="One event sent to one endpoint, with its attempts.")
-class WebhookDelivery:
-    id: strawberry.ID = strawberry.field(description="The delivery's id.")
+class WebhookDelivery(relay.Node):
+    id: relay.NodeID[int]
     endpoint: WebhookEndpoint = strawberry.field(description="Where it goes.")
     event: Event = strawberry.field(description="What it carries.")
     status: WebhookDeliveryStatus = strawberry.field(description="Where it stands.")
@@ -118,7 +119,7 @@ class WebhookDelivery:
     @classmethod
     def from_model(cls, row: tables.WebhookDelivery, endpoint: tables.WebhookEndpoint, event: tables.Event) -> WebhookDelivery:
         return cls(
-            id=strawberry.ID(str(row.id)),
+            id=row.id,
             endpoint=WebhookEndpoint.from_model(endpoint),
             event=Event.from_model(event),
             status=WebhookDeliveryStatus(row.status),
