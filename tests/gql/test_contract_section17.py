@@ -1,6 +1,6 @@
 """Section 17 of the next contract (tests/contract-next.graphql): the parts this schema serves keep every field and
-argument written there, with the same types. The global ids, `Node`, `node`/`nodes`, backward paging and the users'
-order and filter come later and are not checked here yet."""
+argument written there, with the same types, and every type the section lists implements `Node`. Backward paging
+and the users' order and filter come later and are not checked here yet."""
 
 from graphql import GraphQLInputObjectType, GraphQLObjectType, build_schema
 
@@ -14,7 +14,16 @@ FIELDS = [
     ("RevokeLicensePayload", "keptThroughGroups"),
     ("Mutation", "changePassword"),
     ("Query", "rateLimit"),
+    ("Query", "node"),
+    ("Query", "nodes"),
+    ("Viewer", "id"),
 ]
+NODE_TYPES = [
+    "Organization", "ProductSubscription", "LicenseAssignment", "User", "PaymentCard", "Charge", "ServiceRequest",
+    "DataExport", "AuditEvent", "ApiToken", "Group", "Event", "WebhookEndpoint", "WebhookDelivery", "ProductRole",
+    "Product", "SeatPool", "LicenseConflict", "Alert", "LicenseWait", "LicenseEvent",
+]  # fmt: skip
+FIELDS += [(name, "id") for name in NODE_TYPES]
 # Whole types of section 17 that the schema serves (every field of each).
 TYPES = ["ChangePasswordInput", "ChangePasswordPayload", "RateLimit"]
 
@@ -36,3 +45,11 @@ def test_the_served_fields_of_section_17_have_the_contract_types_and_arguments()
         served = _fields(SERVED, type_name).get(field_name)
         assert served is not None, f"{type_name}.{field_name} is missing"
         assert _shape(served) == _shape(expected), f"{type_name}.{field_name}"
+
+
+def test_every_type_the_section_lists_implements_node():
+    assert str(SERVED.type_map["Node"].fields["id"].type) == "ID!"
+    for name in NODE_TYPES:
+        interfaces = [i.name for i in SERVED.type_map[name].interfaces]  # type: ignore[union-attr]
+        expected = [i.name for i in NEXT.type_map[name].interfaces]  # type: ignore[union-attr]
+        assert "Node" in interfaces and set(expected) <= set(interfaces), name
