@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+
 import strawberry
 from strawberry import relay
 from strawberry.types import Info

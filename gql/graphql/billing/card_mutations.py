@@ -61,7 +61,9 @@ class Mutation:
     async def remove_payment_card(
         viewer: Viewer, input: Annotated[RemovePaymentCardInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> RemovePaymentCardPayload:
-        removed, default = await cards.remove_card(viewer.org, ids.local(input.card_id, "PaymentCard"), actor=viewer.actor, now=viewer.now)
+        removed, default = await cards.remove_card(
+            viewer.org, ids.local(input.card_id, "PaymentCard"), actor=viewer.actor, now=viewer.now
+        )
         return RemovePaymentCardPayload(
             removed_card_id=ids.gid("PaymentCard", removed),
             default_card=PaymentCard.from_model(default, viewer.now) if default else None,
@@ -74,7 +76,9 @@ class Mutation:
     async def set_default_payment_card(
         viewer: Viewer, input: Annotated[SetDefaultPaymentCardInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> SetDefaultPaymentCardPayload:
-        card, _ = await cards.set_default_card(viewer.org, ids.local(input.card_id, "PaymentCard"), actor=viewer.actor, now=viewer.now, wall=viewer.wall)
+        card, _ = await cards.set_default_card(
+            viewer.org, ids.local(input.card_id, "PaymentCard"), actor=viewer.actor, now=viewer.now, wall=viewer.wall
+        )
         return SetDefaultPaymentCardPayload(payment_card=PaymentCard.from_model(card, viewer.now))
 
     @domain_mutation(
@@ -84,5 +88,7 @@ class Mutation:
     async def resume_subscription(
         viewer: Viewer, input: Annotated[ResumeSubscriptionInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> ResumeSubscriptionPayload:
-        sub = await resume_subscription(viewer.org, ids.local(input.subscription_id, "ProductSubscription"), actor=viewer.actor, now=viewer.now)
+        sub = await resume_subscription(
+            viewer.org, ids.local(input.subscription_id, "ProductSubscription"), actor=viewer.actor, now=viewer.now
+        )
         return ResumeSubscriptionPayload(subscription=ProductSubscription.from_model(sub))

@@ -143,7 +143,9 @@ class Query:
         self, info: Info[Context, None], id: Annotated[strawberry.ID, strawberry.argument(description="The subscription's id.")]
     ) -> ProductSubscription | None:
         try:
-            return ProductSubscription.from_model(await get_subscription(info.context.viewer.org, ids.local(id, "ProductSubscription"), "id"))
+            return ProductSubscription.from_model(
+                await get_subscription(info.context.viewer.org, ids.local(id, "ProductSubscription"), "id")
+            )
         except DomainError:
             return None
 
@@ -211,7 +213,13 @@ class Mutation:
         viewer: Viewer, input: Annotated[UpdatePaymentCardInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> UpdatePaymentCardPayload:
         card, renewed = await cards.update_card(
-            viewer.org, ids.local(input.card_id, "PaymentCard"), input.exp_month, input.exp_year, actor=viewer.actor, now=viewer.now, wall=viewer.wall
+            viewer.org,
+            ids.local(input.card_id, "PaymentCard"),
+            input.exp_month,
+            input.exp_year,
+            actor=viewer.actor,
+            now=viewer.now,
+            wall=viewer.wall,
         )
         return UpdatePaymentCardPayload(
             payment_card=PaymentCard.from_model(card, viewer.now),
@@ -246,6 +254,12 @@ class Mutation:
     async def reduce_licenses(
         viewer: Viewer, input: Annotated[ReduceLicensesInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> ReduceLicensesPayload:
-        sub = await billing.reduce_licenses(viewer.org, ids.local(input.subscription_id, "ProductSubscription"), input.quantity, actor=viewer.actor, now=viewer.now)
+        sub = await billing.reduce_licenses(
+            viewer.org,
+            ids.local(input.subscription_id, "ProductSubscription"),
+            input.quantity,
+            actor=viewer.actor,
+            now=viewer.now,
+        )
         pool = await seats.seat_pool(viewer.org, sub.product_id)
         return ReduceLicensesPayload(subscription=ProductSubscription.from_model(sub), seats=SeatPool.from_model(pool))

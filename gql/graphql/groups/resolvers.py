@@ -212,7 +212,11 @@ class Mutation:
         ],
     ) -> AddGroupMembersPayload:
         group, waits = await memberships.add_members(
-            viewer.org, ids.local(input.group_id, "Group"), ids.locals_of(input.user_ids, "User"), actor=viewer.actor, now=viewer.now
+            viewer.org,
+            ids.local(input.group_id, "Group"),
+            ids.locals_of(input.user_ids, "User"),
+            actor=viewer.actor,
+            now=viewer.now,
         )
         places = await waitlist.positions(waits)
         return AddGroupMembersPayload(

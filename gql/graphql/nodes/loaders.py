@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from tortoise.models import Model
+
 from seatwise.gql.graphql.billing.alerts import Alert, alert_key
 from seatwise.gql.graphql.billing.types import Charge, PaymentCard, ProductSubscription
 from seatwise.gql.graphql.core.common import Product, ProductRole
@@ -29,13 +31,12 @@ from seatwise.models.core.lookups import rows_by_keys
 from seatwise.models.seats import conflicts as conflict_rules
 from seatwise.models.seats import licenses as seat_rules
 
-
 Loader = Callable[[Context, list[str]], Awaitable[dict[str, Any]]]
 
 
-def _rows(model: type, convert: Callable[[Context, Any], Any], **options: Any) -> Loader:
+def _rows(model: type[Model], convert: Callable[[Context, Any], Any], **options: Any) -> Loader:
     async def load(context: Context, keys: list[str]) -> dict[str, Any]:
-        rows = await rows_by_keys(model, context.viewer.org, keys, **options)
+        rows: dict[str, Any] = await rows_by_keys(model, context.viewer.org, keys, **options)
         return {key: convert(context, row) for key, row in rows.items()}
 
     return load
@@ -80,7 +81,10 @@ async def _conflicts(context: Context, keys: list[str]) -> dict[str, Any]:
 
 async def _alerts(context: Context, keys: list[str]) -> dict[str, Any]:
     now = context.viewer.now
-    by_key = {alert_key(alert): alert for alert in (Alert.from_model(a, now) for a in await alert_rules.alerts(context.viewer.org, now=now))}
+    by_key = {
+        alert_key(alert): alert
+        for alert in (Alert.from_model(a, now) for a in await alert_rules.alerts(context.viewer.org, now=now))
+    }
     return {key: by_key[key] for key in keys if key in by_key}
 
 

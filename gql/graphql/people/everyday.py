@@ -58,7 +58,12 @@ class Mutation:
         viewer: AuthViewer, input: Annotated[UpdateUserInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> UpdateUserPayload:
         user = await profile.update_user(
-            viewer.org, ids.local(input.user_id, "User"), display_name=input.display_name, email=input.email, actor=viewer.actor, now=viewer.now
+            viewer.org,
+            ids.local(input.user_id, "User"),
+            display_name=input.display_name,
+            email=input.email,
+            actor=viewer.actor,
+            now=viewer.now,
         )
         return UpdateUserPayload(user=User.from_model(user))
 

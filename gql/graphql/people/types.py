@@ -8,6 +8,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from seatwise.gql.graphql.core import ids
 from seatwise.gql.graphql.core.common import (
     AccessDenialReason,
     AdminRole,
@@ -19,7 +20,6 @@ from seatwise.gql.graphql.core.common import (
     connection,
     total_count_field,
 )
-from seatwise.gql.graphql.core import ids
 from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, PAGE_INFO, TOTAL_COUNT
 from seatwise.gql.graphql.core.scalars import DateTime
 from seatwise.gql.graphql.people.notifications import NotificationPreferences, preferences_of

@@ -234,5 +234,7 @@ class Mutation:
     async def restore_user(
         viewer: AuthViewer, input: Annotated[RestoreUserInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> RestoreUserPayload:
-        user, missing = await deletion.restore_user(viewer.org, ids.local(input.user_id, "User"), actor=viewer.actor, now=viewer.now)
+        user, missing = await deletion.restore_user(
+            viewer.org, ids.local(input.user_id, "User"), actor=viewer.actor, now=viewer.now
+        )
         return RestoreUserPayload(user=User.from_model(user), licenses_not_restored=[Product.from_model(p) for p in missing])

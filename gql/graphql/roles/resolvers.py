@@ -133,7 +133,12 @@ class Mutation:
         viewer: Viewer, input: Annotated[GrantProductRolesInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> GrantProductRolesPayload:
         users = await grants.grant_roles(
-            viewer.org, ids.locals_of(input.user_ids, "User"), input.product_sku, list(input.role_keys), actor=viewer.actor, now=viewer.now
+            viewer.org,
+            ids.locals_of(input.user_ids, "User"),
+            input.product_sku,
+            list(input.role_keys),
+            actor=viewer.actor,
+            now=viewer.now,
         )
         return GrantProductRolesPayload(users=[User.from_model(u) for u in users])
 
@@ -145,6 +150,11 @@ class Mutation:
         viewer: Viewer, input: Annotated[RevokeProductRolesInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> RevokeProductRolesPayload:
         users = await grants.revoke_roles(
-            viewer.org, ids.locals_of(input.user_ids, "User"), input.product_sku, list(input.role_keys), actor=viewer.actor, now=viewer.now
+            viewer.org,
+            ids.locals_of(input.user_ids, "User"),
+            input.product_sku,
+            list(input.role_keys),
+            actor=viewer.actor,
+            now=viewer.now,
         )
         return RevokeProductRolesPayload(users=[User.from_model(u) for u in users])

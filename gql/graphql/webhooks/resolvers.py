@@ -176,21 +176,27 @@ class Mutation:
         viewer: Viewer, input: Annotated[UpdateWebhookEndpointInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> UpdateWebhookEndpointPayload:
         changes = {"url": input.url, "event_types": input.event_types, "description": input.description, "enabled": input.enabled}
-        row = await endpoints.update(viewer.org, ids.local(input.endpoint_id, "WebhookEndpoint"), changes, actor=viewer.actor, now=viewer.now)
+        row = await endpoints.update(
+            viewer.org, ids.local(input.endpoint_id, "WebhookEndpoint"), changes, actor=viewer.actor, now=viewer.now
+        )
         return UpdateWebhookEndpointPayload(endpoint=WebhookEndpoint.from_model(row), user_errors=[])
 
     @domain_mutation(CanAdminister, description="Delete an endpoint and its deliveries. Errors: NOT_FOUND.")
     async def delete_webhook_endpoint(
         viewer: Viewer, input: Annotated[DeleteWebhookEndpointInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> DeleteWebhookEndpointPayload:
-        deleted = await endpoints.delete(viewer.org, ids.local(input.endpoint_id, "WebhookEndpoint"), actor=viewer.actor, now=viewer.now)
+        deleted = await endpoints.delete(
+            viewer.org, ids.local(input.endpoint_id, "WebhookEndpoint"), actor=viewer.actor, now=viewer.now
+        )
         return DeleteWebhookEndpointPayload(deleted_endpoint_id=ids.gid("WebhookEndpoint", deleted), user_errors=[])
 
     @domain_mutation(CanAdminister, description="A new secret; the old one signs beside it for 24 hours. Errors: NOT_FOUND.")
     async def rotate_webhook_secret(
         viewer: Viewer, input: Annotated[RotateWebhookSecretInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> RotateWebhookSecretPayload:
-        row, secret = await endpoints.rotate(viewer.org, ids.local(input.endpoint_id, "WebhookEndpoint"), actor=viewer.actor, now=viewer.now)
+        row, secret = await endpoints.rotate(
+            viewer.org, ids.local(input.endpoint_id, "WebhookEndpoint"), actor=viewer.actor, now=viewer.now
+        )
         return RotateWebhookSecretPayload(endpoint=WebhookEndpoint.from_model(row), secret=secret, user_errors=[])
 
     @domain_mutation(CanAdminister, description="Send a webhook.test event to one endpoint. Errors: NOT_FOUND.")

@@ -13,7 +13,6 @@ from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, PAGE_INFO, TO
 from seatwise.gql.graphql.core.scalars import JSON, DateTime
 from seatwise.models.core import tables
 from seatwise.models.core.pages import Page
-from seatwise.models.webhooks import signing
 
 
 @strawberry.type(description="An event of the organization: an audit event or a notice, in commit order.")
@@ -28,9 +27,7 @@ class Event(relay.Node):
 
     @classmethod
     def from_model(cls, row: tables.Event) -> Event:
-        return cls(
-            id=row.id, type=row.type, sequence=row.sequence, at=row.at, data=JSON(row.data)
-        )
+        return cls(id=row.id, type=row.type, sequence=row.sequence, at=row.at, data=JSON(row.data))
 
 
 @strawberry.type(description="One Event of a page with its cursor (its sequence).")

@@ -39,7 +39,9 @@ NODE = "query($id: ID!) { node(id: $id) { __typename id } }"
 NODES = "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }"
 USER = "query($id: ID!) { user(id: $id) { id email } }"
 DELETE = "mutation($id: ID!) { deleteUser(input: {userId: $id}) { user { id } userErrors { code field } } }"
-ASSIGN = "mutation($ids: [ID!]!) { assignLicenses(input: {userIds: $ids, productSku: \"CRM_BASIC\"}) { userErrors { code field } } }"
+ASSIGN = (
+    'mutation($ids: [ID!]!) { assignLicenses(input: {userIds: $ids, productSku: "CRM_BASIC"}) { userErrors { code field } } }'
+)
 
 
 def _ids(data) -> dict[str, str]:
@@ -76,9 +78,26 @@ async def _demo_with_everything():
 
 
 NODE_TYPES = {
-    "Organization", "ProductSubscription", "LicenseAssignment", "User", "PaymentCard", "Charge", "ServiceRequest",
-    "DataExport", "AuditEvent", "ApiToken", "Group", "Event", "WebhookEndpoint", "WebhookDelivery", "ProductRole",
-    "Product", "SeatPool", "LicenseConflict", "Alert", "LicenseWait",
+    "Organization",
+    "ProductSubscription",
+    "LicenseAssignment",
+    "User",
+    "PaymentCard",
+    "Charge",
+    "ServiceRequest",
+    "DataExport",
+    "AuditEvent",
+    "ApiToken",
+    "Group",
+    "Event",
+    "WebhookEndpoint",
+    "WebhookDelivery",
+    "ProductRole",
+    "Product",
+    "SeatPool",
+    "LicenseConflict",
+    "Alert",
+    "LicenseWait",
 }  # LicenseEvent too: a live event only (tests/gql/events), its id is not found again
 
 
@@ -178,7 +197,9 @@ async def test_nodes_reads_one_type_in_the_same_statements_for_100_ids_as_for_1(
     asked = [gid("User", u.id) for u in users]
 
     async def ask(ids):
-        result = await execute("query($ids: [ID!]!) { nodes(ids: $ids) { id ... on User { email } } }", {"ids": ids}, token=fx.token)
+        result = await execute(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on User { email } } }", {"ids": ids}, token=fx.token
+        )
         assert result.errors is None
         return result
 
