@@ -20,7 +20,7 @@ from seatwise.models.people.auth import Viewer
 
 @strawberry.input(description="The card to remove.")
 class RemovePaymentCardInput:
-    card_id: strawberry.ID = strawberry.field(description="The payment card's id.")
+    card_id: strawberry.ID = strawberry.field(description="The payment card's id: a global id (a plain number is deprecated).")
 
 
 @strawberry.type(description="The result of removePaymentCard.")
@@ -32,7 +32,7 @@ class RemovePaymentCardPayload:
 
 @strawberry.input(description="The card every subscription should charge.")
 class SetDefaultPaymentCardInput:
-    card_id: strawberry.ID = strawberry.field(description="The payment card's id.")
+    card_id: strawberry.ID = strawberry.field(description="The payment card's id: a global id (a plain number is deprecated).")
 
 
 @strawberry.type(description="The result of setDefaultPaymentCard.")
@@ -43,7 +43,9 @@ class SetDefaultPaymentCardPayload:
 
 @strawberry.input(description="The subscription set to cancel at its period end.")
 class ResumeSubscriptionInput:
-    subscription_id: strawberry.ID = strawberry.field(description="The subscription's id.")
+    subscription_id: strawberry.ID = strawberry.field(
+        description="The subscription's id: a global id (a plain number is deprecated)."
+    )
 
 
 @strawberry.type(description="The result of resumeSubscription.")

@@ -74,7 +74,7 @@ class AddPaymentCardPayload:
 
 @strawberry.input(description="A card and its new expiry.")
 class UpdatePaymentCardInput:
-    card_id: strawberry.ID = strawberry.field(description="The payment card's id.")
+    card_id: strawberry.ID = strawberry.field(description="The payment card's id: a global id (a plain number is deprecated).")
     exp_month: int = strawberry.field(description="New expiry month, 1 to 12.")
     exp_year: int = strawberry.field(description="New expiry year, four digits, at most 50 years ahead.")
 
@@ -107,7 +107,9 @@ class PurchaseLicensesPayload:
 
 @strawberry.input(description="A subscription and how many licenses to remove.")
 class ReduceLicensesInput:
-    subscription_id: strawberry.ID = strawberry.field(description="The subscription's id.")
+    subscription_id: strawberry.ID = strawberry.field(
+        description="The subscription's id: a global id (a plain number is deprecated)."
+    )
     quantity: int = strawberry.field(description="Licenses to remove (not the new total).")
 
 
@@ -140,7 +142,11 @@ class Query:
 
     @strawberry.field(description="One subscription of the organization; null when there is none with this id.")
     async def subscription(
-        self, info: Info[Context, None], id: Annotated[strawberry.ID, strawberry.argument(description="The subscription's id.")]
+        self,
+        info: Info[Context, None],
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="The subscription's id: a global id (a plain number is deprecated).")
+        ],
     ) -> ProductSubscription | None:
         try:
             return ProductSubscription.from_model(

@@ -43,7 +43,7 @@ class CreateGroupPayload:
 
 @strawberry.input(description="A change to a group: its name, and/or the products it grants.")
 class UpdateGroupInput:
-    group_id: strawberry.ID = strawberry.field(description="The group to change.")
+    group_id: strawberry.ID = strawberry.field(description="The group to change: a global id (a plain number is deprecated).")
     display_name: str | None = strawberry.field(default=None, description="The new name; null keeps it.")
     product_skus: list[str] | None = strawberry.field(
         default=None, description="When given, replaces the set of products the group grants."
@@ -64,7 +64,7 @@ class UpdateGroupPayload:
 
 @strawberry.input(description="The group to delete.")
 class DeleteGroupInput:
-    group_id: strawberry.ID = strawberry.field(description="The group's id.")
+    group_id: strawberry.ID = strawberry.field(description="The group's id: a global id (a plain number is deprecated).")
     dry_run: bool | None = strawberry.field(default=False, description="Work the change out and keep nothing (see preview).")
     plan_token: str | None = strawberry.field(default=None, description="A preview's planToken: apply exactly that plan.")
 
@@ -80,8 +80,10 @@ class DeleteGroupPayload:
 
 @strawberry.input(description="Users to add to a group.")
 class AddGroupMembersInput:
-    group_id: strawberry.ID = strawberry.field(description="The group's id.")
-    user_ids: list[strawberry.ID] = strawberry.field(description="1 to 1000 users; all are added, or none.")
+    group_id: strawberry.ID = strawberry.field(description="The group's id: a global id (a plain number is deprecated).")
+    user_ids: list[strawberry.ID] = strawberry.field(
+        description="1 to 1000 users; all are added, or none (global ids; plain numbers are deprecated)."
+    )
 
 
 @strawberry.type(description="The result of addGroupMembers.")
@@ -95,7 +97,7 @@ class AddGroupMembersPayload:
 
 @strawberry.input(description="Users to remove from a group.")
 class RemoveGroupMembersInput:
-    group_id: strawberry.ID = strawberry.field(description="The group's id.")
+    group_id: strawberry.ID = strawberry.field(description="The group's id: a global id (a plain number is deprecated).")
     user_ids: list[strawberry.ID] = strawberry.field(description="1 to 1000 users; all are removed, or none.")
     dry_run: bool | None = strawberry.field(default=False, description="Work the change out and keep nothing (see preview).")
     plan_token: str | None = strawberry.field(default=None, description="A preview's planToken: apply exactly that plan.")
@@ -128,7 +130,11 @@ class Query:
         description="One group of the viewer's organization by id; null when there is none (another organization's id included)."
     )
     async def group(
-        self, info: Info[Context, None], id: Annotated[strawberry.ID, strawberry.argument(description="The group's id.")]
+        self,
+        info: Info[Context, None],
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="The group's id: a global id (a plain number is deprecated).")
+        ],
     ) -> Group | None:
         try:
             return Group.from_model(await groups.get_group(info.context.viewer.org, ids.local(id, "Group"), "id"))

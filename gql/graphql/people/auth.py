@@ -65,7 +65,7 @@ class CreateApiTokenPayload:
 
 @strawberry.input(description="The API token to revoke.")
 class RevokeApiTokenInput:
-    id: strawberry.ID = strawberry.field(description="The API token's id.")
+    id: strawberry.ID = strawberry.field(description="The API token's id: a global id (a plain number is deprecated).")
 
 
 @strawberry.type(description="The result of revokeApiToken.")

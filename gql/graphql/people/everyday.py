@@ -19,7 +19,7 @@ from seatwise.models.people.auth import Viewer as AuthViewer
 
 @strawberry.input(description="A user and the attributes to correct; each left out (null) stays as it is.")
 class UpdateUserInput:
-    user_id: strawberry.ID = strawberry.field(description="The user's id.")
+    user_id: strawberry.ID = strawberry.field(description="The user's id: a global id (a plain number is deprecated).")
     display_name: str | None = strawberry.field(default=None, description="Name shown, 1 to 256 characters after trimming.")
     email: str | None = strawberry.field(
         default=None, description="Unique email across the system (at most 254 characters), trimmed and lower-cased."
@@ -34,7 +34,9 @@ class UpdateUserPayload:
 
 @strawberry.input(description="The users to delete, all or none.")
 class DeleteUsersInput:
-    user_ids: list[strawberry.ID] = strawberry.field(description="1 to 1000 users; all or none.")
+    user_ids: list[strawberry.ID] = strawberry.field(
+        description="1 to 1000 users; all or none (global ids; plain numbers are deprecated)."
+    )
     dry_run: bool | None = strawberry.field(default=False, description="Work the change out and keep nothing (see preview).")
     plan_token: str | None = strawberry.field(default=None, description="A preview's planToken: apply exactly that plan.")
 

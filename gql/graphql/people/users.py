@@ -57,7 +57,7 @@ class CreateUserPayload:
 
 @strawberry.input(description="A user and the admin role to give.")
 class SetAdminRoleInput:
-    user_id: strawberry.ID = strawberry.field(description="The user's id.")
+    user_id: strawberry.ID = strawberry.field(description="The user's id: a global id (a plain number is deprecated).")
     role: AdminRole | None = strawberry.field(default=None, description="null removes the admin role.")
 
 
@@ -69,7 +69,7 @@ class SetAdminRolePayload:
 
 @strawberry.input(description="The user to delete.")
 class DeleteUserInput:
-    user_id: strawberry.ID = strawberry.field(description="The user's id.")
+    user_id: strawberry.ID = strawberry.field(description="The user's id: a global id (a plain number is deprecated).")
     dry_run: bool | None = strawberry.field(default=False, description="Work the change out and keep nothing (see preview).")
     plan_token: str | None = strawberry.field(default=None, description="A preview's planToken: apply exactly that plan.")
 
@@ -83,7 +83,7 @@ class DeleteUserPayload:
 
 @strawberry.input(description="The deleted user to restore.")
 class RestoreUserInput:
-    user_id: strawberry.ID = strawberry.field(description="The user's id.")
+    user_id: strawberry.ID = strawberry.field(description="The user's id: a global id (a plain number is deprecated).")
 
 
 @strawberry.type(description="The result of restoreUser.")
@@ -131,7 +131,11 @@ class Query:
         description="One user of the organization, deleted ones included until purged; null when there is none with this id."
     )
     async def user(
-        self, info: Info[Context, None], id: Annotated[strawberry.ID, strawberry.argument(description="The user's id.")]
+        self,
+        info: Info[Context, None],
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="The user's id: a global id (a plain number is deprecated).")
+        ],
     ) -> User | None:
         try:
             return User.from_model(await get_user(info.context.viewer.org, ids.local(id, "User"), "id"))

@@ -59,7 +59,9 @@ class DeleteProductRolePayload:
 
 @strawberry.input(description="Roles of one product to give users directly.")
 class GrantProductRolesInput:
-    user_ids: list[strawberry.ID] = strawberry.field(description="1 to 1000 users; all or none.")
+    user_ids: list[strawberry.ID] = strawberry.field(
+        description="1 to 1000 users; all or none (global ids; plain numbers are deprecated)."
+    )
     product_sku: str = strawberry.field(description="The product, e.g. CRM_PROFESSIONAL.")
     role_keys: list[str] = strawberry.field(description="1 to 20 role keys.")
 
@@ -72,7 +74,9 @@ class GrantProductRolesPayload:
 
 @strawberry.input(description="Roles of one product to take back from users (their direct source).")
 class RevokeProductRolesInput:
-    user_ids: list[strawberry.ID] = strawberry.field(description="1 to 1000 users; all or none.")
+    user_ids: list[strawberry.ID] = strawberry.field(
+        description="1 to 1000 users; all or none (global ids; plain numbers are deprecated)."
+    )
     product_sku: str = strawberry.field(description="The product.")
     role_keys: list[str] = strawberry.field(description="1 to 20 role keys.")
 

@@ -20,7 +20,9 @@ from seatwise.models.seats import bulk
 
 @strawberry.input(description="Users and the product whose license to take back from each, all or none.")
 class RevokeLicensesInput:
-    user_ids: list[strawberry.ID] = strawberry.field(description="1 to 1000 users; all or none.")
+    user_ids: list[strawberry.ID] = strawberry.field(
+        description="1 to 1000 users; all or none (global ids; plain numbers are deprecated)."
+    )
     product_sku: str = strawberry.field(description="The product's SKU, e.g. CRM_BASIC.")
     dry_run: bool | None = strawberry.field(default=False, description="Work the change out and keep nothing (see preview).")
     plan_token: str | None = strawberry.field(default=None, description="A preview's planToken: apply exactly that plan.")

@@ -23,7 +23,7 @@ from seatwise.models.seats import licenses as seats
 
 @strawberry.input(description="A user and the product whose license to give.")
 class AssignLicenseInput:
-    user_id: strawberry.ID = strawberry.field(description="The user's id.")
+    user_id: strawberry.ID = strawberry.field(description="The user's id: a global id (a plain number is deprecated).")
     product_sku: str = strawberry.field(description="The product's SKU, e.g. CRM_BASIC.")
 
 
@@ -36,7 +36,7 @@ class AssignLicensePayload:
 
 @strawberry.input(description="Users and the product whose license to give each.")
 class AssignLicensesInput:
-    user_ids: list[strawberry.ID] = strawberry.field(description="At most 1000.")
+    user_ids: list[strawberry.ID] = strawberry.field(description="At most 1000 (global ids; plain numbers are deprecated).")
     product_sku: str = strawberry.field(description="The product's SKU, e.g. CRM_BASIC.")
 
 
@@ -51,7 +51,7 @@ class AssignLicensesPayload:
 
 @strawberry.input(description="A user and the product whose license to take back.")
 class RevokeLicenseInput:
-    user_id: strawberry.ID = strawberry.field(description="The user's id.")
+    user_id: strawberry.ID = strawberry.field(description="The user's id: a global id (a plain number is deprecated).")
     product_sku: str = strawberry.field(description="The product's SKU, e.g. CRM_BASIC.")
     dry_run: bool | None = strawberry.field(default=False, description="Work the change out and keep nothing (see preview).")
     plan_token: str | None = strawberry.field(default=None, description="A preview's planToken: apply exactly that plan.")

@@ -29,7 +29,9 @@ from seatwise.models.support import requests as support
 
 @strawberry.input(description="The subscription to cancel and why.")
 class CancelSubscriptionInput:
-    subscription_id: strawberry.ID = strawberry.field(description="The subscription's id.")
+    subscription_id: strawberry.ID = strawberry.field(
+        description="The subscription's id: a global id (a plain number is deprecated)."
+    )
     reason: str = strawberry.field(
         description="Why, 1 to 2000 characters after trimming; becomes the service request's description."
     )
@@ -56,7 +58,9 @@ class CancelSubscriptionPayload:
 class SubmitServiceRequestInput:
     category: ServiceRequestCategory = strawberry.field(description="What it is about.")
     description: str = strawberry.field(description="The request, 1 to 2000 characters after trimming.")
-    subscription_id: strawberry.ID | None = strawberry.field(default=None, description="Required for CANCEL_SUBSCRIPTION.")
+    subscription_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Required for CANCEL_SUBSCRIPTION: a global id (a plain number is deprecated)."
+    )
     acknowledge_data_loss: bool | None = strawberry.field(
         default=False, description="CANCEL_SUBSCRIPTION only: as in cancelSubscription."
     )

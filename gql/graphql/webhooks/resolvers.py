@@ -48,7 +48,7 @@ class CreateWebhookEndpointPayload:
 
 @strawberry.input(description="What to change of an endpoint; null fields stay as they are.")
 class UpdateWebhookEndpointInput:
-    endpoint_id: strawberry.ID = strawberry.field(description="The endpoint.")
+    endpoint_id: strawberry.ID = strawberry.field(description="The endpoint: a global id (a plain number is deprecated).")
     url: str | None = strawberry.field(default=None, description="A new URL (the same rules as at creation).")
     event_types: list[str] | None = strawberry.field(default=None, description="Empty: every type.")
     description: str | None = strawberry.field(default=None, description="A new note.")
@@ -63,7 +63,7 @@ class UpdateWebhookEndpointPayload:
 
 @strawberry.input(description="The endpoint to delete.")
 class DeleteWebhookEndpointInput:
-    endpoint_id: strawberry.ID = strawberry.field(description="The endpoint.")
+    endpoint_id: strawberry.ID = strawberry.field(description="The endpoint: a global id (a plain number is deprecated).")
 
 
 @strawberry.type(description="Which endpoint was deleted.")
@@ -74,7 +74,7 @@ class DeleteWebhookEndpointPayload:
 
 @strawberry.input(description="The endpoint whose secret to replace.")
 class RotateWebhookSecretInput:
-    endpoint_id: strawberry.ID = strawberry.field(description="The endpoint.")
+    endpoint_id: strawberry.ID = strawberry.field(description="The endpoint: a global id (a plain number is deprecated).")
 
 
 @strawberry.type(description="The endpoint and its new secret.")
@@ -88,7 +88,7 @@ class RotateWebhookSecretPayload:
 
 @strawberry.input(description="The endpoint to send a webhook.test event to.")
 class SendTestWebhookInput:
-    endpoint_id: strawberry.ID = strawberry.field(description="The endpoint.")
+    endpoint_id: strawberry.ID = strawberry.field(description="The endpoint: a global id (a plain number is deprecated).")
 
 
 @strawberry.type(description="The test delivery.")
@@ -99,7 +99,7 @@ class SendTestWebhookPayload:
 
 @strawberry.input(description="The delivery to send again.")
 class RedeliverWebhookInput:
-    delivery_id: strawberry.ID = strawberry.field(description="The delivery.")
+    delivery_id: strawberry.ID = strawberry.field(description="The delivery: a global id (a plain number is deprecated).")
 
 
 @strawberry.type(description="The new delivery of the same event.")
@@ -141,7 +141,9 @@ class Query:
     async def webhook_deliveries(
         self,
         info: Info[Context, None],
-        endpoint_id: Annotated[strawberry.ID, strawberry.argument(description="The endpoint.")],
+        endpoint_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The endpoint: a global id (a plain number is deprecated).")
+        ],
         status: Annotated[WebhookDeliveryStatus | None, strawberry.argument(description="Only these; null for all.")] = None,
         first: Annotated[int | None, strawberry.argument(description=PAGE_FIRST)] = 50,
         after: Annotated[str | None, strawberry.argument(description=PAGE_AFTER)] = None,
