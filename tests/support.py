@@ -106,6 +106,11 @@ def gid(type_name: str, key: object) -> str:
     return str(GlobalID(type_name=type_name, node_id=str(key)))
 
 
+def key_of(global_id: str) -> str:
+    """The key inside a global id (the row id for most types)."""
+    return GlobalID.from_id(global_id).node_id
+
+
 def error_codes(result) -> list[str]:
     return [(e.extensions or {}).get("code") for e in (result.errors or [])]
 
