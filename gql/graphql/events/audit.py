@@ -18,7 +18,9 @@ from seatwise.models.events import audit
 @strawberry.input(description="Narrows auditEvents; each field set must match.")
 class AuditFilter:
     action: str | None = strawberry.field(default=None, description="Exactly this action, e.g. license.assigned.")
-    target_id: strawberry.ID | None = strawberry.field(default=None, description="Only events about the object with this id.")
+    target_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only events about the object with this id: its global id, or its plain id (targetId)."
+    )
 
 
 @strawberry.type
