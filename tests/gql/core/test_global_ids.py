@@ -210,3 +210,34 @@ async def test_nodes_reads_one_type_in_the_same_statements_for_100_ids_as_for_1(
     # Then the same statements read them, and every one is found
     assert len(hundred) == len(one)
     assert [n["id"] for n in result.data["nodes"]] == asked
+
+
+async def test_nodes_of_two_types_read_each_type_once():
+    # Given users and groups
+    fx = await make_org()
+    users = [await make_user(fx) for _ in range(3)]
+    groups = [
+        (await execute(f'mutation {{ createGroup(input: {{displayName: "G{i}"}}) {{ group {{ id }} }} }}', token=fx.token))
+        for i in range(3)
+    ]
+    group_ids = [g.data["createGroup"]["group"]["id"] for g in groups]
+    one_each = [gid("User", users[0].id), group_ids[0]]
+    all_of_them = [gid("User", u.id) for u in users] + group_ids
+    await execute(NODES, {"ids": one_each}, token=fx.token)
+    # When nodes asks for one of each type, then for three of each
+    _, few = await count_statements(execute(NODES, {"ids": one_each}, token=fx.token))
+    result, many = await count_statements(execute(NODES, {"ids": all_of_them}, token=fx.token))
+    # Then the statements are the same: one per type, not one per id
+    assert len(many) == len(few)
+    assert [n["__typename"] for n in result.data["nodes"]] == ["User"] * 3 + ["Group"] * 3
+
+
+async def test_the_audit_filter_takes_the_targets_global_id():
+    fx = await make_org()
+    user = await make_user(fx)
+    query = "query($t: ID) { auditEvents(first: 5, filter: {targetId: $t}) { edges { node { action targetId } } } }"
+    by_global = await execute(query, {"t": gid("User", user.id)}, token=fx.token)
+    by_plain = await execute(query, {"t": str(user.id)}, token=fx.token)
+    edges = by_global.data["auditEvents"]["edges"]
+    assert [e["node"] for e in edges] == [{"action": "user.created", "targetId": str(user.id)}]
+    assert by_plain.data == by_global.data
