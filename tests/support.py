@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from strawberry.relay import GlobalID
 from tortoise import Tortoise, connections
 
 from seatwise.models.core.clock import utcnow
@@ -98,6 +99,16 @@ async def execute(query: str, variables: dict[str, Any] | None = None, *, token:
         with contextlib.suppress(Unauthenticated):
             viewer = await auth.authenticate(f"Bearer {token}", now=utcnow())
     return await schema.execute(query, variable_values=variables, context_value=Context(viewer))
+
+
+def gid(type_name: str, key: object) -> str:
+    """The global id the API shows for the object of `type_name` with this key (docs/api.md "Global ids")."""
+    return str(GlobalID(type_name=type_name, node_id=str(key)))
+
+
+def key_of(global_id: str) -> str:
+    """The key inside a global id (the row id for most types)."""
+    return GlobalID.from_id(global_id).node_id
 
 
 def error_codes(result) -> list[str]:

@@ -3,7 +3,7 @@
 // `seats` query without a refetch.
 //
 //   cd examples/node && npm install
-//   SEATWISE_TOKEN=sw_... SEATWISE_USER_ID=3 node apollo-console.mjs
+//   SEATWISE_TOKEN=sw_... SEATWISE_USER_ID=VXNlcjoz node apollo-console.mjs
 //
 // SEATWISE_URL defaults to http://127.0.0.1:8000/graphql, SEATWISE_PRODUCT to CRM_BASIC. It reads the product's
 // seats twice (a GET client and a POST client), gives the user a license (assignLicense), then reads the seats from
@@ -17,7 +17,7 @@ const token = process.env.SEATWISE_TOKEN;
 const userId = process.env.SEATWISE_USER_ID;
 const productSku = process.env.SEATWISE_PRODUCT || 'CRM_BASIC';
 if (!token || !userId) {
-  console.error('Set SEATWISE_TOKEN (an API or session token) and SEATWISE_USER_ID (the user to license).');
+  console.error('Set SEATWISE_TOKEN (an API or session token) and SEATWISE_USER_ID (the global id of the user to license).');
   process.exit(2);
 }
 
@@ -31,14 +31,9 @@ async function recordingFetch(input, init = {}) {
   return response;
 }
 
-// Until objects carry global ids, the cache keys a seat pool by its product and a product by its SKU.
+// Every object a cache must merge has a global id (Node): the cache needs no typePolicies.
 function cache() {
-  return new InMemoryCache({
-    typePolicies: {
-      Product: { keyFields: ['sku'] },
-      SeatPool: { keyFields: ['product', ['sku']] },
-    },
-  });
+  return new InMemoryCache();
 }
 
 function client(useGETForHashedQueries) {
@@ -60,14 +55,14 @@ function client(useGETForHashedQueries) {
 
 const SEATS = gql`
   query Seats($productSku: String) {
-    seats(productSku: $productSku) { product { sku } purchased assigned available }
+    seats(productSku: $productSku) { id product { id sku } purchased assigned available }
   }
 `;
 const ASSIGN = gql`
   mutation Assign($userId: ID!, $productSku: String!) {
     assignLicense(input: { userId: $userId, productSku: $productSku }) {
       user { id email }
-      seats { product { sku } purchased assigned available }
+      seats { id product { id sku } purchased assigned available }
       userErrors { code field message }
     }
   }

@@ -28,6 +28,7 @@ from seatwise.gql.graphql.events import audit
 from seatwise.gql.graphql.events import live as events
 from seatwise.gql.graphql.exports import resolvers as exports
 from seatwise.gql.graphql.groups import resolvers as groups
+from seatwise.gql.graphql.nodes import resolvers as nodes
 from seatwise.gql.graphql.people import auth, everyday, notifications, users
 from seatwise.gql.graphql.roles import resolvers as roles
 from seatwise.gql.graphql.seats import bulk as seat_bulk
@@ -55,6 +56,7 @@ class Query(
     groups.Query,
     webhooks.Query,
     usage.Query,
+    nodes.Query,
 ):
     pass
 

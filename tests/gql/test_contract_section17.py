@@ -1,6 +1,6 @@
 """Section 17 of the next contract (tests/contract-next.graphql): the parts this schema serves keep every field and
-argument written there, with the same types. The global ids, `Node` and `node`/`nodes` come later and are not checked
-here yet."""
+argument written there, with the same types; every connection has `nodes`; every type the section lists implements
+`Node`."""
 
 from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLObjectType, build_schema
 
@@ -33,7 +33,16 @@ FIELDS = [
     ("UserFilter", "licenseState"),
     ("UserFilter", "groupId"),
     ("UserFilter", "adminRole"),
+    ("Query", "node"),
+    ("Query", "nodes"),
+    ("Viewer", "id"),
 ]
+NODE_TYPES = [
+    "Organization", "ProductSubscription", "LicenseAssignment", "User", "PaymentCard", "Charge", "ServiceRequest",
+    "DataExport", "AuditEvent", "ApiToken", "Group", "Event", "WebhookEndpoint", "WebhookDelivery", "ProductRole",
+    "Product", "SeatPool", "LicenseConflict", "Alert", "LicenseWait", "LicenseEvent",
+]  # fmt: skip
+FIELDS += [(name, "id") for name in NODE_TYPES]
 # Whole types of section 17 that the schema serves (every field of each).
 TYPES = ["ChangePasswordInput", "ChangePasswordPayload", "RateLimit", "UserOrder"]
 ENUMS = ["UserOrderField", "OrderDirection"]
@@ -70,3 +79,11 @@ def test_the_orders_of_section_17_have_the_contract_values():
         assert list(served.values) == list(expected.values), name
     direction = _fields(SERVED, "UserOrder")["direction"]
     assert direction.ast_node.default_value.value == "ASC"
+
+
+def test_every_type_the_section_lists_implements_node():
+    assert str(SERVED.type_map["Node"].fields["id"].type) == "ID!"
+    for name in NODE_TYPES:
+        interfaces = [i.name for i in SERVED.type_map[name].interfaces]  # type: ignore[union-attr]
+        expected = [i.name for i in NEXT.type_map[name].interfaces]  # type: ignore[union-attr]
+        assert "Node" in interfaces and set(expected) <= set(interfaces), name

@@ -9,7 +9,7 @@ from websockets.exceptions import ConnectionClosed
 from tests.events_support import Toggle, assign_over_http, event_matching, init, subscribe, until_listening, ws_client
 from tests.live_end_support import create_token, final_message, revoke_token
 from tests.scim_support import scim_token
-from tests.support import Server, give_licenses, make_org, make_user
+from tests.support import Server, gid, give_licenses, make_org, make_user
 
 
 @pytest.fixture(scope="module")
@@ -32,10 +32,10 @@ async def test_a_subscriber_receives_an_assignment_with_the_seats_after_it(serve
         await assign_over_http(client, server.url, fx.token, target.id, "CRM_ESSENTIAL")  # another product: filtered out
         payload = await assign_over_http(client, server.url, fx.token, target.id, "CRM_BASIC")
 
-        event, skipped = await event_matching(ws, lambda e: (e["user"] or {}).get("id") == str(target.id))
+        event, skipped = await event_matching(ws, lambda e: (e["user"] or {}).get("id") == gid("User", target.id))
     assert event["kind"] == "ASSIGNED"
     assert event["product"] == {"sku": "CRM_BASIC"}
-    assert event["user"] == {"id": str(target.id), "email": target.email, "status": "ACTIVE"}
+    assert event["user"] == {"id": gid("User", target.id), "email": target.email, "status": "ACTIVE"}
     assert event["seats"] == payload["seats"]
     assert event["at"].endswith("Z")
     assert all(e["product"]["sku"] == "CRM_BASIC" for e in skipped)
@@ -67,11 +67,11 @@ async def test_another_organizations_subscriber_receives_nothing(server):
         await until_listening(theirs, Toggle(client, server.url, other.token, other_primer.id, "CRM_BASIC"))
 
         await assign_over_http(client, server.url, acme.token, acme_user.id, "CRM_BASIC")
-        await event_matching(mine, lambda e: (e["user"] or {}).get("id") == str(acme_user.id))
+        await event_matching(mine, lambda e: (e["user"] or {}).get("id") == gid("User", acme_user.id))
         # Events reach a subscriber in order: Other's own next event comes after anything Acme's could have.
         await assign_over_http(client, server.url, other.token, other_user.id, "CRM_BASIC")
-        _, skipped = await event_matching(theirs, lambda e: (e["user"] or {}).get("id") == str(other_user.id))
-    assert all(e["user"]["id"] == str(other_primer.id) for e in skipped)
+        _, skipped = await event_matching(theirs, lambda e: (e["user"] or {}).get("id") == gid("User", other_user.id))
+    assert all(e["user"]["id"] == gid("User", other_primer.id) for e in skipped)
 
 
 async def test_revoking_a_token_ends_its_open_subscription_with_an_unauthenticated_error(server):

@@ -24,7 +24,7 @@ import pytest
 from seatwise.models.demo import seed as demo
 from tests.billing_support import add_card
 from tests.events_support import Toggle, assign_over_http
-from tests.support import PASSWORD, ROOT, Server, give_licenses, make_org, make_user, post
+from tests.support import PASSWORD, ROOT, Server, gid, give_licenses, make_org, make_user, post
 
 EXAMPLES = ROOT / "examples"
 NODE_EXAMPLE = EXAMPLES / "node"
@@ -281,7 +281,7 @@ async def test_node_apollo_example_uses_persisted_queries_and_its_cache_takes_th
     await give_licenses(fx, "CRM_BASIC", 5)
     user = await make_user(fx)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEATWISE_")}
-    env |= {"SEATWISE_TOKEN": fx.token, "SEATWISE_USER_ID": str(user.id), "SEATWISE_URL": f"{server.url}/graphql"}
+    env |= {"SEATWISE_TOKEN": fx.token, "SEATWISE_USER_ID": gid("User", user.id), "SEATWISE_URL": f"{server.url}/graphql"}
 
     done = subprocess.run(
         [str(node_example), "apollo-console.mjs"], cwd=NODE_EXAMPLE, env=env, capture_output=True, text=True, timeout=120

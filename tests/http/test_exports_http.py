@@ -5,7 +5,7 @@ import hashlib
 import httpx
 import pytest
 
-from tests.support import Server, make_org, post
+from tests.support import Server, key_of, make_org, post
 from tests.support_helpers import EXPORT, bulk_users
 
 
@@ -30,7 +30,7 @@ async def test_download_is_exactly_the_reported_bytes(server, fmt):
     async with httpx.AsyncClient(timeout=60) as client:
         body = await post(client, server.url, EXPORT, {"format": fmt}, token=fx.token)
         exported = body["data"]["exportData"]["dataExport"]
-        assert exported["downloadUrl"] == f"{server.url}/exports/{exported['id']}"  # absolute: the request named its host
+        assert exported["downloadUrl"] == f"{server.url}/exports/{key_of(exported['id'])}"  # absolute: the request named its host
         response, data = await _download(client, exported["downloadUrl"], fx.token)
     assert response.status_code == 200
     assert len(data) == exported["sizeBytes"] and hashlib.sha256(data).hexdigest() == exported["sha256"]
@@ -74,7 +74,7 @@ async def test_download_url_follows_the_forwarded_scheme_and_host_of_a_trusted_p
         )
     exported = response.json()["data"]["exportData"]["dataExport"]
     # The test server's peer is 127.0.0.1, uvicorn's default FORWARDED_ALLOW_IPS: its X-Forwarded-Proto is honoured.
-    assert exported["downloadUrl"] == f"https://seats.example.com/exports/{exported['id']}"
+    assert exported["downloadUrl"] == f"https://seats.example.com/exports/{key_of(exported['id'])}"
 
 
 async def test_download_url_uses_the_configured_public_url():
@@ -87,4 +87,4 @@ async def test_download_url_uses_the_configured_public_url():
             ]
     finally:
         running.stop()
-    assert exported["downloadUrl"] == f"https://seatwise.example.org/api/exports/{exported['id']}"
+    assert exported["downloadUrl"] == f"https://seatwise.example.org/api/exports/{key_of(exported['id'])}"

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.events_support import Toggle
-from tests.support import Server, give_licenses, make_org, make_user
+from tests.support import Server, gid, give_licenses, make_org, make_user
 
 chromium = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(chromium is None, reason="needs the system chromium (Debian package `chromium`)")
@@ -108,4 +108,4 @@ async def test_graphiql_shows_live_events_of_a_subscription(server, page):
             raise AssertionError(f"no event reached GraphiQL: {pane}")
     finally:
         await poke.client.aclose()
-    assert result["data"]["licenseEvents"]["user"] == {"id": str(user.id)}
+    assert result["data"]["licenseEvents"]["user"] == {"id": gid("User", user.id)}

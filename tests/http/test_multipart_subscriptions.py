@@ -12,7 +12,7 @@ import pytest
 from seatwise.models.core.clock import utcnow
 from seatwise.models.core.tables import Credential
 from tests.events_support import LICENSE_EVENTS, Toggle, assign_over_http, event_matching, until_listening
-from tests.support import Server, give_licenses, make_org, make_user
+from tests.support import Server, gid, give_licenses, make_org, make_user
 
 MULTIPART = "multipart/mixed;subscriptionSpec=1.0,application/json"
 BOUNDARY = "\r\n--graphql"
@@ -88,7 +88,7 @@ async def test_a_multipart_subscriber_receives_its_organizations_events(server, 
     ):
         await until_listening(events, Toggle(client, server.url, fx.token, primer.id, "CRM_BASIC"))
         payload = await assign_over_http(client, server.url, fx.token, target.id, "CRM_BASIC")
-        event, _ = await event_matching(events, lambda e: (e["user"] or {}).get("id") == str(target.id))
+        event, _ = await event_matching(events, lambda e: (e["user"] or {}).get("id") == gid("User", target.id))
     assert event["kind"] == "ASSIGNED" and event["product"] == {"sku": "CRM_BASIC"}
     assert event["seats"] == payload["seats"]
 
@@ -109,7 +109,7 @@ async def test_a_multipart_subscription_ends_once_its_token_is_revoked(server):
             "data"
         ):
             # Only leftovers of until_listening may still come; the assignment after the revocation never does.
-            assert message["payload"]["data"]["licenseEvents"]["user"]["id"] == str(primer.id)
+            assert message["payload"]["data"]["licenseEvents"]["user"]["id"] == gid("User", primer.id)
     # The stream ends with the credential's end as an UNAUTHENTICATED error, as over the WebSocket.
     assert message["type"] == "next" and [e["extensions"]["code"] for e in message["payload"]["errors"]] == ["UNAUTHENTICATED"]
 

@@ -15,7 +15,7 @@ from seatwise.models.events import fanout
 from seatwise.models.events.live import LicenseEventKind, SeatEvent, broker
 from tests.events_support import Toggle, assign_over_http, event_matching, init, subscribe, until_listening, ws_client
 from tests.live_end_support import create_token, final_message, revoke_token
-from tests.support import NOW, Server, free_port, give_licenses, make_org, make_user, post
+from tests.support import NOW, Server, free_port, gid, give_licenses, make_org, make_user, post
 
 REDIS_URL = "redis://127.0.0.1:6379/11"
 
@@ -53,7 +53,7 @@ async def test_an_assignment_through_one_server_reaches_a_subscriber_of_another(
 
         payload = await assign_over_http(client, a.url, fx.token, target.id, "CRM_BASIC")
 
-        event, _ = await event_matching(ws, lambda e: (e["user"] or {}).get("id") == str(target.id))
+        event, _ = await event_matching(ws, lambda e: (e["user"] or {}).get("id") == gid("User", target.id))
     assert event["kind"] == "ASSIGNED"
     assert event["seats"] == payload["seats"]
     assert event["user"]["email"] == target.email
@@ -86,7 +86,7 @@ async def test_a_redis_outage_breaks_no_mutation_and_readyz_reports_it():
             await until_listening(ws, primer_license)
 
             payload = await assign_over_http(client, server.url, fx.token, target.id, "CRM_BASIC")
-            event, _ = await event_matching(ws, lambda e: (e["user"] or {}).get("id") == str(target.id))
+            event, _ = await event_matching(ws, lambda e: (e["user"] or {}).get("id") == gid("User", target.id))
 
             ready = await client.get(f"{server.url}/readyz")
         # The target's license, and the primer's if the last poke assigned it.
@@ -124,13 +124,13 @@ async def test_a_bulk_assignment_reaches_a_subscriber_of_another_server(servers)
         body = await post(client, a.url, ASSIGN_MANY, {"users": [str(p.id) for p in people], "sku": "CRM_BASIC"}, fx.token)
         assert body["data"]["assignLicenses"]["userErrors"] == [], body
 
-        wanted = {str(p.id) for p in people}
+        wanted = {gid("User", p.id) for p in people}
         received = []
         while wanted - {e["user"]["id"] for e in received}:
             event, _ = await event_matching(ws, lambda e: (e["user"] or {}).get("id") in wanted)
             received.append(event)
     assert [e["kind"] for e in received] == ["ASSIGNED"] * 30
-    assert [e["user"]["id"] for e in received] == [str(p.id) for p in people]  # in order
+    assert [e["user"]["id"] for e in received] == [gid("User", p.id) for p in people]  # in order
 
 
 @pytest.mark.parametrize("subscriber", ["same server", "other server"])

@@ -9,7 +9,7 @@ import pytest
 
 from seatwise.models.core.tables import LicenseAssignment, LicenseWait
 from tests.scim_http_support import Scim, graphql, member_ids, ok, scim_org
-from tests.support import Server, give_licenses
+from tests.support import Server, give_licenses, key_of
 
 SKU = "CRM_PROFESSIONAL"
 
@@ -39,7 +39,7 @@ def server():
 
 async def audit_events(client: httpx.AsyncClient, url: str, token: str) -> list[dict]:
     data = await graphql(client, url, AUDIT, None, token)
-    return sorted((edge["node"] for edge in data["auditEvents"]["edges"]), key=lambda event: int(event["id"]))
+    return sorted((edge["node"] for edge in data["auditEvents"]["edges"]), key=lambda event: int(key_of(event["id"])))
 
 
 async def test_a_leaver_deactivated_over_scim_hands_the_license_to_the_first_waiter_in_the_same_request(server):

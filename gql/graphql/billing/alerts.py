@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import strawberry
+from strawberry import relay
 from strawberry.types import Info
 
 from seatwise.gql.graphql.billing.types import PaymentCard, ProductSubscription
@@ -29,8 +32,21 @@ AlertKind = exposed(
 )
 
 
+def alert_key(alert: Alert) -> str:
+    """An alert's natural key: its kind and what it is about (product sku, subscription id, card id; for an alert about
+    none of those, e.g. WEBHOOK_DISABLED, a digest of its message)."""
+    parts = [
+        alert.product.sku if alert.product else "",
+        str(alert.subscription.id) if alert.subscription else "",
+        str(alert.payment_card.id) if alert.payment_card else "",
+    ]
+    if not any(parts):
+        parts.append(hashlib.sha256(alert.message.encode()).hexdigest()[:16])
+    return ":".join([alert.kind.value, *parts])
+
+
 @strawberry.type(description="Something that needs an admin's attention.")
-class Alert:
+class Alert(relay.Node):
     kind: alert_rules.AlertKind = strawberry.field(description="What kind of problem it is.")
     message: str = strawberry.field(description="The problem in words, for people.")
     product: Product | None = strawberry.field(description="The product concerned, if any.")
@@ -50,6 +66,10 @@ class Alert:
             payment_card=PaymentCard.from_model(alert.card, now) if alert.card else None,
             due_at=alert.due_at,
         )
+
+    @classmethod
+    def resolve_id(cls, root: Alert, *, info: Info) -> str:
+        return alert_key(root)
 
 
 @strawberry.type

@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 
 from seatwise.gql.graphql.billing.types import PaymentCard, ProductSubscription
+from seatwise.gql.graphql.core import ids
 from seatwise.gql.graphql.core.errors import UserError
 from seatwise.gql.graphql.core.mutations import domain_mutation
 from seatwise.gql.graphql.core.permissions import CanManageBilling
@@ -19,7 +20,7 @@ from seatwise.models.people.auth import Viewer
 
 @strawberry.input(description="The card to remove.")
 class RemovePaymentCardInput:
-    card_id: strawberry.ID = strawberry.field(description="The payment card's id.")
+    card_id: strawberry.ID = strawberry.field(description="The payment card's id: a global id (a plain number is deprecated).")
 
 
 @strawberry.type(description="The result of removePaymentCard.")
@@ -31,7 +32,7 @@ class RemovePaymentCardPayload:
 
 @strawberry.input(description="The card every subscription should charge.")
 class SetDefaultPaymentCardInput:
-    card_id: strawberry.ID = strawberry.field(description="The payment card's id.")
+    card_id: strawberry.ID = strawberry.field(description="The payment card's id: a global id (a plain number is deprecated).")
 
 
 @strawberry.type(description="The result of setDefaultPaymentCard.")
@@ -42,7 +43,9 @@ class SetDefaultPaymentCardPayload:
 
 @strawberry.input(description="The subscription set to cancel at its period end.")
 class ResumeSubscriptionInput:
-    subscription_id: strawberry.ID = strawberry.field(description="The subscription's id.")
+    subscription_id: strawberry.ID = strawberry.field(
+        description="The subscription's id: a global id (a plain number is deprecated)."
+    )
 
 
 @strawberry.type(description="The result of resumeSubscription.")
@@ -60,9 +63,11 @@ class Mutation:
     async def remove_payment_card(
         viewer: Viewer, input: Annotated[RemovePaymentCardInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> RemovePaymentCardPayload:
-        removed, default = await cards.remove_card(viewer.org, input.card_id, actor=viewer.actor, now=viewer.now)
+        removed, default = await cards.remove_card(
+            viewer.org, ids.local(input.card_id, "PaymentCard"), actor=viewer.actor, now=viewer.now
+        )
         return RemovePaymentCardPayload(
-            removed_card_id=strawberry.ID(removed),
+            removed_card_id=ids.gid("PaymentCard", removed),
             default_card=PaymentCard.from_model(default, viewer.now) if default else None,
         )
 
@@ -73,7 +78,9 @@ class Mutation:
     async def set_default_payment_card(
         viewer: Viewer, input: Annotated[SetDefaultPaymentCardInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> SetDefaultPaymentCardPayload:
-        card, _ = await cards.set_default_card(viewer.org, input.card_id, actor=viewer.actor, now=viewer.now, wall=viewer.wall)
+        card, _ = await cards.set_default_card(
+            viewer.org, ids.local(input.card_id, "PaymentCard"), actor=viewer.actor, now=viewer.now, wall=viewer.wall
+        )
         return SetDefaultPaymentCardPayload(payment_card=PaymentCard.from_model(card, viewer.now))
 
     @domain_mutation(
@@ -83,5 +90,7 @@ class Mutation:
     async def resume_subscription(
         viewer: Viewer, input: Annotated[ResumeSubscriptionInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> ResumeSubscriptionPayload:
-        sub = await resume_subscription(viewer.org, input.subscription_id, actor=viewer.actor, now=viewer.now)
+        sub = await resume_subscription(
+            viewer.org, ids.local(input.subscription_id, "ProductSubscription"), actor=viewer.actor, now=viewer.now
+        )
         return ResumeSubscriptionPayload(subscription=ProductSubscription.from_model(sub))

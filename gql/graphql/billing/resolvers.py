@@ -14,6 +14,7 @@ from seatwise.gql.graphql.billing.types import (
     ProductSubscription,
     SubscriptionStatus,
 )
+from seatwise.gql.graphql.core import ids
 from seatwise.gql.graphql.core.common import Quote
 from seatwise.gql.graphql.core.context import Context
 from seatwise.gql.graphql.core.errors import UserError, query_input_error
@@ -74,7 +75,7 @@ class AddPaymentCardPayload:
 
 @strawberry.input(description="A card and its new expiry.")
 class UpdatePaymentCardInput:
-    card_id: strawberry.ID = strawberry.field(description="The payment card's id.")
+    card_id: strawberry.ID = strawberry.field(description="The payment card's id: a global id (a plain number is deprecated).")
     exp_month: int = strawberry.field(description="New expiry month, 1 to 12.")
     exp_year: int = strawberry.field(description="New expiry year, four digits, at most 50 years ahead.")
 
@@ -110,7 +111,9 @@ class PurchaseLicensesPayload:
 
 @strawberry.input(description="A subscription and how many licenses to remove.")
 class ReduceLicensesInput:
-    subscription_id: strawberry.ID = strawberry.field(description="The subscription's id.")
+    subscription_id: strawberry.ID = strawberry.field(
+        description="The subscription's id: a global id (a plain number is deprecated)."
+    )
     quantity: int = strawberry.field(description="Licenses to remove (not the new total).")
     dry_run: bool | None = strawberry.field(default=False, description="Work the change out and keep nothing (see preview).")
     plan_token: str | None = strawberry.field(default=None, description="A preview's planToken: apply exactly that plan.")
@@ -146,10 +149,16 @@ class Query:
 
     @strawberry.field(description="One subscription of the organization; null when there is none with this id.")
     async def subscription(
-        self, info: Info[Context, None], id: Annotated[strawberry.ID, strawberry.argument(description="The subscription's id.")]
+        self,
+        info: Info[Context, None],
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="The subscription's id: a global id (a plain number is deprecated).")
+        ],
     ) -> ProductSubscription | None:
         try:
-            return ProductSubscription.from_model(await get_subscription(info.context.viewer.org, id, "id"))
+            return ProductSubscription.from_model(
+                await get_subscription(info.context.viewer.org, ids.local(id, "ProductSubscription"), "id")
+            )
         except DomainError:
             return None
 
@@ -217,7 +226,13 @@ class Mutation:
         viewer: Viewer, input: Annotated[UpdatePaymentCardInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> UpdatePaymentCardPayload:
         card, renewed = await cards.update_card(
-            viewer.org, input.card_id, input.exp_month, input.exp_year, actor=viewer.actor, now=viewer.now, wall=viewer.wall
+            viewer.org,
+            ids.local(input.card_id, "PaymentCard"),
+            input.exp_month,
+            input.exp_year,
+            actor=viewer.actor,
+            now=viewer.now,
+            wall=viewer.wall,
         )
         return UpdatePaymentCardPayload(
             payment_card=PaymentCard.from_model(card, viewer.now),
@@ -260,7 +275,7 @@ class Mutation:
         try:
             sub = await reductions.reduce_licenses(
                 viewer.org,
-                input.subscription_id,
+                ids.local(input.subscription_id, "ProductSubscription"),
                 input.quantity,
                 actor=viewer.actor,
                 now=viewer.now,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
+from strawberry import relay
 from strawberry.types import Info
 
 from seatwise.gql.graphql.core.common import Money, PageInfo, Product, connection, exposed, total_count_field
@@ -69,8 +70,8 @@ ChargeFailureCode = exposed(
 
 
 @strawberry.type(description="A payment card of the organization; only brand, last 4 digits and expiry are kept.")
-class PaymentCard:
-    id: strawberry.ID = strawberry.field(description="The card's id.")
+class PaymentCard(relay.Node):
+    id: relay.NodeID[int]
     brand: tables.CardBrand = strawberry.field(description="The card network, from the number.")
     last4: str = strawberry.field(description="The last four digits of the number.")
     exp_month: int = strawberry.field(description="Expiry month, 1 to 12; the card is valid to the end of it (UTC).")
@@ -82,7 +83,7 @@ class PaymentCard:
     @classmethod
     def from_model(cls, card: tables.PaymentCard, now: datetime) -> PaymentCard:
         return cls(
-            id=strawberry.ID(str(card.id)),
+            id=card.id,
             brand=card.brand,
             last4=card.last4,
             exp_month=card.exp_month,
@@ -94,8 +95,8 @@ class PaymentCard:
 
 
 @strawberry.type(description="A subscription to one product, carrying a number of licenses.")
-class ProductSubscription:
-    id: strawberry.ID = strawberry.field(description="The subscription's id.")
+class ProductSubscription(relay.Node):
+    id: relay.NodeID[int]
     quantity: int = strawberry.field(description="Licenses purchased in this subscription.")
     status: tables.SubscriptionStatus = strawberry.field(
         description="Where it stands in billing; only ACTIVE and GRACE_PERIOD licenses count."
@@ -117,7 +118,7 @@ class ProductSubscription:
     @classmethod
     def from_model(cls, sub: tables.Subscription) -> ProductSubscription:
         return cls(
-            id=strawberry.ID(str(sub.id)),
+            id=sub.id,
             quantity=sub.quantity,
             status=sub.status,
             status_reason=sub.status_reason,
@@ -142,8 +143,8 @@ class ProductSubscription:
 
 
 @strawberry.type(description="One attempt to charge the default card, successful or not.")
-class Charge:
-    id: strawberry.ID = strawberry.field(description="The charge's id.")
+class Charge(relay.Node):
+    id: relay.NodeID[int]
     amount: Money = strawberry.field(description="The amount charged (or attempted).")
     status: tables.ChargeStatus = strawberry.field(description="Whether the payment went through.")
     failure_code: gateways.ChargeFailureCode | None = strawberry.field(description="Why it failed; null when it succeeded.")
@@ -154,7 +155,7 @@ class Charge:
     @classmethod
     def from_model(cls, charge: tables.Charge) -> Charge:
         return cls(
-            id=strawberry.ID(str(charge.id)),
+            id=charge.id,
             amount=Money.usd(charge.amount_cents, charge.currency),
             status=charge.status,
             failure_code=ChargeFailureCode(charge.failure_code) if charge.failure_code else None,

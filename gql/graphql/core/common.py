@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 import strawberry
+from strawberry import relay
 from strawberry.types import Info
 
 from seatwise.gql.graphql.core.scalars import DateTime
@@ -96,7 +97,7 @@ class Money:
 
 
 @strawberry.type(description="A product of the catalog, licensed per user.")
-class Product:
+class Product(relay.Node):
     sku: str = strawberry.field(description="Stable identifier, e.g. CRM_PROFESSIONAL.")
     name: str = strawberry.field(description="Name shown, e.g. CRM Online Professional.")
     unit_price: Money = strawberry.field(description="Price of one license for one billing period (one month).")
@@ -104,6 +105,10 @@ class Product:
     @classmethod
     def from_model(cls, product: tables.Product) -> Product:
         return cls(sku=product.sku, name=product.name, unit_price=Money.usd(product.unit_price_cents, product.currency))
+
+    @classmethod
+    def resolve_id(cls, root: Product, *, info: Info) -> str:
+        return root.sku  # the natural key: the catalog's sku (docs/api.md)
 
     @strawberry.field(
         description="The security roles of this product in the viewer's organization: the shipped ones and its own."
@@ -113,7 +118,7 @@ class Product:
 
 
 @strawberry.type(description="A security role of a product: what a user may do in it once signed in (docs/rules.md section 14).")
-class ProductRole:
+class ProductRole(relay.Node):
     # Beside Product (its field `roles` lists them); the rest of the roles area is gql/graphql/roles/.
     key: str = strawberry.field(description="e.g. SALESPERSON.")
     name: str = strawberry.field(description="The name shown, e.g. Salesperson.")
@@ -124,6 +129,10 @@ class ProductRole:
     @classmethod
     def from_view(cls, view: RoleView) -> ProductRole:
         return cls(key=view.key, name=view.name, description=view.description, built_in=view.built_in, view=view)
+
+    @classmethod
+    def resolve_id(cls, root: ProductRole, *, info: Info) -> str:
+        return f"{root.view.product_sku}:{root.key}"  # product and key (docs/api.md)
 
     @strawberry.field(description="The product the role belongs to.")
     async def product(self, info: Info) -> Product:

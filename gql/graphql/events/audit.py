@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from seatwise.gql.graphql.core import ids
 from seatwise.gql.graphql.core.context import Context
 from seatwise.gql.graphql.core.phrases import PAGE_AFTER, PAGE_FIRST
 from seatwise.gql.graphql.events.types import AuditEventConnection
@@ -17,7 +18,9 @@ from seatwise.models.events import audit
 @strawberry.input(description="Narrows auditEvents; each field set must match.")
 class AuditFilter:
     action: str | None = strawberry.field(default=None, description="Exactly this action, e.g. license.assigned.")
-    target_id: strawberry.ID | None = strawberry.field(default=None, description="Only events about the object with this id.")
+    target_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only events about the object with this id: its global id, or its plain id (targetId)."
+    )
 
 
 @strawberry.type
@@ -35,6 +38,6 @@ class Query:
         query = audit.events_query(
             info.context.viewer.org,
             action=filter.action if filter else None,
-            target_id=str(filter.target_id) if filter and filter.target_id is not None else None,
+            target_id=ids.any_key(filter.target_id) if filter and filter.target_id is not None else None,
         )
         return AuditEventConnection.from_page(await paginate(query, first, after, audit.EVENT_ORDER))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry import relay
+from strawberry.types import Info
 
 from seatwise.gql.graphql.core.common import PageInfo, Product, connection, exposed, total_count_field
 from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, NODES, PAGE_INFO, TOTAL_COUNT
@@ -52,8 +54,8 @@ LicenseEventKind = exposed(
 
 
 @strawberry.type(description="One recorded change to one target; never updated or deleted.")
-class AuditEvent:
-    id: strawberry.ID = strawberry.field(description="The event's id.")
+class AuditEvent(relay.Node):
+    id: relay.NodeID[int]
     action: str = strawberry.field(description="e.g. license.assigned, user.deleted, subscription.cancel_requested")
     actor: str | None = strawberry.field(
         description="Email of the admin who acted (an API token acts as its owner); null for the billing clock."
@@ -66,7 +68,7 @@ class AuditEvent:
     @classmethod
     def from_model(cls, row: tables.AuditEvent) -> AuditEvent:
         return cls(
-            id=strawberry.ID(str(row.id)),
+            id=row.id,
             action=row.action,
             actor=row.actor,
             target_type=AuditTargetType(row.target_type),
@@ -96,9 +98,15 @@ class AuditEventConnection:
 
 
 @strawberry.type(description="One seat change of a product, as it happens.")
-class LicenseEvent:
+class LicenseEvent(relay.Node):
     kind: DomainLicenseEventKind = strawberry.field(description="What happened.")
     product: Product = strawberry.field(description="The product whose seats changed.")
     user: User | None = strawberry.field(description="The user concerned, if any and not purged.")
     seats: SeatPool = strawberry.field(description="The product's seat pool right after the event.")
     at: DateTime = strawberry.field(description="When it happened, on the organization's clock.")
+
+    @classmethod
+    def resolve_id(cls, root: LicenseEvent, *, info: Info) -> str:
+        # The event itself: what, which product, whom and when (a live event is not kept: node() finds none).
+        user = "" if root.user is None else root.user.id
+        return f"{root.kind.value}:{root.product.sku}:{user}:{root.at.isoformat()}"

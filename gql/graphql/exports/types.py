@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry import relay
 
 from seatwise.gql.graphql.core.common import exposed
 from seatwise.gql.graphql.core.scalars import DateTime
@@ -21,8 +22,8 @@ ExportFormat = exposed(
 
 
 @strawberry.type(description="A file of the organization's data, kept 30 days.")
-class DataExport:
-    id: strawberry.ID = strawberry.field(description="The export's id.")
+class DataExport(relay.Node):
+    id: relay.NodeID[int]
     format: tables.ExportFormat = strawberry.field(description="The file's format.")
     size_bytes: int = strawberry.field(description="The file's size in bytes.")
     sha256: str = strawberry.field(description="Lower-case hex SHA-256 of the file.")
@@ -34,7 +35,7 @@ class DataExport:
     @classmethod
     def from_model(cls, row: tables.DataExport) -> DataExport:
         return cls(
-            id=strawberry.ID(str(row.id)),
+            id=row.id,
             format=row.format,
             size_bytes=row.size_bytes,
             sha256=row.sha256,

@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from seatwise.gql.graphql.core import ids
 from seatwise.gql.graphql.core.context import Context
 from seatwise.gql.graphql.core.errors import UserError
 from seatwise.gql.graphql.core.mutations import domain_mutation
@@ -42,7 +43,7 @@ class CreateGroupPayload:
 
 @strawberry.input(description="A change to a group: its name, and/or the products it grants.")
 class UpdateGroupInput:
-    group_id: strawberry.ID = strawberry.field(description="The group to change.")
+    group_id: strawberry.ID = strawberry.field(description="The group to change: a global id (a plain number is deprecated).")
     display_name: str | None = strawberry.field(default=None, description="The new name; null keeps it.")
     product_skus: list[str] | None = strawberry.field(
         default=None, description="When given, replaces the set of products the group grants."
@@ -63,7 +64,7 @@ class UpdateGroupPayload:
 
 @strawberry.input(description="The group to delete.")
 class DeleteGroupInput:
-    group_id: strawberry.ID = strawberry.field(description="The group's id.")
+    group_id: strawberry.ID = strawberry.field(description="The group's id: a global id (a plain number is deprecated).")
     dry_run: bool | None = strawberry.field(default=False, description="Work the change out and keep nothing (see preview).")
     plan_token: str | None = strawberry.field(default=None, description="A preview's planToken: apply exactly that plan.")
 
@@ -79,8 +80,10 @@ class DeleteGroupPayload:
 
 @strawberry.input(description="Users to add to a group.")
 class AddGroupMembersInput:
-    group_id: strawberry.ID = strawberry.field(description="The group's id.")
-    user_ids: list[strawberry.ID] = strawberry.field(description="1 to 1000 users; all are added, or none.")
+    group_id: strawberry.ID = strawberry.field(description="The group's id: a global id (a plain number is deprecated).")
+    user_ids: list[strawberry.ID] = strawberry.field(
+        description="1 to 1000 users; all are added, or none (global ids; plain numbers are deprecated)."
+    )
 
 
 @strawberry.type(description="The result of addGroupMembers.")
@@ -94,7 +97,7 @@ class AddGroupMembersPayload:
 
 @strawberry.input(description="Users to remove from a group.")
 class RemoveGroupMembersInput:
-    group_id: strawberry.ID = strawberry.field(description="The group's id.")
+    group_id: strawberry.ID = strawberry.field(description="The group's id: a global id (a plain number is deprecated).")
     user_ids: list[strawberry.ID] = strawberry.field(description="1 to 1000 users; all are removed, or none.")
     dry_run: bool | None = strawberry.field(default=False, description="Work the change out and keep nothing (see preview).")
     plan_token: str | None = strawberry.field(default=None, description="A preview's planToken: apply exactly that plan.")
@@ -127,10 +130,14 @@ class Query:
         description="One group of the viewer's organization by id; null when there is none (another organization's id included)."
     )
     async def group(
-        self, info: Info[Context, None], id: Annotated[strawberry.ID, strawberry.argument(description="The group's id.")]
+        self,
+        info: Info[Context, None],
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="The group's id: a global id (a plain number is deprecated).")
+        ],
     ) -> Group | None:
         try:
-            return Group.from_model(await groups.get_group(info.context.viewer.org, id, "id"))
+            return Group.from_model(await groups.get_group(info.context.viewer.org, ids.local(id, "Group"), "id"))
         except DomainError:
             return None
 
@@ -167,7 +174,7 @@ class Mutation:
         try:
             group = await groups.update_group(
                 viewer.org,
-                input.group_id,
+                ids.local(input.group_id, "Group"),
                 display_name=input.display_name,
                 product_skus=input.product_skus,
                 product_roles=[(e.product_sku, list(e.role_keys)) for e in input.product_roles]
@@ -192,7 +199,7 @@ class Mutation:
         try:
             deleted = await groups.delete_group(
                 viewer.org,
-                input.group_id,
+                ids.local(input.group_id, "Group"),
                 actor=viewer.actor,
                 now=viewer.now,
                 dry_run=bool(input.dry_run),
@@ -200,7 +207,7 @@ class Mutation:
             )
         except Previewed as done:
             return DeleteGroupPayload(preview=ChangePreview.from_view(done.preview))
-        return DeleteGroupPayload(deleted_group_id=strawberry.ID(deleted))
+        return DeleteGroupPayload(deleted_group_id=ids.gid("Group", deleted))
 
     @domain_mutation(CanManageUsers, description="SEATWISE groups only: a DIRECTORY group's members change through SCIM.")
     async def add_group_members(
@@ -211,7 +218,11 @@ class Mutation:
         ],
     ) -> AddGroupMembersPayload:
         group, waits = await memberships.add_members(
-            viewer.org, input.group_id, list(input.user_ids), actor=viewer.actor, now=viewer.now
+            viewer.org,
+            ids.local(input.group_id, "Group"),
+            ids.locals_of(input.user_ids, "User"),
+            actor=viewer.actor,
+            now=viewer.now,
         )
         places = await waitlist.positions(waits)
         return AddGroupMembersPayload(
@@ -229,8 +240,8 @@ class Mutation:
         try:
             group = await memberships.remove_members(
                 viewer.org,
-                input.group_id,
-                list(input.user_ids),
+                ids.local(input.group_id, "Group"),
+                ids.locals_of(input.user_ids, "User"),
                 actor=viewer.actor,
                 now=viewer.now,
                 dry_run=bool(input.dry_run),

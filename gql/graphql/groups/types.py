@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from strawberry import relay
 from strawberry.types import Info
 
 from seatwise.gql.graphql.core.common import PageInfo, Product, connection, exposed, total_count_field
@@ -38,8 +39,8 @@ class GroupLicense:
 @strawberry.type(
     description="A team of users that grants its members licenses of its products; members beyond the free licenses wait in the product's queue."
 )
-class Group:
-    id: strawberry.ID = strawberry.field(description="The group's id (also its SCIM id for a DIRECTORY group).")
+class Group(relay.Node):
+    id: relay.NodeID[int]
     display_name: str = strawberry.field(description="1 to 256 characters, unique in the organization ignoring case.")
     # The domain enum, exposed above as the GraphQL enum GroupSource.
     source: tables.GroupSource = strawberry.field(
@@ -52,7 +53,7 @@ class Group:
     @classmethod
     def from_model(cls, group: tables.Group) -> Group:
         return cls(
-            id=strawberry.ID(str(group.id)),
+            id=group.id,
             display_name=group.display_name,
             source=group.source,
             external_id=group.external_id,
@@ -109,7 +110,7 @@ class GroupConnection:
 @strawberry.type(
     description="A user waiting in a product's queue for a license; served in (since, id) order as licenses free up."
 )
-class LicenseWait:
+class LicenseWait(relay.Node):
     since: DateTime = strawberry.field(description="When the user started waiting; the queue is ordered by (since, id).")
     position: int = strawberry.field(description="1 = the next to get a license.")
     model: strawberry.Private[tables.LicenseWait]
@@ -117,6 +118,10 @@ class LicenseWait:
     @classmethod
     def from_model(cls, wait: tables.LicenseWait, position: int) -> LicenseWait:
         return cls(since=wait.since, position=position, model=wait)
+
+    @classmethod
+    def resolve_id(cls, root: LicenseWait, *, info: Info) -> str:
+        return f"{root.model.user_id}:{root.model.product_id}"  # user and product (docs/api.md)
 
     @strawberry.field(description="The user waiting.")
     async def user(self, info: Info) -> Annotated[User, strawberry.lazy("seatwise.gql.graphql.people.types")]:

@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from seatwise.gql.graphql.core import ids
 from seatwise.gql.graphql.core.common import AdminRole, ApiTokenScope
 from seatwise.gql.graphql.core.context import Context
 from seatwise.gql.graphql.core.errors import UserError
@@ -64,7 +65,7 @@ class CreateApiTokenPayload:
 
 @strawberry.input(description="The API token to revoke.")
 class RevokeApiTokenInput:
-    id: strawberry.ID = strawberry.field(description="The API token's id.")
+    id: strawberry.ID = strawberry.field(description="The API token's id: a global id (a plain number is deprecated).")
 
 
 @strawberry.type(description="The result of revokeApiToken.")
@@ -130,7 +131,7 @@ class Mutation:
     async def revoke_api_token(
         viewer: AuthViewer, input: Annotated[RevokeApiTokenInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> RevokeApiTokenPayload:
-        row = await tokens.revoke_api_token(viewer, input.id, now=viewer.wall)
+        row = await tokens.revoke_api_token(viewer, ids.local(input.id, "ApiToken"), now=viewer.wall)
         return RevokeApiTokenPayload(api_token=ApiToken.from_model(row))
 
     @domain_mutation(

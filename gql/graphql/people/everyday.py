@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from seatwise.gql.graphql.core import ids
 from seatwise.gql.graphql.core.errors import UserError
 from seatwise.gql.graphql.core.mutations import domain_mutation
 from seatwise.gql.graphql.core.permissions import CanManageUsers
@@ -18,7 +19,7 @@ from seatwise.models.people.auth import Viewer as AuthViewer
 
 @strawberry.input(description="A user and the attributes to correct; each left out (null) stays as it is.")
 class UpdateUserInput:
-    user_id: strawberry.ID = strawberry.field(description="The user's id.")
+    user_id: strawberry.ID = strawberry.field(description="The user's id: a global id (a plain number is deprecated).")
     display_name: str | None = strawberry.field(default=None, description="Name shown, 1 to 256 characters after trimming.")
     email: str | None = strawberry.field(
         default=None, description="Unique email across the system (at most 254 characters), trimmed and lower-cased."
@@ -33,7 +34,9 @@ class UpdateUserPayload:
 
 @strawberry.input(description="The users to delete, all or none.")
 class DeleteUsersInput:
-    user_ids: list[strawberry.ID] = strawberry.field(description="1 to 1000 users; all or none.")
+    user_ids: list[strawberry.ID] = strawberry.field(
+        description="1 to 1000 users; all or none (global ids; plain numbers are deprecated)."
+    )
     dry_run: bool | None = strawberry.field(default=False, description="Work the change out and keep nothing (see preview).")
     plan_token: str | None = strawberry.field(default=None, description="A preview's planToken: apply exactly that plan.")
 
@@ -57,7 +60,12 @@ class Mutation:
         viewer: AuthViewer, input: Annotated[UpdateUserInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> UpdateUserPayload:
         user = await profile.update_user(
-            viewer.org, input.user_id, display_name=input.display_name, email=input.email, actor=viewer.actor, now=viewer.now
+            viewer.org,
+            ids.local(input.user_id, "User"),
+            display_name=input.display_name,
+            email=input.email,
+            actor=viewer.actor,
+            now=viewer.now,
         )
         return UpdateUserPayload(user=User.from_model(user))
 
@@ -70,7 +78,7 @@ class Mutation:
     ) -> DeleteUsersPayload:
         users, preview = await bulk.delete_users(
             viewer.org,
-            list(input.user_ids),
+            ids.locals_of(input.user_ids, "User"),
             actor=viewer.actor,
             now=viewer.now,
             wall=viewer.wall,

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from strawberry import relay
 from strawberry.types import Info
 
+from seatwise.gql.graphql.core import ids
 from seatwise.gql.graphql.core.common import (
     AccessDenialReason,
     AdminRole,
@@ -35,8 +37,8 @@ if TYPE_CHECKING:
 
 
 @strawberry.type(description="A customer of Seatwise: its users, licenses and billing.")
-class Organization:
-    id: strawberry.ID = strawberry.field(description="The organization's id.")
+class Organization(relay.Node):
+    id: relay.NodeID[int]
     name: str = strawberry.field(description="The organization's name.")
     sandbox: bool = strawberry.field(description="A sandbox organization has a test clock that only advanceTestClock moves.")
     now: DateTime = strawberry.field(
@@ -48,12 +50,12 @@ class Organization:
     def from_model(cls, org: tables.Organization) -> Organization:
         from seatwise.models.core.clock import org_now
 
-        return cls(id=strawberry.ID(str(org.id)), name=org.name, sandbox=org.sandbox, now=org_now(org), created_at=org.created_at)
+        return cls(id=org.id, name=org.name, sandbox=org.sandbox, now=org_now(org), created_at=org.created_at)
 
 
 @strawberry.type(description="A person of the organization who may hold licenses, and may be an admin.")
-class User:
-    id: strawberry.ID = strawberry.field(description="The user's id.")
+class User(relay.Node):
+    id: relay.NodeID[int]
     email: str = strawberry.field(description="Unique, lower-case email.")
     display_name: str = strawberry.field(description="Name shown.")
     admin_role: AdminRole | None = strawberry.field(description="The admin role; null for a user who is not an admin.")
@@ -67,7 +69,7 @@ class User:
     @classmethod
     def from_model(cls, user: tables.User) -> User:
         return cls(
-            id=strawberry.ID(str(user.id)),
+            id=user.id,
             email=user.email,
             display_name=user.display_name,
             admin_role=user.admin_role,
@@ -162,6 +164,11 @@ class Viewer:
     credential: CredentialKind = strawberry.field(description="Whether the request came with a session or an API token.")
     organization: Organization = strawberry.field(description="The organization everything is read in and changed.")
     user_id: strawberry.Private[int]
+    credential_id: strawberry.Private[int]
+
+    @strawberry.field(description="A stable id for caches (the credential's); Viewer is not a Node.")
+    def id(self) -> strawberry.ID:
+        return ids.gid("Viewer", self.credential_id)
 
     @strawberry.field(description="Which notices this admin gets by email.")
     async def notification_preferences(self) -> NotificationPreferences:
@@ -174,13 +181,14 @@ class Viewer:
             user=User.from_model(viewer.user),
             role=viewer.role,
             credential=viewer.credential.kind,
+            credential_id=viewer.credential.id,
             organization=Organization.from_model(viewer.org),
         )
 
 
 @strawberry.type(description="A long-lived credential for integrations; its secret is shown once, at creation.")
-class ApiToken:
-    id: strawberry.ID = strawberry.field(description="The token's id.")
+class ApiToken(relay.Node):
+    id: relay.NodeID[int]
     name: str = strawberry.field(description="The name given at creation.")
     role: AdminRole = strawberry.field(description="What the token may do; never more than its owner.")
     owner: str = strawberry.field(description="Email of the admin who created it and whom it acts as.")
@@ -195,7 +203,7 @@ class ApiToken:
     @classmethod
     def from_model(cls, row: tables.Credential) -> ApiToken:
         return cls(
-            id=strawberry.ID(str(row.id)),
+            id=row.id,
             name=row.name,
             role=row.role,
             owner=row.user.email,

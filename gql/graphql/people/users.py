@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from seatwise.gql.graphql.core import ids
 from seatwise.gql.graphql.core.common import AdminRole, Product, UserStatus
 from seatwise.gql.graphql.core.context import Context
 from seatwise.gql.graphql.core.errors import UserError
@@ -40,7 +41,7 @@ class UserFilter:
         default=None, description="Users holding at least one license in this state."
     )
     group_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Members of this group (an unknown group: no user)."
+        default=None, description="Members of this group (a global id; a plain number is deprecated); an unknown group: no user."
     )
     admin_role: AdminRole | None = strawberry.field(default=None, description="Admins with this role.")
 
@@ -66,7 +67,7 @@ class CreateUserPayload:
 
 @strawberry.input(description="A user and the admin role to give.")
 class SetAdminRoleInput:
-    user_id: strawberry.ID = strawberry.field(description="The user's id.")
+    user_id: strawberry.ID = strawberry.field(description="The user's id: a global id (a plain number is deprecated).")
     role: AdminRole | None = strawberry.field(default=None, description="null removes the admin role.")
 
 
@@ -78,7 +79,7 @@ class SetAdminRolePayload:
 
 @strawberry.input(description="The user to delete.")
 class DeleteUserInput:
-    user_id: strawberry.ID = strawberry.field(description="The user's id.")
+    user_id: strawberry.ID = strawberry.field(description="The user's id: a global id (a plain number is deprecated).")
     dry_run: bool | None = strawberry.field(default=False, description="Work the change out and keep nothing (see preview).")
     plan_token: str | None = strawberry.field(default=None, description="A preview's planToken: apply exactly that plan.")
 
@@ -92,7 +93,7 @@ class DeleteUserPayload:
 
 @strawberry.input(description="The deleted user to restore.")
 class RestoreUserInput:
-    user_id: strawberry.ID = strawberry.field(description="The user's id.")
+    user_id: strawberry.ID = strawberry.field(description="The user's id: a global id (a plain number is deprecated).")
 
 
 @strawberry.type(description="The result of restoreUser.")
@@ -136,7 +137,11 @@ class Query:
         org, wanted = info.context.viewer.org, filter or UserFilter()
         query = users.users_query(org, status=wanted.status, sku=wanted.product_sku, search=wanted.search)
         query = listing.narrowed(
-            query, org, license_state=wanted.license_state, group_id=wanted.group_id, admin_role=wanted.admin_role
+            query,
+            org,
+            license_state=wanted.license_state,
+            group_id=ids.optional(wanted.group_id, "Group"),
+            admin_role=wanted.admin_role,
         )
         order = listing.user_order(order_by.field if order_by else None, order_by.direction if order_by else None)
         first = asked_first(info, first, last, before)
@@ -146,10 +151,14 @@ class Query:
         description="One user of the organization, deleted ones included until purged; null when there is none with this id."
     )
     async def user(
-        self, info: Info[Context, None], id: Annotated[strawberry.ID, strawberry.argument(description="The user's id.")]
+        self,
+        info: Info[Context, None],
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="The user's id: a global id (a plain number is deprecated).")
+        ],
     ) -> User | None:
         try:
-            return User.from_model(await get_user(info.context.viewer.org, id, "id"))
+            return User.from_model(await get_user(info.context.viewer.org, ids.local(id, "User"), "id"))
         except DomainError:
             return None
 
@@ -217,7 +226,7 @@ class Mutation:
         viewer: AuthViewer, input: Annotated[SetAdminRoleInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> SetAdminRolePayload:
         user = await users.set_admin_role(
-            viewer.org, input.user_id, input.role, actor=viewer.actor, now=viewer.now, wall=viewer.wall
+            viewer.org, ids.local(input.user_id, "User"), input.role, actor=viewer.actor, now=viewer.now, wall=viewer.wall
         )
         return SetAdminRolePayload(user=User.from_model(user))
 
@@ -231,7 +240,7 @@ class Mutation:
         try:
             user = await deletion.delete_user(
                 viewer.org,
-                input.user_id,
+                ids.local(input.user_id, "User"),
                 actor=viewer.actor,
                 now=viewer.now,
                 wall=viewer.wall,
@@ -249,5 +258,7 @@ class Mutation:
     async def restore_user(
         viewer: AuthViewer, input: Annotated[RestoreUserInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> RestoreUserPayload:
-        user, missing = await deletion.restore_user(viewer.org, input.user_id, actor=viewer.actor, now=viewer.now)
+        user, missing = await deletion.restore_user(
+            viewer.org, ids.local(input.user_id, "User"), actor=viewer.actor, now=viewer.now
+        )
         return RestoreUserPayload(user=User.from_model(user), licenses_not_restored=[Product.from_model(p) for p in missing])

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from seatwise.gql.graphql.core import ids
 from seatwise.gql.graphql.core.errors import UserError
 from seatwise.gql.graphql.core.mutations import domain_mutation
 from seatwise.gql.graphql.core.permissions import CanManageUsers
@@ -58,7 +59,9 @@ class DeleteProductRolePayload:
 
 @strawberry.input(description="Roles of one product to give users directly.")
 class GrantProductRolesInput:
-    user_ids: list[strawberry.ID] = strawberry.field(description="1 to 1000 users; all or none.")
+    user_ids: list[strawberry.ID] = strawberry.field(
+        description="1 to 1000 users; all or none (global ids; plain numbers are deprecated)."
+    )
     product_sku: str = strawberry.field(description="The product, e.g. CRM_PROFESSIONAL.")
     role_keys: list[str] = strawberry.field(description="1 to 20 role keys.")
 
@@ -71,7 +74,9 @@ class GrantProductRolesPayload:
 
 @strawberry.input(description="Roles of one product to take back from users (their direct source).")
 class RevokeProductRolesInput:
-    user_ids: list[strawberry.ID] = strawberry.field(description="1 to 1000 users; all or none.")
+    user_ids: list[strawberry.ID] = strawberry.field(
+        description="1 to 1000 users; all or none (global ids; plain numbers are deprecated)."
+    )
     product_sku: str = strawberry.field(description="The product.")
     role_keys: list[str] = strawberry.field(description="1 to 20 role keys.")
 
@@ -132,7 +137,12 @@ class Mutation:
         viewer: Viewer, input: Annotated[GrantProductRolesInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> GrantProductRolesPayload:
         users = await grants.grant_roles(
-            viewer.org, list(input.user_ids), input.product_sku, list(input.role_keys), actor=viewer.actor, now=viewer.now
+            viewer.org,
+            ids.locals_of(input.user_ids, "User"),
+            input.product_sku,
+            list(input.role_keys),
+            actor=viewer.actor,
+            now=viewer.now,
         )
         return GrantProductRolesPayload(users=[User.from_model(u) for u in users])
 
@@ -144,6 +154,11 @@ class Mutation:
         viewer: Viewer, input: Annotated[RevokeProductRolesInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> RevokeProductRolesPayload:
         users = await grants.revoke_roles(
-            viewer.org, list(input.user_ids), input.product_sku, list(input.role_keys), actor=viewer.actor, now=viewer.now
+            viewer.org,
+            ids.locals_of(input.user_ids, "User"),
+            input.product_sku,
+            list(input.role_keys),
+            actor=viewer.actor,
+            now=viewer.now,
         )
         return RevokeProductRolesPayload(users=[User.from_model(u) for u in users])

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from seatwise.gql.graphql.core import ids
 from seatwise.gql.graphql.core.errors import UserError
 from seatwise.gql.graphql.core.mutations import domain_mutation
 from seatwise.gql.graphql.core.permissions import CanManageUsers
@@ -19,7 +20,9 @@ from seatwise.models.seats import bulk
 
 @strawberry.input(description="Users and the product whose license to take back from each, all or none.")
 class RevokeLicensesInput:
-    user_ids: list[strawberry.ID] = strawberry.field(description="1 to 1000 users; all or none.")
+    user_ids: list[strawberry.ID] = strawberry.field(
+        description="1 to 1000 users; all or none (global ids; plain numbers are deprecated)."
+    )
     product_sku: str = strawberry.field(description="The product's SKU, e.g. CRM_BASIC.")
     dry_run: bool | None = strawberry.field(default=False, description="Work the change out and keep nothing (see preview).")
     plan_token: str | None = strawberry.field(default=None, description="A preview's planToken: apply exactly that plan.")
@@ -44,7 +47,7 @@ class Mutation:
     ) -> RevokeLicensesPayload:
         users, pool, preview = await bulk.revoke_licenses(
             viewer.org,
-            list(input.user_ids),
+            ids.locals_of(input.user_ids, "User"),
             input.product_sku,
             actor=viewer.actor,
             now=viewer.now,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
+from strawberry import relay
 from strawberry.types import Info
 
 from seatwise.gql.graphql.core.common import Product, Quote, exposed
@@ -70,7 +71,7 @@ class Remedy:
 
 
 @strawberry.type(description="A product whose assigned licenses exceed its purchased licenses.")
-class LicenseConflict:
+class LicenseConflict(relay.Node):
     product: Product = strawberry.field(description="The product in conflict.")
     purchased: int = strawberry.field(description="Licenses of its ACTIVE and GRACE_PERIOD subscriptions.")
     assigned: int = strawberry.field(description="Licenses held by users who are not deleted.")
@@ -78,6 +79,10 @@ class LicenseConflict:
     causes: list[conflict_rules.ConflictCause] = strawberry.field(description="Why licenses stopped counting.")
     remedies: list[Remedy] = strawberry.field(description="Ways out; each, applied to the whole overage, settles the conflict.")
     pool: strawberry.Private[PoolView]
+
+    @classmethod
+    def resolve_id(cls, root: LicenseConflict, *, info: Info) -> str:
+        return root.product.sku  # one conflict per product of the organization (docs/api.md)
 
     @classmethod
     def from_model(cls, conflict: conflict_rules.Conflict) -> LicenseConflict:

@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from seatwise.gql.graphql.core import ids
 from seatwise.gql.graphql.core.context import Context
 from seatwise.gql.graphql.core.errors import UserError
 from seatwise.gql.graphql.core.mutations import domain_mutation
@@ -22,7 +23,7 @@ from seatwise.models.seats import licenses as seats
 
 @strawberry.input(description="A user and the product whose license to give.")
 class AssignLicenseInput:
-    user_id: strawberry.ID = strawberry.field(description="The user's id.")
+    user_id: strawberry.ID = strawberry.field(description="The user's id: a global id (a plain number is deprecated).")
     product_sku: str = strawberry.field(description="The product's SKU, e.g. CRM_BASIC.")
 
 
@@ -35,7 +36,7 @@ class AssignLicensePayload:
 
 @strawberry.input(description="Users and the product whose license to give each.")
 class AssignLicensesInput:
-    user_ids: list[strawberry.ID] = strawberry.field(description="At most 1000.")
+    user_ids: list[strawberry.ID] = strawberry.field(description="At most 1000 (global ids; plain numbers are deprecated).")
     product_sku: str = strawberry.field(description="The product's SKU, e.g. CRM_BASIC.")
 
 
@@ -50,7 +51,7 @@ class AssignLicensesPayload:
 
 @strawberry.input(description="A user and the product whose license to take back.")
 class RevokeLicenseInput:
-    user_id: strawberry.ID = strawberry.field(description="The user's id.")
+    user_id: strawberry.ID = strawberry.field(description="The user's id: a global id (a plain number is deprecated).")
     product_sku: str = strawberry.field(description="The product's SKU, e.g. CRM_BASIC.")
     dry_run: bool | None = strawberry.field(default=False, description="Work the change out and keep nothing (see preview).")
     plan_token: str | None = strawberry.field(default=None, description="A preview's planToken: apply exactly that plan.")
@@ -93,7 +94,7 @@ class Mutation:
         viewer: Viewer, input: Annotated[AssignLicenseInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> AssignLicensePayload:
         user, _, pool = await seats.assign_license(
-            viewer.org, input.user_id, input.product_sku, actor=viewer.actor, now=viewer.now
+            viewer.org, ids.local(input.user_id, "User"), input.product_sku, actor=viewer.actor, now=viewer.now
         )
         return AssignLicensePayload(user=User.from_model(user), seats=SeatPool.from_model(pool))
 
@@ -105,7 +106,7 @@ class Mutation:
         viewer: Viewer, input: Annotated[AssignLicensesInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> AssignLicensesPayload:
         rows = await seats.assign_licenses(
-            viewer.org, list(input.user_ids), input.product_sku, actor=viewer.actor, now=viewer.now
+            viewer.org, ids.locals_of(input.user_ids, "User"), input.product_sku, actor=viewer.actor, now=viewer.now
         )
         pool = await seats.seat_pool(viewer.org, input.product_sku)
         # Assignments never open a conflict: a product in conflict has no free license to assign.
@@ -123,7 +124,7 @@ class Mutation:
         try:
             user, pool, kept = await seats.revoke_license(
                 viewer.org,
-                input.user_id,
+                ids.local(input.user_id, "User"),
                 input.product_sku,
                 actor=viewer.actor,
                 now=viewer.now,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from strawberry import relay
 from strawberry.types import Info
 
 from seatwise.gql.graphql.core.common import PageInfo, Product, connection, exposed, total_count_field
@@ -49,7 +50,7 @@ class ReclaimPolicy:
 
 
 @strawberry.type(description="The licenses of one product: purchased, assigned and free.")
-class SeatPool:
+class SeatPool(relay.Node):
     product: Product = strawberry.field(description="The product.")
     purchased: int = strawberry.field(description="Licenses of ACTIVE and GRACE_PERIOD subscriptions of this product.")
     assigned: int = strawberry.field(description="Licenses assigned to users who are not deleted.")
@@ -77,6 +78,10 @@ class SeatPool:
         return ReclaimPolicy.from_model(row, self.product) if row is not None else None
 
     @classmethod
+    def resolve_id(cls, root: SeatPool, *, info: Info) -> str:
+        return root.product.sku  # the viewer's organization and the product (docs/api.md)
+
+    @classmethod
     def from_model(cls, pool: PoolView) -> SeatPool:
         return cls(
             product=Product.from_model(pool.product),
@@ -90,8 +95,8 @@ class SeatPool:
 
 
 @strawberry.type(description="A license of one product held by a user.")
-class LicenseAssignment:
-    id: strawberry.ID = strawberry.field(description="The assignment's id.")
+class LicenseAssignment(relay.Node):
+    id: relay.NodeID[int]
     product: Product = strawberry.field(description="The licensed product.")
     assigned_at: DateTime = strawberry.field(
         description="When this license was (last) given to the user; seniority in a conflict."
@@ -117,7 +122,7 @@ class LicenseAssignment:
     @classmethod
     def from_model(cls, row: tables.LicenseAssignment, product: tables.Product, in_conflict: bool) -> LicenseAssignment:
         return cls(
-            id=strawberry.ID(str(row.id)),
+            id=row.id,
             product=Product.from_model(product),
             assigned_at=row.assigned_at,
             state=LicenseState.CONFLICT if in_conflict else LicenseState.ACTIVE,

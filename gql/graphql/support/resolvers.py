@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from seatwise.gql.graphql.billing.types import ProductSubscription
+from seatwise.gql.graphql.core import ids
 from seatwise.gql.graphql.core.context import Context
 from seatwise.gql.graphql.core.errors import UserError
 from seatwise.gql.graphql.core.mutations import domain_mutation
@@ -30,7 +31,9 @@ from seatwise.models.support import requests as support
 
 @strawberry.input(description="The subscription to cancel and why.")
 class CancelSubscriptionInput:
-    subscription_id: strawberry.ID = strawberry.field(description="The subscription's id.")
+    subscription_id: strawberry.ID = strawberry.field(
+        description="The subscription's id: a global id (a plain number is deprecated)."
+    )
     reason: str = strawberry.field(
         description="Why, 1 to 2000 characters after trimming; becomes the service request's description."
     )
@@ -60,7 +63,9 @@ class CancelSubscriptionPayload:
 class SubmitServiceRequestInput:
     category: ServiceRequestCategory = strawberry.field(description="What it is about.")
     description: str = strawberry.field(description="The request, 1 to 2000 characters after trimming.")
-    subscription_id: strawberry.ID | None = strawberry.field(default=None, description="Required for CANCEL_SUBSCRIPTION.")
+    subscription_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Required for CANCEL_SUBSCRIPTION: a global id (a plain number is deprecated)."
+    )
     acknowledge_data_loss: bool | None = strawberry.field(
         default=False, description="CANCEL_SUBSCRIPTION only: as in cancelSubscription."
     )
@@ -102,7 +107,7 @@ class Mutation:
         try:
             sub, request = await cancellation.cancel_subscription(
                 viewer.org,
-                input.subscription_id,
+                ids.local(input.subscription_id, "ProductSubscription"),
                 input.reason,
                 immediately=bool(input.immediately),
                 acknowledge_data_loss=bool(input.acknowledge_data_loss),
@@ -128,7 +133,7 @@ class Mutation:
             viewer.org,
             Category(input.category.value),
             input.description,
-            subscription_id=input.subscription_id,
+            subscription_id=ids.optional(input.subscription_id, "ProductSubscription"),
             acknowledge_data_loss=bool(input.acknowledge_data_loss),
             actor=viewer.actor,
             now=viewer.now,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry import relay
 from strawberry.types import Info
 
 from seatwise.gql.graphql.billing.types import ProductSubscription
@@ -36,8 +37,8 @@ ServiceRequestStatus = exposed(
 
 
 @strawberry.type(description="A request to the support team, or the record of a cancellation.")
-class ServiceRequest:
-    id: strawberry.ID = strawberry.field(description="The request's id.")
+class ServiceRequest(relay.Node):
+    id: relay.NodeID[int]
     category: tables.ServiceRequestCategory = strawberry.field(description="What it is about.")
     status: tables.ServiceRequestStatus = strawberry.field(description="OPEN until the support team resolves it.")
     description: str = strawberry.field(description="The request as written (for a cancellation, its reason).")
@@ -49,7 +50,7 @@ class ServiceRequest:
     @classmethod
     def from_model(cls, row: tables.ServiceRequest) -> ServiceRequest:
         return cls(
-            id=strawberry.ID(str(row.id)),
+            id=row.id,
             category=row.category,
             status=row.status,
             description=row.description,

@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from seatwise.gql.graphql.core import ids
 from seatwise.gql.graphql.core.common import connection
 from seatwise.gql.graphql.core.context import Context
 from seatwise.gql.graphql.core.errors import UserError
@@ -47,7 +48,7 @@ class CreateWebhookEndpointPayload:
 
 @strawberry.input(description="What to change of an endpoint; null fields stay as they are.")
 class UpdateWebhookEndpointInput:
-    endpoint_id: strawberry.ID = strawberry.field(description="The endpoint.")
+    endpoint_id: strawberry.ID = strawberry.field(description="The endpoint: a global id (a plain number is deprecated).")
     url: str | None = strawberry.field(default=None, description="A new URL (the same rules as at creation).")
     event_types: list[str] | None = strawberry.field(default=None, description="Empty: every type.")
     description: str | None = strawberry.field(default=None, description="A new note.")
@@ -62,7 +63,7 @@ class UpdateWebhookEndpointPayload:
 
 @strawberry.input(description="The endpoint to delete.")
 class DeleteWebhookEndpointInput:
-    endpoint_id: strawberry.ID = strawberry.field(description="The endpoint.")
+    endpoint_id: strawberry.ID = strawberry.field(description="The endpoint: a global id (a plain number is deprecated).")
 
 
 @strawberry.type(description="Which endpoint was deleted.")
@@ -73,7 +74,7 @@ class DeleteWebhookEndpointPayload:
 
 @strawberry.input(description="The endpoint whose secret to replace.")
 class RotateWebhookSecretInput:
-    endpoint_id: strawberry.ID = strawberry.field(description="The endpoint.")
+    endpoint_id: strawberry.ID = strawberry.field(description="The endpoint: a global id (a plain number is deprecated).")
 
 
 @strawberry.type(description="The endpoint and its new secret.")
@@ -87,7 +88,7 @@ class RotateWebhookSecretPayload:
 
 @strawberry.input(description="The endpoint to send a webhook.test event to.")
 class SendTestWebhookInput:
-    endpoint_id: strawberry.ID = strawberry.field(description="The endpoint.")
+    endpoint_id: strawberry.ID = strawberry.field(description="The endpoint: a global id (a plain number is deprecated).")
 
 
 @strawberry.type(description="The test delivery.")
@@ -98,7 +99,7 @@ class SendTestWebhookPayload:
 
 @strawberry.input(description="The delivery to send again.")
 class RedeliverWebhookInput:
-    delivery_id: strawberry.ID = strawberry.field(description="The delivery.")
+    delivery_id: strawberry.ID = strawberry.field(description="The delivery: a global id (a plain number is deprecated).")
 
 
 @strawberry.type(description="The new delivery of the same event.")
@@ -140,13 +141,15 @@ class Query:
     async def webhook_deliveries(
         self,
         info: Info[Context, None],
-        endpoint_id: Annotated[strawberry.ID, strawberry.argument(description="The endpoint.")],
+        endpoint_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The endpoint: a global id (a plain number is deprecated).")
+        ],
         status: Annotated[WebhookDeliveryStatus | None, strawberry.argument(description="Only these; null for all.")] = None,
         first: Annotated[int | None, strawberry.argument(description=PAGE_FIRST)] = 50,
         after: Annotated[str | None, strawberry.argument(description=PAGE_AFTER)] = None,
     ) -> WebhookDeliveryConnection:
         try:
-            endpoint = await endpoints.find(info.context.viewer.org, endpoint_id)
+            endpoint = await endpoints.find(info.context.viewer.org, ids.local(endpoint_id, "WebhookEndpoint"))
         except DomainError:
             raise BadUserInput("No such webhook endpoint.") from None
         page = await paginate(endpoints.deliveries_query(endpoint, status.name if status else None), first, after, DELIVERY_ORDER)
@@ -175,33 +178,39 @@ class Mutation:
         viewer: Viewer, input: Annotated[UpdateWebhookEndpointInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> UpdateWebhookEndpointPayload:
         changes = {"url": input.url, "event_types": input.event_types, "description": input.description, "enabled": input.enabled}
-        row = await endpoints.update(viewer.org, input.endpoint_id, changes, actor=viewer.actor, now=viewer.now)
+        row = await endpoints.update(
+            viewer.org, ids.local(input.endpoint_id, "WebhookEndpoint"), changes, actor=viewer.actor, now=viewer.now
+        )
         return UpdateWebhookEndpointPayload(endpoint=WebhookEndpoint.from_model(row), user_errors=[])
 
     @domain_mutation(CanAdminister, description="Delete an endpoint and its deliveries. Errors: NOT_FOUND.")
     async def delete_webhook_endpoint(
         viewer: Viewer, input: Annotated[DeleteWebhookEndpointInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> DeleteWebhookEndpointPayload:
-        deleted = await endpoints.delete(viewer.org, input.endpoint_id, actor=viewer.actor, now=viewer.now)
-        return DeleteWebhookEndpointPayload(deleted_endpoint_id=strawberry.ID(str(deleted)), user_errors=[])
+        deleted = await endpoints.delete(
+            viewer.org, ids.local(input.endpoint_id, "WebhookEndpoint"), actor=viewer.actor, now=viewer.now
+        )
+        return DeleteWebhookEndpointPayload(deleted_endpoint_id=ids.gid("WebhookEndpoint", deleted), user_errors=[])
 
     @domain_mutation(CanAdminister, description="A new secret; the old one signs beside it for 24 hours. Errors: NOT_FOUND.")
     async def rotate_webhook_secret(
         viewer: Viewer, input: Annotated[RotateWebhookSecretInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> RotateWebhookSecretPayload:
-        row, secret = await endpoints.rotate(viewer.org, input.endpoint_id, actor=viewer.actor, now=viewer.now)
+        row, secret = await endpoints.rotate(
+            viewer.org, ids.local(input.endpoint_id, "WebhookEndpoint"), actor=viewer.actor, now=viewer.now
+        )
         return RotateWebhookSecretPayload(endpoint=WebhookEndpoint.from_model(row), secret=secret, user_errors=[])
 
     @domain_mutation(CanAdminister, description="Send a webhook.test event to one endpoint. Errors: NOT_FOUND.")
     async def send_test_webhook(
         viewer: Viewer, input: Annotated[SendTestWebhookInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> SendTestWebhookPayload:
-        row = await endpoints.send_test(viewer.org, input.endpoint_id, now=viewer.now)
+        row = await endpoints.send_test(viewer.org, ids.local(input.endpoint_id, "WebhookEndpoint"), now=viewer.now)
         return SendTestWebhookPayload(delivery=await _delivery(row), user_errors=[])
 
     @domain_mutation(CanAdminister, description="Deliver a delivery's event again, as a new delivery. Errors: NOT_FOUND.")
     async def redeliver_webhook(
         viewer: Viewer, input: Annotated[RedeliverWebhookInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> RedeliverWebhookPayload:
-        row = await endpoints.redeliver(viewer.org, input.delivery_id, now=viewer.now)
+        row = await endpoints.redeliver(viewer.org, ids.local(input.delivery_id, "WebhookDelivery"), now=viewer.now)
         return RedeliverWebhookPayload(delivery=await _delivery(row), user_errors=[])

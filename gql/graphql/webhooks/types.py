@@ -6,18 +6,18 @@ import enum
 from datetime import datetime
 
 import strawberry
+from strawberry import relay
 
 from seatwise.gql.graphql.core.common import PageInfo, total_count_field
 from seatwise.gql.graphql.core.phrases import CURSOR, EDGES, NODE, NODES, PAGE_INFO, TOTAL_COUNT
 from seatwise.gql.graphql.core.scalars import JSON, DateTime
 from seatwise.models.core import tables
 from seatwise.models.core.pages import Page
-from seatwise.models.webhooks import signing
 
 
 @strawberry.type(description="An event of the organization: an audit event or a notice, in commit order.")
-class Event:
-    id: strawberry.ID = strawberry.field(description="The webhook-id of its deliveries.")
+class Event(relay.Node):
+    id: relay.NodeID[int]
     type: str = strawberry.field(
         description="The audit action (license.assigned, ...) or notice (card.expiring, seats.low, licenses.waiting, webhook.disabled)."
     )
@@ -27,9 +27,7 @@ class Event:
 
     @classmethod
     def from_model(cls, row: tables.Event) -> Event:
-        return cls(
-            id=strawberry.ID(signing.webhook_id(row)), type=row.type, sequence=row.sequence, at=row.at, data=JSON(row.data)
-        )
+        return cls(id=row.id, type=row.type, sequence=row.sequence, at=row.at, data=JSON(row.data))
 
 
 @strawberry.type(description="One Event of a page with its cursor (its sequence).")
@@ -64,8 +62,8 @@ class WebhookDeliveryStatus(enum.Enum):
 
 
 @strawberry.type(description="A URL that receives the organization's events, signed (Standard Webhooks).")
-class WebhookEndpoint:
-    id: strawberry.ID = strawberry.field(description="The endpoint's id.")
+class WebhookEndpoint(relay.Node):
+    id: relay.NodeID[int]
     url: str = strawberry.field(description="Where deliveries are POSTed.")
     description: str = strawberry.field(description="The admins' note.")
     event_types: list[str] = strawberry.field(description="Empty: every type.")
@@ -78,7 +76,7 @@ class WebhookEndpoint:
     @classmethod
     def from_model(cls, row: tables.WebhookEndpoint) -> WebhookEndpoint:
         return cls(
-            id=strawberry.ID(str(row.id)),
+            id=row.id,
             url=row.url,
             description=row.description,
             event_types=list(row.event_types),
@@ -108,8 +106,8 @@ class WebhookAttempt:
 
 
 @strawberry.type(description="One event sent to one endpoint, with its attempts.")
-class WebhookDelivery:
-    id: strawberry.ID = strawberry.field(description="The delivery's id.")
+class WebhookDelivery(relay.Node):
+    id: relay.NodeID[int]
     endpoint: WebhookEndpoint = strawberry.field(description="Where it goes.")
     event: Event = strawberry.field(description="What it carries.")
     status: WebhookDeliveryStatus = strawberry.field(description="Where it stands.")
@@ -119,7 +117,7 @@ class WebhookDelivery:
     @classmethod
     def from_model(cls, row: tables.WebhookDelivery, endpoint: tables.WebhookEndpoint, event: tables.Event) -> WebhookDelivery:
         return cls(
-            id=strawberry.ID(str(row.id)),
+            id=row.id,
             endpoint=WebhookEndpoint.from_model(endpoint),
             event=Event.from_model(event),
             status=WebhookDeliveryStatus(row.status),

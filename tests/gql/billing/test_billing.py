@@ -4,7 +4,7 @@ import pytest
 
 from seatwise.models.core.tables import AdminRole, Charge, ChargeStatus, Organization, StatusReason, SubscriptionStatus
 from tests.billing_support import DECLINES_ON_ADD, DECLINES_ON_CHARGE, MASTERCARD, VISA, add_card, changed, snapshot, subscription
-from tests.support import NOW, error_codes, execute, make_org, make_user, token_for
+from tests.support import NOW, error_codes, execute, gid, make_org, make_user, token_for
 
 SUB = (
     "id quantity status statusReason currentPeriodStart currentPeriodEnd cancelAtPeriodEnd product { sku } paymentCard { last4 }"
@@ -109,7 +109,9 @@ async def test_add_payment_card_retry_lists_renewed_subscriptions():
         reason=StatusReason.PAYMENT_FAILED,
     )
     result = await execute(ADD_CARD, {"input": card_input()}, token=fx.token)
-    assert result.data["addPaymentCard"]["renewedSubscriptions"] == [{"id": str(past_due.id), "status": "ACTIVE"}]
+    assert result.data["addPaymentCard"]["renewedSubscriptions"] == [
+        {"id": gid("ProductSubscription", past_due.id), "status": "ACTIVE"}
+    ]
 
 
 async def test_update_payment_card_and_unknown_card_is_not_found():
@@ -118,7 +120,7 @@ async def test_update_payment_card_and_unknown_card_is_not_found():
     foreign = await add_card(other)
     result = await execute(UPDATE_CARD, {"input": {"cardId": str(card.id), "expMonth": 5, "expYear": 2032}}, token=fx.token)
     assert result.data["updatePaymentCard"]["paymentCard"] == {
-        "id": str(card.id),
+        "id": gid("PaymentCard", card.id),
         "expMonth": 5,
         "expYear": 2032,
         "isDefault": True,
@@ -241,14 +243,14 @@ async def test_subscription_queries_filter_and_scope():
     cancelled = await subscription(fx, "CRM_ESSENTIAL", 1, status=SubscriptionStatus.CANCELLED)
     foreign = await subscription(other, "CRM_BASIC", 1)
     everything = (await execute("{ subscriptions { id } }", token=fx.token)).data["subscriptions"]
-    assert everything == [{"id": str(active.id)}, {"id": str(cancelled.id)}]
+    assert everything == [{"id": gid("ProductSubscription", active.id)}, {"id": gid("ProductSubscription", cancelled.id)}]
     only = await execute(
         "query($s: [SubscriptionStatus!]) { subscriptions(status: $s) { id status } }", {"s": ["CANCELLED"]}, token=fx.token
     )
-    assert only.data["subscriptions"] == [{"id": str(cancelled.id), "status": "CANCELLED"}]
+    assert only.data["subscriptions"] == [{"id": gid("ProductSubscription", cancelled.id), "status": "CANCELLED"}]
     one = "query($id: ID!) { subscription(id: $id) { id product { sku } } }"
     assert (await execute(one, {"id": str(active.id)}, token=fx.token)).data["subscription"] == {
-        "id": str(active.id),
+        "id": gid("ProductSubscription", active.id),
         "product": {"sku": "CRM_BASIC"},
     }
     assert (await execute(one, {"id": str(foreign.id)}, token=fx.token)).data["subscription"] is None

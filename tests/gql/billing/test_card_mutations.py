@@ -8,7 +8,7 @@ from seatwise.models.core.clock import utcnow
 from seatwise.models.core.tables import PaymentCard, Subscription
 from tests.billing_support import changed, snapshot
 from tests.clock_support import subscribe
-from tests.support import execute, make_org
+from tests.support import execute, gid, make_org
 
 ADD = """mutation($input: AddPaymentCardInput!) { addPaymentCard(input: $input) {
   paymentCard { id last4 isDefault } userErrors { code field } } }"""
@@ -74,10 +74,11 @@ async def test_the_last_card_paying_for_subscriptions_is_in_use():
 async def test_another_organizations_card_is_not_found():
     fx, other = await make_org(), await make_org("Other")
     theirs = await _add(other)
+    theirs_id = next(c.id for c in await PaymentCard.filter(organization_id=other.org.id))
     for mutation, name in ((REMOVE, "removePaymentCard"), (SET_DEFAULT, "setDefaultPaymentCard")):
         result = await execute(mutation, {"id": theirs["id"]}, token=fx.token)
         assert [(e["code"], e["field"]) for e in result.data[name]["userErrors"]] == [("NOT_FOUND", ["input", "cardId"])]
-    assert await PaymentCard.filter(id=int(theirs["id"]), is_default=True).exists()
+    assert await PaymentCard.filter(id=theirs_id, is_default=True).exists()
 
 
 async def test_a_subscription_set_to_cancel_is_resumed_and_a_cancelled_one_is_not():
@@ -85,7 +86,7 @@ async def test_a_subscription_set_to_cancel_is_resumed_and_a_cancelled_one_is_no
     pending = await subscribe(fx, "CRM_BASIC", 1, cancel_at_period_end=True)
     result = await execute(RESUME, {"id": str(pending.id)}, token=fx.token)
     assert result.data["resumeSubscription"] == {
-        "subscription": {"id": str(pending.id), "status": "ACTIVE", "cancelAtPeriodEnd": False},
+        "subscription": {"id": gid("ProductSubscription", pending.id), "status": "ACTIVE", "cancelAtPeriodEnd": False},
         "userErrors": [],
     }
     from seatwise.models.core.tables import SubscriptionStatus

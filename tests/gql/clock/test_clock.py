@@ -1,6 +1,6 @@
 from seatwise.models.core.tables import AdminRole, AuditEvent, Organization
 from tests.clock_support import PERIOD_END, add_card, days, subscribe
-from tests.support import NOW, error_codes, execute, make_org, make_user, token_for
+from tests.support import NOW, error_codes, execute, gid, make_org, make_user, token_for
 
 ADVANCE = """
 mutation($input: AdvanceTestClockInput!) {
@@ -19,7 +19,10 @@ async def test_advance_test_clock_moves_the_sandbox_and_runs_its_billing():
 
     assert result.errors is None
     payload = result.data["advanceTestClock"]
-    assert payload == {"organization": {"id": str(fx.org.id), "sandbox": True, "now": "2026-12-30T00:00:00Z"}, "userErrors": []}
+    assert payload == {
+        "organization": {"id": gid("Organization", fx.org.id), "sandbox": True, "now": "2026-12-30T00:00:00Z"},
+        "userErrors": [],
+    }
     after = (await execute(AFTER, token=fx.token)).data
     assert after["organization"]["now"] == "2026-12-30T00:00:00Z"
     assert after["subscriptions"] == [{"status": "ACTIVE", "currentPeriodEnd": "2027-01-29T09:00:00Z"}]

@@ -11,7 +11,7 @@ import pytest
 from seatwise.gql.graphql.core.errors import without_values
 from seatwise.models.core.inputs import parse_id
 from seatwise.models.core.tables import AuditEvent, LicenseAssignment, SignInFailure, User
-from tests.support import PASSWORD, error_codes, execute, give_licenses, make_org, make_user
+from tests.support import PASSWORD, error_codes, execute, gid, give_licenses, make_org, make_user
 
 CARD = "4242424242424242"
 SECRET = "s3cr3t-Sentinel-9f8e7d"
@@ -451,7 +451,7 @@ async def test_a_user_id_with_a_leading_zero_names_the_same_user():
 
     result = await execute("query($id: ID!) { user(id: $id) { id } }", {"id": "0" + str(user.id)}, token=fx.token)
 
-    assert result.data["user"] == {"id": str(user.id)}
+    assert result.data["user"] == {"id": gid("User", user.id)}
 
 
 async def test_audit_events_filtered_by_a_target_id_with_a_leading_zero_find_the_target():

@@ -12,7 +12,7 @@ from seatwise.models.events.live import LicenseEventKind, SeatEvent, broker
 from seatwise.models.people import auth, credentials, deletion, tokens, users
 from seatwise.models.seats import licenses as seats
 from tests.events_support import LICENSE_EVENTS, suspend
-from tests.support import NOW, PASSWORD, error_codes, give_licenses, make_org, make_user, token_for
+from tests.support import NOW, PASSWORD, error_codes, gid, give_licenses, make_org, make_user, token_for
 
 
 async def _subscribe(fx, sku=None, token=None):
@@ -49,7 +49,7 @@ async def test_an_assignment_is_delivered_with_the_user_and_the_seats_after_it()
         "kind": "ASSIGNED",
         "at": "2026-11-29T09:00:00Z",
         "product": {"sku": "CRM_BASIC"},
-        "user": {"id": str(user.id), "email": user.email, "status": "ACTIVE"},
+        "user": {"id": gid("User", user.id), "email": user.email, "status": "ACTIVE"},
         "seats": {"purchased": 2, "assigned": 1, "available": 1, "overage": 0, "inConflict": False},
     }
 
@@ -73,7 +73,7 @@ async def test_a_user_queued_by_a_group_is_delivered_with_the_waiting_count():
     assert result.errors is None
     assert result.data["licenseEvents"] == {
         "kind": "WAITING",
-        "user": {"id": str(user.id)},
+        "user": {"id": gid("User", user.id)},
         "seats": {"purchased": 0, "assigned": 0, "waiting": 1},
     }
 
@@ -105,7 +105,11 @@ async def test_a_user_purged_before_an_event_about_them_is_delivered_is_null():
         first = (await asyncio.wait_for(pending, 5)).data["licenseEvents"]
         assert await deletion.purge_deleted(fx.org, actor=fx.actor, now=NOW + users.RESTORE_WINDOW + timedelta(seconds=1)) == 1
         second = (await asyncio.wait_for(anext(stream), 5)).data["licenseEvents"]
-    assert (first["kind"], first["product"], first["user"]["id"]) == ("USER_DELETED", {"sku": "CRM_BASIC"}, str(leaver.id))
+    assert (first["kind"], first["product"], first["user"]["id"]) == (
+        "USER_DELETED",
+        {"sku": "CRM_BASIC"},
+        gid("User", leaver.id),
+    )
     assert (second["kind"], second["product"], second["user"]) == ("USER_DELETED", {"sku": "CRM_ESSENTIAL"}, None)
 
 

@@ -1,7 +1,7 @@
 import hashlib
 
 from seatwise.models.core.tables import AdminRole, AuditEvent, DataExport
-from tests.support import error_codes, execute, make_org, make_user, token_for
+from tests.support import error_codes, execute, key_of, make_org, make_user, token_for
 from tests.support_helpers import EXPORT, read_export
 
 LIST = "{ dataExports { id format sizeBytes sha256 downloadUrl createdAt } }"
@@ -15,12 +15,12 @@ async def test_export_data_reports_size_and_hash_of_the_stored_file():
     payload = result.data["exportData"]
     assert payload["userErrors"] == []
     exported = payload["dataExport"]
-    assert exported["format"] == "JSON" and exported["downloadUrl"] == f"/exports/{exported['id']}"
-    body = await read_export(await DataExport.get(id=int(exported["id"])))
+    assert exported["format"] == "JSON" and exported["downloadUrl"] == f"/exports/{key_of(exported['id'])}"
+    body = await read_export(await DataExport.get(id=int(key_of(exported["id"]))))
     assert (len(body), hashlib.sha256(body).hexdigest()) == (exported["sizeBytes"], exported["sha256"])
     assert (await execute(LIST, token=fx.token)).data["dataExports"] == [exported]
     event = await AuditEvent.get(action="data.exported")
-    assert (event.target_type, event.target_id, event.actor) == ("DATA_EXPORT", exported["id"], fx.admin.email)
+    assert (event.target_type, event.target_id, event.actor) == ("DATA_EXPORT", key_of(exported["id"]), fx.admin.email)
 
 
 async def test_only_billing_roles_may_export_and_every_role_sees_the_list():

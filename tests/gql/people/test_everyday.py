@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from seatwise.models.core.tables import AdminRole, AuditEvent, Credential, LicenseAssignment, SeatPool, User
-from tests.support import NOW, execute, give_licenses, make_org, make_user, token_for
+from tests.support import NOW, execute, gid, give_licenses, make_org, make_user, token_for
 
 UPDATE = """
 mutation($input: UpdateUserInput!) {
@@ -107,7 +107,7 @@ async def test_delete_users_deletes_all_and_frees_their_licenses_in_one_change()
     result = await execute(DELETE, {"ids": [str(u.id) for u in users]}, token=fx.token)
     payload = result.data["deleteUsers"]
     assert payload["userErrors"] == []
-    assert payload["deletedUsers"] == [{"id": str(u.id), "status": "DELETED"} for u in users]
+    assert payload["deletedUsers"] == [{"id": gid("User", u.id), "status": "DELETED"} for u in users]
     assert (await SeatPool.get(organization_id=fx.org.id, product_id="CRM_BASIC")).assigned == 0
     assert [r.licenses_at_deletion for r in await User.filter(id__in=[u.id for u in users])] == [["CRM_BASIC"]] * 3
     assert not await Credential.exists(user_id=users[0].id, revoked_at=None)

@@ -1,5 +1,5 @@
 from seatwise.models.core.tables import AdminRole, AuditEvent, User
-from tests.support import PASSWORD, error_codes, execute, give_licenses, make_org, make_user, token_for
+from tests.support import PASSWORD, error_codes, execute, give_licenses, key_of, make_org, make_user, token_for
 
 CREATE = """
 mutation($input: CreateUserInput!) {
@@ -193,7 +193,7 @@ async def test_api_token_acts_as_its_owner_in_the_audit_trail():
     token = created.data["createApiToken"]["token"]
     result = await execute(CREATE, {"input": {"email": "via@acme.test", "displayName": "Via"}}, token=token)
     user_id = result.data["createUser"]["user"]["id"]
-    event = await AuditEvent.get(action="user.created", target_id=user_id)
+    event = await AuditEvent.get(action="user.created", target_id=key_of(user_id))
     assert event.actor == fx.admin.email and event.details["apiToken"] == "bulk-job"
 
 

@@ -12,7 +12,7 @@ from seatwise.models.groups import lifecycle as groups
 from seatwise.models.groups import members
 from seatwise.models.people import bulk as people_bulk
 from seatwise.models.seats import bulk, licenses
-from tests.support import NOW, execute, give_licenses, make_org, make_user, recount
+from tests.support import NOW, execute, gid, give_licenses, make_org, make_user, recount
 
 DELETE = """
 mutation($ids: [ID!]!, $dry: Boolean, $plan: String) {
@@ -58,13 +58,19 @@ async def test_a_dry_run_of_delete_users_previews_everything_and_keeps_nothing()
     preview = payload["preview"]
     losing = {(e["user"]["id"], e["before"], e["after"], e["reason"]) for e in preview["losingAccess"]}
     assert losing == {
-        (str(a.id), "ACTIVE", None, "USER_DELETED"),
-        (str(b.id), "ACTIVE", None, "USER_DELETED"),
-        (str(c.id), "CONFLICT", None, "USER_DELETED"),
+        (gid("User", a.id), "ACTIVE", None, "USER_DELETED"),
+        (gid("User", b.id), "ACTIVE", None, "USER_DELETED"),
+        (gid("User", c.id), "CONFLICT", None, "USER_DELETED"),
     }
     assert preview["totalLosingAccess"] == 3
     assert preview["gainingAccess"] == [
-        {"user": {"id": str(w.id)}, "product": {"sku": "CRM_BASIC"}, "before": None, "after": "ACTIVE", "reason": "FROM_WAITLIST"}
+        {
+            "user": {"id": gid("User", w.id)},
+            "product": {"sku": "CRM_BASIC"},
+            "before": None,
+            "after": "ACTIVE",
+            "reason": "FROM_WAITLIST",
+        }
     ]
     basic = [s for s in preview["seats"] if s["before"]["assigned"] == 3]
     assert basic == [

@@ -15,7 +15,7 @@ from seatwise.models.groups import lifecycle as groups
 from seatwise.models.groups import members
 from seatwise.models.people import bulk as people_bulk
 from seatwise.models.seats import bulk
-from tests.support import NOW, count_statements, execute, give_licenses, make_org, make_user, recount
+from tests.support import NOW, count_statements, execute, gid, give_licenses, make_org, make_user, recount
 from tests.support_helpers import bulk_users
 
 REVOKE = """
@@ -36,7 +36,7 @@ async def test_revoke_licenses_takes_all_back_and_disables_users_left_without_on
     users = [await make_user(fx, skus=["CRM_BASIC"]) for _ in range(3)]
     result = await execute(REVOKE, {"ids": [str(u.id) for u in users[:2]], "sku": "CRM_BASIC"}, token=fx.token)
     assert result.data["revokeLicenses"] == {
-        "users": [{"id": str(u.id), "status": "DISABLED"} for u in users[:2]],
+        "users": [{"id": gid("User", u.id), "status": "DISABLED"} for u in users[:2]],
         "seats": {"assigned": 1, "available": 2, "inConflict": False, "waiting": 0},
         "userErrors": [],
     }

@@ -5,7 +5,7 @@ from seatwise.models.core.clock import utcnow
 from seatwise.models.core.tables import AdminRole
 from seatwise.models.seats import licenses as seats
 from tests.events_support import card, suspend
-from tests.support import NOW, count_selects, error_codes, execute, give_licenses, make_org, make_user, token_for
+from tests.support import NOW, count_selects, error_codes, execute, gid, give_licenses, make_org, make_user, token_for
 
 CONFLICTS = """
 query Conflicts($first: Int, $after: String) {
@@ -152,7 +152,7 @@ async def test_alerts_warn_of_a_card_expiring_before_the_renewal():
     [alert] = (await execute(ALERTS, token=fx.token)).data["alerts"]
 
     assert alert["kind"] == "CARD_EXPIRING"
-    assert alert["subscription"] == {"id": str(sub.id), "status": "ACTIVE"}
+    assert alert["subscription"] == {"id": gid("ProductSubscription", sub.id), "status": "ACTIVE"}
     assert alert["paymentCard"] == {"last4": "0005", "expired": False}
     assert alert["dueAt"] == sub.current_period_end.isoformat().replace("+00:00", "Z")
 

@@ -1,5 +1,5 @@
 from seatwise.models.core.tables import AdminRole, AuditEvent, ServiceRequest, Subscription
-from tests.support import error_codes, execute, give_licenses, make_org, make_user, token_for
+from tests.support import error_codes, execute, gid, give_licenses, make_org, make_user, token_for
 from tests.support_helpers import CANCEL, EXPORT, SUBMIT
 
 CONFLICTS = '{ licenseConflicts { product { sku } overage causes } seats(productSku: "CRM_BASIC") { purchased assigned overage inConflict } }'
@@ -40,7 +40,7 @@ async def test_cancel_after_export_takes_effect_at_period_end():
     payload = result.data["cancelSubscription"]
     assert payload["userErrors"] == []
     assert payload["subscription"] == {
-        "id": str(sub.id),
+        "id": gid("ProductSubscription", sub.id),
         "status": "ACTIVE",
         "statusReason": None,
         "cancelAtPeriodEnd": True,
@@ -52,7 +52,7 @@ async def test_cancel_after_export_takes_effect_at_period_end():
         "CANCEL_SUBSCRIPTION",
         "RESOLVED",
         "Too expensive",
-        {"id": str(sub.id)},
+        {"id": gid("ProductSubscription", sub.id)},
     )
     assert "2026-12-29T09:00:00Z" in request["resolution"] and request["resolvedAt"]
     seats = (await execute(CONFLICTS, token=fx.token)).data["seats"][0]
@@ -69,7 +69,11 @@ async def test_service_request_cancels_at_period_end_with_the_same_rules():
     payload = (await execute(SUBMIT, variables, token=fx.token)).data["submitServiceRequest"]
     assert payload["userErrors"] == []
     assert payload["serviceRequest"]["status"] == "RESOLVED"
-    assert payload["serviceRequest"]["subscription"] == {"id": str(sub.id), "cancelAtPeriodEnd": True, "status": "ACTIVE"}
+    assert payload["serviceRequest"]["subscription"] == {
+        "id": gid("ProductSubscription", sub.id),
+        "cancelAtPeriodEnd": True,
+        "status": "ACTIVE",
+    }
     again = (await execute(SUBMIT, variables, token=fx.token)).data["submitServiceRequest"]
     assert again["userErrors"][0]["code"] == "ALREADY_CANCELLED"
 
