@@ -108,7 +108,7 @@ async def _deliveries(context: Context, keys: list[str]) -> dict[str, Any]:
 
 LOADERS: dict[str, Loader] = {
     "Organization": _organizations,
-    "User": _rows(tables.User, lambda c, row: User.from_model(row)),
+    "User": _rows(tables.User, lambda c, row: User.from_model(row), deleted_at__isnull=True),
     "ApiToken": _rows(
         tables.Credential, lambda c, row: ApiToken.from_model(row), related=("user",), kind=tables.CredentialKind.API_TOKEN
     ),

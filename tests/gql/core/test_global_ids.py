@@ -141,6 +141,18 @@ async def test_another_organizations_id_is_null_from_node_and_not_found_from_a_m
     assert (await execute(USER, {"id": their_id}, token=theirs.token)).data["user"]["email"] == stranger.email
 
 
+async def test_a_deleted_user_is_null_from_node_but_still_readable_by_user_until_purged():
+    # Given a user our admin deleted
+    fx = await make_org()
+    user = await make_user(fx)
+    assert (await execute(DELETE, {"id": gid("User", user.id)}, token=fx.token)).data["deleteUser"]["userErrors"] == []
+    # When the console asks for it by global id
+    node = await execute(NODE, {"id": gid("User", user.id)}, token=fx.token)
+    # Then node answers null (a deleted object), while user(id:) still shows it for a restore
+    assert node.errors is None and node.data["node"] is None
+    assert (await execute(USER, {"id": gid("User", user.id)}, token=fx.token)).data["user"]["email"] == user.email
+
+
 async def test_a_plain_number_is_still_accepted_where_the_type_is_known():
     fx = await make_org()
     user = await make_user(fx)
