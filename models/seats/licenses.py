@@ -270,7 +270,8 @@ async def access_decision(
     org: Organization, email: str, sku: str
 ) -> tuple[AccessDenialReason | None, User | None, LicenseAssignment | None]:
     """`access_check` with the user and the license it decided on (models/usage records the use)."""
-    key = query_text(email.strip().lower(), column_length(User, "email"), "The email")
+    key = email.strip().lower()
+    query_text(key, column_length(User, "email"), "The email")
     query_text(sku, MAX_SKU, "The productSku")
     rows = await read_access(org.id, key, sku)  # one statement (models/seats/access.py)
     user, assignment, pool = rows.user, rows.assignment, rows.pool
@@ -283,7 +284,7 @@ async def access_decision(
             return AccessDenialReason.WAITING_FOR_LICENSE, user, None
         return AccessDenialReason.NO_LICENSE, user, None
     # The line as stored with the counters read in the same statement (the ledger moves them together).
-    if pool is not None and pool.assigned > pool.purchased and pool.line_id is not None:
+    if pool is not None and pool.assigned > pool.purchased and pool.line_assigned_at is not None and pool.line_id is not None:
         if ConflictLine(pool.line_assigned_at, pool.line_id).holds(assignment):
             return AccessDenialReason.LICENSE_CONFLICT, user, assignment
     return None, user, assignment
