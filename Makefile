@@ -90,8 +90,13 @@ schema: install
 # interleaved rounds; prints the tables and writes bench/results.json. About 7 minutes; options in BENCH_ARGS
 # (e.g. BENCH_ARGS="--rounds 5"; `.venv/bin/python -m bench --help` lists them). Then the webhook benchmark
 # (bench/webhooks.py): assignLicense + revokeLicense with no endpoint vs one, and deliveries per second.
+# Between them the 100k / 1k ratios again on the `mixed` data shape (bench/shapes.py: conflicts spread over every page,
+# 5% deleted users, 20 groups), at c=1, into bench/results-mixed.json (about 3 more minutes).
+MIXED_OPERATIONS ?= seats,accessCheck,alerts,licenseConflicts,subscriptions,usersPage,idleLicenses
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/python -m bench --shape mixed --operations $(MIXED_OPERATIONS) --concurrency 1 --no-workers --no-floors \
+		--export-formats "" --output bench/results-mixed.json $(BENCH_ARGS)
 	$(BIN)/python -m bench.webhooks --database sqlite
 	@url="$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/seatwise_bench}"; \
 	if $(BIN)/python -m tests.pg_ready "$${url%/*}/postgres"; then $(BIN)/python -m bench.webhooks --database postgres; fi

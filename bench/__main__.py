@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import cost, load, report, servers, workloads
+from bench import cost, load, report, servers, shapes, workloads
 from bench.seed import SeededOrg
 from seatwise.models.core.settings import settings
 
@@ -65,6 +65,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--log-level", default="INFO", help="SEATWISE_LOG_LEVEL of the servers (INFO as in production)")
     parser.add_argument("--output", type=Path, default=RESULTS, help="results file (JSON)")
     parser.add_argument("--baseline", type=Path, default=BASELINE, help="results of the 'before' run, for the 'x before' ratios")
+    parser.add_argument(
+        "--shape", choices=shapes.SHAPES, default="default", help="data shape of the seeding (bench/shapes.py) [default: default]"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the run directory (SQLite database, server logs)")
     args = parser.parse_args(argv)
     args.concurrency = [int(c) for c in str(args.concurrency).split(",") if c]
@@ -86,26 +89,31 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 # ---------------------------------------------------------------- seeding
 
 
-def _seed(url: str, sizes: list[tuple[str, int]]) -> list[SeededOrg]:
+def _seed(url: str, sizes: list[tuple[str, int]], shape: str = "default") -> list[SeededOrg]:
     """Migrate and seed in a child process: the ORM's global state and its CPU stay out of the load client."""
     script = (
         "import asyncio, json, sys\n"
         "from seatwise.models.core import db\n"
         "from bench import seed\n"
-        "async def main(url, sizes):\n"
+        "async def main(url, sizes, shape):\n"
         "    await db.migrate(url)\n"
         "    out = []\n"
         "    async with db.connected(url, migrate_first=False):\n"
         "        for tag, size in sizes:\n"
-        "            s = await seed.seed_org(size, tag)\n"
+        "            s = await seed.seed_org(size, tag, shape=shape)\n"
         "            out.append(s.__dict__)\n"
         "        await seed.analyze()\n"
         "    print(json.dumps(out))\n"
-        "asyncio.run(main(sys.argv[1], json.loads(sys.argv[2])))\n"
+        "asyncio.run(main(sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]))\n"
     )
     env = servers.base_env(url, "WARNING")
     done = subprocess.run(
-        [sys.executable, "-c", script, url, json.dumps(sizes)], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-c", script, url, json.dumps(sizes), shape],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise RuntimeError(f"seeding {url.split('@')[-1]} failed:\n{done.stderr[-3000:]}")
@@ -233,7 +241,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         if database == "postgres":
             await servers.fresh_postgres(urls["postgres"])
         began = time.perf_counter()
-        orgs = await asyncio.to_thread(_seed, urls[database], sizes)
+        orgs = await asyncio.to_thread(_seed, urls[database], sizes, args.shape)
         seeded[database] = {o.tag: o for o in orgs}
         seed_info[database] = {"seconds": round(time.perf_counter() - began, 1), "orgs": [o.to_json() for o in orgs]}
         print(f"seeded {database}: " + ", ".join(f"{o.size:,} users in {o.seconds:.1f} s" for o in orgs), flush=True)
@@ -385,6 +393,7 @@ async def _measure(
             "peer": args.peer,
             "small": small_tag,
             "large": large_tag,
+            "shape": args.shape,
         },
         "seed": seed_info,
         "cells": [row for c in cells for row in c.summary()],

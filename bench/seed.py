@@ -28,6 +28,7 @@ from typing import Any
 from tortoise import connections
 from tortoise.models import Model
 
+from bench import shapes
 from seatwise.models.core.clock import add_months, utcnow
 from seatwise.models.core.tables import (
     AdminRole,
@@ -65,13 +66,17 @@ def _holds_any(index: int) -> bool:
     return any(holds(sku, index) for sku in (BASIC, ESSENTIAL, PROFESSIONAL))
 
 
-def purchases(size: int) -> list[tuple[str, int, SubscriptionStatus]]:
-    """(sku, quantity, status) of the organization's subscriptions."""
-    basic = sum(holds(BASIC, i) for i in range(size))
+def purchases(size: int, shape: str = "default") -> list[tuple[str, int, SubscriptionStatus]]:
+    """(sku, quantity, status) of the organization's subscriptions: CRM_PROFESSIONAL 10% of the users short."""
+
+    def held(sku: str) -> int:
+        return sum(holds(sku, i) and not shapes.deleted(shape, i) for i in range(size))
+
+    professional = size // 2 if shape == "default" else held(PROFESSIONAL) - size // 10
     return [
-        (BASIC, basic + max(size // 10, 50), SubscriptionStatus.ACTIVE),
-        (ESSENTIAL, sum(holds(ESSENTIAL, i) for i in range(size)), SubscriptionStatus.ACTIVE),
-        (PROFESSIONAL, size // 2, SubscriptionStatus.ACTIVE),
+        (BASIC, held(BASIC) + max(size // 10, 50), SubscriptionStatus.ACTIVE),
+        (ESSENTIAL, held(ESSENTIAL), SubscriptionStatus.ACTIVE),
+        (PROFESSIONAL, professional, SubscriptionStatus.ACTIVE),
         (PROFESSIONAL, max(size // 10, 1), SubscriptionStatus.SUSPENDED),
     ]
 
@@ -152,8 +157,9 @@ async def bulk_insert(model: type[Model], rows: Iterable[dict[str, Any]]) -> int
     return len(records)
 
 
-async def seed_org(size: int, tag: str, *, now: datetime | None = None) -> SeededOrg:
-    """One organization of `size` users with licenses, subscriptions and consistent counters (see the module doc)."""
+async def seed_org(size: int, tag: str, *, now: datetime | None = None, shape: str = "default") -> SeededOrg:
+    """One organization of `size` users with licenses, subscriptions and consistent counters (see the module doc), in
+    one of the data shapes of bench/shapes.py."""
     started = time.perf_counter()
     now = (now or utcnow()).replace(microsecond=0)
     domain = f"{tag}.bench.test"
@@ -190,10 +196,11 @@ async def seed_org(size: int, tag: str, *, now: datetime | None = None) -> Seede
     # Assigned one second apart, in user order, product by product: the latest CRM_PROFESSIONAL ones are in conflict.
     assigned_from = now - timedelta(days=300)
     assignments = []
+    order = shapes.assignment_order(shape, size)
     for offset, sku in enumerate((BASIC, ESSENTIAL, PROFESSIONAL)):
         for i, uid in enumerate(ids):
-            if holds(sku, i):
-                at = assigned_from + timedelta(seconds=offset * size + i)
+            if holds(sku, i) and not shapes.deleted(shape, i):
+                at = assigned_from + timedelta(seconds=offset * size + (order[i] if sku == PROFESSIONAL else i))
                 # The first IDLE_USERS holders of each product never used it; the others signed in yesterday: the
                 # idle set is the same size at every organization size (idleLicenses, SeatPool.idle).
                 used = None if i < IDLE_USERS else now - timedelta(days=1)
@@ -205,7 +212,7 @@ async def seed_org(size: int, tag: str, *, now: datetime | None = None) -> Seede
 
     period_start = now - timedelta(days=10)
     subscriptions = []
-    for sku, quantity, status in purchases(size):
+    for sku, quantity, status in purchases(size, shape):
         row: dict[str, Any] = {
             "organization_id": org.id,
             "product_id": sku,
@@ -234,13 +241,15 @@ async def seed_org(size: int, tag: str, *, now: datetime | None = None) -> Seede
         f"WHERE organization_id = {mark}",
         [org.id],
     )
+    await shapes.finish(shape, org.id, ids, now, bulk_insert)
     await ledger.store_lines(org)  # where each product's conflict starts, kept by the ledger from its next change on
     await check_counters(org.id)
 
-    await _seed_roles(org.id, [uid for i, uid in enumerate(ids) if holds(PROFESSIONAL, i)], now)
+    live = [not shapes.deleted(shape, i) for i in range(size)]
+    await _seed_roles(org.id, [uid for i, uid in enumerate(ids) if holds(PROFESSIONAL, i) and live[i]], now)
 
-    free = [uid for i, uid in enumerate(ids) if not holds(BASIC, i)]
-    professional = [f"user{i:06d}@{domain}" for i in range(size) if holds(PROFESSIONAL, i)]
+    free = [uid for i, uid in enumerate(ids) if not holds(BASIC, i) and live[i]]
+    professional = [f"user{i:06d}@{domain}" for i in range(size) if holds(PROFESSIONAL, i) and live[i]]
     return SeededOrg(tag, size, org.id, token, free, professional, time.perf_counter() - started)
 
 
@@ -281,9 +290,11 @@ async def check_counters(org_id: int) -> None:
 
 
 async def analyze() -> None:
-    """Planner statistics on PostgreSQL, as autovacuum would gather them within a minute of the inserts."""
+    """Planner statistics and the visibility map on PostgreSQL, as autovacuum leaves them within a minute of bulk
+    inserts (PostgreSQL 13+ vacuums after inserts too): without the map, the users' COUNT reads the table, not its
+    index alone (a sequential scan at 100k, an index scan at 1k)."""
     if _is_postgres():
-        await connections.get("default").execute_script("ANALYZE")
+        await connections.get("default").execute_script("VACUUM ANALYZE")
 
 
 __all__ = ["SeededOrg", "analyze", "bulk_insert", "check_counters", "seed_org"]

@@ -42,11 +42,12 @@ class Server:
         self.log_path = log_dir / f"{name}.log"
         self.probe = probe
         self.process: subprocess.Popen[bytes] | None = None
+        self.cwd = ROOT  # `python -m` puts the working directory first on the path (bench/ab.py serves another tree)
 
     def start(self) -> Server:
         log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
-            self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            self.command, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         log.close()
         return self

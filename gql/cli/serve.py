@@ -68,6 +68,10 @@ def run(args: argparse.Namespace) -> int:
             # (a GET query may carry a card number or a password).
             access_log=False,
             ws="websockets-sansio",
+            # Named rather than left to "auto" (which falls back to asyncio and h11 without a word): both come with
+            # uvicorn[standard], a dependency; a missing one fails at start.
+            loop="uvloop",
+            http="httptools",
             proxy_headers=True,
         )
     return 0

@@ -56,6 +56,9 @@ def _connection(url: str) -> str | dict:
     credentials = config["credentials"]
     credentials["server_settings"] = {**POSTGRES_SETTINGS, **credentials.get("server_settings", {})}
     credentials["connection_class"] = PooledConnection
+    # Each worker process its own pool: `serve --workers N` opens up to N times this many connections.
+    if "maxsize" not in credentials and "max_size" not in credentials:  # the URL's own size wins
+        credentials["maxsize"] = max(settings().db_pool_size, int(credentials.get("minsize", 1)))
     return config
 
 

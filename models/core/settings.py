@@ -86,6 +86,13 @@ class Settings(BaseSettings):
         validation_alias="SEATWISE_ACCESS_RATE",
         description="accessCheck / recordLicenseUses calls each credential may make per second, a budget apart from SEATWISE_RATE_LIMIT",
     )
+    db_pool_size: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        validation_alias="SEATWISE_DB_POOL_SIZE",
+        description="PostgreSQL connections each worker process may open (asyncpg's pool; `maxsize` in DATABASE_URL wins): a server opens up to --workers times this many",
+    )
     public_url: str | None = Field(
         None,
         validation_alias="SEATWISE_PUBLIC_URL",

@@ -17,17 +17,18 @@ from typing import cast
 from tortoise.expressions import Q, RawSQL
 from tortoise.queryset import QuerySet
 
-from seatwise.models.catalog.products import MAX_SKU, catalog, get_product, product_of
+from seatwise.models.catalog.products import MAX_SKU, catalog, get_product
 from seatwise.models.core.errors import DomainError, ErrorCode
 from seatwise.models.core.inputs import column_length, parse_id, query_text
 from seatwise.models.core.locks import hold
 from seatwise.models.core.lookups import get_user
-from seatwise.models.core.tables import Group, LicenseAssignment, LicenseWait, Organization, Product, SeatPool, User
+from seatwise.models.core.tables import Group, LicenseAssignment, Organization, Product, SeatPool, User
 from seatwise.models.events import audit
 from seatwise.models.events.audit import Actor, AuditAction, AuditTarget
 from seatwise.models.plans.previews import Preview
 from seatwise.models.plans.tokens import Plan
 from seatwise.models.seats import ledger
+from seatwise.models.seats.access import read_access
 from seatwise.models.seats.pools import PoolView, read_pools
 
 MAX_BULK = 1000
@@ -269,23 +270,21 @@ async def access_decision(
     org: Organization, email: str, sku: str
 ) -> tuple[AccessDenialReason | None, User | None, LicenseAssignment | None]:
     """`access_check` with the user and the license it decided on (models/usage records the use)."""
-    key = query_text(email.strip().lower(), column_length(User, "email"), "The email")
+    key = email.strip().lower()
+    query_text(key, column_length(User, "email"), "The email")
     query_text(sku, MAX_SKU, "The productSku")
-    user = await User.get_or_none(organization_id=org.id, email=key)
+    rows = await read_access(org.id, key, sku)  # one statement (models/seats/access.py)
+    user, assignment, pool = rows.user, rows.assignment, rows.pool
     if user is None:
         return AccessDenialReason.UNKNOWN_USER, None, None
     if user.deleted_at is not None:
         return AccessDenialReason.ACCOUNT_DELETED, user, None
-    assignment = (
-        await LicenseAssignment.filter(user_id=user.id, product_id=sku)
-        .annotate(pool_purchased=_pool_counter("purchased"), pool_assigned=_pool_counter("assigned"))
-        .first()
-    )
     if assignment is None:
-        if await LicenseWait.exists(user_id=user.id, product_id=sku):
+        if rows.waiting:
             return AccessDenialReason.WAITING_FOR_LICENSE, user, None
         return AccessDenialReason.NO_LICENSE, user, None
-    line = await conflict_line(org, pool_of(assignment, await product_of(sku)))
-    if line is not None and line.holds(assignment):
-        return AccessDenialReason.LICENSE_CONFLICT, user, assignment
+    # The line as stored with the counters read in the same statement (the ledger moves them together).
+    if pool is not None and pool.assigned > pool.purchased and pool.line_assigned_at is not None and pool.line_id is not None:
+        if ConflictLine(pool.line_assigned_at, pool.line_id).holds(assignment):
+            return AccessDenialReason.LICENSE_CONFLICT, user, assignment
     return None, user, assignment

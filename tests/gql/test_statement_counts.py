@@ -23,7 +23,7 @@ OPERATIONS = {
     "seats": ("{ seats { product { sku } purchased assigned available overage inConflict waiting } }", 2),
     "accessCheck": (
         'query($email: String!) { accessCheck(email: $email, productSku: "CRM_ESSENTIAL") { allowed reason } }',
-        4,
+        2,  # the token, then the user, license, pool and conflict line in one statement (models/seats/access.py)
     ),
     "alerts": ("{ alerts { kind message product { sku } } }", 6),  # 5th: disabled webhooks; 6th: scheduled reclaims (grouped)
     "licenseConflicts": (

@@ -70,15 +70,32 @@ def _in_variables(value: Any, path: str) -> Iterator[str]:
             yield from _in_variables(item, f"{path}.{index}")
 
 
-def forbidden_text_at(document: DocumentNode, variables: dict[str, Any] | None) -> str | None:
-    """The argument or variable path of the first forbidden character of a request, or None."""
+# The literals' answer per document text (what Strawberry's ParserCache keys the document by): a document sent
+# again is not walked again; its variables are checked on every request.
+_LITERALS_CACHE = 256
+_literals_of: dict[str, str | None] = {}
+
+
+def _in_literals(document: DocumentNode, query: str | None) -> str | None:
+    if query is not None and query in _literals_of:
+        return _literals_of[query]
+    literals = _Literals()
+    visit(document, literals)
+    if query is not None:
+        if len(_literals_of) >= _LITERALS_CACHE:
+            _literals_of.pop(next(iter(_literals_of)))  # the oldest entry
+        _literals_of[query] = literals.found
+    return literals.found
+
+
+def forbidden_text_at(document: DocumentNode, variables: dict[str, Any] | None, query: str | None = None) -> str | None:
+    """The argument or variable path of the first forbidden character of a request, or None (`query`: the
+    document's text, when the document was parsed from it)."""
     for name, value in (variables or {}).items():
         found = next(_in_variables(value, f"${name}"), None)
         if found is not None:
             return found
-    literals = _Literals()
-    visit(document, literals)
-    return literals.found
+    return _in_literals(document, query)
 
 
 def refusal(path: str) -> GraphQLError:
@@ -94,7 +111,7 @@ class RefuseForbiddenText(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         if not context.pre_execution_errors and context.graphql_document is not None:
-            found = forbidden_text_at(context.graphql_document, context.variables)
+            found = forbidden_text_at(context.graphql_document, context.variables, context.query)
             if found is not None:
                 context.pre_execution_errors = [refusal(found)]
         yield

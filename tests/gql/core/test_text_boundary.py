@@ -57,7 +57,15 @@ async def test_literals_with_nul_are_refused_by_argument_path(document, path):
     fx = await make_org()
     before = await AuditEvent.filter(organization_id=fx.org.id).count()
     _refused(await execute(document, token=fx.token), path)
+    _refused(await execute(document, token=fx.token), path)  # the same document again: its literals' answer is kept
     assert await AuditEvent.filter(organization_id=fx.org.id).count() == before
+
+
+async def test_a_document_seen_clean_still_has_its_variables_checked():
+    fx = await make_org()
+    document = "query($s: String) { groups(search: $s) { totalCount } }"
+    assert (await execute(document, {"s": "clean"}, token=fx.token)).errors is None
+    _refused(await execute(document, {"s": "a\x00b"}, token=fx.token), "$s")
 
 
 async def test_clean_text_goes_through():

@@ -33,6 +33,21 @@ def test_a_postgres_url_keeps_its_parts_and_gains_the_settings():
     assert credentials["connection_class"] is db.PooledConnection
 
 
+def test_each_worker_pools_seatwise_db_pool_size_connections_unless_the_url_says(monkeypatch):
+    from seatwise.models.core.settings import reload
+
+    monkeypatch.setenv("SEATWISE_DB_POOL_SIZE", "12")
+    reload()
+    try:
+        sized = db.tortoise_config("postgres://seat@db.internal/seatwise")["connections"]["default"]["credentials"]
+        own = db.tortoise_config("postgres://seat@db.internal/seatwise?maxsize=3")["connections"]["default"]["credentials"]
+    finally:
+        monkeypatch.delenv("SEATWISE_DB_POOL_SIZE")
+        reload()
+    assert (sized["maxsize"], int(own["maxsize"])) == (12, 3)  # Tortoise reads the URL's value as text
+    assert db.tortoise_config("postgres://seat@db.internal/seatwise")["connections"]["default"]["credentials"]["maxsize"] == 5
+
+
 def test_a_sqlite_url_stays_a_url():
     assert db.tortoise_config("sqlite:///tmp/x.sqlite3")["connections"]["default"].startswith("sqlite:///tmp/x.sqlite3")
 
