@@ -14,7 +14,7 @@ from seatwise.models.core.tables import Charge, Organization, StatusReason, Subs
 from seatwise.models.events.live import broker
 from seatwise.models.seats import licenses
 from tests.billing_support import add_card, subscription
-from tests.support import NOW, execute, make_org, make_user, recount
+from tests.support import NOW, execute, gid, make_org, make_user, recount
 
 PREVIEW = """preview {
       losingAccess { user { id } product { sku } before after reason } totalLosingAccess
@@ -135,7 +135,7 @@ async def test_the_purchase_plan_charges_the_previewed_price_once(gateway_calls)
     applied = (await execute(PURCHASE, {"input": plan}, token=fx.token)).data["purchaseLicenses"]
     assert applied["userErrors"] == [] and applied["preview"] is None
     assert applied["charge"] == {"amount": {"amountCents": previewed}}
-    assert applied["subscription"] == {"id": str(sub.id), "quantity": 5} and applied["seats"] == {"purchased": 5}
+    assert applied["subscription"] == {"id": gid("ProductSubscription", sub.id), "quantity": 5} and applied["seats"] == {"purchased": 5}
     again = (await execute(PURCHASE, {"input": plan}, token=fx.token)).data["purchaseLicenses"]  # a retry: the key's result
     assert again["charge"] == applied["charge"] and len(gateway_calls) == 1 and await Charge.all().count() == 1
 
@@ -216,7 +216,7 @@ async def test_a_dry_run_purchase_of_a_product_in_conflict_settles_it_in_the_pre
     purchase = {"productSku": "CRM_BASIC", "quantity": 1, "idempotencyKey": "k1", "dryRun": True}
     preview = (await execute(PURCHASE, {"input": purchase}, token=fx.token)).data["purchaseLicenses"]["preview"]
     assert preview["gainingAccess"] == [
-        {"user": {"id": str(holders[1].id)}, "before": "CONFLICT", "after": "ACTIVE", "reason": "CONFLICT_SETTLED"}
+        {"user": {"id": gid("User", holders[1].id)}, "before": "CONFLICT", "after": "ACTIVE", "reason": "CONFLICT_SETTLED"}
     ]
     assert preview["seats"][0]["before"]["inConflict"] is True and preview["seats"][0]["after"]["inConflict"] is False
 
@@ -235,7 +235,7 @@ async def test_a_dry_run_reduction_previews_the_lower_bill_and_its_plan_applies(
     assert preview["losingAccess"] == [] and preview["effectiveAt"] == _z(NOW)
     assert await _everything() == before and published == []
     applied = (await execute(REDUCE, {"input": {**reduce, "planToken": preview["planToken"]}}, token=fx.token)).data
-    assert applied["reduceLicenses"]["subscription"] == {"id": str(big.id), "quantity": 2}
+    assert applied["reduceLicenses"]["subscription"] == {"id": gid("ProductSubscription", big.id), "quantity": 2}
     again = (await execute(REDUCE, {"input": {**reduce, "quantity": 1, "planToken": preview["planToken"]}}, token=fx.token)).data
     assert again["reduceLicenses"]["userErrors"] == STALE
 
@@ -270,7 +270,7 @@ async def test_a_dry_run_of_cancelling_now_names_who_goes_into_conflict(publishe
     preview = dry["preview"]
     assert preview["losingAccess"] == [
         {
-            "user": {"id": str(holders[1].id)},
+            "user": {"id": gid("User", holders[1].id)},
             "product": {"sku": "CRM_BASIC"},
             "before": "ACTIVE",
             "after": "CONFLICT",
