@@ -30,6 +30,8 @@ VARIABLE = re.compile(r"\$([A-Z][A-Z0-9_]*)")
 NOT_RUN = {
     ("9. Watch live events", "subscription Live($sku: String) {"),
     ("9. Watch live events", '{"type": "connection_init", "payload": {"Authorization": "Bearer <token>"}}'),
+    ("Get told when something happens (webhooks)", "mutation CreateEndpoint { createWebhookEndpoint(input: {url: \"https://hooks.example.com/seatwise\", eventTypes: [\"license.revoked\", \"subscription.grace_started\"], description: \"ops\"}) {"),
+    ("Get told when something happens (webhooks)", "query Deliveries($endpoint: ID!) { webhookDeliveries(endpointId: $endpoint, status: FAILED, first: 20) { totalCount edges { node { id status nextAttemptAt event { type sequence } attempts { at httpStatus durationMs response error } } } } }"),
 }
 
 
