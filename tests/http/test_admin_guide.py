@@ -89,7 +89,9 @@ class Session:
 
     def graphql(self, block: Block) -> None:
         variables = json.loads(self.substitute(block, block.variables)) if block.variables else {}
-        response = self.client.post(f"{self.url}/graphql", json={"query": block.text, "variables": variables}, headers=self.headers)
+        response = self.client.post(
+            f"{self.url}/graphql", json={"query": block.text, "variables": variables}, headers=self.headers
+        )
         answer = response.json()
         _require(response.status_code == 200 and not answer.get("errors"), block, f"HTTP {response.status_code}: {answer}")
         codes = [error["code"] for error in _user_errors(answer["data"])]
