@@ -170,11 +170,14 @@ seatwise no-such-command
 @pytest.mark.parametrize(
     ("change", "says"),
     [
-        (lambda text: text, "not true of the answer: .seats | all(.purchased == 0)"),
+        (lambda text: text, "{ seats { product { sku } purchased } }\n\nnot true of the answer: .seats | all(.purchased == 0)"),
         (lambda text: text.replace("purchased }", "purchasedd }"), "Cannot query field 'purchasedd'"),
         (lambda text: text.replace("Check**: nothing", "Expect** `NO_LICENSES_AVAILABLE` nothing"), "the guide says ['NO"),
         (lambda text: text.replace("$TOKEN", "$NOT_KEPT"), "$NOT_KEPT was not kept by an earlier block"),
-        (lambda text: text.replace("> **Check**", "> *Not run by the test suite*\n> **Check**"), "seatwise no-such-command"),
+        (
+            lambda text: text.replace("> **Check**", "> *Not run by the test suite*\n> **Check**"),
+            "seatwise no-such-command\n\nexit 2",
+        ),
     ],
 )
 async def test_a_block_that_fails_fails_the_test_naming_its_section_and_text(session, tmp_path, change, says):
