@@ -18,7 +18,7 @@ from pathlib import Path
 
 FENCE = re.compile(r"^(\s*)```(\S*)\s*$")
 HEADING = re.compile(r"^#{1,4} (.*)$")
-NOTE = re.compile(r"^\s*> \**(Keep|Check|Expect|Not run)\b(.*)$")
+NOTE = re.compile(r"^\s*> (?:- )?\**(Keep|Check|Expect|Not run)\b(.*)$")
 CODE_SPAN = re.compile(r"`([^`]+)`")
 
 

@@ -127,11 +127,13 @@ def session(server, tmp_path):
         yield Session(server.url, tmp_path, client)
 
 
-def test_the_guide_marks_only_the_listed_blocks_as_not_run_and_they_are_valid_documents():
+def test_the_guide_marks_only_the_listed_blocks_as_not_run_and_every_note_is_one_the_test_reads():
     blocks = parse_guide(GUIDE)
     assert {"sh", "graphql", "json"} <= {b.kind for b in blocks}
     assert {_key(b) for b in blocks if b.not_run} == NOT_RUN
     assert all(b.not_run for b in blocks if b.kind not in ("sh", "graphql", "json"))
+    words = re.findall(r"^\s*> (?:- )?\*\*(\w[\w ]*)\*\*", GUIDE.read_text(encoding="utf-8"), re.MULTILINE)
+    assert set(words) <= {"Keep", "Check", "Expect"}, "a note the test would not read"
     for block in blocks:
         if block.not_run and block.kind == "graphql":
             _require(not validate(schema(), parse(block.text)), block, "not valid against schema.graphql")
