@@ -14,7 +14,7 @@ from seatwise.models.core.tables import Charge, Organization, StatusReason, Subs
 from seatwise.models.events.live import broker
 from seatwise.models.seats import licenses
 from tests.billing_support import add_card, subscription
-from tests.support import NOW, execute, make_org, make_user, recount
+from tests.support import NOW, execute, gid, make_org, make_user, recount
 
 PREVIEW = """preview {
       losingAccess { user { id } product { sku } before after reason } totalLosingAccess
@@ -287,14 +287,17 @@ async def test_a_dry_run_of_cancelling_now_names_who_goes_into_conflict(publishe
     assert (await Subscription.get(id=spare.id)).status is SubscriptionStatus.ACTIVE
 
 
-async def test_a_dry_run_of_cancelling_at_period_end_says_when():
-    fx, sub, _ = await _sandbox_with_a_plan()
+async def test_a_dry_run_of_cancelling_at_period_end_says_when_and_who():
+    fx, sub, holders = await _sandbox_with_a_plan()
     before = await _everything()
     cancel = {"subscriptionId": str(sub.id), "reason": "Too many", "acknowledgeDataLoss": True}
     dry = (await execute(CANCEL, {"input": {**cancel, "dryRun": True}}, token=fx.token)).data["cancelSubscription"]
     preview = dry["preview"]
     assert preview["effectiveAt"] == _z(add_months(NOW - timedelta(days=10), 1))
-    assert preview["losingAccess"] == [] and preview["monthlyChange"] == {"amountCents": -2 * 3000, "currency": "USD"}
+    assert [(c["user"]["id"], c["before"], c["after"], c["reason"]) for c in preview["losingAccess"]] == [
+        (gid("User", h.id), "ACTIVE", "CONFLICT", "SUBSCRIPTION_CANCELLED") for h in holders
+    ]  # no other license of the product counts at the period end (tests/gql/plans/test_cancel_previews.py)
+    assert preview["monthlyChange"] == {"amountCents": -2 * 3000, "currency": "USD"}
     assert await _everything() == before
     refused = await execute(CANCEL, {"input": {**cancel, "reason": "Other", "planToken": preview["planToken"]}}, token=fx.token)
     assert refused.data["cancelSubscription"]["userErrors"] == STALE
