@@ -212,9 +212,7 @@ async def _apply(change: SeatChange, sub: Subscription, step: Step, payment: Pay
     return await _cancel(change, sub, step, report)
 
 
-async def take_effect(
-    change: SeatChange, sub: Subscription, step: Step, payment: Payment | None, report: StepReport
-) -> None:
+async def take_effect(change: SeatChange, sub: Subscription, step: Step, payment: Payment | None, report: StepReport) -> None:
     """The outcome of `step` on the fresh `sub` as of `change.now`, and the recount of what counts when its status
     changed: what the clock does once it took the step, and what a dry run of a cancellation set for later works out
     (models/support/cancellation.py), so that its preview is the clock's own outcome."""

@@ -5,13 +5,10 @@ applies exactly that change (a purchase: at the previewed price) or is PLAN_STAL
 
 from datetime import timedelta
 
-import pytest
 from tortoise import Tortoise
 
-from seatwise.models.billing import gateways
 from seatwise.models.core.clock import add_months
 from seatwise.models.core.tables import Charge, Organization, StatusReason, Subscription, SubscriptionStatus
-from seatwise.models.events.live import broker
 from seatwise.models.seats import licenses
 from tests.billing_support import add_card, subscription
 from tests.support import NOW, execute, gid, make_org, make_user, recount
@@ -53,34 +50,6 @@ def _z(when) -> str:
 async def _everything() -> dict:
     """Every row of every table, to tell that a dry run kept nothing."""
     return {name: sorted(map(str, await model.all().values())) for name, model in Tortoise.apps["seatwise"].items()}
-
-
-@pytest.fixture
-def gateway_calls(monkeypatch):
-    """Every charge the payment gateway is asked for (the real sandbox gateway answers them)."""
-    gateway, calls = gateways.gateway(), []
-    charge = gateway.charge
-
-    async def recorded(*args, **kwargs):
-        calls.append(kwargs.get("idempotency_key"))
-        return await charge(*args, **kwargs)
-
-    monkeypatch.setattr(gateway, "charge", recorded)
-    return calls
-
-
-@pytest.fixture
-def published(monkeypatch):
-    """Every live event published."""
-    events = []
-    publish = broker.publish_many
-
-    def recorded(batch):
-        events.extend(batch)
-        return publish(batch)
-
-    monkeypatch.setattr(broker, "publish_many", recorded)
-    return events
 
 
 async def _sandbox_with_a_plan():
@@ -135,7 +104,9 @@ async def test_the_purchase_plan_charges_the_previewed_price_once(gateway_calls)
     applied = (await execute(PURCHASE, {"input": plan}, token=fx.token)).data["purchaseLicenses"]
     assert applied["userErrors"] == [] and applied["preview"] is None
     assert applied["charge"] == {"amount": {"amountCents": previewed}}
-    assert applied["subscription"] == {"id": str(sub.id), "quantity": 5} and applied["seats"] == {"purchased": 5}
+    assert applied["subscription"] == {"id": gid("ProductSubscription", sub.id), "quantity": 5} and applied["seats"] == {
+        "purchased": 5
+    }
     again = (await execute(PURCHASE, {"input": plan}, token=fx.token)).data["purchaseLicenses"]  # a retry: the key's result
     assert again["charge"] == applied["charge"] and len(gateway_calls) == 1 and await Charge.all().count() == 1
 
@@ -216,7 +187,7 @@ async def test_a_dry_run_purchase_of_a_product_in_conflict_settles_it_in_the_pre
     purchase = {"productSku": "CRM_BASIC", "quantity": 1, "idempotencyKey": "k1", "dryRun": True}
     preview = (await execute(PURCHASE, {"input": purchase}, token=fx.token)).data["purchaseLicenses"]["preview"]
     assert preview["gainingAccess"] == [
-        {"user": {"id": str(holders[1].id)}, "before": "CONFLICT", "after": "ACTIVE", "reason": "CONFLICT_SETTLED"}
+        {"user": {"id": gid("User", holders[1].id)}, "before": "CONFLICT", "after": "ACTIVE", "reason": "CONFLICT_SETTLED"}
     ]
     assert preview["seats"][0]["before"]["inConflict"] is True and preview["seats"][0]["after"]["inConflict"] is False
 
@@ -235,7 +206,7 @@ async def test_a_dry_run_reduction_previews_the_lower_bill_and_its_plan_applies(
     assert preview["losingAccess"] == [] and preview["effectiveAt"] == _z(NOW)
     assert await _everything() == before and published == []
     applied = (await execute(REDUCE, {"input": {**reduce, "planToken": preview["planToken"]}}, token=fx.token)).data
-    assert applied["reduceLicenses"]["subscription"] == {"id": str(big.id), "quantity": 2}
+    assert applied["reduceLicenses"]["subscription"] == {"id": gid("ProductSubscription", big.id), "quantity": 2}
     again = (await execute(REDUCE, {"input": {**reduce, "quantity": 1, "planToken": preview["planToken"]}}, token=fx.token)).data
     assert again["reduceLicenses"]["userErrors"] == STALE
 
@@ -270,7 +241,7 @@ async def test_a_dry_run_of_cancelling_now_names_who_goes_into_conflict(publishe
     preview = dry["preview"]
     assert preview["losingAccess"] == [
         {
-            "user": {"id": str(holders[1].id)},
+            "user": {"id": gid("User", holders[1].id)},
             "product": {"sku": "CRM_BASIC"},
             "before": "ACTIVE",
             "after": "CONFLICT",

@@ -9,7 +9,7 @@ from datetime import timedelta
 from seatwise.models.clock.run import run_clock
 from seatwise.models.core.tables import Organization, SeatPool, StatusReason, Subscription, SubscriptionStatus
 from tests.billing_support import add_card, subscription
-from tests.gql.plans.test_billing_previews import CANCEL, STALE, _everything, _z, gateway_calls, published  # noqa: F401
+from tests.gql.plans.test_billing_previews import CANCEL, STALE, _everything, _z
 from tests.support import NOW, execute, gid, make_org, make_user, recount
 
 STATE = "query($id: ID!) { user(id: $id) { licenses { state } } }"
@@ -74,7 +74,9 @@ async def test_the_plan_only_marks_the_subscription_and_the_clock_does_what_was_
     cancel = {"subscriptionId": gid("ProductSubscription", big.id), "reason": "Too many", "acknowledgeDataLoss": True}
     dry = (await execute(CANCEL, {"input": {**cancel, "dryRun": True}}, token=fx.token)).data["cancelSubscription"]
     previewed = {entry["user"]["id"] for entry in dry["preview"]["losingAccess"]}
-    other = await execute(CANCEL, {"input": {**cancel, "reason": "Other", "planToken": dry["preview"]["planToken"]}}, token=fx.token)
+    other = await execute(
+        CANCEL, {"input": {**cancel, "reason": "Other", "planToken": dry["preview"]["planToken"]}}, token=fx.token
+    )
     assert other.data["cancelSubscription"]["userErrors"] == STALE  # bound to the input
     plan = {**cancel, "planToken": dry["preview"]["planToken"]}
     applied = (await execute(CANCEL, {"input": plan}, token=fx.token)).data["cancelSubscription"]
@@ -97,7 +99,12 @@ async def test_licenses_in_conflict_already_are_not_listed_again():
     users.append(await make_user(fx, skus=["CRM_BASIC"], now=START + timedelta(minutes=7)))
     await Subscription.filter(id=big.id).update(quantity=5)  # 7 count: the newest holder is in CONFLICT already
     await recount(fx.org.id, "CRM_BASIC")
-    cancel = {"subscriptionId": gid("ProductSubscription", big.id), "reason": "Too many", "acknowledgeDataLoss": True, "dryRun": True}
+    cancel = {
+        "subscriptionId": gid("ProductSubscription", big.id),
+        "reason": "Too many",
+        "acknowledgeDataLoss": True,
+        "dryRun": True,
+    }
     preview = (await execute(CANCEL, {"input": cancel}, token=fx.token)).data["cancelSubscription"]["preview"]
     assert preview["losingAccess"] == _losing(users[2:7]) and preview["totalLosingAccess"] == 5
     assert [(s["before"]["inConflict"], s["after"]["purchased"]) for s in preview["seats"]] == [(True, 2)]
@@ -105,7 +112,12 @@ async def test_licenses_in_conflict_already_are_not_listed_again():
 
 async def test_a_preview_where_the_other_licenses_cover_everyone_names_nobody():
     fx, big, _ = await _two_subscriptions(2)
-    cancel = {"subscriptionId": gid("ProductSubscription", big.id), "reason": "Too many", "acknowledgeDataLoss": True, "dryRun": True}
+    cancel = {
+        "subscriptionId": gid("ProductSubscription", big.id),
+        "reason": "Too many",
+        "acknowledgeDataLoss": True,
+        "dryRun": True,
+    }
     preview = (await execute(CANCEL, {"input": cancel}, token=fx.token)).data["cancelSubscription"]["preview"]
     assert preview["losingAccess"] == [] and preview["totalLosingAccess"] == 0
     assert preview["seats"][0]["after"] == {"purchased": 2, "assigned": 2, "waiting": 0, "inConflict": False}
@@ -115,11 +127,21 @@ async def test_a_preview_where_the_other_licenses_cover_everyone_names_nobody():
 async def test_a_past_due_subscription_set_to_cancel_ends_at_the_next_run_in_the_preview():
     fx, _, _ = await _two_subscriptions(0)
     late = await subscription(
-        fx, "CRM_BASIC", 3, start=NOW - timedelta(days=40), status=SubscriptionStatus.GRACE_PERIOD, reason=StatusReason.PAYMENT_FAILED
+        fx,
+        "CRM_BASIC",
+        3,
+        start=NOW - timedelta(days=40),
+        status=SubscriptionStatus.GRACE_PERIOD,
+        reason=StatusReason.PAYMENT_FAILED,
     )
     users = [await make_user(fx, skus=["CRM_BASIC"], now=START + timedelta(minutes=i)) for i in range(8)]
     before = await _everything()
-    cancel = {"subscriptionId": gid("ProductSubscription", late.id), "reason": "Unpaid", "acknowledgeDataLoss": True, "dryRun": True}
+    cancel = {
+        "subscriptionId": gid("ProductSubscription", late.id),
+        "reason": "Unpaid",
+        "acknowledgeDataLoss": True,
+        "dryRun": True,
+    }
     preview = (await execute(CANCEL, {"input": cancel}, token=fx.token)).data["cancelSubscription"]["preview"]
     assert preview["losingAccess"] == _losing(users[7:]) and preview["effectiveAt"] == _z(NOW)
     assert [(s["before"]["purchased"], s["after"]["purchased"]) for s in preview["seats"]] == [(10, 7)]
