@@ -212,6 +212,14 @@ async def _apply(change: SeatChange, sub: Subscription, step: Step, payment: Pay
     return await _cancel(change, sub, step, report)
 
 
+async def take_effect(change: SeatChange, sub: Subscription, step: Step, payment: Payment | None, report: StepReport) -> None:
+    """The outcome of `step` on the fresh `sub` as of `change.now`, and the recount of what counts when its status
+    changed: what the clock does once it took the step, and what a dry run of a cancellation set for later works out
+    (models/support/cancellation.py), so that its preview is the clock's own outcome."""
+    if await _apply(change, sub, step, payment, report):
+        await change.recount(sub.product_id, event=LicenseEventKind.SUBSCRIPTION_STATUS_CHANGED)
+
+
 async def take_step(org: Organization, sub: Subscription, step: Step, *, now: datetime, wall: datetime) -> StepReport | None:
     """One step. A charging step (RENEW, RETRY) claims the subscription and records its charge attempt, asks the
     gateway with no transaction open, then applies the answer; the other steps claim and apply in one seat change.
@@ -240,8 +248,7 @@ async def take_step(org: Organization, sub: Subscription, step: Step, *, now: da
                     raise NotDue
             else:
                 fresh = await Subscription.get(id=sub.id)
-            if await _apply(change, fresh, step, payment, report):
-                await change.recount(sub.product_id, event=LicenseEventKind.SUBSCRIPTION_STATUS_CHANGED)
+            await take_effect(change, fresh, step, payment, report)
     except NotDue:
         return None
     return report

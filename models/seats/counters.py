@@ -14,6 +14,8 @@ models/seats/grants.py and models/seats/group_sources.py.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -86,6 +88,15 @@ class PoolCounters:
                 assert locked is not None  # the row exists now
             counters, self._lines_before[sku] = locked
             self._pools[sku] = self._before[sku] = PoolView(product, *counters)
+
+    @contextmanager
+    def as_of(self, when: datetime) -> Iterator[None]:
+        """Work part of this change out as of another moment (a dry run of what the billing clock does then)."""
+        now, self.now = self.now, when
+        try:
+            yield
+        finally:
+            self.now = now
 
     def after(self, sku: str) -> PoolView:
         """The pool of a product this change touched, as it is after the change."""

@@ -10,6 +10,9 @@ from datetime import datetime, timedelta
 
 from tortoise.expressions import F, Q
 
+from seatwise.models.billing import steps
+from seatwise.models.billing.schedule import due_step
+from seatwise.models.billing.steps import StepReport
 from seatwise.models.catalog.products import product_of
 from seatwise.models.core.clock import iso
 from seatwise.models.core.errors import DomainError, ErrorCode
@@ -140,7 +143,8 @@ async def cancel_subscription(
     Order of checks (docs/rules.md section 9): the reason, the subscription, ALREADY_CANCELLED, DATA_EXPORT_REQUIRED.
     Both are checked under the pool lock, ALREADY_CANCELLED by the guarded change itself; a refusal rolls it back.
     An immediate cancellation refunds nothing; its licenses stop counting at once, which may open a
-    license conflict (cause SUBSCRIPTION_CANCELLED) when they were in use. A dry run raises `Previewed`.
+    license conflict (cause SUBSCRIPTION_CANCELLED) when they were in use. A dry run raises `Previewed`; a dry run
+    of a cancellation set for later also works out what the billing clock does when it takes effect.
     """
     text = check_text(reason, reason_subject)
     sub = await get_subscription(org, subscription_id, "subscription_id")
@@ -160,11 +164,25 @@ async def cancel_subscription(
             )
         if immediately:
             await change.recount(sub.product_id, event=LicenseEventKind.SUBSCRIPTION_STATUS_CHANGED)
+        elif dry_run:
+            await _as_the_clock_ends_it(change, sub)
         request = await _record(change, sub, text, immediately=immediately, acknowledge_data_loss=acknowledge_data_loss)
         change.billed = await _billed(sub, immediately, now)
     if change.preview is not None:
         raise Previewed(change.preview)
     return await Subscription.get(id=sub.id), request
+
+
+async def _as_the_clock_ends_it(change: SeatChange, sub: Subscription) -> None:
+    """A dry run of a cancellation set for later: in this change (rolled back), the billing clock's own step that ends
+    the marked subscription, as of the moment it takes effect (its period end; past due: its next run, now), so the
+    preview names who goes into CONFLICT then. The real cancellation only marks the subscription."""
+    marked = await Subscription.get(id=sub.id)
+    when = marked.current_period_end if marked.status is SubscriptionStatus.ACTIVE else change.now
+    step = due_step(marked, when)
+    if step is not None:
+        with change.as_of(when):
+            await steps.take_effect(change, marked, step, None, StepReport())
 
 
 async def _billed(sub: Subscription, immediately: bool, now: datetime) -> tuple[int, None, datetime | None]:
