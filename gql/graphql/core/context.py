@@ -198,7 +198,9 @@ class Context(dict):
             if row.product_id not in lines:
                 lines[row.product_id] = await self.conflict_line(seats.pool_of(row, products[row.product_id]))
         return {
-            uid: [(row, products[row.product_id], (line := lines[row.product_id]) is not None and line.holds(row)) for row in rows]
+            uid: [
+                (row, products[row.product_id], (line := lines[row.product_id]) is not None and line.holds(row)) for row in rows
+            ]
             for uid, rows in found.items()
         }
 

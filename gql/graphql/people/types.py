@@ -98,9 +98,7 @@ class User(relay.Node):
         return user_rules.status_of(self.model, len(await info.context.licenses.load(self.model.id)))
 
     @strawberry.field(description="The licenses the user holds (empty once deleted).")
-    def licenses(
-        self, info: Info
-    ) -> list[Annotated[LicenseAssignment, strawberry.lazy("seatwise.gql.graphql.seats.types")]]:
+    def licenses(self, info: Info) -> list[Annotated[LicenseAssignment, strawberry.lazy("seatwise.gql.graphql.seats.types")]]:
         if self.prefetched is not None:
             return self.prefetched
         return self._licenses(info)  # type: ignore[return-value]  # an awaitable, awaited by graphql-core

@@ -36,9 +36,7 @@ _PREFETCHED = frozenset({"status", "licenses"})
 
 def _selects(selections: list, names: frozenset[str]) -> bool:
     """Whether any field below `selections` (fragments included) is one of `names`."""
-    return any(
-        getattr(field, "name", None) in names or _selects(getattr(field, "selections", []), names) for field in selections
-    )
+    return any(getattr(field, "name", None) in names or _selects(getattr(field, "selections", []), names) for field in selections)
 
 
 async def _page_licenses(context: Context, user_ids: list[int]) -> dict[int, list[LicenseAssignment]]:
