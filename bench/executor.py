@@ -58,13 +58,12 @@ def _top(profile: cProfile.Profile, count: int = 12) -> list[str]:
 
 
 async def _main(size: int, repeat: int) -> None:
+    from bench import seed
     from seatwise.gql.graphql.core.context import Context
     from seatwise.gql.graphql.schema import schema
     from seatwise.models.core import db
     from seatwise.models.core.clock import utcnow
     from seatwise.models.people import auth
-
-    from bench import seed
 
     url = f"sqlite://{Path(tempfile.mkdtemp()) / 'executor.sqlite3'}"
     await db.migrate(url)

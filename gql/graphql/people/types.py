@@ -92,7 +92,7 @@ class User(relay.Node):
     def status(self, info: Info) -> UserStatus:
         if self.prefetched is not None:  # a page's user: no await (graphql-core awaits only what is awaitable)
             return user_rules.status_of(self.model, len(self.prefetched))
-        return self._status(info)  # type: ignore[return-value]  # an awaitable, awaited by graphql-core
+        return self._status(info)  # an awaitable, awaited by graphql-core
 
     async def _status(self, info: Info) -> UserStatus:
         return user_rules.status_of(self.model, len(await info.context.licenses.load(self.model.id)))
@@ -170,11 +170,15 @@ class UserConnection:
     page: strawberry.Private[Page]
 
     @classmethod
-    def from_page(cls, page: Page[tables.User], licenses: dict[int, list[Any]] | None = None) -> UserConnection:
-        """With `licenses` (prefetched for the page's users) each user's status and licenses resolve without awaiting."""
+    def from_page(cls, page: Page[tables.User], licenses: dict[int, list[tuple]] | None = None) -> UserConnection:
+        """With `licenses` (the page's (assignment, product, in conflict), read once: Context.page_licenses) each
+        user's status and licenses resolve without awaiting."""
+        from seatwise.gql.graphql.seats.types import LicenseAssignment
+
         if licenses is None:
             return connection(page, User.from_model, UserEdge, cls)
-        return connection(page, lambda user: User.with_licenses(user, licenses[user.id]), UserEdge, cls)
+        shown = {uid: [LicenseAssignment.from_model(*entry) for entry in entries] for uid, entries in licenses.items()}
+        return connection(page, lambda user: User.with_licenses(user, shown[user.id]), UserEdge, cls)
 
 
 @strawberry.type(description="Who is asking: the signed-in admin, or an API token's owner.")

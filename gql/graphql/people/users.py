@@ -18,7 +18,6 @@ from seatwise.gql.graphql.core.phrases import MUTATION_INPUT, PAGE_AFTER, PAGE_B
 from seatwise.gql.graphql.people.orders import UserOrder
 from seatwise.gql.graphql.people.types import AccessDecision, Organization, User, UserConnection, Viewer
 from seatwise.gql.graphql.plans.types import PREVIEW, ChangePreview
-from seatwise.gql.graphql.seats.types import LicenseAssignment
 from seatwise.models.catalog.products import catalog
 from seatwise.models.core.errors import DomainError
 from seatwise.models.core.lookups import get_user
@@ -37,12 +36,6 @@ _PREFETCHED = frozenset({"status", "licenses"})
 def _selects(selections: list, names: frozenset[str]) -> bool:
     """Whether any field below `selections` (fragments included) is one of `names`."""
     return any(getattr(field, "name", None) in names or _selects(getattr(field, "selections", []), names) for field in selections)
-
-
-async def _page_licenses(context: Context, user_ids: list[int]) -> dict[int, list[LicenseAssignment]]:
-    """The page's licenses as the API shows them, read once for the page (a fixed number of queries)."""
-    found = await context.page_licenses(user_ids)
-    return {uid: [LicenseAssignment.from_model(*entry) for entry in entries] for uid, entries in found.items()}
 
 
 @strawberry.input(description="Narrows users; each field set must match.")
@@ -163,7 +156,7 @@ class Query:
         page = await paginate(query, first, after, order, last=last, before=before)
         if not _selects(info.selected_fields, _PREFETCHED):
             return UserConnection.from_page(page)
-        return UserConnection.from_page(page, await _page_licenses(info.context, [u.id for u in page.items]))
+        return UserConnection.from_page(page, await info.context.page_licenses([u.id for u in page.items]))
 
     @strawberry.field(
         description="One user of the organization, deleted ones included until purged; null when there is none with this id."
