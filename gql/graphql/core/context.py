@@ -187,6 +187,23 @@ class Context(dict):
             self._conflict_lines[sku] = asyncio.ensure_future(seats.conflict_line(self.viewer.org, pool))
         return await self._conflict_lines[sku]
 
+    async def page_licenses(self, user_ids: list[int]) -> dict[int, list[tuple[LicenseAssignment, Product, bool]]]:
+        """A page's licenses with their products and whether each is in CONFLICT: one query for the assignments,
+        the catalog and one conflict line per product in conflict (cached), whatever the page size."""
+        found = await seats.assignments_of(user_ids)
+        self.licenses.prime_many(found)
+        products = await self.products() if any(found.values()) else {}
+        lines: dict[str, seats.ConflictLine | None] = {}
+        for row in (row for rows in found.values() for row in rows):
+            if row.product_id not in lines:
+                lines[row.product_id] = await self.conflict_line(seats.pool_of(row, products[row.product_id]))
+        return {
+            uid: [
+                (row, products[row.product_id], (line := lines[row.product_id]) is not None and line.holds(row)) for row in rows
+            ]
+            for uid, rows in found.items()
+        }
+
     async def products(self) -> dict[str, Product]:
         if self._products is None:
             self._products = asyncio.ensure_future(_catalog_by_sku())

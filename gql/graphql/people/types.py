@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -65,6 +65,15 @@ class User(relay.Node):
         description="Until when restoreUser works (deletedAt + 30 days); null if not deleted."
     )
     model: strawberry.Private[tables.User]
+    # The user's licenses as prefetched for a whole page (`with_licenses`); None: read them on demand.
+    prefetched: strawberry.Private[list[Any] | None] = None
+
+    @classmethod
+    def with_licenses(cls, user: tables.User, licenses: list[Any] | None) -> User:
+        """A user whose status and licenses resolve without awaiting: from rows read once for the page."""
+        node = cls.from_model(user)
+        node.prefetched = licenses
+        return node
 
     @classmethod
     def from_model(cls, user: tables.User) -> User:
@@ -80,13 +89,21 @@ class User(relay.Node):
         )
 
     @strawberry.field(description="DELETED, else ACTIVE with at least one license, else DISABLED.")
-    async def status(self, info: Info) -> UserStatus:
+    def status(self, info: Info) -> UserStatus:
+        if self.prefetched is not None:  # a page's user: no await (graphql-core awaits only what is awaitable)
+            return user_rules.status_of(self.model, len(self.prefetched))
+        return self._status(info)  # an awaitable, awaited by graphql-core
+
+    async def _status(self, info: Info) -> UserStatus:
         return user_rules.status_of(self.model, len(await info.context.licenses.load(self.model.id)))
 
     @strawberry.field(description="The licenses the user holds (empty once deleted).")
-    async def licenses(
-        self, info: Info
-    ) -> list[Annotated[LicenseAssignment, strawberry.lazy("seatwise.gql.graphql.seats.types")]]:
+    def licenses(self, info: Info) -> list[Annotated[LicenseAssignment, strawberry.lazy("seatwise.gql.graphql.seats.types")]]:
+        if self.prefetched is not None:
+            return self.prefetched
+        return self._licenses(info)  # type: ignore[return-value]  # an awaitable, awaited by graphql-core
+
+    async def _licenses(self, info: Info) -> list[LicenseAssignment]:
         from seatwise.gql.graphql.seats.types import LicenseAssignment
 
         rows = await info.context.licenses.load(self.model.id)
@@ -153,8 +170,15 @@ class UserConnection:
     page: strawberry.Private[Page]
 
     @classmethod
-    def from_page(cls, page: Page[tables.User]) -> UserConnection:
-        return connection(page, User.from_model, UserEdge, cls)
+    def from_page(cls, page: Page[tables.User], licenses: dict[int, list[tuple]] | None = None) -> UserConnection:
+        """With `licenses` (the page's (assignment, product, in conflict), read once: Context.page_licenses) each
+        user's status and licenses resolve without awaiting."""
+        from seatwise.gql.graphql.seats.types import LicenseAssignment
+
+        if licenses is None:
+            return connection(page, User.from_model, UserEdge, cls)
+        shown = {uid: [LicenseAssignment.from_model(*entry) for entry in entries] for uid, entries in licenses.items()}
+        return connection(page, lambda user: User.with_licenses(user, shown[user.id]), UserEdge, cls)
 
 
 @strawberry.type(description="Who is asking: the signed-in admin, or an API token's owner.")

@@ -29,6 +29,14 @@ from seatwise.models.seats import licenses as seat_rules
 from seatwise.models.seats.licenses import Previewed
 from seatwise.models.usage import access
 
+# The User fields that read the page's prefetched licenses.
+_PREFETCHED = frozenset({"status", "licenses"})
+
+
+def _selects(selections: list, names: frozenset[str]) -> bool:
+    """Whether any field below `selections` (fragments included) is one of `names`."""
+    return any(getattr(field, "name", None) in names or _selects(getattr(field, "selections", []), names) for field in selections)
+
 
 @strawberry.input(description="Narrows users; each field set must match.")
 class UserFilter:
@@ -145,7 +153,10 @@ class Query:
         )
         order = listing.user_order(order_by.field if order_by else None, order_by.direction if order_by else None)
         first = asked_first(info, first, last, before)
-        return UserConnection.from_page(await paginate(query, first, after, order, last=last, before=before))
+        page = await paginate(query, first, after, order, last=last, before=before)
+        if not _selects(info.selected_fields, _PREFETCHED):
+            return UserConnection.from_page(page)
+        return UserConnection.from_page(page, await info.context.page_licenses([u.id for u in page.items]))
 
     @strawberry.field(
         description="One user of the organization, deleted ones included until purged; null when there is none with this id."
