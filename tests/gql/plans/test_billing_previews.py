@@ -135,7 +135,9 @@ async def test_the_purchase_plan_charges_the_previewed_price_once(gateway_calls)
     applied = (await execute(PURCHASE, {"input": plan}, token=fx.token)).data["purchaseLicenses"]
     assert applied["userErrors"] == [] and applied["preview"] is None
     assert applied["charge"] == {"amount": {"amountCents": previewed}}
-    assert applied["subscription"] == {"id": gid("ProductSubscription", sub.id), "quantity": 5} and applied["seats"] == {"purchased": 5}
+    assert applied["subscription"] == {"id": gid("ProductSubscription", sub.id), "quantity": 5} and applied["seats"] == {
+        "purchased": 5
+    }
     again = (await execute(PURCHASE, {"input": plan}, token=fx.token)).data["purchaseLicenses"]  # a retry: the key's result
     assert again["charge"] == applied["charge"] and len(gateway_calls) == 1 and await Charge.all().count() == 1
 
