@@ -1,4 +1,4 @@
-"""Prometheus metrics of the app: billing-clock runs, dropped live notices, and /metrics, which serves them with
+"""Prometheus metrics of the app: billing-clock runs, dropped live notices, open live subscriptions, and /metrics, which serves them with
 the schema's (GraphQL operations and latency, gql/graphql/core/metrics.py).
 
 With several worker processes, PROMETHEUS_MULTIPROC_DIR makes /metrics aggregate every worker: `serve --workers N`
@@ -18,11 +18,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest, multiprocess
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, generate_latest, multiprocess
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 
 from seatwise.models.core.settings import export_to_workers, settings
+from seatwise.models.events.live import broker
 
 log = logging.getLogger("seatwise.metrics")
 
@@ -38,6 +41,18 @@ CLOCK_FAILURES = Counter("seatwise_clock_failures_total", "Billing clock runs th
 LIVE_EVENTS_DROPPED = Counter(
     "seatwise_live_events_dropped_total", "Live notices that could not be sent to Redis for other instances."
 )
+
+
+class _LiveSubscribers(Collector):
+    """Open licenseEvents subscriptions of this process, read from the broker at each scrape."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        yield GaugeMetricFamily(
+            "seatwise_live_subscribers", "Open licenseEvents subscriptions of this process.", value=broker.subscriber_count()
+        )
+
+
+REGISTRY.register(_LiveSubscribers())
 
 
 def _alive(pid: int) -> bool:
@@ -100,6 +115,7 @@ async def metrics_endpoint(request: Request) -> Response:
     if settings().prometheus_multiproc_dir:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
+        registry.register(_LiveSubscribers())  # the answering worker's own
         body = generate_latest(registry)
     else:
         body = generate_latest()

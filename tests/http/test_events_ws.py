@@ -1,9 +1,11 @@
 """licenseEvents over a real WebSocket (graphql-transport-ws) against `seatwise serve`."""
 
+import asyncio
 import json
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from websockets.exceptions import ConnectionClosed
 
 from tests.events_support import Toggle, assign_over_http, event_matching, init, subscribe, until_listening, ws_client
@@ -99,3 +101,31 @@ async def test_a_scim_token_is_closed_with_4403_at_connection_init(server):
             message = await ws.recv()
             pytest.fail(f"got {message} instead of a close")
         assert ws.close_code == 4403
+
+
+async def test_metrics_count_a_subscription_once_it_listens_and_not_after_it_ends(server):
+    fx = await make_org()
+    await give_licenses(fx, "CRM_BASIC", 5)
+    primer = await make_user(fx)
+    async with httpx.AsyncClient(timeout=10) as client:
+        async with ws_client(server.url) as ws:
+            assert (await init(ws, fx.token))["type"] == "connection_ack"
+            await subscribe(ws)
+            await until_listening(ws, Toggle(client, server.url, fx.token, primer.id, "CRM_BASIC"))
+            listening = await _subscribers(client, server.url)
+        ended = await _subscribers_after_close(client, server.url, listening)
+    assert listening >= 1 and ended == listening - 1
+
+
+async def _subscribers(client: httpx.AsyncClient, url: str) -> float:
+    text = (await client.get(f"{url}/metrics")).text
+    return next(s.value for f in text_string_to_metric_families(text) for s in f.samples if s.name == "seatwise_live_subscribers")
+
+
+async def _subscribers_after_close(client: httpx.AsyncClient, url: str, before: float) -> float:
+    """The server drops a closed socket's subscription asynchronously: read until the count moves (bounded)."""
+    for _ in range(100):
+        if (now := await _subscribers(client, url)) < before:
+            return now
+        await asyncio.sleep(0.05)
+    return before
