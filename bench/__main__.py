@@ -78,7 +78,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.peer = True
         args.databases = ["postgres"]
         args.operations = []
-        args.no_workers = args.no_floors = True
+        args.no_floors = True  # the --workers 2 server stays: the peer cells are asked of both servers
         args.export_formats = []
     if args.postgres_url is None:
         configured = settings().bench_database_url
@@ -315,10 +315,16 @@ async def _measure(
     if args.peer:
         pg_port, peer_port = started_servers["postgres"].port, started_servers["postgraphile"].port
         org = seeded["postgres"][large_tag]
+        ours = [("postgres", pg_port)]
+        if "postgres-w2" in started_servers:
+            ours.append(("postgres-w2", started_servers["postgres-w2"].port))
         for op in workloads.PEER_OPERATIONS:
             for c in args.concurrency:
-                cells.append(Cell("postgres", op, [large_tag], c, pg_port, workloads.seatwise(op, pg_port, org, c)))
-                cells.append(Cell("postgraphile", op, [large_tag], c, peer_port, workloads.postgraphile(op, peer_port, org)))
+                for target, port in ours:
+                    cells.append(Cell(target, op, [large_tag], c, port, workloads.seatwise(op, port, org, c)))
+                if op not in workloads.SEATWISE_ONLY:
+                    workload = workloads.postgraphile(op, peer_port, org)
+                    cells.append(Cell("postgraphile", op, [large_tag], c, peer_port, workload))
 
     for cell in cells:
         await _validate(cell)

@@ -89,7 +89,9 @@ OPERATIONS = [
     "idleLicenses",
     "seatsIdle",
 ]
-PEER_OPERATIONS = ["peerUsers", "peerUsersNoTotal", "peerSeats"]
+PEER_OPERATIONS = ["peerUsers", "peerUsersNoTotal", "peerSeats", "peerAccessCheck"]
+# Asked of Seatwise alone in `make bench-peer` (PostGraphile has no such call): the product's sign-in, absolute req/s.
+SEATWISE_ONLY = ["peerAccessCheck"]
 LABELS = {
     "seats": "`seats`",
     "accessCheck": "`accessCheck`",
@@ -112,6 +114,7 @@ LABELS = {
     "peerUsers": "users page (100, licenses, totalCount)",
     "peerUsersNoTotal": "users page (100, licenses, no totalCount)",
     "peerSeats": "seat counts",
+    "peerAccessCheck": "`accessCheck` with use recording and roles",
 }
 
 Units = Callable[[int], list[load.Labeled]]
@@ -138,12 +141,12 @@ def seatwise(op: str, port: int, org: SeededOrg, concurrency: int) -> Workload:
         return load.graphql_request(load_host(), port, query, variables, org.token)
 
     label = org.tag
-    if op in ("accessCheck", "accessCheckNoUses", "accessCheckRoles"):
+    if op in ("accessCheck", "accessCheckNoUses", "accessCheckRoles", "peerAccessCheck"):
         # Users holding CRM_PROFESSIONAL, spread over the organization: the later ones are in conflict. Each holds
         # SALESPERSON directly, every tenth SALES_MANAGER through a group too.
         emails = org.professional_emails
         step = max(1, len(emails) // 200)
-        document = ACCESS_ROLES if op == "accessCheckRoles" else ACCESS
+        document = ACCESS_ROLES if op in ("accessCheckRoles", "peerAccessCheck") else ACCESS
         requests = [gql(document, {"e": e, "p": "CRM_PROFESSIONAL"}) for e in emails[::step]]
         return Workload(lambda k: [(label, [r]) for r in requests[k:] + requests[:k]])
     if op == "assignRevoke":
