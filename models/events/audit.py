@@ -185,8 +185,15 @@ def _row(org, actor: Actor, action: AuditAction, target_type: AuditTarget, targe
     )
 
 
-def events_query(org: Organization, *, action: str | None = None, target_id: str | None = None) -> QuerySet[AuditEvent]:
-    """Audit events of one organization, newest first by (at, id)."""
+def events_query(
+    org: Organization,
+    *,
+    action: str | None = None,
+    target_id: str | None = None,
+    target_type: AuditTarget | None = None,
+) -> QuerySet[AuditEvent]:
+    """Audit events of one organization, newest first by (at, id); `target_type` narrows them to targets of that
+    type."""
     action = query_text(action, column_length(AuditEvent, "action"), "The action filter")
     target_id = query_text(target_id, column_length(AuditEvent, "target_id"), "The targetId filter")
     if target_id is not None and (pk := parse_id(target_id)) is not None:
@@ -196,4 +203,6 @@ def events_query(org: Organization, *, action: str | None = None, target_id: str
         query = query.filter(action=action)
     if target_id:
         query = query.filter(target_id=target_id)
+    if target_type is not None:
+        query = query.filter(target_type=target_type)
     return query.order_by(*EVENT_ORDER.fields)

@@ -50,12 +50,6 @@ def locals_of(raws: Iterable[str], type_name: str) -> list[str]:
     return [local(raw, type_name) for raw in raws]
 
 
-def any_key(raw: str) -> str:
-    """The key inside a global id of any type, or a plain id as it is (an audit target may be of any type)."""
-    decoded = None if raw.isascii() and raw.isdigit() else decode(raw)
-    return raw if decoded is None else decoded.node_id
-
-
 def gid(type_name: str, key: object) -> strawberry.ID:
     """The global id of the object of `type_name` with this key (an id field that is not the object's own)."""
     return strawberry.ID(str(relay.GlobalID(type_name=type_name, node_id=str(key))))

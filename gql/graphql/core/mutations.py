@@ -6,7 +6,7 @@ A mutation is written as the call and the display only, with its descriptions:
     async def assign_license(
         viewer: Viewer, input: Annotated[AssignLicenseInput, strawberry.argument(description=MUTATION_INPUT)]
     ) -> AssignLicensePayload:
-        user, _, pool = await seats.assign_license(viewer.org, input.user_id, input.product_sku, ...)
+        user, _, pool = await seats.assign_license(viewer.org, ids.local(input.user_id, "User"), input.product_sku, ...)
         return AssignLicensePayload(user=User.from_model(user), seats=SeatPool.from_model(pool))
 
 and the decorator does, once for every mutation: the permission classes (top-level FORBIDDEN), the

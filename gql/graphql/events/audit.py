@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -23,6 +23,33 @@ class AuditFilter:
     )
 
 
+# The Node types that audit events are about: a global id of one of them narrows the filter to that type.
+_TARGETS = {
+    "Organization": audit.AuditTarget.ORGANIZATION,
+    "User": audit.AuditTarget.USER,
+    "ProductSubscription": audit.AuditTarget.SUBSCRIPTION,
+    "PaymentCard": audit.AuditTarget.PAYMENT_CARD,
+    "ServiceRequest": audit.AuditTarget.SERVICE_REQUEST,
+    "DataExport": audit.AuditTarget.DATA_EXPORT,
+    "ApiToken": audit.AuditTarget.API_TOKEN,
+    "Group": audit.AuditTarget.GROUP,
+}
+
+
+def _target(raw: str | None) -> dict[str, Any]:
+    """The filter's target: a global id gives its key and its type (a type no audit event is about: no event); a
+    plain id (deprecated) matches targets of any type with that id."""
+    if raw is None:
+        return {"target_id": None}
+    decoded = None if raw.isascii() and raw.isdigit() else ids.decode(raw)
+    if decoded is None:
+        return {"target_id": raw}
+    target = _TARGETS.get(decoded.type_name)
+    if target is None:
+        return {"target_id": ids.NOT_AN_ID}  # no target id is "-": no event
+    return {"target_id": decoded.node_id, "target_type": target}
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="Newest first.")
@@ -38,6 +65,6 @@ class Query:
         query = audit.events_query(
             info.context.viewer.org,
             action=filter.action if filter else None,
-            target_id=ids.any_key(filter.target_id) if filter and filter.target_id is not None else None,
+            **_target(filter.target_id if filter else None),
         )
         return AuditEventConnection.from_page(await paginate(query, first, after, audit.EVENT_ORDER))

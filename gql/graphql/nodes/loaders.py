@@ -92,7 +92,12 @@ async def _waits(context: Context, keys: list[str]) -> dict[str, Any]:
     wanted = {key: (parse_id(key.partition(":")[0]), key.partition(":")[2]) for key in keys}
     users = sorted({user_id for user_id, _ in wanted.values() if user_id is not None})
     waits = {(w.user_id, w.product_id): (w, position) for rows in await context.waits.load_many(users) for w, position in rows}
-    return {key: LicenseWait.from_model(*waits[pair]) for key, pair in wanted.items() if pair in waits}
+    org_id = context.viewer.org.id  # the waits are read by user id: another organization's user answers null
+    return {
+        key: LicenseWait.from_model(*waits[pair])
+        for key, pair in wanted.items()
+        if pair in waits and waits[pair][0].organization_id == org_id
+    }
 
 
 async def _none(context: Context, keys: list[str]) -> dict[str, Any]:

@@ -12,8 +12,11 @@ from seatwise.gql.graphql.core import ids
 from seatwise.gql.graphql.core.context import Context
 from seatwise.gql.graphql.nodes.loaders import LOADERS
 from seatwise.models.core.pages import BadUserInput
+from seatwise.models.people.roles import Capability
 
 MAX_NODES = 100
+# Types whose lists need more than reading the organization (webhookEndpoints, webhookDeliveries: GLOBAL_ADMIN).
+READ_REQUIRES = {"WebhookEndpoint": Capability.ADMINISTER, "WebhookDelivery": Capability.ADMINISTER}
 
 
 async def find_nodes(context: Context, raw_ids: list[str]) -> list[Any]:
@@ -21,7 +24,11 @@ async def find_nodes(context: Context, raw_ids: list[str]) -> list[Any]:
     organization's. The keys of one type are read together (one loader call per type)."""
     decoded = [ids.decode(raw) for raw in raw_ids]
     keys: dict[str, list[str]] = {}
+    viewer = context.viewer
     for gid in decoded:
+        needs = READ_REQUIRES.get(gid.type_name) if gid is not None else None
+        if needs is not None and not viewer.may(needs):
+            continue  # what the role may not list it may not fetch by id either: null, as for an unknown id
         if gid is not None and gid.type_name in LOADERS:
             keys.setdefault(gid.type_name, []).append(gid.node_id)
     found = {type_name: await LOADERS[type_name](context, list(dict.fromkeys(wanted))) for type_name, wanted in keys.items()}

@@ -6,11 +6,12 @@ from __future__ import annotations
 import base64
 
 from seatwise.models.core.clock import org_now
-from seatwise.models.core.tables import AdminRole
+from seatwise.models.core.tables import AdminRole, LicenseWait
 from seatwise.models.demo import seed as demo
+from seatwise.models.events import audit
 from seatwise.models.events.audit import Actor
 from seatwise.models.webhooks import endpoints
-from tests.support import count_statements, error_codes, execute, gid, make_org, make_user
+from tests.support import count_statements, error_codes, execute, gid, make_org, make_user, token_for
 from tests.webhook_support import private_allowed  # noqa: F401  (a fixture)
 
 EVERY_KIND = """
@@ -253,3 +254,51 @@ async def test_the_audit_filter_takes_the_targets_global_id():
     edges = by_global.data["auditEvents"]["edges"]
     assert [e["node"] for e in edges] == [{"action": "user.created", "targetId": str(user.id)}]
     assert by_plain.data == by_global.data
+
+
+async def test_another_organizations_license_wait_is_null_from_node():
+    # Given the demo organization, where someone waits for a license, and an admin of another organization
+    built = await demo.build_demo()
+    wait = await LicenseWait.filter(organization_id=built.organization.id).first()
+    assert wait is not None
+    wait_id = gid("LicenseWait", f"{wait.user_id}:{wait.product_id}")
+    stranger = await make_org("Theirs")
+    # When each asks for that wait by its global id
+    ours = await execute(NODE, {"id": wait_id}, token=built.token)
+    theirs = await execute(NODE, {"id": wait_id}, token=stranger.token)
+    # Then only the demo's admin finds it; the other organization gets null, as for an id that exists nowhere
+    assert ours.data["node"] == {"__typename": "LicenseWait", "id": wait_id}
+    assert theirs.errors is None and theirs.data["node"] is None
+
+
+async def test_a_role_that_may_not_list_webhooks_gets_null_for_their_ids(private_allowed):  # noqa: F811
+    # Given a webhook endpoint, and a READER token of the same organization
+    built, endpoint = await _demo_with_everything()
+    reader = await token_for(built, built.admin, AdminRole.READER)
+    endpoint_id = gid("WebhookEndpoint", endpoint.id)
+    # When the reader and the global admin ask for the endpoint by id
+    as_reader = await execute(NODE, {"id": endpoint_id}, token=reader)
+    as_admin = await execute(NODE, {"id": endpoint_id}, token=built.token)
+    # Then the reader gets null (webhookEndpoints is GLOBAL_ADMIN's), the admin the endpoint
+    assert as_reader.errors is None and as_reader.data["node"] is None
+    assert as_admin.data["node"] == {"__typename": "WebhookEndpoint", "id": endpoint_id}
+
+
+async def test_the_audit_filter_by_global_id_keeps_to_the_targets_type():
+    # Given a user, and an event about a subscription whose id is the same number as the user's
+    fx = await make_org()
+    user = await make_user(fx)
+    actor = Actor(email="admin@x.test", role=AdminRole.GLOBAL_ADMIN, user_id=None)
+    at = org_now(fx.org)
+    await audit.record(
+        fx.org, actor, audit.AuditAction.LICENSES_PURCHASED, target_type=audit.AuditTarget.SUBSCRIPTION, target_id=user.id, at=at
+    )
+    query = "query($t: ID) { auditEvents(first: 5, filter: {targetId: $t}) { edges { node { action targetType } } } }"
+    # When the log is filtered by the user's global id, by a plain number, and by a charge's global id
+    by_global = await execute(query, {"t": gid("User", user.id)}, token=fx.token)
+    by_plain = await execute(query, {"t": str(user.id)}, token=fx.token)
+    by_charge = await execute(query, {"t": gid("Charge", user.id)}, token=fx.token)
+    # Then the global id finds only the user's events; the plain number (deprecated) every target with that id
+    assert [e["node"]["targetType"] for e in by_global.data["auditEvents"]["edges"]] == ["USER"]
+    assert sorted(e["node"]["targetType"] for e in by_plain.data["auditEvents"]["edges"]) == ["SUBSCRIPTION", "USER"]
+    assert by_charge.errors is None and by_charge.data["auditEvents"]["edges"] == []
